@@ -1,0 +1,21 @@
+"""RQ jobs: the only bridge from the routing library to the application.
+
+Jobs take ids, run inside the app context the worker command pushes, and let
+exceptions propagate so RQ records and retries them.
+"""
+
+
+def route_conversations(conversation_ids: list[int]) -> dict:
+    """Route a batch of conversations (idempotent: re-running is harmless)."""
+    from workspace.services.routing import route_conversations as route
+
+    return route(conversation_ids)
+
+
+def sweep() -> int:
+    """Re-enqueue routing work that waited past the grace period (a periodic job)."""
+    from flask import current_app
+
+    from workspace.dispatch import sweep as sweep_now
+
+    return sweep_now(current_app.config["SWEEP_GRACE_SECONDS"])

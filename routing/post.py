@@ -1,0 +1,22 @@
+"""The routing input: what routing sees of one conversation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """What routing sees of one conversation: plain data, no ORM."""
+
+    text: str  # latest inbound text (or the thread's texts joined, the app decides)
+    subject: str = ""
+    channel: str = ""  # channel slug, e.g. "forum"
+    channel_kind: str = "native"  # adapter kind: native, discourse, x, khoros
+    author_handle: str = ""  # without '@'
+    author_name: str = ""
+    author_followers: int = 0
+    author_verified: bool = False
+    author_tags: frozenset[str] = frozenset()  # e.g. {"vip"}
+    waiting_seconds: float = 0.0  # how long the customer has waited for a reply so far
+    sla_seconds: float | None = None  # the SLA target it is measured against, if known

@@ -1,0 +1,79 @@
+"""Switchboard: support-queue triage and live agent workspace."""
+
+import os
+import secrets
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .config import Config
+from .extensions import db, migrate, socketio
+
+
+def create_app(config: type | dict | None = None) -> Flask:
+    """Build a Switchboard app: load config, bind extensions, register blueprints.
+
+    Args:
+        config: a config class, or a mapping of overrides on top of `Config`.
+
+    Returns:
+        The configured Flask application.
+    """
+    app = Flask(__name__, instance_relative_config=False)
+    if isinstance(config, type):
+        app.config.from_object(config)
+    else:
+        app.config.from_object(Config)
+        app.config.update(config or {})
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret(app.instance_path)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        path = os.path.join(app.instance_path, "switchboard.db")
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+
+    from . import broker, dispatch, errors, models  # noqa: F401  (models register tables)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
+    broker.init_app(app)
+    errors.init_app(app)
+    dispatch.init_app(app)
+    # Handlers must be imported before init_app so every app built gets them.
+    from . import realtime  # noqa: F401
+
+    socketio.init_app(app, message_queue=app.config["REDIS_URL"], async_mode=app.config.get("SOCKETIO_ASYNC_MODE"))
+
+    from . import api, cli, health, ingest
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(ingest.bp)
+    app.register_blueprint(api.bp)
+    cli.init_app(app)
+    return app
+
+
+def _instance_secret(instance_path: str) -> str:
+    """Return this installation's secret key, creating it on first start."""
+    path = os.path.join(instance_path, "secret_key")
+    if not os.path.exists(path):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    with open(path) as handle:
+        return handle.read().strip()
+
+
+@event.listens_for(Engine, "connect")
+def _tune_sqlite(dbapi_connection, connection_record) -> None:
+    """Turn on WAL, foreign keys and a busy timeout for every SQLite connection."""
+    if type(dbapi_connection).__module__ != "sqlite3":
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()

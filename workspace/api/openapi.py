@@ -1,0 +1,212 @@
+"""The OpenAPI 3.1 document of the API and the webhook endpoint (kept true by tests)."""
+
+from flask import jsonify
+
+from . import bp
+
+NULLABLE_STRING = {"type": ["string", "null"]}
+TIME = {"type": "string", "format": "date-time"}
+NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+ERROR = _json(_ref("Error"), "An error, in the one envelope every error uses.")
+ERRORS = {"401": ERROR, "404": ERROR}
+
+SCHEMAS = {
+    "Error": {
+        "type": "object", "required": ["error"],
+        "properties": {"error": {"type": "object", "required": ["code", "message"],
+                                 "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}},
+    },
+    "Agent": {
+        "type": ["object", "null"], "required": ["id", "name", "email", "role"],
+        "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
+                       "email": {"type": "string"}, "role": {"enum": ["agent", "supervisor", "admin"]}},
+    },
+    "QueueCounts": {
+        "type": "object", "required": ["open", "unassigned", "pending"],
+        "properties": {k: {"type": "integer"} for k in ("open", "unassigned", "pending")},
+    },
+    "Queue": {
+        "type": "object", "required": ["id", "slug", "name", "description", "counts"],
+        "properties": {"id": {"type": "integer"}, "slug": {"type": "string"}, "name": {"type": "string"},
+                       "description": {"type": "string"}, "counts": _ref("QueueCounts")},
+    },
+    "AuthorSummary": {
+        "type": "object", "required": ["id", "handle", "name", "followers", "verified", "tags"],
+        "properties": {"id": {"type": "integer"}, "handle": {"type": "string"}, "name": {"type": "string"},
+                       "followers": {"type": "integer"}, "verified": {"type": "boolean"},
+                       "tags": {"type": "array", "items": {"type": "string"}}},
+    },
+    "Author": {
+        "type": "object",
+        "required": ["id", "channel", "external_id", "handle", "name", "email", "followers", "verified",
+                     "tags", "created_at"],
+        "properties": {"id": {"type": "integer"}, "channel": {"type": "string"},
+                       "external_id": {"type": "string"}, "handle": {"type": "string"},
+                       "name": {"type": "string"}, "email": NULLABLE_STRING, "followers": {"type": "integer"},
+                       "verified": {"type": "boolean"}, "tags": {"type": "array", "items": {"type": "string"}},
+                       "created_at": TIME},
+    },
+    "Conversation": {
+        "type": "object",
+        "required": ["id", "status", "queue", "channel", "priority", "priority_score", "subject", "tags",
+                     "assignee", "author", "sla_due_at", "created_at", "updated_at", "last_message_at"],
+        "properties": {
+            "id": {"type": "integer"},
+            "status": {"enum": ["new", "open", "pending", "resolved", "escalated", "spam"]},
+            "queue": NULLABLE_STRING, "channel": {"type": "string"},
+            "priority": {"enum": ["urgent", "high", "normal", "low"]},
+            "priority_score": {"type": "number"}, "subject": {"type": "string"},
+            "tags": {"type": "array", "items": {"type": "string"}}, "assignee": _ref("Agent"),
+            "author": _ref("AuthorSummary"), "sla_due_at": NULLABLE_TIME, "created_at": TIME,
+            "updated_at": TIME, "last_message_at": TIME,
+        },
+    },
+    "Message": {
+        "type": "object",
+        "required": ["id", "direction", "external_id", "author_id", "agent", "subject", "text", "url",
+                     "in_reply_to", "created_at", "received_at"],
+        "properties": {
+            "id": {"type": "integer"}, "direction": {"enum": ["inbound", "outbound", "note"]},
+            "external_id": NULLABLE_STRING, "author_id": {"type": ["integer", "null"]},
+            "agent": _ref("Agent"), "subject": {"type": "string"}, "text": {"type": "string"},
+            "url": NULLABLE_STRING, "in_reply_to": NULLABLE_STRING, "created_at": TIME, "received_at": TIME,
+        },
+    },
+    "ConversationDetail": {
+        "allOf": [_ref("Conversation"), {
+            "type": "object", "required": ["messages", "explanation", "routed_at", "author"],
+            "properties": {"messages": {"type": "array", "items": _ref("Message")},
+                           "explanation": {"type": ["object", "null"]}, "routed_at": NULLABLE_TIME,
+                           "author": _ref("Author")},
+        }],
+    },
+    "AuthorDetail": {
+        "allOf": [_ref("Author"), {
+            "type": "object", "required": ["conversations"],
+            "properties": {"conversations": {"type": "array", "items": _ref("Conversation")}},
+        }],
+    },
+    "PostAuthor": {
+        "type": "object", "required": ["id", "handle"],
+        "properties": {"id": {"type": ["string", "integer"]}, "handle": {"type": "string"},
+                       "name": {"type": "string"}, "followers": {"type": "integer", "minimum": 0},
+                       "email": {"type": "string"}, "verified": {"type": "boolean"}},
+    },
+    "Post": {
+        "type": "object", "required": ["id", "author", "text"],
+        "properties": {"id": {"type": ["string", "integer"]}, "author": _ref("PostAuthor"),
+                       "text": {"type": "string", "minLength": 1}, "subject": {"type": "string"},
+                       "thread_id": {"type": ["string", "integer"]},
+                       "in_reply_to": {"type": ["string", "integer"]},
+                       "url": {"type": "string", "format": "uri"}, "created_at": TIME},
+        "additionalProperties": True,
+    },
+    "PostOutcome": {
+        "type": "object", "required": ["status", "id", "conversation_id", "message_id"],
+        "properties": {"status": {"enum": ["stored", "duplicate"]}, "id": {"type": "string"},
+                       "conversation_id": {"type": "integer"}, "message_id": {"type": "integer"}},
+    },
+    "BatchOutcome": {
+        "type": "object", "required": ["stored", "duplicates", "results"],
+        "properties": {"stored": {"type": "integer"}, "duplicates": {"type": "integer"},
+                       "results": {"type": "array", "items": _ref("PostOutcome")}},
+    },
+    "Health": {
+        "type": "object", "required": ["status", "checks"],
+        "properties": {"status": {"enum": ["ok", "unavailable"]},
+                       "checks": {"type": "object", "additionalProperties": {"type": "string"}}},
+    },
+}
+
+WEBHOOK_OUTCOME = {"oneOf": [_ref("PostOutcome"), _ref("BatchOutcome")]}
+
+PATHS = {
+    "/api/v1/queues": {"get": {
+        "operationId": "list_queues", "summary": "List every queue with its live counts.",
+        "responses": {"200": _json({"type": "object", "required": ["data"], "properties": {
+            "data": {"type": "array", "items": _ref("Queue")}}}, "The queues."), "401": ERROR},
+    }},
+    "/api/v1/queues/{slug}/conversations": {"get": {
+        "operationId": "list_queue_conversations",
+        "summary": "A queue's conversations in work order: priority, SLA due time, age.",
+        "parameters": [
+            {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}},
+            {"name": "status", "in": "query", "schema": {"type": "string", "default": "open"}},
+            {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
+            {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+        ],
+        "responses": {"200": _json({"type": "object", "required": ["data", "next_cursor"], "properties": {
+            "data": {"type": "array", "items": _ref("Conversation")}, "next_cursor": NULLABLE_STRING}},
+            "One page."), "400": ERROR, **ERRORS},
+    }},
+    "/api/v1/conversations/{conversation_id}": {"get": {
+        "operationId": "get_conversation",
+        "summary": "A conversation with its messages, author and routing explanation.",
+        "parameters": [{"name": "conversation_id", "in": "path", "required": True,
+                        "schema": {"type": "integer"}}],
+        "responses": {"200": _json(_ref("ConversationDetail"), "The conversation."), **ERRORS},
+    }},
+    "/api/v1/authors/{author_id}": {"get": {
+        "operationId": "get_author", "summary": "A customer with their whole history.",
+        "parameters": [{"name": "author_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "responses": {"200": _json(_ref("AuthorDetail"), "The customer."), **ERRORS},
+    }},
+    "/api/v1/openapi.json": {"get": {
+        "operationId": "openapi_document", "summary": "This document.", "security": [],
+        "responses": {"200": {"description": "The OpenAPI document."}},
+    }},
+    "/webhooks/{slug}": {"post": {
+        "operationId": "receive_webhook",
+        "summary": "Deliver one post, or an array of up to 500, signed with the channel's secret.",
+        "security": [{"signature": []}],
+        "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "oneOf": [_ref("Post"), {"type": "array", "items": _ref("Post"), "minItems": 1, "maxItems": 500}]}}}},
+        "responses": {
+            "202": _json(WEBHOOK_OUTCOME, "Stored (committed) and queued for routing."),
+            "200": _json(WEBHOOK_OUTCOME, "Every post was already stored: nothing changed."),
+            "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR, "413": ERROR, "415": ERROR,
+        },
+    }},
+    "/healthz": {"get": {
+        "operationId": "healthz", "summary": "Database and Redis reachability.", "security": [],
+        "responses": {"200": _json(_ref("Health"), "All reachable."),
+                      "503": _json(_ref("Health"), "Something is unreachable; checks name it.")},
+    }},
+    "/ping": {"get": {"operationId": "ping", "summary": "Liveness: answers at once.", "security": [],
+                      "responses": {"200": {"description": "pong"}}}},
+}
+
+DOCUMENT = {
+    "openapi": "3.1.0",
+    "info": {"title": "Switchboard API", "version": "1.0.0",
+             "description": "Support-queue triage: webhooks in, routed conversations out."},
+    "servers": [{"url": "/"}],
+    "security": [{"bearer": []}],
+    "paths": PATHS,
+    "components": {
+        "schemas": SCHEMAS,
+        "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer",
+                       "description": "An API token from `flask token create`."},
+            "signature": {"type": "apiKey", "in": "header", "name": "X-Switchboard-Signature",
+                          "description": "sha256=<hex HMAC-SHA256 of the raw body with the channel secret>"},
+        },
+    },
+}
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    """Serve the OpenAPI document."""
+    return jsonify(DOCUMENT)

@@ -1,0 +1,162 @@
+"""Flask CLI commands for admins: agents, tokens, channels, queues, demo data, worker."""
+
+import logging
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from werkzeug.security import generate_password_hash
+
+from .broker import job_queue, redis_client
+from .extensions import db
+from .models import ROLES, Agent, ApiToken, Channel, Queue
+from .models.channel import KINDS
+
+agent_cli = AppGroup("agent", help="Manage agents.")
+token_cli = AppGroup("token", help="Manage API tokens.")
+channel_cli = AppGroup("channel", help="Manage channels.")
+queue_cli = AppGroup("queue", help="Manage queues.")
+
+
+def _fail(message: str):
+    raise click.ClickException(message)
+
+
+@agent_cli.command("create")
+@click.argument("email")
+@click.option("--name", required=True, help="Display name.")
+@click.option("--role", type=click.Choice(ROLES), default="agent", show_default=True)
+@click.option("--password", help="Console password (prompted for if omitted).")
+def create_agent(email: str, name: str, role: str, password: str | None):
+    """Create an agent, supervisor or admin."""
+    if db.session.scalar(sa.select(Agent).where(Agent.email == email.lower())):
+        _fail(f"an agent with email {email} exists")
+    password = password or click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    db.session.add(Agent(email=email.lower(), name=name, role=role,
+                         password_hash=generate_password_hash(password)))
+    db.session.commit()
+    click.echo(f"created {role} {email}")
+
+
+@token_cli.command("create")
+@click.argument("email")
+@click.option("--name", default="cli", show_default=True, help="What the token is for.")
+def create_token(email: str, name: str):
+    """Issue an API token for an agent and print it (it is stored hashed: copy it now)."""
+    agent = db.session.scalar(sa.select(Agent).where(Agent.email == email.lower()))
+    if agent is None:
+        _fail(f"no agent with email {email}")
+    token, secret = ApiToken.issue(agent, name)
+    db.session.add(token)
+    db.session.commit()
+    click.echo(secret)
+
+
+@channel_cli.command("create")
+@click.argument("slug")
+@click.option("--name", help="Display name (defaults to the slug).")
+@click.option("--kind", type=click.Choice(KINDS), default="native", show_default=True)
+def create_channel(slug: str, name: str | None, kind: str):
+    """Create a channel and print its webhook URL path and signing secret."""
+    if db.session.scalar(sa.select(Channel).where(Channel.slug == slug)):
+        _fail(f"channel {slug} exists")
+    channel = Channel(slug=slug, name=name or slug, kind=kind)
+    db.session.add(channel)
+    db.session.commit()
+    click.echo(f"webhook: POST /webhooks/{slug}\nsecret:  {channel.secret}")
+
+
+@channel_cli.command("list")
+def list_channels():
+    """List channels with their kinds and state."""
+    for channel in db.session.scalars(sa.select(Channel).order_by(Channel.slug)):
+        click.echo(f"{channel.slug:20} {channel.kind:10} {'enabled' if channel.enabled else 'disabled'}")
+
+
+@queue_cli.command("create")
+@click.argument("slug")
+@click.option("--name", help="Display name (defaults to the slug).")
+@click.option("--description", default="")
+@click.option("--sla", "sla", help="Minutes to first reply per priority, e.g. urgent=15,high=60.")
+def create_queue(slug: str, name: str | None, description: str, sla: str | None):
+    """Create a queue; agents mention it as @<slug> to route a post there."""
+    if db.session.scalar(sa.select(Queue).where(Queue.slug == slug)):
+        _fail(f"queue {slug} exists")
+    db.session.add(Queue(slug=slug, name=name or slug, description=description, sla_minutes=_parse_sla(sla)))
+    db.session.commit()
+    click.echo(f"created queue {slug}")
+
+
+def _parse_sla(text: str | None) -> dict | None:
+    if not text:
+        return None
+    targets = {}
+    for part in text.split(","):
+        level, _, minutes = part.partition("=")
+        if level.strip() not in ("urgent", "high", "normal", "low") or not minutes.strip().isdigit():
+            _fail(f"--sla: expected level=minutes, got {part!r}")
+        targets[level.strip()] = int(minutes)
+    return targets
+
+
+@queue_cli.command("list")
+def list_queues():
+    """List queues with their open and unassigned counts."""
+    from .services.queues import queue_counts
+
+    queues = db.session.scalars(sa.select(Queue).order_by(Queue.slug)).all()
+    counts = queue_counts([queue.id for queue in queues])
+    for queue in queues:
+        c = counts[queue.id]
+        click.echo(f"{queue.slug:20} open {c['open']:6}  unassigned {c['unassigned']:6}  pending {c['pending']:6}")
+
+
+@click.command("seed")
+@click.option("--posts", default=300, show_default=True, help="How many demo posts to deliver.")
+def seed(posts: int):
+    """Load demo data: agents, queues, channels and realistic posts (routed by the worker)."""
+    from .demo import seed_demo
+    from .dispatch import dispatch_once
+
+    click.echo(seed_demo(posts))
+    while dispatch_once(current_app.config["DISPATCH_BATCH"]):
+        pass  # hand the demo posts to the worker now rather than at the next sweep
+
+
+@click.command("sweep")
+def sweep():
+    """Re-enqueue routing work older than the grace period (also runs periodically)."""
+    from .dispatch import sweep as sweep_now
+
+    count = sweep_now(current_app.config["SWEEP_GRACE_SECONDS"])
+    click.echo(f"re-enqueued {count}")
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def worker(burst: bool):
+    """Run an RQ worker that routes conversations (loads the app and model once)."""
+    from .worker import AppWorker
+
+    logging.basicConfig(level=logging.INFO)
+    AppWorker([job_queue()], connection=redis_client()).work(burst=burst)
+
+
+@click.command("scheduler")
+def scheduler():
+    """Run the periodic jobs (the sweeper) on RQ's cron scheduler."""
+    from rq.cron import CronScheduler
+
+    from routing.jobs import sweep as sweep_job
+
+    cron = CronScheduler(connection=redis_client())
+    cron.register(sweep_job, queue_name=current_app.config["RQ_QUEUE"],
+                  interval=current_app.config["SWEEP_INTERVAL_SECONDS"], job_timeout=300)
+    cron.start()
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands on the app's CLI."""
+    for command in (agent_cli, token_cli, channel_cli, queue_cli, seed, sweep, worker, scheduler):
+        app.cli.add_command(command)

@@ -1,0 +1,60 @@
+"""Configuration: the one place that reads the environment."""
+
+import os
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _env_float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
+class Config:
+    """Settings for a running Switchboard, read once from the environment."""
+
+    SECRET_KEY = os.environ.get("SWITCHBOARD_SECRET_KEY")
+    # None means "a SQLite file in the instance folder" (resolved by create_app).
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")
+    REDIS_URL = os.environ.get("REDIS_URL", "redis://localhost:6379/0")
+    # RQ queue that routing jobs go to; tests give each run its own.
+    RQ_QUEUE = os.environ.get("SWITCHBOARD_RQ_QUEUE", "switchboard")
+
+    # A webhook body may not exceed this; the server answers 413 past it.
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    # Senders may batch this many posts in one JSON array.
+    WEBHOOK_MAX_BATCH = _env_int("SWITCHBOARD_WEBHOOK_MAX_BATCH", 500)
+    # A post by the same author on the same channel within this many seconds
+    # of their last one joins that conversation.
+    THREAD_WINDOW_SECONDS = _env_int("SWITCHBOARD_THREAD_WINDOW_SECONDS", 4 * 3600)
+
+    # The dispatcher hands new work to RQ in batches of at most this many
+    # conversations, waiting at most this long for a batch to fill.
+    DISPATCH_BATCH = _env_int("SWITCHBOARD_DISPATCH_BATCH", 200)
+    DISPATCH_LINGER_SECONDS = _env_float("SWITCHBOARD_DISPATCH_LINGER_SECONDS", 0.005)
+    # The dispatcher also wakes this often to pick up rows it was not told of.
+    DISPATCH_POLL_SECONDS = _env_float("SWITCHBOARD_DISPATCH_POLL_SECONDS", 2.0)
+    # Start the dispatcher thread in this process (off in tests and CLI runs).
+    DISPATCHER_ENABLED = os.environ.get("SWITCHBOARD_DISPATCHER", "1") == "1"
+    # The sweeper re-enqueues conversations still unrouted after this long.
+    SWEEP_GRACE_SECONDS = _env_int("SWITCHBOARD_SWEEP_GRACE_SECONDS", 30)
+    SWEEP_INTERVAL_SECONDS = _env_int("SWITCHBOARD_SWEEP_INTERVAL_SECONDS", 30)
+
+    # SLA target (minutes to first reply) per priority, for queues that set none.
+    DEFAULT_SLA_MINUTES = {"urgent": 30, "high": 120, "normal": 480, "low": 1440}
+
+    # Where trained classifier versions are written (instance folder if unset).
+    MODEL_DIR = os.environ.get("SWITCHBOARD_MODEL_DIR")
+
+    API_PAGE_SIZE = 50
+    API_MAX_PAGE_SIZE = 200
+
+
+class TestConfig(Config):
+    """Settings for the test suite: no background threads, fast sweeps."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    DISPATCHER_ENABLED = False
+    SWEEP_GRACE_SECONDS = 0

@@ -1,0 +1,122 @@
+"""Demo data: a small brand's support floor with a few hundred realistic posts."""
+
+import random
+from datetime import timedelta
+
+import sqlalchemy as sa
+from werkzeug.security import generate_password_hash
+
+from .extensions import db
+from .ingest.post import InboundAuthor, InboundPost
+from .models import Agent, ApiToken, Channel, Queue, utcnow
+from .services.ingest import store_posts
+
+DEMO_PASSWORD = "switchboard-demo"
+
+PEOPLE = [
+    ("admin@example.com", "Ada Admin", "admin"),
+    ("sam@example.com", "Sam Supervisor", "supervisor"),
+    ("ana@example.com", "Ana Agent", "agent"),
+    ("kofi@example.com", "Kofi Agent", "agent"),
+]
+QUEUES = [
+    ("triage", "Triage", "Needs a human to route it.", None),
+    ("billing", "Billing", "Charges, refunds, invoices.", {"urgent": 30, "high": 90}),
+    ("tech", "Technical support", "Login, outages, bugs.", {"urgent": 15, "high": 60}),
+    ("accounts", "Accounts & security", "Hacked accounts, verification, closures.", {"urgent": 15}),
+    ("feedback", "Feedback", "Praise, suggestions, feature requests.", None),
+]
+CHANNELS = [("forum", "Community forum"), ("x", "X mentions"), ("app", "In-app feedback")]
+
+# (text, subject) templates; {product} and {amount} vary per post.
+POSTS = [
+    ("@billing I was charged twice for my {product} subscription this month, please refund {amount}", ""),
+    ("Why is there a {amount} charge on my card? I never ordered anything.", "Unknown charge"),
+    ("How do I download last year's invoices for {product}? Accountant needs them.", "Invoices"),
+    ("My refund for the cancelled {product} order still hasn't arrived after 10 days", "Refund missing"),
+    ("Is the {product} annual plan cheaper than monthly? Can't find the pricing page.", ""),
+    ("@tech {product} is down for everyone in our office, total outage since 9am!!", "Outage"),
+    ("I can't log in to {product}, it keeps saying invalid password even after reset", "Can't log in"),
+    ("The {product} app crashes every time I open the settings screen on Android 14", "App crash"),
+    ("Sync between {product} desktop and mobile stopped working yesterday", ""),
+    ("Getting error 502 when uploading files bigger than 10MB to {product}", "Upload error"),
+    ("Password reset email never arrives, checked spam too", "Reset email"),
+    ("@accounts my account was hacked, someone changed my email and I'm locked out", "Hacked"),
+    ("How do I turn on two-factor authentication for {product}?", "2FA"),
+    ("Please close my account and delete all my data (GDPR request)", "Delete my account"),
+    ("Someone is logging into my {product} account from another country?!", "Suspicious login"),
+    ("Love the new {product} dashboard, great work team! 🎉", ""),
+    ("Feature request: dark mode for {product} please", "Dark mode"),
+    ("It would be great if {product} supported exporting to CSV", "Export idea"),
+    ("Your support is the worst, third time asking about my {amount} refund. Unacceptable.", ""),
+    ("hey quick question, does {product} work offline?", ""),
+    ("<script>alert('hi')</script> is what your search box shows when I type an apostrophe", "Weird search"),
+    ("'; DROP TABLE conversations; -- lol does {product} sanitize input?", ""),
+    ("Thanks for fixing the login issue so quickly yesterday!", ""),
+    ("Is there an outage? {product} won't load at all for me", ""),
+]
+PRODUCTS = ["Switchboard Pro", "Cloud Drive", "Team Chat", "Photo Vault", "Budget Pal"]
+FIRST_NAMES = ["Maya", "Liam", "Zara", "Noah", "Ivy", "Omar", "Lena", "Kai", "Ines", "Theo",
+               "Priya", "Jonas", "Amara", "Mateo", "Yuki", "Sofia", "Ravi", "Elif", "Chen", "Aisha"]
+
+
+def seed_demo(post_count: int = 300, seed: int = 7) -> str:
+    """Create demo agents, queues, channels and posts; returns what to tell the user.
+
+    Running it again adds nothing that exists (agents, queues and channels are
+    matched by email and slug; posts by their external ids).
+    """
+    rng = random.Random(seed)
+    for email, name, role in PEOPLE:
+        if not db.session.scalar(sa.select(Agent).where(Agent.email == email)):
+            db.session.add(Agent(email=email, name=name, role=role,
+                                 password_hash=generate_password_hash(DEMO_PASSWORD)))
+    for slug, name, description, sla in QUEUES:
+        if not db.session.scalar(sa.select(Queue).where(Queue.slug == slug)):
+            db.session.add(Queue(slug=slug, name=name, description=description, sla_minutes=sla))
+    channels = []
+    for slug, name in CHANNELS:
+        channel = db.session.scalar(sa.select(Channel).where(Channel.slug == slug))
+        if channel is None:
+            channel = Channel(slug=slug, name=name, kind="native")
+            db.session.add(channel)
+        channels.append(channel)
+    admin = db.session.scalar(sa.select(Agent).where(Agent.email == PEOPLE[0][0]))
+    if admin is None:
+        db.session.flush()
+        admin = db.session.scalar(sa.select(Agent).where(Agent.email == PEOPLE[0][0]))
+    token, secret = ApiToken.issue(admin, "demo")
+    db.session.add(token)
+    db.session.commit()
+
+    start = utcnow() - timedelta(hours=6)
+    by_channel: dict[int, list[InboundPost]] = {}
+    for number in range(post_count):
+        channel = rng.choice(channels)
+        person = rng.randrange(60)
+        text, subject = rng.choice(POSTS)
+        followers = int(rng.paretovariate(1.2) * 40)
+        post = InboundPost(
+            external_id=f"demo-{number}",
+            author=InboundAuthor(
+                external_id=f"user-{person}", handle=f"{FIRST_NAMES[person % 20].lower()}{person}",
+                name=f"{FIRST_NAMES[person % 20]} {chr(65 + person % 26)}.", followers=followers,
+                verified=followers > 5000, email=f"{FIRST_NAMES[person % 20].lower()}{person}@example.net",
+            ),
+            text=text.format(product=rng.choice(PRODUCTS), amount=f"${rng.randint(5, 400)}.{rng.randint(0, 99):02}"),
+            subject=subject,
+            created_at=start + timedelta(seconds=number * 60 + rng.randint(0, 59)),
+        )
+        by_channel.setdefault(channel.id, []).append(post)
+    stored = 0
+    for channel in channels:
+        posts = by_channel.get(channel.id, [])
+        for begin in range(0, len(posts), 200):
+            outcomes = store_posts(channel, posts[begin:begin + 200], window_seconds=3600)
+            stored += sum(o.status == "stored" for o in outcomes)
+    secrets_text = "\n".join(f"  channel {c.slug:6} secret {c.secret}" for c in channels)
+    return (
+        f"demo data: {stored} new posts (routed by the worker shortly)\n"
+        f"console sign-in: {PEOPLE[0][0]} / {DEMO_PASSWORD} (also ana@example.com, sam@example.com)\n"
+        f"API token for {PEOPLE[0][0]}: {secret}\n{secrets_text}"
+    )

@@ -1,0 +1,136 @@
+"""The outbox dispatcher: hands committed routing work to RQ in batches.
+
+The request path only commits an outbox row and sets an in-process event; a
+background thread (a greenlet under gevent) collects whatever has accumulated
+and enqueues it as one job, so a burst of posts costs one Redis round-trip per
+batch, not per post. If Redis is down the rows stay and are sent later; the
+sweeper covers anything that was enqueued but then lost by Redis.
+"""
+
+import hashlib
+import logging
+import threading
+import time
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+from rq import Retry
+
+from .broker import job_queue
+from .extensions import db
+from .models import Conversation, OutboxEntry, utcnow
+
+log = logging.getLogger(__name__)
+
+ROUTE_JOB = "routing.jobs.route_conversations"
+# Routing a batch takes well under a second; this bounds a stuck job.
+ROUTE_JOB_TIMEOUT = 300
+ROUTE_JOB_RETRY = Retry(max=3, interval=[1, 5, 30])
+
+
+def enqueue_routing(conversation_ids: list[int]) -> str:
+    """Enqueue one routing job for these conversations; returns its job id.
+
+    The id is derived from the conversation ids, so enqueueing the same batch
+    again (the sweeper after the dispatcher) names the same job.
+    """
+    ids = sorted(set(conversation_ids))
+    digest = hashlib.sha1(",".join(map(str, ids)).encode()).hexdigest()[:20]
+    job = job_queue().enqueue_call(
+        ROUTE_JOB, args=(ids,), job_id=f"route-{digest}", timeout=ROUTE_JOB_TIMEOUT,
+        retry=ROUTE_JOB_RETRY, result_ttl=600, failure_ttl=7 * 86400,
+    )
+    return job.id
+
+
+def dispatch_once(batch_size: int, *, older_than: datetime | None = None) -> int:
+    """Move up to one batch of outbox rows to RQ; returns how many rows it moved."""
+    query = sa.select(OutboxEntry.id, OutboxEntry.conversation_id).order_by(OutboxEntry.id)
+    if older_than is not None:
+        query = query.where(OutboxEntry.created_at <= older_than)
+    rows = db.session.execute(query.limit(batch_size)).all()
+    if not rows:
+        db.session.rollback()
+        return 0
+    enqueue_routing([conversation_id for _, conversation_id in rows])
+    # Deleting after the enqueue means a crash in between enqueues twice,
+    # which the idempotent job absorbs, rather than never.
+    db.session.execute(sa.delete(OutboxEntry).where(OutboxEntry.id.in_([row_id for row_id, _ in rows])))
+    db.session.commit()
+    return len(rows)
+
+
+def sweep(grace_seconds: int, batch_size: int = 500) -> int:
+    """Hand RQ whatever has waited past the grace period: outbox rows no
+    dispatcher took (say, Redis was down), and conversations still unrouted
+    (say, Redis lost their job).
+
+    Returns:
+        How many outbox rows and unrouted conversations were enqueued.
+    """
+    cutoff = utcnow() - timedelta(seconds=grace_seconds)
+    moved = 0
+    while (count := dispatch_once(batch_size, older_than=cutoff)):
+        moved += count
+    ids = db.session.scalars(
+        sa.select(Conversation.id)
+        .where(Conversation.status == "new", Conversation.updated_at <= cutoff)
+        .order_by(Conversation.id)
+    ).all()
+    db.session.rollback()
+    for start in range(0, len(ids), batch_size):
+        enqueue_routing(ids[start:start + batch_size])
+    return moved + len(ids)
+
+
+class Dispatcher:
+    """A per-process background loop that drains the outbox into RQ."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.wake = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.lock = threading.Lock()
+
+    def notify(self) -> None:
+        """Tell the loop there is new work; starts it on first use (after any fork)."""
+        if self.thread is None:
+            with self.lock:
+                if self.thread is None:
+                    self.thread = threading.Thread(target=self.run, name="outbox-dispatcher", daemon=True)
+                    self.thread.start()
+        self.wake.set()
+
+    def run(self) -> None:
+        """Drain the outbox whenever notified, and every poll interval regardless."""
+        config = self.app.config
+        backoff = 0.0
+        while True:
+            self.wake.wait(timeout=max(config["DISPATCH_POLL_SECONDS"], backoff))
+            self.wake.clear()
+            time.sleep(config["DISPATCH_LINGER_SECONDS"])  # let a burst gather into one batch
+            with self.app.app_context():
+                try:
+                    while dispatch_once(config["DISPATCH_BATCH"]) == config["DISPATCH_BATCH"]:
+                        pass
+                    backoff = 0.0
+                except Exception:
+                    db.session.rollback()
+                    backoff = min(max(backoff * 2, 0.5), 30.0)
+                    log.exception("outbox dispatch failed; retrying in %.1fs", backoff)
+                finally:
+                    db.session.remove()
+
+
+def notify() -> None:
+    """Wake this process's dispatcher, if it runs here."""
+    dispatcher = current_app.extensions.get("dispatcher")
+    if dispatcher is not None:
+        dispatcher.notify()
+
+
+def init_app(app: Flask) -> None:
+    """Attach a dispatcher to the app when configured to run one."""
+    if app.config["DISPATCHER_ENABLED"]:
+        app.extensions["dispatcher"] = Dispatcher(app)

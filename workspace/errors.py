@@ -1,0 +1,78 @@
+"""Domain exceptions and the one JSON error envelope."""
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from .extensions import db
+
+
+class SwitchboardError(Exception):
+    """An error a client caused; carries its HTTP status and a stable code."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+
+
+class ValidationError(SwitchboardError):
+    """The request's content is malformed; the message names the field."""
+
+    code = "invalid"
+
+
+class NotFound(SwitchboardError):
+    """The thing asked for does not exist (or is not visible to the caller)."""
+
+    status = 404
+    code = "not_found"
+
+
+class Unauthorized(SwitchboardError):
+    """Credentials are missing or wrong."""
+
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(SwitchboardError):
+    """The caller is known but may not do this."""
+
+    status = 403
+    code = "forbidden"
+
+
+def error_response(status: int, code: str, message: str):
+    """Build the JSON error envelope every error uses."""
+    response = jsonify(error={"code": code, "message": message})
+    response.status_code = status
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Register the envelope for domain errors, HTTP errors and crashes."""
+
+    @app.errorhandler(SwitchboardError)
+    def handle_domain_error(error: SwitchboardError):
+        db.session.rollback()
+        return error_response(error.status, error.code, error.message)
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException):
+        code = (error.name or "error").lower().replace(" ", "_")
+        response = error_response(error.code or 500, code, error.description or error.name)
+        if error.code == 405 and error.valid_methods:
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response
+
+    @app.errorhandler(Exception)
+    def handle_crash(error: Exception):
+        db.session.rollback()
+        app.logger.exception("unhandled error")
+        return error_response(500, "internal_error", "Something went wrong on our side.")

@@ -1,0 +1,68 @@
+"""The webhook endpoint senders post to."""
+
+import json
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, jsonify, request
+
+from .. import dispatch
+from ..errors import NotFound, SwitchboardError, ValidationError
+from ..extensions import db
+from ..models import Channel
+from ..services.ingest import store_posts
+from .adapters import adapter_for
+
+bp = Blueprint("ingest", __name__)
+
+
+@bp.post("/webhooks/<slug>")
+def receive_webhook(slug: str):
+    """Accept a signed delivery of one or more posts; 2xx only once committed."""
+    channel = db.session.scalar(sa.select(Channel).where(Channel.slug == slug))
+    if channel is None:
+        raise NotFound(f"no channel named {slug!r}", code="unknown_channel")
+    if not channel.enabled:
+        raise SwitchboardError(f"channel {slug!r} is disabled", code="channel_disabled", status=403)
+    adapter = adapter_for(channel.kind)
+    body = request.get_data(cache=False)  # raises 413 past MAX_CONTENT_LENGTH
+    if request.mimetype != "application/json":
+        raise SwitchboardError("send the posts as application/json", code="unsupported_media_type",
+                               status=415)
+    adapter.authenticate(channel, request.headers, body)
+    payload = decode_json(body)
+    posts = adapter.parse(payload, max_batch=current_app.config["WEBHOOK_MAX_BATCH"])
+    outcomes = store_posts(channel, posts, window_seconds=current_app.config["THREAD_WINDOW_SECONDS"])
+    dispatch.notify()
+    stored = sum(outcome.status == "stored" for outcome in outcomes)
+    status = 202 if stored else 200
+    if not isinstance(payload, list):
+        outcome = outcomes[0]
+        return jsonify(status=outcome.status, id=outcome.external_id,
+                       conversation_id=outcome.conversation_id, message_id=outcome.message_id), status
+    return jsonify(
+        stored=stored, duplicates=len(outcomes) - stored,
+        results=[
+            {"id": o.external_id, "status": o.status, "conversation_id": o.conversation_id,
+             "message_id": o.message_id}
+            for o in outcomes
+        ],
+    ), status
+
+
+def decode_json(body: bytes):
+    """Decode a UTF-8 JSON body strictly; any defect is a 400 that says what it is."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValidationError(f"body is not valid UTF-8 (byte {error.start})", code="invalid_encoding")
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as error:
+        raise ValidationError(f"body is not valid JSON: {error.msg} at line {error.lineno} "
+                              f"column {error.colno}", code="invalid_json")
+    except RecursionError:
+        raise ValidationError("body is nested too deeply", code="invalid_json")
+
+
+def _refuse_constant(name: str):
+    raise ValidationError(f"body is not valid JSON: {name} is not allowed", code="invalid_json")

@@ -1,0 +1,85 @@
+"""Run the whole stack locally: Redis (unless REDIS_URL is set), migrations, demo data,
+and the Procfile's processes, until Ctrl-C.
+
+Usage: python -m workspace.launcher [--no-demo]
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# The processes a local run needs, by Procfile name.
+PROCESSES = ("web", "worker", "scheduler")
+
+
+def procfile() -> dict[str, str]:
+    """Return the Procfile's commands by process name."""
+    lines = (ROOT / "Procfile").read_text().splitlines()
+    return {name.strip(): command.strip() for name, _, command in
+            (line.partition(":") for line in lines if line.strip() and not line.startswith("#"))}
+
+
+def flask(env: dict, *args: str) -> str:
+    """Run a flask CLI command in this virtualenv and return its output (fail loudly)."""
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env,
+                            capture_output=True, text=True)
+    if result.returncode:
+        sys.exit(f"flask {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+    return result.stdout
+
+
+def relay(name: str, stream) -> None:
+    """Copy a child's output to ours, each line prefixed with its process name."""
+    for line in stream:
+        sys.stdout.write(f"{name:9} | {line}")
+        sys.stdout.flush()
+
+
+def main() -> None:
+    """Start everything, print where to go, and stop everything on Ctrl-C."""
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.setdefault("PORT", "5000")
+    children: list[subprocess.Popen] = []
+    if not env.get("REDIS_URL"):
+        from .localredis import start_redis
+
+        redis_process, env["REDIS_URL"] = start_redis(str(ROOT / "instance" / "redis"))
+        children.append(redis_process)
+    try:
+        flask(env, "db", "upgrade")
+        demo = "" if "--no-demo" in sys.argv else flask(env, "seed")
+        for name in PROCESSES:
+            child = subprocess.Popen(procfile()[name], shell=True, cwd=ROOT, env=env, text=True,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+            threading.Thread(target=relay, args=(name, child.stdout), daemon=True).start()
+            children.append(child)
+        print(f"\nSwitchboard is running at http://localhost:{env['PORT']}/  (Ctrl-C stops it)\n"
+              f"REDIS_URL={env['REDIS_URL']}  (export it to use `flask --app wsgi ...` alongside)\n{demo}",
+              flush=True)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        while all(child.poll() is None for child in children):
+            threading.Event().wait(0.5)
+        sys.exit("a process exited; stopping the rest")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for child in reversed(children):
+            if child.poll() is None:
+                try:
+                    os.killpg(child.pid, signal.SIGTERM)
+                except (ProcessLookupError, PermissionError):
+                    child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+if __name__ == "__main__":
+    main()

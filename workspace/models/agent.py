@@ -1,0 +1,56 @@
+"""Agents (people who sign in) and their API tokens."""
+
+import hashlib
+import secrets
+from datetime import datetime
+from typing import Optional
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+
+ROLES = ("agent", "supervisor", "admin")
+
+
+class Agent(db.Model):
+    """A person working in Switchboard: agent, supervisor or admin."""
+
+    __tablename__ = "agents"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    email: so.Mapped[str] = so.mapped_column(sa.String(254), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    role: so.Mapped[str] = so.mapped_column(sa.String(16), default="agent")
+    password_hash: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    tokens: so.Mapped[list["ApiToken"]] = so.relationship(back_populates="agent")
+
+
+def hash_token(token: str) -> str:
+    """Return the stored form of an API token (tokens are random, so SHA-256 suffices)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ApiToken(db.Model):
+    """A bearer token for the REST API; only its hash is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    agent_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("agents.id"), index=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
+
+    agent: so.Mapped[Agent] = so.relationship(back_populates="tokens")
+
+    @classmethod
+    def issue(cls, agent: Agent, name: str) -> tuple["ApiToken", str]:
+        """Create a token for an agent; returns the row and the only copy of the secret."""
+        secret = "sb_" + secrets.token_urlsafe(32)
+        return cls(agent=agent, name=name, token_hash=hash_token(secret)), secret

@@ -1,0 +1,31 @@
+"""Authors: the customers behind posts."""
+
+from datetime import datetime
+from typing import Optional
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+
+
+class Author(db.Model):
+    """A customer, one per (channel, external user id)."""
+
+    __tablename__ = "authors"
+    __table_args__ = (sa.UniqueConstraint("channel_id", "external_id"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    channel_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("channels.id"))
+    external_id: so.Mapped[str] = so.mapped_column(sa.String(255))
+    handle: so.Mapped[str] = so.mapped_column(sa.String(255), default="")
+    name: so.Mapped[str] = so.mapped_column(sa.String(255), default="")
+    email: so.Mapped[Optional[str]] = so.mapped_column(sa.String(254))
+    followers: so.Mapped[int] = so.mapped_column(default=0)
+    verified: so.Mapped[bool] = so.mapped_column(default=False)
+    tags: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    channel = so.relationship("Channel")

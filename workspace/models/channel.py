@@ -1,0 +1,31 @@
+"""Channels: the sources posts come from."""
+
+import secrets
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+
+KINDS = ("native",)
+
+
+def new_secret() -> str:
+    """Return a fresh webhook signing secret."""
+    return secrets.token_hex(32)
+
+
+class Channel(db.Model):
+    """A source of posts with its adapter kind and webhook secret."""
+
+    __tablename__ = "channels"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    slug: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    kind: so.Mapped[str] = so.mapped_column(sa.String(32), default="native")
+    secret: so.Mapped[str] = so.mapped_column(sa.String(128), default=new_secret)
+    enabled: so.Mapped[bool] = so.mapped_column(default=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)

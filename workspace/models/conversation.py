@@ -1,0 +1,85 @@
+"""Conversations: the unit of work."""
+
+import enum
+from datetime import datetime
+from typing import Optional
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+
+
+class Priority(enum.IntEnum):
+    """Priority levels; the lower the value, the sooner it is worked."""
+
+    URGENT = 0
+    HIGH = 1
+    NORMAL = 2
+    LOW = 3
+
+    @property
+    def label(self) -> str:
+        """The level's name as the API spells it."""
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, label: str) -> "Priority":
+        """Return the level named by an API label such as 'urgent'."""
+        return cls[label.upper()]
+
+
+STATUSES = ("new", "open", "pending", "resolved", "escalated", "spam")
+# Statuses a conversation can be in while an agent still owes work on it.
+ACTIVE_STATUSES = ("new", "open", "pending", "escalated")
+
+
+class Conversation(db.Model):
+    """A thread of messages with one customer, routed into one queue."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (
+        # The queue page: a queue's conversations by status, in work order.
+        sa.Index(
+            "ix_conversations_queue_order",
+            "queue_id", "status", "priority", "sla_due_at", "created_at", "id",
+        ),
+        sa.Index("ix_conversations_thread", "channel_id", "thread_key"),
+        sa.Index("ix_conversations_author_recent", "author_id", "last_message_at"),
+        sa.Index("ix_conversations_status_updated", "status", "updated_at"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    channel_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("channels.id"))
+    author_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("authors.id"))
+    # Null only while status is "new" (not yet routed).
+    queue_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("queues.id"))
+    assignee_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("agents.id"))
+    status: so.Mapped[str] = so.mapped_column(sa.String(16), default="new")
+    priority: so.Mapped[int] = so.mapped_column(sa.SmallInteger, default=Priority.NORMAL)
+    priority_score: so.Mapped[float] = so.mapped_column(default=0.0)
+    subject: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
+    # The sender's thread id (a forum topic, a tweet thread), if it gave one.
+    thread_key: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
+    tags: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
+    explanation: so.Mapped[Optional[dict]] = so.mapped_column(sa.JSON)
+    sla_due_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
+    # When the customer's oldest unanswered post arrived; the SLA runs from it.
+    waiting_since: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    last_message_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    # The newest inbound message routing has seen; routing again without a
+    # newer one is a no-op, which makes the routing job idempotent.
+    routed_message_id: so.Mapped[Optional[int]] = so.mapped_column()
+    routed_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
+    resolved_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
+
+    channel = so.relationship("Channel")
+    author = so.relationship("Author")
+    queue = so.relationship("Queue")
+    assignee = so.relationship("Agent")
+    messages: so.Mapped[list["Message"]] = so.relationship(  # noqa: F821
+        back_populates="conversation", order_by="Message.id"
+    )

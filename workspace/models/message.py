@@ -1,0 +1,44 @@
+"""Messages: inbound posts, outbound replies and internal notes."""
+
+from datetime import datetime
+from typing import Optional
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+
+DIRECTIONS = ("inbound", "outbound", "note")
+
+
+class Message(db.Model):
+    """One post, reply or note; inbound ones keep the sender's external id."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        # A re-delivered webhook finds its message here and changes nothing.
+        # Outbound messages and notes have no external id (NULLs never clash).
+        sa.UniqueConstraint("channel_id", "external_id", name="uq_messages_channel_external"),
+        sa.Index("ix_messages_conversation", "conversation_id", "id"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    conversation_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("conversations.id"))
+    channel_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("channels.id"))
+    author_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("authors.id"))
+    agent_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("agents.id"))
+    direction: so.Mapped[str] = so.mapped_column(sa.String(8), default="inbound")
+    external_id: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
+    in_reply_to: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
+    subject: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
+    text: so.Mapped[str] = so.mapped_column(sa.Text)
+    url: so.Mapped[Optional[str]] = so.mapped_column(sa.String(2048))
+    # The sender's payload as received, unknown fields included.
+    raw: so.Mapped[Optional[dict]] = so.mapped_column(sa.JSON)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    received_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    conversation = so.relationship("Conversation", back_populates="messages")
+    author = so.relationship("Author")
+    agent = so.relationship("Agent")

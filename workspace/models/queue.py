@@ -1,0 +1,26 @@
+"""Queues: named, ordered work lists."""
+
+from datetime import datetime
+from typing import Optional
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+
+TRIAGE = "triage"
+
+
+class Queue(db.Model):
+    """A work list with SLA targets per priority (minutes to first reply)."""
+
+    __tablename__ = "queues"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    slug: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    # {"urgent": 30, "high": 120, ...}; missing levels use the app default.
+    sla_minutes: so.Mapped[Optional[dict]] = so.mapped_column(sa.JSON)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,1 @@
+"""Services own the workflows: transactions, enqueues and events."""
