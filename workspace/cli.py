@@ -5,7 +5,7 @@ import logging
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from werkzeug.security import generate_password_hash
 
 from .broker import job_queue, redis_client
@@ -113,6 +113,7 @@ def list_queues():
 
 
 @click.command("seed")
+@with_appcontext
 @click.option("--posts", default=300, show_default=True, help="How many demo posts to deliver.")
 def seed(posts: int):
     """Load demo data: agents, queues, channels and realistic posts (routed by the worker)."""
@@ -125,6 +126,7 @@ def seed(posts: int):
 
 
 @click.command("sweep")
+@with_appcontext
 def sweep():
     """Re-enqueue routing work older than the grace period (also runs periodically)."""
     from .dispatch import sweep as sweep_now
@@ -134,6 +136,7 @@ def sweep():
 
 
 @click.command("worker")
+@with_appcontext
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 def worker(burst: bool):
     """Run an RQ worker that routes conversations (loads the app and model once)."""
@@ -144,6 +147,7 @@ def worker(burst: bool):
 
 
 @click.command("scheduler")
+@with_appcontext
 def scheduler():
     """Run the periodic jobs (the sweeper) on RQ's cron scheduler."""
     from rq.cron import CronScheduler

@@ -44,21 +44,22 @@ def enqueue_routing(conversation_ids: list[int]) -> str:
     return job.id
 
 
-def dispatch_once(batch_size: int, *, older_than: datetime | None = None) -> int:
-    """Move up to one batch of outbox rows to RQ; returns how many rows it moved."""
+def dispatch_once(batch_size: int, *, older_than: datetime | None = None) -> list[int]:
+    """Move up to one batch of outbox rows to RQ; returns their conversation ids (one per row)."""
     query = sa.select(OutboxEntry.id, OutboxEntry.conversation_id).order_by(OutboxEntry.id)
     if older_than is not None:
         query = query.where(OutboxEntry.created_at <= older_than)
     rows = db.session.execute(query.limit(batch_size)).all()
     if not rows:
         db.session.rollback()
-        return 0
-    enqueue_routing([conversation_id for _, conversation_id in rows])
+        return []
+    conversation_ids = [conversation_id for _, conversation_id in rows]
+    enqueue_routing(conversation_ids)
     # Deleting after the enqueue means a crash in between enqueues twice,
     # which the idempotent job absorbs, rather than never.
     db.session.execute(sa.delete(OutboxEntry).where(OutboxEntry.id.in_([row_id for row_id, _ in rows])))
     db.session.commit()
-    return len(rows)
+    return conversation_ids
 
 
 def sweep(grace_seconds: int, batch_size: int = 500) -> int:
@@ -67,21 +68,22 @@ def sweep(grace_seconds: int, batch_size: int = 500) -> int:
     (say, Redis lost their job).
 
     Returns:
-        How many outbox rows and unrouted conversations were enqueued.
+        How many conversations were enqueued.
     """
     cutoff = utcnow() - timedelta(seconds=grace_seconds)
-    moved = 0
-    while (count := dispatch_once(batch_size, older_than=cutoff)):
-        moved += count
-    ids = db.session.scalars(
+    moved: set[int] = set()
+    while batch := dispatch_once(batch_size, older_than=cutoff):
+        moved.update(batch)
+    unrouted = db.session.scalars(
         sa.select(Conversation.id)
         .where(Conversation.status == "new", Conversation.updated_at <= cutoff)
         .order_by(Conversation.id)
     ).all()
     db.session.rollback()
+    ids = [conversation_id for conversation_id in unrouted if conversation_id not in moved]
     for start in range(0, len(ids), batch_size):
         enqueue_routing(ids[start:start + batch_size])
-    return moved + len(ids)
+    return len(moved) + len(ids)
 
 
 class Dispatcher:
@@ -112,7 +114,7 @@ class Dispatcher:
             time.sleep(config["DISPATCH_LINGER_SECONDS"])  # let a burst gather into one batch
             with self.app.app_context():
                 try:
-                    while dispatch_once(config["DISPATCH_BATCH"]) == config["DISPATCH_BATCH"]:
+                    while len(dispatch_once(config["DISPATCH_BATCH"])) == config["DISPATCH_BATCH"]:
                         pass
                     backoff = 0.0
                 except Exception:

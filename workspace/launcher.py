@@ -23,6 +23,25 @@ def procfile() -> dict[str, str]:
             (line.partition(":") for line in lines if line.strip() and not line.startswith("#"))}
 
 
+def start_process(name: str, env: dict, **popen) -> subprocess.Popen:
+    """Start one Procfile process (web, worker, scheduler) in its own session."""
+    return subprocess.Popen(procfile()[name], shell=True, cwd=ROOT, env=env, start_new_session=True, **popen)
+
+
+def stop_process(child: subprocess.Popen, timeout: float = 10) -> None:
+    """Stop a process started by start_process, and its children, politely then firmly."""
+    if child.poll() is None:
+        try:
+            os.killpg(child.pid, signal.SIGTERM)
+        except (ProcessLookupError, PermissionError):
+            child.terminate()
+    try:
+        child.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+
+
 def flask(env: dict, *args: str) -> str:
     """Run a flask CLI command in this virtualenv and return its output (fail loudly)."""
     result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env,
@@ -54,8 +73,7 @@ def main() -> None:
         flask(env, "db", "upgrade")
         demo = "" if "--no-demo" in sys.argv else flask(env, "seed")
         for name in PROCESSES:
-            child = subprocess.Popen(procfile()[name], shell=True, cwd=ROOT, env=env, text=True,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+            child = start_process(name, env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             threading.Thread(target=relay, args=(name, child.stdout), daemon=True).start()
             children.append(child)
         print(f"\nSwitchboard is running at http://localhost:{env['PORT']}/  (Ctrl-C stops it)\n"
@@ -69,16 +87,7 @@ def main() -> None:
         pass
     finally:
         for child in reversed(children):
-            if child.poll() is None:
-                try:
-                    os.killpg(child.pid, signal.SIGTERM)
-                except (ProcessLookupError, PermissionError):
-                    child.terminate()
-        for child in children:
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
+            stop_process(child)
 
 
 if __name__ == "__main__":

@@ -50,7 +50,7 @@ def start_redis(directory: str, port: int | None = None) -> tuple[subprocess.Pop
     process = subprocess.Popen(
         [redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
          "--dir", directory, "--logfile", os.path.join(directory, "redis.log")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:

@@ -1,6 +1,6 @@
 """Checked reads of untrusted JSON, with errors that name the field."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from ..errors import ValidationError
@@ -101,5 +101,5 @@ def get_time(data: dict, key: str, path: str) -> datetime | None:
     except ValueError:
         _fail(path, "must be an ISO 8601 timestamp")
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)

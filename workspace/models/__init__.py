@@ -1,13 +1,13 @@
 """The database models, one noun per module."""
 
 from .agent import ROLES, Agent, ApiToken, hash_token
+from .author import Author
 from .base import UTCDateTime, utcnow
 from .channel import Channel
-from .author import Author
-from .queue import TRIAGE, Queue
 from .conversation import ACTIVE_STATUSES, STATUSES, Conversation, Priority
 from .message import Message
 from .outbox import OutboxEntry
+from .queue import TRIAGE, Queue
 
 __all__ = [
     "ACTIVE_STATUSES", "ROLES", "STATUSES", "TRIAGE",

@@ -56,7 +56,7 @@ def route_conversations(conversation_ids: list[int]) -> dict:
         posts, active_rules(), active_model(), queues=frozenset(queues),
     )
     created, updated = [], []
-    for conversation, decision in zip(pending, decisions):
+    for conversation, decision in zip(pending, decisions, strict=True):
         first_time = conversation.status == "new"
         _apply(conversation, decision, queues, now)
         conversation.routed_message_id = latest[conversation.id]

@@ -1,0 +1,181 @@
+"""The REST API: token auth, queue order and cursors, detail views, one error shape, OpenAPI."""
+
+from datetime import UTC, datetime, timedelta
+
+import jsonschema
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import make_post
+from workspace.api.openapi import DOCUMENT
+from workspace.dispatch import dispatch_once
+from workspace.extensions import db
+from workspace.models import Conversation, Priority
+
+
+def validate(instance, schema_name: str) -> None:
+    """Check a response body against a schema of the served OpenAPI document."""
+    schema = {"$ref": f"#/components/schemas/{schema_name}", "components": DOCUMENT["components"]}
+    jsonschema.validate(instance, schema)
+
+
+def route_all(app, run_jobs) -> None:
+    with app.app_context():
+        while dispatch_once(500):
+            pass
+    run_jobs()
+
+
+@pytest.fixture
+def routed_posts(app, deliver, run_jobs):
+    """Five posts routed into billing with known priorities and ages."""
+    start = datetime.now(UTC) - timedelta(hours=1)
+    ids = []
+    for number in range(5):
+        author = {"id": f"a{number}", "handle": f"h{number}"}
+        response = deliver(make_post(text=f"@billing question {number}", author=author,
+                                     created_at=(start + timedelta(minutes=number)).isoformat()))
+        ids.append(response.get_json()["conversation_id"])
+    route_all(app, run_jobs)
+    with app.app_context():  # make the priorities known: #3 urgent, #1 high, the rest normal
+        for conversation_id, level in ((ids[3], Priority.URGENT), (ids[1], Priority.HIGH)):
+            db.session.get(Conversation, conversation_id).priority = level
+        for conversation_id in (ids[0], ids[2], ids[4]):
+            db.session.get(Conversation, conversation_id).priority = Priority.NORMAL
+        db.session.commit()
+    return ids
+
+
+def test_api_requires_a_valid_token(client, token):
+    """No token, a malformed header or an unknown token is a 401 in the error envelope."""
+    for headers in ({}, {"Authorization": "Basic abc"}, {"Authorization": "Bearer nope"}):
+        response = client.get("/api/v1/queues", headers=headers)
+        assert response.status_code == 401
+        validate(response.get_json(), "Error")
+
+
+def test_queues_list_with_live_counts(api, routed_posts):
+    """Each queue reports its open and unassigned counts."""
+    body = api("/queues").get_json()
+    for queue in body["data"]:
+        validate(queue, "Queue")
+    counts = {queue["slug"]: queue["counts"] for queue in body["data"]}
+    assert counts["billing"] == {"open": 5, "unassigned": 5, "pending": 0}
+    assert counts["triage"]["open"] == 0
+
+
+def test_queue_lists_in_priority_then_due_then_age_order(api, routed_posts):
+    """Urgent first, then high, then normal by SLA due time (oldest first)."""
+    ids = routed_posts
+    body = api("/queues/billing/conversations").get_json()
+    assert [c["id"] for c in body["data"]] == [ids[3], ids[1], ids[0], ids[2], ids[4]]
+    assert body["next_cursor"] is None
+    for conversation in body["data"]:
+        validate(conversation, "Conversation")
+
+
+def test_cursor_pagination_walks_the_whole_queue_once(api, routed_posts):
+    """Pages of two follow each other without gaps or repeats."""
+    seen, cursor = [], None
+    while True:
+        query = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        body = api("/queues/billing/conversations", query_string=query).get_json()
+        seen += [c["id"] for c in body["data"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    ids = routed_posts
+    assert seen == [ids[3], ids[1], ids[0], ids[2], ids[4]]
+
+
+@pytest.mark.parametrize("query,field", [
+    ({"cursor": "garbage!"}, "cursor"), ({"limit": "0"}, "limit"), ({"limit": "x"}, "limit"),
+    ({"status": "bogus"}, "status"),
+])
+def test_bad_list_parameters_are_400(api, routed_posts, query, field):
+    """A bad cursor, limit or status is a 400 naming the parameter."""
+    response = api("/queues/billing/conversations", query_string=query)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["message"].startswith(field)
+
+
+def test_conversation_detail_has_messages_author_and_explanation(api, routed_posts):
+    """One conversation shows its thread, its customer and why it was routed where it is."""
+    body = api(f"/conversations/{routed_posts[0]}").get_json()
+    validate(body, "ConversationDetail")
+    assert body["messages"][0]["text"] == "@billing question 0"
+    assert body["author"]["handle"] == "h0"
+    assert body["explanation"]["queue_reason"]
+    assert body["queue"] == "billing"
+
+
+def test_author_detail_lists_their_history(api, deliver, app, run_jobs):
+    """An author's page lists every conversation they have had, newest first."""
+    first = deliver(make_post(thread_id="one")).get_json()["conversation_id"]
+    second = deliver(make_post(thread_id="two")).get_json()["conversation_id"]
+    route_all(app, run_jobs)
+    author_id = api(f"/conversations/{first}").get_json()["author"]["id"]
+    body = api(f"/authors/{author_id}").get_json()
+    validate(body, "AuthorDetail")
+    assert [c["id"] for c in body["conversations"]] == [second, first]
+
+
+@pytest.mark.parametrize("path", ["/conversations/999999", "/authors/999999", "/queues/nope/conversations",
+                                  "/no-such-endpoint"])
+def test_missing_things_are_404_in_the_envelope(api, path):
+    """Unknown resources and unknown routes answer the same JSON error shape."""
+    response = api(path)
+    assert response.status_code == 404
+    validate(response.get_json(), "Error")
+
+
+def test_wrong_method_is_405_in_the_envelope(client, token):
+    """A routing-level 405 also uses the JSON error envelope."""
+    response = client.delete("/api/v1/queues", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 405
+    validate(response.get_json(), "Error")
+
+
+def test_openapi_document_is_served_and_describes_every_route(app, client):
+    """Every documented path exists with that method, and every API route is documented."""
+    served = client.get("/api/v1/openapi.json").get_json()
+    assert served == DOCUMENT
+    jsonschema.Draft202012Validator.check_schema({"components": served["components"]})
+    routes = set()
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith(("/api/", "/webhooks/", "/healthz", "/ping")):
+            path = rule.rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                routes.add((path, method.lower()))
+    documented = {(path, method) for path, item in served["paths"].items() for method in item}
+    assert routes == documented
+
+
+def test_webhook_responses_match_the_document(deliver):
+    """Single and batch webhook answers validate against their schemas."""
+    validate(deliver(make_post()).get_json(), "PostOutcome")
+    validate(deliver([make_post(), make_post()]).get_json(), "BatchOutcome")
+
+
+def test_a_500_rolls_back_and_answers_the_envelope(app, client, monkeypatch):
+    """An unexpected crash is a 500 in the JSON envelope with nothing half-written."""
+    from workspace.services import ingest
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(ingest, "_insert", explode)
+    from tests.conftest import SECRET
+    from workspace.ingest.signature import sign
+    from workspace.models import Channel, Queue
+
+    with app.app_context():
+        db.session.add_all([Channel(slug="c", name="c", secret=SECRET), Queue(slug="triage", name="t")])
+        db.session.commit()
+    body = b'{"id": "1", "author": {"id": 1, "handle": "a"}, "text": "hi"}'
+    response = client.post("/webhooks/c", data=body, headers={
+        "Content-Type": "application/json", "X-Switchboard-Signature": sign(SECRET, body)})
+    assert response.status_code == 500
+    validate(response.get_json(), "Error")
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Conversation)) == 0
