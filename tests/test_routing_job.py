@@ -119,13 +119,16 @@ def test_dispatcher_thread_drains_the_outbox_after_a_post(app, deliver, redis):
 
     from workspace.dispatch import Dispatcher
 
-    app.extensions["dispatcher"] = Dispatcher(app)
-    deliver([make_post(), make_post(author={"id": "q", "handle": "q"})])
-    deadline = time.monotonic() + 10
-    with app.app_context():
-        while db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEntry)) and time.monotonic() < deadline:
-            db.session.rollback()
-            time.sleep(0.05)
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEntry)) == 0
+    dispatcher = app.extensions["dispatcher"] = Dispatcher(app)
+    try:
+        deliver([make_post(), make_post(author={"id": "q", "handle": "q"})])
+        deadline = time.monotonic() + 10
+        with app.app_context():
+            while db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEntry)) and time.monotonic() < deadline:
+                db.session.rollback()
+                time.sleep(0.05)
+            assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEntry)) == 0
+    finally:
+        dispatcher.stop()
     queue_key = f"rq:queue:{app.config['RQ_QUEUE']}"
     assert redis.llen(queue_key) == 1

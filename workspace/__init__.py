@@ -32,27 +32,41 @@ def create_app(config: type | dict | None = None) -> Flask:
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         path = os.path.join(app.instance_path, "switchboard.db")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
 
     from . import broker, dispatch, errors, models  # noqa: F401  (models register tables)
+    from .services import group_commit
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     broker.init_app(app)
     errors.init_app(app)
     dispatch.init_app(app)
+    group_commit.init_app(app)
     # Handlers must be imported before init_app so every app built gets them.
     from . import realtime  # noqa: F401
 
     socketio.init_app(app, message_queue=app.config["REDIS_URL"], async_mode=app.config.get("SOCKETIO_ASYNC_MODE"))
 
-    from . import api, cli, health, ingest
+    from . import api, cli, health
+    from .ingest.views import bp as ingest_bp
 
     app.register_blueprint(health.bp)
-    app.register_blueprint(ingest.bp)
+    app.register_blueprint(ingest_bp)
     app.register_blueprint(api.bp)
     cli.init_app(app)
     return app
+
+
+def _engine_options(url: str) -> dict:
+    """Pool settings per database: a server connection can go stale, a SQLite file cannot.
+
+    Every in-flight request and background thread may hold a connection; a pool
+    smaller than that opens and tunes a fresh SQLite connection per request.
+    """
+    if url.startswith("sqlite"):
+        return {"pool_size": 32, "max_overflow": 32}
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
 
 
 def _instance_secret(instance_path: str) -> str:

@@ -94,6 +94,7 @@ class Dispatcher:
         self.wake = threading.Event()
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()
+        self.stopping = False
 
     def notify(self) -> None:
         """Tell the loop there is new work; starts it on first use (after any fork)."""
@@ -108,9 +109,11 @@ class Dispatcher:
         """Drain the outbox whenever notified, and every poll interval regardless."""
         config = self.app.config
         backoff = 0.0
-        while True:
+        while not self.stopping:
             self.wake.wait(timeout=max(config["DISPATCH_POLL_SECONDS"], backoff))
             self.wake.clear()
+            if self.stopping:
+                break
             time.sleep(config["DISPATCH_LINGER_SECONDS"])  # let a burst gather into one batch
             with self.app.app_context():
                 try:
@@ -123,6 +126,14 @@ class Dispatcher:
                     log.exception("outbox dispatch failed; retrying in %.1fs", backoff)
                 finally:
                     db.session.remove()
+
+
+    def stop(self) -> None:
+        """Stop the loop and wait for it (tests, and a clean shutdown)."""
+        self.stopping = True
+        self.wake.set()
+        if self.thread is not None:
+            self.thread.join(timeout=10)
 
 
 def notify() -> None:

@@ -1,5 +1,4 @@
-"""Webhook ingest: verify, validate, normalize and store posts from channels."""
+"""Webhook ingest: verify, validate, normalize and store posts from channels.
 
-from .views import bp
-
-__all__ = ["bp"]
+The endpoint lives in `views`; adapters, fields and the normalized post beside it.
+"""

@@ -1,0 +1,143 @@
+"""Ingest throughput against the real server, with a hello-world baseline from the same run.
+
+Starts Redis (unless REDIS_URL is set), a fresh SQLite database and gunicorn as
+the Procfile runs it; measures GET /ping (the bare baseline), signed
+single-post webhooks and 500-post batches; then counts rows (zero lost) and
+starts a worker to show every post gets routed.
+
+Usage: .venv/bin/python bench/ingest.py [--seconds 10]
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import requests  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+
+from bench.http_load import build_request, run_load  # noqa: E402
+from workspace.ingest.signature import sign  # noqa: E402
+from workspace.launcher import start_process, stop_process  # noqa: E402
+from workspace.localredis import free_port, start_redis  # noqa: E402
+
+SECRET = "bench-secret"
+
+
+def post(number: int, run: str) -> dict:
+    """A realistic post with a unique id; every tenth author repeats (threads build up)."""
+    return {"id": f"{run}-{number}", "author": {"id": f"user-{number % 5000}", "handle": f"user{number % 5000}",
+                                                  "name": "Bench User", "followers": number % 3000},
+            "text": f"@billing my card was charged twice for order {number}, please refund",
+            "subject": "Double charge", "created_at": "2026-11-22T10:00:00Z"}
+
+
+def signed(body: bytes) -> bytes:
+    return build_request("POST", "/webhooks/bench", body, {
+        "Content-Type": "application/json", "X-Switchboard-Signature": sign(SECRET, body)})
+
+
+def wait_healthy(base: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    sys.exit("server did not become healthy")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each measured phase")
+    args = parser.parse_args()
+    workdir = tempfile.mkdtemp(prefix="switchboard-bench-")
+    redis_process = None
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url:
+        redis_process, redis_url = start_redis(os.path.join(workdir, "redis"))
+    port = free_port()
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{workdir}/bench.db", REDIS_URL=redis_url, PORT=str(port),
+               SWITCHBOARD_RQ_QUEUE=f"bench-{uuid.uuid4().hex[:6]}", SWITCHBOARD_SECRET_KEY=uuid.uuid4().hex,
+               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    from workspace import create_app
+    from workspace.extensions import db
+    from workspace.models import Channel, Conversation, Message, Queue
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"], "REDIS_URL": redis_url,
+                      "RQ_QUEUE": env["SWITCHBOARD_RQ_QUEUE"], "DISPATCHER_ENABLED": False})
+    with app.app_context():
+        db.create_all()
+        db.session.add_all([Channel(slug="bench", name="Bench", secret=SECRET), Queue(slug="billing", name="Billing"),
+                            Queue(slug="triage", name="Triage")])
+        db.session.commit()
+
+    log = open(os.path.join(workdir, "web.log"), "w")
+    web = start_process("web", env, stdout=log, stderr=log)
+    worker = None
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_healthy(base)
+        run = uuid.uuid4().hex[:6]
+        hello = [build_request("GET", "/ping")] * 400_000
+        run_load(port, hello[:2000], 1.0)  # warm up
+        hello_result = run_load(port, hello, args.seconds)
+
+        singles = [signed(json.dumps(post(n, run)).encode()) for n in range(60_000)]
+        warm = run_load(port, singles[:1000], 1.0)  # warm up (these are stored too)
+        single_result = run_load(port, singles[1000:], args.seconds)
+
+        batches = [signed(json.dumps([post(n, run + "b") for n in range(start, start + 500)]).encode())
+                   for start in range(0, 250_000, 500)]
+        batch_result = run_load(port, batches, args.seconds, processes=1, connections=2)
+
+        accepted = (warm["statuses"].get(202, 0) + single_result["statuses"].get(202, 0)
+                    + batch_result["statuses"].get(202, 0) * 500)
+        with app.app_context():
+            stored = db.session.scalar(sa.select(sa.func.count()).select_from(Message))
+        worker = start_process("worker", env, stdout=log, stderr=log)
+        routed_started = time.monotonic()
+        with app.app_context():
+            from workspace.dispatch import sweep
+
+            sweep(grace_seconds=0)  # anything the web's dispatcher had not handed over yet
+            while db.session.scalar(sa.select(sa.func.count()).select_from(Conversation)
+                                    .where(Conversation.status == "new")):
+                db.session.rollback()
+                if time.monotonic() - routed_started > 300:
+                    break
+                time.sleep(0.2)
+            unrouted = db.session.scalar(sa.select(sa.func.count()).select_from(Conversation)
+                                         .where(Conversation.status == "new"))
+            conversations = db.session.scalar(sa.select(sa.func.count()).select_from(Conversation))
+        routing_seconds = time.monotonic() - routed_started
+    finally:
+        for process in (web, worker):
+            if process:
+                stop_process(process)
+        if redis_process:
+            redis_process.terminate()
+
+    single_rate, hello_rate = single_result["per_second"], hello_result["per_second"]
+    batch_posts = batch_result["statuses"].get(202, 0) * 500 / batch_result["seconds"]
+    print(f"hello-world GET /ping       {hello_rate:9.0f} req/s   statuses {hello_result['statuses']}")
+    print(f"signed single-post webhook  {single_rate:9.0f} posts/s statuses {single_result['statuses']}")
+    print(f"  ratio ingest/hello        {single_rate / hello_rate:9.2f}       (goal >= 0.30)")
+    print(f"500-post batches            {batch_posts:9.0f} posts/s statuses {batch_result['statuses']} (goal >= 5000)")
+    print(f"posts acknowledged 202      {accepted:9d}")
+    print(f"messages in the database    {stored:9d}   lost: {accepted - stored}")
+    print(f"conversations routed        {conversations - unrouted:9d} of {conversations} in {routing_seconds:.1f} s "
+          f"by one worker ({(conversations - unrouted) / routing_seconds:.0f}/s)")
+
+
+if __name__ == "__main__":
+    main()
