@@ -100,6 +100,7 @@ def upgrade():
     sa.Column('routed_message_id', sa.Integer(), nullable=True),
     sa.Column('routed_at', sa.DateTime(), nullable=True),
     sa.Column('resolved_at', sa.DateTime(), nullable=True),
+    sa.Column('insert_sentinel', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['assignee_id'], ['agents.id'], ),
     sa.ForeignKeyConstraint(['author_id'], ['authors.id'], ),
     sa.ForeignKeyConstraint(['channel_id'], ['channels.id'], ),

@@ -75,6 +75,9 @@ class Conversation(db.Model):
     routed_message_id: so.Mapped[Optional[int]] = so.mapped_column()
     routed_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
     resolved_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
+    # Lets SQLite return the ids of a multi-row INSERT in order, so a batch of
+    # new conversations is one statement rather than one per row.
+    _sentinel: so.Mapped[Optional[int]] = so.orm_insert_sentinel("insert_sentinel")
 
     channel = so.relationship("Channel")
     author = so.relationship("Author")

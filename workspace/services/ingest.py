@@ -32,9 +32,13 @@ KNOWN_MESSAGES = sa.select(MESSAGES.c.external_id, MESSAGES.c.id, MESSAGES.c.con
     MESSAGES.c.channel_id == sa.bindparam("channel_id"), MESSAGES.c.external_id.in_(sa.bindparam("ids", expanding=True)))
 KNOWN_AUTHORS = sa.select(AUTHORS.c.id, AUTHORS.c.external_id, *(AUTHORS.c[name] for name in PROFILE)).where(
     AUTHORS.c.channel_id == sa.bindparam("channel_id"), AUTHORS.c.external_id.in_(sa.bindparam("ids", expanding=True)))
-INSERT_AUTHORS = AUTHORS.insert().returning(AUTHORS.c.id, sort_by_parameter_order=True)
+# Authors and messages come back keyed by their external ids, so their multi-row
+# inserts need no ordering guarantee; conversations have a sentinel for that.
+INSERT_AUTHORS = AUTHORS.insert().returning(AUTHORS.c.external_id, AUTHORS.c.id)
+UPDATE_AUTHORS = AUTHORS.update().where(AUTHORS.c.id == sa.bindparam("b_id")).values(
+    {name: sa.bindparam(f"b_{name}") for name in (*PROFILE, "updated_at")})
 INSERT_CONVERSATIONS = CONVERSATIONS.insert().returning(CONVERSATIONS.c.id, sort_by_parameter_order=True)
-INSERT_MESSAGES = MESSAGES.insert().returning(MESSAGES.c.id, sort_by_parameter_order=True)
+INSERT_MESSAGES = MESSAGES.insert().returning(MESSAGES.c.external_id, MESSAGES.c.id)
 UPDATE_THREADS = CONVERSATIONS.update().where(CONVERSATIONS.c.id == sa.bindparam("b_id")).values(
     status=sa.bindparam("b_status"), subject=sa.bindparam("b_subject"), last_message_at=sa.bindparam("b_last"),
     updated_at=sa.bindparam("b_now"),
@@ -165,16 +169,15 @@ def _insert(channel_id: int, posts: list[InboundPost], window: timedelta, now: d
     if changed:
         _run(UPDATE_THREADS, [{"b_id": t.id, "b_status": t.status, "b_subject": t.subject,
                                "b_last": t.last_message_at, "b_now": now} for t in changed])
-    message_ids = _run(
+    message_ids = dict(_run(
         INSERT_MESSAGES,
         [_message_row(channel_id, post, thread, authors[post.author.external_id], posted_at, now)
          for post, thread, posted_at in placed],
-    ).scalars().all()
+    ).all())
     routable = {t.id for _, t, _ in placed if t.status != "spam"}
     if routable:
         _run(OUTBOX.insert(), [{"conversation_id": cid, "created_at": now} for cid in sorted(routable)])
-    return {post.external_id: (message_id, thread.id)
-            for (post, thread, _), message_id in zip(placed, message_ids, strict=True)}
+    return {post.external_id: (message_ids[post.external_id], thread.id) for post, thread, _ in placed}
 
 
 def _conversation_row(channel_id: int, thread: _Thread, post: InboundPost, posted_at: datetime, now) -> dict:
@@ -209,12 +212,15 @@ def _upsert_authors(channel_id: int, people: list[InboundAuthor], now: datetime)
     if missing:
         rows = [{"channel_id": channel_id, "external_id": person.external_id, "tags": [], "created_at": now,
                  "updated_at": now, **NEW_AUTHOR, **_profile(person)} for person in missing]
-        new_ids = _run(INSERT_AUTHORS, rows).scalars()
-        ids.update(zip((person.external_id for person in missing), new_ids, strict=True))
+        ids.update(_run(INSERT_AUTHORS, rows).all())
+    refreshed = []
     for external_id, row in found.items():
-        changes = {key: value for key, value in _profile(latest[external_id]).items() if getattr(row, key) != value}
-        if changes:
-            _run(AUTHORS.update().where(AUTHORS.c.id == row.id).values(**changes, updated_at=now))
+        current = {name: getattr(row, name) for name in PROFILE}
+        merged = {**current, **_profile(latest[external_id])}
+        if merged != current:
+            refreshed.append({"b_id": row.id, "b_updated_at": now, **{f"b_{k}": v for k, v in merged.items()}})
+    if refreshed:
+        _run(UPDATE_AUTHORS, refreshed)
     return ids
 
 
