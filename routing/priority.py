@@ -3,28 +3,55 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from routing.decision import PRIORITY_LEVELS, level_rank
 from routing.post import Post
-from routing.text import fold, term_pattern
+from routing.text import TermIndex, Words
 
 # Words and phrases that mean a customer is blocked, losing money or under
-# attack. Matched whole-word on folded text; apostrophes are optional, so
-# "can't" also covers "cant" and "can’t". "down" alone is left out on purpose:
+# attack. Matched as whole words, ignoring case, accents and apostrophes, so
+# "can't" also covers "cant" and "CAN’T". "down" alone is left out on purpose:
 # "down payment" and "write it down" are not outages.
 DEFAULT_URGENCY_TERMS: tuple[str, ...] = (
-    "outage", "is down", "are down", "went down", "site down", "service down", "app down",
-    "not working", "not loading", "stopped working",
-    "can't log in", "can't login", "cannot log in", "cannot login", "unable to log in",
-    "unable to login", "locked out",
-    "hacked", "compromised", "fraud", "fraudulent", "stolen", "scam", "unauthorized",
-    "unauthorised", "security breach", "data breach",
-    "charged twice", "double charged", "charged me twice", "double charge", "duplicate charge",
-    "urgent", "urgently", "emergency", "asap",
+    "outage",
+    "is down",
+    "are down",
+    "went down",
+    "site down",
+    "service down",
+    "app down",
+    "not working",
+    "not loading",
+    "stopped working",
+    "can't log in",
+    "can't login",
+    "cannot log in",
+    "cannot login",
+    "unable to log in",
+    "unable to login",
+    "locked out",
+    "hacked",
+    "compromised",
+    "fraud",
+    "fraudulent",
+    "stolen",
+    "scam",
+    "unauthorized",
+    "unauthorised",
+    "security breach",
+    "data breach",
+    "charged twice",
+    "double charged",
+    "charged me twice",
+    "double charge",
+    "duplicate charge",
+    "urgent",
+    "urgently",
+    "emergency",
+    "asap",
 )
 
 
@@ -109,30 +136,22 @@ class Priority:
 
 
 @lru_cache(maxsize=32)
-def _urgency_regex(terms: tuple[str, ...]) -> re.Pattern[str] | None:
-    # One alternation for all terms: one scan of the text instead of one per term.
-    if not terms:
-        return None
-    return re.compile("|".join(f"(?:{term_pattern(t)})" for t in terms))
+def _urgency_index(terms: tuple[str, ...]) -> TermIndex:
+    # Built once per term list (weights are frozen), not once per post.
+    return TermIndex(terms)
 
 
-def urgency_terms_in(folded_text: str, terms: tuple[str, ...] = DEFAULT_URGENCY_TERMS) -> list[str]:
-    """Return the distinct urgency terms found in folded text, in order of appearance.
+def urgency_terms_in(texts: Sequence[Words], terms: tuple[str, ...] = DEFAULT_URGENCY_TERMS) -> list[str]:
+    """Return the distinct urgency terms found in texts, in order of appearance.
 
     Args:
-        folded_text: text already passed through routing.text.fold.
+        texts: the Words of the subject and text.
         terms: the urgency terms to look for.
 
     Returns:
-        The matched spans, folded, without repeats, e.g. ["hacked", "charged twice"].
+        The terms found, as listed in `terms`, e.g. ["hacked", "charged twice"].
     """
-    regex = _urgency_regex(terms)
-    if regex is None:
-        return []
-    found: dict[str, None] = {}
-    for match in regex.finditer(folded_text):
-        found.setdefault(" ".join(match.group(0).split()), None)
-    return list(found)
+    return _urgency_index(terms).find(texts)
 
 
 def _contribution(factor: str, detail: str, points: float) -> dict:
@@ -143,7 +162,7 @@ def assess(
     post: Post,
     *,
     sentiment: float = 0.0,
-    folded_text: str | None = None,
+    words: Sequence[Words] | None = None,
     rule_points: Sequence[tuple[str, float]] = (),
     rule_floor: tuple[str, str] | None = None,
     weights: PriorityWeights | None = None,
@@ -153,7 +172,7 @@ def assess(
     Args:
         post: the post.
         sentiment: its VADER compound score in [-1, 1].
-        folded_text: fold(subject + text) if the caller already has it.
+        words: the Words of subject and text, if the caller already has them.
         rule_points: (rule description, points) for each firing rule's score bump.
         rule_floor: (level, rule description) when rules force at least that level.
         weights: the weights and thresholds; PriorityWeights() if None.
@@ -164,9 +183,9 @@ def assess(
     w = weights or PriorityWeights()
     parts: list[dict] = [_contribution("rule", detail, pts) for detail, pts in rule_points if pts]
 
-    if folded_text is None:
-        folded_text = fold(f"{post.subject}\n{post.text}")
-    terms = urgency_terms_in(folded_text, w.urgency_terms)[: w.urgency_max_terms]
+    if words is None:
+        words = (Words(post.subject), Words(post.text))
+    terms = urgency_terms_in(words, w.urgency_terms)[: w.urgency_max_terms]
     if terms:
         parts.append(_contribution("urgency_words", ", ".join(terms), w.urgency_points * len(terms)))
 
@@ -188,9 +207,13 @@ def assess(
 
     if post.sla_seconds and post.sla_seconds > 0 and post.waiting_seconds > 0 and w.waiting_points:
         ratio = min(post.waiting_seconds / post.sla_seconds, w.waiting_cap)
-        parts.append(_contribution(
-            "waiting", f"waited {post.waiting_seconds / 60:.0f} min of a {post.sla_seconds / 60:.0f} min SLA",
-            ratio * w.waiting_points))
+        parts.append(
+            _contribution(
+                "waiting",
+                f"waited {post.waiting_seconds / 60:.0f} min of a {post.sla_seconds / 60:.0f} min SLA",
+                ratio * w.waiting_points,
+            )
+        )
 
     score = float(round(sum(p["points"] for p in parts), 2))
     level = w.level_for(score)

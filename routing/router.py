@@ -113,17 +113,34 @@ def route_many(
         facts = PostFacts(post, compounds[i])
         outcome = apply_rules(rules, facts, existing)
         queue, reason, mention, model_info = _choose_queue(
-            facts, outcome, predictions[i] if predictions is not None else None, model, existing, settings)
-        folded = f"{facts.folded['subject'][0]}\n{facts.folded['text'][0]}"
-        priority = assess(post, sentiment=compounds[i], folded_text=folded, rule_points=outcome.score_bumps,
-                          rule_floor=outcome.floor, weights=settings.weights)
-        decisions.append(Decision(
-            queue=queue, priority=priority.level, score=priority.score, tags=tuple(outcome.tags),
-            assignee=outcome.assignee, spam=outcome.spam,
-            explanation={
-                "rules": outcome.record, "mention": mention, "model": model_info, "queue_reason": reason,
-                "priority": priority.to_dict(), "sentiment": round(compounds[i], 4),
-            }))
+            facts, outcome, predictions[i] if predictions is not None else None, model, existing, settings
+        )
+        priority = assess(
+            post,
+            sentiment=compounds[i],
+            words=facts.words["any"],
+            rule_points=outcome.score_bumps,
+            rule_floor=outcome.floor,
+            weights=settings.weights,
+        )
+        decisions.append(
+            Decision(
+                queue=queue,
+                priority=priority.level,
+                score=priority.score,
+                tags=tuple(outcome.tags),
+                assignee=outcome.assignee,
+                spam=outcome.spam,
+                explanation={
+                    "rules": outcome.record,
+                    "mention": mention,
+                    "model": model_info,
+                    "queue_reason": reason,
+                    "priority": priority.to_dict(),
+                    "sentiment": round(compounds[i], 4),
+                },
+            )
+        )
     return decisions
 
 
@@ -143,8 +160,12 @@ def _choose_queue(
     model_info = None
     if labels is not None and model is not None:
         top, p = labels[0]
-        model_info = {"version": model.version, "labels": [[label, round(q, 4)] for label, q in labels],
-                      "threshold": settings.threshold_for(top), "chosen": False}
+        model_info = {
+            "version": model.version,
+            "labels": [[label, round(q, 4)] for label, q in labels],
+            "threshold": settings.threshold_for(top),
+            "chosen": False,
+        }
     if outcome.queue is not None:
         return outcome.queue, f"{outcome.queue_rule} set queue {outcome.queue}", None, model_info
 
@@ -162,4 +183,3 @@ def _choose_queue(
         return triage, f"model confidence {p:.2f} below threshold {threshold:.2f}: sent to {triage}", None, model_info
     model_info["chosen"] = True
     return top, f"model predicted {top} ({p:.2f} \u2265 {threshold:.2f})", None, model_info
-

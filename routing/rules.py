@@ -125,9 +125,14 @@ def _compile_actions(spec: object, queues: Iterable[str] | None) -> RuleActions:
         if not isinstance(spec.get(flag, False), bool):
             raise RuleError(f"{flag} must be true or false, got {spec[flag]!r}")
     return RuleActions(
-        queue=queue, priority=priority, score=float(score),
-        tags=tuple(dict.fromkeys(t.strip() for t in tags)), assign=assign,
-        spam=spec.get("spam", False), stop=spec.get("stop", False))
+        queue=queue,
+        priority=priority,
+        score=float(score),
+        tags=tuple(dict.fromkeys(t.strip() for t in tags)),
+        assign=assign,
+        spam=spec.get("spam", False),
+        stop=spec.get("stop", False),
+    )
 
 
 def compile_rule(spec: dict, *, queues: Iterable[str] | None = None) -> CompiledRule:
@@ -217,8 +222,7 @@ def apply_rules(rules: Sequence[CompiledRule], facts: PostFacts, queues: frozens
             continue
         entry: dict = {"id": rule.id, "name": rule.name}
         if stopped_by is not None:
-            entry.update(status="stopped", reason=f"evaluation stopped by {stopped_by}",
-                         actions=rule.actions.as_dict())
+            entry.update(status="stopped", reason=f"evaluation stopped by {stopped_by}", actions=rule.actions.as_dict())
             out.record.append(entry)
             continue
         applied: dict = {}
@@ -228,7 +232,9 @@ def apply_rules(rules: Sequence[CompiledRule], facts: PostFacts, queues: frozens
             if a.queue not in queues:
                 ignored.append({"action": "queue", "value": a.queue, "reason": f"queue {a.queue!r} does not exist"})
             elif out.queue is not None:
-                ignored.append({"action": "queue", "value": a.queue, "reason": f"{out.queue_rule} already set queue {out.queue}"})
+                ignored.append(
+                    {"action": "queue", "value": a.queue, "reason": f"{out.queue_rule} already set queue {out.queue}"}
+                )
             else:
                 out.queue, out.queue_rule = a.queue, rule.label
                 applied["queue"] = a.queue
@@ -242,7 +248,13 @@ def apply_rules(rules: Sequence[CompiledRule], facts: PostFacts, queues: frozens
                 out.floor = (a.priority, rule.label)
                 applied["priority"] = a.priority
             else:
-                ignored.append({"action": "priority", "value": a.priority, "reason": f"{out.floor[1]} already forces {out.floor[0]}"})
+                ignored.append(
+                    {
+                        "action": "priority",
+                        "value": a.priority,
+                        "reason": f"{out.floor[1]} already forces {out.floor[0]}",
+                    }
+                )
         if a.score:
             out.score_bumps.append((rule.label, a.score))
             applied["score"] = a.score

@@ -1,9 +1,10 @@
-"""Text helpers shared by rules, priority and the router: folding, terms and @-mentions."""
+"""Text helpers shared by rules, priority and the router: folding, words, terms and @-mentions."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 # Curly quotes typed by phones and word processors; folded to ASCII so that
 # "can’t" and "can't" match the same term.
@@ -12,6 +13,7 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": 
 # An @-mention: not preceded by a word character or '@' (so e-mail addresses
 # such as bob@billing.com are not mentions); handles may contain . and -.
 _MENTION = re.compile(r"(?<![\w@])@(\w[\w.-]*)")
+_WORD = re.compile(r"\w+")
 
 
 def fold(text: str) -> str:
@@ -29,26 +31,77 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
-def term_pattern(term: str) -> str:
-    """Return a regular expression matching a word or phrase as whole words in folded text.
+class Words:
+    """A text's folded words, as a sequence (for phrases) and a set (for quick rejection)."""
 
-    Words are separated by any run of whitespace, and an apostrophe is optional
-    (so "can't" also matches "cant"), since customers type both.
+    __slots__ = ("seq", "set")
 
-    Args:
-        term: a word or phrase, e.g. "charged twice".
+    def __init__(self, text: str) -> None:
+        """Split text into folded words; apostrophes are dropped, so "can't" is the word "cant".
 
-    Returns:
-        A Python regular expression source (literal parts escaped).
+        Args:
+            text: any text.
+        """
+        self.seq: tuple[str, ...] = tuple(_WORD.findall(fold(text).replace("'", "")))
+        self.set: frozenset[str] = frozenset(self.seq)
 
-    Raises:
-        ValueError: if the term has no words.
+
+class TermIndex:
+    """Words and phrases indexed by their first word, found in a text's words in one pass.
+
+    Matching is whole-word, case-, accent- and apostrophe-insensitive, and a
+    phrase matches its words in sequence whatever the spacing or punctuation
+    between them. Punctuation inside a term is ignored ("e-mail" is the words
+    "e" "mail"); patterns with symbols belong in regex conditions.
     """
-    words = fold(term).split()
-    if not words:
-        raise ValueError("empty term")
-    parts = [re.escape(w).replace("'", "'?") for w in words]
-    return r"(?<!\w)" + r"\s+".join(parts) + r"(?!\w)"
+
+    __slots__ = ("_by_first", "_first", "_names")
+
+    def __init__(self, terms: Iterable[str]) -> None:
+        """Index terms.
+
+        Args:
+            terms: words or phrases.
+
+        Raises:
+            ValueError: if a term has no words (only punctuation or spaces).
+        """
+        self._by_first: dict[str, list[tuple[str, ...]]] = {}
+        self._names: dict[tuple[str, ...], str] = {}
+        for term in terms:
+            key = Words(term).seq
+            if not key:
+                raise ValueError(f"{term!r} has no words (letters or digits)")
+            if key not in self._names:
+                self._names[key] = term
+                self._by_first.setdefault(key[0], []).append(key)
+        self._first = frozenset(self._by_first)
+
+    def find(self, texts: Iterable[Words], *, first: bool = False) -> list[str]:
+        """Return the terms found in the texts, in order of appearance, each once.
+
+        Args:
+            texts: the Words of each text searched (a phrase never spans two texts).
+            first: stop at the first term found.
+
+        Returns:
+            The terms as they were given to the index.
+        """
+        found: list[str] = []
+        for words in texts:
+            present = words.set & self._first  # C-speed rejection of most texts
+            if not present:
+                continue
+            seq = words.seq
+            for i, word in enumerate(seq):
+                if word not in present:
+                    continue
+                for key in self._by_first[word]:
+                    if seq[i : i + len(key)] == key and self._names[key] not in found:
+                        found.append(self._names[key])
+                        if first:
+                            return found
+        return found
 
 
 def mentions(text: str) -> list[str]:

@@ -233,3 +233,17 @@ def test_author_profile_is_refreshed_by_later_posts(app, deliver):
     with app.app_context():
         author = db.session.scalar(sa.select(Author))
         assert (author.handle, author.followers, author.email) == ("new", 99, "e@x.org")
+
+
+def test_a_disabled_channel_refuses_posts_once_its_cached_row_expires(app, deliver, monkeypatch):
+    """Channel rows are cached for seconds, not forever: disabling takes effect after the cache time."""
+    from workspace.ingest import views
+
+    assert deliver(make_post()).status_code == 202
+    with app.app_context():
+        db.session.execute(sa.update(Channel).values(enabled=False))
+        db.session.commit()
+    clock = [views.time.monotonic()]
+    monkeypatch.setattr(views.time, "monotonic", lambda: clock[0])
+    clock[0] += views.CHANNEL_CACHE_SECONDS + 0.1
+    assert deliver(make_post()).status_code == 403

@@ -1,0 +1,383 @@
+"""Queue classifier: a scikit-learn Pipeline (word + character TF-IDF into a linear model).
+
+Trained from (text, queue) pairs, measured on a held-out split, promoted only
+through a gate, and persisted with an HMAC by routing.artifacts.
+
+The default model is a linear SVM whose scores become probabilities through a
+temperature-calibrated softmax (routing.estimator). On a split of Banking77's
+train.csv (two 80/20 splits; test.csv never used for choosing) it was the
+most accurate of the linear models we measured: logistic regression was
+slightly less accurate and 2-5x slower to train, C=0.5 beat 1 and 2, and
+longer word or character n-grams did not help. See bench/classifier.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+import scipy
+import sklearn
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+from routing.errors import ModelError
+from routing.estimator import CalibratedLinearSVC
+from routing.text import model_text
+
+__all__ = [
+    "QueueModel",
+    "build_pipeline",
+    "compare",
+    "evaluate",
+    "model_text",
+    "should_promote",
+    "split",
+    "train",
+]
+
+# Confidence thresholds at which evaluate() reports coverage and accuracy, so
+# admins can pick per-queue thresholds from evidence.
+COVERAGE_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+WORST_CONFUSIONS = 10
+MIN_EXAMPLES = 2  # a label needs this many training rows to be learned (calibration folds need 2)
+
+
+def build_pipeline(**params) -> Pipeline:
+    """Build the untrained classifier pipeline.
+
+    Args:
+        **params: scikit-learn nested parameters overriding the defaults, e.g.
+            ``clf__C=0.5`` or ``features__char__ngram_range=(2, 4)``.
+
+    Returns:
+        A Pipeline with steps "features" (a FeatureUnion of "word" and "char"
+        TF-IDF vectorizers) and "clf" (a CalibratedLinearSVC).
+    """
+    features = FeatureUnion(
+        [
+            ("word", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, strip_accents="unicode")),
+            # char_wb n-grams stay inside words: robust to typos and inflections, the
+            # usual failure of word features on short customer messages.
+            (
+                "char",
+                TfidfVectorizer(
+                    analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, strip_accents="unicode", min_df=2
+                ),
+            ),
+        ]
+    )
+    return Pipeline([("features", features), ("clf", CalibratedLinearSVC(C=0.5, cv=3))]).set_params(**params)
+
+
+@dataclass(slots=True)
+class QueueModel:
+    """A trained pipeline with the metadata that identifies and justifies it."""
+
+    pipeline: Pipeline = field(repr=False)
+    version: str
+    labels: tuple[str, ...]
+    metrics: dict
+    training_size: int
+    trained_at: str
+    library_versions: dict
+    params: dict = field(default_factory=dict)
+    data_fingerprint: str = ""
+    skipped_labels: tuple[str, ...] = ()
+
+    def predict_proba_many(self, texts: Sequence[str]) -> np.ndarray:
+        """Return class probabilities for texts in one batch.
+
+        Args:
+            texts: model inputs, composed by model_text().
+
+        Returns:
+            An array of shape (len(texts), len(self.labels)), columns in labels order.
+        """
+        return self.pipeline.predict_proba(list(texts))
+
+    def predict_many(self, texts: Sequence[str]) -> list[str]:
+        """Return the most probable label of each text.
+
+        Args:
+            texts: model inputs, composed by model_text().
+
+        Returns:
+            One label per text.
+        """
+        if not texts:
+            return []
+        probs = self.predict_proba_many(texts)
+        return [self.labels[i] for i in probs.argmax(axis=1)]
+
+    def top_labels(self, texts: Sequence[str], k: int = 3) -> list[list[tuple[str, float]]]:
+        """Return the k most probable labels of each text, most probable first.
+
+        Args:
+            texts: model inputs, composed by model_text().
+            k: how many labels to keep.
+
+        Returns:
+            For each text, [(label, probability), ...] of length min(k, number of labels).
+        """
+        if not texts:
+            return []
+        probs = self.predict_proba_many(texts)
+        k = min(k, probs.shape[1])
+        top = np.argsort(-probs, axis=1, kind="stable")[:, :k]
+        labels = self.labels
+        return [[(labels[j], float(row[j])) for j in idx] for row, idx in zip(probs, top, strict=True)]
+
+    def metadata(self) -> dict:
+        """Return the JSON-serialisable description of this model (everything but the pipeline)."""
+        return {
+            "version": self.version,
+            "labels": list(self.labels),
+            "metrics": self.metrics,
+            "training_size": self.training_size,
+            "trained_at": self.trained_at,
+            "library_versions": self.library_versions,
+            "params": self.params,
+            "data_fingerprint": self.data_fingerprint,
+            "skipped_labels": list(self.skipped_labels),
+        }
+
+
+def library_versions() -> dict:
+    """Return the versions that must match for a saved model to load safely."""
+    return {
+        "python": platform.python_version(),
+        "scikit-learn": sklearn.__version__,
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+    }
+
+
+def fingerprint(texts: Sequence[str], labels: Sequence[str]) -> str:
+    """Return a SHA-256 digest identifying a labelled data set, order included.
+
+    Args:
+        texts: the texts.
+        labels: their labels.
+
+    Returns:
+        A hex digest; equal digests mean the same rows in the same order.
+    """
+    digest = hashlib.sha256()
+    for text, label in zip(texts, labels, strict=True):
+        digest.update(text.encode("utf-8", "surrogatepass") + b"\x1f" + label.encode() + b"\x1e")
+    return digest.hexdigest()
+
+
+def split(texts: Sequence[str], labels: Sequence[str], *, holdout: float = 0.2, seed: int = 0):
+    """Split labelled rows into training and held-out parts, stratified where classes allow.
+
+    Args:
+        texts: the texts.
+        labels: their labels.
+        holdout: fraction held out, in [0, 1); 0 keeps everything for training.
+        seed: the shuffling seed (same seed, same split).
+
+    Returns:
+        (train_texts, train_labels, held_texts, held_labels) as lists.
+    """
+    texts, labels = list(texts), list(labels)
+    if not 0 <= holdout < 1:
+        raise ModelError(f"holdout must be in [0, 1), got {holdout}")
+    n_held = int(round(len(texts) * holdout))
+    if n_held == 0:
+        return texts, labels, [], []
+    counts = Counter(labels)
+    # Stratify when every class can be on both sides; otherwise a plain shuffle.
+    stratify = labels if min(counts.values()) >= 2 and len(counts) <= n_held <= len(texts) - len(counts) else None
+    tr_t, he_t, tr_l, he_l = train_test_split(texts, labels, test_size=n_held, random_state=seed, stratify=stratify)
+    return tr_t, tr_l, he_t, he_l
+
+
+def train(
+    texts: Sequence[str], labels: Sequence[str], *, holdout: float = 0.2, seed: int = 0, params: dict | None = None
+) -> QueueModel:
+    """Train a queue model, measuring it on a held-out split of the rows.
+
+    Labels with fewer than MIN_EXAMPLES training rows are left out of the model
+    (listed in skipped_labels). The same rows, seed and params give the same model
+    and metrics.
+
+    Args:
+        texts: model inputs, composed by model_text().
+        labels: the queue of each text.
+        holdout: fraction held out for metrics; 0 trains on everything and leaves metrics empty.
+        seed: seed of the split and of the SVM.
+        params: nested pipeline parameters passed to build_pipeline().
+
+    Returns:
+        The trained QueueModel with metrics on the held-out rows.
+
+    Raises:
+        ModelError: if the data cannot train a model (mismatched lengths, fewer than two labels).
+    """
+    texts, labels = list(texts), [str(label) for label in labels]
+    if len(texts) != len(labels):
+        raise ModelError(f"{len(texts)} texts but {len(labels)} labels")
+    tr_t, tr_l, he_t, he_l = split(texts, labels, holdout=holdout, seed=seed)
+    counts = Counter(tr_l)
+    skipped = tuple(sorted(label for label, n in counts.items() if n < MIN_EXAMPLES))
+    if skipped:
+        keep = [i for i, label in enumerate(tr_l) if label not in skipped]
+        tr_t, tr_l = [tr_t[i] for i in keep], [tr_l[i] for i in keep]
+        counts = Counter(tr_l)
+    if len(counts) < 2:
+        raise ModelError(f"training needs at least two labels with {MIN_EXAMPLES}+ examples each; got {len(counts)}")
+    params = dict(params or {})
+    pipeline = build_pipeline(**{"clf__random_state": seed, **params})
+    pipeline.fit(tr_t, tr_l)
+    for _, vectorizer in pipeline.named_steps["features"].transformer_list:
+        # stop_words_ holds every pruned n-gram: large, and unused for prediction.
+        if hasattr(vectorizer, "stop_words_"):
+            del vectorizer.stop_words_
+    trained_at = datetime.now(UTC)
+    data_fp = fingerprint(texts, labels)
+    model = QueueModel(
+        pipeline=pipeline,
+        version=f"{trained_at:%Y%m%dT%H%M%SZ}-{data_fp[:8]}",
+        labels=tuple(str(c) for c in pipeline.classes_),
+        metrics={},
+        training_size=len(tr_t),
+        trained_at=trained_at.isoformat(),
+        library_versions=library_versions(),
+        params={k: repr(v) for k, v in params.items()},
+        data_fingerprint=data_fp,
+        skipped_labels=skipped,
+    )
+    if he_t:
+        model.metrics = evaluate(model, he_t, he_l)
+    return model
+
+
+def evaluate(model: QueueModel, texts: Sequence[str], labels: Sequence[str]) -> dict:
+    """Measure a model on labelled rows.
+
+    Args:
+        model: the model.
+        texts: model inputs, composed by model_text().
+        labels: their true queues.
+
+    Returns:
+        JSON-serialisable metrics: n, accuracy, macro_f1 (over the true labels),
+        per_class {label: precision, recall, f1, support}, worst_confusions
+        [{true, predicted, count}], coverage [{threshold, coverage, accuracy}]
+        and eval_fingerprint (identifies the rows, for the promotion gate).
+    """
+    texts, truth = list(texts), [str(label) for label in labels]
+    if len(texts) != len(truth):
+        raise ModelError(f"{len(texts)} texts but {len(truth)} labels")
+    if not texts:
+        raise ModelError("cannot evaluate on zero rows")
+    probs = model.predict_proba_many(texts)
+    predicted = np.asarray(model.labels, dtype=object)[probs.argmax(axis=1)]
+    confidence = probs.max(axis=1)
+    correct = predicted == np.asarray(truth, dtype=object)
+    present = sorted(set(truth))
+    precision, recall, f1, support = precision_recall_fscore_support(truth, predicted, labels=present, zero_division=0)
+    every = sorted(set(truth) | set(predicted))
+    matrix = confusion_matrix(truth, predicted, labels=every)
+    np.fill_diagonal(matrix, 0)
+    worst = np.argsort(-matrix, axis=None, kind="stable")[:WORST_CONFUSIONS]
+    confusions = [
+        {"true": every[i], "predicted": every[j], "count": int(matrix[i, j])}
+        for i, j in zip(*np.unravel_index(worst, matrix.shape), strict=True)
+        if matrix[i, j] > 0
+    ]
+    coverage = []
+    for threshold in COVERAGE_THRESHOLDS:
+        kept = confidence >= threshold
+        coverage.append(
+            {
+                "threshold": threshold,
+                "coverage": round(float(kept.mean()), 4),
+                "accuracy": round(float(correct[kept].mean()), 4) if kept.any() else None,
+            }
+        )
+    return {
+        "n": len(texts),
+        "accuracy": round(float(accuracy_score(truth, predicted)), 6),
+        "macro_f1": round(float(f1_score(truth, predicted, labels=present, average="macro", zero_division=0)), 6),
+        "per_class": {
+            label: {
+                "precision": round(float(p), 4),
+                "recall": round(float(r), 4),
+                "f1": round(float(f), 4),
+                "support": int(s),
+            }
+            for label, p, r, f, s in zip(present, precision, recall, f1, support, strict=True)
+        },
+        "worst_confusions": confusions,
+        "coverage": coverage,
+        "eval_fingerprint": fingerprint(texts, truth),
+    }
+
+
+def should_promote(candidate_metrics: dict, active_metrics: dict | None, *, force: bool = False) -> tuple[bool, str]:
+    """Decide whether a candidate model may replace the active one.
+
+    The candidate must score at least the active model's accuracy on the same
+    held-out rows (same eval_fingerprint); macro-F1 is reported, not gated, so
+    a small F1 wobble cannot block a more accurate model.
+
+    Args:
+        candidate_metrics: evaluate() output for the candidate.
+        active_metrics: evaluate() output for the active model on the same rows, or None if there is none.
+        force: an admin's override.
+
+    Returns:
+        (promote, reason) with a one-sentence reason.
+    """
+    if force:
+        return True, "promotion forced by an admin"
+    if not candidate_metrics or "accuracy" not in candidate_metrics:
+        return False, "the candidate has no held-out metrics"
+    if not active_metrics:
+        return True, "there is no active model to beat"
+    if candidate_metrics.get("eval_fingerprint") != active_metrics.get("eval_fingerprint"):
+        return False, "the candidate and the active model were not measured on the same held-out rows"
+    cand, act = candidate_metrics["accuracy"], active_metrics["accuracy"]
+    detail = (
+        f"accuracy {cand:.4f} vs active {act:.4f} (macro-F1 {candidate_metrics['macro_f1']:.4f} "
+        f"vs {active_metrics['macro_f1']:.4f}) on {candidate_metrics['n']} held-out rows"
+    )
+    if cand >= act:
+        return True, f"candidate is at least as accurate: {detail}"
+    return False, f"candidate is less accurate: {detail}"
+
+
+def compare(
+    candidate: QueueModel,
+    active: QueueModel | None,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    *,
+    force: bool = False,
+) -> dict:
+    """Evaluate a candidate and the active model on the same rows and apply the promotion gate.
+
+    Args:
+        candidate: the newly trained model.
+        active: the model in force, or None.
+        texts: held-out model inputs that neither model was trained on.
+        labels: their true queues.
+        force: an admin's override.
+
+    Returns:
+        {"promote": bool, "reason": str, "candidate": metrics, "active": metrics or None}.
+    """
+    cand = evaluate(candidate, texts, labels)
+    act = evaluate(active, texts, labels) if active is not None else None
+    promote, reason = should_promote(cand, act, force=force)
+    return {"promote": promote, "reason": reason, "candidate": cand, "active": act}
