@@ -7,7 +7,12 @@ Several processes with a few connections each keep a one-process server busy.
 
 import multiprocessing
 import socket
+import os
 import time
+
+# Connections per generator process, the same for every phase of a run: 2 x 12
+# concurrent senders, as a webhook endpoint fed by many sources sees.
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "12"))
 
 
 def build_request(method: str, path: str, body: bytes = b"", headers: dict | None = None) -> bytes:
@@ -72,7 +77,7 @@ def _process(port: int, shards: list[list[bytes]], seconds: float, queue) -> Non
     queue.put(results)
 
 
-def run_load(port: int, requests: list[bytes], seconds: float, processes: int = 2, connections: int = 4) -> dict:
+def run_load(port: int, requests: list[bytes], seconds: float, processes: int = 2, connections: int = CONNECTIONS) -> dict:
     """Send requests (each at most once) for up to `seconds`; return counts and rate.
 
     Args:
