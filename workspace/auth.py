@@ -5,9 +5,9 @@ import functools
 import sqlalchemy as sa
 from flask import g, request
 
-from .errors import Unauthorized
+from .errors import Forbidden, Unauthorized
 from .extensions import db
-from .models import Agent, ApiToken, hash_token
+from .models import ROLES, Agent, ApiToken, hash_token
 
 
 def agent_for_token(token: str | None) -> Agent | None:
@@ -35,3 +35,23 @@ def token_required(view):
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def has_role(agent: Agent, role: str) -> bool:
+    """Tell whether an agent holds a role or a higher one (agent < supervisor < admin)."""
+    return ROLES.index(agent.role) >= ROLES.index(role)
+
+
+def role_required(role: str):
+    """Require a signed-in agent (see token_required) holding at least `role`."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            if not has_role(g.agent, role):
+                raise Forbidden(f"this needs the {role} role")
+            return view(*args, **kwargs)
+
+        return token_required(wrapped)
+
+    return decorate

@@ -1,4 +1,8 @@
-"""The OpenAPI 3.1 document of the API and the webhook endpoint (kept true by tests)."""
+"""The OpenAPI 3.1 document of the API and the webhook endpoint (kept true by tests).
+
+API modules add their own paths and schemas to PATHS and SCHEMAS beside
+their routes, so a route and its documentation change together.
+"""
 
 from flask import jsonify
 
@@ -9,15 +13,17 @@ TIME = {"type": "string", "format": "date-time"}
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
 
 
-def _ref(name: str) -> dict:
+def ref(name: str) -> dict:
+    """A $ref to a schema of this document."""
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _json(schema: dict, description: str) -> dict:
+def json_body(schema: dict, description: str) -> dict:
+    """A JSON response or request body with this schema."""
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-ERROR = _json(_ref("Error"), "An error, in the one envelope every error uses.")
+ERROR = json_body(ref("Error"), "An error, in the one envelope every error uses.")
 ERRORS = {"401": ERROR, "404": ERROR}
 
 SCHEMAS = {
@@ -38,7 +44,7 @@ SCHEMAS = {
     "Queue": {
         "type": "object", "required": ["id", "slug", "name", "description", "counts"],
         "properties": {"id": {"type": "integer"}, "slug": {"type": "string"}, "name": {"type": "string"},
-                       "description": {"type": "string"}, "counts": _ref("QueueCounts")},
+                       "description": {"type": "string"}, "counts": ref("QueueCounts")},
     },
     "AuthorSummary": {
         "type": "object", "required": ["id", "handle", "name", "followers", "verified", "tags"],
@@ -66,8 +72,8 @@ SCHEMAS = {
             "queue": NULLABLE_STRING, "channel": {"type": "string"},
             "priority": {"enum": ["urgent", "high", "normal", "low"]},
             "priority_score": {"type": "number"}, "subject": {"type": "string"},
-            "tags": {"type": "array", "items": {"type": "string"}}, "assignee": _ref("Agent"),
-            "author": _ref("AuthorSummary"), "sla_due_at": NULLABLE_TIME, "created_at": TIME,
+            "tags": {"type": "array", "items": {"type": "string"}}, "assignee": ref("Agent"),
+            "author": ref("AuthorSummary"), "sla_due_at": NULLABLE_TIME, "created_at": TIME,
             "updated_at": TIME, "last_message_at": TIME,
         },
     },
@@ -78,22 +84,22 @@ SCHEMAS = {
         "properties": {
             "id": {"type": "integer"}, "direction": {"enum": ["inbound", "outbound", "note"]},
             "external_id": NULLABLE_STRING, "author_id": {"type": ["integer", "null"]},
-            "agent": _ref("Agent"), "subject": {"type": "string"}, "text": {"type": "string"},
+            "agent": ref("Agent"), "subject": {"type": "string"}, "text": {"type": "string"},
             "url": NULLABLE_STRING, "in_reply_to": NULLABLE_STRING, "created_at": TIME, "received_at": TIME,
         },
     },
     "ConversationDetail": {
-        "allOf": [_ref("Conversation"), {
+        "allOf": [ref("Conversation"), {
             "type": "object", "required": ["messages", "explanation", "routed_at", "author"],
-            "properties": {"messages": {"type": "array", "items": _ref("Message")},
+            "properties": {"messages": {"type": "array", "items": ref("Message")},
                            "explanation": {"type": ["object", "null"]}, "routed_at": NULLABLE_TIME,
-                           "author": _ref("Author")},
+                           "author": ref("Author")},
         }],
     },
     "AuthorDetail": {
-        "allOf": [_ref("Author"), {
+        "allOf": [ref("Author"), {
             "type": "object", "required": ["conversations"],
-            "properties": {"conversations": {"type": "array", "items": _ref("Conversation")}},
+            "properties": {"conversations": {"type": "array", "items": ref("Conversation")}},
         }],
     },
     "PostAuthor": {
@@ -104,7 +110,7 @@ SCHEMAS = {
     },
     "Post": {
         "type": "object", "required": ["id", "author", "text"],
-        "properties": {"id": {"type": ["string", "integer"]}, "author": _ref("PostAuthor"),
+        "properties": {"id": {"type": ["string", "integer"]}, "author": ref("PostAuthor"),
                        "text": {"type": "string", "minLength": 1}, "subject": {"type": "string"},
                        "thread_id": {"type": ["string", "integer"]},
                        "in_reply_to": {"type": ["string", "integer"]},
@@ -119,7 +125,7 @@ SCHEMAS = {
     "BatchOutcome": {
         "type": "object", "required": ["stored", "duplicates", "results"],
         "properties": {"stored": {"type": "integer"}, "duplicates": {"type": "integer"},
-                       "results": {"type": "array", "items": _ref("PostOutcome")}},
+                       "results": {"type": "array", "items": ref("PostOutcome")}},
     },
     "Health": {
         "type": "object", "required": ["status", "checks"],
@@ -128,13 +134,13 @@ SCHEMAS = {
     },
 }
 
-WEBHOOK_OUTCOME = {"oneOf": [_ref("PostOutcome"), _ref("BatchOutcome")]}
+WEBHOOK_OUTCOME = {"oneOf": [ref("PostOutcome"), ref("BatchOutcome")]}
 
 PATHS = {
     "/api/v1/queues": {"get": {
         "operationId": "list_queues", "summary": "List every queue with its live counts.",
-        "responses": {"200": _json({"type": "object", "required": ["data"], "properties": {
-            "data": {"type": "array", "items": _ref("Queue")}}}, "The queues."), "401": ERROR},
+        "responses": {"200": json_body({"type": "object", "required": ["data"], "properties": {
+            "data": {"type": "array", "items": ref("Queue")}}}, "The queues."), "401": ERROR},
     }},
     "/api/v1/queues/{slug}/conversations": {"get": {
         "operationId": "list_queue_conversations",
@@ -145,8 +151,8 @@ PATHS = {
             {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
             {"name": "cursor", "in": "query", "schema": {"type": "string"}},
         ],
-        "responses": {"200": _json({"type": "object", "required": ["data", "next_cursor"], "properties": {
-            "data": {"type": "array", "items": _ref("Conversation")}, "next_cursor": NULLABLE_STRING}},
+        "responses": {"200": json_body({"type": "object", "required": ["data", "next_cursor"], "properties": {
+            "data": {"type": "array", "items": ref("Conversation")}, "next_cursor": NULLABLE_STRING}},
             "One page."), "400": ERROR, **ERRORS},
     }},
     "/api/v1/conversations/{conversation_id}": {"get": {
@@ -154,12 +160,12 @@ PATHS = {
         "summary": "A conversation with its messages, author and routing explanation.",
         "parameters": [{"name": "conversation_id", "in": "path", "required": True,
                         "schema": {"type": "integer"}}],
-        "responses": {"200": _json(_ref("ConversationDetail"), "The conversation."), **ERRORS},
+        "responses": {"200": json_body(ref("ConversationDetail"), "The conversation."), **ERRORS},
     }},
     "/api/v1/authors/{author_id}": {"get": {
         "operationId": "get_author", "summary": "A customer with their whole history.",
         "parameters": [{"name": "author_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-        "responses": {"200": _json(_ref("AuthorDetail"), "The customer."), **ERRORS},
+        "responses": {"200": json_body(ref("AuthorDetail"), "The customer."), **ERRORS},
     }},
     "/api/v1/openapi.json": {"get": {
         "operationId": "openapi_document", "summary": "This document.", "security": [],
@@ -171,17 +177,17 @@ PATHS = {
         "security": [{"signature": []}],
         "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
-            "oneOf": [_ref("Post"), {"type": "array", "items": _ref("Post"), "minItems": 1, "maxItems": 500}]}}}},
+            "oneOf": [ref("Post"), {"type": "array", "items": ref("Post"), "minItems": 1, "maxItems": 500}]}}}},
         "responses": {
-            "202": _json(WEBHOOK_OUTCOME, "Stored (committed) and queued for routing."),
-            "200": _json(WEBHOOK_OUTCOME, "Every post was already stored: nothing changed."),
+            "202": json_body(WEBHOOK_OUTCOME, "Stored (committed) and queued for routing."),
+            "200": json_body(WEBHOOK_OUTCOME, "Every post was already stored: nothing changed."),
             "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR, "413": ERROR, "415": ERROR,
         },
     }},
     "/healthz": {"get": {
         "operationId": "healthz", "summary": "Database and Redis reachability.", "security": [],
-        "responses": {"200": _json(_ref("Health"), "All reachable."),
-                      "503": _json(_ref("Health"), "Something is unreachable; checks name it.")},
+        "responses": {"200": json_body(ref("Health"), "All reachable."),
+                      "503": json_body(ref("Health"), "Something is unreachable; checks name it.")},
     }},
     "/ping": {"get": {"operationId": "ping", "summary": "Liveness: answers at once.", "security": [],
                       "responses": {"200": {"description": "pong"}}}},

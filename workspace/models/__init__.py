@@ -7,10 +7,13 @@ from .channel import Channel
 from .conversation import ACTIVE_STATUSES, STATUSES, Conversation, Priority
 from .message import Message
 from .outbox import OutboxEntry
+from .rule import Rule
+from .model_version import Correction, ModelVersion
+from .audit import AuditEntry
 from .queue import TRIAGE, Queue
 
 __all__ = [
     "ACTIVE_STATUSES", "ROLES", "STATUSES", "TRIAGE",
-    "Agent", "ApiToken", "Author", "Channel", "Conversation", "Message",
-    "OutboxEntry", "Priority", "Queue", "UTCDateTime", "hash_token", "utcnow",
+    "Agent", "ApiToken", "AuditEntry", "Author", "Channel", "Conversation", "Correction", "Message",
+    "ModelVersion", "OutboxEntry", "Priority", "Queue", "Rule", "UTCDateTime", "hash_token", "utcnow",
 ]

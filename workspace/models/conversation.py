@@ -74,6 +74,10 @@ class Conversation(db.Model):
     # newer one is a no-op, which makes the routing job idempotent.
     routed_message_id: so.Mapped[Optional[int]] = so.mapped_column()
     routed_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
+    # Where routing first put it, and the model's top label then: measured
+    # against the queue agents leave it in, they give routing accuracy.
+    routed_queue_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("queues.id"))
+    predicted_queue: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64))
     resolved_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
     # Lets SQLite return the ids of a multi-row INSERT in order, so a batch of
     # new conversations is one statement rather than one per row.
@@ -81,7 +85,7 @@ class Conversation(db.Model):
 
     channel = so.relationship("Channel")
     author = so.relationship("Author")
-    queue = so.relationship("Queue")
+    queue = so.relationship("Queue", foreign_keys=[queue_id])
     assignee = so.relationship("Agent")
     messages: so.Mapped[list["Message"]] = so.relationship(  # noqa: F821
         back_populates="conversation", order_by="Message.id"

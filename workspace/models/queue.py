@@ -23,4 +23,6 @@ class Queue(db.Model):
     description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     # {"urgent": 30, "high": 120, ...}; missing levels use the app default.
     sla_minutes: so.Mapped[Optional[dict]] = so.mapped_column(sa.JSON)
+    # The classifier's confidence needed to route here; None uses the default.
+    routing_threshold: so.Mapped[Optional[float]] = so.mapped_column()
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
