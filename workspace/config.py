@@ -44,8 +44,15 @@ class Config:
     # SLA target (minutes to first reply) per priority, for queues that set none.
     DEFAULT_SLA_MINUTES = {"urgent": 30, "high": 120, "normal": 480, "low": 1440}
 
+    # The classifier's confidence needed to route without a human, unless a queue sets its own.
+    ROUTING_THRESHOLD = _env_float("SWITCHBOARD_ROUTING_THRESHOLD", 0.5)
+
     # Where trained classifier versions are written (instance folder if unset).
     MODEL_DIR = os.environ.get("SWITCHBOARD_MODEL_DIR")
+    # A running process re-checks which model version is active at most this often.
+    MODEL_RELOAD_SECONDS = _env_float("SWITCHBOARD_MODEL_RELOAD_SECONDS", 10.0)
+    # Unused agent corrections that trigger a retrain job.
+    RETRAIN_AFTER_CORRECTIONS = _env_int("SWITCHBOARD_RETRAIN_AFTER_CORRECTIONS", 50)
 
     API_PAGE_SIZE = 50
     API_MAX_PAGE_SIZE = 200

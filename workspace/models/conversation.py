@@ -86,6 +86,7 @@ class Conversation(db.Model):
     channel = so.relationship("Channel")
     author = so.relationship("Author")
     queue = so.relationship("Queue", foreign_keys=[queue_id])
+    routed_queue = so.relationship("Queue", foreign_keys=[routed_queue_id])
     assignee = so.relationship("Agent")
     messages: so.Mapped[list["Message"]] = so.relationship(  # noqa: F821
         back_populates="conversation", order_by="Message.id"

@@ -1,16 +1,19 @@
 """Applying routing decisions to conversations (the worker side of the flow)."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import current_app
 
 import routing
-from routing import Decision, Post
+from routing import Decision, Post, RoutingSettings
 
 from ..extensions import db
-from ..models import TRIAGE, Author, Conversation, Message, Priority, Queue, utcnow
+from ..models import TRIAGE, Conversation, Message, Priority, Queue, utcnow
 from . import events
+from .classifier import current_model
+from .rules import compiled_rules
 
 
 def route_conversations(conversation_ids: list[int]) -> dict:
@@ -24,37 +27,24 @@ def route_conversations(conversation_ids: list[int]) -> dict:
     Returns:
         Counts of routed and skipped conversations.
     """
-    latest = dict(
-        db.session.execute(
-            sa.select(Message.conversation_id, sa.func.max(Message.id))
-            .where(Message.conversation_id.in_(conversation_ids), Message.direction == "inbound")
-            .group_by(Message.conversation_id)
-        ).all()
-    )
+    latest = latest_inbound(conversation_ids)
     conversations = db.session.scalars(
-        sa.select(Conversation).where(Conversation.id.in_(list(latest))).order_by(Conversation.id)
+        sa.select(Conversation).where(Conversation.id.in_(list(latest)))
+        .options(so.joinedload(Conversation.channel), so.joinedload(Conversation.author),
+                 so.joinedload(Conversation.assignee))
+        .order_by(Conversation.id)
     ).all()
     pending = [c for c in conversations if c.routed_message_id != latest[c.id] and c.status != "spam"]
     if not pending:
         db.session.rollback()
         return {"routed": 0, "skipped": len(conversation_ids)}
 
-    queues = {queue.slug: queue for queue in db.session.scalars(sa.select(Queue))}
-    if TRIAGE not in queues:
-        queues[TRIAGE] = Queue(slug=TRIAGE, name="Triage", description="Needs a human to route it.")
-        db.session.add(queues[TRIAGE])
-    texts = dict(
-        db.session.execute(
-            sa.select(Message.id, Message.text).where(Message.id.in_([latest[c.id] for c in pending]))
-        ).all()
-    )
-    authors = {a.id: a for a in db.session.scalars(
-        sa.select(Author).where(Author.id.in_({c.author_id for c in pending})))}
+    queues = ensure_triage(queues_by_slug())
+    texts = message_texts([latest[c.id] for c in pending])
     now = utcnow()
-    posts = [_post_for(c, texts[latest[c.id]], authors[c.author_id], now) for c in pending]
-    decisions = routing.route_many(
-        posts, active_rules(), active_model(), queues=frozenset(queues),
-    )
+    posts = [post_for(c, texts[latest[c.id]], queues, now) for c in pending]
+    decisions = routing.route_many(posts, active_rules(), current_model(), queues=frozenset(queues),
+                                   settings=routing_settings(queues.values()))
     created, updated = [], []
     for conversation, decision in zip(pending, decisions, strict=True):
         first_time = conversation.status == "new"
@@ -66,9 +56,46 @@ def route_conversations(conversation_ids: list[int]) -> dict:
     return {"routed": len(pending), "skipped": len(conversation_ids) - len(pending)}
 
 
-def _post_for(conversation: Conversation, text: str, author: Author, now) -> Post:
+def latest_inbound(conversation_ids: list[int]) -> dict[int, int]:
+    """Return each conversation's newest inbound message id."""
+    return dict(db.session.execute(
+        sa.select(Message.conversation_id, sa.func.max(Message.id))
+        .where(Message.conversation_id.in_(conversation_ids), Message.direction == "inbound")
+        .group_by(Message.conversation_id)
+    ).all())
+
+
+def message_texts(message_ids: list[int]) -> dict[int, str]:
+    """Return message texts by id."""
+    return dict(db.session.execute(sa.select(Message.id, Message.text).where(Message.id.in_(message_ids))).all())
+
+
+def queues_by_slug() -> dict[str, Queue]:
+    """Return every queue by slug."""
+    return {queue.slug: queue for queue in db.session.scalars(sa.select(Queue))}
+
+
+def ensure_triage(queues: dict[str, Queue]) -> dict[str, Queue]:
+    """Make sure the triage queue exists: it is where routing sends what it cannot place."""
+    if TRIAGE not in queues:
+        queues[TRIAGE] = Queue(slug=TRIAGE, name="Triage", description="Needs a human to route it.")
+        db.session.add(queues[TRIAGE])
+    return queues
+
+
+def routing_settings(queues) -> RoutingSettings:
+    """Routing settings with each queue's own confidence threshold, where it set one."""
+    return RoutingSettings(
+        threshold=current_app.config["ROUTING_THRESHOLD"],
+        queue_thresholds={q.slug: q.routing_threshold for q in queues if q.routing_threshold is not None},
+    )
+
+
+def post_for(conversation: Conversation, text: str, queues: dict[str, Queue], now: datetime) -> Post:
     """Build the plain-data view routing gets of a conversation."""
-    waiting_since = conversation.waiting_since or conversation.created_at
+    author = conversation.author
+    waiting_since = conversation.waiting_since or conversation.last_message_at
+    queue = conversation.queue if conversation.queue_id else queues[TRIAGE]
     return Post(
         text=text,
         subject=conversation.subject,
@@ -80,6 +107,7 @@ def _post_for(conversation: Conversation, text: str, author: Author, now) -> Pos
         author_verified=author.verified,
         author_tags=frozenset(author.tags or ()),
         waiting_seconds=max(0.0, (now - waiting_since).total_seconds()),
+        sla_seconds=60.0 * sla_minutes(queue, Priority(conversation.priority)),
     )
 
 
@@ -88,8 +116,11 @@ def _apply(conversation: Conversation, decision: Decision, queues: dict[str, Que
     priority = Priority.parse(decision.priority)
     if conversation.status == "new":
         conversation.queue = queues.get(decision.queue) or queues[TRIAGE]
+        conversation.routed_queue_id = conversation.queue.id
         conversation.status = "spam" if decision.spam else "open"
         conversation.routed_at = now
+        model = decision.explanation.get("model") or {}
+        conversation.predicted_queue = model["labels"][0][0] if model.get("labels") else None
     if conversation.waiting_since is None:
         conversation.waiting_since = conversation.last_message_at
     conversation.priority = priority
@@ -107,11 +138,6 @@ def sla_minutes(queue: Queue, priority: Priority) -> int:
     return int(targets[priority.label])
 
 
-def active_rules() -> tuple:
-    """Return the compiled routing rules in force (none until admins define some)."""
-    return current_app.extensions.get("routing_rules", ())
-
-
-def active_model():
-    """Return the classifier loaded in this process, or None on an untrained start."""
-    return current_app.extensions.get("classifier")
+def active_rules() -> list:
+    """Return the compiled routing rules in force (recompiled only after a change)."""
+    return compiled_rules(current_app.extensions.setdefault("compiled_rules", {}))
