@@ -45,14 +45,18 @@ def route_conversations(conversation_ids: list[int]) -> dict:
     posts = [post_for(c, texts[latest[c.id]], queues, now) for c in pending]
     decisions = routing.route_many(posts, active_rules(), current_model(), queues=frozenset(queues),
                                    settings=routing_settings(queues.values()))
-    created, updated = [], []
+    kinds = []
     for conversation, decision in zip(pending, decisions, strict=True):
-        first_time = conversation.status == "new"
+        kinds.append("created" if conversation.status == "new" else "updated")
         _apply(conversation, decision, queues, now)
         conversation.routed_message_id = latest[conversation.id]
-        (created if first_time else updated).append(conversation)
+    db.session.flush()  # queue ids are set from the relationships here
+    changes = events.Changes()
+    for conversation, kind in zip(pending, kinds, strict=True):
+        changes.add(conversation, kind)
     db.session.commit()
-    events.conversations_changed(created, updated)
+    changes.publish()
+    db.session.rollback()
     return {"routed": len(pending), "skipped": len(conversation_ids) - len(pending)}
 
 
