@@ -6,8 +6,8 @@ Several processes with a few connections each keep a one-process server busy.
 """
 
 import multiprocessing
-import socket
 import os
+import socket
 import time
 
 # Connections per generator process, the same for every phase of a run: 2 x 12
@@ -77,7 +77,8 @@ def _process(port: int, shards: list[list[bytes]], seconds: float, queue) -> Non
     queue.put(results)
 
 
-def run_load(port: int, requests: list[bytes], seconds: float, processes: int = 2, connections: int = CONNECTIONS) -> dict:
+def run_load(port: int, requests: list[bytes], seconds: float, processes: int = 2,
+             connections: int = CONNECTIONS) -> dict:
     """Send requests (each at most once) for up to `seconds`; return counts and rate.
 
     Args:

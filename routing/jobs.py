@@ -19,3 +19,10 @@ def sweep() -> int:
     from workspace.dispatch import sweep as sweep_now
 
     return sweep_now(current_app.config["SWEEP_GRACE_SECONDS"])
+
+
+def retrain(force: bool = False) -> dict:
+    """Retrain the classifier from conversations and corrections through the promotion gate (idempotent)."""
+    from workspace.services.classifier import retrain as retrain_now
+
+    return retrain_now(force=force)

@@ -49,10 +49,11 @@ def make_config(**overrides) -> type:
 
 
 @pytest.fixture
-def app(database_url, redis_url):
-    """A Switchboard app with an empty schema and its own RQ queue name."""
+def app(database_url, redis_url, tmp_path):
+    """A Switchboard app with an empty schema, its own RQ queue name and its own model folder."""
     app = create_app(make_config(
         SQLALCHEMY_DATABASE_URI=database_url, REDIS_URL=redis_url, RQ_QUEUE=f"test-{uuid.uuid4().hex[:8]}",
+        MODEL_DIR=str(tmp_path / "models"),
     ))
     with app.app_context():
         db.drop_all()

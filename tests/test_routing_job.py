@@ -127,7 +127,8 @@ def test_dispatcher_thread_drains_the_outbox_after_a_post(app, deliver, redis):
         deliver([make_post(), make_post(author={"id": "q", "handle": "q"})])
         deadline = time.monotonic() + 10
         with app.app_context():
-            while db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEntry)) and time.monotonic() < deadline:
+            pending = sa.select(sa.func.count()).select_from(OutboxEntry)
+            while db.session.scalar(pending) and time.monotonic() < deadline:
                 db.session.rollback()
                 time.sleep(0.05)
             assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEntry)) == 0

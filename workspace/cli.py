@@ -140,9 +140,12 @@ def sweep():
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 def worker(burst: bool):
     """Run an RQ worker that routes conversations (loads the app and model once)."""
+    from .services.classifier import current_model
     from .worker import AppWorker
 
     logging.basicConfig(level=logging.INFO)
+    current_model()  # load the model before the first job, once for the whole process
+    db.session.remove()
     AppWorker([job_queue()], connection=redis_client()).work(burst=burst)
 
 
@@ -162,5 +165,10 @@ def scheduler():
 
 def init_app(app: Flask) -> None:
     """Register the commands on the app's CLI."""
-    for command in (agent_cli, token_cli, channel_cli, queue_cli, seed, sweep, worker, scheduler):
+    from .cli_replay import replay_command
+    from .cli_routing import routing_cli
+
+    routing_cli.add_command(replay_command)
+
+    for command in (agent_cli, token_cli, channel_cli, queue_cli, seed, sweep, worker, scheduler, routing_cli):
         app.cli.add_command(command)

@@ -6,9 +6,13 @@ from datetime import timedelta
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
+from routing import Post
+from routing.text import model_text
+
 from .extensions import db
 from .ingest.post import InboundAuthor, InboundPost
 from .models import Agent, ApiToken, Channel, Queue, utcnow
+from .services.classifier import train_from_examples
 from .services.ingest import store_posts
 
 DEMO_PASSWORD = "switchboard-demo"
@@ -28,33 +32,38 @@ QUEUES = [
 ]
 CHANNELS = [("forum", "Community forum"), ("x", "X mentions"), ("app", "In-app feedback")]
 
-# (text, subject) templates; {product} and {amount} vary per post.
+# (text, subject, queue) templates; {product} and {amount} vary per post. The queue
+# labels the demo classifier's training variants; the posts themselves are routed.
 POSTS = [
-    ("@billing I was charged twice for my {product} subscription this month, please refund {amount}", ""),
-    ("Why is there a {amount} charge on my card? I never ordered anything.", "Unknown charge"),
-    ("How do I download last year's invoices for {product}? Accountant needs them.", "Invoices"),
-    ("My refund for the cancelled {product} order still hasn't arrived after 10 days", "Refund missing"),
-    ("Is the {product} annual plan cheaper than monthly? Can't find the pricing page.", ""),
-    ("@tech {product} is down for everyone in our office, total outage since 9am!!", "Outage"),
-    ("I can't log in to {product}, it keeps saying invalid password even after reset", "Can't log in"),
-    ("The {product} app crashes every time I open the settings screen on Android 14", "App crash"),
-    ("Sync between {product} desktop and mobile stopped working yesterday", ""),
-    ("Getting error 502 when uploading files bigger than 10MB to {product}", "Upload error"),
-    ("Password reset email never arrives, checked spam too", "Reset email"),
-    ("@accounts my account was hacked, someone changed my email and I'm locked out", "Hacked"),
-    ("How do I turn on two-factor authentication for {product}?", "2FA"),
-    ("Please close my account and delete all my data (GDPR request)", "Delete my account"),
-    ("Someone is logging into my {product} account from another country?!", "Suspicious login"),
-    ("Love the new {product} dashboard, great work team! 🎉", ""),
-    ("Feature request: dark mode for {product} please", "Dark mode"),
-    ("It would be great if {product} supported exporting to CSV", "Export idea"),
-    ("Your support is the worst, third time asking about my {amount} refund. Unacceptable.", ""),
-    ("hey quick question, does {product} work offline?", ""),
-    ("<script>alert('hi')</script> is what your search box shows when I type an apostrophe", "Weird search"),
-    ("'; DROP TABLE conversations; -- lol does {product} sanitize input?", ""),
-    ("Thanks for fixing the login issue so quickly yesterday!", ""),
-    ("Is there an outage? {product} won't load at all for me", ""),
+    ("@billing I was charged twice for my {product} subscription this month, please refund {amount}", "", "billing"),
+    ("Why is there a {amount} charge on my card? I never ordered anything.", "Unknown charge", "billing"),
+    ("How do I download last year's invoices for {product}? Accountant needs them.", "Invoices", "billing"),
+    ("My refund for the cancelled {product} order still hasn't arrived after 10 days", "Refund missing", "billing"),
+    ("Is the {product} annual plan cheaper than monthly? Can't find the pricing page.", "", "billing"),
+    ("@tech {product} is down for everyone in our office, total outage since 9am!!", "Outage", "tech"),
+    ("I can't log in to {product}, it keeps saying invalid password even after reset", "Can't log in", "tech"),
+    ("The {product} app crashes every time I open the settings screen on Android 14", "App crash", "tech"),
+    ("Sync between {product} desktop and mobile stopped working yesterday", "", "tech"),
+    ("Getting error 502 when uploading files bigger than 10MB to {product}", "Upload error", "tech"),
+    ("Password reset email never arrives, checked spam too", "Reset email", "tech"),
+    ("@accounts my account was hacked, someone changed my email and I'm locked out", "Hacked", "accounts"),
+    ("How do I turn on two-factor authentication for {product}?", "2FA", "accounts"),
+    ("Please close my account and delete all my data (GDPR request)", "Delete my account", "accounts"),
+    ("Someone is logging into my {product} account from another country?!", "Suspicious login", "accounts"),
+    ("Love the new {product} dashboard, great work team! 🎉", "", "feedback"),
+    ("Feature request: dark mode for {product} please", "Dark mode", "feedback"),
+    ("It would be great if {product} supported exporting to CSV", "Export idea", "feedback"),
+    ("Your support is the worst, third time asking about my {amount} refund. Unacceptable.", "", "billing"),
+    ("hey quick question, does {product} work offline?", "", "tech"),
+    ("<script>alert('hi')</script> is what your search box shows when I type an apostrophe", "Weird search", "tech"),
+    ("'; DROP TABLE conversations; -- lol does {product} sanitize input?", "", "tech"),
+    ("Thanks for fixing the login issue so quickly yesterday!", "", "feedback"),
+    ("Is there an outage? {product} won't load at all for me", "", "tech"),
 ]
+# Openings and closings that make the training variants of a template differ.
+OPENINGS = ["", "", "Hi, ", "Hello team, ", "Hey, ", "Urgent: ", "Good morning. ", "Quick one: "]
+CLOSINGS = ["", "", " Thanks.", " Please help.", " Any idea?", " Regards, a customer", " Cheers!"]
+TRAINING_VARIANTS = 400
 PRODUCTS = ["Switchboard Pro", "Cloud Drive", "Team Chat", "Photo Vault", "Budget Pal"]
 FIRST_NAMES = ["Maya", "Liam", "Zara", "Noah", "Ivy", "Omar", "Lena", "Kai", "Ines", "Theo",
                "Priya", "Jonas", "Amara", "Mateo", "Yuki", "Sofia", "Ravi", "Elif", "Chen", "Aisha"]
@@ -88,13 +97,14 @@ def seed_demo(post_count: int = 300, seed: int = 7) -> str:
     token, secret = ApiToken.issue(admin, "demo")
     db.session.add(token)
     db.session.commit()
+    _train_classifier(random.Random(seed))
 
     start = utcnow() - timedelta(hours=6)
     by_channel: dict[int, list[InboundPost]] = {}
     for number in range(post_count):
         channel = rng.choice(channels)
         person = rng.randrange(60)
-        text, subject = rng.choice(POSTS)
+        text, subject, _ = rng.choice(POSTS)
         followers = int(rng.paretovariate(1.2) * 40)
         post = InboundPost(
             external_id=f"demo-{number}",
@@ -120,3 +130,19 @@ def seed_demo(post_count: int = 300, seed: int = 7) -> str:
         f"console sign-in: {PEOPLE[0][0]} / {DEMO_PASSWORD} (also ana@example.com, sam@example.com)\n"
         f"API token for {PEOPLE[0][0]}: {secret}\n{secrets_text}"
     )
+
+
+def _train_classifier(rng: random.Random) -> None:
+    """Train the demo classifier on labelled variants of the templates, so the demo routes meaningfully.
+
+    The same seed gives the same variants, so seeding again trains nothing new.
+    """
+    texts, labels = [], []
+    for _ in range(TRAINING_VARIANTS):
+        text, subject, queue = rng.choice(POSTS)
+        text = text.format(product=rng.choice(PRODUCTS), amount=f"${rng.randint(5, 400)}.{rng.randint(0, 99):02}")
+        post = Post(text=f"{rng.choice(OPENINGS)}{text}{rng.choice(CLOSINGS)}",
+                    subject=subject if rng.random() < 0.7 else "", channel=rng.choice(CHANNELS)[0])
+        texts.append(model_text(post))
+        labels.append(queue)
+    train_from_examples(texts, labels, source="demo")

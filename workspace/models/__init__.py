@@ -1,16 +1,16 @@
 """The database models, one noun per module."""
 
 from .agent import ROLES, Agent, ApiToken, hash_token
+from .audit import AuditEntry
 from .author import Author
 from .base import UTCDateTime, utcnow
 from .channel import Channel
 from .conversation import ACTIVE_STATUSES, STATUSES, Conversation, Priority
 from .message import Message
-from .outbox import OutboxEntry
-from .rule import Rule
 from .model_version import Correction, ModelVersion
-from .audit import AuditEntry
+from .outbox import OutboxEntry
 from .queue import TRIAGE, Queue
+from .rule import Rule
 
 __all__ = [
     "ACTIVE_STATUSES", "ROLES", "STATUSES", "TRIAGE",

@@ -29,7 +29,8 @@ THREAD = (CONVERSATIONS.c.id, CONVERSATIONS.c.author_id, CONVERSATIONS.c.status,
 
 # Statements are built once: building them per request cost more than running them.
 KNOWN_MESSAGES = sa.select(MESSAGES.c.external_id, MESSAGES.c.id, MESSAGES.c.conversation_id).where(
-    MESSAGES.c.channel_id == sa.bindparam("channel_id"), MESSAGES.c.external_id.in_(sa.bindparam("ids", expanding=True)))
+    MESSAGES.c.channel_id == sa.bindparam("channel_id"),
+    MESSAGES.c.external_id.in_(sa.bindparam("ids", expanding=True)))
 KNOWN_AUTHORS = sa.select(AUTHORS.c.id, AUTHORS.c.external_id, *(AUTHORS.c[name] for name in PROFILE)).where(
     AUTHORS.c.channel_id == sa.bindparam("channel_id"), AUTHORS.c.external_id.in_(sa.bindparam("ids", expanding=True)))
 # Authors and messages come back keyed by their external ids, so their multi-row
@@ -48,7 +49,8 @@ BY_THREAD = sa.select(CONVERSATIONS.c.thread_key, *THREAD).where(
     CONVERSATIONS.c.thread_key.in_(sa.bindparam("keys", expanding=True))).order_by(CONVERSATIONS.c.id)
 BY_PARENT = sa.select(MESSAGES.c.external_id, *THREAD).join(
     CONVERSATIONS, MESSAGES.c.conversation_id == CONVERSATIONS.c.id).where(
-    MESSAGES.c.channel_id == sa.bindparam("channel_id"), MESSAGES.c.external_id.in_(sa.bindparam("ids", expanding=True)))
+    MESSAGES.c.channel_id == sa.bindparam("channel_id"),
+    MESSAGES.c.external_id.in_(sa.bindparam("ids", expanding=True)))
 BY_AUTHOR = sa.select(*THREAD).where(
     CONVERSATIONS.c.author_id.in_(sa.bindparam("authors", expanding=True)),
     CONVERSATIONS.c.channel_id == sa.bindparam("channel_id"), CONVERSATIONS.c.status != "spam",

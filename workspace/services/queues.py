@@ -57,7 +57,8 @@ def list_conversations(queue: Queue, *, status: str, limit: int, cursor: str | N
         .limit(limit + 1)
     )
     if cursor:
-        after = [sa.literal(value, type_=column.type) for column, value in zip(ORDER, _decode_cursor(cursor), strict=True)]
+        values = _decode_cursor(cursor)
+        after = [sa.literal(value, type_=column.type) for column, value in zip(ORDER, values, strict=True)]
         query = query.where(sa.tuple_(*ORDER) > sa.tuple_(*after))
     rows = db.session.scalars(query).unique().all()
     next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
