@@ -71,3 +71,31 @@ def test_sweep_command_reports_what_it_enqueued(app, runner, deliver):
     deliver(make_post())
     result = runner.invoke(args=["sweep"])
     assert result.exit_code == 0 and "re-enqueued 1" in result.output
+
+
+def test_queue_routing_threshold_is_set_changed_and_cleared(app, runner):
+    """Admins tune how sure the classifier must be per queue; out-of-range values are refused."""
+    assert runner.invoke(args=["queue", "create", "billing", "--threshold", "0.8"]).exit_code == 0
+    with app.app_context():
+        assert db.session.scalar(sa.select(Queue)).routing_threshold == 0.8
+    assert runner.invoke(args=["queue", "update", "billing", "--threshold", "0.6", "--name", "Money"]).exit_code == 0
+    with app.app_context():
+        queue = db.session.scalar(sa.select(Queue))
+        assert (queue.routing_threshold, queue.name) == (0.6, "Money")
+    assert runner.invoke(args=["queue", "update", "billing", "--threshold", "1.5"]).exit_code != 0
+    assert runner.invoke(args=["queue", "update", "billing", "--default-threshold"]).exit_code == 0
+    with app.app_context():
+        assert db.session.scalar(sa.select(Queue)).routing_threshold is None
+    assert "no queue" in runner.invoke(args=["queue", "update", "nope"]).output
+
+
+def test_a_queue_threshold_sends_unsure_predictions_to_triage(app):
+    """The per-queue threshold reaches the routing settings used by the worker."""
+    from workspace.services.routing import queues_by_slug, routing_settings
+
+    with app.app_context():
+        db.session.add_all([Queue(slug="billing", name="b", routing_threshold=0.9), Queue(slug="tech", name="t")])
+        db.session.commit()
+        settings = routing_settings(queues_by_slug().values())
+    assert settings.threshold_for("billing") == 0.9
+    assert settings.threshold_for("tech") == app.config["ROUTING_THRESHOLD"]

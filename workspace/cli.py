@@ -79,13 +79,38 @@ def list_channels():
 @click.option("--name", help="Display name (defaults to the slug).")
 @click.option("--description", default="")
 @click.option("--sla", "sla", help="Minutes to first reply per priority, e.g. urgent=15,high=60.")
-def create_queue(slug: str, name: str | None, description: str, sla: str | None):
+@click.option("--threshold", type=click.FloatRange(0, 1), help="Classifier confidence needed to route here.")
+def create_queue(slug: str, name: str | None, description: str, sla: str | None, threshold: float | None):
     """Create a queue; agents mention it as @<slug> to route a post there."""
     if db.session.scalar(sa.select(Queue).where(Queue.slug == slug)):
         _fail(f"queue {slug} exists")
-    db.session.add(Queue(slug=slug, name=name or slug, description=description, sla_minutes=_parse_sla(sla)))
+    db.session.add(Queue(slug=slug, name=name or slug, description=description, sla_minutes=_parse_sla(sla),
+                         routing_threshold=threshold))
     db.session.commit()
     click.echo(f"created queue {slug}")
+
+
+@queue_cli.command("update")
+@click.argument("slug")
+@click.option("--name")
+@click.option("--description")
+@click.option("--sla", "sla", help="Minutes to first reply per priority, e.g. urgent=15,high=60.")
+@click.option("--threshold", type=click.FloatRange(0, 1), help="Classifier confidence needed to route here.")
+@click.option("--default-threshold", is_flag=True, help="Use the default confidence threshold again.")
+def update_queue(slug: str, name, description, sla, threshold, default_threshold: bool):
+    """Change a queue's name, description, SLA targets or routing threshold."""
+    queue = db.session.scalar(sa.select(Queue).where(Queue.slug == slug))
+    if queue is None:
+        _fail(f"no queue {slug}")
+    changes = {"name": name, "description": description, "sla_minutes": _parse_sla(sla),
+               "routing_threshold": threshold}
+    for attribute, value in changes.items():
+        if value is not None:
+            setattr(queue, attribute, value)
+    if default_threshold:
+        queue.routing_threshold = None
+    db.session.commit()
+    click.echo(f"updated queue {slug}")
 
 
 def _parse_sla(text: str | None) -> dict | None:
