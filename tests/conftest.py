@@ -123,14 +123,24 @@ def make_post(**overrides) -> dict:
 
 
 @pytest.fixture
-def token(app):
-    """An API token for an admin agent."""
-    with app.app_context():
-        agent = Agent(email="ada@example.com", name="Ada", role="admin")
-        row, secret = ApiToken.issue(agent, "tests")
-        db.session.add_all([agent, row])
-        db.session.commit()
-    return secret
+def token_for(app):
+    """Issue an API token for a new agent: token_for(role, email=..., name=...)."""
+
+    def token_for(role: str, email: str | None = None, name: str | None = None) -> str:
+        with app.app_context():
+            agent = Agent(email=email or f"{role}@example.com", name=name or role.title(), role=role)
+            row, secret = ApiToken.issue(agent, "tests")
+            db.session.add_all([agent, row])
+            db.session.commit()
+        return secret
+
+    return token_for
+
+
+@pytest.fixture
+def token(token_for):
+    """An API token for Ada, an admin."""
+    return token_for("admin", email="ada@example.com", name="Ada")
 
 
 @pytest.fixture

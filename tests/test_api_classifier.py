@@ -13,7 +13,7 @@ from tests.test_classifier_service import (  # noqa: F401  (isolated_models is a
 )
 from workspace.api.openapi import DOCUMENT
 from workspace.extensions import db
-from workspace.models import Agent, ApiToken, AuditEntry
+from workspace.models import AuditEntry
 
 ADMIN_ENDPOINTS = [("post", "/routing/retrain"), ("post", "/routing/models/v1/promote"), ("post", "/routing/rollback")]
 SUPERVISOR_ENDPOINTS = [("get", "/routing/models"), ("get", "/routing/accuracy")]
@@ -32,21 +32,6 @@ def call(client, token):
         return getattr(client, method)(f"/api/v1{path}", headers={"Authorization": f"Bearer {as_token}"}, **kwargs)
 
     return call
-
-
-@pytest.fixture
-def token_for(app):
-    """Issue a token for a new agent with the given role."""
-
-    def token_for(role: str) -> str:
-        with app.app_context():
-            agent = Agent(email=f"{role}@example.com", name=role.title(), role=role)
-            row, secret = ApiToken.issue(agent, "tests")
-            db.session.add_all([agent, row])
-            db.session.commit()
-        return secret
-
-    return token_for
 
 
 @pytest.fixture

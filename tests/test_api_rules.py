@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from tests.conftest import make_post
 from workspace.dispatch import dispatch_once
 from workspace.extensions import db
-from workspace.models import Agent, ApiToken, AuditEntry, Conversation
+from workspace.models import AuditEntry, Conversation
 
 BILLING_RULE = {"name": "Refunds to billing", "conditions": {"keywords": ["refund", "chargeback"]},
                 "actions": {"queue": "billing", "tags": ["refund"], "priority": "high"}}
@@ -23,14 +23,9 @@ def admin(client, token, channel):
 
 
 @pytest.fixture
-def agent_token(app):
+def agent_token(token_for):
     """A token for a plain agent (no admin rights)."""
-    with app.app_context():
-        agent = Agent(email="kofi@example.com", name="Kofi", role="agent")
-        row, secret = ApiToken.issue(agent, "tests")
-        db.session.add_all([agent, row])
-        db.session.commit()
-    return secret
+    return token_for("agent", email="kofi@example.com", name="Kofi")
 
 
 def test_create_list_update_delete_and_every_change_is_audited(app, admin):
