@@ -86,7 +86,7 @@ def _raise():
     raise ValueError("bad delivery")
 
 
-def _store(channel, posts, window_seconds):
+def _store(channel_id, posts, window_seconds):
     from workspace.services.ingest import store_posts
 
-    return store_posts(channel, posts, window_seconds=window_seconds)
+    return store_posts(channel_id, posts, window_seconds=window_seconds)

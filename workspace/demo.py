@@ -122,7 +122,7 @@ def seed_demo(post_count: int = 300, seed: int = 7) -> str:
     for channel in channels:
         posts = by_channel.get(channel.id, [])
         for begin in range(0, len(posts), 200):
-            outcomes = store_posts(channel, posts[begin:begin + 200], window_seconds=3600)
+            outcomes = store_posts(channel.id, posts[begin:begin + 200], window_seconds=3600)
             stored += sum(o.status == "stored" for o in outcomes)
     secrets_text = "\n".join(f"  channel {c.slug:6} secret {c.secret}" for c in channels)
     return (

@@ -33,13 +33,6 @@ class _Delivery:
     error: BaseException | None = None
 
 
-class _ChannelRef:
-    """What store_posts needs of a channel: its id."""
-
-    def __init__(self, channel_id: int):
-        self.id = channel_id
-
-
 class GroupCommitter:
     """Commits the deliveries of concurrent requests together."""
 
@@ -99,7 +92,7 @@ class GroupCommitter:
 
     def _commit_alone(self, delivery: _Delivery) -> None:
         try:
-            delivery.outcomes = store_posts(_ChannelRef(delivery.channel_id), delivery.posts,
+            delivery.outcomes = store_posts(delivery.channel_id, delivery.posts,
                                             window_seconds=delivery.window_seconds)
         except BaseException as error:  # handed to the waiting request, which raises it
             db.session.rollback()

@@ -80,11 +80,11 @@ class _Thread:
     changed: bool = False
 
 
-def store_posts(channel, posts: list[InboundPost], *, window_seconds: int) -> list[Outcome]:
+def store_posts(channel_id: int, posts: list[InboundPost], *, window_seconds: int) -> list[Outcome]:
     """Store a delivery's posts atomically and record their routing work.
 
     Args:
-        channel: the channel the posts came in on (anything with an `id`).
+        channel_id: the channel the posts came in on.
         posts: validated posts, in delivery order.
         window_seconds: how recent an author's conversation must be to absorb a
             post that names no thread.
@@ -94,7 +94,7 @@ def store_posts(channel, posts: list[InboundPost], *, window_seconds: int) -> li
     """
     for attempt in range(ATTEMPTS):
         try:
-            outcomes = stage_posts(channel.id, posts, window_seconds)
+            outcomes = stage_posts(channel_id, posts, window_seconds)
             db.session.commit()
             return outcomes
         except IntegrityError:
