@@ -64,6 +64,10 @@ def app(database_url, redis_url, tmp_path):
         db.session.remove()
         db.drop_all()
         db.engine.dispose()
+    redis = Redis.from_url(redis_url)  # the app's own client may point at a dead port by now
+    for key in redis.scan_iter("login:*"):  # sign-in attempt counters outlive the app
+        redis.delete(key)
+    redis.close()
 
 
 @pytest.fixture

@@ -45,3 +45,22 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(app, statement):
         if connection.dialect.name != "sqlite":
             pytest.skip("SQLite-only setting")
         assert str(connection.execute(sa.text(statement)).scalar()).lower() in ("wal", "1")
+
+
+def test_upgrading_a_database_with_rows_fills_new_required_columns(app):
+    """Agents and messages that predate 0003 get its new NOT NULL columns' defaults."""
+    from flask_migrate import upgrade as upgrade_to
+
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+        upgrade_to(directory=MIGRATIONS, revision="0002")
+        with db.engine.begin() as connection:
+            connection.execute(sa.text(
+                "INSERT INTO agents (email, name, role, active, created_at) "
+                "VALUES ('old@example.com', 'Old', 'agent', true, CURRENT_TIMESTAMP)"))
+        upgrade_to(directory=MIGRATIONS)
+        with db.engine.begin() as connection:
+            assert connection.execute(sa.text("SELECT session_version FROM agents")).scalar() == 1
+            connection.execute(sa.text("DROP TABLE alembic_version"))

@@ -20,7 +20,8 @@ def create_app(config: type | dict | None = None) -> Flask:
     Returns:
         The configured Flask application.
     """
-    app = Flask(__name__, instance_relative_config=False)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    app = Flask(__name__, static_folder=os.path.join(root, "static"), instance_relative_config=False)
     if isinstance(config, type):
         app.config.from_object(config)
     else:
@@ -34,25 +35,32 @@ def create_app(config: type | dict | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
 
-    from . import broker, dispatch, errors, models  # noqa: F401  (models register tables)
+    from . import auth, broker, dispatch, errors, models  # noqa: F401  (models register tables)
     from .services import group_commit
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     broker.init_app(app)
     errors.init_app(app)
+    auth.init_app(app)
     dispatch.init_app(app)
     group_commit.init_app(app)
     # Handlers must be imported before init_app so every app built gets them.
     from . import realtime  # noqa: F401
 
-    socketio.init_app(app, message_queue=app.config["REDIS_URL"], async_mode=app.config.get("SOCKETIO_ASYNC_MODE"))
+    # The singleton keeps the last app's client manager across init_app calls;
+    # drop it so each app gets the message queue its own config names.
+    socketio.server_options.pop("client_manager", None)
+    socketio.init_app(app, message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE", app.config["REDIS_URL"]),
+                      async_mode=app.config.get("SOCKETIO_ASYNC_MODE"))
 
     from . import api, cli, health
+    from .console.views import bp as console_bp
     from .ingest.views import bp as ingest_bp
 
     app.register_blueprint(health.bp)
     app.register_blueprint(ingest_bp)
+    app.register_blueprint(console_bp)
     app.register_blueprint(api.bp)
     cli.init_app(app)
     return app

@@ -1,13 +1,19 @@
-"""Who is calling: API tokens (sessions join when the console signs people in)."""
+"""Who is calling: console sessions (email + password) and API bearer tokens, roles, CSRF."""
 
 import functools
 
 import sqlalchemy as sa
-from flask import g, request
+from flask import Flask, current_app, g, request
+from flask_login import current_user
+from werkzeug.security import check_password_hash
 
-from .errors import Forbidden, Unauthorized
-from .extensions import db
+from .broker import redis_client
+from .errors import Forbidden, SwitchboardError, Unauthorized
+from .extensions import csrf, db, login
 from .models import ROLES, Agent, ApiToken, hash_token
+
+# State-changing methods: a browser session must prove them with a CSRF token.
+UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
 def agent_for_token(token: str | None) -> Agent | None:
@@ -19,18 +25,32 @@ def agent_for_token(token: str | None) -> Agent | None:
     )
 
 
+def _bearer_agent() -> Agent | None:
+    """The agent of this request's bearer token; raises 401 for a malformed or unknown one."""
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send an API token as 'Authorization: Bearer <token>'")
+    agent = agent_for_token(token.strip())
+    if agent is None:
+        raise Unauthorized("the API token is unknown or revoked", code="invalid_token")
+    return agent
+
+
 def token_required(view):
-    """Require `Authorization: Bearer <token>`; the agent lands in g.agent."""
+    """Require a signed-in agent: a bearer token, or a console session (with CSRF on writes)."""
 
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
-        header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized("send an API token as 'Authorization: Bearer <token>'")
-        agent = agent_for_token(token.strip())
+        agent = _bearer_agent()
         if agent is None:
-            raise Unauthorized("the API token is unknown or revoked", code="invalid_token")
+            if not current_user.is_authenticated:
+                raise Unauthorized("sign in, or send an API token as 'Authorization: Bearer <token>'")
+            if request.method in UNSAFE_METHODS:
+                csrf.protect()
+            agent = current_user._get_current_object()
         g.agent = agent
         return view(*args, **kwargs)
 
@@ -55,3 +75,55 @@ def role_required(role: str):
         return token_required(wrapped)
 
     return decorate
+
+
+def authenticate(email: str, password: str, address: str) -> Agent:
+    """Check an email and password, refusing when too many attempts were made recently.
+
+    Args:
+        email: as typed; compared case-insensitively.
+        password: as typed.
+        address: the client's address, for the per-address limit.
+
+    Returns:
+        The agent, when the password is right and the agent is active.
+    """
+    config = current_app.config
+    keys = {f"login:email:{email.strip().lower()}": config["LOGIN_ATTEMPTS_PER_EMAIL"],
+            f"login:addr:{address}": config["LOGIN_ATTEMPTS_PER_ADDRESS"]}
+    redis = redis_client()
+    with redis.pipeline() as pipe:
+        for key in keys:
+            # Start the window on the first attempt (SET NX keeps an existing one), then count.
+            pipe.set(key, 0, ex=config["LOGIN_WINDOW_SECONDS"], nx=True)
+            pipe.incr(key)
+        counts = pipe.execute()[1::2]
+    if any(count > limit for count, limit in zip(counts, keys.values(), strict=True)):
+        raise SwitchboardError("too many sign-in attempts; wait a few minutes", code="too_many_attempts",
+                               status=429)
+    agent = db.session.scalar(sa.select(Agent).where(Agent.email == email.strip().lower()))
+    if agent is None or not agent.password_hash or not check_password_hash(agent.password_hash, password):
+        raise Unauthorized("wrong email or password", code="bad_credentials")
+    if not agent.active:
+        raise Forbidden("this account is deactivated", code="deactivated")
+    redis.delete(f"login:email:{email.strip().lower()}")
+    return agent
+
+
+@login.user_loader
+def load_agent(user_id: str) -> Agent | None:
+    """Load a session's agent; a stale session version (signed out everywhere) loads nobody."""
+    agent_id, _, version = user_id.partition(":")
+    if not agent_id.isdigit() or not version.isdigit():
+        return None
+    agent = db.session.get(Agent, int(agent_id))
+    if agent is None or not agent.active or agent.session_version != int(version):
+        return None
+    return agent
+
+
+def init_app(app: Flask) -> None:
+    """Bind sessions and CSRF to the app."""
+    login.init_app(app)
+    login.login_view = "console.login"
+    csrf.init_app(app)

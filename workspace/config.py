@@ -54,6 +54,23 @@ class Config:
     # Unused agent corrections that trigger a retrain job.
     RETRAIN_AFTER_CORRECTIONS = _env_int("SWITCHBOARD_RETRAIN_AFTER_CORRECTIONS", 50)
 
+    # Session cookies: never readable by scripts, not sent on cross-site posts,
+    # and HTTPS-only unless turned off for a plain-HTTP local run.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("SWITCHBOARD_SECURE_COOKIES", "0") == "1"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    # CSRF is checked explicitly (see workspace/auth.py): browser sessions need
+    # it, bearer-token API calls and signed webhooks do not.
+    WTF_CSRF_CHECK_DEFAULT = False
+    WTF_CSRF_TIME_LIMIT = None
+    # Sign-in attempts allowed per email and per address in the window.
+    LOGIN_ATTEMPTS_PER_EMAIL = _env_int("SWITCHBOARD_LOGIN_ATTEMPTS_PER_EMAIL", 8)
+    LOGIN_ATTEMPTS_PER_ADDRESS = _env_int("SWITCHBOARD_LOGIN_ATTEMPTS_PER_ADDRESS", 30)
+    LOGIN_WINDOW_SECONDS = _env_int("SWITCHBOARD_LOGIN_WINDOW_SECONDS", 900)
+
     API_PAGE_SIZE = 50
     API_MAX_PAGE_SIZE = 200
 

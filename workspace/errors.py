@@ -1,6 +1,7 @@
 """Domain exceptions and the one JSON error envelope."""
 
 from flask import Flask, jsonify
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
@@ -62,6 +63,10 @@ def init_app(app: Flask) -> None:
     def handle_domain_error(error: SwitchboardError):
         db.session.rollback()
         return error_response(error.status, error.code, error.message)
+
+    @app.errorhandler(CSRFError)
+    def handle_csrf_error(error: CSRFError):
+        return error_response(400, "csrf_failed", f"{error.description} Reload the page and try again.")
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):

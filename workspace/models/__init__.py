@@ -1,8 +1,8 @@
 """The database models, one noun per module."""
 
-from .agent import ROLES, Agent, ApiToken, hash_token
+from .agent import ROLES, Agent, ApiToken, hash_token, queue_members
 from .audit import AuditEntry
-from .author import Author
+from .author import Author, AuthorNote
 from .base import UTCDateTime, utcnow
 from .channel import Channel
 from .conversation import ACTIVE_STATUSES, STATUSES, Conversation, Priority
@@ -14,6 +14,6 @@ from .rule import Rule
 
 __all__ = [
     "ACTIVE_STATUSES", "ROLES", "STATUSES", "TRIAGE",
-    "Agent", "ApiToken", "AuditEntry", "Author", "Channel", "Conversation", "Correction", "Message",
-    "ModelVersion", "OutboxEntry", "Priority", "Queue", "Rule", "UTCDateTime", "hash_token", "utcnow",
+    "Agent", "ApiToken", "AuditEntry", "Author", "AuthorNote", "Channel", "Conversation", "Correction", "Message",
+    "ModelVersion", "OutboxEntry", "Priority", "Queue", "Rule", "UTCDateTime", "hash_token", "queue_members", "utcnow",
 ]

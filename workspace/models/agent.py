@@ -13,6 +13,13 @@ from .base import UTCDateTime, utcnow
 
 ROLES = ("agent", "supervisor", "admin")
 
+# Which agents work which queues (agents see only theirs; supervisors see all).
+queue_members = sa.Table(
+    "queue_members", db.metadata,
+    sa.Column("queue_id", sa.ForeignKey("queues.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("agent_id", sa.ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True),
+)
+
 
 class Agent(db.Model):
     """A person working in Switchboard: agent, supervisor or admin."""
@@ -25,9 +32,33 @@ class Agent(db.Model):
     role: so.Mapped[str] = so.mapped_column(sa.String(16), default="agent")
     password_hash: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
     active: so.Mapped[bool] = so.mapped_column(default=True)
+    # Part of every session cookie; bumping it signs the agent out everywhere.
+    session_version: so.Mapped[int] = so.mapped_column(default=1)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     tokens: so.Mapped[list["ApiToken"]] = so.relationship(back_populates="agent")
+    queues: so.Mapped[list["Queue"]] = so.relationship(  # noqa: F821
+        secondary=queue_members, back_populates="members", order_by="Queue.name")
+
+    # Flask-Login's user interface.
+    @property
+    def is_authenticated(self) -> bool:
+        """Every loaded agent is authenticated (anonymous users are not Agents)."""
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        """Deactivated agents cannot sign in."""
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        """Agents are never anonymous."""
+        return False
+
+    def get_id(self) -> str:
+        """The session's user id: agent id and session version, so bumping the version ends sessions."""
+        return f"{self.id}:{self.session_version}"
 
 
 def hash_token(token: str) -> str:

@@ -29,3 +29,18 @@ class Author(db.Model):
     updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     channel = so.relationship("Channel")
+
+
+class AuthorNote(db.Model):
+    """An internal note about a customer, written by an agent."""
+
+    __tablename__ = "author_notes"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    author_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("authors.id", ondelete="CASCADE"), index=True)
+    agent_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("agents.id"))
+    text: so.Mapped[str] = so.mapped_column(sa.Text)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    agent = so.relationship("Agent")

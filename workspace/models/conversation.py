@@ -79,6 +79,7 @@ class Conversation(db.Model):
     routed_queue_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("queues.id"))
     predicted_queue: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64))
     resolved_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
+    first_reply_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
     # Lets SQLite return the ids of a multi-row INSERT in order, so a batch of
     # new conversations is one statement rather than one per row.
     _sentinel: so.Mapped[Optional[int]] = so.orm_insert_sentinel("insert_sentinel")

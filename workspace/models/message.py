@@ -38,6 +38,11 @@ class Message(db.Model):
     raw: so.Mapped[Optional[dict]] = so.mapped_column(sa.JSON)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     received_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    # Outbound replies only: queued, sent or failed, with the last error and tries.
+    delivery_status: so.Mapped[Optional[str]] = so.mapped_column(sa.String(16))
+    delivery_error: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    delivery_attempts: so.Mapped[int] = so.mapped_column(default=0)
+    delivered_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
 
     conversation = so.relationship("Conversation", back_populates="messages")
     author = so.relationship("Author")

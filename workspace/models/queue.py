@@ -26,3 +26,6 @@ class Queue(db.Model):
     # The classifier's confidence needed to route here; None uses the default.
     routing_threshold: so.Mapped[Optional[float]] = so.mapped_column()
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    members: so.Mapped[list["Agent"]] = so.relationship(  # noqa: F821
+        secondary="queue_members", back_populates="queues", order_by="Agent.name")

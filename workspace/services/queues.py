@@ -9,7 +9,16 @@ import sqlalchemy.orm as so
 
 from ..errors import ValidationError
 from ..extensions import db
-from ..models import STATUSES, Conversation, Queue
+from ..models import STATUSES, Agent, Conversation, Queue, queue_members
+
+
+def visible_queue_ids(agent: Agent) -> list[int]:
+    """The queues an agent may see: supervisors and admins see all, agents their own."""
+    if agent.role in ("supervisor", "admin"):
+        return list(db.session.scalars(sa.select(Queue.id).order_by(Queue.id)))
+    return list(db.session.scalars(
+        sa.select(queue_members.c.queue_id).where(queue_members.c.agent_id == agent.id)
+        .order_by(queue_members.c.queue_id)))
 
 
 def queue_counts(queue_ids: list[int]) -> dict[int, dict]:

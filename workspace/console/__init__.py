@@ -1,0 +1,1 @@
+"""The agent console: sign-in and the single-page workspace shell."""
