@@ -56,7 +56,7 @@ def test_moving_to_the_same_queue_changes_nothing(app, routed_id, patch):
 
 
 @pytest.mark.parametrize("body,message", [
-    ({"queue": "nowhere"}, "no queue named"), ({"queue": 7}, "queue slug"), ({"status": "open"}, "status"),
+    ({"queue": "nowhere"}, "no queue named"), ({"queue": 7}, "queue slug"), ({"colour": "red"}, "colour"),
     ({}, "body"), (["queue"], "body"),
 ])
 def test_bad_moves_are_400_and_change_nothing(app, routed_id, patch, body, message):

@@ -19,7 +19,7 @@ from rq import Retry
 
 from .broker import job_queue
 from .extensions import db
-from .models import Conversation, OutboxEntry, utcnow
+from .models import Conversation, Message, OutboxEntry, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,19 @@ def sweep(grace_seconds: int, batch_size: int = 500) -> int:
     ids = [conversation_id for conversation_id in unrouted if conversation_id not in moved]
     for start in range(0, len(ids), batch_size):
         enqueue_routing(ids[start:start + batch_size])
+    _resend_queued_replies(cutoff)
     return len(moved) + len(ids)
+
+
+def _resend_queued_replies(cutoff: datetime) -> None:
+    """Queue delivery again for replies still 'queued' after the grace period (Redis was down)."""
+    from .services.replies import enqueue_delivery
+
+    stuck = db.session.scalars(sa.select(Message.id).where(
+        Message.direction == "outbound", Message.delivery_status == "queued", Message.created_at <= cutoff)).all()
+    db.session.rollback()
+    for message_id in stuck:
+        enqueue_delivery(message_id)
 
 
 class Dispatcher:

@@ -48,7 +48,8 @@ def serialize_message(message: Message) -> dict:
         "author_id": message.author_id, "agent": serialize_agent(message.agent),
         "subject": message.subject, "text": message.text, "url": message.url,
         "in_reply_to": message.in_reply_to, "created_at": timestamp(message.created_at),
-        "received_at": timestamp(message.received_at),
+        "received_at": timestamp(message.received_at), "delivery_status": message.delivery_status,
+        "delivery_error": message.delivery_error,
     }
 
 

@@ -86,6 +86,8 @@ SCHEMAS = {
             "external_id": NULLABLE_STRING, "author_id": {"type": ["integer", "null"]},
             "agent": ref("Agent"), "subject": {"type": "string"}, "text": {"type": "string"},
             "url": NULLABLE_STRING, "in_reply_to": NULLABLE_STRING, "created_at": TIME, "received_at": TIME,
+            "delivery_status": {"enum": [None, "queued", "sent", "failed", "skipped"]},
+            "delivery_error": NULLABLE_STRING,
         },
     },
     "ConversationDetail": {

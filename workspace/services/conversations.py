@@ -1,4 +1,4 @@
-"""Changing conversations on an agent's behalf: audited, announced, and learned from."""
+"""Changing conversations on an agent's behalf: checked, audited, announced, and learned from."""
 
 from datetime import timedelta
 
@@ -7,12 +7,39 @@ import sqlalchemy as sa
 from routing import Post
 from routing.classifier import model_text
 
-from ..errors import ValidationError
+from ..errors import NotFound, ValidationError
 from ..extensions import db
-from ..models import Agent, Conversation, Correction, Message, Priority, Queue, utcnow
+from ..models import Agent, Conversation, Correction, Message, Priority, Queue, queue_members, utcnow
 from . import audit, events
 from .classifier import corrections_added
+from .queues import visible_queue_ids
 from .routing import sla_minutes
+
+# Statuses an agent can set by hand (escalated and new belong to the system).
+SETTABLE_STATUSES = ("open", "pending", "resolved", "spam")
+MAX_TAGS = 30
+MAX_TAG_CHARS = 40
+
+
+def ensure_visible(conversation: Conversation | None, agent: Agent) -> Conversation:
+    """Return the conversation if the agent may see it; otherwise it does not exist for them."""
+    if conversation is None or (conversation.queue_id is not None and agent.role == "agent"
+                                and conversation.queue_id not in visible_queue_ids(agent)):
+        raise NotFound("no such conversation")
+    return conversation
+
+
+def commit_change(conversation: Conversation, agent: Agent, action: str, before: dict, after: dict,
+                  *, old_queue_id: int | None = None) -> Conversation:
+    """Audit a change made to a conversation, commit it, and tell the rooms that care."""
+    conversation.updated_at = utcnow()
+    audit.record(agent, action, "conversation", conversation.id, before=before, after=after)
+    db.session.flush()
+    changes = events.Changes()
+    changes.add(conversation, "updated", old_queue_id=old_queue_id)
+    db.session.commit()
+    changes.publish()
+    return conversation
 
 
 def move_conversation(conversation: Conversation, queue_slug, agent: Agent) -> Conversation:
@@ -20,14 +47,6 @@ def move_conversation(conversation: Conversation, queue_slug, agent: Agent) -> C
 
     When routing had placed it, the move is a labelled example for the
     classifier (a Correction), and enough of them trigger a retrain.
-
-    Args:
-        conversation: the conversation to move.
-        queue_slug: the destination queue's slug.
-        agent: who moves it.
-
-    Returns:
-        The conversation, committed.
     """
     if not isinstance(queue_slug, str):
         raise ValidationError("queue: must be a queue slug", code="invalid_field")
@@ -42,23 +61,92 @@ def move_conversation(conversation: Conversation, queue_slug, agent: Agent) -> C
         return conversation
     old_slug = conversation.queue.slug if conversation.queue else None
     conversation.queue = queue
-    conversation.updated_at = utcnow()
     waiting_since = conversation.waiting_since or conversation.last_message_at
     conversation.sla_due_at = waiting_since + timedelta(minutes=sla_minutes(queue, Priority(conversation.priority)))
     learned = conversation.routed_at is not None
     if learned:
         db.session.add(Correction(conversation_id=conversation.id, from_queue_id=old_queue_id, to_queue_id=queue.id,
                                   agent_id=agent.id, text=_model_input(conversation)))
-    audit.record(agent, "conversation.move", "conversation", conversation.id,
-                 before={"queue": old_slug}, after={"queue": queue.slug})
-    db.session.flush()
-    changes = events.Changes()
-    changes.add(conversation, "updated", old_queue_id=old_queue_id)
-    db.session.commit()
-    changes.publish()
+    commit_change(conversation, agent, "conversation.move", {"queue": old_slug}, {"queue": queue.slug},
+                  old_queue_id=old_queue_id)
     if learned:
         corrections_added()
     return conversation
+
+
+def set_status(conversation: Conversation, status, agent: Agent) -> Conversation:
+    """Set open, pending (waiting on the customer), resolved or spam."""
+    if status not in SETTABLE_STATUSES:
+        raise ValidationError(f"status: must be one of {', '.join(SETTABLE_STATUSES)}", code="invalid_field")
+    if conversation.status == "new":
+        raise ValidationError("status: the conversation is still being routed", code="not_routed")
+    before = conversation.status
+    if status == before:
+        return conversation
+    conversation.status = status
+    conversation.resolved_at = utcnow() if status == "resolved" else None
+    return commit_change(conversation, agent, "conversation.status", {"status": before}, {"status": status})
+
+
+def assign(conversation: Conversation, assignee, agent: Agent) -> Conversation:
+    """Assign to an agent by id ("me" for oneself) or unassign with null; agents must work the queue."""
+    if assignee == "me":
+        assignee = agent.id
+    target = None
+    if assignee is not None:
+        if isinstance(assignee, bool) or not isinstance(assignee, int):
+            raise ValidationError('assignee: an agent id, "me" or null', code="invalid_field")
+        target = db.session.get(Agent, assignee)
+        if target is None or not target.active:
+            raise ValidationError(f"assignee: no active agent {assignee}", code="invalid_field")
+        if target.role == "agent" and not _works_queue(target, conversation.queue_id):
+            raise ValidationError(f"assignee: {target.name} does not work this queue", code="not_a_member")
+    before = conversation.assignee_id
+    if before == (target.id if target else None):
+        return conversation
+    conversation.assignee = target
+    return commit_change(conversation, agent, "conversation.assign", {"assignee_id": before},
+                         {"assignee_id": target.id if target else None})
+
+
+def set_tags(conversation: Conversation, tags, agent: Agent) -> Conversation:
+    """Replace the conversation's tags (lower-cased, de-duplicated, sorted)."""
+    cleaned = clean_tags(tags)
+    before = list(conversation.tags or [])
+    if cleaned == before:
+        return conversation
+    conversation.tags = cleaned
+    return commit_change(conversation, agent, "conversation.tags", {"tags": before}, {"tags": cleaned})
+
+
+def set_priority(conversation: Conversation, level, agent: Agent) -> Conversation:
+    """Set the priority level by hand (the SLA due time follows it)."""
+    if level not in ("urgent", "high", "normal", "low"):
+        raise ValidationError("priority: must be urgent, high, normal or low", code="invalid_field")
+    before = Priority(conversation.priority).label
+    if level == before:
+        return conversation
+    conversation.priority = Priority.parse(level)
+    if conversation.queue is not None and conversation.waiting_since is not None:
+        conversation.sla_due_at = conversation.waiting_since + timedelta(
+            minutes=sla_minutes(conversation.queue, Priority.parse(level)))
+    return commit_change(conversation, agent, "conversation.priority", {"priority": before}, {"priority": level})
+
+
+def clean_tags(tags) -> list[str]:
+    """Validate a tag list: short strings, at most MAX_TAGS, normalised."""
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        raise ValidationError("tags: must be a list of strings", code="invalid_field")
+    cleaned = sorted({tag.strip().lower() for tag in tags if tag.strip()})
+    if len(cleaned) > MAX_TAGS or any(len(tag) > MAX_TAG_CHARS or "\x00" in tag for tag in cleaned):
+        raise ValidationError(f"tags: at most {MAX_TAGS} tags of at most {MAX_TAG_CHARS} characters",
+                              code="invalid_field")
+    return cleaned
+
+
+def _works_queue(agent: Agent, queue_id: int | None) -> bool:
+    return queue_id is None or db.session.scalar(sa.select(sa.func.count()).select_from(queue_members).where(
+        queue_members.c.agent_id == agent.id, queue_members.c.queue_id == queue_id)) > 0
 
 
 def _model_input(conversation: Conversation) -> str:

@@ -1,0 +1,44 @@
+"""Outbound delivery of replies: one job per reply, one sender per channel kind.
+
+Senders for each platform (Discourse, X, Khoros, signed callbacks) plug into
+SENDERS; a channel kind without one records the reply as not delivered, with
+the reason, rather than pretending it was sent.
+"""
+
+from collections.abc import Callable
+
+from .extensions import db
+from .models import Message, utcnow
+
+# kind -> send(message) raising on failure; filled in by the channel adapters.
+SENDERS: dict[str, Callable[[Message], None]] = {}
+
+
+def deliver_reply(message_id: int) -> str:
+    """Send one reply through its channel's sender (an RQ job; exceptions make RQ retry).
+
+    Returns:
+        The message's delivery status afterwards.
+    """
+    message = db.session.get(Message, message_id)
+    if message is None or message.direction != "outbound":
+        return "missing"
+    if message.delivery_status == "sent":
+        return "sent"  # a retried job never sends twice
+    sender = SENDERS.get(message.conversation.channel.kind)
+    message.delivery_attempts += 1
+    if sender is None:
+        message.delivery_status = "skipped"
+        message.delivery_error = f"no outbound delivery for {message.conversation.channel.kind} channels yet"
+        db.session.commit()
+        return message.delivery_status
+    try:
+        sender(message)
+    except Exception as error:
+        message.delivery_status = "failed"
+        message.delivery_error = f"{type(error).__name__}: {error}"[:1000]
+        db.session.commit()
+        raise
+    message.delivery_status, message.delivery_error, message.delivered_at = "sent", None, utcnow()
+    db.session.commit()
+    return "sent"
