@@ -41,6 +41,12 @@ def serialize_author(author: Author) -> dict:
     }
 
 
+def serialize_author_note(note) -> dict:
+    """An internal note about a customer, with who wrote it and when."""
+    return {"id": note.id, "text": note.text, "agent": serialize_agent(note.agent),
+            "created_at": timestamp(note.created_at), "updated_at": timestamp(note.updated_at)}
+
+
 def serialize_message(message: Message) -> dict:
     """One message; text is returned as data, for the client to escape."""
     return {

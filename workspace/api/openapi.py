@@ -100,8 +100,9 @@ SCHEMAS = {
     },
     "AuthorDetail": {
         "allOf": [ref("Author"), {
-            "type": "object", "required": ["conversations"],
-            "properties": {"conversations": {"type": "array", "items": ref("Conversation")}},
+            "type": "object", "required": ["conversations", "notes"],
+            "properties": {"conversations": {"type": "array", "items": ref("Conversation")},
+                           "notes": {"type": "array", "items": ref("AuthorNote")}},
         }],
     },
     "PostAuthor": {
