@@ -60,7 +60,7 @@ def test_queues_list_with_live_counts(api, routed_posts):
     for queue in body["data"]:
         validate(queue, "Queue")
     counts = {queue["slug"]: queue["counts"] for queue in body["data"]}
-    assert counts["billing"] == {"open": 5, "unassigned": 5, "pending": 0}
+    assert counts["billing"] == {"open": 5, "unassigned": 5, "pending": 0, "at_risk": 0}
     assert counts["triage"]["open"] == 0
 
 
@@ -179,3 +179,40 @@ def test_a_500_rolls_back_and_answers_the_envelope(app, client, monkeypatch):
     validate(response.get_json(), "Error")
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Conversation)) == 0
+
+
+def test_overdue_and_soon_due_conversations_count_as_at_risk(app, api, routed_posts):
+    """Open conversations due within AT_RISK_MINUTES or overdue are counted as at risk."""
+    from workspace.models import utcnow
+
+    with app.app_context():
+        soon, overdue, later = (db.session.get(Conversation, i) for i in routed_posts[:3])
+        soon.sla_due_at = utcnow() + timedelta(minutes=10)
+        overdue.sla_due_at = utcnow() - timedelta(minutes=5)
+        later.sla_due_at = utcnow() + timedelta(hours=5)
+        db.session.commit()
+    counts = {q["slug"]: q["counts"] for q in api("/queues").get_json()["data"]}
+    assert counts["billing"]["at_risk"] == 2
+
+
+def test_list_filters_and_previews(api, routed_posts, client, token):
+    """Mine/unassigned, tag and channel filters narrow the list; rows carry a preview of the post."""
+    headers = {"Authorization": f"Bearer {token}"}
+    client.patch(f"/api/v1/conversations/{routed_posts[0]}", json={"assignee": "me", "tags": ["refund"]},
+                 headers=headers)
+    mine = api("/queues/billing/conversations", query_string={"assignee": "me"}).get_json()["data"]
+    assert [c["id"] for c in mine] == [routed_posts[0]] and mine[0]["preview"] == "@billing question 0"
+    unassigned = api("/queues/billing/conversations", query_string={"assignee": "none"}).get_json()["data"]
+    assert routed_posts[0] not in [c["id"] for c in unassigned] and len(unassigned) == 4
+    assert [c["id"] for c in api("/queues/billing/conversations", query_string={"tag": "refund"})
+            .get_json()["data"]] == [routed_posts[0]]
+    assert api("/queues/billing/conversations", query_string={"channel": "nope"}).get_json()["data"] == []
+    assert api("/queues/billing/conversations", query_string={"assignee": "bob"}).status_code == 400
+
+
+def test_search_finds_posts_and_customers(api, routed_posts):
+    """Search matches post text and customer handles, case-insensitively; too-short queries are refused."""
+    assert [c["id"] for c in api("/search", query_string={"q": "QUESTION 3"}).get_json()["data"]] == [routed_posts[3]]
+    assert api("/search", query_string={"q": "question 9"}).get_json()["data"] == []
+    assert [c["id"] for c in api("/search", query_string={"q": "h4"}).get_json()["data"]] == [routed_posts[4]]
+    assert api("/search", query_string={"q": "x"}).status_code == 400

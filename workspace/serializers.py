@@ -59,8 +59,9 @@ def serialize_message(message: Message) -> dict:
     }
 
 
-def serialize_conversation(conversation: Conversation, *, detail: bool = False) -> dict:
-    """A conversation as listed; with detail, its messages, author and explanation."""
+def serialize_conversation(conversation: Conversation, *, detail: bool = False, preview: str | None = None) -> dict:
+    """A conversation as listed (with the start of its latest post, when given); with detail,
+    its messages, author and explanation."""
     data = {
         "id": conversation.id,
         "status": conversation.status,
@@ -79,6 +80,14 @@ def serialize_conversation(conversation: Conversation, *, detail: bool = False) 
         "updated_at": timestamp(conversation.updated_at),
         "last_message_at": timestamp(conversation.last_message_at),
     }
+    explanation = conversation.explanation or {}
+    data["sentiment"] = explanation.get("sentiment")
+    data["priority_reasons"] = [
+        {"factor": c.get("factor"), "detail": c.get("detail"), "points": c.get("points")}
+        for c in (explanation.get("priority") or {}).get("contributions", [])
+    ]
+    if preview is not None:
+        data["preview"] = preview
     if detail:
         data["author"] = serialize_author(conversation.author)
         data["messages"] = [serialize_message(m) for m in conversation.messages]

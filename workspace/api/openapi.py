@@ -38,8 +38,8 @@ SCHEMAS = {
                        "email": {"type": "string"}, "role": {"enum": ["agent", "supervisor", "admin"]}},
     },
     "QueueCounts": {
-        "type": "object", "required": ["open", "unassigned", "pending"],
-        "properties": {k: {"type": "integer"} for k in ("open", "unassigned", "pending")},
+        "type": "object", "required": ["open", "unassigned", "pending", "at_risk"],
+        "properties": {k: {"type": "integer"} for k in ("open", "unassigned", "pending", "at_risk")},
     },
     "Queue": {
         "type": "object", "required": ["id", "slug", "name", "description", "counts"],
@@ -75,6 +75,9 @@ SCHEMAS = {
             "tags": {"type": "array", "items": {"type": "string"}}, "assignee": ref("Agent"),
             "author": ref("AuthorSummary"), "sla_due_at": NULLABLE_TIME, "created_at": TIME,
             "updated_at": TIME, "last_message_at": TIME,
+            "sentiment": {"type": ["number", "null"]},
+            "priority_reasons": {"type": "array", "items": {"type": "object"}},
+            "preview": {"type": "string", "description": "start of the latest post (lists only)"},
         },
     },
     "Message": {
@@ -153,10 +156,20 @@ PATHS = {
             {"name": "status", "in": "query", "schema": {"type": "string", "default": "open"}},
             {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
             {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+            {"name": "assignee", "in": "query", "schema": {"type": "string"}, "description": "me, none or an id"},
+            {"name": "tag", "in": "query", "schema": {"type": "string"}},
+            {"name": "channel", "in": "query", "schema": {"type": "string"}},
         ],
         "responses": {"200": json_body({"type": "object", "required": ["data", "next_cursor"], "properties": {
             "data": {"type": "array", "items": ref("Conversation")}, "next_cursor": NULLABLE_STRING}},
             "One page."), "400": ERROR, **ERRORS},
+    }},
+    "/api/v1/search": {"get": {
+        "operationId": "search_conversations",
+        "summary": "Conversations whose posts, subject or customer match `q` (your queues only), newest first.",
+        "parameters": [{"name": "q", "in": "query", "required": True, "schema": {"type": "string", "minLength": 2}}],
+        "responses": {"200": json_body({"type": "object", "required": ["data"], "properties": {
+            "data": {"type": "array", "items": ref("Conversation")}}}, "Matches."), "400": ERROR, "401": ERROR},
     }},
     "/api/v1/conversations/{conversation_id}": {"get": {
         "operationId": "get_conversation",

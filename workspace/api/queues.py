@@ -4,11 +4,11 @@ import sqlalchemy as sa
 from flask import g, jsonify, request
 
 from ..auth import token_required
-from ..errors import NotFound
+from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..models import Queue
 from ..serializers import serialize_conversation, serialize_queue
-from ..services.queues import list_conversations, queue_counts, visible_queue_ids
+from ..services.queues import list_conversations, previews, queue_counts, search, visible_queue_ids
 from . import bp
 from .params import page_size
 
@@ -31,7 +31,35 @@ def list_queue_conversations(slug: str):
     if queue is None or queue.id not in visible_queue_ids(g.agent):
         raise NotFound(f"no queue named {slug!r}")
     conversations, next_cursor = list_conversations(
-        queue, status=request.args.get("status", "open"), limit=page_size(),
-        cursor=request.args.get("cursor"),
+        queue, status=request.args.get("status", "open"), limit=page_size(), cursor=request.args.get("cursor"),
+        assignee_id=_assignee_filter(request.args.get("assignee")), tag=request.args.get("tag") or None,
+        channel=request.args.get("channel") or None,
     )
-    return jsonify(data=[serialize_conversation(c) for c in conversations], next_cursor=next_cursor)
+    texts = previews([c.id for c in conversations])
+    return jsonify(data=[serialize_conversation(c, preview=texts.get(c.id, "")) for c in conversations],
+                   next_cursor=next_cursor)
+
+
+@bp.get("/search")
+@token_required
+def search_conversations():
+    """Find conversations by words in their posts, subject or customer (your queues only)."""
+    text = request.args.get("q", "")
+    if len(text.strip()) < 2:
+        raise ValidationError("q: at least 2 characters", code="invalid_field")
+    found = search(g.agent, text)
+    texts = previews([c.id for c in found])
+    return jsonify(data=[serialize_conversation(c, preview=texts.get(c.id, "")) for c in found])
+
+
+def _assignee_filter(value: str | None):
+    """'me' is the caller, 'none' unassigned, a number that agent; absent means anyone."""
+    if value in (None, "", "any"):
+        return "any"
+    if value == "none":
+        return None
+    if value == "me":
+        return g.agent.id
+    if value.isdigit():
+        return int(value)
+    raise ValidationError("assignee: me, none, any or an agent id", code="invalid_field")

@@ -37,9 +37,10 @@ class Changes:
         self.viewed: list[dict] = []
         self.queue_ids: set[int] = set()
 
-    def add(self, conversation: Conversation, kind: str, *, old_queue_id: int | None = None) -> None:
+    def add(self, conversation: Conversation, kind: str, *, old_queue_id: int | None = None,
+            preview: str | None = None) -> None:
         """Record a created or updated conversation (and the queue it left, if it moved)."""
-        payload = serialize_conversation(conversation)
+        payload = serialize_conversation(conversation, preview=preview)
         if conversation.queue_id is not None:
             self.by_queue[conversation.queue_id][kind].append(payload)
             self.queue_ids.add(conversation.queue_id)

@@ -2,14 +2,18 @@
 
 import base64
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask import current_app
 
 from ..errors import ValidationError
 from ..extensions import db
-from ..models import STATUSES, Agent, Conversation, Queue, queue_members
+from ..models import STATUSES, Agent, Author, Conversation, Message, Queue, queue_members, utcnow
+
+# List rows show this much of the latest post.
+PREVIEW_CHARS = 160
 
 
 def visible_queue_ids(agent: Agent) -> list[int]:
@@ -22,28 +26,63 @@ def visible_queue_ids(agent: Agent) -> list[int]:
 
 
 def queue_counts(queue_ids: list[int]) -> dict[int, dict]:
-    """Return open, unassigned and pending counts for each queue id."""
-    counts = {queue_id: {"open": 0, "unassigned": 0, "pending": 0} for queue_id in queue_ids}
+    """Return open, unassigned, pending and at-risk counts for each queue id.
+
+    At risk: open and due for a first reply within AT_RISK_MINUTES, or overdue.
+    """
+    soon = sa.literal(utcnow() + timedelta(minutes=current_app.config["AT_RISK_MINUTES"]),
+                      type_=Conversation.sla_due_at.type)
+    counts = {queue_id: {"open": 0, "unassigned": 0, "pending": 0, "at_risk": 0} for queue_id in queue_ids}
     rows = db.session.execute(
         sa.select(
             Conversation.queue_id, Conversation.status,
             sa.func.count(), sa.func.count(Conversation.assignee_id),
+            sa.func.count(sa.case((Conversation.sla_due_at <= soon, 1))),
         )
         .where(Conversation.queue_id.in_(queue_ids), Conversation.status.in_(("open", "pending")))
         .group_by(Conversation.queue_id, Conversation.status)
     )
-    for queue_id, status, total, assigned in rows:
+    for queue_id, status, total, assigned, due_soon in rows:
         counts[queue_id][status] = total
         if status == "open":
             counts[queue_id]["unassigned"] = total - assigned
+            counts[queue_id]["at_risk"] = due_soon
     return counts
+
+
+def previews(conversation_ids: list[int]) -> dict[int, str]:
+    """The start of each conversation's latest inbound post, for list rows."""
+    latest = (sa.select(sa.func.max(Message.id)).where(Message.conversation_id.in_(conversation_ids),
+                                                       Message.direction == "inbound")
+              .group_by(Message.conversation_id))
+    rows = db.session.execute(sa.select(Message.conversation_id, sa.func.substr(Message.text, 1, PREVIEW_CHARS))
+                              .where(Message.id.in_(latest)))
+    return dict(rows.all())
+
+
+def search(agent: Agent, text: str, limit: int = 50) -> list[Conversation]:
+    """Conversations whose posts, subject or customer match the text (case-insensitive), newest first."""
+    pattern = f"%{text.strip().lower()}%"
+    matching_message = sa.select(Message.conversation_id).where(sa.func.lower(Message.text).like(pattern))
+    matching_author = sa.select(Author.id).where(sa.or_(sa.func.lower(Author.handle).like(pattern),
+                                                        sa.func.lower(Author.name).like(pattern),
+                                                        sa.func.lower(Author.email).like(pattern)))
+    query = (sa.select(Conversation)
+             .where(sa.or_(Conversation.id.in_(matching_message), Conversation.author_id.in_(matching_author),
+                           sa.func.lower(Conversation.subject).like(pattern)),
+                    Conversation.queue_id.in_(visible_queue_ids(agent)))
+             .options(so.joinedload(Conversation.author), so.joinedload(Conversation.assignee),
+                      so.joinedload(Conversation.channel), so.joinedload(Conversation.queue))
+             .order_by(Conversation.last_message_at.desc(), Conversation.id.desc()).limit(limit))
+    return db.session.scalars(query).unique().all()
 
 
 # The queue's order: priority level, then SLA due time, then age.
 ORDER = (Conversation.priority, Conversation.sla_due_at, Conversation.created_at, Conversation.id)
 
 
-def list_conversations(queue: Queue, *, status: str, limit: int, cursor: str | None):
+def list_conversations(queue: Queue, *, status: str, limit: int, cursor: str | None,
+                       assignee_id: int | None | str = "any", tag: str | None = None, channel: str | None = None):
     """Return one page of a queue's conversations in work order, and the next cursor.
 
     Args:
@@ -51,6 +90,9 @@ def list_conversations(queue: Queue, *, status: str, limit: int, cursor: str | N
         status: one status to list (the ordered index covers one at a time).
         limit: page size.
         cursor: the opaque cursor a previous page returned, or None.
+        assignee_id: an agent id, None for unassigned ones, or "any".
+        tag: only conversations carrying this tag.
+        channel: only conversations from this channel slug.
 
     Returns:
         (conversations, next_cursor or None)
@@ -65,6 +107,14 @@ def list_conversations(queue: Queue, *, status: str, limit: int, cursor: str | N
         .order_by(*ORDER)
         .limit(limit + 1)
     )
+    if assignee_id != "any":
+        query = query.where(Conversation.assignee_id.is_(None) if assignee_id is None
+                            else Conversation.assignee_id == assignee_id)
+    if tag:
+        # Tags are a JSON list of strings; its text holds "tag" with the quotes.
+        query = query.where(sa.cast(Conversation.tags, sa.Text).contains(f'"{tag.lower()}"'))
+    if channel:
+        query = query.where(Conversation.channel.has(slug=channel))
     if cursor:
         values = _decode_cursor(cursor)
         after = [sa.literal(value, type_=column.type) for column, value in zip(ORDER, values, strict=True)]

@@ -13,6 +13,7 @@ from ..extensions import db
 from ..models import TRIAGE, Conversation, Message, Priority, Queue, utcnow
 from . import events
 from .classifier import current_model
+from .queues import PREVIEW_CHARS
 from .rules import compiled_rules
 
 
@@ -53,7 +54,7 @@ def route_conversations(conversation_ids: list[int]) -> dict:
     db.session.flush()  # queue ids are set from the relationships here
     changes = events.Changes()
     for conversation, kind in zip(pending, kinds, strict=True):
-        changes.add(conversation, kind)
+        changes.add(conversation, kind, preview=texts[latest[conversation.id]][:PREVIEW_CHARS])
     db.session.commit()
     changes.publish()
     db.session.rollback()
