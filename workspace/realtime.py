@@ -1,12 +1,14 @@
-"""Socket.IO handlers: authenticated connections joined to the rooms they may see."""
+"""Socket.IO handlers: authenticated connections, their rooms, presence, typing and soft locks."""
 
-from flask import request
+from flask import request, session
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, join_room
+from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
 
 from .auth import agent_for_token
 from .extensions import db, socketio
-from .services.events import agent_room, queue_room
+from .models import Agent, Conversation
+from .services import presence
+from .services.events import agent_room, conversation_room, queue_room
 from .services.queues import visible_queue_ids
 
 
@@ -20,7 +22,87 @@ def connect(auth=None):
         agent = agent_for_token(token or request.args.get("token"))
     if agent is None:
         raise ConnectionRefusedError("unauthorized")
+    session["agent_id"] = agent.id
     join_room(agent_room(agent.id))
     for queue_id in visible_queue_ids(agent):
         join_room(queue_room(queue_id))
     db.session.remove()
+
+
+def _agent_and_conversation(data) -> tuple[Agent, int] | tuple[None, None]:
+    """The connection's agent and the conversation id in the event, if they may see it."""
+    agent = db.session.get(Agent, session.get("agent_id"))
+    conversation_id = data.get("conversation_id") if isinstance(data, dict) else None
+    if agent is None or not isinstance(conversation_id, int):
+        return None, None
+    conversation = db.session.get(Conversation, conversation_id)
+    if conversation is None or (agent.role == "agent" and conversation.queue_id not in visible_queue_ids(agent)):
+        return None, None
+    return agent, conversation_id
+
+
+def _announce(conversation_id: int) -> None:
+    emit("presence", presence.snapshot(conversation_id), to=conversation_room(conversation_id))
+
+
+@socketio.on("view")
+def view(data):
+    """The agent opened a conversation: join its room and tell everyone there."""
+    agent, conversation_id = _agent_and_conversation(data)
+    if agent is None:
+        return {"ok": False}
+    previous = session.get("viewing")
+    if previous and previous != conversation_id:
+        _stop_viewing(previous, agent.id)
+    session["viewing"] = conversation_id
+    join_room(conversation_room(conversation_id))
+    presence.join(conversation_id, agent)
+    _announce(conversation_id)
+    db.session.remove()
+    return {"ok": True}
+
+
+@socketio.on("typing")
+def typing(data):
+    """The agent is typing a reply: they take the soft lock unless someone else holds it."""
+    agent, conversation_id = _agent_and_conversation(data)
+    if agent is None:
+        return {"ok": False}
+    holds = presence.typing(conversation_id, agent)
+    _announce(conversation_id)
+    db.session.remove()
+    return {"ok": True, "lock": holds}
+
+
+@socketio.on("take_over")
+def take_over(data):
+    """Take the soft lock from whoever holds it."""
+    agent, conversation_id = _agent_and_conversation(data)
+    if agent is None:
+        return {"ok": False}
+    presence.take_over(conversation_id, agent)
+    _announce(conversation_id)
+    db.session.remove()
+    return {"ok": True}
+
+
+@socketio.on("leave")
+def leave(data):
+    """The agent closed the conversation."""
+    conversation_id = data.get("conversation_id") if isinstance(data, dict) else None
+    if session.get("agent_id") and conversation_id == session.get("viewing"):
+        _stop_viewing(conversation_id, session["agent_id"])
+        session["viewing"] = None
+
+
+@socketio.on("disconnect")
+def disconnect(*args):
+    """A closed tab leaves whatever it was viewing."""
+    if session.get("agent_id") and session.get("viewing"):
+        _stop_viewing(session["viewing"], session["agent_id"])
+
+
+def _stop_viewing(conversation_id: int, agent_id: int) -> None:
+    presence.leave(conversation_id, agent_id)
+    leave_room(conversation_room(conversation_id))
+    emit("presence", presence.snapshot(conversation_id), to=conversation_room(conversation_id))

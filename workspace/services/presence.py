@@ -1,0 +1,79 @@
+"""Who is viewing or typing on a conversation, and the soft lock of whoever is replying.
+
+Kept in Redis so every web process sees the same picture. The lock is soft:
+the console shows it and others take it over explicitly; it expires when its
+holder stops typing for LOCK_SECONDS, or leaves.
+"""
+
+import json
+import time
+
+from ..broker import redis_client
+
+LOCK_SECONDS = 45
+TYPING_SECONDS = 6
+
+
+def _keys(conversation_id: int) -> tuple[str, str, str]:
+    return (f"presence:{conversation_id}:viewers", f"presence:{conversation_id}:typing",
+            f"presence:{conversation_id}:lock")
+
+
+def join(conversation_id: int, agent) -> None:
+    """Record an agent (one of their connections) as viewing the conversation."""
+    viewers, _, _ = _keys(conversation_id)
+    redis_client().hset(viewers, str(agent.id), json.dumps({"id": agent.id, "name": agent.name}))
+
+
+def leave(conversation_id: int, agent_id: int) -> None:
+    """Forget an agent on the conversation, releasing their lock."""
+    viewers, typing, lock = _keys(conversation_id)
+    redis = redis_client()
+    redis.hdel(viewers, str(agent_id))
+    redis.zrem(typing, str(agent_id))
+    if redis.get(lock) == str(agent_id).encode():
+        redis.delete(lock)
+
+
+def typing(conversation_id: int, agent) -> bool:
+    """Note that the agent is typing and take (or keep) the lock if nobody else holds it.
+
+    Returns:
+        Whether the agent holds the lock now.
+    """
+    _, typers, lock = _keys(conversation_id)
+    redis = redis_client()
+    redis.zadd(typers, {str(agent.id): time.time()})
+    if redis.set(lock, agent.id, nx=True, ex=LOCK_SECONDS):
+        return True
+    if redis.get(lock) == str(agent.id).encode():
+        redis.expire(lock, LOCK_SECONDS)
+        return True
+    return False
+
+
+def take_over(conversation_id: int, agent) -> None:
+    """Take the lock from whoever holds it (an explicit choice in the console)."""
+    redis_client().set(_keys(conversation_id)[2], agent.id, ex=LOCK_SECONDS)
+
+
+def snapshot(conversation_id: int) -> dict:
+    """Viewers, who typed in the last few seconds, and the lock holder, for the `presence` event."""
+    viewers_key, typing_key, lock_key = _keys(conversation_id)
+    redis = redis_client()
+    redis.zremrangebyscore(typing_key, 0, time.time() - TYPING_SECONDS)
+    with redis.pipeline() as pipe:
+        pipe.hgetall(viewers_key)
+        pipe.zrange(typing_key, 0, -1)
+        pipe.get(lock_key)
+        pipe.ttl(lock_key)
+        viewers_raw, typing_ids, holder, ttl = pipe.execute()
+    viewers = {int(k): json.loads(v) for k, v in viewers_raw.items()}
+    holder_id = int(holder) if holder else None
+    return {
+        "conversation_id": conversation_id,
+        "viewers": sorted(viewers.values(), key=lambda v: v["name"]),
+        "typing": [viewers[int(i)] for i in typing_ids if int(i) in viewers],
+        "lock": ({"agent": viewers.get(holder_id, {"id": holder_id, "name": "someone"}), "expires_in": ttl}
+                 if holder_id else None),
+    }
