@@ -23,6 +23,8 @@ PEOPLE = [
     ("ana@example.com", "Ana Agent", "agent"),
     ("kofi@example.com", "Kofi Agent", "agent"),
 ]
+# Which queues the demo agents work (supervisors and admins see every queue).
+MEMBERSHIPS = {"ana@example.com": ("triage", "billing", "tech"), "kofi@example.com": ("triage", "accounts", "feedback")}
 QUEUES = [
     ("triage", "Triage", "Needs a human to route it.", None),
     ("billing", "Billing", "Charges, refunds, invoices.", {"urgent": 30, "high": 90}),
@@ -90,10 +92,11 @@ def seed_demo(post_count: int = 300, seed: int = 7) -> str:
             channel = Channel(slug=slug, name=name, kind="native")
             db.session.add(channel)
         channels.append(channel)
+    db.session.flush()
+    for email, slugs in MEMBERSHIPS.items():
+        agent = db.session.scalar(sa.select(Agent).where(Agent.email == email))
+        agent.queues = list(db.session.scalars(sa.select(Queue).where(Queue.slug.in_(slugs))))
     admin = db.session.scalar(sa.select(Agent).where(Agent.email == PEOPLE[0][0]))
-    if admin is None:
-        db.session.flush()
-        admin = db.session.scalar(sa.select(Agent).where(Agent.email == PEOPLE[0][0]))
     token, secret = ApiToken.issue(admin, "demo")
     db.session.add(token)
     db.session.commit()

@@ -1,0 +1,62 @@
+// Building DOM from data. Post text is always set as text, never parsed as HTML.
+
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === 'class') node.className = value;
+    else if (key === 'text') node.textContent = value;
+    else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
+    else if (key === 'dataset') Object.assign(node.dataset, value);
+    else node.setAttribute(key, value === true ? '' : value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+// Text with its http(s) URLs as links that open safely; every other scheme stays plain text.
+const URL_PATTERN = /\bhttps?:\/\/[^\s<>"']+/gi;
+export function linkified(text) {
+  const fragment = document.createDocumentFragment();
+  let last = 0;
+  for (const match of text.matchAll(URL_PATTERN)) {
+    fragment.append(text.slice(last, match.index));
+    let url;
+    try { url = new URL(match[0]); } catch { url = null; }
+    if (url && (url.protocol === 'http:' || url.protocol === 'https:')) {
+      fragment.append(el('a', { href: url.href, target: '_blank', rel: 'noopener noreferrer nofollow', text: match[0] }));
+    } else {
+      fragment.append(match[0]);
+    }
+    last = match.index + match[0].length;
+  }
+  fragment.append(text.slice(last));
+  return fragment;
+}
+
+export function ago(iso) {
+  const seconds = Math.round((Date.now() - Date.parse(iso)) / 1000);
+  if (seconds < 60) return `${Math.max(seconds, 0)}s ago`;
+  if (seconds < 3600) return `${Math.round(seconds / 60)}m ago`;
+  if (seconds < 86400) return `${Math.round(seconds / 3600)}h ago`;
+  return `${Math.round(seconds / 86400)}d ago`;
+}
+
+// "due in 12m" / "late 3h": the SLA countdown shown on rows, refreshed every second.
+export function countdown(iso) {
+  if (!iso) return { text: '', late: false };
+  const seconds = Math.round((Date.parse(iso) - Date.now()) / 1000);
+  const size = Math.abs(seconds);
+  const span = size < 3600 ? `${Math.floor(size / 60)}m ${size % 60}s` : size < 86400
+    ? `${Math.floor(size / 3600)}h ${Math.floor((size % 3600) / 60)}m` : `${Math.floor(size / 86400)}d`;
+  return seconds < 0 ? { text: `late ${span}`, late: true } : { text: `due in ${span}`, late: false };
+}
+
+export function followers(count) {
+  if (count >= 1e6) return `${(count / 1e6).toFixed(1)}M`;
+  if (count >= 1e3) return `${(count / 1e3).toFixed(1)}k`;
+  return String(count);
+}
