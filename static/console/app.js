@@ -80,6 +80,7 @@ async function loadQueues() {
 
 function selectQueue(slug) {
   state.queue = slug;
+  app.dataset.view = 'list';
   state.search = null;
   $('#search').value = '';
   renderQueues();
@@ -237,15 +238,25 @@ async function openConversation(id, { push = true } = {}) {
   if (state.author) renderCustomer();
 }
 
+// Show a newer version of the open conversation; an answer that was overtaken (a refresh
+// started before our own change committed) is dropped rather than shown over newer state.
+function showConversation(detail) {
+  const current = state.conversation;
+  if (!detail || !current || detail.id !== current.id) return false;
+  if (detail.updated_at < current.updated_at) return false;
+  state.conversation = detail;
+  renderConversation();
+  return true;
+}
+
 async function refreshConversation() {
   if (!state.conversation) return;
-  const detail = await attempt(() => api('GET', `/conversations/${state.conversation.id}`));
-  if (detail) { state.conversation = detail; renderConversation(); }
+  showConversation(await attempt(() => api('GET', `/conversations/${state.conversation.id}`)));
 }
 
 async function change(fields) {
   const detail = await attempt(() => api('PATCH', `/conversations/${state.conversation.id}`, fields));
-  if (detail) { state.conversation = detail; renderConversation(); applyChanges([detail]); }
+  if (showConversation(detail)) applyChanges([detail]);
   return detail;
 }
 
@@ -382,7 +393,8 @@ $('#assign-me').addEventListener('click', () => change({ assignee: 'me' }));
 $('#why').addEventListener('click', () => { $('#explanation').hidden = !$('#explanation').hidden; });
 $('#get-next').addEventListener('click', getNext);
 $('#show-help').addEventListener('click', () => $('#help').showModal());
-$('#back').addEventListener('click', () => { app.dataset.view = 'list'; });
+// Back on a phone: conversation -> list -> queues.
+$('#back').addEventListener('click', () => { app.dataset.view = app.dataset.view === 'conversation' ? 'list' : 'queues'; });
 $('#more').addEventListener('click', () => loadList(false));
 $('#search').addEventListener('keydown', (event) => { if (event.key === 'Enter') runSearch(event.target.value); });
 ['#filter-status', '#filter-assignee', '#filter-tag', '#filter-channel'].forEach((id) =>
