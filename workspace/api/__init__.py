@@ -5,4 +5,4 @@ from flask import Blueprint
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 from . import openapi  # noqa: E402,F401,I001  (first: the other modules add to its document)
-from . import authors, classifier, conversations, queues, replay, rules  # noqa: E402,F401  (routes register on bp)
+from . import admin, authors, classifier, conversations, queues, replay, rules  # noqa: E402,F401  (routes register on bp)

@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..auth import authenticate
@@ -52,6 +52,15 @@ def logout():
 def console(conversation_id: int | None = None):
     """The console shell; the script renders queues and conversations from the API."""
     return render_template("console.html", agent=current_user)
+
+
+@bp.get("/admin")
+@login_required
+def admin_page():
+    """Admins manage agents, queues and channels here (the page's script uses the admin API)."""
+    if current_user.role != "admin":
+        abort(403)
+    return render_template("admin.html", agent=current_user)
 
 
 def _safe_next(target: str | None) -> str:

@@ -1,0 +1,38 @@
+"""The admin page in a real browser: add a queue and an agent, who then sees it in the console."""
+
+from werkzeug.security import generate_password_hash
+
+from tests.console.conftest import PASSWORD
+from workspace.extensions import db
+from workspace.models import Agent
+
+
+def test_admin_adds_a_queue_and_an_agent_who_works_it(app, open_console, live_server):
+    """Everything through the page: the new agent signs in and finds the new queue in the sidebar."""
+    with app.app_context():
+        db.session.add(Agent(email="root@example.com", name="Root", role="admin",
+                             password_hash=generate_password_hash(PASSWORD)))
+        db.session.commit()
+    page = open_console("root@example.com")
+    page.click("text=Admin")
+    page.wait_for_selector("#channels tbody tr")
+    page.fill("#new-queue input[name=slug]", "refunds")
+    page.fill("#new-queue input[name=name]", "Refunds")
+    page.click("#new-queue button")
+    page.wait_for_selector('#queues-admin tr[data-slug="refunds"]')
+    page.fill("#new-agent input[name=name]", "Newbie")
+    page.fill("#new-agent input[name=email]", "newbie@example.com")
+    page.fill("#new-agent input[name=password]", PASSWORD)
+    page.click("#new-agent button")
+    row = page.wait_for_selector('#agents tr:has-text("newbie@example.com")')
+    row.query_selector("select.queues").select_option("refunds")
+    page.wait_for_function("document.querySelector('#toast').textContent === 'Queues saved'")
+    newbie = open_console("newbie@example.com")
+    assert newbie.eval_on_selector_all("#queues li", "items => items.map(i => i.dataset.queue)") == ["refunds"]
+
+
+def test_the_admin_page_is_for_admins_only(open_console, live_server):
+    """An agent opening /admin gets a 403."""
+    page = open_console("ana@example.com")
+    response = page.goto(f"{live_server}/admin")
+    assert response.status == 403

@@ -1,0 +1,193 @@
+"""What admins manage: agents (roles, queues, activation), queues (SLA, threshold) and channels."""
+
+import re
+
+import sqlalchemy as sa
+from werkzeug.security import generate_password_hash
+
+from ..errors import NotFound, SwitchboardError, ValidationError
+from ..extensions import db
+from ..models import ROLES, Agent, Channel, Queue
+from ..models.channel import KINDS, new_secret
+from . import audit
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+LEVELS = ("urgent", "high", "normal", "low")
+
+
+def _string(data: dict, key: str, *, limit: int, required: bool = False) -> str | None:
+    value = data.get(key)
+    if value is None:
+        if required:
+            raise ValidationError(f"{key}: is required", code="invalid_field")
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > limit or "\x00" in value:
+        raise ValidationError(f"{key}: a string of 1 to {limit} characters", code="invalid_field")
+    return value.strip()
+
+
+def _only(data, allowed: tuple[str, ...]) -> dict:
+    if not isinstance(data, dict):
+        raise ValidationError("body: must be a JSON object", code="invalid_field")
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise ValidationError(f"{unknown[0]}: unknown field (fields: {', '.join(allowed)})", code="invalid_field")
+    return data
+
+
+def _queues(slugs) -> list[Queue]:
+    if not isinstance(slugs, list) or not all(isinstance(s, str) for s in slugs):
+        raise ValidationError("queues: a list of queue slugs", code="invalid_field")
+    found = db.session.scalars(sa.select(Queue).where(Queue.slug.in_(slugs))).all()
+    missing = sorted(set(slugs) - {q.slug for q in found})
+    if missing:
+        raise ValidationError(f"queues: no queue named {missing[0]!r}", code="invalid_field")
+    return list(found)
+
+
+def agent_state(agent: Agent) -> dict:
+    """What the audit log records of an agent (never the password)."""
+    return {"email": agent.email, "name": agent.name, "role": agent.role, "active": agent.active,
+            "queues": sorted(q.slug for q in agent.queues)}
+
+
+AGENT_FIELDS = ("email", "name", "role", "password", "active", "queues")
+
+
+def save_agent(agent: Agent | None, data, admin: Agent) -> Agent:
+    """Create (agent None) or change an agent; changing role, activation or password ends their sessions."""
+    data = _only(data, AGENT_FIELDS)
+    creating = agent is None
+    before = None if creating else agent_state(agent)
+    email = _string(data, "email", limit=254, required=creating)
+    if email is not None:
+        email = email.lower()
+        if not EMAIL.match(email):
+            raise ValidationError("email: not an email address", code="invalid_field")
+        clash = db.session.scalar(sa.select(Agent).where(Agent.email == email))
+        if clash is not None and clash is not agent:
+            raise SwitchboardError(f"email: {email} is taken", code="conflict", status=409)
+    name = _string(data, "name", limit=120, required=creating)
+    role = data.get("role", "agent" if creating else None)
+    if role is not None and role not in ROLES:
+        raise ValidationError(f"role: one of {', '.join(ROLES)}", code="invalid_field")
+    password = data.get("password")
+    if password is not None and (not isinstance(password, str) or len(password) < 10):
+        raise ValidationError("password: at least 10 characters", code="invalid_field")
+    active = data.get("active")
+    if active is not None and not isinstance(active, bool):
+        raise ValidationError("active: true or false", code="invalid_field")
+    if creating:
+        agent = Agent(email=email, name=name, role=role)
+        db.session.add(agent)
+    for attribute, value in (("email", email), ("name", name), ("role", role), ("active", active)):
+        if value is not None:
+            setattr(agent, attribute, value)
+    if password is not None:
+        agent.password_hash = generate_password_hash(password)
+    if "queues" in data:
+        agent.queues = _queues(data["queues"])
+    if not creating and (password is not None or before["role"] != agent.role or before["active"] != agent.active):
+        agent.session_version += 1
+    db.session.flush()
+    audit.record(admin, "agent.create" if creating else "agent.update", "agent", agent.id,
+                 before=before, after=agent_state(agent))
+    db.session.commit()
+    return agent
+
+
+QUEUE_FIELDS = ("slug", "name", "description", "sla_minutes", "routing_threshold")
+
+
+def save_queue(queue: Queue | None, data, admin: Agent) -> Queue:
+    """Create (queue None) or change a queue: name, description, SLA targets, routing threshold."""
+    data = _only(data, QUEUE_FIELDS if queue is None else QUEUE_FIELDS[1:])
+    creating = queue is None
+    before = None if creating else _queue_state(queue)
+    if creating:
+        slug = _string(data, "slug", limit=64, required=True)
+        if not SLUG.match(slug):
+            raise ValidationError("slug: lower-case letters, digits, - and _", code="invalid_field")
+        if db.session.scalar(sa.select(Queue).where(Queue.slug == slug)):
+            raise SwitchboardError(f"slug: queue {slug} exists", code="conflict", status=409)
+        queue = Queue(slug=slug, name=_string(data, "name", limit=120) or slug)
+        db.session.add(queue)
+    elif "name" in data:
+        queue.name = _string(data, "name", limit=120, required=True)
+    if "description" in data:
+        description = data["description"]
+        if not isinstance(description, str) or len(description) > 2000:
+            raise ValidationError("description: a string of at most 2000 characters", code="invalid_field")
+        queue.description = description
+    if "sla_minutes" in data:
+        targets = data["sla_minutes"]
+        if targets is not None and (not isinstance(targets, dict) or set(targets) - set(LEVELS) or not all(
+                isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 525_600 for v in targets.values())):
+            raise ValidationError("sla_minutes: {level: minutes} for urgent/high/normal/low", code="invalid_field")
+        queue.sla_minutes = targets or None
+    if "routing_threshold" in data:
+        threshold = data["routing_threshold"]
+        if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))
+                                      or not 0 <= threshold <= 1):
+            raise ValidationError("routing_threshold: a number from 0 to 1, or null", code="invalid_field")
+        queue.routing_threshold = threshold
+    db.session.flush()
+    audit.record(admin, "queue.create" if creating else "queue.update", "queue", queue.id,
+                 before=before, after=_queue_state(queue))
+    db.session.commit()
+    return queue
+
+
+def _queue_state(queue: Queue) -> dict:
+    return {"slug": queue.slug, "name": queue.name, "description": queue.description,
+            "sla_minutes": queue.sla_minutes, "routing_threshold": queue.routing_threshold}
+
+
+CHANNEL_FIELDS = ("slug", "name", "kind", "enabled", "rotate_secret")
+
+
+def save_channel(channel: Channel | None, data, admin: Agent) -> Channel:
+    """Create (channel None) or change a channel: name, enabled, and a fresh secret on request."""
+    data = _only(data, CHANNEL_FIELDS if channel is None else ("name", "enabled", "rotate_secret"))
+    creating = channel is None
+    before = None if creating else _channel_state(channel)
+    if creating:
+        slug = _string(data, "slug", limit=64, required=True)
+        if not SLUG.match(slug):
+            raise ValidationError("slug: lower-case letters, digits, - and _", code="invalid_field")
+        if db.session.scalar(sa.select(Channel).where(Channel.slug == slug)):
+            raise SwitchboardError(f"slug: channel {slug} exists", code="conflict", status=409)
+        kind = data.get("kind", "native")
+        if kind not in KINDS:
+            raise ValidationError(f"kind: one of {', '.join(KINDS)}", code="invalid_field")
+        channel = Channel(slug=slug, name=_string(data, "name", limit=120) or slug, kind=kind)
+        db.session.add(channel)
+    elif "name" in data:
+        channel.name = _string(data, "name", limit=120, required=True)
+    if "enabled" in data:
+        if not isinstance(data["enabled"], bool):
+            raise ValidationError("enabled: true or false", code="invalid_field")
+        channel.enabled = data["enabled"]
+    if data.get("rotate_secret") is True:
+        channel.secret = new_secret()
+    db.session.flush()
+    after = _channel_state(channel)
+    if data.get("rotate_secret") is True:
+        after["secret_rotated"] = True
+    audit.record(admin, "channel.create" if creating else "channel.update", "channel", channel.id,
+                 before=before, after=after)
+    db.session.commit()
+    return channel
+
+
+def _channel_state(channel: Channel) -> dict:
+    return {"slug": channel.slug, "name": channel.name, "kind": channel.kind, "enabled": channel.enabled}
+
+
+def find(model, **key):
+    """Return one row by a unique key or raise NotFound."""
+    row = db.session.scalar(sa.select(model).filter_by(**key))
+    if row is None:
+        raise NotFound(f"no {model.__tablename__[:-1]} {next(iter(key.values()))}")
+    return row
