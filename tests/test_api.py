@@ -216,3 +216,24 @@ def test_search_finds_posts_and_customers(api, routed_posts):
     assert api("/search", query_string={"q": "question 9"}).get_json()["data"] == []
     assert [c["id"] for c in api("/search", query_string={"q": "h4"}).get_json()["data"]] == [routed_posts[4]]
     assert api("/search", query_string={"q": "x"}).status_code == 400
+
+
+def test_cursor_walks_every_row_once_when_some_are_answered(app, api, routed_posts, client, token):
+    """Answered conversations owe nothing (no due time) yet still page correctly, after the waiting ones."""
+    for conversation_id in routed_posts[:2]:
+        client.post(f"/api/v1/conversations/{conversation_id}/replies", json={"text": "done"},
+                    headers={"Authorization": f"Bearer {token}"})
+    with app.app_context():  # one priority level, so the due time decides the order
+        for conversation in db.session.scalars(sa.select(Conversation)):
+            conversation.priority = Priority.NORMAL
+        db.session.commit()
+    seen, cursor = [], None
+    while True:
+        query = {"limit": 1, **({"cursor": cursor} if cursor else {})}
+        body = api("/queues/billing/conversations", query_string=query).get_json()
+        seen += [(c["id"], c["sla_due_at"]) for c in body["data"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert sorted(i for i, _ in seen) == sorted(routed_posts)
+    assert [due is None for _, due in seen] == [False, False, False, True, True]

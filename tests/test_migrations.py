@@ -64,3 +64,31 @@ def test_upgrading_a_database_with_rows_fills_new_required_columns(app):
         with db.engine.begin() as connection:
             assert connection.execute(sa.text("SELECT session_version FROM agents")).scalar() == 1
             connection.execute(sa.text("DROP TABLE alembic_version"))
+
+
+def test_upgrading_fills_missing_due_times_with_not_due(app):
+    """Conversations stored with no due time before 0005 page correctly after it: they become NOT_DUE."""
+    from flask_migrate import upgrade as upgrade_to
+
+    from workspace.models import NOT_DUE, Conversation
+
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+        upgrade_to(directory=MIGRATIONS, revision="0004")
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("INSERT INTO channels (id, slug, name, kind, secret, enabled, created_at) "
+                                       "VALUES (1, 'c', 'c', 'native', 's', true, CURRENT_TIMESTAMP)"))
+            connection.execute(sa.text("INSERT INTO authors (id, channel_id, external_id, handle, name, followers, "
+                                       "verified, tags, created_at, updated_at) VALUES (1, 1, 'a', 'a', 'a', 0, false, "
+                                       "'[]', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+            connection.execute(sa.text(
+                "INSERT INTO conversations (id, channel_id, author_id, status, priority, priority_score, subject, "
+                "tags, created_at, updated_at, last_message_at) VALUES (1, 1, 1, 'open', 2, 0, '', '[]', "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+        upgrade_to(directory=MIGRATIONS)
+        assert db.session.get(Conversation, 1).sla_due_at == NOT_DUE
+        db.session.remove()
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("DROP TABLE alembic_version"))

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from .models import Agent, Author, Channel, Conversation, Message, Priority, Queue
+from .models import NOT_DUE, Agent, Author, Channel, Conversation, Message, Priority, Queue
 
 
 def timestamp(moment: datetime | None) -> str | None:
@@ -75,7 +75,7 @@ def serialize_conversation(conversation: Conversation, *, detail: bool = False, 
         "author": {"id": conversation.author.id, "handle": conversation.author.handle,
                    "name": conversation.author.name, "followers": conversation.author.followers,
                    "verified": conversation.author.verified, "tags": conversation.author.tags or []},
-        "sla_due_at": timestamp(conversation.sla_due_at),
+        "sla_due_at": timestamp(conversation.sla_due_at) if conversation.sla_due_at != NOT_DUE else None,
         "created_at": timestamp(conversation.created_at),
         "updated_at": timestamp(conversation.updated_at),
         "last_message_at": timestamp(conversation.last_message_at),

@@ -5,7 +5,7 @@ from .audit import AuditEntry
 from .author import Author, AuthorNote
 from .base import UTCDateTime, utcnow
 from .channel import Channel
-from .conversation import ACTIVE_STATUSES, STATUSES, Conversation, Priority
+from .conversation import ACTIVE_STATUSES, NOT_DUE, STATUSES, Conversation, Priority
 from .message import Message
 from .model_version import Correction, ModelVersion
 from .outbox import OutboxEntry
@@ -13,7 +13,7 @@ from .queue import TRIAGE, Queue
 from .rule import Rule
 
 __all__ = [
-    "ACTIVE_STATUSES", "ROLES", "STATUSES", "TRIAGE",
+    "ACTIVE_STATUSES", "NOT_DUE", "ROLES", "STATUSES", "TRIAGE",
     "Agent", "ApiToken", "AuditEntry", "Author", "AuthorNote", "Channel", "Conversation", "Correction", "Message",
     "ModelVersion", "OutboxEntry", "Priority", "Queue", "Rule", "UTCDateTime", "hash_token", "queue_members", "utcnow",
 ]

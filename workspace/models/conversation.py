@@ -1,7 +1,7 @@
 """Conversations: the unit of work."""
 
 import enum
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Optional
 
 import sqlalchemy as sa
@@ -29,6 +29,12 @@ class Priority(enum.IntEnum):
         """Return the level named by an API label such as 'urgent'."""
         return cls[label.upper()]
 
+
+# The due time of a conversation that owes the customer nothing (answered, or
+# not routed yet). A real, far-future value rather than NULL keeps the queue
+# order and its cursor exact: NULLs sort first on SQLite and last on
+# PostgreSQL, and make row-value comparisons NULL, which silently drops rows.
+NOT_DUE = datetime(9999, 12, 31, tzinfo=UTC)
 
 STATUSES = ("new", "open", "pending", "resolved", "escalated", "spam")
 # Statuses a conversation can be in while an agent still owes work on it.
@@ -66,7 +72,7 @@ class Conversation(db.Model):
     thread_key: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
     tags: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
     explanation: so.Mapped[Optional[dict]] = so.mapped_column(sa.JSON)
-    sla_due_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
+    sla_due_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=NOT_DUE)
     # When the customer's oldest unanswered post arrived; the SLA runs from it.
     waiting_since: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)

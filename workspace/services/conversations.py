@@ -1,7 +1,5 @@
 """Changing conversations on an agent's behalf: checked, audited, announced, and learned from."""
 
-from datetime import timedelta
-
 import sqlalchemy as sa
 
 from routing import Post
@@ -13,7 +11,7 @@ from ..models import Agent, Conversation, Correction, Message, Priority, Queue, 
 from . import audit, events
 from .classifier import corrections_added
 from .queues import visible_queue_ids
-from .routing import sla_minutes
+from .routing import due_at
 
 # Statuses an agent can set by hand (escalated and new belong to the system).
 SETTABLE_STATUSES = ("open", "pending", "resolved", "spam")
@@ -61,8 +59,7 @@ def move_conversation(conversation: Conversation, queue_slug, agent: Agent) -> C
         return conversation
     old_slug = conversation.queue.slug if conversation.queue else None
     conversation.queue = queue
-    waiting_since = conversation.waiting_since or conversation.last_message_at
-    conversation.sla_due_at = waiting_since + timedelta(minutes=sla_minutes(queue, Priority(conversation.priority)))
+    conversation.sla_due_at = due_at(conversation, queue, Priority(conversation.priority))
     learned = conversation.routed_at is not None
     if learned:
         db.session.add(Correction(conversation_id=conversation.id, from_queue_id=old_queue_id, to_queue_id=queue.id,
@@ -127,9 +124,8 @@ def set_priority(conversation: Conversation, level, agent: Agent) -> Conversatio
     if level == before:
         return conversation
     conversation.priority = Priority.parse(level)
-    if conversation.queue is not None and conversation.waiting_since is not None:
-        conversation.sla_due_at = conversation.waiting_since + timedelta(
-            minutes=sla_minutes(conversation.queue, Priority.parse(level)))
+    if conversation.queue is not None:
+        conversation.sla_due_at = due_at(conversation, conversation.queue, Priority.parse(level))
     return commit_change(conversation, agent, "conversation.priority", {"priority": before}, {"priority": level})
 
 

@@ -125,7 +125,7 @@ def list_conversations(queue: Queue, *, status: str, limit: int, cursor: str | N
 
 
 def _encode_cursor(conversation: Conversation) -> str:
-    key = [conversation.priority, conversation.sla_due_at.isoformat() if conversation.sla_due_at else None,
+    key = [conversation.priority, conversation.sla_due_at.isoformat(),
            conversation.created_at.isoformat(), conversation.id]
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
 
@@ -134,7 +134,6 @@ def _decode_cursor(cursor: str) -> tuple:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         priority, due, created, last_id = json.loads(raw)
-        return (int(priority), datetime.fromisoformat(due) if due else None,
-                datetime.fromisoformat(created), int(last_id))
+        return int(priority), datetime.fromisoformat(due), datetime.fromisoformat(created), int(last_id)
     except (ValueError, TypeError, json.JSONDecodeError):
         raise ValidationError("cursor: not a cursor this API returned", code="invalid_cursor")

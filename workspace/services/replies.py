@@ -5,7 +5,7 @@ from rq import Retry
 from ..broker import job_queue
 from ..errors import ValidationError
 from ..extensions import db
-from ..models import Agent, Conversation, Message, utcnow
+from ..models import NOT_DUE, Agent, Conversation, Message, utcnow
 from .conversations import commit_change
 
 MAX_REPLY_CHARS = 20_000
@@ -35,7 +35,7 @@ def reply(conversation: Conversation, text, agent: Agent) -> Message:
     db.session.add(message)
     conversation.first_reply_at = conversation.first_reply_at or now
     conversation.waiting_since = None
-    conversation.sla_due_at = None
+    conversation.sla_due_at = NOT_DUE
     if conversation.assignee_id is None:
         conversation.assignee_id = agent.id
     db.session.flush()

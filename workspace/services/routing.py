@@ -10,7 +10,7 @@ import routing
 from routing import Decision, Post, RoutingSettings
 
 from ..extensions import db
-from ..models import TRIAGE, Conversation, Message, Priority, Queue, utcnow
+from ..models import NOT_DUE, TRIAGE, Conversation, Message, Priority, Queue, utcnow
 from . import events
 from .classifier import current_model
 from .queues import PREVIEW_CHARS
@@ -132,9 +132,15 @@ def _apply(conversation: Conversation, decision: Decision, queues: dict[str, Que
     conversation.priority_score = decision.score
     conversation.tags = sorted(set(conversation.tags or ()) | set(decision.tags))
     conversation.explanation = decision.explanation
-    conversation.sla_due_at = conversation.waiting_since + timedelta(
-        minutes=sla_minutes(conversation.queue, priority))
+    conversation.sla_due_at = due_at(conversation, conversation.queue, priority)
     conversation.updated_at = now
+
+
+def due_at(conversation: Conversation, queue: Queue, priority: Priority):
+    """When the first reply is due: from the oldest unanswered post, or NOT_DUE if nothing is owed."""
+    if conversation.waiting_since is None:
+        return NOT_DUE
+    return conversation.waiting_since + timedelta(minutes=sla_minutes(queue, priority))
 
 
 def sla_minutes(queue: Queue, priority: Priority) -> int:
