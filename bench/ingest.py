@@ -25,12 +25,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import requests  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
 from bench.http_load import CONNECTIONS, build_request, run_load  # noqa: E402
 from workspace.ingest.signature import sign  # noqa: E402
-from workspace.launcher import start_process, stop_process  # noqa: E402
+from workspace.launcher import start_process, stop_process, wait_healthy  # noqa: E402
 from workspace.localredis import free_port, start_redis  # noqa: E402
 
 SECRET = "bench-secret"
@@ -48,17 +47,6 @@ def signed(body: bytes) -> bytes:
     return build_request("POST", "/webhooks/bench", body, {
         "Content-Type": "application/json", "X-Switchboard-Signature": sign(SECRET, body)})
 
-
-def wait_healthy(base: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    sys.exit("server did not become healthy")
 
 
 def main() -> None:
@@ -92,7 +80,8 @@ def main() -> None:
     worker = None
     try:
         base = f"http://127.0.0.1:{port}"
-        wait_healthy(base)
+        if not wait_healthy(base):
+            sys.exit("server did not become healthy")
         run = uuid.uuid4().hex[:6]
         hello = [build_request("GET", "/ping")] * 200_000
         singles = [signed(json.dumps(post(n, run)).encode()) for n in range(25_000 * args.rounds)]

@@ -29,7 +29,7 @@ import requests  # noqa: E402
 import socketio  # noqa: E402
 
 from workspace.ingest.signature import sign  # noqa: E402
-from workspace.launcher import start_process, stop_process  # noqa: E402
+from workspace.launcher import start_process, stop_process, wait_healthy  # noqa: E402
 from workspace.localredis import free_port, start_redis  # noqa: E402
 
 SECRET = "live-bench"
@@ -77,13 +77,8 @@ def main() -> None:
     lock = threading.Lock()
     clients = []
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.1)
+        if not wait_healthy(base):
+            sys.exit("server did not become healthy")
         for number in range(args.consoles):
             client = socketio.Client(reconnection=False)
 

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
 
-from workspace.launcher import start_process, stop_process  # noqa: E402
+from workspace.launcher import start_process, stop_process, wait_healthy  # noqa: E402
 from workspace.localredis import free_port, start_redis  # noqa: E402
 
 CHUNK = 20_000
@@ -128,13 +128,8 @@ def main() -> None:
     base, session = f"http://127.0.0.1:{port}", requests.Session()
     session.headers["Authorization"] = f"Bearer {token}"
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if session.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.2)
+        if not wait_healthy(base):
+            sys.exit("server did not become healthy")
         page_url = f"{base}/api/v1/queues/{biggest}/conversations?limit=50"
         cursor = None
         for _ in range(100):  # walk 100 pages in, for a deep cursor

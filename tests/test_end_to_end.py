@@ -10,7 +10,7 @@ import requests
 
 from tests.conftest import SECRET, make_post
 from workspace.ingest.signature import sign
-from workspace.launcher import start_process, stop_process
+from workspace.launcher import start_process, stop_process, wait_healthy
 from workspace.localredis import free_port
 
 
@@ -33,19 +33,6 @@ def stack(app, channel, token, database_url, redis_url, tmp_path):
             stop_process(process)
         for handle in logs.values():
             handle.close()
-
-
-def wait_healthy(base: str, timeout: float) -> bool:
-    """Poll /healthz until it answers 200 or the time runs out."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return True
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    return False
 
 
 @pytest.mark.slow

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +41,23 @@ def stop_process(child: subprocess.Popen, timeout: float = 10) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(child.pid, signal.SIGKILL)
         child.wait()
+
+
+def wait_healthy(base: str, timeout: float = 60.0) -> bool:
+    """Poll GET /healthz until it answers 200 or the time runs out; tell which."""
+    from urllib.error import URLError
+    from urllib.request import urlopen
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urlopen(f"{base}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except (URLError, OSError):
+            pass
+        time.sleep(0.1)
+    return False
 
 
 def flask(env: dict, *args: str) -> str:

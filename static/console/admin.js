@@ -1,18 +1,10 @@
 // The admin page: agents, queues and channels, edited in place through the admin API.
 import { api } from './api.js';
-import { el } from './dom.js';
+import { el, toast } from './dom.js';
 
 const $ = (selector) => document.querySelector(selector);
 const LEVELS = ['urgent', 'high', 'normal', 'low'];
 let queues = [];
-
-function toast(text) {
-  const box = $('#toast');
-  box.textContent = text;
-  box.hidden = false;
-  clearTimeout(toast.timer);
-  toast.timer = setTimeout(() => { box.hidden = true; }, 3500);
-}
 
 async function save(action, success) {
   try { await action(); toast(success); } catch (error) { toast(error.message); }

@@ -1,6 +1,6 @@
 // The agent console: queues, the ordered list, one conversation with its customer, live.
 import { api } from './api.js';
-import { ago, countdown, el, followers, linkified } from './dom.js';
+import { ago, countdown, el, followers, linkified, toast } from './dom.js';
 
 const $ = (selector) => document.querySelector(selector);
 const app = $('#app');
@@ -13,14 +13,6 @@ const state = {
 };
 
 // ---------- small helpers
-
-function toast(text) {
-  const box = $('#toast');
-  box.textContent = text;
-  box.hidden = false;
-  clearTimeout(toast.timer);
-  toast.timer = setTimeout(() => { box.hidden = true; }, 3500);
-}
 
 async function attempt(action) {
   try { return await action(); } catch (error) { toast(error.message); return null; }

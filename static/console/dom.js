@@ -37,6 +37,15 @@ export function linkified(text) {
   return fragment;
 }
 
+// A short message at the bottom of the page (the page provides an empty #toast).
+export function toast(text) {
+  const box = document.querySelector('#toast');
+  box.textContent = text;
+  box.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { box.hidden = true; }, 3500);
+}
+
 export function ago(iso) {
   const seconds = Math.round((Date.now() - Date.parse(iso)) / 1000);
   if (seconds < 60) return `${Math.max(seconds, 0)}s ago`;

@@ -1,17 +1,15 @@
 """Real-browser fixtures: the app under gunicorn with a real worker, and Debian's Chromium via Playwright."""
 
 import os
-import time
 import uuid
 
 import pytest
-import requests
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
 from tests.conftest import SECRET
 from workspace.extensions import db
-from workspace.launcher import start_process, stop_process
+from workspace.launcher import start_process, stop_process, wait_healthy
 from workspace.localredis import free_port
 from workspace.models import Agent, Channel, Queue
 
@@ -56,14 +54,7 @@ def live_server(app, people, redis_url, tmp_path):
     processes = [start_process(name, env, stdout=logs[name], stderr=logs[name]) for name in ("web", "worker")]
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.1)
-        else:
+        if not wait_healthy(base):
             pytest.fail("web did not start:\n" + (tmp_path / "web.log").read_text())
         yield base
     finally:
