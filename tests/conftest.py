@@ -1,8 +1,10 @@
 """Shared fixtures: a fresh database per test (SQLite, and PostgreSQL when
 TEST_DATABASE_URL is set), a real Redis, signed webhooks and API tokens."""
 
+import contextlib
 import json
 import os
+import sys
 import uuid
 
 import pytest
@@ -13,7 +15,8 @@ from workspace import create_app
 from workspace.config import TestConfig
 from workspace.extensions import db
 from workspace.ingest.signature import sign
-from workspace.localredis import start_redis
+from workspace.launcher import start_process, stop_process, wait_healthy
+from workspace.localredis import free_port, start_redis
 from workspace.models import Agent, ApiToken, Author, Channel, Conversation, Message, OutboxEntry, Queue
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
@@ -198,3 +201,28 @@ def redis(redis_url):
     client = Redis.from_url(redis_url)
     yield client
     client.close()
+
+
+@contextlib.contextmanager
+def running(app, redis_url: str, folder, **env):
+    """Run the Procfile's web and worker on the app's database and Redis; yield the base URL.
+
+    Extra keyword arguments become environment variables of the processes.
+    """
+    port = free_port()
+    env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], REDIS_URL=redis_url, PORT=str(port),
+               SWITCHBOARD_RQ_QUEUE=app.config["RQ_QUEUE"], SWITCHBOARD_SECRET_KEY=uuid.uuid4().hex,
+               SWITCHBOARD_MODEL_DIR=str(folder / "models"),
+               PATH=f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}", **env)
+    logs = {name: open(folder / f"{name}.log", "w") for name in ("web", "worker")}
+    processes = [start_process(name, env, stdout=logs[name], stderr=logs[name]) for name in logs]
+    base = f"http://127.0.0.1:{port}"
+    try:
+        if not wait_healthy(base):
+            pytest.fail("web process did not become healthy:\n" + (folder / "web.log").read_text())
+        yield base
+    finally:
+        for process in processes:
+            stop_process(process)
+        for handle in logs.values():
+            handle.close()

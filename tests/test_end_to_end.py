@@ -1,38 +1,20 @@
 """The real thing: gunicorn and an RQ worker as the Procfile runs them, over real HTTP."""
 
 import json
-import os
 import time
-import uuid
 
 import pytest
 import requests
 
-from tests.conftest import SECRET, make_post
+from tests.conftest import SECRET, make_post, running
 from workspace.ingest.signature import sign
-from workspace.launcher import start_process, stop_process, wait_healthy
-from workspace.localredis import free_port
 
 
 @pytest.fixture
-def stack(app, channel, token, database_url, redis_url, tmp_path):
+def stack(app, channel, token, redis_url, tmp_path):
     """Web and worker processes on the test database and Redis; yields the base URL."""
-    port = free_port()
-    env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url, PORT=str(port),
-               SWITCHBOARD_RQ_QUEUE=app.config["RQ_QUEUE"], SWITCHBOARD_SECRET_KEY="e2e-" + uuid.uuid4().hex,
-               PATH=f"{os.path.dirname(os.sys.executable)}{os.pathsep}{os.environ['PATH']}")
-    logs = {name: open(tmp_path / f"{name}.log", "w") for name in ("web", "worker")}
-    processes = [start_process(name, env, stdout=logs[name], stderr=logs[name]) for name in ("web", "worker")]
-    base = f"http://127.0.0.1:{port}"
-    try:
-        if not wait_healthy(base, timeout=60):
-            pytest.fail("web process did not become healthy:\n" + (tmp_path / "web.log").read_text())
+    with running(app, redis_url, tmp_path) as base:
         yield base
-    finally:
-        for process in processes:
-            stop_process(process)
-        for handle in logs.values():
-            handle.close()
 
 
 @pytest.mark.slow

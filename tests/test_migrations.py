@@ -25,10 +25,7 @@ def test_there_is_exactly_one_head():
 def test_upgrade_from_empty_matches_the_models(app):
     """On an empty database (SQLite and PostgreSQL), upgrade builds the schema the models declare."""
     with app.app_context():
-        db.drop_all()
-        with db.engine.begin() as connection:
-            connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
-        upgrade(directory=MIGRATIONS)
+        database_at("head")
         with db.engine.connect() as connection:
             differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
             version = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
@@ -47,20 +44,23 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(app, statement):
         assert str(connection.execute(sa.text(statement)).scalar()).lower() in ("wal", "1")
 
 
+def database_at(revision: str) -> None:
+    """Empty the database, then migrate it up to `revision` only (call inside an app context)."""
+    db.drop_all()
+    with db.engine.begin() as connection:
+        connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+    upgrade(directory=MIGRATIONS, revision=revision)
+
+
 def test_upgrading_a_database_with_rows_fills_new_required_columns(app):
     """Agents and messages that predate 0003 get its new NOT NULL columns' defaults."""
-    from flask_migrate import upgrade as upgrade_to
-
     with app.app_context():
-        db.drop_all()
-        with db.engine.begin() as connection:
-            connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
-        upgrade_to(directory=MIGRATIONS, revision="0002")
+        database_at("0002")
         with db.engine.begin() as connection:
             connection.execute(sa.text(
                 "INSERT INTO agents (email, name, role, active, created_at) "
                 "VALUES ('old@example.com', 'Old', 'agent', true, CURRENT_TIMESTAMP)"))
-        upgrade_to(directory=MIGRATIONS)
+        upgrade(directory=MIGRATIONS)
         with db.engine.begin() as connection:
             assert connection.execute(sa.text("SELECT session_version FROM agents")).scalar() == 1
             connection.execute(sa.text("DROP TABLE alembic_version"))
@@ -68,15 +68,10 @@ def test_upgrading_a_database_with_rows_fills_new_required_columns(app):
 
 def test_upgrading_fills_missing_due_times_with_not_due(app):
     """Conversations stored with no due time before 0005 page correctly after it: they become NOT_DUE."""
-    from flask_migrate import upgrade as upgrade_to
-
     from workspace.models import NOT_DUE, Conversation
 
     with app.app_context():
-        db.drop_all()
-        with db.engine.begin() as connection:
-            connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
-        upgrade_to(directory=MIGRATIONS, revision="0004")
+        database_at("0004")
         with db.engine.begin() as connection:
             connection.execute(sa.text("INSERT INTO channels (id, slug, name, kind, secret, enabled, created_at) "
                                        "VALUES (1, 'c', 'c', 'native', 's', true, CURRENT_TIMESTAMP)"))
@@ -87,7 +82,7 @@ def test_upgrading_fills_missing_due_times_with_not_due(app):
                 "INSERT INTO conversations (id, channel_id, author_id, status, priority, priority_score, subject, "
                 "tags, created_at, updated_at, last_message_at) VALUES (1, 1, 1, 'open', 2, 0, '', '[]', "
                 "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
-        upgrade_to(directory=MIGRATIONS)
+        upgrade(directory=MIGRATIONS)
         assert db.session.get(Conversation, 1).sla_due_at == NOT_DUE
         db.session.remove()
         with db.engine.begin() as connection:

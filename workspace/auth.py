@@ -39,7 +39,7 @@ def _bearer_agent() -> Agent | None:
     return agent
 
 
-def token_required(view):
+def agent_required(view):
     """Require a signed-in agent: a bearer token, or a console session (with CSRF on writes)."""
 
     @functools.wraps(view)
@@ -63,7 +63,7 @@ def has_role(agent: Agent, role: str) -> bool:
 
 
 def role_required(role: str):
-    """Require a signed-in agent (see token_required) holding at least `role`."""
+    """Require a signed-in agent (see agent_required) holding at least `role`."""
 
     def decorate(view):
         @functools.wraps(view)
@@ -72,7 +72,7 @@ def role_required(role: str):
                 raise Forbidden(f"this needs the {role} role")
             return view(*args, **kwargs)
 
-        return token_required(wrapped)
+        return agent_required(wrapped)
 
     return decorate
 

@@ -8,6 +8,7 @@ from .auth import agent_for_token
 from .extensions import db, socketio
 from .models import Agent, Conversation
 from .services import presence
+from .services.conversations import can_see
 from .services.events import agent_room, conversation_room, queue_room
 from .services.queues import visible_queue_ids
 
@@ -36,7 +37,7 @@ def _agent_and_conversation(data) -> tuple[Agent, int] | tuple[None, None]:
     if agent is None or not isinstance(conversation_id, int):
         return None, None
     conversation = db.session.get(Conversation, conversation_id)
-    if conversation is None or (agent.role == "agent" and conversation.queue_id not in visible_queue_ids(agent)):
+    if conversation is None or not can_see(agent, conversation):
         return None, None
     return agent, conversation_id
 

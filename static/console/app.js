@@ -286,7 +286,7 @@ async function deleteNote(note) {
 }
 
 async function getNext() {
-  const detail = await attempt(() => api('POST', '/conversations/next', state.queue ? {} : {}));
+  const detail = await attempt(() => api('POST', '/conversations/next', {}));
   if (detail) openConversation(detail.id);
 }
 

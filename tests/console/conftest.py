@@ -1,16 +1,13 @@
 """Real-browser fixtures: the app under gunicorn with a real worker, and Debian's Chromium via Playwright."""
 
 import os
-import uuid
 
 import pytest
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
-from tests.conftest import SECRET
+from tests.conftest import SECRET, running
 from workspace.extensions import db
-from workspace.launcher import start_process, stop_process, wait_healthy
-from workspace.localredis import free_port
 from workspace.models import Agent, Channel, Queue
 
 CHROMIUM = os.environ.get("SWITCHBOARD_CHROMIUM", "/usr/bin/chromium")
@@ -44,24 +41,8 @@ def people(app):
 @pytest.fixture
 def live_server(app, people, redis_url, tmp_path):
     """Web and worker processes as the Procfile runs them, on the test database; yields the base URL."""
-    port = free_port()
-    env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], REDIS_URL=redis_url,
-               PORT=str(port), SWITCHBOARD_RQ_QUEUE=app.config["RQ_QUEUE"],
-               SWITCHBOARD_SECRET_KEY="console-" + uuid.uuid4().hex, SWITCHBOARD_MODEL_DIR=str(tmp_path / "models"),
-               SWITCHBOARD_DISPATCH_POLL_SECONDS="0.5",
-               PATH=f"{os.path.dirname(os.sys.executable)}{os.pathsep}{os.environ['PATH']}")
-    logs = {name: open(tmp_path / f"{name}.log", "w") for name in ("web", "worker")}
-    processes = [start_process(name, env, stdout=logs[name], stderr=logs[name]) for name in ("web", "worker")]
-    base = f"http://127.0.0.1:{port}"
-    try:
-        if not wait_healthy(base):
-            pytest.fail("web did not start:\n" + (tmp_path / "web.log").read_text())
+    with running(app, redis_url, tmp_path, SWITCHBOARD_DISPATCH_POLL_SECONDS="0.5") as base:
         yield base
-    finally:
-        for process in processes:
-            stop_process(process)
-        for handle in logs.values():
-            handle.close()
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 from flask import g, jsonify, request
 
-from ..auth import token_required
+from ..auth import agent_required
 from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..models import Author, AuthorNote, Conversation
@@ -15,7 +15,7 @@ from .openapi import ERROR, PATHS, SCHEMAS, json_body, ref
 
 
 @bp.get("/authors/<int:author_id>")
-@token_required
+@agent_required
 def get_author(author_id: int):
     """Show a customer with their notes and every conversation they have had (that you may see), newest first."""
     author = _author(author_id)
@@ -30,7 +30,7 @@ def get_author(author_id: int):
 
 
 @bp.patch("/authors/<int:author_id>")
-@token_required
+@agent_required
 def update_author(author_id: int):
     """Replace a customer's tags: `{"tags": ["vip", ...]}`."""
     body = request.get_json(silent=True)
@@ -40,7 +40,7 @@ def update_author(author_id: int):
 
 
 @bp.post("/authors/<int:author_id>/notes")
-@token_required
+@agent_required
 def add_author_note(author_id: int):
     """Add an internal note about a customer."""
     note = customers.add_author_note(_author(author_id), _body_text(), g.agent)
@@ -48,7 +48,7 @@ def add_author_note(author_id: int):
 
 
 @bp.patch("/authors/<int:author_id>/notes/<int:note_id>")
-@token_required
+@agent_required
 def edit_author_note(author_id: int, note_id: int):
     """Change a note's text."""
     note = customers.get_note(_author(author_id), note_id)
@@ -56,7 +56,7 @@ def edit_author_note(author_id: int, note_id: int):
 
 
 @bp.delete("/authors/<int:author_id>/notes/<int:note_id>")
-@token_required
+@agent_required
 def delete_author_note(author_id: int, note_id: int):
     """Delete a note."""
     customers.delete_author_note(customers.get_note(_author(author_id), note_id), g.agent)

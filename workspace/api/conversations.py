@@ -3,7 +3,7 @@
 import sqlalchemy.orm as so
 from flask import g, jsonify, request
 
-from ..auth import token_required
+from ..auth import agent_required
 from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..models import Conversation, Message
@@ -20,14 +20,14 @@ CHANGES = {"queue": service.move_conversation, "status": service.set_status, "as
 
 
 @bp.get("/conversations/<int:conversation_id>")
-@token_required
+@agent_required
 def get_conversation(conversation_id: int):
     """Show a conversation: its messages, author and routing explanation."""
     return jsonify(serialize_conversation(_load(conversation_id), detail=True))
 
 
 @bp.patch("/conversations/<int:conversation_id>")
-@token_required
+@agent_required
 def update_conversation(conversation_id: int):
     """Change queue (a correction the classifier learns from), status, assignee, tags or priority."""
     body = _object(request.get_json(silent=True), f"one or more of: {', '.join(CHANGES)}")
@@ -43,7 +43,7 @@ def update_conversation(conversation_id: int):
 
 
 @bp.post("/conversations/<int:conversation_id>/replies")
-@token_required
+@agent_required
 def reply_to_conversation(conversation_id: int):
     """Reply to the customer; delivery is queued and its state shows on the message."""
     body = _object(request.get_json(silent=True), "text")
@@ -51,7 +51,7 @@ def reply_to_conversation(conversation_id: int):
 
 
 @bp.post("/conversations/<int:conversation_id>/notes")
-@token_required
+@agent_required
 def note_conversation(conversation_id: int):
     """Add an internal note (agents only see it)."""
     body = _object(request.get_json(silent=True), "text")
@@ -59,7 +59,7 @@ def note_conversation(conversation_id: int):
 
 
 @bp.post("/conversations/next")
-@token_required
+@agent_required
 def take_next_conversation():
     """Claim the most urgent unassigned open conversation of your queues (or of `queue`)."""
     body = request.get_json(silent=True) or {}

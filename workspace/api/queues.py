@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 from flask import g, jsonify, request
 
-from ..auth import token_required
+from ..auth import agent_required
 from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..models import Queue
@@ -14,7 +14,7 @@ from .params import page_size
 
 
 @bp.get("/queues")
-@token_required
+@agent_required
 def list_queues():
     """List every queue with its live counts."""
     queues = db.session.scalars(sa.select(Queue).where(Queue.id.in_(visible_queue_ids(g.agent)))
@@ -24,7 +24,7 @@ def list_queues():
 
 
 @bp.get("/queues/<slug>/conversations")
-@token_required
+@agent_required
 def list_queue_conversations(slug: str):
     """List a queue's conversations in work order, one page at a time."""
     queue = db.session.scalar(sa.select(Queue).where(Queue.slug == slug))
@@ -41,7 +41,7 @@ def list_queue_conversations(slug: str):
 
 
 @bp.get("/search")
-@token_required
+@agent_required
 def search_conversations():
     """Find conversations by words in their posts, subject or customer (your queues only)."""
     text = request.args.get("q", "")

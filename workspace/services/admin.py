@@ -36,6 +36,16 @@ def _only(data, allowed: tuple[str, ...]) -> dict:
     return data
 
 
+def _new_slug(model, data: dict) -> str:
+    """The slug for a new queue or channel: well-formed and not taken."""
+    slug = _string(data, "slug", limit=64, required=True)
+    if not SLUG.match(slug):
+        raise ValidationError("slug: lower-case letters, digits, - and _", code="invalid_field")
+    if db.session.scalar(sa.select(model).where(model.slug == slug)):
+        raise SwitchboardError(f"slug: {model.__tablename__[:-1]} {slug} exists", code="conflict", status=409)
+    return slug
+
+
 def _queues(slugs) -> list[Queue]:
     if not isinstance(slugs, list) or not all(isinstance(s, str) for s in slugs):
         raise ValidationError("queues: a list of queue slugs", code="invalid_field")
@@ -106,11 +116,7 @@ def save_queue(queue: Queue | None, data, admin: Agent) -> Queue:
     creating = queue is None
     before = None if creating else _queue_state(queue)
     if creating:
-        slug = _string(data, "slug", limit=64, required=True)
-        if not SLUG.match(slug):
-            raise ValidationError("slug: lower-case letters, digits, - and _", code="invalid_field")
-        if db.session.scalar(sa.select(Queue).where(Queue.slug == slug)):
-            raise SwitchboardError(f"slug: queue {slug} exists", code="conflict", status=409)
+        slug = _new_slug(Queue, data)
         queue = Queue(slug=slug, name=_string(data, "name", limit=120) or slug)
         db.session.add(queue)
     elif "name" in data:
@@ -153,11 +159,7 @@ def save_channel(channel: Channel | None, data, admin: Agent) -> Channel:
     creating = channel is None
     before = None if creating else _channel_state(channel)
     if creating:
-        slug = _string(data, "slug", limit=64, required=True)
-        if not SLUG.match(slug):
-            raise ValidationError("slug: lower-case letters, digits, - and _", code="invalid_field")
-        if db.session.scalar(sa.select(Channel).where(Channel.slug == slug)):
-            raise SwitchboardError(f"slug: channel {slug} exists", code="conflict", status=409)
+        slug = _new_slug(Channel, data)
         kind = data.get("kind", "native")
         if kind not in KINDS:
             raise ValidationError(f"kind: one of {', '.join(KINDS)}", code="invalid_field")

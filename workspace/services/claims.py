@@ -26,8 +26,8 @@ def get_next(agent: Agent, queue_slug: str | None = None) -> Conversation | None
     """
     queue_ids = visible_queue_ids(agent)
     if queue_slug is not None:
-        queue_ids = [qid for qid in queue_ids if qid == db.session.scalar(
-            sa.select(Queue.id).where(Queue.slug == queue_slug))]
+        wanted = db.session.scalar(sa.select(Queue.id).where(Queue.slug == queue_slug))
+        queue_ids = [queue_id for queue_id in queue_ids if queue_id == wanted]
     if not queue_ids:
         return None
     query = (sa.select(Conversation.id)

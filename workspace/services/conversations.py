@@ -19,10 +19,14 @@ MAX_TAGS = 30
 MAX_TAG_CHARS = 40
 
 
+def can_see(agent: Agent, conversation: Conversation) -> bool:
+    """Supervisors and admins see every conversation; agents those in queues they work."""
+    return agent.role != "agent" or conversation.queue_id in visible_queue_ids(agent)
+
+
 def ensure_visible(conversation: Conversation | None, agent: Agent) -> Conversation:
     """Return the conversation if the agent may see it; otherwise it does not exist for them."""
-    if conversation is None or (conversation.queue_id is not None and agent.role == "agent"
-                                and conversation.queue_id not in visible_queue_ids(agent)):
+    if conversation is None or not can_see(agent, conversation):
         raise NotFound("no such conversation")
     return conversation
 

@@ -58,9 +58,13 @@ class GroupCommitter:
     def _run(self) -> None:
         """Commit groups until nothing is pending, then stop (the next delivery starts a new run)."""
         with self.app.app_context():
-            # Yield once per round so requests already read off their sockets
-            # (runnable greenlets, under gevent) can join this group.
-            while (time.sleep(0) or True) and (group := self._take_group()):
+            while True:
+                # Yield once per round so requests already read off their sockets
+                # (runnable greenlets, under gevent) can join this group.
+                time.sleep(0)
+                group = self._take_group()
+                if not group:
+                    return
                 self._commit(group)
                 db.session.remove()
 
