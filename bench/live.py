@@ -1,20 +1,30 @@
 """Live latency: webhook accepted -> event in every connected console, at a steady post rate.
 
-Starts Redis (unless REDIS_URL is set), a fresh SQLite database, the Procfile's
-web (gunicorn) and worker, connects N Socket.IO consoles (websocket transport,
-token auth) and posts signed webhooks at a steady rate. For each post and each
-console it records when the 202 came back and when `conversation.created`
-naming that conversation arrived; prints p50/p99/max and the events lost. The
-baseline from the same run is a Socket.IO round trip (emit with ack) on an
-idle server.
+Starts Redis (unless REDIS_URL is set), a fresh SQLite database, the web
+process (the Procfile's gunicorn + gevent, or gunicorn threads with
+Flask-SocketIO's threading mode) and the Procfile's worker, connects N
+consoles over Socket.IO (websocket transport, token auth; see
+bench/consoles.py) and runs two phases per round and mode:
 
-Usage: .venv/bin/python bench/live.py [--consoles 50] [--rate 200] [--seconds 30]
+- baseline: a bare emit loop publishes `conversation.created` to a queue room
+  through the Redis message queue at the same rate, with no ingest or routing:
+  emit -> arrival is what the Socket.IO path alone costs on this machine now;
+- webhooks: signed posts at the rate; 202 received -> `conversation.created`
+  naming that conversation arrives in each console.
+
+Each phase prints p50/p99/max, events lost (must be 0) and the load average.
+With several modes, rounds alternate between them so noise hits all alike.
+
+Usage: .venv/bin/python bench/live.py [--consoles 20] [--rate 200] [--seconds 30]
+                                      [--modes gevent,threading] [--rounds 1]
 """
 
 import argparse
 import json
+import multiprocessing
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -26,8 +36,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
-import socketio  # noqa: E402
 
+from bench.consoles import run_consoles  # noqa: E402
 from workspace.ingest.signature import sign  # noqa: E402
 from workspace.launcher import start_process, stop_process, wait_healthy  # noqa: E402
 from workspace.localredis import free_port, start_redis  # noqa: E402
@@ -35,112 +45,195 @@ from workspace.localredis import free_port, start_redis  # noqa: E402
 SECRET = "live-bench"
 # Concurrent webhook senders sharing the post rate.
 SENDERS = 8
+# How long the consoles may take to receive the last events of a phase.
+DRAIN_SECONDS = 15
+# The web process per async mode: the Procfile's (gevent), or gunicorn threads.
+THREADING_WEB = "gunicorn --worker-class gthread --threads 64 --workers 1 --bind 127.0.0.1:${PORT} wsgi:app"
 
 
 def percentile(values: list[float], share: float) -> float:
+    """The value below which `share` of the values fall."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--consoles", type=int, default=50)
-    parser.add_argument("--rate", type=float, default=200.0, help="posts per second")
-    parser.add_argument("--seconds", type=float, default=30.0)
-    args = parser.parse_args()
-    workdir = tempfile.mkdtemp(prefix="switchboard-live-")
-    redis_process, redis_url = (None, os.environ["REDIS_URL"]) if os.environ.get("REDIS_URL") else \
-        start_redis(os.path.join(workdir, "redis"))
-    port = free_port()
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{workdir}/live.db", REDIS_URL=redis_url, PORT=str(port),
-               SWITCHBOARD_RQ_QUEUE=f"live-{uuid.uuid4().hex[:6]}", SWITCHBOARD_SECRET_KEY=uuid.uuid4().hex,
-               SWITCHBOARD_MODEL_DIR=f"{workdir}/models",
-               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+def prepare(workdir: str, redis_url: str) -> tuple[str, str, int]:
+    """Create the database with a channel, two queues and a supervisor; return its URL, a token, a queue id."""
     from workspace import create_app
     from workspace.extensions import db
     from workspace.models import Agent, ApiToken, Channel, Queue
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"], "REDIS_URL": redis_url,
-                      "DISPATCHER_ENABLED": False, "SECRET_KEY": env["SWITCHBOARD_SECRET_KEY"]})
+    url = f"sqlite:///{workdir}/live-{uuid.uuid4().hex[:6]}.db"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": redis_url, "DISPATCHER_ENABLED": False})
     with app.app_context():
         db.create_all()
-        db.session.add_all([Channel(slug="forum", name="Forum", secret=SECRET), Queue(slug="billing", name="B"),
+        billing = Queue(slug="billing", name="B")
+        db.session.add_all([Channel(slug="forum", name="Forum", secret=SECRET), billing,
                             Queue(slug="triage", name="T")])
         agent = Agent(email="sup@example.com", name="Sup", role="supervisor")
         row, token = ApiToken.issue(agent, "bench")
         db.session.add_all([agent, row])
         db.session.commit()
-    log = open(os.path.join(workdir, "processes.log"), "w")
-    processes = [start_process(name, env, stdout=log, stderr=log) for name in ("web", "worker")]
-    base = f"http://127.0.0.1:{port}"
-    received: dict[int, dict[int, float]] = {}
+        queue_id = billing.id
+        db.session.remove()
+        db.engine.dispose()
+    return url, token, queue_id
+
+
+def start_stack(mode: str, env: dict, log) -> list[subprocess.Popen]:
+    """Start the web process in the given async mode, and the worker."""
+    if mode == "gevent":
+        web = start_process("web", env, stdout=log, stderr=log)
+    else:
+        web = subprocess.Popen(THREADING_WEB, shell=True, cwd=ROOT, start_new_session=True, stdout=log, stderr=log,
+                               env=dict(env, SWITCHBOARD_SOCKETIO_ASYNC_MODE="threading"))
+    return [web, start_process("worker", env, stdout=log, stderr=log)]
+
+
+def paced(rate: float, seconds: float, send) -> float:
+    """Call send(number) for each of rate*seconds numbers on a steady schedule across SENDERS threads;
+    return the rate achieved."""
+    interval, total = 1 / rate, int(rate * seconds)
+    started = time.monotonic()
+
+    def sender(offset: int) -> None:
+        for number in range(offset, total, SENDERS):
+            pause = started + number * interval - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            send(number)
+
+    threads = [threading.Thread(target=sender, args=(offset,)) for offset in range(SENDERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return total / (time.monotonic() - started)
+
+
+def baseline_phase(redis_url: str, queue_id: int, rate: float, seconds: float) -> tuple[dict, float]:
+    """Emit bare `conversation.created` events through the message queue; return send times by id."""
+    import socketio
+
+    manager = socketio.RedisManager(redis_url, channel="flask-socketio", write_only=True)
+    sent: dict[str, float] = {}
     lock = threading.Lock()
-    clients = []
+
+    def send(number: int) -> None:
+        key = f"baseline-{number}"
+        with lock:  # one publishing connection, as a routing worker has
+            sent[key] = time.time()
+            manager.emit("conversation.created", {"conversations": [{"id": key, "queue": "billing"}]},
+                         room=f"queue:{queue_id}", namespace="/")
+
+    return sent, paced(rate, seconds, send)
+
+
+def webhook_phase(base: str, phase: str, rate: float, seconds: float) -> tuple[dict, float]:
+    """Post signed webhooks; return when each conversation's 202 arrived, by conversation id."""
+    accepted: dict[int, float] = {}
+    local = threading.local()
+
+    def send(number: int) -> None:
+        if not hasattr(local, "session"):
+            local.session = requests.Session()
+            local.session.trust_env = False  # no proxy or netrc lookups per request
+        body = json.dumps({"id": f"{phase}-{number}", "author": {"id": f"{phase}-u{number}", "handle": f"u{number}"},
+                           "text": f"@billing live post {number}"}).encode()
+        response = local.session.post(f"{base}/webhooks/forum", data=body, timeout=10, headers={
+            "Content-Type": "application/json", "X-Switchboard-Signature": sign(SECRET, body)})
+        if response.status_code == 202:
+            accepted[response.json()["conversation_id"]] = time.time()
+
+    return accepted, paced(rate, seconds, send)
+
+
+def report(label: str, sent: dict, arrivals: dict, consoles: int, achieved: float) -> dict:
+    """Print one phase's figures and return them."""
+    latencies = [at - sent[key] for key, times in arrivals.items() for at in times]
+    expected = len(sent) * consoles
+    load = os.getloadavg()[0]
+    figures = {"p50": 0.0, "p99": 0.0, "max": 0.0, "lost": expected - len(latencies)}
+    if latencies:
+        figures.update(p50=statistics.median(latencies) * 1000, p99=percentile(latencies, 0.99) * 1000,
+                       max=max(latencies) * 1000)
+    print(f"  {label:9} {len(sent):6} sent at {achieved:4.0f}/s  p50 {figures['p50']:6.0f} ms  "
+          f"p99 {figures['p99']:6.0f} ms  max {figures['max']:6.0f} ms  lost {figures['lost']:5}  "
+          f"(load {load:.1f})", flush=True)
+    return figures
+
+
+def main() -> None:
+    """Run the rounds and print each phase, then a summary per mode."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--consoles", type=int, default=20)
+    parser.add_argument("--rate", type=float, default=200.0, help="posts (and baseline events) per second")
+    parser.add_argument("--seconds", type=float, default=30.0, help="length of each phase")
+    parser.add_argument("--modes", default="gevent", help="comma-separated: gevent, threading")
+    parser.add_argument("--rounds", type=int, default=1)
+    args = parser.parse_args()
+    modes = args.modes.split(",")
+    if not set(modes) <= {"gevent", "threading"}:
+        sys.exit("--modes: gevent and/or threading")
+    workdir = tempfile.mkdtemp(prefix="switchboard-live-")
+    redis_process, redis_url = (None, os.environ["REDIS_URL"]) if os.environ.get("REDIS_URL") else \
+        start_redis(os.path.join(workdir, "redis"))
+    log = open(os.path.join(workdir, "processes.log"), "w")
+    print(f"{args.consoles} consoles, {args.rate:.0f} posts/s for {args.seconds:.0f} s per phase, "
+          f"modes {', '.join(modes)}, {args.rounds} round(s); {os.cpu_count()} cores; logs in {workdir}", flush=True)
+    results: dict[str, list[dict]] = {mode: [] for mode in modes}
     try:
-        if not wait_healthy(base):
-            sys.exit("server did not become healthy")
-        for number in range(args.consoles):
-            client = socketio.Client(reconnection=False)
-
-            def on_created(data, number=number):
-                now = time.time()
-                with lock:
-                    for conversation in data["conversations"]:
-                        received.setdefault(conversation["id"], {}).setdefault(number, now)
-
-            client.on("conversation.created", on_created)
-            client.connect(base, auth={"token": token}, transports=["websocket"], wait_timeout=10)
-            clients.append(client)
-        round_trips = []
-        for _ in range(50):
-            started = time.time()
-            clients[0].call("view", {"conversation_id": 0}, timeout=5)
-            round_trips.append(time.time() - started)
-
-        accepted: dict[int, float] = {}
-        interval, total = 1 / args.rate, int(args.rate * args.seconds)
-        started = time.monotonic()
-
-        def sender(offset: int) -> None:
-            """Post every SENDERS-th post on its own schedule, so the rate holds while requests overlap."""
-            session = requests.Session()
-            for number in range(offset, total, SENDERS):
-                pause = started + number * interval - time.monotonic()
-                if pause > 0:
-                    time.sleep(pause)
-                body = json.dumps({"id": f"live-{number}", "author": {"id": f"u{number}", "handle": f"u{number}"},
-                                   "text": f"@billing live post {number}"}).encode()
-                response = session.post(f"{base}/webhooks/forum", data=body, timeout=10, headers={
-                    "Content-Type": "application/json", "X-Switchboard-Signature": sign(SECRET, body)})
-                if response.status_code == 202:
-                    accepted[response.json()["conversation_id"]] = time.time()
-
-        senders = [threading.Thread(target=sender, args=(offset,)) for offset in range(SENDERS)]
-        for thread in senders:
-            thread.start()
-        for thread in senders:
-            thread.join()
-        achieved = total / (time.monotonic() - started)
-        time.sleep(5)  # let the last events arrive
+        for round_number in range(args.rounds):
+            for mode in modes:
+                print(f"round {round_number + 1}, {mode}:", flush=True)
+                results[mode].append(run_round(mode, args, workdir, redis_url, log))
     finally:
-        for client in clients:
-            client.disconnect()
-        for process in processes:
-            stop_process(process)
         if redis_process:
             redis_process.terminate()
+    print("summary (webhook accepted -> event in console; goal p99 <= 250 ms, 0 lost):")
+    for mode, rounds in results.items():
+        p99s = ", ".join(f"{r['webhooks']['p99']:.0f}" for r in rounds)
+        bases = ", ".join(f"{r['baseline']['p99']:.0f}" for r in rounds)
+        lost = sum(r["webhooks"]["lost"] for r in rounds)
+        print(f"  {mode:9} webhooks p99 per round {p99s} ms (baseline p99 {bases} ms), lost {lost}")
 
-    latencies = [at - accepted[cid] for cid, by_console in received.items() if cid in accepted
-                 for at in by_console.values()]
-    expected = len(accepted) * args.consoles
-    print(f"{args.consoles} consoles, {len(accepted)} posts accepted at {achieved:.0f} posts/s "
-          f"(asked {args.rate:.0f}) for {args.seconds:.0f} s; server: Procfile web (gunicorn + gevent)")
-    print(f"baseline: socket round trip on the idle server p50 {statistics.median(round_trips) * 1000:.1f} ms")
-    if latencies:
-        print(f"webhook accepted -> event in console: p50 {statistics.median(latencies) * 1000:.0f} ms, "
-              f"p99 {percentile(latencies, 0.99) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms  "
-              f"(goal p99 <= 250 ms)")
-    print(f"events expected {expected}, received {len(latencies)}, lost {expected - len(latencies)}")
+
+def run_round(mode: str, args, workdir: str, redis_url: str, log) -> dict:
+    """Start a fresh stack in one mode, connect the consoles, run both phases, stop everything."""
+    database_url, token, queue_id = prepare(workdir, redis_url)
+    port = free_port()
+    env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url, PORT=str(port),
+               SWITCHBOARD_RQ_QUEUE=f"live-{uuid.uuid4().hex[:6]}", SWITCHBOARD_SECRET_KEY=uuid.uuid4().hex,
+               SWITCHBOARD_MODEL_DIR=f"{workdir}/models",
+               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    processes = start_stack(mode, env, log)
+    base = f"http://127.0.0.1:{port}"
+    figures = {}
+    context = multiprocessing.get_context("spawn")
+    parent, child = context.Pipe()
+    consoles = None
+    try:
+        if not wait_healthy(base):
+            sys.exit(f"the {mode} server did not become healthy (see {workdir}/processes.log)")
+        consoles = context.Process(target=run_consoles, args=(base, token, args.consoles, child), daemon=True)
+        consoles.start()
+        if not parent.poll(60) or parent.recv() != "ready":
+            sys.exit("the consoles did not connect")
+        for label, phase in (("baseline", lambda: baseline_phase(redis_url, queue_id, args.rate, args.seconds)),
+                             ("webhooks", lambda: webhook_phase(base, uuid.uuid4().hex[:6], args.rate,
+                                                                args.seconds))):
+            sent, achieved = phase()
+            parent.send(("expect", list(sent), DRAIN_SECONDS))
+            arrivals = parent.recv()
+            figures[label] = report(label, sent, arrivals, args.consoles, achieved)
+        parent.send("stop")
+        consoles.join(timeout=10)
+    finally:
+        if consoles is not None and consoles.is_alive():
+            consoles.terminate()
+        for process in processes:
+            stop_process(process)
+    return figures
 
 
 if __name__ == "__main__":

@@ -74,6 +74,10 @@ class Config:
     # An open conversation is "at risk" when its first reply is due within this.
     AT_RISK_MINUTES = _env_int("SWITCHBOARD_AT_RISK_MINUTES", 30)
 
+    # Flask-SocketIO's async mode; unset picks what is installed (gevent, as the
+    # Procfile's worker runs). bench/live.py compares "threading" against it.
+    SOCKETIO_ASYNC_MODE = os.environ.get("SWITCHBOARD_SOCKETIO_ASYNC_MODE") or None
+
     API_PAGE_SIZE = 50
     API_MAX_PAGE_SIZE = 200
 
