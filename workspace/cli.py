@@ -128,13 +128,26 @@ def _parse_sla(text: str | None) -> dict | None:
 @queue_cli.command("list")
 def list_queues():
     """List queues with their open and unassigned counts."""
-    from .services.queues import queue_counts
+    from .services.counts import queue_counts
 
     queues = db.session.scalars(sa.select(Queue).order_by(Queue.slug)).all()
     counts = queue_counts([queue.id for queue in queues])
     for queue in queues:
         c = counts[queue.id]
         click.echo(f"{queue.slug:20} open {c['open']:6}  unassigned {c['unassigned']:6}  pending {c['pending']:6}")
+
+
+@queue_cli.command("recount")
+def recount_queues():
+    """Rebuild the kept queue counts from the conversations themselves (a repair)."""
+    from .services.counts import recount
+
+    slugs = dict(db.session.execute(sa.select(Queue.id, Queue.slug)).all())
+    wrong = recount()
+    for queue_id, differences in wrong.items():
+        fixed = ", ".join(f"{name} {kept} -> {actual}" for name, (kept, actual) in differences.items())
+        click.echo(f"{slugs.get(queue_id, queue_id)}: {fixed}")
+    click.echo(f"recounted; {len(wrong)} queue(s) were off")
 
 
 @click.command("seed")

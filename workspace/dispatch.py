@@ -20,6 +20,7 @@ from rq import Retry
 from .broker import job_queue
 from .extensions import db
 from .models import Conversation, Message, OutboxEntry, utcnow
+from .services.counts import fold_counts
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def dispatch_once(batch_size: int, *, older_than: datetime | None = None) -> lis
 def sweep(grace_seconds: int, batch_size: int = 500) -> int:
     """Hand RQ whatever has waited past the grace period: outbox rows no
     dispatcher took (say, Redis was down), and conversations still unrouted
-    (say, Redis lost their job).
+    (say, Redis lost their job); and fold the kept queue counts.
 
     Returns:
         How many conversations were enqueued.
@@ -84,6 +85,7 @@ def sweep(grace_seconds: int, batch_size: int = 500) -> int:
     for start in range(0, len(ids), batch_size):
         enqueue_routing(ids[start:start + batch_size])
     _resend_queued_replies(cutoff)
+    fold_counts()  # count rows from agents' actions pile up even when nothing is routed
     return len(moved) + len(ids)
 
 

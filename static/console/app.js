@@ -43,6 +43,9 @@ function compare(a, b) {
 
 // ---------- sidebar
 
+// The server stops counting at-risk conversations here (services/counts.py).
+const AT_RISK_CAP = 1000;
+
 function renderQueues() {
   const list = $('#queues');
   list.replaceChildren(...state.queues.map((queue) => {
@@ -54,7 +57,7 @@ function renderQueues() {
         el('span', { class: 'count-open', title: 'open', text: c.open }),
         el('span', { class: 'count-unassigned', title: 'unassigned', text: `${c.unassigned} new` }),
         el('span', { class: `count-at-risk${c.at_risk ? ' some' : ''}`, title: 'at risk of missing the SLA',
-                     text: c.at_risk ? `⚠ ${c.at_risk}` : '' })));
+                     text: c.at_risk ? `⚠ ${c.at_risk >= AT_RISK_CAP ? `${AT_RISK_CAP - 1}+` : c.at_risk}` : '' })));
   }));
   const move = $('#conv-queue');
   move.replaceChildren(...state.queues.map((q) => el('option', { value: q.slug, text: q.name })));

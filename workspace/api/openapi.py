@@ -39,7 +39,9 @@ SCHEMAS = {
     },
     "QueueCounts": {
         "type": "object", "required": ["open", "unassigned", "pending", "at_risk"],
-        "properties": {k: {"type": "integer"} for k in ("open", "unassigned", "pending", "at_risk")},
+        "properties": {**{k: {"type": "integer"} for k in ("open", "unassigned", "pending")},
+                       "at_risk": {"type": "integer", "maximum": 1000,
+                                   "description": "open and due within the at-risk window; 1000 means 1000 or more"}},
     },
     "Queue": {
         "type": "object", "required": ["id", "slug", "name", "description", "counts"],

@@ -8,7 +8,8 @@ from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..models import Queue
 from ..serializers import serialize_conversation, serialize_queue
-from ..services.queues import list_conversations, previews, queue_counts, search, visible_queue_ids
+from ..services.counts import queue_counts
+from ..services.queues import list_conversations, previews, search, visible_queue_ids
 from . import bp
 from .params import page_size
 

@@ -10,10 +10,12 @@ from .message import Message
 from .model_version import Correction, ModelVersion
 from .outbox import OutboxEntry
 from .queue import TRIAGE, Queue
+from .queue_count import QueueCount
 from .rule import Rule
 
 __all__ = [
     "ACTIVE_STATUSES", "NOT_DUE", "ROLES", "STATUSES", "TRIAGE",
     "Agent", "ApiToken", "AuditEntry", "Author", "AuthorNote", "Channel", "Conversation", "Correction", "Message",
     "ModelVersion", "OutboxEntry", "Priority", "Queue", "Rule", "UTCDateTime", "hash_token", "queue_members", "utcnow",
+    "QueueCount",
 ]

@@ -11,7 +11,7 @@ from collections import defaultdict
 from ..extensions import socketio
 from ..models import Conversation
 from ..serializers import serialize_conversation
-from .queues import queue_counts
+from .counts import queue_counts
 
 
 def queue_room(queue_id: int) -> str:

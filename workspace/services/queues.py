@@ -1,16 +1,15 @@
-"""Reading queues: live counts and the ordered, paginated work list."""
+"""Reading queues: the ordered, paginated work list, previews and search (counts are in counts.py)."""
 
 import base64
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app
 
 from ..errors import ValidationError
 from ..extensions import db
-from ..models import STATUSES, Agent, Author, Conversation, Message, Queue, queue_members, utcnow
+from ..models import STATUSES, Agent, Author, Conversation, Message, Queue, queue_members
 
 # List rows show this much of the latest post.
 PREVIEW_CHARS = 160
@@ -23,31 +22,6 @@ def visible_queue_ids(agent: Agent) -> list[int]:
     return list(db.session.scalars(
         sa.select(queue_members.c.queue_id).where(queue_members.c.agent_id == agent.id)
         .order_by(queue_members.c.queue_id)))
-
-
-def queue_counts(queue_ids: list[int]) -> dict[int, dict]:
-    """Return open, unassigned, pending and at-risk counts for each queue id.
-
-    At risk: open and due for a first reply within AT_RISK_MINUTES, or overdue.
-    """
-    soon = sa.literal(utcnow() + timedelta(minutes=current_app.config["AT_RISK_MINUTES"]),
-                      type_=Conversation.sla_due_at.type)
-    counts = {queue_id: {"open": 0, "unassigned": 0, "pending": 0, "at_risk": 0} for queue_id in queue_ids}
-    rows = db.session.execute(
-        sa.select(
-            Conversation.queue_id, Conversation.status,
-            sa.func.count(), sa.func.count(Conversation.assignee_id),
-            sa.func.count(sa.case((Conversation.sla_due_at <= soon, 1))),
-        )
-        .where(Conversation.queue_id.in_(queue_ids), Conversation.status.in_(("open", "pending")))
-        .group_by(Conversation.queue_id, Conversation.status)
-    )
-    for queue_id, status, total, assigned, due_soon in rows:
-        counts[queue_id][status] = total
-        if status == "open":
-            counts[queue_id]["unassigned"] = total - assigned
-            counts[queue_id]["at_risk"] = due_soon
-    return counts
 
 
 def previews(conversation_ids: list[int]) -> dict[int, str]:

@@ -1,0 +1,127 @@
+"""Live queue counts: kept counts read as a few rows, at-risk as a bounded index scan.
+
+Open, unassigned and pending are kept by database triggers (see
+models/queue_count.py): reading them sums a handful of rows per queue, however
+many conversations there are. Folding keeps it a handful; recounting repairs
+them from COUNT(*) if they were ever wrong.
+
+At risk (open, first reply due within AT_RISK_MINUTES or overdue) depends on
+the clock, so no trigger can keep it. It is counted from the queue-order index
+(queue, status, priority, due time): per priority level, a range scan that
+stops after AT_RISK_CAP rows. Its cost is bounded by the cap, not by the
+backlog; above the cap the console shows "999+", when the exact figure no
+longer changes what anyone does.
+"""
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from ..extensions import db
+from ..models import Conversation, Priority, QueueCount, utcnow
+
+KEPT = ("open", "unassigned", "pending")
+# At-risk counting stops here per queue (the console shows "999+").
+AT_RISK_CAP = 1000
+# A queue whose counts span more rows than this is folded into one row.
+FOLD_AFTER = 50
+# PostgreSQL advisory lock key that folding and recounting share.
+FOLD_LOCK = 0x5B0C0
+
+COUNTS = QueueCount.__table__
+
+
+def queue_counts(queue_ids: list[int]) -> dict[int, dict]:
+    """Return open, unassigned, pending and at-risk counts for each queue id."""
+    counts = {queue_id: {"open": 0, "unassigned": 0, "pending": 0, "at_risk": 0} for queue_id in queue_ids}
+    if not queue_ids:
+        return counts
+    for queue_id, *values in db.session.execute(
+            sa.select(COUNTS.c.queue_id, *(sa.func.sum(COUNTS.c[name]) for name in KEPT))
+            .where(COUNTS.c.queue_id.in_(queue_ids)).group_by(COUNTS.c.queue_id)):
+        counts[queue_id].update(zip(KEPT, map(int, values), strict=True))
+    for queue_id, at_risk in db.session.execute(_at_risk(queue_ids)):
+        counts[queue_id]["at_risk"] = at_risk
+    return counts
+
+
+def _at_risk(queue_ids: list[int]):
+    """One statement counting each queue's at-risk conversations, at most AT_RISK_CAP each."""
+    soon = sa.literal(utcnow() + timedelta(minutes=current_app.config["AT_RISK_MINUTES"]),
+                      type_=Conversation.sla_due_at.type)
+    # Naming every priority lets the index seek to each level's due-time range
+    # instead of reading every open row of the queue.
+    levels = [int(level) for level in Priority]
+    per_queue = []
+    for queue_id in queue_ids:
+        rows = (sa.select(sa.literal(1)).where(Conversation.queue_id == queue_id, Conversation.status == "open",
+                                               Conversation.priority.in_(levels), Conversation.sla_due_at <= soon)
+                .limit(AT_RISK_CAP).subquery())
+        per_queue.append(sa.select(sa.literal(queue_id).label("queue_id"),
+                                   sa.select(sa.func.count()).select_from(rows).scalar_subquery().label("n")))
+    return sa.union_all(*per_queue) if len(per_queue) > 1 else per_queue[0]
+
+
+def fold_counts() -> int:
+    """Replace each queue's count rows by their sum where they have piled up; commits.
+
+    The rows are taken with DELETE ... RETURNING, so a change committed
+    meanwhile is either folded or left for next time, never lost or summed
+    twice. Returns how many queues were folded.
+    """
+    crowded = db.session.scalars(sa.select(COUNTS.c.queue_id).group_by(COUNTS.c.queue_id)
+                                 .having(sa.func.count() > FOLD_AFTER).order_by(COUNTS.c.queue_id)).all()
+    if crowded:
+        _exclude_recount()
+    for queue_id in crowded:
+        taken = db.session.execute(sa.delete(COUNTS).where(COUNTS.c.queue_id == queue_id)
+                                   .returning(*(COUNTS.c[name] for name in KEPT))).all()
+        totals = {name: sum(row[index] for row in taken) for index, name in enumerate(KEPT)}
+        if any(totals.values()):
+            db.session.execute(sa.insert(COUNTS).values(queue_id=queue_id, **totals))
+    db.session.commit()
+    return len(crowded)
+
+
+def recount() -> dict[int, dict]:
+    """Rebuild every queue's kept counts from COUNT(*) (a repair); commits.
+
+    Returns the queues whose kept counts were wrong: {queue_id: {name: (kept, actual)}}.
+    """
+    if db.engine.dialect.name == "postgresql":
+        # Hold conversation writes still, or a change committed between taking
+        # the kept rows and counting would be counted twice.
+        db.session.execute(sa.text("LOCK TABLE conversations IN SHARE MODE"))
+    _exclude_recount()
+    # On SQLite the delete opens the write transaction the count then runs in.
+    taken = db.session.execute(sa.delete(COUNTS).returning(COUNTS.c.queue_id, *(COUNTS.c[n] for n in KEPT))).all()
+    kept: dict[int, dict] = {}
+    for queue_id, *values in taken:
+        sums = kept.setdefault(queue_id, dict.fromkeys(KEPT, 0))
+        for name, value in zip(KEPT, values, strict=True):
+            sums[name] += value
+    open_ = Conversation.status == "open"
+    actual = {queue_id: dict(zip(KEPT, values, strict=True)) for queue_id, *values in db.session.execute(
+        sa.select(Conversation.queue_id, sa.func.count(sa.case((open_, 1))),
+                  sa.func.count(sa.case((open_ & Conversation.assignee_id.is_(None), 1))),
+                  sa.func.count(sa.case((Conversation.status == "pending", 1))))
+        .where(Conversation.queue_id.is_not(None), Conversation.status.in_(("open", "pending")))
+        .group_by(Conversation.queue_id))}
+    if actual:
+        db.session.execute(sa.insert(COUNTS), [{"queue_id": queue_id, **values} for queue_id, values in actual.items()])
+    db.session.commit()
+    zero = dict.fromkeys(KEPT, 0)
+    wrong = {}
+    for queue_id in sorted(set(kept) | set(actual)):
+        before, after = kept.get(queue_id, zero), actual.get(queue_id, zero)
+        if before != after:
+            wrong[queue_id] = {name: (before[name], after[name]) for name in KEPT if before[name] != after[name]}
+    return wrong
+
+
+def _exclude_recount() -> None:
+    """On PostgreSQL, folding and recounting take turns (a fold's new row would escape a
+    concurrent recount's delete and be counted twice); SQLite runs one writer anyway."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(FOLD_LOCK)))
