@@ -13,10 +13,16 @@ bench/consoles.py) and runs two phases per round and mode:
   naming that conversation arrives in each console.
 
 Each phase prints p50/p99/max, events lost (must be 0) and the load average.
-With several modes, rounds alternate between them so noise hits all alike.
+The webhook phase also shows where the time went, from the routing jobs' own
+timestamps in RQ: 202 -> job enqueued (the dispatcher), enqueued -> started
+(waiting for the worker), started -> in console (routing, commit, emit, fan-out).
+
+A variant is an async mode with optional settings, e.g.
+`gevent+SWITCHBOARD_DISPATCH_LINGER_SECONDS=0.02`; with several, rounds
+alternate between them so the machine's noise hits all alike.
 
 Usage: .venv/bin/python bench/live.py [--consoles 20] [--rate 200] [--seconds 30]
-                                      [--modes gevent,threading] [--rounds 1]
+                                      [--variants gevent threading ...] [--rounds 1]
 """
 
 import argparse
@@ -80,8 +86,10 @@ def prepare(workdir: str, redis_url: str) -> tuple[str, str, int]:
     return url, token, queue_id
 
 
-def start_stack(mode: str, env: dict, log) -> list[subprocess.Popen]:
-    """Start the web process in the given async mode, and the worker."""
+def start_stack(variant: str, env: dict, log) -> list[subprocess.Popen]:
+    """Start the web process in the variant's async mode with its settings, and the worker."""
+    mode, *settings = variant.split("+")
+    env = dict(env, **dict(setting.split("=", 1) for setting in settings))
     if mode == "gevent":
         web = start_process("web", env, stdout=log, stderr=log)
     else:
@@ -163,50 +171,78 @@ def report(label: str, sent: dict, arrivals: dict, consoles: int, achieved: floa
     return figures
 
 
+def print_stages(redis_url: str, queue_name: str, accepted: dict, arrivals: dict) -> None:
+    """Split the webhook phase's latency at the routing jobs' RQ timestamps (p50 / p99 per stage)."""
+    from redis import Redis
+    from rq import Queue
+    from rq.job import Job
+
+    connection = Redis.from_url(redis_url)
+    queue = Queue(queue_name, connection=connection)
+    stages: dict[str, list[float]] = {"202 -> job enqueued": [], "enqueued -> started": [],
+                                      "started -> in console": []}
+    for job in Job.fetch_many(queue.finished_job_registry.get_job_ids(), connection=connection):
+        if job is None or not job.args:
+            continue
+        enqueued, started = job.enqueued_at.timestamp(), job.started_at.timestamp()
+        for conversation_id in job.args[0]:
+            if conversation_id in accepted:
+                stages["202 -> job enqueued"].append(enqueued - accepted[conversation_id])
+                stages["enqueued -> started"].append(started - enqueued)
+                stages["started -> in console"] += [at - started for at in arrivals.get(conversation_id, ())]
+    connection.close()
+    print("  where:    " + ";  ".join(f"{name} {statistics.median(values) * 1000:.0f} / "
+                                      f"{percentile(values, 0.99) * 1000:.0f} ms"
+                                      for name, values in stages.items() if values), flush=True)
+
+
 def main() -> None:
-    """Run the rounds and print each phase, then a summary per mode."""
+    """Run the rounds and print each phase, then a summary per variant."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--consoles", type=int, default=20)
     parser.add_argument("--rate", type=float, default=200.0, help="posts (and baseline events) per second")
     parser.add_argument("--seconds", type=float, default=30.0, help="length of each phase")
-    parser.add_argument("--modes", default="gevent", help="comma-separated: gevent, threading")
+    parser.add_argument("--variants", nargs="+", default=["gevent"],
+                        help="async mode (gevent or threading), optionally +NAME=VALUE settings for both processes")
     parser.add_argument("--rounds", type=int, default=1)
     args = parser.parse_args()
-    modes = args.modes.split(",")
-    if not set(modes) <= {"gevent", "threading"}:
-        sys.exit("--modes: gevent and/or threading")
+    variants = args.variants
+    if any(variant.split("+")[0] not in ("gevent", "threading") or
+           not all("=" in setting for setting in variant.split("+")[1:]) for variant in variants):
+        sys.exit("--variants: gevent or threading, each optionally followed by +NAME=VALUE settings")
     workdir = tempfile.mkdtemp(prefix="switchboard-live-")
     redis_process, redis_url = (None, os.environ["REDIS_URL"]) if os.environ.get("REDIS_URL") else \
         start_redis(os.path.join(workdir, "redis"))
     log = open(os.path.join(workdir, "processes.log"), "w")
     print(f"{args.consoles} consoles, {args.rate:.0f} posts/s for {args.seconds:.0f} s per phase, "
-          f"modes {', '.join(modes)}, {args.rounds} round(s); {os.cpu_count()} cores; logs in {workdir}", flush=True)
-    results: dict[str, list[dict]] = {mode: [] for mode in modes}
+          f"variants {', '.join(variants)}, {args.rounds} round(s); {os.cpu_count()} cores; logs in {workdir}",
+          flush=True)
+    results: dict[str, list[dict]] = {variant: [] for variant in variants}
     try:
         for round_number in range(args.rounds):
-            for mode in modes:
-                print(f"round {round_number + 1}, {mode}:", flush=True)
-                results[mode].append(run_round(mode, args, workdir, redis_url, log))
+            for variant in variants:
+                print(f"round {round_number + 1}, {variant}:", flush=True)
+                results[variant].append(run_round(variant, args, workdir, redis_url, log))
     finally:
         if redis_process:
             redis_process.terminate()
     print("summary (webhook accepted -> event in console; goal p99 <= 250 ms, 0 lost):")
-    for mode, rounds in results.items():
+    for variant, rounds in results.items():
         p99s = ", ".join(f"{r['webhooks']['p99']:.0f}" for r in rounds)
         bases = ", ".join(f"{r['baseline']['p99']:.0f}" for r in rounds)
         lost = sum(r["webhooks"]["lost"] for r in rounds)
-        print(f"  {mode:9} webhooks p99 per round {p99s} ms (baseline p99 {bases} ms), lost {lost}")
+        print(f"  {variant}: webhooks p99 per round {p99s} ms (baseline p99 {bases} ms), lost {lost}")
 
 
-def run_round(mode: str, args, workdir: str, redis_url: str, log) -> dict:
-    """Start a fresh stack in one mode, connect the consoles, run both phases, stop everything."""
+def run_round(variant: str, args, workdir: str, redis_url: str, log) -> dict:
+    """Start a fresh stack in one variant, connect the consoles, run both phases, stop everything."""
     database_url, token, queue_id = prepare(workdir, redis_url)
     port = free_port()
     env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url, PORT=str(port),
                SWITCHBOARD_RQ_QUEUE=f"live-{uuid.uuid4().hex[:6]}", SWITCHBOARD_SECRET_KEY=uuid.uuid4().hex,
                SWITCHBOARD_MODEL_DIR=f"{workdir}/models",
                PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    processes = start_stack(mode, env, log)
+    processes = start_stack(variant, env, log)
     base = f"http://127.0.0.1:{port}"
     figures = {}
     context = multiprocessing.get_context("spawn")
@@ -214,7 +250,7 @@ def run_round(mode: str, args, workdir: str, redis_url: str, log) -> dict:
     consoles = None
     try:
         if not wait_healthy(base):
-            sys.exit(f"the {mode} server did not become healthy (see {workdir}/processes.log)")
+            sys.exit(f"the {variant} server did not become healthy (see {workdir}/processes.log)")
         consoles = context.Process(target=run_consoles, args=(base, token, args.consoles, child), daemon=True)
         consoles.start()
         if not parent.poll(60) or parent.recv() != "ready":
@@ -226,6 +262,7 @@ def run_round(mode: str, args, workdir: str, redis_url: str, log) -> dict:
             parent.send(("expect", list(sent), DRAIN_SECONDS))
             arrivals = parent.recv()
             figures[label] = report(label, sent, arrivals, args.consoles, achieved)
+        print_stages(redis_url, env["SWITCHBOARD_RQ_QUEUE"], sent, arrivals)  # of the webhook phase, the last
         parent.send("stop")
         consoles.join(timeout=10)
     finally:

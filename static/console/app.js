@@ -44,7 +44,7 @@ function compare(a, b) {
 // ---------- sidebar
 
 // The server stops counting at-risk conversations here (services/counts.py).
-const AT_RISK_CAP = 1000;
+const AT_RISK_CAP = 100;
 
 function renderQueues() {
   const list = $('#queues');

@@ -40,8 +40,8 @@ SCHEMAS = {
     "QueueCounts": {
         "type": "object", "required": ["open", "unassigned", "pending", "at_risk"],
         "properties": {**{k: {"type": "integer"} for k in ("open", "unassigned", "pending")},
-                       "at_risk": {"type": "integer", "maximum": 1000,
-                                   "description": "open and due within the at-risk window; 1000 means 1000 or more"}},
+                       "at_risk": {"type": "integer", "maximum": 100,
+                                   "description": "open and due within the at-risk window; 100 means 100 or more"}},
     },
     "Queue": {
         "type": "object", "required": ["id", "slug", "name", "description", "counts"],
