@@ -74,6 +74,9 @@ class Config:
     # An open conversation is "at risk" when its first reply is due within this.
     AT_RISK_MINUTES = _env_int("SWITCHBOARD_AT_RISK_MINUTES", 30)
 
+    # Seconds a reply's sender waits for Discourse or a callback URL to answer.
+    DELIVERY_TIMEOUT_SECONDS = _env_float("SWITCHBOARD_DELIVERY_TIMEOUT_SECONDS", 20.0)
+
     API_PAGE_SIZE = 50
     API_MAX_PAGE_SIZE = 200
 

@@ -21,10 +21,12 @@ def upgrade():
         batch_op.add_column(sa.Column('trust_level', sa.SmallInteger(), nullable=True))
     with op.batch_alter_table('messages') as batch_op:
         batch_op.add_column(sa.Column('delivery_key', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('delivery_attempted_at', sa.DateTime(), nullable=True))
 
 
 def downgrade():
     with op.batch_alter_table('messages') as batch_op:
+        batch_op.drop_column('delivery_attempted_at')
         batch_op.drop_column('delivery_key')
     with op.batch_alter_table('authors') as batch_op:
         batch_op.drop_column('trust_level')

@@ -80,7 +80,7 @@ def receive_webhook(slug: str):
     dispatch.notify()
     stored = sum(outcome.status == "stored" for outcome in outcomes)
     status = 202 if stored else 200
-    if not isinstance(payload, list):
+    if len(outcomes) == 1 and not isinstance(payload, list):  # one post in, one outcome out
         outcome = outcomes[0]
         return jsonify(status=outcome.status, id=outcome.external_id,
                        conversation_id=outcome.conversation_id, message_id=outcome.message_id), status
