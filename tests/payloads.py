@@ -104,7 +104,8 @@ def x_signature(body: bytes, secret: str = X_CONSUMER_SECRET) -> str:
 
 def x_headers(body: bytes, secret: str = X_CONSUMER_SECRET) -> dict:
     """The headers X sends with an Account Activity delivery."""
-    return {"Content-Type": "application/json; charset=utf-8", "x-twitter-webhooks-signature": x_signature(body, secret)}
+    return {"Content-Type": "application/json; charset=utf-8",
+            "x-twitter-webhooks-signature": x_signature(body, secret)}
 
 
 def khoros_message(message_id: str = "173", **overrides) -> dict:
