@@ -131,3 +131,20 @@ def khoros_message(message_id: str = "173", **overrides) -> dict:
 def encode(payload) -> bytes:
     """The raw body a platform sends (compact JSON, UTF-8)."""
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def post_webhook(client, slug: str, body: bytes, headers: dict, overrides: dict | None = None):
+    """POST a raw body with a platform's headers; an override of None leaves that header out."""
+    sent = {**headers, **(overrides or {})}
+    return client.post(f"/webhooks/{slug}", data=body, headers={k: v for k, v in sent.items() if v is not None})
+
+
+def refused_without_writing(send, counts, options: dict, payload, status: int) -> None:
+    """Send a bad delivery (options: payload, body, secret, headers, event) and check its status,
+    that the error says something, and that no row changed."""
+    before = counts()
+    options = dict(options)
+    response = send(options.pop("payload", payload), **options)
+    assert response.status_code == status, response.get_json()
+    assert response.get_json()["error"]["message"]
+    assert counts() == before

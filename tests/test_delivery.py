@@ -81,7 +81,7 @@ def ours(forum_server) -> list[dict]:
 def test_a_reply_is_posted_in_its_topic_by_a_real_worker(app, api, forum_server, topic_conversation, reply_to,
                                                          run_jobs):
     """The worker posts the reply with the API key and user; the message shows sent, with the post's URL."""
-    message_id = reply_to(topic_conversation)
+    reply_to(topic_conversation)
     run_jobs()
     [posted] = ours(forum_server)
     assert posted["raw"].startswith("Sorry about that, Maya: the refund is on its way.")

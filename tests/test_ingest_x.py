@@ -7,7 +7,16 @@ import hmac
 import pytest
 import sqlalchemy as sa
 
-from tests.payloads import BRAND_ID, X_CONSUMER_SECRET, encode, tweet, x_delivery, x_headers
+from tests.payloads import (
+    BRAND_ID,
+    X_CONSUMER_SECRET,
+    encode,
+    post_webhook,
+    refused_without_writing,
+    tweet,
+    x_delivery,
+    x_headers,
+)
 from workspace.extensions import db
 from workspace.models import Author, Channel, Conversation, Message
 
@@ -28,9 +37,7 @@ def send(client, mentions):
 
     def send(payload, *, secret=X_CONSUMER_SECRET, headers=None, body=None):
         body = body if body is not None else encode(payload)
-        sent = x_headers(body, secret)
-        sent.update(headers or {})
-        return client.post(f"/webhooks/{mentions}", data=body, headers={k: v for k, v in sent.items() if v is not None})
+        return post_webhook(client, mentions, body, x_headers(body, secret), headers)
 
     return send
 
@@ -136,12 +143,7 @@ BAD = [
 @pytest.mark.parametrize("case,options,status", BAD, ids=[case for case, _, _ in BAD])
 def test_bad_deliveries_are_refused_with_nothing_stored(send, counts, case, options, status):
     """Each bad delivery gets its status and a message naming the problem; no row is written."""
-    before = counts()
-    options = dict(options)
-    response = send(options.pop("payload", x_delivery(tweet())), **options)
-    assert response.status_code == status, response.get_json()
-    assert response.get_json()["error"]["message"]
-    assert counts() == before
+    refused_without_writing(send, counts, options, x_delivery(tweet()), status)
 
 
 def test_an_x_channel_without_a_consumer_secret_refuses_everything(app, client, mentions):
