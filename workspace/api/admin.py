@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from flask import g, jsonify, request
 
 from ..auth import role_required
-from ..channel_settings import visible_settings
+from ..channel_settings import SETTINGS, WRITE_ONLY, visible_settings
 from ..extensions import db
 from ..models import Agent, Channel, Queue
 from ..serializers import serialize_agent, serialize_channel, serialize_queue
@@ -21,7 +21,8 @@ def agent_view(agent: Agent) -> dict:
 def channel_view(channel: Channel) -> dict:
     """A channel as admins see it, with the secret senders sign with and its settings (write-only ones hidden)."""
     return {**serialize_channel(channel), "secret": channel.secret, "webhook_path": f"/webhooks/{channel.slug}",
-            "settings": visible_settings(channel.settings)}
+            "settings": visible_settings(channel.settings), "setting_names": list(SETTINGS[channel.kind]),
+            "write_only_settings": sorted(WRITE_ONLY & set(SETTINGS[channel.kind]))}
 
 
 @bp.get("/agents")
@@ -94,7 +95,9 @@ SCHEMAS["ChannelAdmin"] = {"type": "object", "required": ["id", "slug", "name", 
                                           "settings": {"type": "object", "description": (
                                               "per kind: callback_url; Discourse base_url, api_username, "
                                               "api_key; X user_id, consumer_secret. Write-only ones show as "
-                                              "<name>_set")}}}
+                                              "<name>_set")},
+                                          "setting_names": {"type": "array", "items": {"type": "string"}},
+                                          "write_only_settings": {"type": "array", "items": {"type": "string"}}}}
 _ADMIN = {"400": ERROR, "401": ERROR, "403": ERROR, "409": ERROR}
 _BODY = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
 
