@@ -74,6 +74,17 @@ def deliver_now(app, message_id: int) -> str:
             db.session.remove()
 
 
+def time_out_once_then_retry(app, server, message_id: int) -> None:
+    """The server stores the first attempt but answers after the sender gave up (failed, retried);
+    the retry must end sent."""
+    app.config["DELIVERY_TIMEOUT_SECONDS"] = 0.5
+    server.slow_next, server.slow_seconds = 1, 2.0
+    with pytest.raises(Exception, match="(?i)timed out"):
+        deliver_now(app, message_id)
+    assert message(app, message_id).delivery_status == "failed"
+    assert deliver_now(app, message_id) == "sent"
+
+
 def ours(forum_server) -> list[dict]:
     return [p for p in forum_server.posts_in(321) if p["username"] == "switchboard"]
 
@@ -102,13 +113,8 @@ def test_a_reply_to_a_later_post_answers_that_post(app, client, forum_server, to
 def test_an_attempt_that_timed_out_after_posting_is_not_posted_again(app, forum_server, topic_conversation,
                                                                      reply_to):
     """Discourse stores the post but answers too late; the retry finds the post by its marker and stops."""
-    app.config["DELIVERY_TIMEOUT_SECONDS"] = 0.5
-    forum_server.slow_next, forum_server.slow_seconds = 1, 2.0
     message_id = reply_to(topic_conversation)
-    with pytest.raises(Exception, match="(?i)timed out"):
-        deliver_now(app, message_id)
-    assert message(app, message_id).delivery_status == "failed"
-    assert deliver_now(app, message_id) == "sent"
+    time_out_once_then_retry(app, forum_server, message_id)
     assert len(ours(forum_server)) == 1
     assert message(app, message_id).delivery_attempts == 2
 
@@ -213,12 +219,8 @@ def test_a_reply_reaches_the_callback_signed_with_an_idempotency_key(app, kind, 
 def test_a_timed_out_callback_is_resent_with_the_same_key_and_posted_once(app, callback_conversation, receiver,
                                                                           reply_to):
     """The relay posts, then answers too late; the retry carries the same key and the relay posts nothing new."""
-    app.config["DELIVERY_TIMEOUT_SECONDS"] = 0.5
-    receiver.slow_next, receiver.slow_seconds = 1, 2.0
     message_id = reply_to(callback_conversation)
-    with pytest.raises(Exception, match="(?i)timed out"):
-        deliver_now(app, message_id)
-    assert deliver_now(app, message_id) == "sent"
+    time_out_once_then_retry(app, receiver, message_id)
     assert len(receiver.posted) == 1
     assert [r["Idempotency-Key"] for r in receiver.requests] == [message(app, message_id).delivery_key] * 2
 
