@@ -167,7 +167,9 @@ function renderMessage(m) {
   return el('li', { class: `message ${m.direction}`, dataset: { id: m.id } },
     el('div', { class: 'by' }, who, ` · ${ago(m.created_at)}`,
       m.delivery_status && el('span', { class: `delivery ${m.delivery_status}`, title: m.delivery_error || '',
-                                        text: m.delivery_status })),
+                                        text: m.delivery_status }),
+      m.url && /^https?:\/\//i.test(m.url) && el('a', { class: 'permalink', href: m.url, target: '_blank',
+                                                    rel: 'noopener noreferrer nofollow', text: 'view on platform' })),
     el('div', { class: 'text' }, linkified(m.text)));
 }
 

@@ -38,4 +38,6 @@ def test_a_private_discourse_topic_is_answered_from_the_console(app, open_consol
         page.wait_for_selector("#thread .message.outbound .delivery.sent", timeout=15000)
         [posted] = [p for p in forum.posts_in(321) if p["username"] == forum.api_username]
         assert posted["raw"].startswith("Refunded: you will see it in 3 days.")
+        link = page.get_attribute("#thread .message.outbound .permalink", "href")
+        assert link == f"{server.url}/t/topic-321/321/{posted['post_number']}"
         assert page.errors == []
