@@ -68,7 +68,7 @@ def test_a_retried_delivery_never_sends_twice(app, admin, routed, monkeypatch):
     from workspace import delivery
 
     sent = []
-    monkeypatch.setitem(delivery.SENDERS, "native", sent.append)
+    monkeypatch.setitem(delivery.SENDERS, "native", lambda message, **attempt: sent.append(message))
     message_id = admin("post", f"/conversations/{routed[0]}/replies", json={"text": "hi"}).get_json()["id"]
     with app.app_context():
         assert delivery.deliver_reply(message_id) == "sent"
@@ -81,7 +81,7 @@ def test_a_failing_delivery_is_marked_failed_with_the_reason_and_raises_for_retr
     """The error is kept on the message and the job raises so RQ retries with backoff."""
     from workspace import delivery
 
-    def broken(message):
+    def broken(message, **attempt):
         raise ConnectionError("relay unreachable")
 
     monkeypatch.setitem(delivery.SENDERS, "native", broken)

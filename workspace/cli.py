@@ -9,6 +9,8 @@ from flask.cli import AppGroup, with_appcontext
 from werkzeug.security import generate_password_hash
 
 from .broker import job_queue, redis_client
+from .channel_settings import clean_settings, visible_settings
+from .errors import ValidationError
 from .extensions import db
 from .models import ROLES, Agent, ApiToken, Channel, Queue
 from .models.channel import KINDS
@@ -53,18 +55,58 @@ def create_token(email: str, name: str):
     click.echo(secret)
 
 
+def _settings_options(command):
+    """Add one option per channel setting (each kind accepts its own; see channel_settings.SETTINGS)."""
+    for flag, text in reversed(SETTING_OPTIONS):
+        command = click.option(flag, help=text)(command)
+    return command
+
+
+SETTING_OPTIONS = (
+    ("--callback-url", "Where replies are POSTed, signed (native, x, khoros)."),
+    ("--base-url", "The Discourse site, e.g. https://forum.example.com."),
+    ("--api-username", "The Discourse user replies are posted as."),
+    ("--api-key", "A Discourse API key for that user."),
+    ("--consumer-secret", "The X app's consumer secret (signs webhooks and the CRC answer)."),
+    ("--user-id", "The brand's X account id (for_user_id); its own tweets are not queued."),
+)
+
+
+def _apply_settings(channel: Channel, options: dict) -> None:
+    changes = {name: value for name, value in options.items() if value is not None}
+    try:
+        channel.settings = clean_settings(channel.kind, changes, channel.settings)
+    except ValidationError as error:
+        _fail(error.message)
+
+
 @channel_cli.command("create")
 @click.argument("slug")
 @click.option("--name", help="Display name (defaults to the slug).")
 @click.option("--kind", type=click.Choice(KINDS), default="native", show_default=True)
-def create_channel(slug: str, name: str | None, kind: str):
+@_settings_options
+def create_channel(slug: str, name: str | None, kind: str, **settings):
     """Create a channel and print its webhook URL path and signing secret."""
     if db.session.scalar(sa.select(Channel).where(Channel.slug == slug)):
         _fail(f"channel {slug} exists")
-    channel = Channel(slug=slug, name=name or slug, kind=kind)
+    channel = Channel(slug=slug, name=name or slug, kind=kind, settings={})
+    _apply_settings(channel, settings)
     db.session.add(channel)
     db.session.commit()
     click.echo(f"webhook: POST /webhooks/{slug}\nsecret:  {channel.secret}")
+
+
+@channel_cli.command("update")
+@click.argument("slug")
+@_settings_options
+def update_channel(slug: str, **settings):
+    """Change a channel's settings (an empty value, e.g. --callback-url '', removes one)."""
+    channel = db.session.scalar(sa.select(Channel).where(Channel.slug == slug))
+    if channel is None:
+        _fail(f"no channel {slug}")
+    _apply_settings(channel, settings)
+    db.session.commit()
+    click.echo(f"updated channel {slug}: {visible_settings(channel.settings)}")
 
 
 @channel_cli.command("list")

@@ -77,6 +77,8 @@ class Config:
     # Flask-SocketIO's async mode; unset picks what is installed (gevent, as the
     # Procfile's worker runs). bench/live.py compares "threading" against it.
     SOCKETIO_ASYNC_MODE = os.environ.get("SWITCHBOARD_SOCKETIO_ASYNC_MODE") or None
+    # Seconds a reply's sender waits for Discourse or a callback URL to answer.
+    DELIVERY_TIMEOUT_SECONDS = _env_float("SWITCHBOARD_DELIVERY_TIMEOUT_SECONDS", 20.0)
 
     API_PAGE_SIZE = 50
     API_MAX_PAGE_SIZE = 200

@@ -1,17 +1,46 @@
 """Outbound delivery of replies: one job per reply, one sender per channel kind.
 
-Senders for each platform (Discourse, X, Khoros, signed callbacks) plug into
-SENDERS; a channel kind without one records the reply as not delivered, with
-the reason, rather than pretending it was sent.
+A reply is never sent twice, even when its job is retried after a timeout or
+runs again after its worker died. Each attempt first claims the reply and
+commits that (status "sending", a delivery key chosen once, the attempt's start
+time), and only then sends; so a later attempt knows whether an earlier one may
+have reached the platform, and the sender makes the resend harmless (the same
+Idempotency-Key for callbacks; a marker looked up in the topic for Discourse).
+The claim is a conditional UPDATE, so two copies of the job cannot both send.
+
+States shown on the message: queued → sending → sent; failed (with the reason,
+retried with backoff unless the platform refused for good); skipped (the
+channel has nowhere to send replies).
 """
 
+import uuid
 from collections.abc import Callable
+from datetime import timedelta
 
-from .extensions import db
+import sqlalchemy as sa
+from rq import get_current_job
+
+from .extensions import db, socketio
 from .models import Message, utcnow
+from .outbound import NotConfigured, Refused, callback, discourse
+from .serializers import serialize_conversation
+from .services.events import conversation_room
+from .services.replies import DELIVERY_JOB_TIMEOUT
 
-# kind -> send(message) raising on failure; filled in by the channel adapters.
-SENDERS: dict[str, Callable[[Message], None]] = {}
+# kind -> send(message, *, key, retrying) -> the reply's URL, or None (see workspace/outbound).
+SENDERS: dict[str, Callable[..., str | None]] = {
+    "discourse": discourse.send,
+    "native": callback.send,
+    "x": callback.send,  # through the brand's relay, until native posting is added
+    "khoros": callback.send,
+}
+# An attempt "sending" for longer than this died with its worker; another may take over.
+STALE_ATTEMPT = timedelta(seconds=2 * DELIVERY_JOB_TIMEOUT)
+FINAL = ("sent", "skipped")
+
+
+class AttemptInFlight(Exception):
+    """Another attempt at this reply is running; RQ retries this one later."""
 
 
 def deliver_reply(message_id: int) -> str:
@@ -23,22 +52,67 @@ def deliver_reply(message_id: int) -> str:
     message = db.session.get(Message, message_id)
     if message is None or message.direction != "outbound":
         return "missing"
-    if message.delivery_status == "sent":
-        return "sent"  # a retried job never sends twice
+    if message.delivery_status in FINAL:
+        return message.delivery_status  # a retried job never sends twice
+    # An earlier attempt may have reached the platform without recording it.
+    retrying = message.delivery_attempts > 0
+    key = message.delivery_key or uuid.uuid4().hex
+    if not _claim(message, key):
+        db.session.rollback()
+        status = db.session.get(Message, message_id).delivery_status
+        if status in FINAL:
+            return status
+        raise AttemptInFlight(f"reply {message_id} is being sent by another attempt")
+    db.session.refresh(message)
     sender = SENDERS.get(message.conversation.channel.kind)
-    message.delivery_attempts += 1
-    if sender is None:
-        message.delivery_status = "skipped"
-        message.delivery_error = f"no outbound delivery for {message.conversation.channel.kind} channels yet"
-        db.session.commit()
-        return message.delivery_status
     try:
-        sender(message)
+        if sender is None:
+            raise NotConfigured(f"no outbound delivery for {message.conversation.channel.kind} channels yet")
+        url = sender(message, key=key, retrying=retrying)
+    except NotConfigured as reason:
+        return _finish(message, "skipped", str(reason))
+    except Refused as reason:
+        return _finish(message, "failed", str(reason))
     except Exception as error:
-        message.delivery_status = "failed"
-        message.delivery_error = f"{type(error).__name__}: {error}"[:1000]
-        db.session.commit()
+        _finish(message, "failed", _retry_note(f"{type(error).__name__}: {error}"))
         raise
-    message.delivery_status, message.delivery_error, message.delivered_at = "sent", None, utcnow()
+    if url:
+        message.url = url
+    return _finish(message, "sent", None)
+
+
+def _claim(message: Message, key: str) -> bool:
+    """Mark the reply as being sent by this attempt, committed before anything is sent; False if taken."""
+    now = utcnow()
+    table = Message.__table__
+    claimed = db.session.execute(
+        table.update().where(
+            table.c.id == message.id,
+            table.c.delivery_status.not_in(FINAL),
+            sa.or_(table.c.delivery_status != "sending", table.c.delivery_attempted_at.is_(None),
+                   table.c.delivery_attempted_at < now - STALE_ATTEMPT),
+        ).values(delivery_status="sending", delivery_key=key, delivery_attempted_at=now,
+                 delivery_attempts=table.c.delivery_attempts + 1),
+    ).rowcount == 1
     db.session.commit()
-    return "sent"
+    return claimed
+
+
+def _finish(message: Message, status: str, error: str | None) -> str:
+    """Record the attempt's outcome and show it to whoever has the conversation open."""
+    message.delivery_status, message.delivery_error = status, error and error[:1000]
+    if status == "sent":
+        message.delivered_at = utcnow()
+    db.session.commit()
+    conversation = message.conversation
+    socketio.emit("conversation.updated", {"conversations": [serialize_conversation(conversation)]},
+                  to=conversation_room(conversation.id))
+    return status
+
+
+def _retry_note(reason: str) -> str:
+    """The reason, saying whether RQ will try again."""
+    job = get_current_job()
+    if job is not None and job.retries_left:
+        return f"{reason} (will retry)"
+    return reason

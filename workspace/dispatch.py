@@ -90,11 +90,16 @@ def sweep(grace_seconds: int, batch_size: int = 500) -> int:
 
 
 def _resend_queued_replies(cutoff: datetime) -> None:
-    """Queue delivery again for replies still 'queued' after the grace period (Redis was down)."""
+    """Queue delivery again for replies still 'queued' after the grace period (Redis was down),
+    and for attempts left 'sending' by a worker that died (the job takes over safely)."""
+    from .delivery import STALE_ATTEMPT
     from .services.replies import enqueue_delivery
 
     stuck = db.session.scalars(sa.select(Message.id).where(
-        Message.direction == "outbound", Message.delivery_status == "queued", Message.created_at <= cutoff)).all()
+        Message.direction == "outbound",
+        sa.or_(sa.and_(Message.delivery_status == "queued", Message.created_at <= cutoff),
+               sa.and_(Message.delivery_status == "sending",
+                       Message.delivery_attempted_at <= utcnow() - STALE_ATTEMPT)))).all()
     db.session.rollback()
     for message_id in stuck:
         enqueue_delivery(message_id)

@@ -37,7 +37,7 @@ def serialize_author(author: Author) -> dict:
         "id": author.id, "channel": author.channel.slug, "external_id": author.external_id,
         "handle": author.handle, "name": author.name, "email": author.email,
         "followers": author.followers, "verified": author.verified, "tags": author.tags or [],
-        "created_at": timestamp(author.created_at),
+        "created_at": timestamp(author.created_at), "trust_level": author.trust_level,
     }
 
 
@@ -71,6 +71,7 @@ def serialize_conversation(conversation: Conversation, *, detail: bool = False, 
         "priority_score": round(conversation.priority_score, 3),
         "subject": conversation.subject,
         "tags": conversation.tags or [],
+        "private": conversation.private,
         "assignee": serialize_agent(conversation.assignee),
         "author": {"id": conversation.author.id, "handle": conversation.author.handle,
                    "name": conversation.author.name, "followers": conversation.author.followers,

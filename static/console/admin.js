@@ -48,7 +48,19 @@ function channelRow(channel) {
     && save(() => api('PATCH', `/channels/${channel.slug}`, { rotate_secret: true }), 'New secret made') });
   return el('tr', { dataset: { slug: channel.slug } }, el('td', { text: channel.slug }), el('td', { text: channel.name }),
     el('td', { text: channel.kind }), el('td', {}, enabled), el('td', { text: channel.webhook_path }),
-    el('td', {}, secret, ' ', reveal, ' ', rotate));
+    el('td', {}, secret, ' ', reveal, ' ', rotate), el('td', { class: 'settings' }, ...channel.setting_names.map(
+      (name) => settingInput(channel, name))));
+}
+
+// One input per setting the channel's kind takes; write-only ones (API keys) never show their value.
+function settingInput(channel, name) {
+  const writeOnly = channel.write_only_settings.includes(name);
+  const input = el('input', { name, 'aria-label': name, type: writeOnly ? 'password' : 'text', autocomplete: 'off',
+    value: writeOnly ? '' : channel.settings[name] ?? '',
+    placeholder: writeOnly ? `${name} (${channel.settings[`${name}_set`] ? 'set: type to replace' : 'not set'})` : name,
+    onchange: (e) => save(() => api('PATCH', `/channels/${channel.slug}`,
+      { settings: { [name]: e.target.value.trim() || null } }), `${name} saved`) });
+  return el('label', {}, input);
 }
 
 async function load() {

@@ -95,6 +95,7 @@ function renderRow(c) {
       el('span', { class: `chip prio-${c.priority}`, title: reasons.join('\n') || 'no priority factors',
                    text: c.priority }),
       vip && el('span', { class: 'chip vip', text: 'VIP' }),
+      c.private && el('span', { class: 'chip private', text: 'private', title: 'a private message on its platform' }),
       el('span', { class: 'who', text: c.author.name || `@${c.author.handle}` }),
       el('span', { class: 'meta', text: `@${c.author.handle} · ${followers(c.author.followers)}${c.author.verified ? ' ✓' : ''}` })),
     el('div', { class: 'subject', text: c.subject || '' }),
@@ -169,7 +170,9 @@ function renderMessage(m) {
   return el('li', { class: `message ${m.direction}`, dataset: { id: m.id } },
     el('div', { class: 'by' }, who, ` · ${ago(m.created_at)}`,
       m.delivery_status && el('span', { class: `delivery ${m.delivery_status}`, title: m.delivery_error || '',
-                                        text: m.delivery_status })),
+                                        text: m.delivery_status }),
+      m.url && /^https?:\/\//i.test(m.url) && el('a', { class: 'permalink', href: m.url, target: '_blank',
+                                                    rel: 'noopener noreferrer nofollow', text: 'view on platform' })),
     el('div', { class: 'text' }, linkified(m.text)));
 }
 
@@ -177,7 +180,7 @@ function renderConversation() {
   const c = state.conversation;
   $('#conversation').hidden = false;
   $('#conv-subject').textContent = c.subject || `Conversation ${c.id}`;
-  $('#conv-meta').textContent = `#${c.id} · ${c.channel} · ${c.status} · ${c.assignee ? `assigned to ${c.assignee.name}` : 'unassigned'}`;
+  $('#conv-meta').textContent = `#${c.id} · ${c.channel}${c.private ? ' · private message' : ''} · ${c.status} · ${c.assignee ? `assigned to ${c.assignee.name}` : 'unassigned'}`;
   $('#conv-status').value = c.status;
   $('#conv-queue').value = c.queue;
   $('#conv-priority').value = c.priority;
@@ -205,6 +208,7 @@ function renderCustomer() {
   $('#cust-meta').replaceChildren(
     el('div', { text: `@${a.handle} on ${a.channel}` }),
     el('div', { text: `${followers(a.followers)} followers${a.verified ? ' · verified ✓' : ''}` }),
+    a.trust_level != null && el('div', { text: `forum trust level ${a.trust_level}` }),
     a.email && el('div', { text: a.email }));
   $('#cust-tags').value = a.tags.join(', ');
   $('#cust-notes').replaceChildren(...a.notes.map((note) => el('li', { dataset: { id: note.id } },

@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from flask import g, jsonify, request
 
 from ..auth import role_required
+from ..channel_settings import SETTINGS, WRITE_ONLY, visible_settings
 from ..extensions import db
 from ..models import Agent, Channel, Queue
 from ..serializers import serialize_agent, serialize_channel, serialize_queue
@@ -18,8 +19,10 @@ def agent_view(agent: Agent) -> dict:
 
 
 def channel_view(channel: Channel) -> dict:
-    """A channel as admins see it, with the secret senders sign with."""
-    return {**serialize_channel(channel), "secret": channel.secret, "webhook_path": f"/webhooks/{channel.slug}"}
+    """A channel as admins see it, with the secret senders sign with and its settings (write-only ones hidden)."""
+    return {**serialize_channel(channel), "secret": channel.secret, "webhook_path": f"/webhooks/{channel.slug}",
+            "settings": visible_settings(channel.settings), "setting_names": list(SETTINGS[channel.kind]),
+            "write_only_settings": sorted(WRITE_ONLY & set(SETTINGS[channel.kind]))}
 
 
 @bp.get("/agents")
@@ -77,7 +80,7 @@ def create_channel():
 @bp.patch("/channels/<slug>")
 @role_required("admin")
 def update_channel(slug: str):
-    """Rename, enable/disable, or rotate the secret of a channel."""
+    """Rename, enable/disable, change the settings of, or rotate the secret of a channel."""
     channel = admin.find(Channel, slug=slug)
     return jsonify(channel_view(admin.save_channel(channel, request.get_json(silent=True), g.agent)))
 
@@ -88,7 +91,13 @@ SCHEMAS["ChannelAdmin"] = {"type": "object", "required": ["id", "slug", "name", 
                            "properties": {"id": {"type": "integer"}, "slug": {"type": "string"},
                                           "name": {"type": "string"}, "kind": {"type": "string"},
                                           "enabled": {"type": "boolean"}, "secret": {"type": "string"},
-                                          "webhook_path": {"type": "string"}}}
+                                          "webhook_path": {"type": "string"},
+                                          "settings": {"type": "object", "description": (
+                                              "per kind: callback_url; Discourse base_url, api_username, "
+                                              "api_key; X user_id, consumer_secret. Write-only ones show as "
+                                              "<name>_set")},
+                                          "setting_names": {"type": "array", "items": {"type": "string"}},
+                                          "write_only_settings": {"type": "array", "items": {"type": "string"}}}}
 _ADMIN = {"400": ERROR, "401": ERROR, "403": ERROR, "409": ERROR}
 _BODY = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
 

@@ -62,7 +62,7 @@ SCHEMAS = {
                        "external_id": {"type": "string"}, "handle": {"type": "string"},
                        "name": {"type": "string"}, "email": NULLABLE_STRING, "followers": {"type": "integer"},
                        "verified": {"type": "boolean"}, "tags": {"type": "array", "items": {"type": "string"}},
-                       "created_at": TIME},
+                       "created_at": TIME, "trust_level": {"type": ["integer", "null"]}},
     },
     "Conversation": {
         "type": "object",
@@ -80,6 +80,7 @@ SCHEMAS = {
             "sentiment": {"type": ["number", "null"]},
             "priority_reasons": {"type": "array", "items": {"type": "object"}},
             "preview": {"type": "string", "description": "start of the latest post (lists only)"},
+            "private": {"type": "boolean", "description": "a private thread on its platform (Discourse PM)"},
         },
     },
     "Message": {
@@ -91,7 +92,7 @@ SCHEMAS = {
             "external_id": NULLABLE_STRING, "author_id": {"type": ["integer", "null"]},
             "agent": ref("Agent"), "subject": {"type": "string"}, "text": {"type": "string"},
             "url": NULLABLE_STRING, "in_reply_to": NULLABLE_STRING, "created_at": TIME, "received_at": TIME,
-            "delivery_status": {"enum": [None, "queued", "sent", "failed", "skipped"]},
+            "delivery_status": {"enum": [None, "queued", "sending", "sent", "failed", "skipped"]},
             "delivery_error": NULLABLE_STRING,
         },
     },
@@ -142,6 +143,10 @@ SCHEMAS = {
     },
 }
 
+SCHEMAS["IgnoredDelivery"] = {
+    "type": "object", "required": ["status", "reason"],
+    "properties": {"status": {"const": "ignored"}, "reason": {"type": "string"}},
+}
 WEBHOOK_OUTCOME = {"oneOf": [ref("PostOutcome"), ref("BatchOutcome")]}
 
 PATHS = {
@@ -189,16 +194,29 @@ PATHS = {
         "operationId": "openapi_document", "summary": "This document.", "security": [],
         "responses": {"200": {"description": "The OpenAPI document."}},
     }},
-    "/webhooks/{slug}": {"post": {
+    "/webhooks/{slug}": {"get": {
+        "operationId": "answer_challenge",
+        "summary": "X's CRC check: the crc_token signed with the consumer secret (X channels only).",
+        "security": [],
+        "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}},
+                       {"name": "crc_token", "in": "query", "required": True, "schema": {"type": "string"}}],
+        "responses": {
+            "200": json_body({"type": "object", "required": ["response_token"], "properties": {
+                "response_token": {"type": "string", "description": "sha256=<base64 HMAC-SHA256>"}}}, "The answer."),
+            "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR, "405": ERROR,
+        },
+    }, "post": {
         "operationId": "receive_webhook",
-        "summary": "Deliver one post, or an array of up to 500, signed with the channel's secret.",
+        "summary": ("Deliver one post, or an array of up to 500, signed with the channel's secret; Discourse, "
+                    "X and Khoros channels take their platform's own payloads and signatures."),
         "security": [{"signature": []}],
         "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "oneOf": [ref("Post"), {"type": "array", "items": ref("Post"), "minItems": 1, "maxItems": 500}]}}}},
         "responses": {
             "202": json_body(WEBHOOK_OUTCOME, "Stored (committed) and queued for routing."),
-            "200": json_body(WEBHOOK_OUTCOME, "Every post was already stored: nothing changed."),
+            "200": json_body({"oneOf": [ref("PostOutcome"), ref("BatchOutcome"), ref("IgnoredDelivery")]},
+                             "Every post was already stored, or the event carries no post: nothing changed."),
             "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR, "413": ERROR, "415": ERROR,
         },
     }},

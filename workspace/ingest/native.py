@@ -19,24 +19,31 @@ def authenticate(channel, headers, body: bytes) -> None:
         raise Unauthorized("signature does not match the body", code="signature_invalid")
 
 
-def parse(payload, *, max_batch: int) -> list[InboundPost]:
+def parse(payload, *, max_batch: int, headers=None, channel=None) -> list[InboundPost]:
     """Turn a decoded JSON payload into posts, all or nothing.
 
     Args:
         payload: one post object or a list of them.
         max_batch: how many posts one request may carry.
+        headers: unused (the native format says everything in the body).
+        channel: unused.
 
     Returns:
         The posts, in the order given.
     """
+    return parse_each(payload, max_batch, parse_post)
+
+
+def parse_each(payload, max_batch: int, parse_one) -> list[InboundPost]:
+    """Parse one object, or a non-empty array of at most max_batch, with parse_one(item, prefix)."""
     if isinstance(payload, list):
         if not payload:
             raise ValidationError("the array of posts is empty", code="invalid_field")
         if len(payload) > max_batch:
             raise ValidationError(f"at most {max_batch} posts per request, got {len(payload)}",
                                   code="batch_too_large")
-        return [parse_post(item, f"[{index}]") for index, item in enumerate(payload)]
-    return [parse_post(payload, "")]
+        return [parse_one(item, f"[{index}]") for index, item in enumerate(payload)]
+    return [parse_one(payload, "")]
 
 
 def parse_post(data, prefix: str = "") -> InboundPost:

@@ -14,6 +14,8 @@ class InboundAuthor:
     followers: int | None = None
     email: str | None = None
     verified: bool | None = None
+    # A forum's standing for the user (Discourse trust level 0-4).
+    trust_level: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,5 +30,14 @@ class InboundPost:
     in_reply_to: str | None = None
     url: str | None = None
     created_at: datetime | None = None
+    # Visible only to its participants on the platform (a Discourse personal message).
+    private: bool = False
     # The sender's payload for this post, unknown fields included.
     raw: dict = field(default_factory=dict)
+
+
+class Ignored(Exception):
+    """A genuine delivery that carries no post to store (a ping, a like, the brand's own post).
+
+    Not an error: the sender is answered 200 with the reason, and nothing changes.
+    """

@@ -5,6 +5,7 @@ import time
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, request
+from werkzeug.exceptions import MethodNotAllowed
 
 from .. import dispatch
 from ..errors import NotFound, SwitchboardError, ValidationError
@@ -12,13 +13,14 @@ from ..extensions import db
 from ..models import Channel
 from ..services.group_commit import store_delivery
 from .adapters import adapter_for
+from .post import Ignored
 
 bp = Blueprint("ingest", __name__)
 
 CHANNELS = Channel.__table__
-# Built once; a plain row is all the adapters need (id, kind, secret, enabled).
+# Built once; a plain row is all the adapters need (id, kind, secret, enabled, settings).
 CHANNEL_BY_SLUG = sa.select(CHANNELS.c.id, CHANNELS.c.slug, CHANNELS.c.kind, CHANNELS.c.secret,
-                            CHANNELS.c.enabled).where(CHANNELS.c.slug == sa.bindparam("slug"))
+                            CHANNELS.c.enabled, CHANNELS.c.settings).where(CHANNELS.c.slug == sa.bindparam("slug"))
 # Looking the channel up cost ~14% of a single-post request; a short cache
 # means a new secret or a disabled channel reaches every process within this.
 CHANNEL_CACHE_SECONDS = 2.0
@@ -37,14 +39,30 @@ def find_channel(slug: str):
     return channel
 
 
-@bp.post("/webhooks/<slug>")
-def receive_webhook(slug: str):
-    """Accept a signed delivery of one or more posts; 2xx only once committed."""
+def enabled_channel(slug: str):
+    """Return the channel row for a slug, or raise 404 (no such channel) or 403 (disabled)."""
     channel = find_channel(slug)
     if channel is None:
         raise NotFound(f"no channel named {slug!r}", code="unknown_channel")
     if not channel.enabled:
         raise SwitchboardError(f"channel {slug!r} is disabled", code="channel_disabled", status=403)
+    return channel
+
+
+@bp.get("/webhooks/<slug>")
+def answer_challenge(slug: str):
+    """Answer a sender's check of its webhook URL (X's CRC: GET ?crc_token=...)."""
+    channel = enabled_channel(slug)
+    challenge = getattr(adapter_for(channel.kind), "challenge", None)
+    if challenge is None:
+        raise MethodNotAllowed(valid_methods=["POST"], description=f"{channel.kind} channels take POST only")
+    return jsonify(challenge(channel, request.args))
+
+
+@bp.post("/webhooks/<slug>")
+def receive_webhook(slug: str):
+    """Accept a signed delivery of one or more posts; 2xx only once committed."""
+    channel = enabled_channel(slug)
     adapter = adapter_for(channel.kind)
     body = request.get_data(cache=False)  # raises 413 past MAX_CONTENT_LENGTH
     if request.mimetype != "application/json":
@@ -52,13 +70,17 @@ def receive_webhook(slug: str):
                                status=415)
     adapter.authenticate(channel, request.headers, body)
     payload = decode_json(body)
-    posts = adapter.parse(payload, max_batch=current_app.config["WEBHOOK_MAX_BATCH"])
+    try:
+        posts = adapter.parse(payload, max_batch=current_app.config["WEBHOOK_MAX_BATCH"], headers=request.headers,
+                              channel=channel)
+    except Ignored as nothing:
+        return jsonify(status="ignored", reason=str(nothing)), 200
     outcomes = store_delivery(current_app._get_current_object(), channel.id, posts,
                               current_app.config["THREAD_WINDOW_SECONDS"])
     dispatch.notify()
     stored = sum(outcome.status == "stored" for outcome in outcomes)
     status = 202 if stored else 200
-    if not isinstance(payload, list):
+    if len(outcomes) == 1 and not isinstance(payload, list):  # one post in, one outcome out
         outcome = outcomes[0]
         return jsonify(status=outcome.status, id=outcome.external_id,
                        conversation_id=outcome.conversation_id, message_id=outcome.message_id), status

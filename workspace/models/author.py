@@ -24,6 +24,8 @@ class Author(db.Model):
     email: so.Mapped[Optional[str]] = so.mapped_column(sa.String(254))
     followers: so.Mapped[int] = so.mapped_column(default=0)
     verified: so.Mapped[bool] = so.mapped_column(default=False)
+    # A forum's standing for the user (Discourse trust level 0-4), when it has one.
+    trust_level: so.Mapped[Optional[int]] = so.mapped_column(sa.SmallInteger)
     tags: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)

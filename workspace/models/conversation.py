@@ -71,6 +71,9 @@ class Conversation(db.Model):
     # The sender's thread id (a forum topic, a tweet thread), if it gave one.
     thread_key: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
     tags: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
+    # A private thread on its platform (a Discourse personal message): agents
+    # see the flag, since its text must not be quoted in public.
+    private: so.Mapped[bool] = so.mapped_column(default=False)
     explanation: so.Mapped[Optional[dict]] = so.mapped_column(sa.JSON)
     sla_due_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=NOT_DUE)
     # When the customer's oldest unanswered post arrived; the SLA runs from it.

@@ -43,6 +43,12 @@ class Message(db.Model):
     delivery_error: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
     delivery_attempts: so.Mapped[int] = so.mapped_column(default=0)
     delivered_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
+    # Chosen before the first send and reused by every retry, so a receiver (or
+    # our own check of a Discourse topic) can tell a resend from a new reply.
+    delivery_key: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64))
+    # When the latest attempt started: an attempt still "sending" long after
+    # this died with its worker, and the next one may take over.
+    delivery_attempted_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
 
     conversation = so.relationship("Conversation", back_populates="messages")
     author = so.relationship("Author")

@@ -5,6 +5,7 @@ import re
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
+from ..channel_settings import clean_settings, visible_settings
 from ..errors import NotFound, SwitchboardError, ValidationError
 from ..extensions import db
 from ..models import ROLES, Agent, Channel, Queue
@@ -150,12 +151,14 @@ def _queue_state(queue: Queue) -> dict:
             "sla_minutes": queue.sla_minutes, "routing_threshold": queue.routing_threshold}
 
 
-CHANNEL_FIELDS = ("slug", "name", "kind", "enabled", "rotate_secret")
+CHANNEL_FIELDS = ("slug", "name", "kind", "enabled", "rotate_secret", "settings")
+# A channel's slug and kind are fixed once senders are pointed at it.
+CHANNEL_CHANGES = ("name", "enabled", "rotate_secret", "settings")
 
 
 def save_channel(channel: Channel | None, data, admin: Agent) -> Channel:
-    """Create (channel None) or change a channel: name, enabled, and a fresh secret on request."""
-    data = _only(data, CHANNEL_FIELDS if channel is None else ("name", "enabled", "rotate_secret"))
+    """Create (channel None) or change a channel: name, enabled, settings, and a fresh secret on request."""
+    data = _only(data, CHANNEL_FIELDS if channel is None else CHANNEL_CHANGES)
     creating = channel is None
     before = None if creating else _channel_state(channel)
     if creating:
@@ -163,7 +166,7 @@ def save_channel(channel: Channel | None, data, admin: Agent) -> Channel:
         kind = data.get("kind", "native")
         if kind not in KINDS:
             raise ValidationError(f"kind: one of {', '.join(KINDS)}", code="invalid_field")
-        channel = Channel(slug=slug, name=_string(data, "name", limit=120) or slug, kind=kind)
+        channel = Channel(slug=slug, name=_string(data, "name", limit=120) or slug, kind=kind, settings={})
         db.session.add(channel)
     elif "name" in data:
         channel.name = _string(data, "name", limit=120, required=True)
@@ -171,6 +174,8 @@ def save_channel(channel: Channel | None, data, admin: Agent) -> Channel:
         if not isinstance(data["enabled"], bool):
             raise ValidationError("enabled: true or false", code="invalid_field")
         channel.enabled = data["enabled"]
+    if "settings" in data:
+        channel.settings = clean_settings(channel.kind, data["settings"], channel.settings)
     if data.get("rotate_secret") is True:
         channel.secret = new_secret()
     db.session.flush()
@@ -184,7 +189,8 @@ def save_channel(channel: Channel | None, data, admin: Agent) -> Channel:
 
 
 def _channel_state(channel: Channel) -> dict:
-    return {"slug": channel.slug, "name": channel.name, "kind": channel.kind, "enabled": channel.enabled}
+    return {"slug": channel.slug, "name": channel.name, "kind": channel.kind, "enabled": channel.enabled,
+            "settings": visible_settings(channel.settings)}
 
 
 def find(model, **key):

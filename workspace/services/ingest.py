@@ -22,8 +22,8 @@ ATTEMPTS = 3
 
 AUTHORS, CONVERSATIONS, MESSAGES, OUTBOX = (
     model.__table__ for model in (Author, Conversation, Message, OutboxEntry))
-PROFILE = ("handle", "name", "email", "followers", "verified")
-NEW_AUTHOR = {"handle": "", "name": "", "email": None, "followers": 0, "verified": False}
+PROFILE = ("handle", "name", "email", "followers", "verified", "trust_level")
+NEW_AUTHOR = {"handle": "", "name": "", "email": None, "followers": 0, "verified": False, "trust_level": None}
 THREAD = (CONVERSATIONS.c.id, CONVERSATIONS.c.author_id, CONVERSATIONS.c.status, CONVERSATIONS.c.subject,
           CONVERSATIONS.c.last_message_at)
 
@@ -184,8 +184,8 @@ def _insert(channel_id: int, posts: list[InboundPost], window: timedelta, now: d
 
 def _conversation_row(channel_id: int, thread: _Thread, post: InboundPost, posted_at: datetime, now) -> dict:
     return {"channel_id": channel_id, "author_id": thread.author_id, "status": "new", "subject": thread.subject,
-            "thread_key": post.thread_id, "tags": [], "created_at": posted_at, "updated_at": now,
-            "last_message_at": thread.last_message_at}
+            "thread_key": post.thread_id, "tags": [], "private": post.private, "created_at": posted_at,
+            "updated_at": now, "last_message_at": thread.last_message_at}
 
 
 def _message_row(channel_id: int, post: InboundPost, thread: _Thread, author_id: int, posted_at, now) -> dict:
@@ -229,7 +229,7 @@ def _upsert_authors(channel_id: int, people: list[InboundAuthor], now: datetime)
 def _profile(person: InboundAuthor) -> dict:
     """What the sender told us about an author; fields it left out are not touched."""
     values = {"handle": person.handle or None, "name": person.name or None, "email": person.email,
-              "followers": person.followers, "verified": person.verified}
+              "followers": person.followers, "verified": person.verified, "trust_level": person.trust_level}
     return {key: value for key, value in values.items() if value is not None}
 
 

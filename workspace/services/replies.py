@@ -12,6 +12,8 @@ MAX_REPLY_CHARS = 20_000
 DELIVER_JOB = "workspace.delivery.deliver_reply"
 # Backoff between delivery attempts: a minute, then longer, up to an hour.
 DELIVERY_RETRY = Retry(max=6, interval=[10, 30, 60, 300, 900, 3600])
+# RQ stops a delivery attempt after this; senders' own HTTP timeouts are shorter.
+DELIVERY_JOB_TIMEOUT = 60
 
 
 def _text(text) -> str:
@@ -61,7 +63,8 @@ def enqueue_delivery(message_id: int) -> None:
     If Redis is down the reply stays 'queued' and the sweeper sends it later.
     """
     try:
-        job_queue().enqueue_call(DELIVER_JOB, args=(message_id,), job_id=f"deliver-{message_id}", timeout=60,
+        job_queue().enqueue_call(DELIVER_JOB, args=(message_id,), job_id=f"deliver-{message_id}",
+                                 timeout=DELIVERY_JOB_TIMEOUT,
                                  retry=DELIVERY_RETRY, failure_ttl=30 * 86400)
     except Exception:  # noqa: BLE001 - the sweeper retries; the agent's reply is already stored
         db.session.rollback()
