@@ -17,3 +17,7 @@ __all__ = [
     "Agent", "ApiToken", "AuditEntry", "Author", "AuthorNote", "Channel", "Conversation", "Correction", "Message",
     "ModelVersion", "OutboxEntry", "Priority", "Queue", "Rule", "UTCDateTime", "hash_token", "queue_members", "utcnow",
 ]
+
+from .escalation import ESCALATION_STATES, TICKET_DONE_STATUSES, Escalation  # noqa: E402
+
+__all__ += ["ESCALATION_STATES", "TICKET_DONE_STATUSES", "Escalation"]
