@@ -84,7 +84,15 @@ def sweep(grace_seconds: int, batch_size: int = 500) -> int:
     for start in range(0, len(ids), batch_size):
         enqueue_routing(ids[start:start + batch_size])
     _resend_queued_replies(cutoff)
+    resend_stale_escalations(cutoff)
     return len(moved) + len(ids)
+
+
+def resend_stale_escalations(cutoff: datetime) -> int:
+    """Queue ticket creation again for escalations still pending whose job is gone (see services.escalation)."""
+    from .services.escalation import resend_stale
+
+    return resend_stale(cutoff)
 
 
 def _resend_queued_replies(cutoff: datetime) -> None:

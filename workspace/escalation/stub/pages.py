@@ -28,6 +28,13 @@ def home():
     return redirect(url_for("stub_pages.list_tickets"))
 
 
+@bp.get("/healthz")
+def healthz():
+    """Liveness, for process managers and tests (the same path Switchboard answers on)."""
+    store().page(offset=0, limit=1)
+    return {"status": "ok"}
+
+
 @bp.get("/agent/tickets")
 def list_tickets():
     """Every ticket, newest first, each with its status form."""
