@@ -5,6 +5,7 @@ import contextlib
 import json
 import os
 import sys
+import time
 import uuid
 
 import pytest
@@ -226,3 +227,46 @@ def running(app, redis_url: str, folder, **env):
             stop_process(process)
         for handle in logs.values():
             handle.close()
+
+
+# The credentials and webhook secret the ticketing stub and Switchboard share in tests.
+TICKETING_EMAIL = "switchboard@example.com"
+TICKETING_TOKEN = "stub-api-token"
+TICKETING_SECRET = "ticketing-webhook-secret"
+
+
+def ticketing_env(stub_url: str) -> dict:
+    """Environment pointing Switchboard's processes at a ticketing stub (for `running(..., **env)`)."""
+    return {"SWITCHBOARD_TICKETING_URL": stub_url, "SWITCHBOARD_TICKETING_EMAIL": TICKETING_EMAIL,
+            "SWITCHBOARD_TICKETING_TOKEN": TICKETING_TOKEN, "SWITCHBOARD_TICKETING_WEBHOOK_SECRET": TICKETING_SECRET,
+            "SWITCHBOARD_TICKETING_TIMEOUT_SECONDS": "3", "SWITCHBOARD_ESCALATION_RETRY_SECONDS": "1,1,1,1,1"}
+
+
+@contextlib.contextmanager
+def running_stub(folder, port: int, webhook_url: str | None = None):
+    """Run the Procfile's `tickets` (the ticketing stub) on a port, with its own SQLite file in folder;
+    yield its base URL. Its tickets outlive a restart on the same folder."""
+    env = dict(os.environ, TICKETS_PORT=str(port), TICKETS_DATABASE=str(folder / "tickets.db"),
+               TICKETS_API_EMAIL=TICKETING_EMAIL, TICKETS_API_TOKEN=TICKETING_TOKEN,
+               TICKETS_WEBHOOK_URL=webhook_url or "", TICKETS_WEBHOOK_SECRET=TICKETING_SECRET,
+               PATH=f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}")
+    log = open(folder / f"tickets-{port}.log", "a")
+    process = start_process("tickets", env, stdout=log, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        if not wait_healthy(base):
+            pytest.fail("ticketing stub did not start:\n" + (folder / f"tickets-{port}.log").read_text())
+        yield base
+    finally:
+        stop_process(process)
+        log.close()
+
+
+def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1) -> bool:
+    """Poll until predicate() is true or the time runs out; tell which (never a timing assertion)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return bool(predicate())

@@ -226,7 +226,8 @@ def worker(burst: bool):
     logging.basicConfig(level=logging.INFO)
     current_model()  # load the model before the first job, once for the whole process
     db.session.remove()
-    AppWorker([job_queue()], connection=redis_client()).work(burst=burst)
+    # The scheduler runs retries that wait (delivery and escalation backoff); without it they never run.
+    AppWorker([job_queue()], connection=redis_client()).work(burst=burst, with_scheduler=True)
 
 
 @click.command("scheduler")

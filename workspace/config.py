@@ -83,6 +83,24 @@ class Config:
     API_PAGE_SIZE = 50
     API_MAX_PAGE_SIZE = 200
 
+    # Where agents reach this console (links back from tickets to conversations).
+    PUBLIC_URL = os.environ.get("SWITCHBOARD_PUBLIC_URL", "http://localhost:5000").rstrip("/")
+    # The ticketing system escalations go to: any Zendesk (https://<subdomain>.zendesk.com) or the
+    # stub that ships with Switchboard (`./bin/run` starts it and sets these). Basic auth
+    # `EMAIL/token:TOKEN` when EMAIL is set, else `Authorization: Bearer TOKEN` (OAuth).
+    TICKETING_URL = os.environ.get("SWITCHBOARD_TICKETING_URL", "http://127.0.0.1:5001").rstrip("/")
+    TICKETING_EMAIL = os.environ.get("SWITCHBOARD_TICKETING_EMAIL")
+    TICKETING_TOKEN = os.environ.get("SWITCHBOARD_TICKETING_TOKEN")
+    # Each call to the ticketing system gives up after this long (the job then retries).
+    TICKETING_TIMEOUT_SECONDS = _env_float("SWITCHBOARD_TICKETING_TIMEOUT_SECONDS", 10.0)
+    # The secret ticket-status webhooks are signed with (Zendesk: the webhook's signing secret);
+    # unset, every status webhook is refused.
+    TICKETING_WEBHOOK_SECRET = os.environ.get("SWITCHBOARD_TICKETING_WEBHOOK_SECRET")
+    # Seconds between attempts to create a ticket while the ticketing system fails (exponential);
+    # after the last one the sweeper starts the series again, so nothing is dropped.
+    ESCALATION_RETRY_SECONDS = [int(s) for s in os.environ.get(
+        "SWITCHBOARD_ESCALATION_RETRY_SECONDS", "5,15,45,135,405,1215").split(",")]
+
 
 class TestConfig(Config):
     """Settings for the test suite: no background threads, fast sweeps."""
@@ -91,3 +109,21 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key"
     DISPATCHER_ENABLED = False
     SWEEP_GRACE_SECONDS = 0
+
+
+class TicketingStubConfig:
+    """Settings of the ticketing stub (`workspace.escalation.stub`), its own service with its own storage."""
+
+    # The stub's own SQLite file (None: tickets.db in the instance folder).
+    TICKETS_DATABASE = os.environ.get("TICKETS_DATABASE")
+    # The API credentials it accepts: basic `EMAIL/token:TOKEN`, or TOKEN as an OAuth bearer.
+    # Unset, every API call is refused (401), as an account with no tokens would.
+    TICKETS_API_EMAIL = os.environ.get("TICKETS_API_EMAIL")
+    TICKETS_API_TOKEN = os.environ.get("TICKETS_API_TOKEN")
+    # Where each status change is POSTed (Switchboard's /webhooks/ticketing/status), and the
+    # secret it is signed with, Zendesk style. No URL, no webhooks.
+    TICKETS_WEBHOOK_URL = os.environ.get("TICKETS_WEBHOOK_URL")
+    TICKETS_WEBHOOK_SECRET = os.environ.get("TICKETS_WEBHOOK_SECRET", "")
+    # Seconds between a failed webhook delivery and the next try (one try more than listed).
+    TICKETS_WEBHOOK_RETRY_SECONDS = [1, 2, 4, 8]
+    MAX_CONTENT_LENGTH = 1024 * 1024

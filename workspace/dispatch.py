@@ -86,7 +86,15 @@ def sweep(grace_seconds: int, batch_size: int = 500) -> int:
         enqueue_routing(ids[start:start + batch_size])
     _resend_queued_replies(cutoff)
     fold_counts()  # count rows from agents' actions pile up even when nothing is routed
+    resend_stale_escalations(cutoff)
     return len(moved) + len(ids)
+
+
+def resend_stale_escalations(cutoff: datetime) -> int:
+    """Queue ticket creation again for escalations still pending whose job is gone (see services.escalation)."""
+    from .services.escalation import resend_stale
+
+    return resend_stale(cutoff)
 
 
 def _resend_queued_replies(cutoff: datetime) -> None:

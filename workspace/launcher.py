@@ -4,7 +4,9 @@ and the Procfile's processes, until Ctrl-C.
 Usage: python -m workspace.launcher [--no-demo]
 """
 
+import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -69,6 +71,33 @@ def flask(env: dict, *args: str) -> str:
     return result.stdout
 
 
+def wire_ticketing_stub(env: dict) -> str | None:
+    """Point Switchboard at the bundled ticketing stub (unless SWITCHBOARD_TICKETING_URL names a real one).
+
+    The stub's API token and webhook secret are made once and kept in the
+    instance folder, like its tickets, so a restart keeps working with both.
+
+    Returns:
+        The stub's URL, or None when a real ticketing system is configured.
+    """
+    if env.get("SWITCHBOARD_TICKETING_URL"):
+        return None
+    path = ROOT / "instance" / "ticketing_stub.json"
+    if not path.exists():
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(json.dumps({"token": secrets.token_urlsafe(24), "webhook_secret": secrets.token_hex(32)}))
+        path.chmod(0o600)
+    stub = json.loads(path.read_text())
+    env.setdefault("TICKETS_PORT", str(int(env["PORT"]) + 1))
+    email = "switchboard@example.com"
+    env.update(SWITCHBOARD_TICKETING_URL=f"http://127.0.0.1:{env['TICKETS_PORT']}", SWITCHBOARD_TICKETING_EMAIL=email,
+               SWITCHBOARD_TICKETING_TOKEN=stub["token"], SWITCHBOARD_TICKETING_WEBHOOK_SECRET=stub["webhook_secret"],
+               TICKETS_API_EMAIL=email, TICKETS_API_TOKEN=stub["token"], TICKETS_WEBHOOK_SECRET=stub["webhook_secret"],
+               TICKETS_WEBHOOK_URL=f"http://127.0.0.1:{env['PORT']}/webhooks/ticketing/status")
+    env.setdefault("SWITCHBOARD_PUBLIC_URL", f"http://localhost:{env['PORT']}")
+    return env["SWITCHBOARD_TICKETING_URL"]
+
+
 def relay(name: str, stream) -> None:
     """Copy a child's output to ours, each line prefixed with its process name."""
     for line in stream:
@@ -87,15 +116,18 @@ def main() -> None:
 
         redis_process, env["REDIS_URL"] = start_redis(str(ROOT / "instance" / "redis"))
         children.append(redis_process)
+    stub = wire_ticketing_stub(env)
     try:
         flask(env, "db", "upgrade")
         demo = "" if "--no-demo" in sys.argv else flask(env, "seed")
-        for name in PROCESSES:
+        for name in PROCESSES + (("tickets",) if stub else ()):
             child = start_process(name, env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             threading.Thread(target=relay, args=(name, child.stdout), daemon=True).start()
             children.append(child)
         print(f"\nSwitchboard is running at http://localhost:{env['PORT']}/  (Ctrl-C stops it)\n"
-              f"REDIS_URL={env['REDIS_URL']}  (export it to use `flask --app wsgi ...` alongside)\n{demo}",
+              f"REDIS_URL={env['REDIS_URL']}  (export it to use `flask --app wsgi ...` alongside)\n"
+              f"Escalations go to {stub + '/  (the ticketing stub)' if stub else env['SWITCHBOARD_TICKETING_URL']}\n"
+              f"{demo}",
               flush=True)
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         while all(child.poll() is None for child in children):

@@ -94,4 +94,15 @@ def serialize_conversation(conversation: Conversation, *, detail: bool = False, 
         data["messages"] = [serialize_message(m) for m in conversation.messages]
         data["explanation"] = conversation.explanation
         data["routed_at"] = timestamp(conversation.routed_at)
+        data["escalation"] = serialize_escalation(conversation.escalation)
     return data
+
+
+def serialize_escalation(escalation) -> dict | None:
+    """A conversation's ticket: pending (with attempts and the last error) or created (number, link, status)."""
+    if escalation is None:
+        return None
+    return {"state": escalation.state, "ticket_id": escalation.ticket_id, "ticket_url": escalation.ticket_url,
+            "ticket_status": escalation.ticket_status, "attempts": escalation.attempts,
+            "last_error": escalation.last_error, "requested_at": timestamp(escalation.requested_at),
+            "created_at": timestamp(escalation.created_at), "agent": serialize_agent(escalation.agent)}

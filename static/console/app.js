@@ -1,6 +1,7 @@
 // The agent console: queues, the ordered list, one conversation with its customer, live.
 import { api } from './api.js';
 import { ago, countdown, el, followers, linkified, toast } from './dom.js';
+import { escalate, renderEscalation } from './escalation.js';
 
 const $ = (selector) => document.querySelector(selector);
 const app = $('#app');
@@ -166,7 +167,7 @@ function applyChanges(conversations, fresh) {
 
 function renderMessage(m) {
   const who = m.direction === 'inbound' ? (state.conversation.author.name || `@${state.conversation.author.handle}`)
-    : `${m.agent ? m.agent.name : 'agent'}${m.direction === 'note' ? ' (internal note)' : ''}`;
+    : `${m.agent ? m.agent.name : m.direction === 'note' ? 'Switchboard' : 'agent'}${m.direction === 'note' ? ' (internal note)' : ''}`;
   return el('li', { class: `message ${m.direction}`, dataset: { id: m.id } },
     el('div', { class: 'by' }, who, ` · ${ago(m.created_at)}`,
       m.delivery_status && el('span', { class: `delivery ${m.delivery_status}`, title: m.delivery_error || '',
@@ -187,6 +188,7 @@ function renderConversation() {
   $('#conv-tags').value = c.tags.join(', ');
   $('#thread').replaceChildren(...c.messages.map(renderMessage));
   renderExplanation();
+  renderEscalation(c);
 }
 
 function renderExplanation() {
@@ -292,6 +294,12 @@ async function deleteNote(note) {
   renderCustomer();
 }
 
+async function escalateOpen() {
+  if (!state.conversation || state.conversation.escalation) return;
+  const detail = await attempt(() => escalate(state.conversation));
+  if (showConversation(detail)) { applyChanges([detail]); toast('Escalated: the ticket is being created'); }
+}
+
 async function getNext() {
   const detail = await attempt(() => api('POST', '/conversations/next', {}));
   if (detail) openConversation(detail.id);
@@ -363,6 +371,7 @@ const KEYS = {
   r: () => setKind('reply'), i: () => setKind('note'),
   e: () => state.conversation && change({ status: 'resolved' }),
   a: () => state.conversation && change({ assignee: 'me' }),
+  t: escalateOpen,
   m: () => $('#conv-queue').focus(), '/': () => $('#search').focus(), '?': () => $('#help').showModal(),
 };
 
@@ -391,6 +400,7 @@ $('#conv-tags').addEventListener('change', (event) => change({ tags: event.targe
 $('#assign-me').addEventListener('click', () => change({ assignee: 'me' }));
 $('#why').addEventListener('click', () => { $('#explanation').hidden = !$('#explanation').hidden; });
 $('#get-next').addEventListener('click', getNext);
+$('#escalate').addEventListener('click', escalateOpen);
 $('#show-help').addEventListener('click', () => $('#help').showModal());
 // Back on a phone: conversation -> list -> queues.
 $('#back').addEventListener('click', () => { app.dataset.view = app.dataset.view === 'conversation' ? 'list' : 'queues'; });

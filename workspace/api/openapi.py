@@ -101,7 +101,7 @@ SCHEMAS = {
             "type": "object", "required": ["messages", "explanation", "routed_at", "author"],
             "properties": {"messages": {"type": "array", "items": ref("Message")},
                            "explanation": {"type": ["object", "null"]}, "routed_at": NULLABLE_TIME,
-                           "author": ref("Author")},
+                           "author": ref("Author"), "escalation": ref("Escalation")},
         }],
     },
     "AuthorDetail": {

@@ -19,3 +19,7 @@ __all__ = [
     "ModelVersion", "OutboxEntry", "Priority", "Queue", "Rule", "UTCDateTime", "hash_token", "queue_members", "utcnow",
     "QueueCount",
 ]
+
+from .escalation import ESCALATION_STATES, TICKET_DONE_STATUSES, Escalation  # noqa: E402
+
+__all__ += ["ESCALATION_STATES", "TICKET_DONE_STATUSES", "Escalation"]

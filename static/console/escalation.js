@@ -1,0 +1,33 @@
+// Escalation to the ticketing system: the Escalate button, and the ticket's number, link and status.
+import { api } from './api.js';
+import { el } from './dom.js';
+
+// Only http(s) links are followed, whatever the server sends.
+function safeLink(url) {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? parsed.href : null;
+  } catch { return null; }
+}
+
+export function renderEscalation(conversation) {
+  const e = conversation.escalation;
+  document.querySelector('#escalate').hidden = Boolean(e);
+  const box = document.querySelector('#conv-ticket');
+  if (!e) { box.replaceChildren(); return; }
+  if (e.state === 'pending') {
+    const text = e.attempts ? `Ticket pending: ${e.attempts} attempt${e.attempts > 1 ? 's' : ''} failed, retrying`
+      : 'Ticket pending: creating…';
+    box.replaceChildren(el('span', { class: 'ticket pending', title: e.last_error || '', text }));
+    return;
+  }
+  const href = safeLink(e.ticket_url);
+  box.replaceChildren(
+    href ? el('a', { class: 'ticket', href, target: '_blank', rel: 'noopener noreferrer', text: `Ticket #${e.ticket_id}` })
+      : el('span', { class: 'ticket', text: `Ticket #${e.ticket_id}` }),
+    ' ', el('span', { class: `ticket-status status-${e.ticket_status}`, text: e.ticket_status || '' }));
+}
+
+export function escalate(conversation) {
+  return api('POST', `/conversations/${conversation.id}/escalate`);
+}

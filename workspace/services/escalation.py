@@ -1,0 +1,287 @@
+"""Escalation: hand a conversation to the ticketing system as one ticket, and bring its status back.
+
+The click stores a pending escalation in the same transaction as the
+conversation's new status; a job creates the ticket (looking it up by
+external_id first, so a retry after a timeout never makes a second one) and
+retries with backoff while the ticketing system is down; the sweeper
+re-enqueues any pending escalation whose job Redis lost or gave up on.
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from rq import Retry
+from rq.job import Job, JobStatus
+from sqlalchemy.exc import IntegrityError
+
+from ..broker import job_queue, redis_client
+from ..errors import NotFound, ValidationError
+from ..escalation.client import TicketingClient, TicketingError
+from ..extensions import db
+from ..models import TICKET_DONE_STATUSES, Agent, Conversation, Escalation, Message, Priority, utcnow
+from ..serializers import timestamp
+from . import audit, events
+from .conversations import commit_change
+
+log = logging.getLogger(__name__)
+
+CREATE_JOB = "workspace.escalation.jobs.create_ticket"
+# A ticket is created in two calls of at most TICKETING_TIMEOUT_SECONDS each; this bounds a stuck job.
+CREATE_JOB_TIMEOUT = 120
+# A job holds its escalation this long, so a second job for it cannot create a ticket meanwhile.
+LEASE = timedelta(seconds=CREATE_JOB_TIMEOUT + 30)
+# RQ job states in which the escalation's job will still run: the sweeper leaves those alone.
+LIVE_JOB_STATES = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED)
+# Zendesk comments hold 64 KB; a longer thread is cut, with the link back for the rest.
+MAX_COMMENT_CHARS = 60_000
+
+
+def request_escalation(conversation: Conversation, agent: Agent | None) -> Escalation:
+    """Add a pending escalation of the conversation to the current transaction, or return its existing one.
+
+    Does not commit: the caller commits (with whatever else it changed), then
+    calls enqueue_escalations with the new ids. The conversation becomes
+    `escalated` and the request is audited in the same transaction.
+
+    Args:
+        conversation: a routed conversation (not `new`).
+        agent: who asked (None for the system).
+
+    Returns:
+        The escalation, pending if new.
+    """
+    # Holds the conversation's row on PostgreSQL until commit, so two escalations of one
+    # conversation at once queue up here and the second finds the first's row.
+    db.session.execute(sa.select(Conversation.id).where(Conversation.id == conversation.id).with_for_update())
+    existing = db.session.scalar(sa.select(Escalation).where(Escalation.conversation_id == conversation.id))
+    if existing is not None:
+        return existing
+    if conversation.status == "new":
+        raise ValidationError("escalate: the conversation is still being routed; try again in a moment",
+                              code="not_routed")
+    now = utcnow()
+    escalation = Escalation(conversation=conversation, agent_id=agent.id if agent else None, state="pending",
+                            requested_at=now, updated_at=now)
+    db.session.add(escalation)
+    before = conversation.status
+    conversation.status, conversation.resolved_at, conversation.updated_at = "escalated", None, now
+    db.session.flush()
+    audit.record(agent, "conversation.escalate", "conversation", conversation.id, before={"status": before},
+                 after={"status": "escalated", "escalation_id": escalation.id})
+    return escalation
+
+
+def enqueue_escalations(escalation_ids: list[int]) -> None:
+    """Queue the ticket-creating job of each escalation (call after the commit that stored them).
+
+    One pipeline for all of them. If Redis cannot be reached nothing is lost:
+    the escalations stay pending and the sweeper enqueues them later.
+    """
+    if not escalation_ids:
+        return
+    intervals = current_app.config["ESCALATION_RETRY_SECONDS"]
+    retry = Retry(max=len(intervals), interval=intervals)
+    try:
+        job_queue().enqueue_many([
+            job_queue().prepare_data(CREATE_JOB, args=(escalation_id,), job_id=_job_id(escalation_id),
+                                     timeout=CREATE_JOB_TIMEOUT, retry=retry, result_ttl=600,
+                                     failure_ttl=30 * 86400)
+            for escalation_id in sorted(set(escalation_ids))])
+    except Exception:  # noqa: BLE001 - Redis down: the sweeper re-enqueues pending escalations
+        log.warning("could not enqueue escalations %s; the sweeper will", escalation_ids, exc_info=True)
+
+
+def escalate(conversation: Conversation, agent: Agent) -> tuple[Escalation, bool]:
+    """One click: store the escalation, tell the rooms, queue the ticket's creation.
+
+    Returns:
+        (the escalation, whether this call created it); escalating again returns the first.
+    """
+    had = db.session.scalar(sa.select(Escalation.id).where(Escalation.conversation_id == conversation.id))
+    escalation = request_escalation(conversation, agent)
+    if had is not None:
+        db.session.rollback()
+        return escalation, False
+    changes = events.Changes()
+    changes.add(conversation, "updated")
+    try:
+        db.session.commit()
+    except IntegrityError:  # another click on the same conversation committed first (SQLite)
+        db.session.rollback()
+        return db.session.scalar(sa.select(Escalation).where(Escalation.conversation_id == conversation.id)), False
+    changes.publish()
+    enqueue_escalations([escalation.id])
+    return escalation, True
+
+
+def create_ticket(escalation_id: int) -> str:
+    """Create the escalation's ticket unless it exists (the job; idempotent, raises so RQ retries).
+
+    Returns:
+        What happened: created, already created, busy (another job holds it) or missing.
+    """
+    escalation = db.session.get(Escalation, escalation_id)
+    if escalation is None:
+        return "missing"
+    if escalation.state == "created":
+        return "already created"
+    if not _claim(escalation_id):
+        return "busy"
+    conversation = escalation.conversation
+    client = TicketingClient.from_config(current_app.config)
+    try:
+        found = client.find_by_external_id(str(conversation.id))
+        ticket = found[0] if found else client.create_ticket(ticket_for(conversation))
+    except TicketingError as error:
+        escalation.attempts += 1
+        escalation.last_error = str(error)[:1000]
+        escalation.locked_until, escalation.updated_at = None, utcnow()
+        _commit_and_announce(conversation)
+        raise
+    now = utcnow()
+    escalation.attempts += 1
+    escalation.state, escalation.last_error, escalation.locked_until = "created", None, None
+    escalation.ticket_id, escalation.ticket_url = int(ticket["id"]), client.agent_url(int(ticket["id"]))
+    escalation.ticket_status, escalation.created_at, escalation.updated_at = ticket.get("status"), now, now
+    commit_change(conversation, None, "escalation.ticket_created", {},
+                  {"ticket_id": escalation.ticket_id, "ticket_status": escalation.ticket_status})
+    return "created"
+
+
+def ticket_for(conversation: Conversation) -> dict:
+    """The Zendesk ticket for a conversation: subject, the thread as a private first comment, the customer
+    as requester, the priority, tags, external_id and a link back to the console."""
+    author = conversation.author
+    who = author.name or (f"@{author.handle}" if author.handle else f"customer {author.external_id}")
+    link = f"{current_app.config['PUBLIC_URL']}/conversations/{conversation.id}"
+    lines = [f"Escalated from Switchboard: {link}",
+             f"Customer: {who}{f' (@{author.handle})' if author.handle and author.name else ''}"
+             f" on {conversation.channel.name}; queue: {conversation.queue.name if conversation.queue else '-'}", ""]
+    for message in conversation.messages:
+        if message.direction == "inbound":
+            speaker = who
+        else:
+            speaker = f"{message.agent.name if message.agent else 'Switchboard'}" \
+                      f"{' (internal note)' if message.direction == 'note' else ' (reply)'}"
+        lines += [f"--- {speaker}, {timestamp(message.created_at)}", message.text, ""]
+    body = "\n".join(lines).strip()
+    if len(body) > MAX_COMMENT_CHARS:
+        body = body[:MAX_COMMENT_CHARS] + f"\n\n[the thread is longer: read it all at {link}]"
+    subject = conversation.subject or next(
+        (m.text for m in conversation.messages if m.direction == "inbound"), f"Conversation {conversation.id}")
+    requester = {"name": who[:255]}
+    if author.email:
+        requester["email"] = author.email
+    tags = {"switchboard", f"channel_{conversation.channel.slug}"}
+    tags |= {f"queue_{conversation.queue.slug}"} if conversation.queue else set()
+    tags |= {tag.replace(" ", "_") for tag in conversation.tags or []}
+    return {
+        "subject": " ".join(subject.split())[:150],
+        # Private: the thread holds internal notes, and a public first comment would be emailed to the customer.
+        "comment": {"body": body, "public": False},
+        "requester": requester,
+        "priority": Priority(conversation.priority).label,
+        "external_id": str(conversation.id),
+        "tags": sorted(tags),
+    }
+
+
+def apply_ticket_status(ticket_id: int, external_id: str | None, status: str, at: datetime) -> Escalation:
+    """Bring a ticket's new status to its conversation (from a signed webhook).
+
+    Solved (or closed) puts an escalated conversation back to open, for the
+    agent's closing reply, with an internal note; a reopened ticket makes it
+    escalated again. An older change arriving after a newer one changes nothing.
+
+    Args:
+        ticket_id: the ticket's id in the ticketing system.
+        external_id: the ticket's external_id (the conversation id), for a ticket the job has not recorded yet.
+        status: the ticket's status now (new, open, pending, hold, solved, closed).
+        at: when the ticketing system sent it.
+
+    Returns:
+        The escalation.
+    """
+    escalation = db.session.scalar(sa.select(Escalation).where(Escalation.ticket_id == ticket_id))
+    if escalation is None and external_id and external_id.isdigit():
+        escalation = db.session.scalar(sa.select(Escalation).where(
+            Escalation.conversation_id == int(external_id), Escalation.ticket_id.is_(None)))
+    if escalation is None:
+        raise NotFound(f"no escalation has ticket {ticket_id}", code="unknown_ticket")
+    if escalation.ticket_status_at is not None and at < escalation.ticket_status_at:
+        db.session.rollback()
+        return escalation
+    previous = escalation.ticket_status
+    if escalation.ticket_id is None:  # the ticket exists even if the job has not heard back yet
+        escalation.ticket_id = ticket_id
+        escalation.ticket_url = TicketingClient.from_config(current_app.config).agent_url(ticket_id)
+        escalation.state, escalation.created_at = "created", escalation.created_at or at
+    escalation.ticket_status, escalation.ticket_status_at, escalation.updated_at = status, at, utcnow()
+    conversation = escalation.conversation
+    before = conversation.status
+    if status == previous:
+        db.session.commit()
+        return escalation
+    done, was_done = status in TICKET_DONE_STATUSES, previous in TICKET_DONE_STATUSES
+    note = None
+    if done and not was_done:
+        note = f"Ticket #{ticket_id} was {status} in the ticketing system. Let the customer know."
+        if conversation.status == "escalated":
+            conversation.status = "open"
+    elif was_done and not done:
+        note = f"Ticket #{ticket_id} was reopened ({status}) in the ticketing system."
+        conversation.status, conversation.resolved_at = "escalated", None
+    if note:
+        now = utcnow()
+        db.session.add(Message(conversation_id=conversation.id, channel_id=conversation.channel_id,
+                               direction="note", text=note, created_at=now, received_at=now))
+    commit_change(conversation, None, "escalation.ticket_status", {"ticket_status": previous, "status": before},
+                  {"ticket_status": status, "status": conversation.status})
+    return escalation
+
+
+def resend_stale(cutoff: datetime) -> int:
+    """Enqueue again pending escalations older than cutoff whose job is gone (Redis lost it, or it gave up).
+
+    Returns:
+        How many were enqueued.
+    """
+    ids = db.session.scalars(sa.select(Escalation.id).where(
+        Escalation.state == "pending", Escalation.requested_at <= cutoff).order_by(Escalation.id)).all()
+    db.session.rollback()
+    if not ids:
+        return 0
+    jobs = Job.fetch_many([_job_id(escalation_id) for escalation_id in ids], connection=redis_client())
+    stale = [escalation_id for escalation_id, job in zip(ids, jobs, strict=True)
+             if job is None or job.get_status(refresh=False) not in LIVE_JOB_STATES]
+    enqueue_escalations(stale)
+    return len(stale)
+
+
+def _job_id(escalation_id: int) -> str:
+    """One job id per escalation, so enqueueing it again replaces rather than adds."""
+    return f"escalate-{escalation_id}"
+
+
+def _claim(escalation_id: int) -> bool:
+    """Take the escalation's lease if it is pending and nobody holds it; commit at once so others see it."""
+    now = utcnow()
+    claimed = db.session.execute(
+        sa.update(Escalation)
+        .where(Escalation.id == escalation_id, Escalation.state == "pending",
+               sa.or_(Escalation.locked_until.is_(None), Escalation.locked_until < now))
+        .values(locked_until=now + LEASE)
+    ).rowcount
+    db.session.commit()
+    return claimed == 1
+
+
+def _commit_and_announce(conversation: Conversation) -> None:
+    """Commit, then send the conversation's new state to the rooms watching it (not an agent's change:
+    nothing to audit)."""
+    changes = events.Changes()
+    changes.add(conversation, "updated")
+    db.session.commit()
+    changes.publish()
