@@ -4,8 +4,10 @@ from .agent import ROLES, Agent, ApiToken, hash_token, queue_members
 from .audit import AuditEntry
 from .author import Author, AuthorNote
 from .base import UTCDateTime, utcnow
+from .bulk import BULK_STATES, ITEM_RESULTS, BulkAction, BulkItem
 from .channel import Channel
 from .conversation import ACTIVE_STATUSES, NOT_DUE, STATUSES, Conversation, Priority
+from .macro import SCOPES, Macro, MacroUsage
 from .message import Message
 from .model_version import Correction, ModelVersion
 from .outbox import OutboxEntry
@@ -16,4 +18,5 @@ __all__ = [
     "ACTIVE_STATUSES", "NOT_DUE", "ROLES", "STATUSES", "TRIAGE",
     "Agent", "ApiToken", "AuditEntry", "Author", "AuthorNote", "Channel", "Conversation", "Correction", "Message",
     "ModelVersion", "OutboxEntry", "Priority", "Queue", "Rule", "UTCDateTime", "hash_token", "queue_members", "utcnow",
+    "BULK_STATES", "ITEM_RESULTS", "SCOPES", "BulkAction", "BulkItem", "Macro", "MacroUsage",
 ]

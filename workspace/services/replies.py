@@ -1,6 +1,6 @@
 """Replies and internal notes: stored, then replies handed to the channel's delivery job."""
 
-from rq import Retry
+from rq import Queue, Retry
 
 from ..broker import job_queue
 from ..errors import ValidationError
@@ -28,6 +28,23 @@ def reply(conversation: Conversation, text, agent: Agent) -> Message:
     A reply also assigns an unassigned conversation to whoever answered, as
     Zendesk does. Delivery runs as a job with retries; its state shows on the message.
     """
+    message = store_reply(conversation, text, agent)
+    db.session.flush()
+    commit_change(conversation, agent, "conversation.reply", {}, {"message_id": message.id})
+    enqueue_delivery(message.id)
+    return message
+
+
+def add_note(conversation: Conversation, text, agent: Agent) -> Message:
+    """Store an internal note on the conversation (never sent to the customer)."""
+    message = store_note(conversation, text, agent)
+    db.session.flush()
+    commit_change(conversation, agent, "conversation.note", {}, {"message_id": message.id})
+    return message
+
+
+def store_reply(conversation: Conversation, text, agent: Agent) -> Message:
+    """Add a reply to the session, unflushed (bulk replies flush together); the caller commits, then enqueues."""
     now = utcnow()
     message = Message(conversation_id=conversation.id, channel_id=conversation.channel_id, agent_id=agent.id,
                       direction="outbound", text=_text(text), subject=conversation.subject,
@@ -38,20 +55,15 @@ def reply(conversation: Conversation, text, agent: Agent) -> Message:
     conversation.sla_due_at = NOT_DUE
     if conversation.assignee_id is None:
         conversation.assignee_id = agent.id
-    db.session.flush()
-    commit_change(conversation, agent, "conversation.reply", {}, {"message_id": message.id})
-    enqueue_delivery(message.id)
     return message
 
 
-def add_note(conversation: Conversation, text, agent: Agent) -> Message:
-    """Store an internal note on the conversation (never sent to the customer)."""
+def store_note(conversation: Conversation, text, agent: Agent) -> Message:
+    """Add an internal note to the session, unflushed."""
     now = utcnow()
     message = Message(conversation_id=conversation.id, channel_id=conversation.channel_id, agent_id=agent.id,
                       direction="note", text=_text(text), created_at=now, received_at=now)
     db.session.add(message)
-    db.session.flush()
-    commit_change(conversation, agent, "conversation.note", {}, {"message_id": message.id})
     return message
 
 
@@ -60,8 +72,17 @@ def enqueue_delivery(message_id: int) -> None:
 
     If Redis is down the reply stays 'queued' and the sweeper sends it later.
     """
+    enqueue_deliveries([message_id])
+
+
+def enqueue_deliveries(message_ids: list[int]) -> None:
+    """Queue the delivery jobs of many replies in one Redis round-trip (bulk replies)."""
+    if not message_ids:
+        return
+    queue = job_queue()
     try:
-        job_queue().enqueue_call(DELIVER_JOB, args=(message_id,), job_id=f"deliver-{message_id}", timeout=60,
-                                 retry=DELIVERY_RETRY, failure_ttl=30 * 86400)
+        queue.enqueue_many([Queue.prepare_data(DELIVER_JOB, args=(message_id,), job_id=f"deliver-{message_id}",
+                                               timeout=60, retry=DELIVERY_RETRY, failure_ttl=30 * 86400)
+                            for message_id in message_ids])
     except Exception:  # noqa: BLE001 - the sweeper retries; the agent's reply is already stored
         db.session.rollback()
