@@ -172,6 +172,8 @@ class MacroSandbox(ImmutableSandboxedEnvironment):
 
     def getitem(self, obj, argument):
         """An item of a mapping by key, or of a list or text by position or slice."""
+        if isinstance(obj, Undefined):
+            return obj
         if isinstance(argument, str):
             return self.getattr(obj, argument)
         if isinstance(obj, (list, tuple, str)) and isinstance(argument, (int, slice)):

@@ -74,6 +74,12 @@ class Config:
     # An open conversation is "at risk" when its first reply is due within this.
     AT_RISK_MINUTES = _env_int("SWITCHBOARD_AT_RISK_MINUTES", 30)
 
+    # Bulk actions: conversations per job transaction (and per progress event),
+    # the most one bulk action may change, and how long its undo is offered.
+    BULK_BATCH = _env_int("SWITCHBOARD_BULK_BATCH", 500)
+    BULK_MAX_CONVERSATIONS = _env_int("SWITCHBOARD_BULK_MAX_CONVERSATIONS", 20_000)
+    BULK_UNDO_SECONDS = _env_int("SWITCHBOARD_BULK_UNDO_SECONDS", 600)
+
     API_PAGE_SIZE = 50
     API_MAX_PAGE_SIZE = 200
 

@@ -12,8 +12,8 @@ from .base import UTCDateTime, utcnow
 # queued -> running -> finished (or failed when the job gave up); undoing ->
 # undone once its non-sending changes were put back.
 BULK_STATES = ("queued", "running", "finished", "failed", "undoing", "undone")
-# A conversation's result: pending until the job reaches it.
-ITEM_RESULTS = ("pending", "done", "skipped", "failed")
+# A conversation's result: pending until the job reaches it; undone once an undo put it back.
+ITEM_RESULTS = ("pending", "done", "skipped", "failed", "undone")
 
 
 class BulkAction(db.Model):
