@@ -273,10 +273,24 @@ def render(text: str, variables: Mapping[str, Mapping]) -> str:
     return "".join(parts)
 
 
+# The variables a template may use, with a made-up value of each kind: saving a
+# template renders it with these, so a misspelt field or a forbidden reach
+# is refused when the macro is saved, not when it is applied.
+SAMPLE_VARIABLES = {
+    "author": {"first_name": "Maya", "name": "Maya Lin", "handle": "maya", "followers": 1200, "verified": False,
+               "email": "maya@example.com", "tags": ["vip"]},
+    "agent": {"name": "Ana Agent", "first_name": "Ana", "email": "ana@example.com"},
+    "conversation": {"id": 1, "subject": "Cannot log in", "status": "open", "priority": "normal",
+                     "tags": ["login"]},
+    "queue": {"slug": "tech", "name": "Tech"},
+    "channel": {"slug": "forum", "name": "Forum", "kind": "native", "reply_limit": 20_000},
+}
+
+
 def check_template(text: str) -> None:
-    """Refuse a template that does not compile (fields are checked when it renders).
+    """Refuse a template that does not compile or fails on sample data (an unknown field, a forbidden reach).
 
     Raises:
-        TemplateError: as compile_template does.
+        TemplateError: saying why.
     """
-    compile_template(text)
+    render(text, SAMPLE_VARIABLES)

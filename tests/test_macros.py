@@ -7,7 +7,17 @@ import sqlalchemy as sa
 
 from workspace.extensions import db
 from workspace.models import (
-    Agent, ApiToken, AuditEntry, Author, Channel, Conversation, Macro, MacroUsage, Message, Queue, utcnow,
+    Agent,
+    ApiToken,
+    AuditEntry,
+    Author,
+    Channel,
+    Conversation,
+    Macro,
+    MacroUsage,
+    Message,
+    Queue,
+    utcnow,
 )
 from workspace.services.macro_actions import wake_snoozed
 

@@ -82,3 +82,13 @@ def test_the_same_template_renders_each_conversation_separately():
     """One compiled template, many renders: the loop budget is per render, not shared."""
     template = "{% for n in range(900) %}{% endfor %}{{ author.handle }}"
     assert [render(template, {"author": {"handle": h}}) for h in ("a", "b") * 20] == ["a", "b"] * 20
+
+
+def test_saving_checks_the_template_against_every_documented_field():
+    """check_template renders on sample data: a misspelt field or a reach for internals is refused at save."""
+    check_template("{{ author.first_name }} {{ author.handle }} {{ agent.name }} {{ conversation.subject }} "
+                   "{{ queue.name }} {{ channel.reply_limit }}")
+    with pytest.raises(TemplateError, match="'nickname'"):
+        check_template("Hi {{ author.nickname }}")
+    with pytest.raises(TemplateError, match="unsafe"):
+        check_template("{{ ''.__class__ }}")
