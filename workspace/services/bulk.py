@@ -256,52 +256,56 @@ def run_bulk(bulk_id: int) -> dict:
 
 def _run_batch(bulk: BulkAction, agent: Agent, actions: list) -> bool:
     """Apply the actions to the next batch of pending conversations in one transaction; False when none are left."""
-    items = db.session.scalars(sa.select(BulkItem).where(BulkItem.bulk_id == bulk.id, BulkItem.result == "pending")
-                               .order_by(BulkItem.position).limit(current_app.config["BULK_BATCH"])).all()
-    if not items:
+    ids = db.session.scalars(sa.select(BulkItem.conversation_id).where(
+        BulkItem.bulk_id == bulk.id, BulkItem.result == "pending").order_by(BulkItem.position)
+        .limit(current_app.config["BULK_BATCH"])).all()
+    if not ids:
         return False
-    ids = [item.conversation_id for item in items]
     conversations = _load(ids)
     holders = presence.lock_holders(ids)
     names = _names(holders.values())
-    applied_list, counts, moved = [], {"done": 0, "skipped": 0, "failed": 0}, False
-    for item in items:
-        conversation = conversations.get(item.conversation_id)
-        item.reason = _skip_reason(conversation, agent, holders.get(item.conversation_id), bulk.include_locked,
-                                   names)
-        if item.reason is None:
-            try:
-                applied = apply_actions(conversation, bulk.template, actions, agent)
-            except SwitchboardError as error:
-                item.reason = error.message
-                item.result = "failed"
-            else:
-                if applied.changes:
-                    item.result, item.before, item.changed_at = "done", applied.undo, conversation.updated_at
-                    applied_list.append((item, applied))
-                    moved = moved or "queue" in applied.undo and conversation.routed_at is not None
-                else:
-                    item.result, item.reason = "skipped", "nothing to change"
-        else:
-            item.result = "skipped"
-        counts[item.result] += 1
-    with db.session.no_autoflush:
-        db.session.add_all([AuditEntry(agent_id=agent.id, action="conversation.macro", target_type="conversation",
-                                       target_id=item.conversation_id, before={"bulk_id": bulk.id},
-                                       after={"bulk_id": bulk.id, "changes": applied.changes})
-                            for item, applied in applied_list])
-    if bulk.macro_id and counts["done"]:
-        count_use(bulk.macro_id, agent, counts["done"])
-    db.session.flush()  # the replies get their ids
-    changes = events.Changes()
+    results, applied_list, moved = {}, [], False
+    for conversation_id in ids:
+        conversation = conversations.get(conversation_id)
+        reason = _skip_reason(conversation, agent, holders.get(conversation_id), bulk.include_locked, names)
+        if reason is not None:
+            results[conversation_id] = {"result": "skipped", "reason": reason}
+            continue
+        try:
+            applied = apply_actions(conversation, bulk.template, actions, agent)
+        except SwitchboardError as error:
+            results[conversation_id] = {"result": "failed", "reason": error.message}
+            continue
+        if not applied.changes:
+            results[conversation_id] = {"result": "skipped", "reason": "nothing to change"}
+            continue
+        results[conversation_id] = {"result": "done", "reason": None, "before": applied.undo,
+                                    "changed_at": conversation.updated_at}
+        applied_list.append(applied)
+        moved = moved or ("queue" in applied.undo and conversation.routed_at is not None)
+    done = len(applied_list)
+    if bulk.macro_id and done:
+        count_use(bulk.macro_id, agent, done)
+    db.session.flush()  # conversations, and the replies, which get their ids
+    changes = events.Changes(per_conversation=False)
     replies = []
-    for item, applied in applied_list:
+    for applied in applied_list:
         if applied.reply is not None:
-            item.message_id = applied.reply.id
+            results[applied.conversation.id]["message_id"] = applied.reply.id
             replies.append(applied.reply.id)
         changes.add(applied.conversation, "updated", old_queue_id=applied.old_queue_id)
-    bulk.done, bulk.skipped, bulk.failed = (bulk.done + counts["done"], bulk.skipped + counts["skipped"],
-                                            bulk.failed + counts["failed"])
+    # Items and audit entries are written as two executemany statements, not one ORM object each.
+    db.session.execute(sa.update(BulkItem), [{"bulk_id": bulk.id, "conversation_id": conversation_id, **result}
+                                             for conversation_id, result in results.items()])
+    if applied_list:
+        db.session.execute(sa.insert(AuditEntry), [
+            {"agent_id": agent.id, "action": "conversation.macro", "target_type": "conversation",
+             "target_id": applied.conversation.id, "before": {"bulk_id": bulk.id},
+             "after": {"bulk_id": bulk.id, "changes": applied.changes}} for applied in applied_list])
+    outcomes = [result["result"] for result in results.values()]
+    bulk.done += done
+    bulk.skipped += outcomes.count("skipped")
+    bulk.failed += outcomes.count("failed")
     db.session.commit()
     changes.publish()
     enqueue_deliveries(replies)

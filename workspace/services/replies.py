@@ -1,6 +1,6 @@
 """Replies and internal notes: stored, then replies handed to the channel's delivery job."""
 
-from rq import Queue, Retry
+from rq import Retry
 
 from ..broker import job_queue
 from ..errors import ValidationError
@@ -10,6 +10,7 @@ from .conversations import commit_change
 
 MAX_REPLY_CHARS = 20_000
 DELIVER_JOB = "workspace.delivery.deliver_reply"
+DELIVER_MANY_JOB = "workspace.delivery.deliver_replies"
 # Backoff between delivery attempts: a minute, then longer, up to an hour.
 DELIVERY_RETRY = Retry(max=6, interval=[10, 30, 60, 300, 900, 3600])
 
@@ -68,21 +69,20 @@ def store_note(conversation: Conversation, text, agent: Agent) -> Message:
 
 
 def enqueue_delivery(message_id: int) -> None:
-    """Queue one delivery job per reply (its id is the message's, so it is queued once).
-
-    If Redis is down the reply stays 'queued' and the sweeper sends it later.
-    """
-    enqueue_deliveries([message_id])
+    """Queue one delivery job per reply (its id is the message's, so it is queued once)."""
+    _enqueue(DELIVER_JOB, message_id, f"deliver-{message_id}", 60)
 
 
 def enqueue_deliveries(message_ids: list[int]) -> None:
-    """Queue the delivery jobs of many replies in one Redis round-trip (bulk replies)."""
-    if not message_ids:
-        return
-    queue = job_queue()
+    """Queue one delivery job for many replies (a bulk batch): one job, not one Redis round-trip per reply."""
+    if message_ids:
+        _enqueue(DELIVER_MANY_JOB, message_ids, f"deliver-{message_ids[0]}-{message_ids[-1]}", 60 + len(message_ids))
+
+
+def _enqueue(job: str, argument, job_id: str, timeout: int) -> None:
+    """Enqueue a delivery job; if Redis is down the replies stay 'queued' and the sweeper sends them later."""
     try:
-        queue.enqueue_many([Queue.prepare_data(DELIVER_JOB, args=(message_id,), job_id=f"deliver-{message_id}",
-                                               timeout=60, retry=DELIVERY_RETRY, failure_ttl=30 * 86400)
-                            for message_id in message_ids])
-    except Exception:  # noqa: BLE001 - the sweeper retries; the agent's reply is already stored
+        job_queue().enqueue_call(job, args=(argument,), job_id=job_id, timeout=timeout, retry=DELIVERY_RETRY,
+                                 failure_ttl=30 * 86400)
+    except Exception:  # noqa: BLE001 - the sweeper retries; the replies are already stored
         db.session.rollback()
