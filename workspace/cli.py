@@ -233,7 +233,7 @@ def worker(burst: bool):
 @click.command("scheduler")
 @with_appcontext
 def scheduler():
-    """Run the periodic jobs (the sweeper) on RQ's cron scheduler."""
+    """Run the periodic jobs (the sweeper, waking snoozed conversations) on RQ's cron scheduler."""
     from rq.cron import CronScheduler
 
     from routing.jobs import sweep as sweep_job
@@ -241,6 +241,9 @@ def scheduler():
     cron = CronScheduler(connection=redis_client())
     cron.register(sweep_job, queue_name=current_app.config["RQ_QUEUE"],
                   interval=current_app.config["SWEEP_INTERVAL_SECONDS"], job_timeout=300)
+    from macros.jobs import wake_snoozed
+
+    cron.register(wake_snoozed, queue_name=current_app.config["RQ_QUEUE"], interval=60, job_timeout=300)
     cron.start()
 
 

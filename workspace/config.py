@@ -79,6 +79,11 @@ class Config:
     SOCKETIO_ASYNC_MODE = os.environ.get("SWITCHBOARD_SOCKETIO_ASYNC_MODE") or None
     # Seconds a reply's sender waits for Discourse or a callback URL to answer.
     DELIVERY_TIMEOUT_SECONDS = _env_float("SWITCHBOARD_DELIVERY_TIMEOUT_SECONDS", 20.0)
+    # Bulk actions: conversations per job transaction (and per progress event),
+    # the most one bulk action may change, and how long its undo is offered.
+    BULK_BATCH = _env_int("SWITCHBOARD_BULK_BATCH", 500)
+    BULK_MAX_CONVERSATIONS = _env_int("SWITCHBOARD_BULK_MAX_CONVERSATIONS", 20_000)
+    BULK_UNDO_SECONDS = _env_int("SWITCHBOARD_BULK_UNDO_SECONDS", 600)
 
     API_PAGE_SIZE = 50
     API_MAX_PAGE_SIZE = 200

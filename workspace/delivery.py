@@ -116,3 +116,31 @@ def _retry_note(reason: str) -> str:
     if job is not None and job.retries_left:
         return f"{reason} (will retry)"
     return reason
+
+
+def deliver_replies(message_ids: list[int]) -> dict[str, int]:
+    """Send many replies (a bulk action's batch) as one job; a retry sends only those not sent yet.
+
+    Returns:
+        How many ended in each delivery status.
+
+    Raises:
+        DeliveryFailed: when some failed, after trying all, so RQ retries the job.
+    """
+    outcomes: dict[str, int] = {}
+    failed = []
+    for message_id in message_ids:
+        try:
+            status = deliver_reply(message_id)
+        except Exception:  # noqa: BLE001 - recorded on the message; the others still get their turn
+            db.session.rollback()
+            status = "failed"
+            failed.append(message_id)
+        outcomes[status] = outcomes.get(status, 0) + 1
+    if failed:
+        raise DeliveryFailed(f"{len(failed)} of {len(message_ids)} replies failed, e.g. message {failed[0]}")
+    return outcomes
+
+
+class DeliveryFailed(Exception):
+    """Some replies of a batch could not be sent (each one's error is on its message)."""

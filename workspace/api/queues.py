@@ -9,7 +9,7 @@ from ..extensions import db
 from ..models import Queue
 from ..serializers import serialize_conversation, serialize_queue
 from ..services.counts import queue_counts
-from ..services.queues import list_conversations, previews, search, visible_queue_ids
+from ..services.queues import assignee_filter, list_conversations, previews, search, visible_queue_ids
 from . import bp
 from .params import page_size
 
@@ -33,7 +33,7 @@ def list_queue_conversations(slug: str):
         raise NotFound(f"no queue named {slug!r}")
     conversations, next_cursor = list_conversations(
         queue, status=request.args.get("status", "open"), limit=page_size(), cursor=request.args.get("cursor"),
-        assignee_id=_assignee_filter(request.args.get("assignee")), tag=request.args.get("tag") or None,
+        assignee_id=assignee_filter(request.args.get("assignee"), g.agent), tag=request.args.get("tag") or None,
         channel=request.args.get("channel") or None,
     )
     texts = previews([c.id for c in conversations])
@@ -52,15 +52,3 @@ def search_conversations():
     texts = previews([c.id for c in found])
     return jsonify(data=[serialize_conversation(c, preview=texts.get(c.id, "")) for c in found])
 
-
-def _assignee_filter(value: str | None):
-    """'me' is the caller, 'none' unassigned, a number that agent; absent means anyone."""
-    if value in (None, "", "any"):
-        return "any"
-    if value == "none":
-        return None
-    if value == "me":
-        return g.agent.id
-    if value.isdigit():
-        return int(value)
-    raise ValidationError("assignee: me, none, any or an agent id", code="invalid_field")

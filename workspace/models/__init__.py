@@ -4,8 +4,10 @@ from .agent import ROLES, Agent, ApiToken, hash_token, queue_members
 from .audit import AuditEntry
 from .author import Author, AuthorNote
 from .base import UTCDateTime, utcnow
+from .bulk import BULK_STATES, ITEM_RESULTS, BulkAction, BulkItem
 from .channel import Channel
 from .conversation import ACTIVE_STATUSES, NOT_DUE, STATUSES, Conversation, Priority
+from .macro import SCOPES, Macro, MacroUsage
 from .message import Message
 from .model_version import Correction, ModelVersion
 from .outbox import OutboxEntry
@@ -18,6 +20,7 @@ __all__ = [
     "Agent", "ApiToken", "AuditEntry", "Author", "AuthorNote", "Channel", "Conversation", "Correction", "Message",
     "ModelVersion", "OutboxEntry", "Priority", "Queue", "Rule", "UTCDateTime", "hash_token", "queue_members", "utcnow",
     "QueueCount",
+    "BULK_STATES", "ITEM_RESULTS", "SCOPES", "BulkAction", "BulkItem", "Macro", "MacroUsage",
 ]
 
 from .escalation import ESCALATION_STATES, TICKET_DONE_STATUSES, Escalation  # noqa: E402

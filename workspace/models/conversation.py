@@ -91,6 +91,8 @@ class Conversation(db.Model):
     predicted_queue: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64))
     resolved_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
     first_reply_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
+    # A snoozed conversation is pending until this time, then reopens (macros' snooze action).
+    snoozed_until: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime, index=True)
     # Lets SQLite return the ids of a multi-row INSERT in order, so a batch of
     # new conversations is one statement rather than one per row.
     _sentinel: so.Mapped[Optional[int]] = so.orm_insert_sentinel("insert_sentinel")

@@ -50,6 +50,46 @@ def move_conversation(conversation: Conversation, queue_slug, agent: Agent) -> C
     When routing had placed it, the move is a labelled example for the
     classifier (a Correction), and enough of them trigger a retrain.
     """
+    old_queue_id = conversation.queue_id
+    change = change_queue(conversation, queue_slug, agent)
+    if change is None:
+        return conversation
+    commit_change(conversation, agent, "conversation.move", *change, old_queue_id=old_queue_id)
+    if conversation.routed_at is not None:
+        corrections_added()
+    return conversation
+
+
+def set_status(conversation: Conversation, status, agent: Agent) -> Conversation:
+    """Set open, pending (waiting on the customer), resolved or spam."""
+    change = change_status(conversation, status)
+    return commit_change(conversation, agent, "conversation.status", *change) if change else conversation
+
+
+def assign(conversation: Conversation, assignee, agent: Agent) -> Conversation:
+    """Assign to an agent by id ("me" for oneself) or unassign with null; agents must work the queue."""
+    change = change_assignee(conversation, assignee, agent)
+    return commit_change(conversation, agent, "conversation.assign", *change) if change else conversation
+
+
+def set_tags(conversation: Conversation, tags, agent: Agent) -> Conversation:
+    """Replace the conversation's tags (lower-cased, de-duplicated, sorted)."""
+    change = change_tags(conversation, tags)
+    return commit_change(conversation, agent, "conversation.tags", *change) if change else conversation
+
+
+def set_priority(conversation: Conversation, level, agent: Agent) -> Conversation:
+    """Set the priority level by hand (the SLA due time follows it)."""
+    change = change_priority(conversation, level)
+    return commit_change(conversation, agent, "conversation.priority", *change) if change else conversation
+
+
+# The change_* functions check and make one change in the current transaction
+# without committing it (macros apply several as one), returning the changed
+# fields' (before, after), or None when there was nothing to change.
+
+def change_queue(conversation: Conversation, queue_slug, agent: Agent) -> tuple[dict, dict] | None:
+    """Put the conversation in another queue; a move from where routing put it is a Correction."""
     if not isinstance(queue_slug, str):
         raise ValidationError("queue: must be a queue slug", code="invalid_field")
     queue = db.session.scalar(sa.select(Queue).where(Queue.slug == queue_slug))
@@ -60,37 +100,33 @@ def move_conversation(conversation: Conversation, queue_slug, agent: Agent) -> C
                               code="not_routed")
     old_queue_id = conversation.queue_id
     if queue.id == old_queue_id:
-        return conversation
+        return None
     old_slug = conversation.queue.slug if conversation.queue else None
     conversation.queue = queue
     conversation.sla_due_at = due_at(conversation, queue, Priority(conversation.priority))
-    learned = conversation.routed_at is not None
-    if learned:
+    if conversation.routed_at is not None:
         db.session.add(Correction(conversation_id=conversation.id, from_queue_id=old_queue_id, to_queue_id=queue.id,
                                   agent_id=agent.id, text=_model_input(conversation)))
-    commit_change(conversation, agent, "conversation.move", {"queue": old_slug}, {"queue": queue.slug},
-                  old_queue_id=old_queue_id)
-    if learned:
-        corrections_added()
-    return conversation
+    return {"queue": old_slug}, {"queue": queue.slug}
 
 
-def set_status(conversation: Conversation, status, agent: Agent) -> Conversation:
-    """Set open, pending (waiting on the customer), resolved or spam."""
+def change_status(conversation: Conversation, status) -> tuple[dict, dict] | None:
+    """Set a status an agent may set by hand (a snooze ends with any of them)."""
     if status not in SETTABLE_STATUSES:
         raise ValidationError(f"status: must be one of {', '.join(SETTABLE_STATUSES)}", code="invalid_field")
     if conversation.status == "new":
         raise ValidationError("status: the conversation is still being routed", code="not_routed")
     before = conversation.status
+    conversation.snoozed_until = None
     if status == before:
-        return conversation
+        return None
     conversation.status = status
     conversation.resolved_at = utcnow() if status == "resolved" else None
-    return commit_change(conversation, agent, "conversation.status", {"status": before}, {"status": status})
+    return {"status": before}, {"status": status}
 
 
-def assign(conversation: Conversation, assignee, agent: Agent) -> Conversation:
-    """Assign to an agent by id ("me" for oneself) or unassign with null; agents must work the queue."""
+def change_assignee(conversation: Conversation, assignee, agent: Agent) -> tuple[dict, dict] | None:
+    """Assign to an agent id, "me" (the acting agent) or nobody (None)."""
     if assignee == "me":
         assignee = agent.id
     target = None
@@ -104,33 +140,32 @@ def assign(conversation: Conversation, assignee, agent: Agent) -> Conversation:
             raise ValidationError(f"assignee: {target.name} does not work this queue", code="not_a_member")
     before = conversation.assignee_id
     if before == (target.id if target else None):
-        return conversation
+        return None
     conversation.assignee = target
-    return commit_change(conversation, agent, "conversation.assign", {"assignee_id": before},
-                         {"assignee_id": target.id if target else None})
+    return {"assignee_id": before}, {"assignee_id": target.id if target else None}
 
 
-def set_tags(conversation: Conversation, tags, agent: Agent) -> Conversation:
-    """Replace the conversation's tags (lower-cased, de-duplicated, sorted)."""
+def change_tags(conversation: Conversation, tags) -> tuple[dict, dict] | None:
+    """Replace the tags with a cleaned list."""
     cleaned = clean_tags(tags)
     before = list(conversation.tags or [])
     if cleaned == before:
-        return conversation
+        return None
     conversation.tags = cleaned
-    return commit_change(conversation, agent, "conversation.tags", {"tags": before}, {"tags": cleaned})
+    return {"tags": before}, {"tags": cleaned}
 
 
-def set_priority(conversation: Conversation, level, agent: Agent) -> Conversation:
-    """Set the priority level by hand (the SLA due time follows it)."""
+def change_priority(conversation: Conversation, level) -> tuple[dict, dict] | None:
+    """Set the priority level; the SLA due time follows it."""
     if level not in ("urgent", "high", "normal", "low"):
         raise ValidationError("priority: must be urgent, high, normal or low", code="invalid_field")
     before = Priority(conversation.priority).label
     if level == before:
-        return conversation
+        return None
     conversation.priority = Priority.parse(level)
     if conversation.queue is not None:
         conversation.sla_due_at = due_at(conversation, conversation.queue, Priority.parse(level))
-    return commit_change(conversation, agent, "conversation.priority", {"priority": before}, {"priority": level})
+    return {"priority": before}, {"priority": level}
 
 
 def clean_tags(tags) -> list[str]:

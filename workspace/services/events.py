@@ -32,10 +32,14 @@ def agent_room(agent_id: int) -> str:
 class Changes:
     """Conversation changes gathered during a transaction, serialized before it commits."""
 
-    def __init__(self):
+    def __init__(self, *, per_conversation: bool = True):
         self.by_queue: dict[int, dict[str, list[dict]]] = defaultdict(lambda: {"created": [], "updated": []})
         self.viewed: list[dict] = []
         self.queue_ids: set[int] = set()
+        # Bulk changes skip the per-conversation rooms: one emit per conversation
+        # (a Redis PUBLISH each) was half a bulk batch's time, and the console
+        # already refreshes the conversation it shows from its queue's event.
+        self.per_conversation = per_conversation
 
     def add(self, conversation: Conversation, kind: str, *, old_queue_id: int | None = None,
             preview: str | None = None) -> None:
@@ -47,7 +51,7 @@ class Changes:
         if old_queue_id is not None and old_queue_id != conversation.queue_id:
             self.by_queue[old_queue_id]["updated"].append(payload)
             self.queue_ids.add(old_queue_id)
-        if kind == "updated":  # nobody can be viewing a conversation that was just created
+        if kind == "updated" and self.per_conversation:  # nobody can be viewing one just created
             self.viewed.append(payload)
 
     def publish(self) -> None:

@@ -77,3 +77,12 @@ def snapshot(conversation_id: int) -> dict:
         "lock": ({"agent": viewers.get(holder_id, {"id": holder_id, "name": "someone"}), "expires_in": ttl}
                  if holder_id else None),
     }
+
+
+def lock_holders(conversation_ids: list[int]) -> dict[int, int]:
+    """Who holds the soft lock of each of these conversations (one Redis round-trip); unlocked ones are absent."""
+    if not conversation_ids:
+        return {}
+    holders = redis_client().mget([_keys(conversation_id)[2] for conversation_id in conversation_ids])
+    return {conversation_id: int(holder)
+            for conversation_id, holder in zip(conversation_ids, holders, strict=True) if holder}

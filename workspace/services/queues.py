@@ -71,24 +71,14 @@ def list_conversations(queue: Queue, *, status: str, limit: int, cursor: str | N
     Returns:
         (conversations, next_cursor or None)
     """
-    if status not in STATUSES:
-        raise ValidationError(f"status: must be one of {', '.join(STATUSES)}", code="invalid_field")
     query = (
         sa.select(Conversation)
-        .where(Conversation.queue_id == queue.id, Conversation.status == status)
+        .where(*queue_filter(queue, status=status, assignee_id=assignee_id, tag=tag, channel=channel))
         .options(so.joinedload(Conversation.author), so.joinedload(Conversation.assignee),
                  so.joinedload(Conversation.channel), so.joinedload(Conversation.queue))
         .order_by(*ORDER)
         .limit(limit + 1)
     )
-    if assignee_id != "any":
-        query = query.where(Conversation.assignee_id.is_(None) if assignee_id is None
-                            else Conversation.assignee_id == assignee_id)
-    if tag:
-        # Tags are a JSON list of strings; its text holds "tag" with the quotes.
-        query = query.where(sa.cast(Conversation.tags, sa.Text).contains(f'"{tag.lower()}"'))
-    if channel:
-        query = query.where(Conversation.channel.has(slug=channel))
     if cursor:
         values = _decode_cursor(cursor)
         after = [sa.literal(value, type_=column.type) for column, value in zip(ORDER, values, strict=True)]
@@ -96,6 +86,36 @@ def list_conversations(queue: Queue, *, status: str, limit: int, cursor: str | N
     rows = db.session.scalars(query).unique().all()
     next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
     return rows[:limit], next_cursor
+
+
+def queue_filter(queue: Queue, *, status: str, assignee_id: int | None | str = "any", tag: str | None = None,
+                 channel: str | None = None) -> list:
+    """The conditions of a queue's list with its filters (the console's list, and bulk's "all matching")."""
+    if status not in STATUSES:
+        raise ValidationError(f"status: must be one of {', '.join(STATUSES)}", code="invalid_field")
+    conditions = [Conversation.queue_id == queue.id, Conversation.status == status]
+    if assignee_id != "any":
+        conditions.append(Conversation.assignee_id.is_(None) if assignee_id is None
+                          else Conversation.assignee_id == assignee_id)
+    if tag:
+        # Tags are a JSON list of strings; its text holds "tag" with the quotes.
+        conditions.append(sa.cast(Conversation.tags, sa.Text).contains(f'"{tag.lower()}"'))
+    if channel:
+        conditions.append(Conversation.channel.has(slug=channel))
+    return conditions
+
+
+def assignee_filter(value: str | None, agent: Agent):
+    """Parse an assignee filter: 'me' is the agent, 'none' unassigned, a number that agent, absent anyone."""
+    if value in (None, "", "any"):
+        return "any"
+    if value == "none":
+        return None
+    if value == "me":
+        return agent.id
+    if value.isdigit():
+        return int(value)
+    raise ValidationError("assignee: me, none, any or an agent id", code="invalid_field")
 
 
 def _encode_cursor(conversation: Conversation) -> str:

@@ -1,0 +1,55 @@
+"""Parsing and checking macro actions, and the channels' reply limits."""
+
+import pytest
+
+from macros import describe, parse_actions, reply_fits, reply_length
+
+
+def test_a_full_action_list_is_cleaned_and_described():
+    """Tags are normalised; every action says what it does."""
+    actions = parse_actions([
+        {"type": "reply"}, {"type": "note", "text": "Sent by {{ agent.name }}"},
+        {"type": "add_tags", "tags": ["Outage ", "outage", "billing"]}, {"type": "remove_tags", "tags": ["new"]},
+        {"type": "priority", "priority": "high"}, {"type": "move", "queue": "tech"},
+        {"type": "assign", "assignee": "me"}, {"type": "snooze", "minutes": 60},
+        {"type": "tag_customer", "tags": ["affected"]},
+    ], template="Hi")
+    assert actions[2].params == {"tags": ["billing", "outage"]}
+    assert [describe(a) for a in actions] == [
+        "send the reply", "add an internal note", "add tags billing, outage", "remove tags new", "set priority high",
+        "move to tech", "assign to me", "snooze for 60 minutes", "tag the customer affected"]
+
+
+@pytest.mark.parametrize("raw,template,says", [
+    ("reply", "", "actions: a list"),
+    ([{"type": "explode"}], "", "actions[0].type: one of"),
+    ([{"type": "reply"}], "  ", "needs the macro's template"),
+    ([{"type": "reply"}, {"type": "reply"}], "Hi", "at most one reply"),
+    ([{"type": "add_tags", "tags": []}], "", "actions[0].tags"),
+    ([{"type": "add_tags", "tags": ["x" * 41]}], "", "at most 40 characters"),
+    ([{"type": "status", "status": "spam"}], "", "actions[0].status: one of open, pending, resolved"),
+    ([{"type": "priority", "priority": "asap"}], "", "actions[0].priority"),
+    ([{"type": "assign", "assignee": True}], "", "actions[0].assignee"),
+    ([{"type": "assign"}], "", "actions[0].assignee"),
+    ([{"type": "snooze"}], "", "either minutes"),
+    ([{"type": "snooze", "minutes": 0}], "", "actions[0].minutes"),
+    ([{"type": "snooze", "until": "tomorrow"}], "", "actions[0].until"),
+    ([{"type": "snooze", "minutes": 5}, {"type": "status", "status": "open"}], "", "snooze sets the status"),
+    ([{"type": "note", "text": "{{ ''.__class__ }"}], "", "template line 1"),
+    ([{"type": "move", "queue": "tech", "priority": "high"}], "", "actions[0].priority: not a field"),
+    ([{"type": "status", "status": "open"}] * 21, "", "at most 20"),
+])
+def test_malformed_actions_are_refused_naming_the_action_and_field(raw, template, says):
+    """Each mistake is an ActionError (or a template error) that points at it."""
+    with pytest.raises(ValueError) as refused:
+        parse_actions(raw, template=template)
+    assert says in str(refused.value)
+
+
+def test_an_x_reply_must_fit_280_characters_counting_links_as_23():
+    """X counts a link as 23 characters whatever its length; other channels allow long replies."""
+    link = "https://status.example.com/incidents/" + "a" * 200
+    assert reply_length(f"See {link}", "x") == 4 + 23
+    assert reply_fits("y" * 280, "x") is None
+    assert reply_fits("y" * 281, "x") == "the reply is 281 characters; a x reply must fit 280 (1 too many)"
+    assert reply_fits("y" * 5000, "native") is None

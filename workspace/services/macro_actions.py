@@ -1,0 +1,235 @@
+"""Applying a macro's actions to one conversation, in the current transaction, all or nothing.
+
+Every action type of macros.PARSERS has an applier here: it makes its change
+on the conversation without committing and returns the changed fields'
+(before, after). apply_actions runs them in order; if one refuses, every
+change it made to that conversation is discarded and the refusal says which
+action failed. The caller commits (one conversation, or a batch of them).
+
+Escalation plugs in as one more applier ("escalate"), calling
+workspace.services.escalation.request_escalation(conversation, agent) here and
+enqueue_escalations(ids) after the caller's commit; `ticket.url` joins
+template_variables then.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from macros import Action, TemplateError, describe, parse_time, render, reply_fits, reply_limit
+
+from ..errors import ValidationError
+from ..extensions import db
+from ..models import Agent, Conversation, Priority, Queue, utcnow
+from . import audit, events
+from .conversations import change_assignee, change_priority, change_queue, change_status, change_tags, clean_tags
+from .replies import store_note, store_reply
+
+# Fields an undo can put back (replies and notes stay: they were sent or written).
+UNDOABLE = ("status", "snoozed_until", "tags", "priority", "queue", "assignee_id", "customer_tags_added")
+
+
+@dataclass
+class Applied:
+    """What applying a macro did to one conversation."""
+
+    conversation: Conversation
+    agent: Agent
+    template: str
+    reply_text: str | None = None
+    reply: object = None
+    changes: list[dict] = field(default_factory=list)
+    # The first value each undoable field had before the macro touched it.
+    undo: dict = field(default_factory=dict)
+    old_queue_id: int | None = None
+
+    def record(self, action: Action, change: tuple[dict, dict] | None) -> None:
+        """Note one action's change (None when it changed nothing)."""
+        if change is None:
+            return
+        before, after = change
+        self.changes.append({"action": action.type, "description": describe(action), "before": before,
+                             "after": after})
+        for key, value in before.items():
+            if key in UNDOABLE:
+                self.undo.setdefault(key, value)
+
+
+def template_variables(conversation: Conversation, agent: Agent) -> dict:
+    """The only data a template sees: plain fields of the customer, agent, conversation, queue and channel.
+
+    Missing values are None, which templates see as undefined (so `default(...)` applies).
+    """
+    author, channel, queue = conversation.author, conversation.channel, conversation.queue
+    name = (author.name or "").strip()
+    return {
+        "author": {"first_name": name.split()[0] if name else None, "name": name or None,
+                   "handle": author.handle or None, "followers": author.followers, "verified": author.verified,
+                   "email": author.email, "tags": list(author.tags or [])},
+        "agent": {"name": agent.name, "first_name": agent.name.split()[0] if agent.name.strip() else None,
+                  "email": agent.email},
+        "conversation": {"id": conversation.id, "subject": conversation.subject or None,
+                         "status": conversation.status, "priority": Priority(conversation.priority).label,
+                         "tags": list(conversation.tags or [])},
+        "queue": {"slug": queue.slug if queue else None, "name": queue.name if queue else None},
+        "channel": {"slug": channel.slug, "name": channel.name, "kind": channel.kind,
+                    "reply_limit": reply_limit(channel.kind)},
+    }
+
+
+def render_text(text: str, conversation: Conversation, agent: Agent, what: str = "template") -> str:
+    """Render a template for this conversation; a template that fails is a ValidationError saying why."""
+    try:
+        return render(text, template_variables(conversation, agent))
+    except TemplateError as error:
+        raise ValidationError(f"{what}: {str(error).removeprefix('template: ')}", code="invalid_template")
+
+
+def _reply(applied: Applied, params: dict) -> tuple[dict, dict]:
+    conversation = applied.conversation
+    applied.reply_text = render_text(applied.template, conversation, applied.agent)
+    too_long = reply_fits(applied.reply_text, conversation.channel.kind)
+    if too_long:
+        raise ValidationError(too_long, code="reply_too_long")
+    applied.reply = store_reply(conversation, applied.reply_text, applied.agent)
+    return {}, {"reply": applied.reply_text}
+
+
+def _note(applied: Applied, params: dict) -> tuple[dict, dict]:
+    text = render_text(params["text"], applied.conversation, applied.agent, "note")
+    store_note(applied.conversation, text, applied.agent)
+    return {}, {"note": text}
+
+
+def _add_tags(applied: Applied, params: dict):
+    return change_tags(applied.conversation, [*(applied.conversation.tags or []), *params["tags"]])
+
+
+def _remove_tags(applied: Applied, params: dict):
+    return change_tags(applied.conversation, [t for t in applied.conversation.tags or [] if t not in params["tags"]])
+
+
+def _snooze(applied: Applied, params: dict) -> tuple[dict, dict]:
+    conversation = applied.conversation
+    until = parse_time(params["until"]) if "until" in params else utcnow() + timedelta(minutes=params["minutes"])
+    if until <= utcnow():
+        raise ValidationError(f"snooze: {params['until']} has passed", code="invalid_field")
+    before = {"status": conversation.status, "snoozed_until": _iso(conversation.snoozed_until)}
+    change_status(conversation, "pending")
+    conversation.snoozed_until = until
+    return before, {"status": "pending", "snoozed_until": _iso(until)}
+
+
+def _tag_customer(applied: Applied, params: dict):
+    author = applied.conversation.author
+    before = list(author.tags or [])
+    added = [tag for tag in params["tags"] if tag not in before]
+    if not added:
+        return None
+    author.tags = clean_tags(before + added)
+    author.updated_at = utcnow()
+    return {"customer_tags_added": []}, {"customer_tags_added": added}
+
+
+# type -> apply(applied, params) -> (before, after) or None; one per macros.PARSERS entry.
+APPLIERS: dict[str, Callable[[Applied, dict], tuple[dict, dict] | None]] = {
+    "reply": _reply,
+    "note": _note,
+    "add_tags": _add_tags,
+    "remove_tags": _remove_tags,
+    "priority": lambda applied, p: change_priority(applied.conversation, p["priority"]),
+    "move": lambda applied, p: change_queue(applied.conversation, p["queue"], applied.agent),
+    "assign": lambda applied, p: change_assignee(applied.conversation, p["assignee"], applied.agent),
+    "status": lambda applied, p: change_status(applied.conversation, p["status"]),
+    "snooze": _snooze,
+    "tag_customer": _tag_customer,
+}
+
+
+def apply_actions(conversation: Conversation, template: str, actions: list[Action], agent: Agent) -> Applied:
+    """Apply actions in order to one conversation, uncommitted; all or nothing.
+
+    Args:
+        conversation: the conversation (its author, channel and queue loaded).
+        template: the reply template the "reply" action sends.
+        actions: validated actions (macros.parse_actions).
+        agent: who applies them.
+
+    Returns:
+        What changed, and what an undo would put back.
+
+    Raises:
+        ValidationError: naming the action that refused; nothing of this
+            conversation's changes is left in the session.
+    """
+    applied = Applied(conversation, agent, template, old_queue_id=conversation.queue_id)
+    author = conversation.author
+    added_before = set(db.session.new)
+    try:
+        with db.session.no_autoflush:  # a half-applied conversation must never reach the database
+            for index, action in enumerate(actions):
+                try:
+                    applied.record(action, APPLIERS[action.type](applied, action.params))
+                except ValidationError as error:
+                    error.message = f"{describe(action)} (action {index + 1}): {error.message}"
+                    raise
+    except Exception:
+        for new in set(db.session.new) - added_before:
+            db.session.expunge(new)
+        db.session.expire(conversation)
+        db.session.expire(author)
+        raise
+    if applied.changes:
+        conversation.updated_at = utcnow()
+    return applied
+
+
+def undo_changes(conversation: Conversation, undo: dict) -> None:
+    """Put back the fields a macro changed on a conversation, uncommitted."""
+    if "queue" in undo:
+        conversation.queue = db.session.scalar(sa.select(Queue).where(Queue.slug == undo["queue"]))
+    if "status" in undo:
+        conversation.status = undo["status"]
+        conversation.resolved_at = utcnow() if undo["status"] == "resolved" else None
+    if "snoozed_until" in undo:
+        conversation.snoozed_until = parse_time(undo["snoozed_until"])
+    if "tags" in undo:
+        conversation.tags = undo["tags"]
+    if "priority" in undo:
+        conversation.priority = Priority.parse(undo["priority"])
+    if "assignee_id" in undo:
+        conversation.assignee_id = undo["assignee_id"]
+    if "customer_tags_added" in undo:
+        author = conversation.author
+        author.tags = [tag for tag in author.tags or [] if tag not in undo["customer_tags_added"]]
+    conversation.updated_at = utcnow()
+
+
+def wake_snoozed(now: datetime | None = None) -> int:
+    """Reopen every snoozed conversation whose time has come; returns how many.
+
+    Runs periodically on the scheduler. Each is audited as a system change and
+    announced like any other.
+    """
+    now = now or utcnow()
+    due = db.session.scalars(sa.select(Conversation).where(
+        Conversation.status == "pending", Conversation.snoozed_until <= now).order_by(Conversation.id)
+        .limit(1000)).all()
+    changes = events.Changes()
+    for conversation in due:
+        audit.record(None, "conversation.wake", "conversation", conversation.id,
+                     before={"status": "pending", "snoozed_until": _iso(conversation.snoozed_until)},
+                     after={"status": "open"})
+        conversation.status, conversation.snoozed_until, conversation.updated_at = "open", None, now
+    db.session.flush()
+    for conversation in due:
+        changes.add(conversation, "updated")
+    db.session.commit()
+    changes.publish()
+    return len(due)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
