@@ -1,6 +1,7 @@
 """The database models, one noun per module."""
 
 from .agent import ROLES, Agent, ApiToken, hash_token, queue_members
+from .assignment import STRATEGIES, Assignment
 from .audit import AuditEntry
 from .author import Author, AuthorNote
 from .base import UTCDateTime, utcnow
@@ -11,9 +12,11 @@ from .model_version import Correction, ModelVersion
 from .outbox import OutboxEntry
 from .queue import TRIAGE, Queue
 from .rule import Rule
+from .sla import TARGETS, BusinessCalendar, SlaOutcome, SlaPolicy
 
 __all__ = [
     "ACTIVE_STATUSES", "NOT_DUE", "ROLES", "STATUSES", "TRIAGE",
     "Agent", "ApiToken", "AuditEntry", "Author", "AuthorNote", "Channel", "Conversation", "Correction", "Message",
     "ModelVersion", "OutboxEntry", "Priority", "Queue", "Rule", "UTCDateTime", "hash_token", "queue_members", "utcnow",
 ]
+__all__ += ["STRATEGIES", "TARGETS", "Assignment", "BusinessCalendar", "SlaOutcome", "SlaPolicy"]
