@@ -74,6 +74,20 @@ class Config:
     # An open conversation is "at risk" when its first reply is due within this.
     AT_RISK_MINUTES = _env_int("SWITCHBOARD_AT_RISK_MINUTES", 30)
 
+    # SLAs and automatic assignment (workspace/services/sla.py and assignment.py).
+    # A target is at risk once this share of it has elapsed (policies may set their own).
+    SLA_AT_RISK_FRACTION = _env_float("SWITCHBOARD_SLA_AT_RISK_FRACTION", 0.75)
+    # The SLA watcher's period, and conversations it handles per transaction.
+    SLA_CHECK_INTERVAL_SECONDS = _env_int("SWITCHBOARD_SLA_CHECK_INTERVAL_SECONDS", 30)
+    SLA_CHECK_BATCH = _env_int("SWITCHBOARD_SLA_CHECK_BATCH", 500)
+    # An agent is online while their console's heartbeat (every 30 s) is younger than this.
+    PRESENCE_ONLINE_SECONDS = _env_int("SWITCHBOARD_PRESENCE_ONLINE_SECONDS", 90)
+    # Untouched conversations of an agent offline or away this long go back to the queue.
+    ASSIGNMENT_RETURN_SECONDS = _env_int("SWITCHBOARD_ASSIGNMENT_RETURN_SECONDS", 600)
+    # The assignment catch-up's period, and conversations it assigns per queue per run.
+    ASSIGNMENT_INTERVAL_SECONDS = _env_int("SWITCHBOARD_ASSIGNMENT_INTERVAL_SECONDS", 30)
+    ASSIGNMENT_BATCH = _env_int("SWITCHBOARD_ASSIGNMENT_BATCH", 200)
+
     API_PAGE_SIZE = 50
     API_MAX_PAGE_SIZE = 200
 
@@ -85,3 +99,4 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key"
     DISPATCHER_ENABLED = False
     SWEEP_GRACE_SECONDS = 0
+

@@ -2,7 +2,10 @@
 
 from datetime import datetime
 
-from .models import NOT_DUE, Agent, Author, Channel, Conversation, Message, Priority, Queue
+import sqlalchemy as sa
+
+from .extensions import db
+from .models import NOT_DUE, Agent, Assignment, Author, Channel, Conversation, Message, Priority, Queue
 
 
 def timestamp(moment: datetime | None) -> str | None:
@@ -76,6 +79,7 @@ def serialize_conversation(conversation: Conversation, *, detail: bool = False, 
                    "name": conversation.author.name, "followers": conversation.author.followers,
                    "verified": conversation.author.verified, "tags": conversation.author.tags or []},
         "sla_due_at": timestamp(conversation.sla_due_at) if conversation.sla_due_at != NOT_DUE else None,
+        "sla_status": conversation.sla_status,
         "created_at": timestamp(conversation.created_at),
         "updated_at": timestamp(conversation.updated_at),
         "last_message_at": timestamp(conversation.last_message_at),
@@ -93,4 +97,31 @@ def serialize_conversation(conversation: Conversation, *, detail: bool = False, 
         data["messages"] = [serialize_message(m) for m in conversation.messages]
         data["explanation"] = conversation.explanation
         data["routed_at"] = timestamp(conversation.routed_at)
+        data["sla"] = describe_sla(conversation)
+        data["assignment"] = latest_assignment(conversation)
     return data
+
+
+def describe_sla(conversation: Conversation) -> dict:
+    """The SLA clocks as the API shows them: status, paused or not, and each running target."""
+    return {
+        "status": conversation.sla_status,
+        "paused": conversation.sla_paused_at is not None,
+        "targets": {target: {key: entry[key] for key in ("started_at", "due_at", "at_risk_at", "minutes", "state")}
+                    | {"business_hours": entry["calendar_id"] is not None}
+                    for target, entry in (conversation.sla_clock or {}).items()},
+    }
+
+
+def serialize_assignment(assignment: Assignment) -> dict:
+    """One automatic assignment or return, with why that agent and why each other was skipped."""
+    return {"id": assignment.id, "kind": assignment.kind, "strategy": assignment.strategy,
+            "agent": serialize_agent(assignment.agent), "reason": assignment.reason,
+            "candidates": assignment.candidates, "created_at": timestamp(assignment.created_at)}
+
+
+def latest_assignment(conversation: Conversation) -> dict | None:
+    """The conversation's most recent automatic assignment or return, if any."""
+    row = db.session.scalar(sa.select(Assignment).where(Assignment.conversation_id == conversation.id)
+                            .order_by(Assignment.id.desc()).limit(1))
+    return serialize_assignment(row) if row else None

@@ -8,10 +8,9 @@ from routing.classifier import model_text
 from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..models import Agent, Conversation, Correction, Message, Priority, Queue, queue_members, utcnow
-from . import audit, events
+from . import audit, events, sla
 from .classifier import corrections_added
 from .queues import visible_queue_ids
-from .routing import due_at
 
 # Statuses an agent can set by hand (escalated and new belong to the system).
 SETTABLE_STATUSES = ("open", "pending", "resolved", "spam")
@@ -63,7 +62,7 @@ def move_conversation(conversation: Conversation, queue_slug, agent: Agent) -> C
         return conversation
     old_slug = conversation.queue.slug if conversation.queue else None
     conversation.queue = queue
-    conversation.sla_due_at = due_at(conversation, queue, Priority(conversation.priority))
+    sla.sync(conversation, utcnow())
     learned = conversation.routed_at is not None
     if learned:
         db.session.add(Correction(conversation_id=conversation.id, from_queue_id=old_queue_id, to_queue_id=queue.id,
@@ -86,6 +85,7 @@ def set_status(conversation: Conversation, status, agent: Agent) -> Conversation
         return conversation
     conversation.status = status
     conversation.resolved_at = utcnow() if status == "resolved" else None
+    sla.sync(conversation, utcnow())
     return commit_change(conversation, agent, "conversation.status", {"status": before}, {"status": status})
 
 
@@ -106,6 +106,7 @@ def assign(conversation: Conversation, assignee, agent: Agent) -> Conversation:
     if before == (target.id if target else None):
         return conversation
     conversation.assignee = target
+    conversation.assigned_at = utcnow() if target else None
     return commit_change(conversation, agent, "conversation.assign", {"assignee_id": before},
                          {"assignee_id": target.id if target else None})
 
@@ -128,8 +129,7 @@ def set_priority(conversation: Conversation, level, agent: Agent) -> Conversatio
     if level == before:
         return conversation
     conversation.priority = Priority.parse(level)
-    if conversation.queue is not None:
-        conversation.sla_due_at = due_at(conversation, conversation.queue, Priority.parse(level))
+    sla.sync(conversation, utcnow())
     return commit_change(conversation, agent, "conversation.priority", {"priority": before}, {"priority": level})
 
 
