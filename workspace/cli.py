@@ -177,14 +177,20 @@ def worker(burst: bool):
 @click.command("scheduler")
 @with_appcontext
 def scheduler():
-    """Run the periodic jobs (the sweeper) on RQ's cron scheduler."""
+    """Run the periodic jobs (the sweeper, the SLA watcher, assignment catch-up) on RQ's cron scheduler."""
     from rq.cron import CronScheduler
 
     from routing.jobs import sweep as sweep_job
 
+    from .jobs import assignment_tick, check_slas
+
     cron = CronScheduler(connection=redis_client())
     cron.register(sweep_job, queue_name=current_app.config["RQ_QUEUE"],
                   interval=current_app.config["SWEEP_INTERVAL_SECONDS"], job_timeout=300)
+    cron.register(check_slas, queue_name=current_app.config["RQ_QUEUE"],
+                  interval=current_app.config["SLA_CHECK_INTERVAL_SECONDS"], job_timeout=300)
+    cron.register(assignment_tick, queue_name=current_app.config["RQ_QUEUE"],
+                  interval=current_app.config["ASSIGNMENT_INTERVAL_SECONDS"], job_timeout=300)
     cron.start()
 
 

@@ -8,7 +8,7 @@ from routing.classifier import model_text
 from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..models import Agent, Conversation, Correction, Message, Priority, Queue, queue_members, utcnow
-from . import audit, events, sla
+from . import assignment, audit, events, sla
 from .classifier import corrections_added
 from .queues import visible_queue_ids
 
@@ -86,7 +86,10 @@ def set_status(conversation: Conversation, status, agent: Agent) -> Conversation
     conversation.status = status
     conversation.resolved_at = utcnow() if status == "resolved" else None
     sla.sync(conversation, utcnow())
-    return commit_change(conversation, agent, "conversation.status", {"status": before}, {"status": status})
+    commit_change(conversation, agent, "conversation.status", {"status": before}, {"status": status})
+    if before == "open" and conversation.assignee_id is not None:
+        assignment.request_assignment([conversation.queue_id])  # the assignee has room for one more
+    return conversation
 
 
 def assign(conversation: Conversation, assignee, agent: Agent) -> Conversation:
@@ -107,8 +110,11 @@ def assign(conversation: Conversation, assignee, agent: Agent) -> Conversation:
         return conversation
     conversation.assignee = target
     conversation.assigned_at = utcnow() if target else None
-    return commit_change(conversation, agent, "conversation.assign", {"assignee_id": before},
-                         {"assignee_id": target.id if target else None})
+    commit_change(conversation, agent, "conversation.assign", {"assignee_id": before},
+                  {"assignee_id": target.id if target else None})
+    if before is not None and conversation.status == "open":
+        assignment.request_assignment([conversation.queue_id])  # its previous agent has room for one more
+    return conversation
 
 
 def set_tags(conversation: Conversation, tags, agent: Agent) -> Conversation:

@@ -11,7 +11,7 @@ from routing import Decision, Post, RoutingSettings
 
 from ..extensions import db
 from ..models import TRIAGE, Conversation, Message, Priority, Queue, utcnow
-from . import events, sla
+from . import assignment, events, sla
 from .classifier import current_model
 from .queues import PREVIEW_CHARS
 from .rules import compiled_rules
@@ -59,6 +59,7 @@ def route_conversations(conversation_ids: list[int]) -> dict:
     db.session.commit()
     changes.publish()
     db.session.rollback()
+    assignment.assign_waiting(sorted(changes.queue_ids))
     return {"routed": len(pending), "skipped": len(conversation_ids) - len(pending)}
 
 
