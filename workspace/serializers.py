@@ -5,7 +5,20 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from .extensions import db
-from .models import NOT_DUE, Agent, Assignment, Author, Channel, Conversation, Message, Priority, Queue
+from .models import (
+    NOT_DUE,
+    TARGETS,
+    Agent,
+    Assignment,
+    Author,
+    BusinessCalendar,
+    Channel,
+    Conversation,
+    Message,
+    Priority,
+    Queue,
+    SlaPolicy,
+)
 
 
 def timestamp(moment: datetime | None) -> str | None:
@@ -21,7 +34,8 @@ def serialize_channel(channel: Channel) -> dict:
 
 def serialize_queue(queue: Queue, counts: dict | None = None) -> dict:
     """A queue, with its live counts when given."""
-    data = {"id": queue.id, "slug": queue.slug, "name": queue.name, "description": queue.description}
+    data = {"id": queue.id, "slug": queue.slug, "name": queue.name, "description": queue.description,
+            "assignment": queue.assignment}
     if counts is not None:
         data["counts"] = counts
     return data
@@ -125,3 +139,17 @@ def latest_assignment(conversation: Conversation) -> dict | None:
     row = db.session.scalar(sa.select(Assignment).where(Assignment.conversation_id == conversation.id)
                             .order_by(Assignment.id.desc()).limit(1))
     return serialize_assignment(row) if row else None
+
+
+def serialize_calendar(calendar: BusinessCalendar) -> dict:
+    """A business-hours calendar with its windows and holidays."""
+    return {"id": calendar.id, "name": calendar.name, "time_zone": calendar.time_zone, "hours": calendar.hours,
+            "holidays": calendar.holidays or [], "updated_at": timestamp(calendar.updated_at)}
+
+
+def serialize_sla_policy(policy: SlaPolicy) -> dict:
+    """A queue's SLA targets for one priority level, and how they count time."""
+    return {"priority": Priority(policy.priority).label,
+            **{f"{target}_minutes": getattr(policy, f"{target}_minutes") for target in TARGETS},
+            "business_hours": policy.business_hours, "calendar": policy.calendar.name if policy.calendar else None,
+            "at_risk_fraction": policy.at_risk_fraction}

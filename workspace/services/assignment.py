@@ -14,7 +14,7 @@ untouched conversations of agents who went offline or away.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -101,11 +101,13 @@ def _assign_queue(queue: Queue, states: dict, now: datetime) -> int:
             chosen, considered = choose(queue, candidates)
             if chosen is None:
                 return assigned  # nobody can take more: the rest wait for capacity
-            result = _claim(conversation_id, chosen, queue, considered, now)
+            # A microsecond apart, so the order within one batch survives as "longest since".
+            moment = now + timedelta(microseconds=assigned)
+            result = _claim(conversation_id, chosen, queue, considered, moment)
             if result == "assigned":
                 chosen.load += 1
                 chosen.queue_load += 1
-                chosen.last_assigned_at = now
+                chosen.last_assigned_at = moment
                 assigned += 1
                 break
             if result == "taken":
