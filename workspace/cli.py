@@ -10,7 +10,7 @@ from werkzeug.security import generate_password_hash
 
 from .broker import job_queue, redis_client
 from .extensions import db
-from .models import ROLES, Agent, ApiToken, Channel, Queue
+from .models import ROLES, STRATEGIES, Agent, ApiToken, Channel, Queue
 from .models.channel import KINDS
 
 agent_cli = AppGroup("agent", help="Manage agents.")
@@ -97,13 +97,14 @@ def create_queue(slug: str, name: str | None, description: str, sla: str | None,
 @click.option("--sla", "sla", help="Minutes to first reply per priority, e.g. urgent=15,high=60.")
 @click.option("--threshold", type=click.FloatRange(0, 1), help="Classifier confidence needed to route here.")
 @click.option("--default-threshold", is_flag=True, help="Use the default confidence threshold again.")
-def update_queue(slug: str, name, description, sla, threshold, default_threshold: bool):
-    """Change a queue's name, description, SLA targets or routing threshold."""
+@click.option("--assignment", type=click.Choice(STRATEGIES), help="Automatic assignment strategy.")
+def update_queue(slug: str, name, description, sla, threshold, default_threshold: bool, assignment):
+    """Change a queue's name, description, SLA targets, routing threshold or assignment strategy."""
     queue = db.session.scalar(sa.select(Queue).where(Queue.slug == slug))
     if queue is None:
         _fail(f"no queue {slug}")
     changes = {"name": name, "description": description, "sla_minutes": _parse_sla(sla),
-               "routing_threshold": threshold}
+               "routing_threshold": threshold, "assignment": assignment}
     for attribute, value in changes.items():
         if value is not None:
             setattr(queue, attribute, value)
@@ -198,8 +199,10 @@ def init_app(app: Flask) -> None:
     """Register the commands on the app's CLI."""
     from .cli_replay import replay_command
     from .cli_routing import routing_cli
+    from .cli_sla import calendar_cli, sla_cli
 
     routing_cli.add_command(replay_command)
 
-    for command in (agent_cli, token_cli, channel_cli, queue_cli, seed, sweep, worker, scheduler, routing_cli):
+    for command in (agent_cli, token_cli, channel_cli, queue_cli, seed, sweep, worker, scheduler, routing_cli,
+                    calendar_cli, sla_cli):
         app.cli.add_command(command)
