@@ -12,7 +12,7 @@ from .broker import job_queue, redis_client
 from .channel_settings import clean_settings, visible_settings
 from .errors import ValidationError
 from .extensions import db
-from .models import ROLES, Agent, ApiToken, Channel, Queue
+from .models import ROLES, STRATEGIES, Agent, ApiToken, Channel, Queue
 from .models.channel import KINDS
 
 agent_cli = AppGroup("agent", help="Manage agents.")
@@ -139,13 +139,14 @@ def create_queue(slug: str, name: str | None, description: str, sla: str | None,
 @click.option("--sla", "sla", help="Minutes to first reply per priority, e.g. urgent=15,high=60.")
 @click.option("--threshold", type=click.FloatRange(0, 1), help="Classifier confidence needed to route here.")
 @click.option("--default-threshold", is_flag=True, help="Use the default confidence threshold again.")
-def update_queue(slug: str, name, description, sla, threshold, default_threshold: bool):
-    """Change a queue's name, description, SLA targets or routing threshold."""
+@click.option("--assignment", type=click.Choice(STRATEGIES), help="Automatic assignment strategy.")
+def update_queue(slug: str, name, description, sla, threshold, default_threshold: bool, assignment):
+    """Change a queue's name, description, SLA targets, routing threshold or assignment strategy."""
     queue = db.session.scalar(sa.select(Queue).where(Queue.slug == slug))
     if queue is None:
         _fail(f"no queue {slug}")
     changes = {"name": name, "description": description, "sla_minutes": _parse_sla(sla),
-               "routing_threshold": threshold}
+               "routing_threshold": threshold, "assignment": assignment}
     for attribute, value in changes.items():
         if value is not None:
             setattr(queue, attribute, value)
@@ -233,10 +234,12 @@ def worker(burst: bool):
 @click.command("scheduler")
 @with_appcontext
 def scheduler():
-    """Run the periodic jobs (the sweeper, waking snoozed conversations) on RQ's cron scheduler."""
+    """Run the periodic jobs (the sweeper, the SLA watcher, assignment catch-up, waking snoozed conversations)."""
     from rq.cron import CronScheduler
 
     from routing.jobs import sweep as sweep_job
+
+    from .jobs import assignment_tick, check_slas
 
     cron = CronScheduler(connection=redis_client())
     cron.register(sweep_job, queue_name=current_app.config["RQ_QUEUE"],
@@ -244,6 +247,10 @@ def scheduler():
     from macros.jobs import wake_snoozed
 
     cron.register(wake_snoozed, queue_name=current_app.config["RQ_QUEUE"], interval=60, job_timeout=300)
+    cron.register(check_slas, queue_name=current_app.config["RQ_QUEUE"],
+                  interval=current_app.config["SLA_CHECK_INTERVAL_SECONDS"], job_timeout=300)
+    cron.register(assignment_tick, queue_name=current_app.config["RQ_QUEUE"],
+                  interval=current_app.config["ASSIGNMENT_INTERVAL_SECONDS"], job_timeout=300)
     cron.start()
 
 
@@ -251,8 +258,10 @@ def init_app(app: Flask) -> None:
     """Register the commands on the app's CLI."""
     from .cli_replay import replay_command
     from .cli_routing import routing_cli
+    from .cli_sla import calendar_cli, sla_cli
 
     routing_cli.add_command(replay_command)
 
-    for command in (agent_cli, token_cli, channel_cli, queue_cli, seed, sweep, worker, scheduler, routing_cli):
+    for command in (agent_cli, token_cli, channel_cli, queue_cli, seed, sweep, worker, scheduler, routing_cli,
+                    calendar_cli, sla_cli):
         app.cli.add_command(command)

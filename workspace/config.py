@@ -84,6 +84,19 @@ class Config:
     BULK_BATCH = _env_int("SWITCHBOARD_BULK_BATCH", 500)
     BULK_MAX_CONVERSATIONS = _env_int("SWITCHBOARD_BULK_MAX_CONVERSATIONS", 20_000)
     BULK_UNDO_SECONDS = _env_int("SWITCHBOARD_BULK_UNDO_SECONDS", 600)
+    # SLAs and automatic assignment (workspace/services/sla.py and assignment.py).
+    # A target is at risk once this share of it has elapsed (policies may set their own).
+    SLA_AT_RISK_FRACTION = _env_float("SWITCHBOARD_SLA_AT_RISK_FRACTION", 0.75)
+    # The SLA watcher's period, and conversations it handles per transaction.
+    SLA_CHECK_INTERVAL_SECONDS = _env_int("SWITCHBOARD_SLA_CHECK_INTERVAL_SECONDS", 30)
+    SLA_CHECK_BATCH = _env_int("SWITCHBOARD_SLA_CHECK_BATCH", 500)
+    # An agent is online while their console's heartbeat (every 30 s) is younger than this.
+    PRESENCE_ONLINE_SECONDS = _env_int("SWITCHBOARD_PRESENCE_ONLINE_SECONDS", 90)
+    # Untouched conversations of an agent offline or away this long go back to the queue.
+    ASSIGNMENT_RETURN_SECONDS = _env_int("SWITCHBOARD_ASSIGNMENT_RETURN_SECONDS", 600)
+    # The assignment catch-up's period, and conversations it assigns per queue per run.
+    ASSIGNMENT_INTERVAL_SECONDS = _env_int("SWITCHBOARD_ASSIGNMENT_INTERVAL_SECONDS", 30)
+    ASSIGNMENT_BATCH = _env_int("SWITCHBOARD_ASSIGNMENT_BATCH", 200)
 
     API_PAGE_SIZE = 50
     API_MAX_PAGE_SIZE = 200

@@ -8,6 +8,7 @@ from .auth import agent_for_token
 from .extensions import db, socketio
 from .models import Agent, Conversation
 from .services import presence
+from .services.assignment import request_assignment
 from .services.conversations import can_see
 from .services.events import agent_room, conversation_room, queue_room
 from .services.queues import visible_queue_ids
@@ -27,6 +28,8 @@ def connect(auth=None):
     join_room(agent_room(agent.id))
     for queue_id in visible_queue_ids(agent):
         join_room(queue_room(queue_id))
+    if presence.agent_connected(agent.id):
+        request_assignment([queue.id for queue in agent.queues])
     db.session.remove()
 
 
@@ -98,9 +101,24 @@ def leave(data):
 
 @socketio.on("disconnect")
 def disconnect(*args):
-    """A closed tab leaves whatever it was viewing."""
+    """A closed tab leaves whatever it was viewing; with no console left the agent is offline."""
     if session.get("agent_id") and session.get("viewing"):
         _stop_viewing(session["viewing"], session["agent_id"])
+    if session.get("agent_id"):
+        presence.agent_disconnected(session["agent_id"])
+
+
+@socketio.on("heartbeat")
+def heartbeat(data):
+    """The console is alive (every 30 s) and says whether its agent is online or away."""
+    agent = db.session.get(Agent, session.get("agent_id"))
+    status = data.get("status") if isinstance(data, dict) else None
+    if agent is None or status not in presence.AGENT_STATUSES:
+        return {"ok": False}
+    if presence.agent_heartbeat(agent.id, status):
+        request_assignment([queue.id for queue in agent.queues])
+    db.session.remove()
+    return {"ok": True, "status": status}
 
 
 def _stop_viewing(conversation_id: int, agent_id: int) -> None:

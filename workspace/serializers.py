@@ -2,7 +2,23 @@
 
 from datetime import datetime
 
-from .models import NOT_DUE, Agent, Author, Channel, Conversation, Message, Priority, Queue
+import sqlalchemy as sa
+
+from .extensions import db
+from .models import (
+    NOT_DUE,
+    TARGETS,
+    Agent,
+    Assignment,
+    Author,
+    BusinessCalendar,
+    Channel,
+    Conversation,
+    Message,
+    Priority,
+    Queue,
+    SlaPolicy,
+)
 
 
 def timestamp(moment: datetime | None) -> str | None:
@@ -18,7 +34,8 @@ def serialize_channel(channel: Channel) -> dict:
 
 def serialize_queue(queue: Queue, counts: dict | None = None) -> dict:
     """A queue, with its live counts when given."""
-    data = {"id": queue.id, "slug": queue.slug, "name": queue.name, "description": queue.description}
+    data = {"id": queue.id, "slug": queue.slug, "name": queue.name, "description": queue.description,
+            "assignment": queue.assignment}
     if counts is not None:
         data["counts"] = counts
     return data
@@ -77,6 +94,7 @@ def serialize_conversation(conversation: Conversation, *, detail: bool = False, 
                    "name": conversation.author.name, "followers": conversation.author.followers,
                    "verified": conversation.author.verified, "tags": conversation.author.tags or []},
         "sla_due_at": timestamp(conversation.sla_due_at) if conversation.sla_due_at != NOT_DUE else None,
+        "sla_status": conversation.sla_status,
         "created_at": timestamp(conversation.created_at),
         "updated_at": timestamp(conversation.updated_at),
         "last_message_at": timestamp(conversation.last_message_at),
@@ -106,3 +124,45 @@ def serialize_escalation(escalation) -> dict | None:
             "ticket_status": escalation.ticket_status, "attempts": escalation.attempts,
             "last_error": escalation.last_error, "requested_at": timestamp(escalation.requested_at),
             "created_at": timestamp(escalation.created_at), "agent": serialize_agent(escalation.agent)}
+        data["sla"] = describe_sla(conversation)
+        data["assignment"] = latest_assignment(conversation)
+    return data
+
+
+def describe_sla(conversation: Conversation) -> dict:
+    """The SLA clocks as the API shows them: status, paused or not, and each running target."""
+    return {
+        "status": conversation.sla_status,
+        "paused": conversation.sla_paused_at is not None,
+        "targets": {target: {key: entry[key] for key in ("started_at", "due_at", "at_risk_at", "minutes", "state")}
+                    | {"business_hours": entry["calendar_id"] is not None}
+                    for target, entry in (conversation.sla_clock or {}).items()},
+    }
+
+
+def serialize_assignment(assignment: Assignment) -> dict:
+    """One automatic assignment or return, with why that agent and why each other was skipped."""
+    return {"id": assignment.id, "kind": assignment.kind, "strategy": assignment.strategy,
+            "agent": serialize_agent(assignment.agent), "reason": assignment.reason,
+            "candidates": assignment.candidates, "created_at": timestamp(assignment.created_at)}
+
+
+def latest_assignment(conversation: Conversation) -> dict | None:
+    """The conversation's most recent automatic assignment or return, if any."""
+    row = db.session.scalar(sa.select(Assignment).where(Assignment.conversation_id == conversation.id)
+                            .order_by(Assignment.id.desc()).limit(1))
+    return serialize_assignment(row) if row else None
+
+
+def serialize_calendar(calendar: BusinessCalendar) -> dict:
+    """A business-hours calendar with its windows and holidays."""
+    return {"id": calendar.id, "name": calendar.name, "time_zone": calendar.time_zone, "hours": calendar.hours,
+            "holidays": calendar.holidays or [], "updated_at": timestamp(calendar.updated_at)}
+
+
+def serialize_sla_policy(policy: SlaPolicy) -> dict:
+    """A queue's SLA targets for one priority level, and how they count time."""
+    return {"priority": Priority(policy.priority).label,
+            **{f"{target}_minutes": getattr(policy, f"{target}_minutes") for target in TARGETS},
+            "business_hours": policy.business_hours, "calendar": policy.calendar.name if policy.calendar else None,
+            "at_risk_fraction": policy.at_risk_fraction}

@@ -20,8 +20,11 @@ function agentRow(agent) {
     onchange: (e) => save(() => api('PATCH', `/agents/${agent.id}`,
       { queues: [...e.target.selectedOptions].map((o) => o.value) }), 'Queues saved') },
     ...queues.map((q) => el('option', { value: q.slug, text: q.name, selected: agent.queues.includes(q.slug) })));
+  const capacity = el('input', { type: 'number', min: 0, max: 1000, value: agent.capacity, class: 'capacity',
+    title: 'most open conversations automatic assignment gives them',
+    onchange: (e) => save(() => api('PATCH', `/agents/${agent.id}`, { capacity: Number(e.target.value) }), 'Capacity saved') });
   return el('tr', { dataset: { id: agent.id } }, el('td', { text: agent.name }), el('td', { text: agent.email }),
-    el('td', {}, role), el('td', {}, active), el('td', {}, member));
+    el('td', {}, role), el('td', {}, active), el('td', {}, member), el('td', {}, capacity));
 }
 
 function queueRow(queue) {

@@ -7,6 +7,7 @@ const $ = (selector) => document.querySelector(selector);
 const app = $('#app');
 const me = { id: Number(app.dataset.agentId), name: app.dataset.agentName };
 const RANK = { urgent: 0, high: 1, normal: 2, low: 3 };
+const SLA_BADGES = { at_risk: 'SLA at risk', breached: 'SLA breached' };
 
 const state = {
   queues: [], queue: null, search: null, rows: new Map(), cursor: null, selected: null,
@@ -104,6 +105,7 @@ function renderRow(c) {
     el('div', { class: 'line3' },
       el('span', { text: c.channel }),
       due.text && el('span', { class: `sla${due.late ? ' late' : ''}`, dataset: { due: c.sla_due_at }, text: due.text }),
+      SLA_BADGES[c.sla_status] && el('span', { class: `chip sla-${c.sla_status}`, text: SLA_BADGES[c.sla_status] }),
       sentiment !== null && el('span', { class: `sentiment ${sentiment}`, text: `sentiment ${c.sentiment.toFixed(2)}` }),
       ...c.tags.map((tag) => el('span', { class: 'chip', text: tag })),
       el('span', { class: 'assignee', text: c.assignee ? `→ ${c.assignee.name}` : 'unassigned' }),
@@ -200,7 +202,21 @@ function renderExplanation() {
     el('p', { text: e.queue_reason || 'Not routed yet.' }),
     rules.length && el('div', {}, 'Rules:', el('ul', {}, rules)),
     el('p', { text: model }),
-    priority.length && el('div', {}, `Priority ${(e.priority || {}).level} (score ${(e.priority || {}).score}):`, el('ul', {}, priority)));
+    priority.length && el('div', {}, `Priority ${(e.priority || {}).level} (score ${(e.priority || {}).score}):`, el('ul', {}, priority)),
+    ...slaAndAssignment(state.conversation));
+}
+
+// The SLA clocks and the last automatic assignment, with why each agent was or was not chosen.
+function slaAndAssignment(c) {
+  const targets = Object.entries((c.sla || {}).targets || {}).map(([name, t]) => el('li', {
+    text: `${name.replace('_', ' ')}: due ${new Date(t.due_at).toLocaleString()} (${t.minutes} min${t.business_hours ? ' of business hours' : ''}) · ${t.state.replace('_', ' ')}` }));
+  const parts = [targets.length && el('div', { class: 'sla-targets' }, `SLA${c.sla.paused ? ' (paused: pending on the customer)' : ''}:`, el('ul', {}, targets))];
+  const a = c.assignment;
+  if (a) {
+    parts.push(el('div', { class: 'assignment-why' }, el('p', { text: a.reason }),
+      el('ul', {}, a.candidates.map((k) => el('li', { text: `${k.name}: ${k.outcome.replace(/_/g, ' ')}, ${k.reason}` })))));
+  }
+  return parts;
 }
 
 function renderCustomer() {
@@ -354,6 +370,12 @@ function connectLive() {
     if (queue) { queue.counts = counts; renderQueues(); }
   });
   socket.on('presence', renderPresence);
+  socket.on('sla.breached', ({ items }) => toast(`${items.length} conversation${items.length > 1 ? 's' : ''} breached SLA`));
+  // Assignment hands work only to agents whose console says they are online.
+  const beat = () => socket.emit('heartbeat', { status: $('#my-status').value });
+  socket.on('connect', beat);
+  $('#my-status').addEventListener('change', beat);
+  setInterval(beat, 30000);
 }
 
 // ---------- keyboard

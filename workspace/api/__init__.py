@@ -8,3 +8,4 @@ from . import openapi  # noqa: E402,F401,I001  (first: the other modules add to 
 from . import admin, authors, classifier, conversations, queues, replay, rules  # noqa: E402,F401  (routes register on bp)
 from . import escalations  # noqa: E402,F401
 from . import bulk, macros  # noqa: E402,F401
+from . import sla  # noqa: E402,F401

@@ -15,7 +15,8 @@ from .openapi import ERROR, PATHS, SCHEMAS, json_body, ref
 
 def agent_view(agent: Agent) -> dict:
     """An agent as admins see it: role, activation and queues."""
-    return {**serialize_agent(agent), "active": agent.active, "queues": sorted(q.slug for q in agent.queues)}
+    return {**serialize_agent(agent), "active": agent.active, "queues": sorted(q.slug for q in agent.queues),
+            "capacity": agent.capacity}
 
 
 def channel_view(channel: Channel) -> dict:
@@ -86,7 +87,8 @@ def update_channel(slug: str):
 
 
 SCHEMAS["AgentAdmin"] = {"allOf": [ref("Agent"), {"type": "object", "required": ["active", "queues"], "properties": {
-    "active": {"type": "boolean"}, "queues": {"type": "array", "items": {"type": "string"}}}}]}
+    "active": {"type": "boolean"}, "queues": {"type": "array", "items": {"type": "string"}},
+    "capacity": {"type": "integer"}}}]}
 SCHEMAS["ChannelAdmin"] = {"type": "object", "required": ["id", "slug", "name", "kind", "enabled", "secret"],
                            "properties": {"id": {"type": "integer"}, "slug": {"type": "string"},
                                           "name": {"type": "string"}, "kind": {"type": "string"},

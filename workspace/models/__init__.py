@@ -1,12 +1,14 @@
 """The database models, one noun per module."""
 
 from .agent import ROLES, Agent, ApiToken, hash_token, queue_members
+from .assignment import STRATEGIES, Assignment
 from .audit import AuditEntry
 from .author import Author, AuthorNote
 from .base import UTCDateTime, utcnow
 from .bulk import BULK_STATES, ITEM_RESULTS, BulkAction, BulkItem
 from .channel import Channel
 from .conversation import ACTIVE_STATUSES, NOT_DUE, STATUSES, Conversation, Priority
+from .escalation import ESCALATION_STATES, TICKET_DONE_STATUSES, Escalation
 from .macro import SCOPES, Macro, MacroUsage
 from .message import Message
 from .model_version import Correction, ModelVersion
@@ -14,15 +16,13 @@ from .outbox import OutboxEntry
 from .queue import TRIAGE, Queue
 from .queue_count import QueueCount
 from .rule import Rule
+from .sla import TARGETS, BusinessCalendar, SlaOutcome, SlaPolicy
 
 __all__ = [
-    "ACTIVE_STATUSES", "NOT_DUE", "ROLES", "STATUSES", "TRIAGE",
-    "Agent", "ApiToken", "AuditEntry", "Author", "AuthorNote", "Channel", "Conversation", "Correction", "Message",
-    "ModelVersion", "OutboxEntry", "Priority", "Queue", "Rule", "UTCDateTime", "hash_token", "queue_members", "utcnow",
-    "QueueCount",
-    "BULK_STATES", "ITEM_RESULTS", "SCOPES", "BulkAction", "BulkItem", "Macro", "MacroUsage",
+    "ACTIVE_STATUSES", "BULK_STATES", "ESCALATION_STATES", "ITEM_RESULTS", "NOT_DUE", "ROLES", "SCOPES", "STATUSES",
+    "STRATEGIES", "TARGETS", "TICKET_DONE_STATUSES", "TRIAGE",
+    "Agent", "ApiToken", "Assignment", "AuditEntry", "Author", "AuthorNote", "BulkAction", "BulkItem",
+    "BusinessCalendar", "Channel", "Conversation", "Correction", "Escalation", "Macro", "MacroUsage", "Message",
+    "ModelVersion", "OutboxEntry", "Priority", "Queue", "QueueCount", "Rule", "SlaOutcome", "SlaPolicy",
+    "UTCDateTime", "hash_token", "queue_members", "utcnow",
 ]
-
-from .escalation import ESCALATION_STATES, TICKET_DONE_STATUSES, Escalation  # noqa: E402
-
-__all__ += ["ESCALATION_STATES", "TICKET_DONE_STATUSES", "Escalation"]

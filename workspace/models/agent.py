@@ -18,6 +18,10 @@ queue_members = sa.Table(
     "queue_members", db.metadata,
     sa.Column("queue_id", sa.ForeignKey("queues.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("agent_id", sa.ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True),
+    # Most open conversations automatic assignment gives the agent in this queue (None: no queue limit).
+    sa.Column("capacity", sa.Integer),
+    # Round robin hands the next one to the member whose last assignment here is oldest.
+    sa.Column("last_assigned_at", UTCDateTime),
 )
 
 
@@ -34,6 +38,8 @@ class Agent(db.Model):
     active: so.Mapped[bool] = so.mapped_column(default=True)
     # Part of every session cookie; bumping it signs the agent out everywhere.
     session_version: so.Mapped[int] = so.mapped_column(default=1)
+    # Most open conversations automatic assignment gives the agent across all queues.
+    capacity: so.Mapped[int] = so.mapped_column(default=10, server_default="10")
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     tokens: so.Mapped[list["ApiToken"]] = so.relationship(back_populates="agent")

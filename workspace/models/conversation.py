@@ -56,6 +56,8 @@ class Conversation(db.Model):
         sa.Index("ix_conversations_thread", "channel_id", "thread_key"),
         sa.Index("ix_conversations_author_recent", "author_id", "last_message_at"),
         sa.Index("ix_conversations_status_updated", "status", "updated_at"),
+        # The SLA watcher's range scan: conversations whose clock needs a look by now.
+        sa.Index("ix_conversations_sla_check", "sla_check_at"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -93,6 +95,19 @@ class Conversation(db.Model):
     first_reply_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
     # A snoozed conversation is pending until this time, then reopens (macros' snooze action).
     snoozed_until: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime, index=True)
+    # The SLA clocks running on it (see workspace/services/sla.py):
+    # {"first_reply" | "next_reply" | "resolution": {"started_at", "due_at",
+    # "at_risk_at", "minutes", "calendar_id", "state": "ok" | "at_risk" | "breached"}}.
+    sla_clock: so.Mapped[Optional[dict]] = so.mapped_column(sa.JSON)
+    # The worst state of its running clocks (None when none runs): what the
+    # console's badge and the dashboard show.
+    sla_status: so.Mapped[Optional[str]] = so.mapped_column(sa.String(16))
+    # When the watcher should next look at it (NOT_DUE: nothing will change).
+    sla_check_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=NOT_DUE)
+    # Set while pending on the customer: the clocks are paused since then.
+    sla_paused_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
+    # When the current assignee got it (an untouched one has no reply of theirs since).
+    assigned_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
     # Lets SQLite return the ids of a multi-row INSERT in order, so a batch of
     # new conversations is one statement rather than one per row.
     _sentinel: so.Mapped[Optional[int]] = so.orm_insert_sentinel("insert_sentinel")

@@ -25,6 +25,8 @@ class Queue(db.Model):
     sla_minutes: so.Mapped[Optional[dict]] = so.mapped_column(sa.JSON)
     # The classifier's confidence needed to route here; None uses the default.
     routing_threshold: so.Mapped[Optional[float]] = so.mapped_column()
+    # Automatic assignment: "off", "round_robin" or "least_loaded" (models/assignment.py).
+    assignment: so.Mapped[str] = so.mapped_column(sa.String(16), default="off", server_default="off")
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     members: so.Mapped[list["Agent"]] = so.relationship(  # noqa: F821

@@ -8,9 +8,10 @@ from werkzeug.security import generate_password_hash
 from ..channel_settings import clean_settings, visible_settings
 from ..errors import NotFound, SwitchboardError, ValidationError
 from ..extensions import db
-from ..models import ROLES, Agent, Channel, Queue
+from ..models import ROLES, STRATEGIES, Agent, Channel, Queue
 from ..models.channel import KINDS, new_secret
 from . import audit
+from .sla_admin import capacity_value
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -60,10 +61,10 @@ def _queues(slugs) -> list[Queue]:
 def agent_state(agent: Agent) -> dict:
     """What the audit log records of an agent (never the password)."""
     return {"email": agent.email, "name": agent.name, "role": agent.role, "active": agent.active,
-            "queues": sorted(q.slug for q in agent.queues)}
+            "queues": sorted(q.slug for q in agent.queues), "capacity": agent.capacity}
 
 
-AGENT_FIELDS = ("email", "name", "role", "password", "active", "queues")
+AGENT_FIELDS = ("email", "name", "role", "password", "active", "queues", "capacity")
 
 
 def save_agent(agent: Agent | None, data, admin: Agent) -> Agent:
@@ -89,9 +90,12 @@ def save_agent(agent: Agent | None, data, admin: Agent) -> Agent:
     active = data.get("active")
     if active is not None and not isinstance(active, bool):
         raise ValidationError("active: true or false", code="invalid_field")
+    capacity = capacity_value("capacity", data["capacity"], nullable=False) if "capacity" in data else None
     if creating:
         agent = Agent(email=email, name=name, role=role)
         db.session.add(agent)
+    if capacity is not None:
+        agent.capacity = capacity
     for attribute, value in (("email", email), ("name", name), ("role", role), ("active", active)):
         if value is not None:
             setattr(agent, attribute, value)
@@ -108,7 +112,7 @@ def save_agent(agent: Agent | None, data, admin: Agent) -> Agent:
     return agent
 
 
-QUEUE_FIELDS = ("slug", "name", "description", "sla_minutes", "routing_threshold")
+QUEUE_FIELDS = ("slug", "name", "description", "sla_minutes", "routing_threshold", "assignment")
 
 
 def save_queue(queue: Queue | None, data, admin: Agent) -> Queue:
@@ -139,6 +143,10 @@ def save_queue(queue: Queue | None, data, admin: Agent) -> Queue:
                                       or not 0 <= threshold <= 1):
             raise ValidationError("routing_threshold: a number from 0 to 1, or null", code="invalid_field")
         queue.routing_threshold = threshold
+    if "assignment" in data:
+        if data["assignment"] not in STRATEGIES:
+            raise ValidationError(f"assignment: one of {', '.join(STRATEGIES)}", code="invalid_field")
+        queue.assignment = data["assignment"]
     db.session.flush()
     audit.record(admin, "queue.create" if creating else "queue.update", "queue", queue.id,
                  before=before, after=_queue_state(queue))
@@ -148,7 +156,8 @@ def save_queue(queue: Queue | None, data, admin: Agent) -> Queue:
 
 def _queue_state(queue: Queue) -> dict:
     return {"slug": queue.slug, "name": queue.name, "description": queue.description,
-            "sla_minutes": queue.sla_minutes, "routing_threshold": queue.routing_threshold}
+            "sla_minutes": queue.sla_minutes, "routing_threshold": queue.routing_threshold,
+            "assignment": queue.assignment}
 
 
 CHANNEL_FIELDS = ("slug", "name", "kind", "enabled", "rotate_secret", "settings")

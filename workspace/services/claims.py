@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import Agent, Conversation, Queue
+from ..models import Agent, Conversation, Queue, utcnow
 from .conversations import commit_change
 from .queues import ORDER, visible_queue_ids
 
@@ -42,7 +42,7 @@ def get_next(agent: Agent, queue_slug: str | None = None) -> Conversation | None
         claimed = db.session.execute(
             sa.update(Conversation)
             .where(Conversation.id == conversation_id, Conversation.assignee_id.is_(None))
-            .values(assignee_id=agent.id)
+            .values(assignee_id=agent.id, assigned_at=utcnow())
         ).rowcount
         if claimed:
             conversation = db.session.get(Conversation, conversation_id)

@@ -8,10 +8,9 @@ from routing.classifier import model_text
 from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..models import Agent, Conversation, Correction, Message, Priority, Queue, queue_members, utcnow
-from . import audit, events
+from . import assignment, audit, events, sla
 from .classifier import corrections_added
 from .queues import visible_queue_ids
-from .routing import due_at
 
 # Statuses an agent can set by hand (escalated and new belong to the system).
 SETTABLE_STATUSES = ("open", "pending", "resolved", "spam")
@@ -63,13 +62,23 @@ def move_conversation(conversation: Conversation, queue_slug, agent: Agent) -> C
 def set_status(conversation: Conversation, status, agent: Agent) -> Conversation:
     """Set open, pending (waiting on the customer), resolved or spam."""
     change = change_status(conversation, status)
-    return commit_change(conversation, agent, "conversation.status", *change) if change else conversation
+    if change is None:
+        return conversation
+    commit_change(conversation, agent, "conversation.status", *change)
+    if change[0]["status"] == "open" and conversation.assignee_id is not None:
+        assignment.request_assignment([conversation.queue_id])  # the assignee has room for one more
+    return conversation
 
 
 def assign(conversation: Conversation, assignee, agent: Agent) -> Conversation:
     """Assign to an agent by id ("me" for oneself) or unassign with null; agents must work the queue."""
     change = change_assignee(conversation, assignee, agent)
-    return commit_change(conversation, agent, "conversation.assign", *change) if change else conversation
+    if change is None:
+        return conversation
+    commit_change(conversation, agent, "conversation.assign", *change)
+    if change[0]["assignee_id"] is not None and conversation.status == "open":
+        assignment.request_assignment([conversation.queue_id])  # its previous agent has room for one more
+    return conversation
 
 
 def set_tags(conversation: Conversation, tags, agent: Agent) -> Conversation:
@@ -103,7 +112,7 @@ def change_queue(conversation: Conversation, queue_slug, agent: Agent) -> tuple[
         return None
     old_slug = conversation.queue.slug if conversation.queue else None
     conversation.queue = queue
-    conversation.sla_due_at = due_at(conversation, queue, Priority(conversation.priority))
+    sla.sync(conversation, utcnow())
     if conversation.routed_at is not None:
         db.session.add(Correction(conversation_id=conversation.id, from_queue_id=old_queue_id, to_queue_id=queue.id,
                                   agent_id=agent.id, text=_model_input(conversation)))
@@ -122,6 +131,7 @@ def change_status(conversation: Conversation, status) -> tuple[dict, dict] | Non
         return None
     conversation.status = status
     conversation.resolved_at = utcnow() if status == "resolved" else None
+    sla.sync(conversation, utcnow())
     return {"status": before}, {"status": status}
 
 
@@ -142,6 +152,7 @@ def change_assignee(conversation: Conversation, assignee, agent: Agent) -> tuple
     if before == (target.id if target else None):
         return None
     conversation.assignee = target
+    conversation.assigned_at = utcnow() if target else None
     return {"assignee_id": before}, {"assignee_id": target.id if target else None}
 
 
@@ -163,8 +174,7 @@ def change_priority(conversation: Conversation, level) -> tuple[dict, dict] | No
     if level == before:
         return None
     conversation.priority = Priority.parse(level)
-    if conversation.queue is not None:
-        conversation.sla_due_at = due_at(conversation, conversation.queue, Priority.parse(level))
+    sla.sync(conversation, utcnow())
     return {"priority": before}, {"priority": level}
 
 

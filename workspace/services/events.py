@@ -8,10 +8,16 @@ routing job's time when sent one by one).
 
 from collections import defaultdict
 
+import sqlalchemy.orm as so
+
 from ..extensions import socketio
 from ..models import Conversation
 from ..serializers import serialize_conversation
 from .counts import queue_counts
+
+# Loader options for conversations about to be serialized into events (no query per row).
+SERIALIZED = (so.joinedload(Conversation.queue), so.joinedload(Conversation.channel),
+              so.joinedload(Conversation.author), so.joinedload(Conversation.assignee))
 
 
 def queue_room(queue_id: int) -> str:

@@ -7,6 +7,9 @@ holder stops typing for LOCK_SECONDS, or leaves.
 
 import json
 import time
+from dataclasses import dataclass
+
+from flask import current_app
 
 from ..broker import redis_client
 
@@ -86,3 +89,67 @@ def lock_holders(conversation_ids: list[int]) -> dict[int, int]:
     holders = redis_client().mget([_keys(conversation_id)[2] for conversation_id in conversation_ids])
     return {conversation_id: int(holder)
             for conversation_id, holder in zip(conversation_ids, holders, strict=True) if holder}
+# Agents' own status (online, away, offline), from their consoles' connections
+# and heartbeats: one hash for every web process, {agent id: {"status",
+# "since", "seen"}}, times in epoch seconds. A console that vanishes without
+# saying goodbye (a crashed process, a laptop lid) stops sending heartbeats,
+# so a status older than PRESENCE_ONLINE_SECONDS counts as offline since then.
+AGENTS_KEY = "presence:agents"
+AGENT_STATUSES = ("online", "away")
+
+
+def _connections_key(agent_id: int) -> str:
+    return f"presence:agent:{agent_id}:connections"
+
+
+def agent_connected(agent_id: int, now: float | None = None) -> bool:
+    """Count a new console connection and mark the agent online; returns whether they were not online before."""
+    redis_client().incr(_connections_key(agent_id))
+    return agent_heartbeat(agent_id, "online", now)
+
+
+def agent_heartbeat(agent_id: int, status: str, now: float | None = None) -> bool:
+    """Record that the agent's console is alive and whether they are online or away.
+
+    Returns:
+        Whether this made the agent online (they were away or offline).
+    """
+    now = time.time() if now is None else now
+    before = agent_states(now).get(agent_id)
+    since = before.since if before is not None and before.status == status else now
+    redis_client().hset(AGENTS_KEY, str(agent_id), json.dumps({"status": status, "since": since, "seen": now}))
+    return status == "online" and (before is None or before.status != "online")
+
+
+def agent_disconnected(agent_id: int, now: float | None = None) -> None:
+    """Forget one console connection; with none left the agent is offline from now."""
+    now = time.time() if now is None else now
+    redis = redis_client()
+    if redis.decr(_connections_key(agent_id)) <= 0:
+        redis.delete(_connections_key(agent_id))
+        redis.hset(AGENTS_KEY, str(agent_id), json.dumps({"status": "offline", "since": now, "seen": now}))
+
+
+@dataclass(frozen=True)
+class AgentState:
+    """An agent's status and since when (epoch seconds)."""
+
+    status: str
+    since: float
+
+
+def agent_states(now: float | None = None) -> dict[int, AgentState]:
+    """Every agent's status as of `now`: online, away, or offline (heartbeat too old, or disconnected).
+
+    Agents never seen have no entry.
+    """
+    now = time.time() if now is None else now
+    stale = now - current_app.config["PRESENCE_ONLINE_SECONDS"]
+    states = {}
+    for agent_id, raw in redis_client().hgetall(AGENTS_KEY).items():
+        record = json.loads(raw)
+        if record["status"] in AGENT_STATUSES and record["seen"] < stale:
+            states[int(agent_id)] = AgentState("offline", record["seen"])
+        else:
+            states[int(agent_id)] = AgentState(record["status"], record["since"])
+    return states

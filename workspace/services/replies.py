@@ -5,7 +5,8 @@ from rq import Retry
 from ..broker import job_queue
 from ..errors import ValidationError
 from ..extensions import db
-from ..models import NOT_DUE, Agent, Conversation, Message, utcnow
+from ..models import Agent, Conversation, Message, utcnow
+from . import sla
 from .conversations import commit_change
 
 MAX_REPLY_CHARS = 20_000
@@ -55,9 +56,9 @@ def store_reply(conversation: Conversation, text, agent: Agent) -> Message:
     db.session.add(message)
     conversation.first_reply_at = conversation.first_reply_at or now
     conversation.waiting_since = None
-    conversation.sla_due_at = NOT_DUE
+    sla.sync(conversation, now)
     if conversation.assignee_id is None:
-        conversation.assignee_id = agent.id
+        conversation.assignee_id, conversation.assigned_at = agent.id, now
     return message
 
 

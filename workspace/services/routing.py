@@ -1,6 +1,6 @@
 """Applying routing decisions to conversations (the worker side of the flow)."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -10,8 +10,8 @@ import routing
 from routing import Decision, Post, RoutingSettings
 
 from ..extensions import db
-from ..models import NOT_DUE, TRIAGE, Conversation, Message, Priority, Queue, utcnow
-from . import events
+from ..models import TRIAGE, Conversation, Message, Priority, Queue, utcnow
+from . import assignment, events, sla
 from .classifier import current_model
 from .counts import fold_counts
 from .queues import PREVIEW_CHARS
@@ -48,9 +48,10 @@ def route_conversations(conversation_ids: list[int]) -> dict:
     decisions = routing.route_many(posts, active_rules(), current_model(), queues=frozenset(queues),
                                    settings=routing_settings(queues.values()))
     kinds = []
+    policies = sla.Policies()
     for conversation, decision in zip(pending, decisions, strict=True):
         kinds.append("created" if conversation.status == "new" else "updated")
-        _apply(conversation, decision, queues, now)
+        _apply(conversation, decision, queues, now, policies)
         conversation.routed_message_id = latest[conversation.id]
     db.session.flush()  # queue ids are set from the relationships here
     changes = events.Changes()
@@ -59,6 +60,8 @@ def route_conversations(conversation_ids: list[int]) -> dict:
     db.session.commit()
     changes.publish()
     fold_counts()  # routing is the busiest writer, so it keeps the kept counts short
+    db.session.rollback()
+    assignment.assign_waiting(sorted(changes.queue_ids))
     return {"routed": len(pending), "skipped": len(conversation_ids) - len(pending)}
 
 
@@ -113,12 +116,17 @@ def post_for(conversation: Conversation, text: str, queues: dict[str, Queue], no
         author_verified=author.verified,
         author_tags=frozenset(author.tags or ()),
         waiting_seconds=max(0.0, (now - waiting_since).total_seconds()),
-        sla_seconds=60.0 * sla_minutes(queue, Priority(conversation.priority)),
+        sla_seconds=60.0 * sla.sla_minutes(queue, Priority(conversation.priority)),
     )
 
 
-def _apply(conversation: Conversation, decision: Decision, queues: dict[str, Queue], now) -> None:
-    """Store a decision; a follow-up re-scores priority but keeps the agents' queue."""
+def _apply(conversation: Conversation, decision: Decision, queues: dict[str, Queue], now,
+           policies: sla.Policies) -> None:
+    """Store a decision; a follow-up re-scores priority but keeps the agents' queue.
+
+    A customer's follow-up on a conversation pending on them opens it again,
+    which resumes its SLA clocks.
+    """
     priority = Priority.parse(decision.priority)
     if conversation.status == "new":
         conversation.queue = queues.get(decision.queue) or queues[TRIAGE]
@@ -127,27 +135,16 @@ def _apply(conversation: Conversation, decision: Decision, queues: dict[str, Que
         conversation.routed_at = now
         model = decision.explanation.get("model") or {}
         conversation.predicted_queue = model["labels"][0][0] if model.get("labels") else None
+    if conversation.status == "pending":
+        conversation.status = "open"
     if conversation.waiting_since is None:
         conversation.waiting_since = conversation.last_message_at
     conversation.priority = priority
     conversation.priority_score = decision.score
     conversation.tags = sorted(set(conversation.tags or ()) | set(decision.tags))
     conversation.explanation = decision.explanation
-    conversation.sla_due_at = due_at(conversation, conversation.queue, priority)
+    sla.sync(conversation, now, policies)
     conversation.updated_at = now
-
-
-def due_at(conversation: Conversation, queue: Queue, priority: Priority):
-    """When the first reply is due: from the oldest unanswered post, or NOT_DUE if nothing is owed."""
-    if conversation.waiting_since is None:
-        return NOT_DUE
-    return conversation.waiting_since + timedelta(minutes=sla_minutes(queue, priority))
-
-
-def sla_minutes(queue: Queue, priority: Priority) -> int:
-    """Return the first-reply target for a priority in a queue, in minutes."""
-    targets = {**current_app.config["DEFAULT_SLA_MINUTES"], **(queue.sla_minutes or {})}
-    return int(targets[priority.label])
 
 
 def active_rules() -> list:
