@@ -11,9 +11,11 @@ from .model_version import Correction, ModelVersion
 from .outbox import OutboxEntry
 from .queue import TRIAGE, Queue
 from .rule import Rule
+from .supervision import INCIDENT_STATUSES, MATCH_KINDS, SCORES, Incident, QaReview, VolumeCount, incident_conversations
 
 __all__ = [
     "ACTIVE_STATUSES", "NOT_DUE", "ROLES", "STATUSES", "TRIAGE",
     "Agent", "ApiToken", "AuditEntry", "Author", "AuthorNote", "Channel", "Conversation", "Correction", "Message",
     "ModelVersion", "OutboxEntry", "Priority", "Queue", "Rule", "UTCDateTime", "hash_token", "queue_members", "utcnow",
+    "INCIDENT_STATUSES", "MATCH_KINDS", "SCORES", "Incident", "QaReview", "VolumeCount", "incident_conversations",
 ]
