@@ -2,10 +2,16 @@
 
 import math
 import random
-import sys
 
-from routing.spikes import (BUCKETS_PER_DAY, SpikeSettings, detect, detect_many, history_buckets, mentions_phrase,
-                            phrases)
+from routing.spikes import (
+    BUCKETS_PER_DAY,
+    SpikeSettings,
+    detect,
+    detect_many,
+    history_buckets,
+    mentions_phrase,
+    phrases,
+)
 
 
 def daily_traffic(days: int, peak: float, seed: int) -> list[int]:
@@ -28,15 +34,9 @@ def _poisson(rng: random.Random, rate: float) -> int:
     return count
 
 
-def alarms(counts: list[int], start: int, settings=SpikeSettings()) -> list[int]:
+def alarms(counts: list[int], start: int) -> list[int]:
     """The buckets from `start` on at which the detector, run on the history so far, raises a spike."""
-    return [end for end in range(start, len(counts) + 1) if detect(counts[:end], settings)]
-
-
-def test_the_library_imports_no_flask():
-    """Spike detection is plain Python, like the rest of routing/."""
-    assert "routing.spikes" in sys.modules
-    assert "flask" not in sys.modules or "workspace" in sys.modules  # only the app pulls Flask in
+    return [end for end in range(start, len(counts) + 1) if detect(counts[:end])]
 
 
 def test_a_known_spike_is_found_within_its_first_window():
