@@ -187,14 +187,18 @@ def phrases(text: str) -> set[str]:
     return set(found)
 
 
-def mentions_phrase(text: str, phrase: str) -> bool:
-    """Tell whether a post is about a phrase (the same folding and stop words as `phrases`).
+def matches_phrase(text: str, phrase: str) -> bool:
+    """Tell whether a post is about a phrase: one of its word pairs, or the phrase's words in its text.
 
     Args:
         text: the post's text.
-        phrase: a phrase as `phrases` returns them.
+        phrase: a phrase as `phrases` returns them, or any words a supervisor typed.
 
     Returns:
-        True if the post yields that phrase.
+        True if the post yields that word pair or contains those words in that order, whole.
     """
-    return phrase in phrases(text)
+    wanted = " ".join(_TOKEN.findall(fold(phrase)))
+    if not wanted:
+        return False
+    folded = " ".join(_TOKEN.findall(fold(text)))
+    return wanted in phrases(text) or re.search(rf"(?<![a-z0-9']){re.escape(wanted)}(?![a-z0-9'])", folded) is not None

@@ -94,3 +94,28 @@ def serialize_conversation(conversation: Conversation, *, detail: bool = False, 
         data["explanation"] = conversation.explanation
         data["routed_at"] = timestamp(conversation.routed_at)
     return data
+
+
+def serialize_incident(incident, counts: dict | None = None) -> dict:
+    """An incident (known issue): title, status, what new posts it takes in, the spike that opened it."""
+    data = {
+        "id": incident.id, "title": incident.title, "status": incident.status,
+        "match": {"kind": incident.match_kind, "value": incident.match_value} if incident.match_kind else None,
+        "spike": incident.spike, "created_by_id": incident.created_by_id,
+        "created_at": timestamp(incident.created_at), "updated_at": timestamp(incident.updated_at),
+        "resolved_at": timestamp(incident.resolved_at),
+    }
+    if counts is not None:
+        data["counts"] = counts
+    return data
+
+
+def serialize_review(review) -> dict:
+    """A quality review: the reply scored, its agent, the reviewer, the three scores and the comment."""
+    return {
+        "id": review.id, "message_id": review.message_id, "conversation_id": review.conversation_id,
+        "agent": serialize_agent(review.agent), "reviewer": serialize_agent(review.reviewer),
+        "accuracy": review.accuracy, "tone": review.tone, "resolution": review.resolution,
+        "comment": review.comment, "reply": review.message.text,
+        "created_at": timestamp(review.created_at), "updated_at": timestamp(review.updated_at),
+    }

@@ -11,6 +11,7 @@ from collections import defaultdict
 from ..extensions import socketio
 from ..models import Conversation
 from ..serializers import serialize_conversation
+from . import dashboard
 from .queues import queue_counts
 
 
@@ -27,6 +28,11 @@ def conversation_room(conversation_id: int) -> str:
 def agent_room(agent_id: int) -> str:
     """The private room of one agent's connections."""
     return f"agent:{agent_id}"
+
+
+def dashboard_room() -> str:
+    """The room of the supervisors watching the dashboard."""
+    return "dashboard"
 
 
 class Changes:
@@ -58,6 +64,8 @@ class Changes:
                     socketio.emit(f"conversation.{kind}", {"conversations": payloads}, to=queue_room(queue_id))
         for payload in self.viewed:
             socketio.emit("conversation.updated", {"conversations": [payload]}, to=conversation_room(payload["id"]))
+        if self.by_queue:
+            dashboard.mark_changed()
         if self.queue_ids:
             counts = queue_counts(sorted(self.queue_ids))
             for queue_id in sorted(self.queue_ids):

@@ -11,7 +11,7 @@ from routing import Decision, Post, RoutingSettings
 
 from ..extensions import db
 from ..models import NOT_DUE, TRIAGE, Conversation, Message, Priority, Queue, utcnow
-from . import events
+from . import events, incidents, volume
 from .classifier import current_model
 from .queues import PREVIEW_CHARS
 from .rules import compiled_rules
@@ -52,6 +52,9 @@ def route_conversations(conversation_ids: list[int]) -> dict:
         _apply(conversation, decision, queues, now)
         conversation.routed_message_id = latest[conversation.id]
     db.session.flush()  # queue ids are set from the relationships here
+    routed_texts = [texts[latest[c.id]] for c in pending]
+    volume.record(pending, routed_texts)
+    incidents.join_open_incidents(pending, routed_texts)
     changes = events.Changes()
     for conversation, kind in zip(pending, kinds, strict=True):
         changes.add(conversation, kind, preview=texts[latest[conversation.id]][:PREVIEW_CHARS])
