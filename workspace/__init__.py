@@ -57,11 +57,13 @@ def create_app(config: type | dict | None = None) -> Flask:
 
     from . import api, cli, health
     from .console.views import bp as console_bp
+    from .dashboard.views import bp as dashboard_bp
     from .ingest.views import bp as ingest_bp
 
     app.register_blueprint(health.bp)
     app.register_blueprint(ingest_bp)
     app.register_blueprint(console_bp)
+    app.register_blueprint(dashboard_bp)
     app.register_blueprint(api.bp)
     cli.init_app(app)
     return app

@@ -6,3 +6,4 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 from . import openapi  # noqa: E402,F401,I001  (first: the other modules add to its document)
 from . import admin, authors, classifier, conversations, queues, replay, rules  # noqa: E402,F401  (routes register on bp)
+from . import dashboard, incidents, quality  # noqa: E402,F401  (supervision routes register on bp)
