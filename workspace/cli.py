@@ -177,14 +177,17 @@ def worker(burst: bool):
 @click.command("scheduler")
 @with_appcontext
 def scheduler():
-    """Run the periodic jobs (the sweeper) on RQ's cron scheduler."""
+    """Run the periodic jobs (the sweeper, spike detection) on RQ's cron scheduler."""
     from rq.cron import CronScheduler
 
+    from routing.jobs import detect_spikes as spikes_job
     from routing.jobs import sweep as sweep_job
 
     cron = CronScheduler(connection=redis_client())
     cron.register(sweep_job, queue_name=current_app.config["RQ_QUEUE"],
                   interval=current_app.config["SWEEP_INTERVAL_SECONDS"], job_timeout=300)
+    cron.register(spikes_job, queue_name=current_app.config["RQ_QUEUE"],
+                  interval=current_app.config["SPIKE_INTERVAL_SECONDS"], job_timeout=300)
     cron.start()
 
 
