@@ -26,3 +26,10 @@ def retrain(force: bool = False) -> dict:
     from workspace.services.classifier import retrain as retrain_now
 
     return retrain_now(force=force)
+
+
+def detect_spikes() -> list[int]:
+    """Look for volume spikes and open an incident for each new one (a periodic job); returns their ids."""
+    from workspace.services.incidents import detect_spikes as detect_now
+
+    return [incident.id for incident in detect_now()]

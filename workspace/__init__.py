@@ -36,7 +36,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
 
     from . import auth, broker, dispatch, errors, models  # noqa: F401  (models register tables)
-    from .services import group_commit
+    from .services import dashboard, group_commit
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
@@ -45,6 +45,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     auth.init_app(app)
     dispatch.init_app(app)
     group_commit.init_app(app)
+    dashboard.init_app(app)
     # Handlers must be imported before init_app so every app built gets them.
     from . import realtime  # noqa: F401
 
@@ -56,12 +57,14 @@ def create_app(config: type | dict | None = None) -> Flask:
 
     from . import api, cli, health
     from .console.views import bp as console_bp
+    from .dashboard.views import bp as dashboard_bp
     from .escalation.webhook import bp as ticketing_bp
     from .ingest.views import bp as ingest_bp
 
     app.register_blueprint(health.bp)
     app.register_blueprint(ingest_bp)
     app.register_blueprint(console_bp)
+    app.register_blueprint(dashboard_bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(ticketing_bp)
     cli.init_app(app)

@@ -234,9 +234,11 @@ def worker(burst: bool):
 @click.command("scheduler")
 @with_appcontext
 def scheduler():
-    """Run the periodic jobs (the sweeper, the SLA watcher, assignment catch-up, waking snoozed conversations)."""
+    """Run the periodic jobs (the sweeper, the SLA watcher, assignment catch-up, waking snoozed conversations,
+    spike detection) on RQ's cron scheduler."""
     from rq.cron import CronScheduler
 
+    from routing.jobs import detect_spikes as spikes_job
     from routing.jobs import sweep as sweep_job
 
     from .jobs import assignment_tick, check_slas
@@ -251,6 +253,8 @@ def scheduler():
                   interval=current_app.config["SLA_CHECK_INTERVAL_SECONDS"], job_timeout=300)
     cron.register(assignment_tick, queue_name=current_app.config["RQ_QUEUE"],
                   interval=current_app.config["ASSIGNMENT_INTERVAL_SECONDS"], job_timeout=300)
+    cron.register(spikes_job, queue_name=current_app.config["RQ_QUEUE"],
+                  interval=current_app.config["SPIKE_INTERVAL_SECONDS"], job_timeout=300)
     cron.start()
 
 

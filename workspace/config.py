@@ -97,6 +97,17 @@ class Config:
     # The assignment catch-up's period, and conversations it assigns per queue per run.
     ASSIGNMENT_INTERVAL_SECONDS = _env_int("SWITCHBOARD_ASSIGNMENT_INTERVAL_SECONDS", 30)
     ASSIGNMENT_BATCH = _env_int("SWITCHBOARD_ASSIGNMENT_BATCH", 200)
+    # The supervisors' dashboard is pushed at most this often, and its slower
+    # figures (reply-time percentiles, handle times) recomputed at most this often.
+    DASHBOARD_PUSH_SECONDS = _env_float("SWITCHBOARD_DASHBOARD_PUSH_SECONDS", 2.0)
+    DASHBOARD_SLOW_SECONDS = _env_float("SWITCHBOARD_DASHBOARD_SLOW_SECONDS", 30.0)
+    # Run the dashboard pusher in web processes (off in tests, which push by hand).
+    DASHBOARD_PUSHER_ENABLED = os.environ.get("SWITCHBOARD_DASHBOARD_PUSHER", "1") == "1"
+    # Spike detection (routing/spikes.py explains the method): how often it runs and its thresholds.
+    SPIKE_INTERVAL_SECONDS = _env_int("SWITCHBOARD_SPIKE_INTERVAL_SECONDS", 60)
+    SPIKE_MIN_COUNT = _env_int("SWITCHBOARD_SPIKE_MIN_COUNT", 20)
+    SPIKE_Z_THRESHOLD = _env_float("SWITCHBOARD_SPIKE_Z_THRESHOLD", 4.0)
+    SPIKE_MIN_RATIO = _env_float("SWITCHBOARD_SPIKE_MIN_RATIO", 3.0)
 
     API_PAGE_SIZE = 50
     API_MAX_PAGE_SIZE = 200
@@ -126,6 +137,7 @@ class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret-key"
     DISPATCHER_ENABLED = False
+    DASHBOARD_PUSHER_ENABLED = False
     SWEEP_GRACE_SECONDS = 0
 
 

@@ -7,10 +7,10 @@ from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
 from .auth import agent_for_token
 from .extensions import db, socketio
 from .models import Agent, Conversation
-from .services import presence
+from .services import dashboard, presence
 from .services.assignment import request_assignment
 from .services.conversations import can_see
-from .services.events import agent_room, conversation_room, queue_room
+from .services.events import agent_room, conversation_room, dashboard_room, queue_room
 from .services.queues import visible_queue_ids
 
 
@@ -28,9 +28,23 @@ def connect(auth=None):
     join_room(agent_room(agent.id))
     for queue_id in visible_queue_ids(agent):
         join_room(queue_room(queue_id))
+    dashboard.agent_connected(agent.id)
     if presence.agent_connected(agent.id):
         request_assignment([queue.id for queue in agent.queues])
     db.session.remove()
+
+
+@socketio.on("watch_dashboard")
+def watch_dashboard(data=None):
+    """A supervisor's dashboard page joins the room its live figures and incident alerts go to."""
+    agent = db.session.get(Agent, session.get("agent_id"))
+    allowed = agent is not None and agent.role in ("supervisor", "admin")
+    db.session.remove()
+    if not allowed:
+        return {"ok": False}
+    join_room(dashboard_room())
+    dashboard.watch()
+    return {"ok": True}
 
 
 def _agent_and_conversation(data) -> tuple[Agent, int] | tuple[None, None]:
@@ -102,6 +116,8 @@ def leave(data):
 @socketio.on("disconnect")
 def disconnect(*args):
     """A closed tab leaves whatever it was viewing; with no console left the agent is offline."""
+    if session.get("agent_id"):
+        dashboard.agent_disconnected(session["agent_id"])
     if session.get("agent_id") and session.get("viewing"):
         _stop_viewing(session["viewing"], session["agent_id"])
     if session.get("agent_id"):

@@ -113,6 +113,8 @@ def serialize_conversation(conversation: Conversation, *, detail: bool = False, 
         data["explanation"] = conversation.explanation
         data["routed_at"] = timestamp(conversation.routed_at)
         data["escalation"] = serialize_escalation(conversation.escalation)
+        data["sla"] = describe_sla(conversation)
+        data["assignment"] = latest_assignment(conversation)
     return data
 
 
@@ -124,9 +126,6 @@ def serialize_escalation(escalation) -> dict | None:
             "ticket_status": escalation.ticket_status, "attempts": escalation.attempts,
             "last_error": escalation.last_error, "requested_at": timestamp(escalation.requested_at),
             "created_at": timestamp(escalation.created_at), "agent": serialize_agent(escalation.agent)}
-        data["sla"] = describe_sla(conversation)
-        data["assignment"] = latest_assignment(conversation)
-    return data
 
 
 def describe_sla(conversation: Conversation) -> dict:
@@ -166,3 +165,28 @@ def serialize_sla_policy(policy: SlaPolicy) -> dict:
             **{f"{target}_minutes": getattr(policy, f"{target}_minutes") for target in TARGETS},
             "business_hours": policy.business_hours, "calendar": policy.calendar.name if policy.calendar else None,
             "at_risk_fraction": policy.at_risk_fraction}
+
+
+def serialize_incident(incident, counts: dict | None = None) -> dict:
+    """An incident (known issue): title, status, what new posts it takes in, the spike that opened it."""
+    data = {
+        "id": incident.id, "title": incident.title, "status": incident.status,
+        "match": {"kind": incident.match_kind, "value": incident.match_value} if incident.match_kind else None,
+        "spike": incident.spike, "created_by_id": incident.created_by_id,
+        "created_at": timestamp(incident.created_at), "updated_at": timestamp(incident.updated_at),
+        "resolved_at": timestamp(incident.resolved_at),
+    }
+    if counts is not None:
+        data["counts"] = counts
+    return data
+
+
+def serialize_review(review) -> dict:
+    """A quality review: the reply scored, its agent, the reviewer, the three scores and the comment."""
+    return {
+        "id": review.id, "message_id": review.message_id, "conversation_id": review.conversation_id,
+        "agent": serialize_agent(review.agent), "reviewer": serialize_agent(review.reviewer),
+        "accuracy": review.accuracy, "tone": review.tone, "resolution": review.resolution,
+        "comment": review.comment, "reply": review.message.text,
+        "created_at": timestamp(review.created_at), "updated_at": timestamp(review.updated_at),
+    }

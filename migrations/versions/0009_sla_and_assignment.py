@@ -1,14 +1,14 @@
 """SLA policies, business-hours calendars, SLA clocks and outcomes; automatic assignment.
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0008
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0009'
-down_revision = '0005'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

@@ -4,13 +4,13 @@ The trigger text is written out here rather than imported from the models, so
 this migration keeps building what it built when the models change later.
 
 Revision ID: 0011
-Revises: 0005
+Revises: 0010
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0011'
-down_revision = '0005'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

@@ -9,3 +9,4 @@ from . import admin, authors, classifier, conversations, queues, replay, rules  
 from . import escalations  # noqa: E402,F401
 from . import bulk, macros  # noqa: E402,F401
 from . import sla  # noqa: E402,F401
+from . import dashboard, incidents, quality  # noqa: E402,F401  (supervision routes register on bp)

@@ -17,12 +17,13 @@ from .queue import TRIAGE, Queue
 from .queue_count import QueueCount
 from .rule import Rule
 from .sla import TARGETS, BusinessCalendar, SlaOutcome, SlaPolicy
+from .supervision import INCIDENT_STATUSES, MATCH_KINDS, SCORES, Incident, QaReview, VolumeCount, incident_conversations
 
 __all__ = [
-    "ACTIVE_STATUSES", "BULK_STATES", "ESCALATION_STATES", "ITEM_RESULTS", "NOT_DUE", "ROLES", "SCOPES", "STATUSES",
-    "STRATEGIES", "TARGETS", "TICKET_DONE_STATUSES", "TRIAGE",
+    "ACTIVE_STATUSES", "BULK_STATES", "ESCALATION_STATES", "INCIDENT_STATUSES", "ITEM_RESULTS", "MATCH_KINDS",
+    "NOT_DUE", "ROLES", "SCOPES", "SCORES", "STATUSES", "STRATEGIES", "TARGETS", "TICKET_DONE_STATUSES", "TRIAGE",
     "Agent", "ApiToken", "Assignment", "AuditEntry", "Author", "AuthorNote", "BulkAction", "BulkItem",
-    "BusinessCalendar", "Channel", "Conversation", "Correction", "Escalation", "Macro", "MacroUsage", "Message",
-    "ModelVersion", "OutboxEntry", "Priority", "Queue", "QueueCount", "Rule", "SlaOutcome", "SlaPolicy",
-    "UTCDateTime", "hash_token", "queue_members", "utcnow",
+    "BusinessCalendar", "Channel", "Conversation", "Correction", "Escalation", "Incident", "Macro", "MacroUsage",
+    "Message", "ModelVersion", "OutboxEntry", "Priority", "QaReview", "Queue", "QueueCount", "Rule", "SlaOutcome",
+    "SlaPolicy", "UTCDateTime", "VolumeCount", "hash_token", "incident_conversations", "queue_members", "utcnow",
 ]

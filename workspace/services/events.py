@@ -13,6 +13,7 @@ import sqlalchemy.orm as so
 from ..extensions import socketio
 from ..models import Conversation
 from ..serializers import serialize_conversation
+from . import dashboard
 from .counts import queue_counts
 
 # Loader options for conversations about to be serialized into events (no query per row).
@@ -33,6 +34,11 @@ def conversation_room(conversation_id: int) -> str:
 def agent_room(agent_id: int) -> str:
     """The private room of one agent's connections."""
     return f"agent:{agent_id}"
+
+
+def dashboard_room() -> str:
+    """The room of the supervisors watching the dashboard."""
+    return "dashboard"
 
 
 class Changes:
@@ -68,6 +74,8 @@ class Changes:
                     socketio.emit(f"conversation.{kind}", {"conversations": payloads}, to=queue_room(queue_id))
         for payload in self.viewed:
             socketio.emit("conversation.updated", {"conversations": [payload]}, to=conversation_room(payload["id"]))
+        if self.by_queue:
+            dashboard.mark_changed()
         if self.queue_ids:
             counts = queue_counts(sorted(self.queue_ids))
             for queue_id in sorted(self.queue_ids):

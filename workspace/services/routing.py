@@ -11,7 +11,7 @@ from routing import Decision, Post, RoutingSettings
 
 from ..extensions import db
 from ..models import TRIAGE, Conversation, Message, Priority, Queue, utcnow
-from . import assignment, events, sla
+from . import assignment, events, incidents, sla, volume
 from .classifier import current_model
 from .counts import fold_counts
 from .queues import PREVIEW_CHARS
@@ -54,6 +54,9 @@ def route_conversations(conversation_ids: list[int]) -> dict:
         _apply(conversation, decision, queues, now, policies)
         conversation.routed_message_id = latest[conversation.id]
     db.session.flush()  # queue ids are set from the relationships here
+    routed_texts = [texts[latest[c.id]] for c in pending]
+    volume.record(pending, routed_texts)
+    incidents.join_open_incidents(pending, routed_texts)
     changes = events.Changes()
     for conversation, kind in zip(pending, kinds, strict=True):
         changes.add(conversation, kind, preview=texts[latest[conversation.id]][:PREVIEW_CHARS])

@@ -1,0 +1,222 @@
+"""The supervisors' dashboard: figures against known data, drill-downs, permissions, CSV, live pushes."""
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.conftest import make_post
+from tests.supervision import bearer, make_agent, make_conversation, sign_in
+from tests.test_api import route_all
+from tests.test_auth import socket_app  # noqa: F401  (fixture)
+from workspace.extensions import db, socketio
+from workspace.models import utcnow
+from workspace.services import dashboard
+
+
+@pytest.fixture
+def floor(app, channel):
+    """Billing with open, pending, at-risk, breached and assigned work; Ana and Sam; tokens for both."""
+    with app.app_context():
+        ana, ana_token = make_agent("agent", "Ana", ("billing",))
+        sam, sam_token = make_agent("supervisor", "Sam")
+        now = utcnow()
+        ids = {
+            "at_risk": make_conversation("billing", due=now + timedelta(minutes=10),
+                                         waiting_since=now - timedelta(minutes=50)),
+            "breached": make_conversation("billing", due=now - timedelta(minutes=5),
+                                          waiting_since=now - timedelta(hours=3)),
+            "assigned": make_conversation("billing", assignee_id=ana, due=now + timedelta(hours=4),
+                                          waiting_since=now - timedelta(minutes=20)),
+            "pending": make_conversation("billing", status="pending", assignee_id=ana),
+            "resolved": make_conversation("billing", status="resolved", assignee_id=ana,
+                                          created_at=now - timedelta(minutes=30), resolved_at=now),
+            "tech": make_conversation("tech", due=now + timedelta(hours=6), waiting_since=now - timedelta(minutes=1)),
+        }
+    return {"ana": ana, "sam": sam, "ana_token": ana_token, "sam_token": sam_token, "ids": ids}
+
+
+def get(client, path, token):
+    return client.get(f"/api/v1{path}", headers=bearer(token))
+
+
+def test_queue_figures_match_the_conversations(client, floor):
+    """Depth, open, pending, unassigned, at risk, breached and the oldest wait, per queue."""
+    figures = {q["queue"]: q for q in get(client, "/dashboard", floor["sam_token"]).get_json()["queues"]}
+    billing = figures["billing"]
+    assert {k: billing[k] for k in ("depth", "open", "pending", "unassigned", "at_risk", "breached")} == {
+        "depth": 4, "open": 3, "pending": 1, "unassigned": 2, "at_risk": 1, "breached": 1}
+    oldest = datetime.fromisoformat(billing["oldest_waiting_since"].replace("Z", "+00:00"))
+    assert timedelta(hours=2, minutes=59) < datetime.now(UTC) - oldest < timedelta(hours=3, minutes=1)
+    assert (figures["tech"]["depth"], figures["tech"]["unassigned"]) == (1, 1)
+    assert figures["triage"]["depth"] == 0 and figures["triage"]["oldest_waiting_since"] is None
+
+
+@pytest.mark.parametrize(("metric", "expected"), [
+    ("depth", {"at_risk", "breached", "assigned", "pending"}), ("open", {"at_risk", "breached", "assigned"}),
+    ("pending", {"pending"}), ("unassigned", {"at_risk", "breached"}), ("at_risk", {"at_risk"}),
+    ("breached", {"breached"}), ("oldest", {"at_risk", "breached", "assigned"}),
+])
+def test_every_queue_figure_drills_down_to_its_conversations(client, floor, metric, expected):
+    """The list behind a number holds exactly the conversations it counts."""
+    response = get(client, f"/dashboard/conversations?metric={metric}&queue=billing", floor["sam_token"])
+    names = {v: k for k, v in floor["ids"].items()}
+    assert {names[c["id"]] for c in response.get_json()["data"]} == expected
+
+
+def test_the_oldest_drill_down_starts_with_the_longest_waiting(client, floor):
+    """Oldest waiting lists the conversation waiting longest first."""
+    data = get(client, "/dashboard/conversations?metric=oldest&queue=billing", floor["sam_token"]).get_json()["data"]
+    assert data[0]["id"] == floor["ids"]["breached"]
+
+
+def test_agents_load_handled_today_and_median_handle_time(app, client, floor):
+    """Open load counts open and pending assigned work; handled today and the median come from resolutions."""
+    with app.app_context():
+        now = utcnow()
+        for minutes in (10, 50):
+            make_conversation("billing", status="resolved", assignee_id=floor["ana"],
+                              created_at=now - timedelta(minutes=minutes), resolved_at=now)
+        app.extensions.pop("dashboard_slow", None)
+        agents = {a["name"]: a for a in dashboard.snapshot(now)["agents"]}
+    assert agents["Ana"]["open"] == 2 and agents["Ana"]["handled_today"] == 3
+    assert agents["Ana"]["median_handle_seconds"] == pytest.approx(30 * 60, abs=2)
+    assert agents["Sam"] == {"id": floor["sam"], "name": "Sam", "role": "supervisor", "status": "offline", "open": 0,
+                             "handled_today": 0, "median_handle_seconds": None}
+    handled = get(client, f"/dashboard/conversations?metric=agent_handled&agent_id={floor['ana']}",
+                  floor["sam_token"]).get_json()["data"]
+    assert len(handled) == 3 and all(c["status"] == "resolved" for c in handled)
+
+
+def test_first_reply_percentiles_today_against_the_same_weekday_last_week(app, channel):
+    """p50/p90 of first-reply times today so far, and over the same hours a week earlier."""
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    with app.app_context():
+        for minutes in (1, 2, 3, 4, 5):
+            replied = now - timedelta(hours=1)
+            make_conversation("billing", created_at=replied - timedelta(minutes=minutes), first_reply_at=replied)
+        for minutes in (10, 20):
+            replied = now - timedelta(days=7, hours=2)
+            make_conversation("billing", created_at=replied - timedelta(minutes=minutes), first_reply_at=replied)
+        # Answered last week but later in the day than "now": not part of the comparison.
+        make_conversation("billing", created_at=now - timedelta(days=7) + timedelta(hours=1),
+                          first_reply_at=now - timedelta(days=7) + timedelta(hours=2))
+        figures = dashboard.first_reply_times(now)
+    assert figures["today"] == {"count": 5, "p50": 180.0, "p90": 276.0}
+    assert figures["last_week"] == {"count": 2, "p50": 900.0, "p90": 1140.0}
+
+
+def test_routed_posts_feed_the_volume_and_sentiment_charts(app, client, deliver, run_jobs, floor):
+    """The routing job counts each post into its queue's 5-minute bucket, with its sentiment."""
+    deliver(make_post(text="@billing I was charged twice, this is awful and I am angry"))
+    deliver(make_post(text="@billing thanks, great service", author={"id": "u2", "handle": "kim"}))
+    deliver(make_post(text="@tech the app crashes", author={"id": "u3", "handle": "lee"}))
+    route_all(app, run_jobs)
+    snapshot = get(client, "/dashboard", floor["sam_token"]).get_json()
+    series = snapshot["volume"]["series"]
+    assert sum(series["billing"]) == 2 and sum(series["tech"]) == 1 and len(series["billing"]) == 288
+    assert series["billing"][-1] + series["billing"][-2] == 2  # now, or the bucket before if it just turned
+    hours = snapshot["sentiment"]["hours"]
+    assert sum(h["posts"] for h in hours) == 3 and sum(h["negative"] for h in hours) == 1
+    index = max(i for i, n in enumerate(series["billing"]) if n)
+    bucket = datetime.fromisoformat(snapshot["volume"]["start"].replace("Z", "+00:00")) + timedelta(minutes=5 * index)
+    behind = get(client, f"/dashboard/conversations?metric=volume&queue=billing&bucket={bucket:%Y-%m-%dT%H:%M:%SZ}",
+                 floor["sam_token"]).get_json()["data"]
+    assert len(behind) == series["billing"][index]
+    hour = next(h for h in hours if h["negative"])["hour"]
+    negative = get(client, f"/dashboard/conversations?metric=negative&bucket={hour}", floor["sam_token"]).get_json()
+    assert [c["preview"] for c in negative["data"]] == ["@billing I was charged twice, this is awful and I am angry"]
+
+
+@pytest.mark.parametrize(("query", "field"), [
+    ("metric=everything", "metric"), ("metric=open", "queue"), ("metric=open&queue=nope", "queue"),
+    ("metric=volume&queue=billing&bucket=yesterday", "bucket"), ("metric=volume&queue=billing&bucket=2026-12-01T10:00",
+                                                                 "bucket"),
+    ("metric=agent_open", "agent_id"), ("metric=agent_open&agent_id=x", "agent_id"), ("metric=incident", "incident_id"),
+])
+def test_bad_drill_down_parameters_are_400_naming_the_field(client, floor, query, field):
+    """Unknown metrics, missing or malformed filters get a 400 that names the parameter."""
+    response = get(client, f"/dashboard/conversations?{query}", floor["sam_token"])
+    assert response.status_code == 400 and response.get_json()["error"]["message"].startswith(field)
+
+
+@pytest.mark.parametrize("path", [
+    "/dashboard", "/dashboard/conversations?metric=open&queue=billing", "/dashboard/export?table=queues",
+    "/incidents", "/qa/sample", "/qa/averages",
+])
+def test_agents_get_403_from_supervisor_endpoints(client, floor, path):
+    """Only supervisors and admins see dashboards, incidents and QA."""
+    response = get(client, path, floor["ana_token"])
+    assert response.status_code == 403 and response.get_json()["error"]["code"] == "forbidden"
+    assert get(client, path, floor["sam_token"]).status_code == 200
+
+
+@pytest.mark.parametrize("page", ["/dashboard", "/qa", "/reports/weekly"])
+def test_supervisor_pages_are_403_for_agents_and_need_a_sign_in(app, floor, page):
+    """Anonymous visitors are sent to sign in; agents get 403; supervisors get the page."""
+    assert app.test_client().get(page).status_code == 302
+    agent = app.test_client()
+    sign_in(agent, "ana@example.com")
+    assert agent.get(page).status_code == 403
+    supervisor = app.test_client()
+    sign_in(supervisor, "sam@example.com")
+    assert supervisor.get(page).status_code == 200
+
+
+def read_csv(response) -> list[list[str]]:
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+
+
+def test_tables_export_as_csv_with_the_same_figures(client, floor):
+    """The queues and agents tables come out as CSV with a header row."""
+    rows = read_csv(get(client, "/dashboard/export?table=queues", floor["sam_token"]))
+    assert rows[0][:8] == ["queue", "name", "depth", "open", "pending", "unassigned", "at_risk", "breached"]
+    assert next(r for r in rows if r[0] == "billing")[2:8] == ["4", "3", "1", "2", "1", "1"]
+    agents = read_csv(get(client, "/dashboard/export?table=agents", floor["sam_token"]))
+    assert [r[1] for r in agents[1:]] == ["Ana", "Sam"]
+    for table in ("volume", "sentiment", "first_reply", "incidents"):
+        assert read_csv(get(client, f"/dashboard/export?table={table}", floor["sam_token"]))[0]
+    assert get(client, "/dashboard/export?table=secrets", floor["sam_token"]).status_code == 400
+
+
+def test_csv_cells_that_would_run_as_formulas_are_defused(app, client, floor):
+    """Cells starting with =, +, -, @ (from customers or admins) get a leading quote; numbers stay numbers."""
+    with app.app_context():
+        from workspace.models import Queue
+
+        db.session.add(Queue(slug="evil", name='=HYPERLINK("http://evil.example","x")'))
+        db.session.commit()
+        make_conversation("evil", subject="+cmd|' /C calc'!A0", tags=["@sum(1)", "-2+3"],
+                          due=utcnow() - timedelta(minutes=1), waiting_since=utcnow())
+    queues = read_csv(get(client, "/dashboard/export?table=queues", floor["sam_token"]))
+    evil = next(r for r in queues if r[0] == "evil")
+    assert evil[1] == "'=HYPERLINK(\"http://evil.example\",\"x\")" and evil[2] == "1"
+    rows = read_csv(get(client, "/dashboard/export?table=drilldown&metric=breached&queue=evil", floor["sam_token"]))
+    header, row = rows[0], rows[1]
+    assert row[header.index("subject")] == "'+cmd|' /C calc'!A0"
+    assert row[header.index("tags")] == "'@sum(1) -2+3"
+    assert not any(cell.startswith(("=", "+", "-", "@")) for r in rows + queues for cell in r)
+
+
+def test_the_dashboard_room_is_for_supervisors_and_gets_pushed_snapshots(socket_app, floor):  # noqa: F811
+    """An agent cannot watch; a supervisor watching gets a snapshot when something changed, once per tick."""
+    agent = socketio.test_client(socket_app, auth={"token": floor["ana_token"]})
+    supervisor = socketio.test_client(socket_app, auth={"token": floor["sam_token"]})
+    assert agent.emit("watch_dashboard", {}, callback=True) == {"ok": False}
+    assert supervisor.emit("watch_dashboard", {}, callback=True) == {"ok": True}
+    with socket_app.app_context():
+        online = dashboard.online_agents()
+        dashboard.mark_changed()
+        assert dashboard.push() is True
+        assert dashboard.push() is False  # another push within the same tick waits for the next
+    received = [e for e in supervisor.get_received() if e["name"] == "dashboard.snapshot"]
+    assert len(received) == 1 and {q["queue"]: q["depth"] for q in received[0]["args"][0]["queues"]}["billing"] == 4
+    assert {a["name"]: a["status"] for a in received[0]["args"][0]["agents"]} == {"Ana": "online", "Sam": "online"}
+    assert not [e for e in agent.get_received() if e["name"] == "dashboard.snapshot"]
+    assert {floor["ana"], floor["sam"]} <= online
+    agent.disconnect()
+    with socket_app.app_context():
+        assert floor["ana"] not in dashboard.online_agents()
+    supervisor.disconnect()

@@ -1,0 +1,78 @@
+"""The weekly report: volumes, SLA hit rates, reply times, top topics and sentiment, printable."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.supervision import make_agent, make_conversation, sign_in
+from workspace.extensions import db
+from workspace.models import VolumeCount
+from workspace.services import reports
+
+MONDAY = datetime(2026, 11, 16, tzinfo=UTC)  # 2026-W47
+
+
+@pytest.fixture
+def week(app, channel):
+    """A known week: rollup counts per queue, tag and label; three replies in target, one late, one never."""
+    with app.app_context():
+        make_agent("supervisor", "Sam")
+        make_agent("agent", "Ana", ("billing",))
+        rows = [("queue", "billing", MONDAY + timedelta(hours=9), 10, -3.0, 4),
+                ("queue", "tech", MONDAY + timedelta(days=2, hours=15), 5, 1.0, 0),
+                ("queue", "tech", MONDAY + timedelta(days=7, hours=1), 99, 0.0, 0),  # the next week
+                ("tag", "refund", MONDAY + timedelta(hours=9), 6, -2.0, 3),
+                ("tag", "vip", MONDAY + timedelta(hours=9), 2, 0.0, 0),
+                ("label", "billing", MONDAY + timedelta(hours=9), 9, -3.0, 4)]
+        db.session.add_all(VolumeCount(kind=kind, key=key, bucket_start=bucket, posts=posts, sentiment_sum=total,
+                                       negative=negative) for kind, key, bucket, posts, total, negative in rows)
+        db.session.commit()
+        start = MONDAY + timedelta(days=1, hours=8)
+        for minutes in (30, 60, 90, 600):  # the normal target is 480 minutes
+            make_conversation("billing", status="resolved", created_at=start,
+                              first_reply_at=start + timedelta(minutes=minutes))
+        make_conversation("billing", created_at=start, due=start + timedelta(minutes=480), waiting_since=start)
+
+
+def test_the_weeks_figures(app, week):
+    """Volumes per queue and day, SLA hits and misses, reply percentiles, top topics and daily sentiment."""
+    with app.app_context():
+        report = reports.weekly_report(MONDAY, now=datetime(2026, 12, 1, tzinfo=UTC))
+    assert report["week"] == "2026-W47" and report["previous"] == "2026-W46" and report["next"] == "2026-W48"
+    assert report["volume"]["queues"] == {"billing": [10, 0, 0, 0, 0, 0, 0], "tech": [0, 0, 5, 0, 0, 0, 0]}
+    assert report["volume"]["total"] == 15
+    assert report["volume"]["days"][0] == {"posts": 10, "negative": 4, "mean_sentiment": -0.3, "negative_share": 0.4}
+    billing = report["sla"]["billing"]
+    assert (billing["answered"], billing["hits"], billing["missed_unanswered"], billing["hit_rate"]) == (4, 3, 1, 0.6)
+    assert (billing["p50"], billing["p90"]) == (75 * 60, pytest.approx(447 * 60))
+    assert report["sla"]["all"]["hit_rate"] == 0.6 and list(report["sla"])[-1] == "all"
+    assert [t["key"] for t in report["topics"]["tag"]] == ["refund", "vip"]
+    assert report["topics"]["label"] == [{"key": "billing", "posts": 9, "negative": 4}]
+
+
+def test_the_report_page_renders_printable_for_supervisors(app, week):
+    """The HTML report shows the week's tables and a print button; agents get 403."""
+    client = app.test_client()
+    sign_in(client, "sam@example.com")
+    html = client.get("/reports/weekly?week=2026-W47").get_data(as_text=True)
+    for text in ("Switchboard weekly report, 2026-W47", "60.0%", "refund", 'id="report-volume"', "window.print()",
+                 "Mon 16 Nov 2026 to Sun 22 Nov 2026"):
+        assert text in html
+    agent = app.test_client()
+    sign_in(agent, "ana@example.com")
+    assert agent.get("/reports/weekly?week=2026-W47").status_code == 403
+
+
+@pytest.mark.parametrize("value", ["2026-W60", "junk", "2026-47", "W47"])
+def test_a_bad_week_is_400(app, week, value):
+    """The week must be an ISO week like 2026-W48."""
+    client = app.test_client()
+    sign_in(client, "sam@example.com")
+    response = client.get(f"/reports/weekly?week={value}")
+    assert response.status_code == 400 and "ISO week" in response.get_json()["error"]["message"]
+
+
+def test_the_default_week_is_the_last_complete_one():
+    """Without a week, the report covers the Monday-to-Sunday before the current week."""
+    assert reports.parse_week(None, now=datetime(2026, 12, 1, 9, tzinfo=UTC)) == datetime(2026, 11, 23, tzinfo=UTC)
+    assert reports.parse_week("2026-W48") == datetime(2026, 11, 23, tzinfo=UTC)

@@ -1,0 +1,367 @@
+"""The supervisors' live dashboard: its figures, the conversations behind each, and the pusher.
+
+Changes only mark the dashboard stale (one Redis SET). A background task in
+the web process pushes a fresh snapshot to the `dashboard` room at most every
+DASHBOARD_PUSH_SECONDS while something changed, and every PERIODIC_SECONDS
+regardless (waiting ages and SLA risk move with the clock). Its slower figures
+(reply-time percentiles, handled today, handle times) are recomputed at most
+every DASHBOARD_SLOW_SECONDS. So a burst of a thousand posts costs one
+snapshot, not a thousand rounds of COUNT(*).
+"""
+
+import logging
+import statistics
+import time
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import Flask, current_app
+
+from routing.spikes import BUCKET_MINUTES, BUCKETS_PER_DAY
+
+from ..broker import redis_client
+from ..errors import ValidationError
+from ..extensions import db, socketio
+from ..models import ACTIVE_STATUSES, Agent, Conversation, Incident, Queue, VolumeCount, utcnow
+from ..serializers import serialize_incident, timestamp
+from . import events
+from . import incidents as incident_service
+from .volume import NEGATIVE_BELOW, bucket_of, redis_key
+
+log = logging.getLogger(__name__)
+
+# A snapshot goes out at least this often even when nothing changed.
+PERIODIC_SECONDS = 30
+# The conversations behind a number: at most this many per request.
+DRILLDOWN_LIMIT = 200
+QUEUE_METRICS = ("depth", "open", "pending", "unassigned", "at_risk", "breached", "oldest")
+METRICS = QUEUE_METRICS + ("volume", "negative", "first_reply", "agent_open", "agent_handled", "incident")
+
+
+def mark_changed() -> None:
+    """Note that the dashboard's figures moved (conversations were created or changed)."""
+    redis_client().set(redis_key("dashboard", "dirty"), 1)
+
+
+def day_start(moment: datetime) -> datetime:
+    """Midnight (UTC) of the moment's day: "today" on the dashboard."""
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """The q-th percentile (0-100) with linear interpolation, or None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def snapshot(now: datetime | None = None) -> dict:
+    """Every figure on the dashboard; the slower ones come from a cache at most DASHBOARD_SLOW_SECONDS old."""
+    now = now or utcnow()
+    cache = current_app.extensions.setdefault("dashboard_slow", {"at": 0.0, "data": None})
+    if cache["data"] is None or time.monotonic() - cache["at"] >= current_app.config["DASHBOARD_SLOW_SECONDS"]:
+        cache["data"] = {"first_reply": first_reply_times(now), "handling": handling_today(now)}
+        cache["at"] = time.monotonic()
+    slow = cache["data"]
+    return {
+        "generated_at": timestamp(now),
+        "queues": queue_table(now),
+        "volume": volume_chart(now),
+        "sentiment": sentiment_chart(now),
+        "first_reply": slow["first_reply"],
+        "agents": agent_table(slow["handling"]),
+        "incidents": incident_list(),
+    }
+
+
+def queue_table(now: datetime) -> list[dict]:
+    """Per queue: depth (open + pending), open, pending, unassigned, at risk, breached and the oldest wait.
+
+    At risk: open and due within AT_RISK_MINUTES but not yet due; breached: open and past due.
+    """
+    soon = sa.literal(now + timedelta(minutes=current_app.config["AT_RISK_MINUTES"]),
+                      type_=Conversation.sla_due_at.type)
+    at = sa.literal(now, type_=Conversation.sla_due_at.type)
+    queues = db.session.scalars(sa.select(Queue).order_by(Queue.name)).all()
+    rows = {queue.id: {"queue": queue.slug, "name": queue.name, "depth": 0, "open": 0, "pending": 0,
+                       "unassigned": 0, "at_risk": 0, "breached": 0, "oldest_waiting_since": None}
+            for queue in queues}
+    result = db.session.execute(
+        sa.select(Conversation.queue_id, Conversation.status, sa.func.count(), sa.func.count(Conversation.assignee_id),
+                  sa.func.count(sa.case((sa.and_(Conversation.sla_due_at > at, Conversation.sla_due_at <= soon), 1))),
+                  sa.func.count(sa.case((Conversation.sla_due_at <= at, 1))), sa.func.min(Conversation.waiting_since))
+        .where(Conversation.status.in_(("open", "pending")))
+        .group_by(Conversation.queue_id, Conversation.status))
+    for queue_id, status, total, assigned, at_risk, breached, oldest in result:
+        row = rows.get(queue_id)
+        if row is None:
+            continue
+        row[status] = total
+        row["depth"] += total
+        if status == "open":
+            row.update(unassigned=total - assigned, at_risk=at_risk, breached=breached,
+                       oldest_waiting_since=timestamp(oldest))
+    return list(rows.values())
+
+
+def _rollup(kind: str, start: datetime) -> list:
+    return db.session.execute(
+        sa.select(VolumeCount.bucket_start, VolumeCount.key, VolumeCount.posts, VolumeCount.sentiment_sum,
+                  VolumeCount.negative)
+        .where(VolumeCount.kind == kind, VolumeCount.bucket_start >= start)).all()
+
+
+def volume_chart(now: datetime) -> dict:
+    """Incoming posts per 5 minutes per queue over the last 24 hours (from the rollup)."""
+    end = bucket_of(now)
+    start = end - timedelta(minutes=BUCKET_MINUTES * (BUCKETS_PER_DAY - 1))
+    series: dict[str, list[int]] = {}
+    for bucket, key, posts, _, _ in _rollup("queue", start):
+        index = int((bucket - start) / timedelta(minutes=BUCKET_MINUTES))
+        series.setdefault(key, [0] * BUCKETS_PER_DAY)[index] += posts
+    return {"start": timestamp(start), "bucket_minutes": BUCKET_MINUTES, "series": series}
+
+
+def sentiment_chart(now: datetime) -> dict:
+    """Incoming posts per hour over the last 24 hours: how many, mean sentiment, how many negative."""
+    start = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=23)
+    hours = [{"hour": timestamp(start + timedelta(hours=i)), "posts": 0, "sentiment_sum": 0.0, "negative": 0}
+             for i in range(24)]
+    for bucket, _, posts, total, negative in _rollup("queue", start):
+        hour = hours[int((bucket - start) / timedelta(hours=1))]
+        hour["posts"] += posts
+        hour["sentiment_sum"] += total
+        hour["negative"] += negative
+    for hour in hours:
+        total = hour.pop("sentiment_sum")
+        hour["mean"] = round(total / hour["posts"], 3) if hour["posts"] else None
+    return {"hours": hours}
+
+
+def reply_seconds(since: datetime, until: datetime, queue_id: int | None = None) -> list[float]:
+    """Seconds from first post to first reply of the conversations first answered in [since, until)."""
+    query = sa.select(Conversation.created_at, Conversation.first_reply_at).where(
+        Conversation.first_reply_at >= since, Conversation.first_reply_at < until)
+    if queue_id is not None:
+        query = query.where(Conversation.queue_id == queue_id)
+    return [max(0.0, (replied - created).total_seconds()) for created, replied in db.session.execute(query)]
+
+
+def first_reply_times(now: datetime) -> dict:
+    """First-reply time p50/p90 so far today, against the same hours of the same weekday last week."""
+    today = day_start(now)
+    week = timedelta(days=7)
+
+    def figures(values):
+        return {"count": len(values), "p50": _rounded(percentile(values, 50)), "p90": _rounded(percentile(values, 90))}
+
+    return {"today": figures(reply_seconds(today, now)), "last_week": figures(reply_seconds(today - week, now - week))}
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def handling_today(now: datetime) -> dict[int, dict]:
+    """Per agent: conversations resolved today and the median time from first post to resolution."""
+    durations: dict[int, list[float]] = {}
+    rows = db.session.execute(sa.select(Conversation.assignee_id, Conversation.created_at, Conversation.resolved_at)
+                              .where(Conversation.resolved_at >= day_start(now), Conversation.status == "resolved",
+                                     Conversation.assignee_id.is_not(None)))
+    for agent_id, created, resolved in rows:
+        durations.setdefault(agent_id, []).append((resolved - created).total_seconds())
+    return {agent_id: {"handled_today": len(values), "median_handle_seconds": round(statistics.median(values), 1)}
+            for agent_id, values in durations.items()}
+
+
+def agent_table(handling: dict[int, dict]) -> list[dict]:
+    """Per active agent: online or offline, open load (open + pending assigned), handled today, median handle time."""
+    agents = db.session.scalars(sa.select(Agent).where(Agent.active.is_(True)).order_by(Agent.name)).all()
+    load = dict(db.session.execute(
+        sa.select(Conversation.assignee_id, sa.func.count())
+        .where(Conversation.status.in_(("open", "pending")), Conversation.assignee_id.is_not(None))
+        .group_by(Conversation.assignee_id)).all())
+    online = online_agents()
+    return [{"id": agent.id, "name": agent.name, "role": agent.role,
+             "status": "online" if agent.id in online else "offline", "open": load.get(agent.id, 0),
+             **handling.get(agent.id, {"handled_today": 0, "median_handle_seconds": None})} for agent in agents]
+
+
+def incident_list() -> list[dict]:
+    """Open incidents, and those resolved in the last day, with their conversation counts."""
+    since = utcnow() - timedelta(days=1)
+    rows = db.session.scalars(sa.select(Incident).where(
+        sa.or_(Incident.status == "open", Incident.resolved_at >= since)).order_by(Incident.id.desc()).limit(50)).all()
+    counts = incident_service.conversation_counts([incident.id for incident in rows])
+    return [serialize_incident(incident, counts[incident.id]) for incident in rows]
+
+
+def _connections_key() -> str:
+    return redis_key("agents", "connections")
+
+
+def agent_connected(agent_id: int) -> None:
+    """Count one more open console or dashboard of an agent (they show as online)."""
+    redis_client().hincrby(_connections_key(), str(agent_id), 1)
+
+
+def agent_disconnected(agent_id: int) -> None:
+    """Count one fewer; at zero the agent shows as offline."""
+    redis = redis_client()
+    if redis.hincrby(_connections_key(), str(agent_id), -1) <= 0:
+        redis.hdel(_connections_key(), str(agent_id))
+
+
+def online_agents() -> set[int]:
+    """The agents with at least one connection open."""
+    return {int(agent_id) for agent_id in redis_client().hkeys(_connections_key())}
+
+
+def drilldown(metric: str, *, queue: str | None = None, agent_id: int | None = None, bucket: str | None = None,
+              incident_id: int | None = None, now: datetime | None = None) -> list[Conversation]:
+    """The conversations behind one number on the dashboard.
+
+    Args:
+        metric: one of METRICS.
+        queue: the queue slug (queue metrics and volume need it; first_reply may use it).
+        agent_id: the agent (agent_open, agent_handled).
+        bucket: ISO start of the 5-minute bucket (volume) or hour (negative).
+        incident_id: the incident (incident).
+        now: the time "now" and "today" refer to.
+
+    Returns:
+        Up to DRILLDOWN_LIMIT conversations.
+    """
+    now = now or utcnow()
+    if metric not in METRICS:
+        raise ValidationError(f"metric: must be one of {', '.join(METRICS)}", code="invalid_field")
+    query = sa.select(Conversation).options(
+        so.joinedload(Conversation.author), so.joinedload(Conversation.assignee),
+        so.joinedload(Conversation.channel), so.joinedload(Conversation.queue))
+    queue_row = None
+    if queue is not None:
+        queue_row = db.session.scalar(sa.select(Queue).where(Queue.slug == queue))
+        if queue_row is None:
+            raise ValidationError(f"queue: no queue named {queue!r}", code="invalid_field")
+        query = query.where(Conversation.queue_id == queue_row.id)
+    elif metric in QUEUE_METRICS + ("volume",):
+        raise ValidationError("queue: is required for this metric", code="invalid_field")
+    query = _filter(query, metric, now=now, agent_id=agent_id, bucket=bucket, incident_id=incident_id)
+    return db.session.scalars(query.limit(DRILLDOWN_LIMIT)).unique().all()
+
+
+def _filter(query, metric: str, *, now, agent_id, bucket, incident_id):
+    """Narrow the conversations to those a metric counts, in the order a supervisor wants them."""
+    due = Conversation.sla_due_at
+    at = sa.literal(now, type_=due.type)
+    soon = sa.literal(now + timedelta(minutes=current_app.config["AT_RISK_MINUTES"]), type_=due.type)
+    by_due = (Conversation.priority, due, Conversation.created_at, Conversation.id)
+    if metric in ("depth", "open", "pending", "unassigned", "at_risk", "breached", "oldest"):
+        statuses = ("open", "pending") if metric == "depth" else ("pending",) if metric == "pending" else ("open",)
+        query = query.where(Conversation.status.in_(statuses))
+        if metric == "unassigned":
+            query = query.where(Conversation.assignee_id.is_(None))
+        if metric == "at_risk":
+            query = query.where(due > at, due <= soon)
+        if metric == "breached":
+            query = query.where(due <= at)
+        if metric == "oldest":
+            return query.order_by(Conversation.waiting_since, Conversation.id)
+        return query.order_by(*by_due)
+    if metric in ("volume", "negative"):
+        start = _moment(bucket, "bucket")
+        span = timedelta(minutes=BUCKET_MINUTES) if metric == "volume" else timedelta(hours=1)
+        query = query.where(Conversation.last_message_at >= start, Conversation.last_message_at < start + span)
+        if metric == "negative":
+            query = query.where(Conversation.explanation["sentiment"].as_float() < NEGATIVE_BELOW)
+        return query.order_by(Conversation.last_message_at, Conversation.id)
+    if metric == "first_reply":
+        return query.where(Conversation.first_reply_at >= day_start(now)).order_by(Conversation.first_reply_at.desc())
+    if metric in ("agent_open", "agent_handled"):
+        if not isinstance(agent_id, int):
+            raise ValidationError("agent_id: is required for this metric", code="invalid_field")
+        query = query.where(Conversation.assignee_id == agent_id)
+        if metric == "agent_open":
+            return query.where(Conversation.status.in_(("open", "pending"))).order_by(*by_due)
+        return query.where(Conversation.status == "resolved", Conversation.resolved_at >= day_start(now)).order_by(
+            Conversation.resolved_at.desc())
+    incident = incident_service.find(incident_id) if isinstance(incident_id, int) else None
+    if incident is None:
+        raise ValidationError("incident_id: is required for this metric", code="invalid_field")
+    ids = incident_service.incident_conversation_ids(incident, active_only=False)
+    return query.where(Conversation.id.in_(ids)).order_by(
+        sa.case((Conversation.status.in_(ACTIVE_STATUSES), 0), else_=1), Conversation.id)
+
+
+def _moment(value, name: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError(f"{name}: an ISO 8601 time such as 2026-12-01T09:05:00Z", code="invalid_field")
+    if moment.tzinfo is None:
+        raise ValidationError(f"{name}: give a time zone (Z for UTC)", code="invalid_field")
+    return moment
+
+
+def push(force: bool = False) -> bool:
+    """Send a fresh snapshot to the dashboard room if the figures changed or the periodic push is due.
+
+    Web processes race for a short lock, so one snapshot goes out per tick however many run.
+
+    Returns:
+        Whether a snapshot was sent.
+    """
+    redis = redis_client()
+    interval_ms = max(int(current_app.config["DASHBOARD_PUSH_SECONDS"] * 1000), 100)
+    if not force and not redis.set(redis_key("dashboard", "push-lock"), 1, nx=True, px=interval_ms):
+        return False
+    changed = redis.delete(redis_key("dashboard", "dirty"))
+    periodic = redis.set(redis_key("dashboard", "periodic"), 1, nx=True, ex=PERIODIC_SECONDS)
+    if not (force or changed or periodic):
+        return False
+    socketio.emit("dashboard.snapshot", snapshot(), to=events.dashboard_room())
+    return True
+
+
+class Pusher:
+    """The web process's background task that pushes dashboard snapshots while supervisors watch."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.started = False
+
+    def start(self) -> None:
+        """Start the loop on the first dashboard watcher (after any fork; once per process)."""
+        if not self.started:
+            self.started = True
+            socketio.start_background_task(self.run)
+
+    def run(self) -> None:
+        """Every DASHBOARD_PUSH_SECONDS, push if needed; errors are logged and the loop goes on."""
+        while True:
+            socketio.sleep(self.app.config["DASHBOARD_PUSH_SECONDS"])
+            with self.app.app_context():
+                try:
+                    push()
+                except Exception:
+                    log.exception("dashboard push failed")
+                finally:
+                    db.session.remove()
+
+
+def watch() -> None:
+    """A supervisor opened the dashboard: make sure this process pushes snapshots."""
+    pusher = current_app.extensions.get("dashboard_pusher")
+    if pusher is not None:
+        pusher.start()
+
+
+def init_app(app: Flask) -> None:
+    """Attach the pusher to the app when configured to run one (web processes)."""
+    if app.config["DASHBOARD_PUSHER_ENABLED"]:
+        app.extensions["dashboard_pusher"] = Pusher(app)
