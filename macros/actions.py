@@ -68,7 +68,8 @@ def _choice(name: str, choices: tuple[str, ...]) -> Callable[[dict, str], dict]:
     return parse
 
 
-def _reply(raw: dict, path: str) -> dict:
+def _bare(raw: dict, path: str) -> dict:
+    """An action that takes no fields (reply, escalate)."""
     _only(raw, path, ())
     return {}
 
@@ -125,7 +126,7 @@ def parse_time(value) -> datetime | None:
 
 # type -> parse(raw action, path for messages) -> cleaned fields.
 PARSERS: dict[str, Callable[[dict, str], dict]] = {
-    "reply": _reply,
+    "reply": _bare,
     "note": _note,
     "add_tags": _tags,
     "remove_tags": _tags,
@@ -135,6 +136,7 @@ PARSERS: dict[str, Callable[[dict, str], dict]] = {
     "status": _choice("status", STATUSES),
     "snooze": _snooze,
     "tag_customer": _tags,
+    "escalate": _bare,
 }
 
 
@@ -166,6 +168,9 @@ def parse_actions(raw, *, template: str = "") -> list[Action]:
         raise ActionError("actions: at most one reply")
     if "reply" in kinds and not (template or "").strip():
         raise ActionError("actions: a reply needs the macro's template to be written")
+    if "escalate" in kinds and kinds[-1] != "escalate":
+        # Escalating writes (the ticket request is stored at once); nothing after it may fail and undo it.
+        raise ActionError("actions: escalate must be the last action")
     if "snooze" in kinds and "status" in kinds:
         raise ActionError("actions: snooze sets the status to pending; do not set a status as well")
     return actions
@@ -186,5 +191,6 @@ def describe(action: Action) -> str:
         "status": lambda: f"set status {p['status']}",
         "snooze": lambda: f"snooze for {p['minutes']} minutes" if "minutes" in p else f"snooze until {p['until']}",
         "tag_customer": lambda: f"tag the customer {', '.join(p['tags'])}",
+        "escalate": lambda: "escalate to a ticket",
     }
     return texts[action.type]()

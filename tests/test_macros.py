@@ -240,3 +240,36 @@ def test_unknown_or_invisible_things_are_404_and_bad_bodies_400(call, world):
                 ).status_code == 404
     assert call("Ana", "post", f"/macros/{macro['id']}/preview", json={"conversation_id": "1"}).status_code == 400
     assert call("Ana", "post", "/macros", data="nope", content_type="application/json").status_code == 400
+
+
+def test_escalate_action_requests_one_ticket_and_offers_the_ticket_to_templates(app, call, world, redis):
+    """A macro that tags then escalates stores one pending ticket request and queues its job; applying it again
+    to the same conversation asks for no second ticket, and the template then sees the ticket."""
+    from workspace.models import Escalation
+
+    macro = make(call, name="Hand off", template="Ticket: {{ ticket.url | default('on its way') }}",
+                 actions=[{"type": "add_tags", "tags": ["handoff"]}, {"type": "escalate"}])
+    target = world["ids"][0]
+    first = call("Ana", "post", f"/conversations/{target}/macros/{macro['id']}").get_json()
+    assert [c["action"] for c in first["changes"]] == ["add_tags", "escalate"]
+    with app.app_context():
+        escalation = db.session.scalar(sa.select(Escalation))
+        assert (escalation.state, escalation.conversation.status) == ("pending", "escalated")
+        escalation.ticket_id, escalation.ticket_url = 77, "https://tickets.example.com/agent/tickets/77"
+        db.session.commit()
+        escalation_id = escalation.id
+    assert redis.exists(f"rq:job:escalate-{escalation_id}")
+    preview = call("Ana", "post", f"/macros/{macro['id']}/preview", json={"conversation_id": target}).get_json()
+    assert preview["reply"] == "Ticket: https://tickets.example.com/agent/tickets/77"
+    again = call("Ana", "post", f"/conversations/{target}/macros/{macro['id']}").get_json()
+    assert [c["action"] for c in again["changes"]] == []
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Escalation)) == 1
+
+
+def test_escalate_must_be_the_last_action(call, world):
+    """Escalating stores the request at once, so no action may follow it (and undo it)."""
+    response = call("Ada", "post", "/macros", json={**OUTAGE, "name": "Bad", "actions": [
+        {"type": "escalate"}, {"type": "status", "status": "resolved"}]})
+    assert response.status_code == 400
+    assert "escalate must be the last action" in response.get_json()["error"]["message"]

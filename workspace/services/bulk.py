@@ -30,6 +30,7 @@ from ..serializers import serialize_agent
 from . import audit, events, presence
 from .classifier import corrections_added
 from .conversations import can_see
+from .escalation import enqueue_escalations
 from .macro_actions import apply_actions, undo_changes
 from .macros import count_use, get_macro
 from .queues import ORDER, assignee_filter, queue_filter, visible_queue_ids
@@ -309,6 +310,7 @@ def _run_batch(bulk: BulkAction, agent: Agent, actions: list) -> bool:
     db.session.commit()
     changes.publish()
     enqueue_deliveries(replies)
+    enqueue_escalations([applied.escalation.id for applied in applied_list if applied.escalation is not None])
     if moved:
         corrections_added()
     _progress(bulk)

@@ -6,10 +6,8 @@ on the conversation without committing and returns the changed fields'
 change it made to that conversation is discarded and the refusal says which
 action failed. The caller commits (one conversation, or a batch of them).
 
-Escalation plugs in as one more applier ("escalate"), calling
-workspace.services.escalation.request_escalation(conversation, agent) here and
-enqueue_escalations(ids) after the caller's commit; `ticket.url` joins
-template_variables then.
+The "escalate" applier stores the ticket request (services.escalation) in the
+same transaction; the caller enqueues Applied.escalation after its commit.
 """
 
 from collections.abc import Callable
@@ -23,8 +21,9 @@ from macros import Action, TemplateError, describe, parse_time, render, reply_fi
 from ..errors import ValidationError
 from ..extensions import db
 from ..models import Agent, Conversation, Priority, Queue, utcnow
-from . import audit, events
+from . import audit, events, sla
 from .conversations import change_assignee, change_priority, change_queue, change_status, change_tags, clean_tags
+from .escalation import request_escalation
 from .replies import store_note, store_reply
 
 # Fields an undo can put back (replies and notes stay: they were sent or written).
@@ -44,6 +43,8 @@ class Applied:
     # The first value each undoable field had before the macro touched it.
     undo: dict = field(default_factory=dict)
     old_queue_id: int | None = None
+    # The ticket request this macro made, for the caller to enqueue after its commit.
+    escalation: object = None
 
     def record(self, action: Action, change: tuple[dict, dict] | None) -> None:
         """Note one action's change (None when it changed nothing)."""
@@ -76,7 +77,15 @@ def template_variables(conversation: Conversation, agent: Agent) -> dict:
         "queue": {"slug": queue.slug if queue else None, "name": queue.name if queue else None},
         "channel": {"slug": channel.slug, "name": channel.name, "kind": channel.kind,
                     "reply_limit": reply_limit(channel.kind)},
+        "ticket": _ticket(conversation.escalation),
     }
+
+
+def _ticket(escalation) -> dict | None:
+    """The conversation's ticket as templates see it (None until it is escalated)."""
+    if escalation is None:
+        return None
+    return {"id": escalation.ticket_id, "url": escalation.ticket_url, "status": escalation.ticket_status}
 
 
 def render_text(text: str, conversation: Conversation, agent: Agent, what: str = "template") -> str:
@@ -133,6 +142,16 @@ def _tag_customer(applied: Applied, params: dict):
     return {"customer_tags_added": []}, {"customer_tags_added": added}
 
 
+def _escalate(applied: Applied, params: dict) -> tuple[dict, dict] | None:
+    conversation = applied.conversation
+    already = conversation.escalation is not None
+    applied.escalation = request_escalation(conversation, applied.agent)
+    if already:
+        return None  # one ticket per conversation: it has one already
+    # Not "status": an undo must not quietly reopen a conversation whose ticket exists.
+    return {"ticket": None}, {"ticket": "requested", "escalation_id": applied.escalation.id}
+
+
 # type -> apply(applied, params) -> (before, after) or None; one per macros.PARSERS entry.
 APPLIERS: dict[str, Callable[[Applied, dict], tuple[dict, dict] | None]] = {
     "reply": _reply,
@@ -145,6 +164,7 @@ APPLIERS: dict[str, Callable[[Applied, dict], tuple[dict, dict] | None]] = {
     "status": lambda applied, p: change_status(applied.conversation, p["status"]),
     "snooze": _snooze,
     "tag_customer": _tag_customer,
+    "escalate": _escalate,
 }
 
 
@@ -205,6 +225,7 @@ def undo_changes(conversation: Conversation, undo: dict) -> None:
         author = conversation.author
         author.tags = [tag for tag in author.tags or [] if tag not in undo["customer_tags_added"]]
     conversation.updated_at = utcnow()
+    sla.sync(conversation, conversation.updated_at)  # status, queue and priority decide the SLA clocks
 
 
 def wake_snoozed(now: datetime | None = None) -> int:
@@ -223,6 +244,7 @@ def wake_snoozed(now: datetime | None = None) -> int:
                      before={"status": "pending", "snoozed_until": _iso(conversation.snoozed_until)},
                      after={"status": "open"})
         conversation.status, conversation.snoozed_until, conversation.updated_at = "open", None, now
+        sla.sync(conversation, now)  # the clocks paused while it was pending run again
     db.session.flush()
     for conversation in due:
         changes.add(conversation, "updated")

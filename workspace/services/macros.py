@@ -13,6 +13,7 @@ from ..models import SCOPES, Agent, Conversation, Macro, MacroUsage, Queue, utcn
 from . import audit
 from .classifier import corrections_added
 from .conversations import commit_change
+from .escalation import enqueue_escalations
 from .macro_actions import apply_actions, render_text
 from .queues import visible_queue_ids
 from .replies import enqueue_delivery
@@ -291,6 +292,8 @@ def apply_macro(macro: Macro, conversation: Conversation, agent: Agent) -> dict:
                   old_queue_id=applied.old_queue_id)
     if applied.reply is not None:
         enqueue_delivery(applied.reply.id)
+    if applied.escalation is not None:
+        enqueue_escalations([applied.escalation.id])
     if any(change["action"] == "move" for change in applied.changes) and conversation.routed_at is not None:
         corrections_added()
     return result

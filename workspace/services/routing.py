@@ -124,7 +124,7 @@ def post_for(conversation: Conversation, text: str, queues: dict[str, Queue], no
 
 
 def _apply(conversation: Conversation, decision: Decision, queues: dict[str, Queue], now,
-           policies: sla.Policies) -> None:
+           policies: "sla.Policies") -> None:
     """Store a decision; a follow-up re-scores priority but keeps the agents' queue.
 
     A customer's follow-up on a conversation pending on them opens it again,
