@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from tests.payloads import (
     BRAND_ID,
+    TWENTY_SCRIPTS,
     X_CONSUMER_SECRET,
     encode,
     post_webhook,
@@ -109,9 +110,9 @@ def test_a_delivery_of_200_mentions_is_stored_whole(app, send, counts):
 
 
 def test_text_in_twenty_scripts_and_emoji_is_kept(app, send):
-    """Tweets in many scripts and emoji are stored exactly."""
-    text = "@acme Привет שלום مرحبا नमस्ते 你好 こんにちは 안녕 ሰላም გამარჯობა Γειά สวัสดี 🙂👍🏽🇵🇹"
-    send(x_delivery(tweet(text=text)))
+    """A tweet in 20 scripts plus emoji is stored exactly."""
+    text = f"@acme {TWENTY_SCRIPTS}"
+    assert send(x_delivery(tweet(text=text))).status_code == 202
     with app.app_context():
         assert db.session.scalar(sa.select(Message.text)) == text
 
