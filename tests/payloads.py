@@ -16,6 +16,11 @@ from workspace.ingest.signature import sign
 DISCOURSE_INSTANCE = "https://forum.example.com"
 X_CONSUMER_SECRET = "x-consumer-secret-0123456789"
 BRAND_ID = "2244994945"
+# Greetings in 20 scripts (Latin, Cyrillic, Greek, Hebrew, Arabic, Devanagari, Bengali, Gurmukhi, Tamil,
+# Telugu, Kannada, Malayalam, Thai, Lao, Georgian, Armenian, Han, Kana, Hangul, Ethiopic) and emoji
+# (with a skin tone modifier and a flag: several code points per glyph).
+TWENTY_SCRIPTS = ("Hello Привет Γειά שלום مرحبا नमस्ते হ্যালো ਸਤ ਸ੍ਰੀ வணக்கம் హలో ಹಲೋ സലാം สวัสดี ສະບາຍດີ "
+                  "გამარჯობა Բարեւ 你好 こんにちは 안녕하세요 ሰላም 🙂👍🏽🇵🇹")
 
 
 def discourse_post(**overrides) -> dict:

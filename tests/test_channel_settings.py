@@ -47,6 +47,10 @@ def test_settings_change_one_at_a_time_and_null_removes_one(app, admin_call):
     changed = admin_call("patch", "/channels/mentions", json={"settings": {
         "callback_url": "https://relay.example.com/x", "user_id": None}}).get_json()
     assert changed["settings"] == {"consumer_secret_set": True, "callback_url": "https://relay.example.com/x"}
+    admin_call("patch", "/channels/mentions", json={"settings": {"consumer_secret": "a-new-consumer-secret"}})
+    with app.app_context():
+        last = db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+        assert last.after["settings_changed"] == ["consumer_secret"] and "a-new-consumer" not in json.dumps(last.after)
 
 
 @pytest.mark.parametrize("kind,settings,field", [

@@ -13,6 +13,7 @@ from workspace import delivery
 from workspace.dispatch import sweep
 from workspace.extensions import db
 from workspace.models import Channel, Message, utcnow
+from workspace.services import replies
 
 
 @pytest.fixture
@@ -117,6 +118,22 @@ def test_an_attempt_that_timed_out_after_posting_is_not_posted_again(app, forum_
     time_out_once_then_retry(app, forum_server, message_id)
     assert len(ours(forum_server)) == 1
     assert message(app, message_id).delivery_attempts == 2
+
+
+def test_a_job_stopped_by_its_rq_timeout_after_posting_is_retried_without_a_second_post(
+        app, forum_server, topic_conversation, reply_to, run_jobs, monkeypatch):
+    """The real worker's job timeout cuts the attempt off while Discourse is still answering: the reply shows
+    failed (will retry), and the retry finds the post instead of posting again."""
+    monkeypatch.setattr(replies, "DELIVERY_JOB_TIMEOUT", 1)
+    app.config["DELIVERY_TIMEOUT_SECONDS"] = 10.0
+    forum_server.slow_next, forum_server.slow_seconds = 1, 3.0
+    message_id = reply_to(topic_conversation)
+    run_jobs()
+    stopped = message(app, message_id)
+    assert stopped.delivery_status == "failed" and "JobTimeoutException" in stopped.delivery_error
+    assert stopped.delivery_error.endswith("(will retry)") and len(ours(forum_server)) == 1
+    assert deliver_now(app, message_id) == "sent"
+    assert len(ours(forum_server)) == 1
 
 
 def test_a_worker_that_died_between_posting_and_recording_is_not_posted_again(app, forum_server, topic_conversation,

@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import SECRET
-from tests.payloads import encode, khoros_message, post_webhook, refused_without_writing
+from tests.payloads import TWENTY_SCRIPTS, encode, khoros_message, post_webhook, refused_without_writing
 from workspace.extensions import db
 from workspace.ingest.signature import sign
 from workspace.models import Author, Channel, Message
@@ -62,6 +62,14 @@ def test_scripts_in_the_body_are_dropped(app, send):
                              '<iframe src="https://evil.example"></iframe>'))
     with app.app_context():
         assert db.session.scalar(sa.select(Message.text)) == "Help"
+
+
+def test_text_in_twenty_scripts_and_emoji_is_kept(app, send):
+    """Subject and body in 20 scripts plus emoji come through the HTML exactly."""
+    assert send(khoros_message(subject=TWENTY_SCRIPTS, body=f"<p>{TWENTY_SCRIPTS}</p>")).status_code == 202
+    with app.app_context():
+        message = db.session.scalar(sa.select(Message))
+        assert message.text == TWENTY_SCRIPTS and message.conversation.subject == TWENTY_SCRIPTS
 
 
 BAD = [

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from tests.payloads import (
     BRAND_ID,
+    TWENTY_SCRIPTS,
     X_CONSUMER_SECRET,
     encode,
     post_webhook,
@@ -54,8 +55,16 @@ def test_crc_challenge_answers_the_token_signed_with_the_consumer_secret(client,
 def test_crc_without_a_token_is_a_400_and_other_kinds_take_no_get(client, mentions, channel):
     """A CRC request without crc_token is refused; a native channel's URL answers GET with 405."""
     assert client.get(f"/webhooks/{mentions}").status_code == 400
+    assert client.get(f"/webhooks/{mentions}?crc_token=").status_code == 400
     refused = client.get(f"/webhooks/{channel}?crc_token=abc")
     assert refused.status_code == 405 and refused.headers["Allow"] == "POST"
+
+
+def test_the_crc_answer_cannot_be_used_to_sign_a_forged_delivery(client, mentions):
+    """The CRC signs only base64 tokens: asked to sign a JSON body (a delivery to forge), it refuses."""
+    forged = encode(x_delivery(tweet(text="@acme refund me", user={"id_str": "1", "screen_name": "mallory"})))
+    response = client.get(f"/webhooks/{mentions}", query_string={"crc_token": forged.decode()})
+    assert response.status_code == 400 and "response_token" not in response.get_json()
 
 
 def test_a_mention_is_stored_by_id_str_with_the_authors_influence(app, send):
@@ -109,9 +118,9 @@ def test_a_delivery_of_200_mentions_is_stored_whole(app, send, counts):
 
 
 def test_text_in_twenty_scripts_and_emoji_is_kept(app, send):
-    """Tweets in many scripts and emoji are stored exactly."""
-    text = "@acme Привет שלום مرحبا नमस्ते 你好 こんにちは 안녕 ሰላም გამარჯობა Γειά สวัสดี 🙂👍🏽🇵🇹"
-    send(x_delivery(tweet(text=text)))
+    """A tweet in 20 scripts plus emoji is stored exactly."""
+    text = f"@acme {TWENTY_SCRIPTS}"
+    assert send(x_delivery(tweet(text=text))).status_code == 202
     with app.app_context():
         assert db.session.scalar(sa.select(Message.text)) == text
 

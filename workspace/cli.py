@@ -55,13 +55,6 @@ def create_token(email: str, name: str):
     click.echo(secret)
 
 
-def _settings_options(command):
-    """Add one option per channel setting (each kind accepts its own; see channel_settings.SETTINGS)."""
-    for flag, text in reversed(SETTING_OPTIONS):
-        command = click.option(flag, help=text)(command)
-    return command
-
-
 SETTING_OPTIONS = (
     ("--callback-url", "Where replies are POSTed, signed (native, x, khoros)."),
     ("--base-url", "The Discourse site, e.g. https://forum.example.com."),
@@ -70,6 +63,13 @@ SETTING_OPTIONS = (
     ("--consumer-secret", "The X app's consumer secret (signs webhooks and the CRC answer)."),
     ("--user-id", "The brand's X account id (for_user_id); its own tweets are not queued."),
 )
+
+
+def _settings_options(command):
+    """Add one option per channel setting (each kind accepts its own; see channel_settings.SETTINGS)."""
+    for flag, text in reversed(SETTING_OPTIONS):
+        command = click.option(flag, help=text)(command)
+    return command
 
 
 def _apply_settings(channel: Channel, options: dict) -> None:

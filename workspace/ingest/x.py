@@ -11,6 +11,7 @@ with `extended_tweet.full_text` when `truncated`. The brand's own tweets
 import base64
 import hashlib
 import hmac
+import re
 from datetime import UTC, datetime
 from urllib.parse import quote
 
@@ -27,7 +28,9 @@ UNTRACKED = frozenset({
     "unmute_events", "user_event", "direct_message_events", "direct_message_indicate_typing_events",
     "direct_message_mark_read_events", "tweet_delete_events",
 })
-CREATED_AT = "%a %b %d %H:%M:%S %z %Y"  # "Wed Oct 10 20:19:24 +0000 2018"
+CREATED_AT = "%a %b %d %H:%M:%S %z %Y"
+# X's tokens are base64; no JSON body (which needs braces and quotes) can match.
+CRC_TOKEN = re.compile(r"[A-Za-z0-9+/=_-]{1,256}")  # "Wed Oct 10 20:19:24 +0000 2018"
 
 
 def _consumer_secret(channel) -> str:
@@ -56,8 +59,10 @@ def challenge(channel, args) -> dict:
     token = args.get("crc_token")
     if not token:
         raise ValidationError("crc_token: is required", code="invalid_field")
-    if len(token) > 1000:
-        raise ValidationError("crc_token: at most 1000 characters", code="invalid_field")
+    # The answer is an HMAC of whatever token is asked: without this check anyone
+    # could have us sign a JSON body of their choosing and forge a delivery.
+    if not CRC_TOKEN.fullmatch(token):
+        raise ValidationError("crc_token: at most 256 base64 characters", code="invalid_field")
     return {"response_token": _sign(_consumer_secret(channel), token.encode())}
 
 

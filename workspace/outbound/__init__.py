@@ -22,12 +22,13 @@ class Refused(Exception):
     """The platform refused the reply for good (4xx): sending it again cannot succeed."""
 
 
-# Answers worth retrying: the receiver may accept the same request later.
-RETRYABLE = frozenset({408, 425, 429})
+# Answers worth retrying: the receiver may accept the same request later (409: a
+# receiver still busy with the same Idempotency-Key, as Stripe answers).
+RETRYABLE = frozenset({408, 409, 425, 429})
 
 
 def check(response: requests.Response, what: str) -> None:
-    """Raise Refused for a final 4xx, an HTTPError (retried) for 5xx and 408/425/429; return on 2xx."""
+    """Raise Refused for a final 4xx, an HTTPError (retried) for 5xx and 408/409/425/429; return on 2xx."""
     if 200 <= response.status_code < 300:
         return
     detail = f"{what} answered {response.status_code}: {response.text[:300]}"

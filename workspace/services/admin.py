@@ -191,6 +191,8 @@ def save_channel(channel: Channel | None, data, admin: Agent) -> Channel:
     after = _channel_state(channel)
     if data.get("rotate_secret") is True:
         after["secret_rotated"] = True
+    if "settings" in data:  # names only: write-only values must not reach the log, nor show unchanged
+        after["settings_changed"] = sorted(data["settings"])
     audit.record(admin, "channel.create" if creating else "channel.update", "channel", channel.id,
                  before=before, after=after)
     db.session.commit()
