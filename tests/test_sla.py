@@ -255,3 +255,25 @@ def test_config_default_fraction_applies_when_a_policy_sets_none(queue, app):
     db.session.commit()
     row = conversation(queue, MONDAY_10)
     assert row.sla_check_at == MONDAY_10 + timedelta(minutes=50)
+
+
+def test_a_policy_or_calendar_change_re_plans_open_conversations_through_a_job(queue, app, run_jobs):
+    """Tightening the policy moves due times earlier; a new holiday in its calendar moves them later."""
+    from workspace.services import sla_admin
+
+    monday_16 = datetime(2026, 3, 2, 15, tzinfo=UTC)  # 16:00 Paris
+    conversation_id = conversation(queue, monday_16).id
+    business_policy(queue, first_reply=240)
+    queue = db.session.get(Queue, queue.id)
+    sla_admin.save_policy(queue, "normal", {"first_reply_minutes": 120, "business_hours": True,
+                                            "calendar": "Paris office"}, None)
+    db.session.remove()
+    run_jobs()
+    assert db.session.get(Conversation, conversation_id).sla_due_at == datetime(2026, 3, 3, 9, tzinfo=UTC)
+    calendar = db.session.scalar(sa.select(BusinessCalendar))
+    sla_admin.save_calendar(calendar, {"holidays": [*calendar.holidays, {"name": "Strike", "start": "2026-03-03"}]},
+                            None)
+    db.session.remove()
+    run_jobs()
+    # Tuesday closed, Wednesday the old holiday: 1 h Monday, then Thursday 09:00-10:00 Paris.
+    assert db.session.get(Conversation, conversation_id).sla_due_at == datetime(2026, 3, 5, 9, tzinfo=UTC)

@@ -71,14 +71,16 @@ class Policies:
                       calendar_id, row.at_risk_fraction or default_fraction)
 
 
-def sync(conversation: Conversation, now: datetime, policies: Policies | None = None) -> None:
+def sync(conversation: Conversation, now: datetime, policies: Policies | None = None, *,
+         replan: bool = False) -> None:
     """Bring the conversation's clocks in line with its state and policy (call before committing).
 
     Starts the clocks its state calls for, stops the ones it no longer does
     (recording hit or miss), pauses them while pending and resumes them
     after (the pending time does not count), re-plans due times when the
     policy changed (queue moved, priority changed, policy edited), and
-    refreshes the derived columns.
+    refreshes the derived columns. With `replan`, every running clock's
+    instants are recomputed (its calendar's hours or holidays changed).
     """
     policies = policies or Policies()
     clock = {target: dict(entry) for target, entry in (conversation.sla_clock or {}).items()}
@@ -87,12 +89,13 @@ def sync(conversation: Conversation, now: datetime, policies: Policies | None = 
     if conversation.sla_paused_at is not None and conversation.status != "pending":
         _resume(clock, conversation.sla_paused_at, now, policies)
         conversation.sla_paused_at = None
-    wanted = _wanted_starts(conversation, clock, policy) if running else {}
+    wanted = _wanted_starts(conversation, clock, policy, now) if running else {}
     for target in [t for t in clock if t not in wanted or wanted[t] != _at(clock[t]["started_at"])]:
         _stop(conversation, target, clock.pop(target), now)
     for target, started_at in wanted.items():
         entry = clock.get(target)
-        if entry is None or entry["minutes"] != policy.minutes[target] or entry["calendar_id"] != policy.calendar_id:
+        if (replan or entry is None or entry["minutes"] != policy.minutes[target]
+                or entry["calendar_id"] != policy.calendar_id):
             clock[target] = _plan(started_at, policy.minutes[target], policy, state=(entry or {}).get("state", "ok"))
     if conversation.status == "pending" and conversation.sla_paused_at is None and clock:
         conversation.sla_paused_at = now
@@ -100,15 +103,15 @@ def sync(conversation: Conversation, now: datetime, policies: Policies | None = 
     _refresh(conversation)
 
 
-def _wanted_starts(conversation: Conversation, clock: dict, policy: Policy) -> dict[str, datetime]:
-    """Which targets should run, and since when."""
+def _wanted_starts(conversation: Conversation, clock: dict, policy: Policy, now: datetime) -> dict[str, datetime]:
+    """Which targets should run, and since when (resolution: since the customer began waiting, or now)."""
     wanted = {}
     if conversation.waiting_since is not None:
         target = "next_reply" if conversation.first_reply_at else "first_reply"
         wanted[target] = conversation.waiting_since
     resolution = clock.get("resolution")
     wanted["resolution"] = (_at(resolution["started_at"]) if resolution
-                            else conversation.waiting_since or conversation.last_message_at)
+                            else conversation.waiting_since or now)
     return {target: start for target, start in wanted.items() if target in policy.minutes}
 
 
@@ -170,6 +173,40 @@ def _refresh(conversation: Conversation) -> None:
     upcoming = [_at(entry["at_risk_at"] if entry["state"] == "ok" else entry["due_at"])
                 for entry in clock.values() if entry["state"] != "breached"]
     conversation.sla_check_at = min(upcoming, default=NOT_DUE)
+
+
+def resync(queue_id: int, priority: int | None = None, now: datetime | None = None) -> int:
+    """Re-plan the clocks of a queue's active conversations (one level, or all) after their policy or calendar changed.
+
+    Works in batches of SLA_CHECK_BATCH by id, one transaction each.
+
+    Returns:
+        How many conversations were looked at.
+    """
+    now = now or utcnow()
+    batch, after, seen = current_app.config["SLA_CHECK_BATCH"], 0, 0
+    while True:
+        query = (sa.select(Conversation)
+                 .where(Conversation.queue_id == queue_id, Conversation.status.in_(RUNNING_STATUSES),
+                        Conversation.id > after)
+                 .order_by(Conversation.id).limit(batch))
+        if priority is not None:
+            query = query.where(Conversation.priority == priority)
+        rows = db.session.scalars(query.options(*events.SERIALIZED)).unique().all()
+        policies = Policies()
+        changes = events.Changes()
+        for conversation in rows:
+            sla_before = (conversation.sla_due_at, conversation.sla_status)
+            sync(conversation, now, policies, replan=True)
+            if (conversation.sla_due_at, conversation.sla_status) != sla_before:
+                db.session.flush()
+                changes.add(conversation, "updated")
+        db.session.commit()
+        changes.publish()
+        seen += len(rows)
+        if len(rows) < batch:
+            return seen
+        after = rows[-1].id
 
 
 def check(now: datetime | None = None) -> dict:

@@ -1,10 +1,12 @@
 """What admins manage for SLAs and assignment: calendars (and iCalendar imports), policies, capacities."""
 
 import sqlalchemy as sa
+from flask import current_app
 
 from sla import CalendarError, ICalError, parse_calendar, parse_ical
 from sla.calendar import closure_json
 
+from ..broker import job_queue
 from ..errors import NotFound, SwitchboardError, ValidationError
 from ..extensions import db
 from ..models import TARGETS, Agent, BusinessCalendar, Priority, Queue, SlaPolicy, queue_members, utcnow
@@ -58,6 +60,8 @@ def save_calendar(calendar: BusinessCalendar | None, data, admin: Agent | None) 
     audit.record(admin, "calendar.create" if creating else "calendar.update", "calendar", calendar.id,
                  before=before, after=calendar_state(calendar))
     db.session.commit()
+    if not creating:
+        request_resync(_policies_using(calendar))
     return calendar
 
 
@@ -93,6 +97,7 @@ def import_ical(calendar: BusinessCalendar, text, admin: Agent | None, *, replac
     audit.record(admin, "calendar.import", "calendar", calendar.id, before=before,
                  after={**calendar_state(calendar), "imported": len(holidays) - len(existing), "replace": replace})
     db.session.commit()
+    request_resync(_policies_using(calendar))
     return {"imported": len(holidays) - len(existing), "skipped": result.skipped, "calendar": calendar}
 
 
@@ -159,6 +164,7 @@ def save_policy(queue: Queue, level: str, data, admin: Agent | None) -> SlaPolic
     db.session.flush()
     audit.record(admin, "sla_policy.set", "queue", queue.id, before=before, after=serialize_sla_policy(policy))
     db.session.commit()
+    request_resync([(queue.id, priority)])
     return policy
 
 
@@ -172,6 +178,7 @@ def delete_policy(queue: Queue, level: str, admin: Agent | None) -> None:
     audit.record(admin, "sla_policy.delete", "queue", queue.id, before=serialize_sla_policy(policy))
     db.session.delete(policy)
     db.session.commit()
+    request_resync([(queue.id, priority)])
 
 
 def capacity_value(field: str, value, *, nullable: bool) -> int | None:
@@ -197,3 +204,20 @@ def set_member_capacity(queue: Queue, agent: Agent, data, admin: Agent | None) -
     audit.record(admin, "queue.member_capacity", "queue", queue.id, after={"agent_id": agent.id, "capacity": capacity})
     db.session.commit()
     return capacity
+
+
+def _policies_using(calendar: BusinessCalendar) -> list[tuple[int, int]]:
+    """The (queue id, priority) of every business-hours policy counting in this calendar."""
+    return [tuple(row) for row in db.session.execute(sa.select(SlaPolicy.queue_id, SlaPolicy.priority).where(
+        SlaPolicy.calendar_id == calendar.id, SlaPolicy.business_hours.is_(True)))]
+
+
+def request_resync(keys: list[tuple[int, int]]) -> None:
+    """Ask a worker to re-plan the clocks a policy or calendar change affects (best effort: Redis may be down,
+    and the clocks are re-planned anyway the next time each conversation changes)."""
+    try:
+        queue = job_queue()
+        for queue_id, priority in keys:
+            queue.enqueue_call("workspace.jobs.resync_slas", args=(queue_id, int(priority)), timeout=600)
+    except Exception:  # noqa: BLE001 - see the docstring
+        current_app.logger.warning("could not queue an SLA re-plan; clocks follow the change as conversations move")
