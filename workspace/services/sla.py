@@ -231,13 +231,16 @@ def check(now: datetime | None = None) -> dict:
         rows = db.session.scalars(query.options(*events.SERIALIZED)).unique().all()
         alerts: dict[str, dict[int, list]] = {"at_risk": defaultdict(list), "breached": defaultdict(list)}
         changes = events.Changes()
+        misses = []
         for conversation in rows:
             for target, state, entry in _advance(conversation, now):
                 alerts[state][conversation.queue_id].append(
                     {"conversation_id": conversation.id, "target": target, "due_at": entry["due_at"]})
                 totals[state] += 1
-            db.session.flush()
+                if state == "breached":
+                    misses.append((conversation, target, entry))
             changes.add(conversation, "updated")
+        _record_misses(misses)
         db.session.commit()
         for state, by_queue in alerts.items():
             for queue_id, items in by_queue.items():
@@ -247,15 +250,30 @@ def check(now: datetime | None = None) -> dict:
             return totals
 
 
+def _record_misses(misses: list[tuple[Conversation, str, dict]]) -> None:
+    """Record the misses of one watcher batch: one query for those already recorded, one insert for the rest."""
+    if not misses:
+        return
+    with db.session.no_autoflush:
+        known = set(db.session.execute(
+            sa.select(SlaOutcome.conversation_id, SlaOutcome.target, SlaOutcome.started_at)
+            .where(SlaOutcome.conversation_id.in_({conversation.id for conversation, _, _ in misses}))).all())
+    db.session.add_all([
+        SlaOutcome(conversation_id=conversation.id, queue_id=conversation.queue_id, priority=conversation.priority,
+                   target=target, started_at=_at(entry["started_at"]), due_at=_at(entry["due_at"]), met=False)
+        for conversation, target, entry in misses
+        if (conversation.id, target, _at(entry["started_at"])) not in known])
+
+
 def _advance(conversation: Conversation, now: datetime) -> list[tuple[str, str, dict]]:
-    """Move each clock as far as `now` takes it; returns the (target, new state, clock) changes."""
+    """Move each clock as far as `now` takes it; returns the (target, new state, clock) changes (misses are
+    recorded by the caller, a batch at a time)."""
     clock = {target: dict(entry) for target, entry in (conversation.sla_clock or {}).items()}
     moved = []
     for target, entry in clock.items():
         state = entry["state"]
         if state != "breached" and _at(entry["due_at"]) <= now:
             state = "breached"
-            record_outcome(conversation, target, entry, completed_at=None)
         elif state == "ok" and _at(entry["at_risk_at"]) <= now:
             state = "at_risk"
         if state != entry["state"]:
