@@ -12,21 +12,12 @@ from ..extensions import db
 from ..models import TARGETS, Agent, BusinessCalendar, Priority, Queue, SlaPolicy, queue_members, utcnow
 from ..serializers import serialize_sla_policy
 from . import audit
+from .admin import _only, capacity_value  # the same body and capacity checks as the other admin forms
 
 CALENDAR_FIELDS = ("name", "time_zone", "hours", "holidays")
 POLICY_FIELDS = (*(f"{target}_minutes" for target in TARGETS), "business_hours", "calendar", "at_risk_fraction")
 # A year: a longer target is surely a typo.
 MAX_TARGET_MINUTES = 525_600
-MAX_CAPACITY = 1000
-
-
-def _object(data, allowed: tuple[str, ...]) -> dict:
-    if not isinstance(data, dict):
-        raise ValidationError("body: must be a JSON object", code="invalid_field")
-    unknown = sorted(set(data) - set(allowed))
-    if unknown:
-        raise ValidationError(f"{unknown[0]}: unknown field (fields: {', '.join(allowed)})", code="invalid_field")
-    return data
 
 
 def calendar_state(calendar: BusinessCalendar) -> dict:
@@ -37,7 +28,7 @@ def calendar_state(calendar: BusinessCalendar) -> dict:
 
 def save_calendar(calendar: BusinessCalendar | None, data, admin: Agent | None) -> BusinessCalendar:
     """Create (calendar None) or change a calendar; the whole result is checked before anything is stored."""
-    data = _object(data, CALENDAR_FIELDS)
+    data = _only(data, CALENDAR_FIELDS)
     creating = calendar is None
     before = None if creating else calendar_state(calendar)
     merged = {"name": None if creating else calendar.name, "time_zone": None if creating else calendar.time_zone,
@@ -123,7 +114,7 @@ def parse_level(level) -> Priority:
 def save_policy(queue: Queue, level: str, data, admin: Agent | None) -> SlaPolicy:
     """Set (create or replace) a queue's SLA policy for one priority level."""
     priority = parse_level(level)
-    data = _object(data, POLICY_FIELDS)
+    data = _only(data, POLICY_FIELDS)
     minutes = {}
     for target in TARGETS:
         value = data.get(f"{target}_minutes")
@@ -181,19 +172,9 @@ def delete_policy(queue: Queue, level: str, admin: Agent | None) -> None:
     request_resync([(queue.id, priority)])
 
 
-def capacity_value(field: str, value, *, nullable: bool) -> int | None:
-    """A capacity: a whole number from 0 to MAX_CAPACITY (or null where allowed)."""
-    if value is None and nullable:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_CAPACITY:
-        raise ValidationError(f"{field}: a whole number from 0 to {MAX_CAPACITY}{', or null' if nullable else ''}",
-                              code="invalid_field")
-    return value
-
-
 def set_member_capacity(queue: Queue, agent: Agent, data, admin: Agent | None) -> int | None:
     """Set how many open conversations of this queue assignment may give the agent (null: no queue limit)."""
-    data = _object(data, ("capacity",))
+    data = _only(data, ("capacity",))
     if "capacity" not in data:
         raise ValidationError("capacity: is required (a number, or null for no queue limit)", code="invalid_field")
     capacity = capacity_value("capacity", data["capacity"], nullable=True)
