@@ -96,7 +96,7 @@ def sync(conversation: Conversation, now: datetime, policies: Policies | None = 
         entry = clock.get(target)
         if (replan or entry is None or entry["minutes"] != policy.minutes[target]
                 or entry["calendar_id"] != policy.calendar_id):
-            clock[target] = _plan(started_at, policy.minutes[target], policy, state=(entry or {}).get("state", "ok"))
+            clock[target] = _plan(started_at, policy.minutes[target], policy, (entry or {}).get("state", "ok"), now)
     if conversation.status == "pending" and conversation.sla_paused_at is None and clock:
         conversation.sla_paused_at = now
     conversation.sla_clock = clock or None
@@ -115,13 +115,18 @@ def _wanted_starts(conversation: Conversation, clock: dict, policy: Policy, now:
     return {target: start for target, start in wanted.items() if target in policy.minutes}
 
 
-def _plan(started_at: datetime, minutes: int, policy: Policy, *, state: str = "ok") -> dict:
-    """A clock entry: due and at-risk instants counted in the policy's time."""
-    return {
-        "started_at": _iso(started_at), "minutes": minutes, "calendar_id": policy.calendar_id, "state": state,
-        "due_at": _iso(add_business_time(started_at, minutes, policy.calendar)),
-        "at_risk_at": _iso(add_business_time(started_at, minutes * policy.at_risk_fraction, policy.calendar)),
-    }
+def _plan(started_at: datetime, minutes: int, policy: Policy, state: str, now: datetime) -> dict:
+    """A clock entry: due and at-risk instants counted in the policy's time.
+
+    A re-planned clock keeps its state unless the new plan puts it back: a
+    looser target clears "at risk", but only the watcher moves a clock
+    forward, so each step is announced once.
+    """
+    due_at = add_business_time(started_at, minutes, policy.calendar)
+    at_risk_at = add_business_time(started_at, minutes * policy.at_risk_fraction, policy.calendar)
+    implied = "breached" if due_at <= now else "at_risk" if at_risk_at <= now else "ok"
+    return {"started_at": _iso(started_at), "minutes": minutes, "calendar_id": policy.calendar_id,
+            "state": min(state, implied, key=STATES.index), "due_at": _iso(due_at), "at_risk_at": _iso(at_risk_at)}
 
 
 def _resume(clock: dict, paused_at: datetime, now: datetime, policies: Policies) -> None:
