@@ -146,10 +146,10 @@ def _stop(conversation: Conversation, target: str, entry: dict, now: datetime) -
     # without one, or spam, it is dropped rather than scored.
     done = conversation.waiting_since is None if target in REPLY_TARGETS else conversation.status == "resolved"
     if done or entry["state"] == "breached":
-        record_outcome(conversation, target, entry, completed_at=now if done else None)
+        _record_outcome(conversation, target, entry, completed_at=now if done else None)
 
 
-def record_outcome(conversation: Conversation, target: str, entry: dict, *, completed_at: datetime | None) -> None:
+def _record_outcome(conversation: Conversation, target: str, entry: dict, *, completed_at: datetime | None) -> None:
     """Record a target's hit or miss once per run of its clock; a later completion fills in when."""
     started_at, due_at = _at(entry["started_at"]), _at(entry["due_at"])
     row = db.session.scalar(sa.select(SlaOutcome).where(
