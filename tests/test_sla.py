@@ -255,3 +255,41 @@ def test_config_default_fraction_applies_when_a_policy_sets_none(queue, app):
     db.session.commit()
     row = conversation(queue, MONDAY_10)
     assert row.sla_check_at == MONDAY_10 + timedelta(minutes=50)
+
+
+def test_a_policy_or_calendar_change_re_plans_open_conversations_through_a_job(queue, app, run_jobs):
+    """Tightening the policy moves due times earlier; a new holiday in its calendar moves them later."""
+    from workspace.services import sla_admin
+
+    monday_16 = datetime(2026, 3, 2, 15, tzinfo=UTC)  # 16:00 Paris
+    conversation_id = conversation(queue, monday_16).id
+    business_policy(queue, first_reply=240)
+    queue = db.session.get(Queue, queue.id)
+    sla_admin.save_policy(queue, "normal", {"first_reply_minutes": 120, "business_hours": True,
+                                            "calendar": "Paris office"}, None)
+    db.session.remove()
+    run_jobs()
+    assert db.session.get(Conversation, conversation_id).sla_due_at == datetime(2026, 3, 3, 9, tzinfo=UTC)
+    calendar = db.session.scalar(sa.select(BusinessCalendar))
+    sla_admin.save_calendar(calendar, {"holidays": [*calendar.holidays, {"name": "Strike", "start": "2026-03-03"}]},
+                            None)
+    db.session.remove()
+    run_jobs()
+    # Tuesday closed, Wednesday the old holiday: 1 h Monday, then Thursday 09:00-10:00 Paris.
+    assert db.session.get(Conversation, conversation_id).sla_due_at == datetime(2026, 3, 5, 9, tzinfo=UTC)
+
+
+def test_a_looser_target_clears_at_risk_but_only_the_watcher_moves_a_clock_forward(queue, monkeypatch):
+    """Re-planned to a longer target, an at-risk clock is ok again; re-planned shorter, it waits for the watcher."""
+    monkeypatch.setattr(sla.socketio, "emit", lambda *args, **kwargs: None)
+    row = conversation(queue, MONDAY_10)
+    sla.check(MONDAY_10 + timedelta(minutes=50))
+    assert row.sla_status == "at_risk"
+    queue.sla_minutes = {"normal": 600}
+    sla.sync(row, MONDAY_10 + timedelta(minutes=55), replan=True)
+    assert row.sla_status == "ok" and row.sla_check_at == MONDAY_10 + timedelta(minutes=450)
+    queue.sla_minutes = {"normal": 20}
+    sla.sync(row, MONDAY_10 + timedelta(minutes=56), replan=True)
+    assert row.sla_status == "ok" and row.sla_check_at == MONDAY_10 + timedelta(minutes=15)  # overdue for a look
+    db.session.commit()
+    assert sla.check(MONDAY_10 + timedelta(minutes=57)) == {"at_risk": 0, "breached": 1}

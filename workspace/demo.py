@@ -11,7 +11,7 @@ from routing.text import model_text
 
 from .extensions import db
 from .ingest.post import InboundAuthor, InboundPost
-from .models import Agent, ApiToken, Channel, Queue, utcnow
+from .models import Agent, ApiToken, BusinessCalendar, Channel, Queue, SlaPolicy, utcnow
 from .services.classifier import train_from_examples
 from .services.ingest import store_posts
 
@@ -96,6 +96,7 @@ def seed_demo(post_count: int = 300, seed: int = 7) -> str:
     for email, slugs in MEMBERSHIPS.items():
         agent = db.session.scalar(sa.select(Agent).where(Agent.email == email))
         agent.queues = list(db.session.scalars(sa.select(Queue).where(Queue.slug.in_(slugs))))
+    _seed_sla()
     admin = db.session.scalar(sa.select(Agent).where(Agent.email == PEOPLE[0][0]))
     token, secret = ApiToken.issue(admin, "demo")
     db.session.add(token)
@@ -149,3 +150,18 @@ def _train_classifier(rng: random.Random) -> None:
         texts.append(model_text(post))
         labels.append(queue)
     train_from_examples(texts, labels, source="demo")
+
+
+def _seed_sla() -> None:
+    """A support-hours calendar, business-hours policies for billing, and round robin there (once)."""
+    if db.session.scalar(sa.select(BusinessCalendar).where(BusinessCalendar.name == "Support hours")):
+        return
+    calendar = BusinessCalendar(name="Support hours", time_zone="Europe/London", holidays=[],
+                                hours={day: [["08:00", "20:00"]] for day in ("mon", "tue", "wed", "thu", "fri")})
+    billing = db.session.scalar(sa.select(Queue).where(Queue.slug == "billing"))
+    billing.assignment = "round_robin"
+    for level, (first, following, resolution) in enumerate([(30, 60, 480), (90, 120, 960), (240, 240, 2880),
+                                                           (480, 480, 5760)]):
+        db.session.add(SlaPolicy(queue=billing, priority=level, first_reply_minutes=first,
+                                 next_reply_minutes=following, resolution_minutes=resolution,
+                                 business_hours=True, calendar=calendar))

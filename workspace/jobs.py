@@ -12,6 +12,13 @@ def check_slas() -> dict:
     return check()
 
 
+def resync_slas(queue_id: int, priority: int | None = None) -> int:
+    """Re-plan the SLA clocks of a queue's active conversations after a policy or calendar change."""
+    from .services.sla import resync
+
+    return resync(queue_id, priority)
+
+
 def assign_queues(queue_ids: list[int] | None = None) -> int:
     """Assign waiting conversations of these queues (all with assignment on, if None) to online agents."""
     from .services.assignment import assign_waiting

@@ -91,6 +91,19 @@ def open_console(browser, live_server, tmp_path, request):
         context.close()
 
 
+@pytest.fixture
+def admin_page(app, open_console):
+    """Root, an admin, signed in and on the admin page once it has loaded."""
+    with app.app_context():
+        db.session.add(Agent(email="root@example.com", name="Root", role="admin",
+                             password_hash=generate_password_hash(PASSWORD)))
+        db.session.commit()
+    page = open_console("root@example.com")
+    page.click("text=Admin")
+    page.wait_for_selector("#channels tbody tr")
+    return page
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     """Keep each phase's report on the test item, so fixtures can tell a failed test."""

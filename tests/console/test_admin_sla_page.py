@@ -1,22 +1,15 @@
 """The admin page's SLA part in a real browser: a calendar with imported holidays, a policy, a strategy, a capacity."""
 
 import sqlalchemy as sa
-from werkzeug.security import generate_password_hash
 
-from tests.console.conftest import PASSWORD
 from tests.sla.test_ical import FEED
 from workspace.extensions import db
 from workspace.models import Agent, BusinessCalendar, Queue, SlaPolicy
 
 
-def test_admin_sets_up_business_hours_sla_and_assignment(app, open_console, live_server, tmp_path):
+def test_admin_sets_up_business_hours_sla_and_assignment(app, admin_page, tmp_path):
     """Calendar, .ics import, a business-hours policy, round robin and Ana's capacity, all through the page."""
-    with app.app_context():
-        db.session.add(Agent(email="root@example.com", name="Root", role="admin",
-                             password_hash=generate_password_hash(PASSWORD)))
-        db.session.commit()
-    page = open_console("root@example.com")
-    page.click("text=Admin")
+    page = admin_page
     page.wait_for_selector("#assignment tbody tr")
     page.fill("#new-calendar input[name=name]", "Paris office")
     page.fill("#new-calendar input[name=time_zone]", "Europe/Paris")

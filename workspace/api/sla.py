@@ -12,6 +12,7 @@ from ..services import sla_admin
 from ..services.admin import find
 from ..services.conversations import ensure_visible
 from . import bp
+from .admin import _list_of
 from .openapi import ERROR, NULLABLE_STRING, PATHS, SCHEMAS, TIME, json_body, ref
 
 
@@ -170,11 +171,6 @@ _SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "str
 _LEVEL = {"name": "level", "in": "path", "required": True,
           "schema": {"enum": ["urgent", "high", "normal", "low"]}}
 _DELETED = {"description": "Deleted."}
-
-
-def _list_of(name: str) -> dict:
-    return json_body({"type": "object", "required": ["data"],
-                      "properties": {"data": {"type": "array", "items": ref(name)}}}, "The list.")
 
 
 PATHS["/api/v1/calendars"] = {

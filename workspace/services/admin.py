@@ -11,11 +11,11 @@ from ..extensions import db
 from ..models import ROLES, STRATEGIES, Agent, Channel, Queue
 from ..models.channel import KINDS, new_secret
 from . import audit
-from .sla_admin import capacity_value
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 LEVELS = ("urgent", "high", "normal", "low")
+MAX_CAPACITY = 1000
 
 
 def _string(data: dict, key: str, *, limit: int, required: bool = False) -> str | None:
@@ -56,6 +56,16 @@ def _queues(slugs) -> list[Queue]:
     if missing:
         raise ValidationError(f"queues: no queue named {missing[0]!r}", code="invalid_field")
     return list(found)
+
+
+def capacity_value(field: str, value, *, nullable: bool) -> int | None:
+    """A capacity: a whole number from 0 to MAX_CAPACITY (or null where allowed)."""
+    if value is None and nullable:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_CAPACITY:
+        raise ValidationError(f"{field}: a whole number from 0 to {MAX_CAPACITY}{', or null' if nullable else ''}",
+                              code="invalid_field")
+    return value
 
 
 def agent_state(agent: Agent) -> dict:

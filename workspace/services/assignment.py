@@ -80,6 +80,8 @@ def assign_waiting(queue_ids: list[int] | None = None, now: datetime | None = No
     if queue_ids is not None:
         query = query.where(Queue.id.in_(queue_ids))
     queues = db.session.scalars(query).all()
+    if not queues:
+        return 0  # the common case after a routing batch: no Redis round-trip for presence
     states = presence.agent_states(now.timestamp())
     assigned = sum(_assign_queue(queue, states, now) for queue in queues)
     db.session.rollback()

@@ -71,14 +71,16 @@ class Policies:
                       calendar_id, row.at_risk_fraction or default_fraction)
 
 
-def sync(conversation: Conversation, now: datetime, policies: Policies | None = None) -> None:
+def sync(conversation: Conversation, now: datetime, policies: Policies | None = None, *,
+         replan: bool = False) -> None:
     """Bring the conversation's clocks in line with its state and policy (call before committing).
 
     Starts the clocks its state calls for, stops the ones it no longer does
     (recording hit or miss), pauses them while pending and resumes them
     after (the pending time does not count), re-plans due times when the
     policy changed (queue moved, priority changed, policy edited), and
-    refreshes the derived columns.
+    refreshes the derived columns. With `replan`, every running clock's
+    instants are recomputed (its calendar's hours or holidays changed).
     """
     policies = policies or Policies()
     clock = {target: dict(entry) for target, entry in (conversation.sla_clock or {}).items()}
@@ -87,38 +89,44 @@ def sync(conversation: Conversation, now: datetime, policies: Policies | None = 
     if conversation.sla_paused_at is not None and conversation.status != "pending":
         _resume(clock, conversation.sla_paused_at, now, policies)
         conversation.sla_paused_at = None
-    wanted = _wanted_starts(conversation, clock, policy) if running else {}
+    wanted = _wanted_starts(conversation, clock, policy, now) if running else {}
     for target in [t for t in clock if t not in wanted or wanted[t] != _at(clock[t]["started_at"])]:
         _stop(conversation, target, clock.pop(target), now)
     for target, started_at in wanted.items():
         entry = clock.get(target)
-        if entry is None or entry["minutes"] != policy.minutes[target] or entry["calendar_id"] != policy.calendar_id:
-            clock[target] = _plan(started_at, policy.minutes[target], policy, state=(entry or {}).get("state", "ok"))
+        if (replan or entry is None or entry["minutes"] != policy.minutes[target]
+                or entry["calendar_id"] != policy.calendar_id):
+            clock[target] = _plan(started_at, policy.minutes[target], policy, (entry or {}).get("state", "ok"), now)
     if conversation.status == "pending" and conversation.sla_paused_at is None and clock:
         conversation.sla_paused_at = now
     conversation.sla_clock = clock or None
     _refresh(conversation)
 
 
-def _wanted_starts(conversation: Conversation, clock: dict, policy: Policy) -> dict[str, datetime]:
-    """Which targets should run, and since when."""
+def _wanted_starts(conversation: Conversation, clock: dict, policy: Policy, now: datetime) -> dict[str, datetime]:
+    """Which targets should run, and since when (resolution: since the customer began waiting, or now)."""
     wanted = {}
     if conversation.waiting_since is not None:
         target = "next_reply" if conversation.first_reply_at else "first_reply"
         wanted[target] = conversation.waiting_since
     resolution = clock.get("resolution")
     wanted["resolution"] = (_at(resolution["started_at"]) if resolution
-                            else conversation.waiting_since or conversation.last_message_at)
+                            else conversation.waiting_since or now)
     return {target: start for target, start in wanted.items() if target in policy.minutes}
 
 
-def _plan(started_at: datetime, minutes: int, policy: Policy, *, state: str = "ok") -> dict:
-    """A clock entry: due and at-risk instants counted in the policy's time."""
-    return {
-        "started_at": _iso(started_at), "minutes": minutes, "calendar_id": policy.calendar_id, "state": state,
-        "due_at": _iso(add_business_time(started_at, minutes, policy.calendar)),
-        "at_risk_at": _iso(add_business_time(started_at, minutes * policy.at_risk_fraction, policy.calendar)),
-    }
+def _plan(started_at: datetime, minutes: int, policy: Policy, state: str, now: datetime) -> dict:
+    """A clock entry: due and at-risk instants counted in the policy's time.
+
+    A re-planned clock keeps its state unless the new plan puts it back: a
+    looser target clears "at risk", but only the watcher moves a clock
+    forward, so each step is announced once.
+    """
+    due_at = add_business_time(started_at, minutes, policy.calendar)
+    at_risk_at = add_business_time(started_at, minutes * policy.at_risk_fraction, policy.calendar)
+    implied = "breached" if due_at <= now else "at_risk" if at_risk_at <= now else "ok"
+    return {"started_at": _iso(started_at), "minutes": minutes, "calendar_id": policy.calendar_id,
+            "state": min(state, implied, key=STATES.index), "due_at": _iso(due_at), "at_risk_at": _iso(at_risk_at)}
 
 
 def _resume(clock: dict, paused_at: datetime, now: datetime, policies: Policies) -> None:
@@ -138,10 +146,10 @@ def _stop(conversation: Conversation, target: str, entry: dict, now: datetime) -
     # without one, or spam, it is dropped rather than scored.
     done = conversation.waiting_since is None if target in REPLY_TARGETS else conversation.status == "resolved"
     if done or entry["state"] == "breached":
-        record_outcome(conversation, target, entry, completed_at=now if done else None)
+        _record_outcome(conversation, target, entry, completed_at=now if done else None)
 
 
-def record_outcome(conversation: Conversation, target: str, entry: dict, *, completed_at: datetime | None) -> None:
+def _record_outcome(conversation: Conversation, target: str, entry: dict, *, completed_at: datetime | None) -> None:
     """Record a target's hit or miss once per run of its clock; a later completion fills in when."""
     started_at, due_at = _at(entry["started_at"]), _at(entry["due_at"])
     row = db.session.scalar(sa.select(SlaOutcome).where(
@@ -172,6 +180,40 @@ def _refresh(conversation: Conversation) -> None:
     conversation.sla_check_at = min(upcoming, default=NOT_DUE)
 
 
+def resync(queue_id: int, priority: int | None = None, now: datetime | None = None) -> int:
+    """Re-plan the clocks of a queue's active conversations (one level, or all) after their policy or calendar changed.
+
+    Works in batches of SLA_CHECK_BATCH by id, one transaction each.
+
+    Returns:
+        How many conversations were looked at.
+    """
+    now = now or utcnow()
+    batch, after, seen = current_app.config["SLA_CHECK_BATCH"], 0, 0
+    while True:
+        query = (sa.select(Conversation)
+                 .where(Conversation.queue_id == queue_id, Conversation.status.in_(RUNNING_STATUSES),
+                        Conversation.id > after)
+                 .order_by(Conversation.id).limit(batch))
+        if priority is not None:
+            query = query.where(Conversation.priority == priority)
+        rows = db.session.scalars(query.options(*events.SERIALIZED)).unique().all()
+        policies = Policies()
+        changes = events.Changes()
+        for conversation in rows:
+            sla_before = (conversation.sla_due_at, conversation.sla_status)
+            sync(conversation, now, policies, replan=True)
+            if (conversation.sla_due_at, conversation.sla_status) != sla_before:
+                db.session.flush()
+                changes.add(conversation, "updated")
+        db.session.commit()
+        changes.publish()
+        seen += len(rows)
+        if len(rows) < batch:
+            return seen
+        after = rows[-1].id
+
+
 def check(now: datetime | None = None) -> dict:
     """The watcher: move clocks whose moment came to at risk or breached, and announce them.
 
@@ -194,13 +236,16 @@ def check(now: datetime | None = None) -> dict:
         rows = db.session.scalars(query.options(*events.SERIALIZED)).unique().all()
         alerts: dict[str, dict[int, list]] = {"at_risk": defaultdict(list), "breached": defaultdict(list)}
         changes = events.Changes()
+        misses = []
         for conversation in rows:
             for target, state, entry in _advance(conversation, now):
                 alerts[state][conversation.queue_id].append(
                     {"conversation_id": conversation.id, "target": target, "due_at": entry["due_at"]})
                 totals[state] += 1
-            db.session.flush()
+                if state == "breached":
+                    misses.append((conversation, target, entry))
             changes.add(conversation, "updated")
+        _record_misses(misses)
         db.session.commit()
         for state, by_queue in alerts.items():
             for queue_id, items in by_queue.items():
@@ -210,15 +255,30 @@ def check(now: datetime | None = None) -> dict:
             return totals
 
 
+def _record_misses(misses: list[tuple[Conversation, str, dict]]) -> None:
+    """Record the misses of one watcher batch: one query for those already recorded, one insert for the rest."""
+    if not misses:
+        return
+    with db.session.no_autoflush:
+        known = set(db.session.execute(
+            sa.select(SlaOutcome.conversation_id, SlaOutcome.target, SlaOutcome.started_at)
+            .where(SlaOutcome.conversation_id.in_({conversation.id for conversation, _, _ in misses}))).all())
+    db.session.add_all([
+        SlaOutcome(conversation_id=conversation.id, queue_id=conversation.queue_id, priority=conversation.priority,
+                   target=target, started_at=_at(entry["started_at"]), due_at=_at(entry["due_at"]), met=False)
+        for conversation, target, entry in misses
+        if (conversation.id, target, _at(entry["started_at"])) not in known])
+
+
 def _advance(conversation: Conversation, now: datetime) -> list[tuple[str, str, dict]]:
-    """Move each clock as far as `now` takes it; returns the (target, new state, clock) changes."""
+    """Move each clock as far as `now` takes it; returns the (target, new state, clock) changes (misses are
+    recorded by the caller, a batch at a time)."""
     clock = {target: dict(entry) for target, entry in (conversation.sla_clock or {}).items()}
     moved = []
     for target, entry in clock.items():
         state = entry["state"]
         if state != "breached" and _at(entry["due_at"]) <= now:
             state = "breached"
-            record_outcome(conversation, target, entry, completed_at=None)
         elif state == "ok" and _at(entry["at_risk_at"]) <= now:
             state = "at_risk"
         if state != entry["state"]:

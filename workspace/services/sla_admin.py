@@ -1,30 +1,23 @@
 """What admins manage for SLAs and assignment: calendars (and iCalendar imports), policies, capacities."""
 
 import sqlalchemy as sa
+from flask import current_app
 
 from sla import CalendarError, ICalError, parse_calendar, parse_ical
 from sla.calendar import closure_json
 
+from ..broker import job_queue
 from ..errors import NotFound, SwitchboardError, ValidationError
 from ..extensions import db
 from ..models import TARGETS, Agent, BusinessCalendar, Priority, Queue, SlaPolicy, queue_members, utcnow
 from ..serializers import serialize_sla_policy
 from . import audit
+from .admin import _only, capacity_value  # the same body and capacity checks as the other admin forms
 
 CALENDAR_FIELDS = ("name", "time_zone", "hours", "holidays")
 POLICY_FIELDS = (*(f"{target}_minutes" for target in TARGETS), "business_hours", "calendar", "at_risk_fraction")
 # A year: a longer target is surely a typo.
 MAX_TARGET_MINUTES = 525_600
-MAX_CAPACITY = 1000
-
-
-def _object(data, allowed: tuple[str, ...]) -> dict:
-    if not isinstance(data, dict):
-        raise ValidationError("body: must be a JSON object", code="invalid_field")
-    unknown = sorted(set(data) - set(allowed))
-    if unknown:
-        raise ValidationError(f"{unknown[0]}: unknown field (fields: {', '.join(allowed)})", code="invalid_field")
-    return data
 
 
 def calendar_state(calendar: BusinessCalendar) -> dict:
@@ -35,7 +28,7 @@ def calendar_state(calendar: BusinessCalendar) -> dict:
 
 def save_calendar(calendar: BusinessCalendar | None, data, admin: Agent | None) -> BusinessCalendar:
     """Create (calendar None) or change a calendar; the whole result is checked before anything is stored."""
-    data = _object(data, CALENDAR_FIELDS)
+    data = _only(data, CALENDAR_FIELDS)
     creating = calendar is None
     before = None if creating else calendar_state(calendar)
     merged = {"name": None if creating else calendar.name, "time_zone": None if creating else calendar.time_zone,
@@ -58,6 +51,8 @@ def save_calendar(calendar: BusinessCalendar | None, data, admin: Agent | None) 
     audit.record(admin, "calendar.create" if creating else "calendar.update", "calendar", calendar.id,
                  before=before, after=calendar_state(calendar))
     db.session.commit()
+    if not creating:
+        request_resync(_policies_using(calendar))
     return calendar
 
 
@@ -93,6 +88,7 @@ def import_ical(calendar: BusinessCalendar, text, admin: Agent | None, *, replac
     audit.record(admin, "calendar.import", "calendar", calendar.id, before=before,
                  after={**calendar_state(calendar), "imported": len(holidays) - len(existing), "replace": replace})
     db.session.commit()
+    request_resync(_policies_using(calendar))
     return {"imported": len(holidays) - len(existing), "skipped": result.skipped, "calendar": calendar}
 
 
@@ -118,7 +114,7 @@ def parse_level(level) -> Priority:
 def save_policy(queue: Queue, level: str, data, admin: Agent | None) -> SlaPolicy:
     """Set (create or replace) a queue's SLA policy for one priority level."""
     priority = parse_level(level)
-    data = _object(data, POLICY_FIELDS)
+    data = _only(data, POLICY_FIELDS)
     minutes = {}
     for target in TARGETS:
         value = data.get(f"{target}_minutes")
@@ -159,6 +155,7 @@ def save_policy(queue: Queue, level: str, data, admin: Agent | None) -> SlaPolic
     db.session.flush()
     audit.record(admin, "sla_policy.set", "queue", queue.id, before=before, after=serialize_sla_policy(policy))
     db.session.commit()
+    request_resync([(queue.id, priority)])
     return policy
 
 
@@ -172,21 +169,12 @@ def delete_policy(queue: Queue, level: str, admin: Agent | None) -> None:
     audit.record(admin, "sla_policy.delete", "queue", queue.id, before=serialize_sla_policy(policy))
     db.session.delete(policy)
     db.session.commit()
-
-
-def capacity_value(field: str, value, *, nullable: bool) -> int | None:
-    """A capacity: a whole number from 0 to MAX_CAPACITY (or null where allowed)."""
-    if value is None and nullable:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_CAPACITY:
-        raise ValidationError(f"{field}: a whole number from 0 to {MAX_CAPACITY}{', or null' if nullable else ''}",
-                              code="invalid_field")
-    return value
+    request_resync([(queue.id, priority)])
 
 
 def set_member_capacity(queue: Queue, agent: Agent, data, admin: Agent | None) -> int | None:
     """Set how many open conversations of this queue assignment may give the agent (null: no queue limit)."""
-    data = _object(data, ("capacity",))
+    data = _only(data, ("capacity",))
     if "capacity" not in data:
         raise ValidationError("capacity: is required (a number, or null for no queue limit)", code="invalid_field")
     capacity = capacity_value("capacity", data["capacity"], nullable=True)
@@ -197,3 +185,20 @@ def set_member_capacity(queue: Queue, agent: Agent, data, admin: Agent | None) -
     audit.record(admin, "queue.member_capacity", "queue", queue.id, after={"agent_id": agent.id, "capacity": capacity})
     db.session.commit()
     return capacity
+
+
+def _policies_using(calendar: BusinessCalendar) -> list[tuple[int, int]]:
+    """The (queue id, priority) of every business-hours policy counting in this calendar."""
+    return [tuple(row) for row in db.session.execute(sa.select(SlaPolicy.queue_id, SlaPolicy.priority).where(
+        SlaPolicy.calendar_id == calendar.id, SlaPolicy.business_hours.is_(True)))]
+
+
+def request_resync(keys: list[tuple[int, int]]) -> None:
+    """Ask a worker to re-plan the clocks a policy or calendar change affects (best effort: Redis may be down,
+    and the clocks are re-planned anyway the next time each conversation changes)."""
+    try:
+        queue = job_queue()
+        for queue_id, priority in keys:
+            queue.enqueue_call("workspace.jobs.resync_slas", args=(queue_id, int(priority)), timeout=600)
+    except Exception:  # noqa: BLE001 - see the docstring
+        current_app.logger.warning("could not queue an SLA re-plan; clocks follow the change as conversations move")
