@@ -68,11 +68,12 @@ def snapshot(now: datetime | None = None) -> dict:
         cache["data"] = {"first_reply": first_reply_times(now), "handling": handling_today(now)}
         cache["at"] = time.monotonic()
     slow = cache["data"]
+    volume, sentiment = charts(now)
     return {
         "generated_at": timestamp(now),
         "queues": queue_table(now),
-        "volume": volume_chart(now),
-        "sentiment": sentiment_chart(now),
+        "volume": volume,
+        "sentiment": sentiment,
         "first_reply": slow["first_reply"],
         "agents": agent_table(slow["handling"]),
         "incidents": incident_list(),
@@ -109,38 +110,31 @@ def queue_table(now: datetime) -> list[dict]:
     return list(rows.values())
 
 
-def _rollup(kind: str, start: datetime) -> list:
-    return db.session.execute(
-        sa.select(VolumeCount.bucket_start, VolumeCount.key, VolumeCount.posts, VolumeCount.sentiment_sum,
-                  VolumeCount.negative)
-        .where(VolumeCount.kind == kind, VolumeCount.bucket_start >= start)).all()
-
-
-def volume_chart(now: datetime) -> dict:
-    """Incoming posts per 5 minutes per queue over the last 24 hours (from the rollup)."""
+def charts(now: datetime) -> tuple[dict, dict]:
+    """The volume and sentiment charts, both from one read of the last day's rollup rows."""
     end = bucket_of(now)
     start = end - timedelta(minutes=BUCKET_MINUTES * (BUCKETS_PER_DAY - 1))
+    first_hour = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=23)
+    rows = db.session.execute(
+        sa.select(VolumeCount.bucket_start, VolumeCount.key, VolumeCount.posts, VolumeCount.sentiment_sum,
+                  VolumeCount.negative)
+        .where(VolumeCount.kind == "queue", VolumeCount.bucket_start >= min(start, first_hour)))
     series: dict[str, list[int]] = {}
-    for bucket, key, posts, _, _ in _rollup("queue", start):
-        index = int((bucket - start) / timedelta(minutes=BUCKET_MINUTES))
-        series.setdefault(key, [0] * BUCKETS_PER_DAY)[index] += posts
-    return {"start": timestamp(start), "bucket_minutes": BUCKET_MINUTES, "series": series}
-
-
-def sentiment_chart(now: datetime) -> dict:
-    """Incoming posts per hour over the last 24 hours: how many, mean sentiment, how many negative."""
-    start = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=23)
-    hours = [{"hour": timestamp(start + timedelta(hours=i)), "posts": 0, "sentiment_sum": 0.0, "negative": 0}
+    hours = [{"hour": timestamp(first_hour + timedelta(hours=i)), "posts": 0, "sentiment_sum": 0.0, "negative": 0}
              for i in range(24)]
-    for bucket, _, posts, total, negative in _rollup("queue", start):
-        hour = hours[int((bucket - start) / timedelta(hours=1))]
-        hour["posts"] += posts
-        hour["sentiment_sum"] += total
-        hour["negative"] += negative
+    step = timedelta(minutes=BUCKET_MINUTES)
+    for bucket, key, posts, total, negative in rows:
+        if start <= bucket <= end:
+            series.setdefault(key, [0] * BUCKETS_PER_DAY)[(bucket - start) // step] += posts
+        hour = (bucket - first_hour) // timedelta(hours=1)
+        if 0 <= hour < 24:
+            hours[hour]["posts"] += posts
+            hours[hour]["sentiment_sum"] += total
+            hours[hour]["negative"] += negative
     for hour in hours:
         total = hour.pop("sentiment_sum")
         hour["mean"] = round(total / hour["posts"], 3) if hour["posts"] else None
-    return {"hours": hours}
+    return {"start": timestamp(start), "bucket_minutes": BUCKET_MINUTES, "series": series}, {"hours": hours}
 
 
 def reply_seconds(since: datetime, until: datetime, queue_id: int | None = None) -> list[float]:
@@ -170,11 +164,13 @@ def _rounded(value: float | None) -> float | None:
 def handling_today(now: datetime) -> dict[int, dict]:
     """Per agent: conversations resolved today and the median time from first post to resolution."""
     durations: dict[int, list[float]] = {}
-    rows = db.session.execute(sa.select(Conversation.assignee_id, Conversation.created_at, Conversation.resolved_at)
-                              .where(Conversation.resolved_at >= day_start(now), Conversation.status == "resolved",
-                                     Conversation.assignee_id.is_not(None)))
-    for agent_id, created, resolved in rows:
-        durations.setdefault(agent_id, []).append((resolved - created).total_seconds())
+    # Status is checked here, not in SQL: given it, SQLite reads every resolved row by the status index.
+    rows = db.session.execute(sa.select(Conversation.assignee_id, Conversation.created_at, Conversation.resolved_at,
+                                        Conversation.status)
+                              .where(Conversation.resolved_at >= day_start(now), Conversation.assignee_id.is_not(None)))
+    for agent_id, created, resolved, status in rows:
+        if status == "resolved":
+            durations.setdefault(agent_id, []).append((resolved - created).total_seconds())
     return {agent_id: {"handled_today": len(values), "median_handle_seconds": round(statistics.median(values), 1)}
             for agent_id, values in durations.items()}
 
