@@ -5,7 +5,6 @@ from datetime import timedelta
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
-from sqlalchemy.dialects import postgresql, sqlite
 
 from routing.spikes import BUCKET_MINUTES, SpikeSettings, detect_many, history_buckets, matches_phrase
 
@@ -196,9 +195,8 @@ def _insert_links(pairs: list[tuple[int, int]]) -> None:
     """Insert incident memberships, skipping any that exist already."""
     if not pairs:
         return
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     now = utcnow()
-    db.session.execute(dialect.insert(incident_conversations).on_conflict_do_nothing(),
+    db.session.execute(volume.dialect_insert(incident_conversations).on_conflict_do_nothing(),
                        [{"incident_id": i, "conversation_id": c, "added_at": now} for i, c in sorted(set(pairs))])
 
 

@@ -74,12 +74,17 @@ def record(conversations: list[Conversation], texts: list[str]) -> None:
         _count_phrases(phrase_counts)
 
 
+def dialect_insert(table):
+    """An INSERT with ON CONFLICT support, in the current database's dialect (SQLite or PostgreSQL)."""
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
 def _upsert(totals: dict[tuple, list]) -> None:
     """Add to the rollup rows, creating them as needed, in key order (so concurrent jobs cannot deadlock)."""
     rows = [{"kind": kind, "bucket_start": bucket, "key": key, "posts": posts, "sentiment_sum": total,
              "negative": negative} for (kind, bucket, key), (posts, total, negative) in sorted(totals.items())]
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(VolumeCount)
+    statement = dialect_insert(VolumeCount)
     db.session.execute(statement.on_conflict_do_update(
         index_elements=["kind", "bucket_start", "key"],
         set_={"posts": VolumeCount.posts + statement.excluded.posts,
