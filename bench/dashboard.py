@@ -131,7 +131,8 @@ def main() -> None:
             ids = db.session.scalars(db.select(Queue.id)).all()
             now = utcnow()
             parts = [("console queue counts (baseline)", lambda: queue_counts(ids)),
-                     ("queue table", lambda: dashboard.queue_table(now)),
+                     ("queue table", lambda: dashboard.queue_table(now, {})),
+                     ("oldest waiting (slow part)", lambda: dashboard.oldest_waiting()),
                      ("volume + sentiment charts (rollup)", lambda: dashboard.charts(now)),
                      ("first reply p50/p90 (slow part)", lambda: dashboard.first_reply_times(now)),
                      ("handled today (slow part)", lambda: dashboard.handling_today(now)),

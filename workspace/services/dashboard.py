@@ -4,7 +4,7 @@ Changes only mark the dashboard stale (one Redis SET). A background task in
 the web process pushes a fresh snapshot to the `dashboard` room at most every
 DASHBOARD_PUSH_SECONDS while something changed, and every PERIODIC_SECONDS
 regardless (waiting ages and SLA risk move with the clock). Its slower figures
-(reply-time percentiles, handled today, handle times) are recomputed at most
+(oldest wait, reply-time percentiles, handled today, handle times) are recomputed at most
 every DASHBOARD_SLOW_SECONDS. So a burst of a thousand posts costs one
 snapshot, not a thousand rounds of COUNT(*).
 """
@@ -65,13 +65,14 @@ def snapshot(now: datetime | None = None) -> dict:
     now = now or utcnow()
     cache = current_app.extensions.setdefault("dashboard_slow", {"at": 0.0, "data": None})
     if cache["data"] is None or time.monotonic() - cache["at"] >= current_app.config["DASHBOARD_SLOW_SECONDS"]:
-        cache["data"] = {"first_reply": first_reply_times(now), "handling": handling_today(now)}
+        cache["data"] = {"first_reply": first_reply_times(now), "handling": handling_today(now),
+                         "oldest": oldest_waiting()}
         cache["at"] = time.monotonic()
     slow = cache["data"]
     volume, sentiment = charts(now)
     return {
         "generated_at": timestamp(now),
-        "queues": queue_table(now),
+        "queues": queue_table(now, slow["oldest"]),
         "volume": volume,
         "sentiment": sentiment,
         "first_reply": slow["first_reply"],
@@ -80,34 +81,48 @@ def snapshot(now: datetime | None = None) -> dict:
     }
 
 
-def queue_table(now: datetime) -> list[dict]:
+def queue_table(now: datetime, oldest: dict[int, datetime | None]) -> list[dict]:
     """Per queue: depth (open + pending), open, pending, unassigned, at risk, breached and the oldest wait.
 
     At risk: open and due within AT_RISK_MINUTES but not yet due; breached: open and past due.
+
+    Args:
+        now: the time "due" is measured against.
+        oldest: the oldest open wait per queue id, as `oldest_waiting` returns it.
     """
     soon = sa.literal(now + timedelta(minutes=current_app.config["AT_RISK_MINUTES"]),
                       type_=Conversation.sla_due_at.type)
     at = sa.literal(now, type_=Conversation.sla_due_at.type)
     queues = db.session.scalars(sa.select(Queue).order_by(Queue.name)).all()
     rows = {queue.id: {"queue": queue.slug, "name": queue.name, "depth": 0, "open": 0, "pending": 0,
-                       "unassigned": 0, "at_risk": 0, "breached": 0, "oldest_waiting_since": None}
-            for queue in queues}
+                       "unassigned": 0, "at_risk": 0, "breached": 0,
+                       "oldest_waiting_since": timestamp(oldest.get(queue.id))} for queue in queues}
     result = db.session.execute(
         sa.select(Conversation.queue_id, Conversation.status, sa.func.count(), sa.func.count(Conversation.assignee_id),
                   sa.func.count(sa.case((sa.and_(Conversation.sla_due_at > at, Conversation.sla_due_at <= soon), 1))),
-                  sa.func.count(sa.case((Conversation.sla_due_at <= at, 1))), sa.func.min(Conversation.waiting_since))
-        .where(Conversation.status.in_(("open", "pending")))
+                  sa.func.count(sa.case((Conversation.sla_due_at <= at, 1))))
+        # Naming the queues lets the queue-order index answer alone (it leads with queue_id, then status).
+        .where(Conversation.queue_id.in_(list(rows)), Conversation.status.in_(("open", "pending")))
         .group_by(Conversation.queue_id, Conversation.status))
-    for queue_id, status, total, assigned, at_risk, breached, oldest in result:
-        row = rows.get(queue_id)
-        if row is None:
-            continue
+    for queue_id, status, total, assigned, at_risk, breached in result:
+        row = rows[queue_id]
         row[status] = total
         row["depth"] += total
         if status == "open":
-            row.update(unassigned=total - assigned, at_risk=at_risk, breached=breached,
-                       oldest_waiting_since=timestamp(oldest))
+            row.update(unassigned=total - assigned, at_risk=at_risk, breached=breached)
     return list(rows.values())
+
+
+def oldest_waiting() -> dict[int, datetime | None]:
+    """When the longest-waiting open conversation of each queue began waiting.
+
+    A slow figure: no index holds waiting_since, so this reads the open rows
+    (about 35 ms at 50,000 conversations, against 1 ms for the counts).
+    """
+    return dict(db.session.execute(
+        sa.select(Conversation.queue_id, sa.func.min(Conversation.waiting_since))
+        .where(Conversation.status == "open", Conversation.queue_id.is_not(None))
+        .group_by(Conversation.queue_id)).all())
 
 
 def charts(now: datetime) -> tuple[dict, dict]:
@@ -178,9 +193,11 @@ def handling_today(now: datetime) -> dict[int, dict]:
 def agent_table(handling: dict[int, dict]) -> list[dict]:
     """Per active agent: online or offline, open load (open + pending assigned), handled today, median handle time."""
     agents = db.session.scalars(sa.select(Agent).where(Agent.active.is_(True)).order_by(Agent.name)).all()
-    load = dict(db.session.execute(
+    queue_ids = sa.select(Queue.id).scalar_subquery()
+    load = dict(db.session.execute(  # by queue and status, so the queue-order index covers it
         sa.select(Conversation.assignee_id, sa.func.count())
-        .where(Conversation.status.in_(("open", "pending")), Conversation.assignee_id.is_not(None))
+        .where(Conversation.queue_id.in_(queue_ids), Conversation.status.in_(("open", "pending")),
+               Conversation.assignee_id.is_not(None))
         .group_by(Conversation.assignee_id)).all())
     online = online_agents()
     return [{"id": agent.id, "name": agent.name, "role": agent.role,
