@@ -152,12 +152,10 @@ def charts(now: datetime) -> tuple[dict, dict]:
     return {"start": timestamp(start), "bucket_minutes": BUCKET_MINUTES, "series": series}, {"hours": hours}
 
 
-def reply_seconds(since: datetime, until: datetime, queue_id: int | None = None) -> list[float]:
+def reply_seconds(since: datetime, until: datetime) -> list[float]:
     """Seconds from first post to first reply of the conversations first answered in [since, until)."""
     query = sa.select(Conversation.created_at, Conversation.first_reply_at).where(
         Conversation.first_reply_at >= since, Conversation.first_reply_at < until)
-    if queue_id is not None:
-        query = query.where(Conversation.queue_id == queue_id)
     return [max(0.0, (replied - created).total_seconds()) for created, replied in db.session.execute(query)]
 
 
@@ -274,7 +272,7 @@ def _filter(query, metric: str, *, now, agent_id, bucket, incident_id):
     at = sa.literal(now, type_=due.type)
     soon = sa.literal(now + timedelta(minutes=current_app.config["AT_RISK_MINUTES"]), type_=due.type)
     by_due = (Conversation.priority, due, Conversation.created_at, Conversation.id)
-    if metric in ("depth", "open", "pending", "unassigned", "at_risk", "breached", "oldest"):
+    if metric in QUEUE_METRICS:
         statuses = ("open", "pending") if metric == "depth" else ("pending",) if metric == "pending" else ("open",)
         query = query.where(Conversation.status.in_(statuses))
         if metric == "unassigned":
