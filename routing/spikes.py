@@ -159,7 +159,7 @@ were what when where which while who why will with wont would you your yours hi 
 """.split())
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9']*")
 # Phrases kept per post: a long post should not count more than a short one.
-MAX_PHRASES_PER_POST = 20
+MAX_PHRASES_PER_POST = 12
 
 
 def phrases(text: str) -> set[str]:

@@ -34,8 +34,9 @@ def qa_page():
 @bp.get("/reviews")
 @login_required
 def my_reviews():
-    """An agent's own quality reviews."""
-    return render_template("reviews.html", agent=current_user, reviews=quality.list_reviews(current_user))
+    """The quality reviews of the signed-in person's own replies (supervisors too)."""
+    reviews = quality.list_reviews(current_user, current_user.id)
+    return render_template("reviews.html", agent=current_user, reviews=reviews)
 
 
 @bp.get("/reports/weekly")

@@ -67,8 +67,6 @@ class Incident(db.Model):
     updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     resolved_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
 
-    created_by = so.relationship("Agent")
-
 
 SCORES = ("accuracy", "tone", "resolution")
 

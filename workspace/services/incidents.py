@@ -5,7 +5,6 @@ from datetime import timedelta
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
-from sqlalchemy.dialects import postgresql, sqlite
 
 from routing.spikes import BUCKET_MINUTES, SpikeSettings, detect_many, history_buckets, matches_phrase
 
@@ -196,17 +195,19 @@ def _insert_links(pairs: list[tuple[int, int]]) -> None:
     """Insert incident memberships, skipping any that exist already."""
     if not pairs:
         return
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     now = utcnow()
-    db.session.execute(dialect.insert(incident_conversations).on_conflict_do_nothing(),
+    db.session.execute(volume.dialect_insert(incident_conversations).on_conflict_do_nothing(),
                        [{"incident_id": i, "conversation_id": c, "added_at": now} for i, c in sorted(set(pairs))])
 
 
 def detect_spikes(settings: SpikeSettings | None = None) -> list[Incident]:
-    """Look for volume spikes per queue, tag and phrase, and open an incident for each new one.
+    """Look for volume spikes per phrase, tag and queue, and open an incident for each new one.
 
     Each new incident takes in the matching conversations of the spike's
-    window and is announced live (`incident.detected`) to supervisors.
+    window and is announced live (`incident.detected`) to supervisors. One
+    outage lifts its phrase, its tags and its queue together: the most
+    specific spike (phrase, then tag, then queue) opens the incident, and a
+    spike whose conversations are mostly in an open incident already opens none.
 
     Args:
         settings: thresholds; by default those configured.
@@ -219,13 +220,16 @@ def detect_spikes(settings: SpikeSettings | None = None) -> list[Incident]:
     end = volume.bucket_of(now)
     start = end - timedelta(minutes=BUCKET_MINUTES * (history_buckets(settings) - 1))
     window_start = end - timedelta(minutes=BUCKET_MINUTES * (settings.window - 1))
-    found = [("queue", spike) for spike in detect_many(volume.series("queue", start, end), settings)]
-    found += [("tag", spike) for spike in detect_many(volume.series("tag", start, end), settings)]
-    found += [("phrase", spike) for spike in detect_many(
+    found = [("phrase", spike) for spike in detect_many(
         volume.phrase_series(start, end, window_start, settings.min_count), settings)]
+    found += [("tag", spike) for spike in detect_many(volume.series("tag", start, end), settings)]
+    found += [("queue", spike) for spike in detect_many(volume.series("queue", start, end), settings)]
     opened = []
     for kind, spike in found:
         if _recently_known(kind, spike.key, now):
+            continue
+        matching = _window_matches(kind, spike.key, window_start)
+        if matching and 2 * len(_in_open_incidents(matching)) >= len(matching):
             continue
         minutes = settings.window * BUCKET_MINUTES
         incident = Incident(
@@ -236,12 +240,20 @@ def detect_spikes(settings: SpikeSettings | None = None) -> list[Incident]:
                    "window_start": window_start.isoformat(), "window_minutes": minutes})
         db.session.add(incident)
         db.session.flush()
-        _insert_links([(incident.id, c) for c in _window_matches(kind, spike.key, window_start)])
+        _insert_links([(incident.id, c) for c in matching])
         audit.record(None, "incident.detect", "incident", incident.id, after=_state(incident))
         db.session.commit()
         _announce("incident.detected", incident)
         opened.append(incident)
     return opened
+
+
+def _in_open_incidents(conversation_ids: list[int]) -> set[int]:
+    """Which of these conversations some open incident holds already."""
+    return set(db.session.scalars(
+        sa.select(incident_conversations.c.conversation_id)
+        .join(Incident, Incident.id == incident_conversations.c.incident_id)
+        .where(Incident.status == "open", incident_conversations.c.conversation_id.in_(conversation_ids))))
 
 
 def _recently_known(kind: str, value: str, now) -> bool:

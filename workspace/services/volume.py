@@ -74,12 +74,17 @@ def record(conversations: list[Conversation], texts: list[str]) -> None:
         _count_phrases(phrase_counts)
 
 
+def dialect_insert(table):
+    """An INSERT with ON CONFLICT support, in the current database's dialect (SQLite or PostgreSQL)."""
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
 def _upsert(totals: dict[tuple, list]) -> None:
     """Add to the rollup rows, creating them as needed, in key order (so concurrent jobs cannot deadlock)."""
     rows = [{"kind": kind, "bucket_start": bucket, "key": key, "posts": posts, "sentiment_sum": total,
              "negative": negative} for (kind, bucket, key), (posts, total, negative) in sorted(totals.items())]
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(VolumeCount)
+    statement = dialect_insert(VolumeCount)
     db.session.execute(statement.on_conflict_do_update(
         index_elements=["kind", "bucket_start", "key"],
         set_={"posts": VolumeCount.posts + statement.excluded.posts,
@@ -87,15 +92,23 @@ def _upsert(totals: dict[tuple, list]) -> None:
               "negative": VolumeCount.negative + statement.excluded.negative}), rows)
 
 
+# Adds many phrase counts to one bucket in one command (a pipeline of ZINCRBYs spent more
+# time packing commands than Redis spent running them: about 40 ms per 100 posts).
+_ADD_PHRASES = """
+for i = 1, #ARGV - 2, 2 do redis.call('ZINCRBY', KEYS[1], ARGV[i + 1], ARGV[i]) end
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -tonumber(ARGV[#ARGV - 1]) - 1)
+redis.call('EXPIRE', KEYS[1], ARGV[#ARGV])
+"""
+
+
 def _count_phrases(phrase_counts: dict[datetime, dict[str, int]]) -> None:
-    """Add phrase counts to each bucket's sorted set in one round trip, keeping the top PHRASES_KEPT."""
-    with redis_client().pipeline(transaction=False) as pipe:
+    """Add phrase counts to each bucket's sorted set, keeping its top PHRASES_KEPT, in one round trip."""
+    redis = redis_client()
+    script = redis.register_script(_ADD_PHRASES)
+    with redis.pipeline(transaction=False) as pipe:
         for bucket, counts in phrase_counts.items():
-            key = phrase_key(bucket)
-            for phrase, count in counts.items():
-                pipe.zincrby(key, count, phrase)
-            pipe.zremrangebyrank(key, 0, -PHRASES_KEPT - 1)
-            pipe.expire(key, PHRASE_TTL_SECONDS)
+            args = [item for phrase_count in counts.items() for item in phrase_count]
+            script(keys=[phrase_key(bucket)], args=[*args, PHRASES_KEPT, PHRASE_TTL_SECONDS], client=pipe)
         pipe.execute()
 
 
