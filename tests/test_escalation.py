@@ -312,3 +312,39 @@ def test_a_status_webhook_before_the_job_heard_back_finds_the_escalation_by_exte
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(
             Message.direction == "note")) == 1
+
+
+def test_escalating_again_after_the_ticket_is_solved_reopens_the_same_ticket(app, client, admin, stub, run_jobs,
+                                                                            conversation_id, ticket_id):
+    """Once the ticket is solved, escalating again reopens it with what happened since, as a private comment."""
+    requests.put(f"{stub}/api/v2/tickets/{ticket_id}.json", json={"ticket": {"status": "solved"}}, auth=AUTH,
+                 timeout=5).raise_for_status()
+    send_status(client, ticket_id, "solved")
+    admin("post", f"/conversations/{conversation_id}/notes", json={"text": "Customer: charged a third time"})
+    response = admin("post", f"/conversations/{conversation_id}/escalate")
+    assert response.status_code == 202
+    assert response.get_json()["status"] == "escalated"
+    assert response.get_json()["escalation"]["state"] == "pending"
+    run_jobs()
+    [ticket] = stub_tickets(stub)
+    assert (ticket["id"], ticket["status"]) == (ticket_id, "open")
+    page = requests.get(f"{stub}/agent/tickets/{ticket_id}", timeout=5).text
+    assert "Escalated again from Switchboard" in page and "charged a third time" in page
+    escalation = admin("get", f"/conversations/{conversation_id}").get_json()["escalation"]
+    assert (escalation["state"], escalation["ticket_id"], escalation["ticket_status"]) == ("created", ticket_id,
+                                                                                           "open")
+    assert admin("post", f"/conversations/{conversation_id}/escalate").status_code == 200  # open: nothing to do
+
+
+def test_escalating_again_after_the_ticket_is_closed_makes_a_follow_up_ticket(app, client, admin, stub, run_jobs,
+                                                                             conversation_id, ticket_id):
+    """A closed ticket cannot change, so escalating again creates a follow-up ticket and links it instead."""
+    requests.put(f"{stub}/api/v2/tickets/{ticket_id}.json", json={"ticket": {"status": "closed"}}, auth=AUTH,
+                 timeout=5).raise_for_status()
+    send_status(client, ticket_id, "closed")
+    assert admin("post", f"/conversations/{conversation_id}/escalate").status_code == 202
+    run_jobs()
+    first, follow_up = stub_tickets(stub, str(conversation_id))
+    assert (first["id"], first["status"], follow_up["status"]) == (ticket_id, "closed", "new")
+    assert escalation_of(app, conversation_id).ticket_id == follow_up["id"]
+    assert send_status(client, ticket_id, "closed").status_code == 404  # the old ticket is no longer linked
