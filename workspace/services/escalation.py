@@ -145,9 +145,10 @@ def create_ticket(escalation_id: int) -> str:
     had_ticket = escalation.ticket_id is not None
     try:
         ticket = _open_ticket(client, escalation)
-    except TicketingError as error:
+    except Exception as error:  # noqa: BLE001 - any failure is shown on the escalation; RQ retries it
         escalation.attempts += 1
-        escalation.last_error = str(error)[:1000]
+        escalation.last_error = str(error)[:1000] if isinstance(error, TicketingError) else \
+            f"{type(error).__name__}: {error}"[:1000]
         escalation.locked_until, escalation.updated_at = None, utcnow()
         _commit_and_announce(conversation)
         raise
