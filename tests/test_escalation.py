@@ -180,6 +180,24 @@ def test_redis_down_at_the_click_loses_nothing(app, stub, admin, conversation_id
     assert escalation_of(app, conversation_id).state == "created" and len(stub_tickets(stub)) == 1
 
 
+def test_after_the_retries_run_out_the_sweeper_starts_again(app, stub_url, admin, conversation_id, run_jobs,
+                                                            tmp_path):
+    """A job that failed for good leaves the escalation pending; the sweeper queues it again, and a later
+    attempt, with the ticketing system back, creates the ticket."""
+    app.config["ESCALATION_RETRY_SECONDS"] = [0]  # one immediate retry, then the job has failed
+    admin("post", f"/conversations/{conversation_id}/escalate")
+    run_jobs()
+    escalation = escalation_of(app, conversation_id)
+    assert (escalation.state, escalation.attempts) == ("pending", 2)
+    with app.app_context():
+        assert job_queue().failed_job_registry.get_job_ids() == [f"escalate-{escalation.id}"]
+    with running_stub(tmp_path, int(stub_url.rsplit(":", 1)[1])) as stub:
+        with app.app_context():
+            sweep(0)
+        run_jobs()
+        assert escalation_of(app, conversation_id).state == "created" and len(stub_tickets(stub)) == 1
+
+
 def test_request_escalation_joins_the_callers_transaction(app, stub, conversation_id, run_jobs):
     """For macros: request_escalation adds to the caller's transaction without committing; a rollback
     leaves nothing, a commit then enqueue_escalations makes the ticket."""

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from .models import NOT_DUE, Agent, Author, Channel, Conversation, Message, Priority, Queue
+from .models import NOT_DUE, Agent, Author, Channel, Conversation, Escalation, Message, Priority, Queue
 
 
 def timestamp(moment: datetime | None) -> str | None:
@@ -97,7 +97,7 @@ def serialize_conversation(conversation: Conversation, *, detail: bool = False, 
     return data
 
 
-def serialize_escalation(escalation) -> dict | None:
+def serialize_escalation(escalation: Escalation | None) -> dict | None:
     """A conversation's ticket: pending (with attempts and the last error) or created (number, link, status)."""
     if escalation is None:
         return None
