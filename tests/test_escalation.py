@@ -2,6 +2,7 @@
 the ticketing system down, Redis down, retries, and ticket status coming back by signed webhook."""
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -196,6 +197,29 @@ def test_after_the_retries_run_out_the_sweeper_starts_again(app, stub_url, admin
             sweep(0)
         run_jobs()
         assert escalation_of(app, conversation_id).state == "created" and len(stub_tickets(stub)) == 1
+
+
+def test_two_agents_escalating_at_once_make_one_escalation(app, stub, token, conversation_id, run_jobs):
+    """Two clicks racing on one conversation: one asks for the ticket (202), the other gets it (200)."""
+    barrier, answers = threading.Barrier(2), []
+
+    def click():
+        client = app.test_client()
+        barrier.wait()
+        answers.append(client.post(f"/api/v1/conversations/{conversation_id}/escalate",
+                                   headers={"Authorization": f"Bearer {token}"}).status_code)
+
+    threads = [threading.Thread(target=click) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers) == [200, 202]
+    run_jobs()
+    assert len(stub_tickets(stub)) == 1
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "conversation.escalate")) == 1
 
 
 def test_request_escalation_joins_the_callers_transaction(app, stub, conversation_id, run_jobs):

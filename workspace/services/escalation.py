@@ -53,13 +53,22 @@ def request_escalation(conversation: Conversation, agent: Agent | None) -> Escal
 
     Returns:
         The escalation, pending if new.
+
+    Raises:
+        sqlalchemy.exc.IntegrityError: on SQLite, when another transaction escalated the same
+            conversation at the same moment (PostgreSQL waits for it instead, then returns its escalation).
     """
+    return _request(conversation, agent)[0]
+
+
+def _request(conversation: Conversation, agent: Agent | None) -> tuple[Escalation, bool]:
+    """request_escalation, also telling whether this call asked for a ticket (False: one is on its way)."""
     # Holds the conversation's row on PostgreSQL until commit, so two escalations of one
     # conversation at once queue up here and the second finds the first's row.
     db.session.execute(sa.select(Conversation.id).where(Conversation.id == conversation.id).with_for_update())
     escalation = db.session.scalar(sa.select(Escalation).where(Escalation.conversation_id == conversation.id))
     if escalation is not None and not wanted_again(escalation):
-        return escalation
+        return escalation, False
     if conversation.status == "new":
         raise ValidationError("escalate: the conversation is still being routed; try again in a moment",
                               code="not_routed")
@@ -75,7 +84,7 @@ def request_escalation(conversation: Conversation, agent: Agent | None) -> Escal
     db.session.flush()
     audit.record(agent, "conversation.escalate", "conversation", conversation.id, before={"status": before},
                  after={"status": "escalated", "escalation_id": escalation.id})
-    return escalation
+    return escalation, True
 
 
 def wanted_again(escalation: Escalation) -> bool:
@@ -110,16 +119,15 @@ def escalate(conversation: Conversation, agent: Agent) -> tuple[Escalation, bool
         (the escalation, whether this call asked for a ticket); escalating again while the ticket is
         being made or worked on returns the same escalation and asks for nothing.
     """
-    had = db.session.scalar(sa.select(Escalation).where(Escalation.conversation_id == conversation.id))
-    if had is not None and not wanted_again(had):
-        db.session.rollback()
-        return had, False
-    escalation = request_escalation(conversation, agent)
-    changes = events.Changes()
-    changes.add(conversation, "updated")
     try:
+        escalation, asked = _request(conversation, agent)
+        if not asked:
+            db.session.rollback()  # ends the transaction and its row lock; nothing changed
+            return escalation, False
+        changes = events.Changes()
+        changes.add(conversation, "updated")
         db.session.commit()
-    except IntegrityError:  # another click on the same conversation committed first (SQLite)
+    except IntegrityError:  # another click on the same conversation got there first (SQLite; PostgreSQL waits)
         db.session.rollback()
         return db.session.scalar(sa.select(Escalation).where(Escalation.conversation_id == conversation.id)), False
     changes.publish()
