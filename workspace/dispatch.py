@@ -65,7 +65,8 @@ def dispatch_once(batch_size: int, *, older_than: datetime | None = None) -> lis
 def sweep(grace_seconds: int, batch_size: int = 500) -> int:
     """Hand RQ whatever has waited past the grace period: outbox rows no
     dispatcher took (say, Redis was down), and conversations still unrouted
-    (say, Redis lost their job).
+    (say, Redis lost their job); also replies still queued and escalations
+    still pending whose job is gone.
 
     Returns:
         How many conversations were enqueued.
@@ -84,15 +85,10 @@ def sweep(grace_seconds: int, batch_size: int = 500) -> int:
     for start in range(0, len(ids), batch_size):
         enqueue_routing(ids[start:start + batch_size])
     _resend_queued_replies(cutoff)
-    resend_stale_escalations(cutoff)
+    from .services.escalation import resend_stale  # late, as for replies: create_app loads this before services
+
+    resend_stale(cutoff)
     return len(moved) + len(ids)
-
-
-def resend_stale_escalations(cutoff: datetime) -> int:
-    """Queue ticket creation again for escalations still pending whose job is gone (see services.escalation)."""
-    from .services.escalation import resend_stale
-
-    return resend_stale(cutoff)
 
 
 def _resend_queued_replies(cutoff: datetime) -> None:

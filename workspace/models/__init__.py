@@ -18,6 +18,6 @@ __all__ = [
     "ModelVersion", "OutboxEntry", "Priority", "Queue", "Rule", "UTCDateTime", "hash_token", "queue_members", "utcnow",
 ]
 
-from .escalation import ESCALATION_STATES, TICKET_DONE_STATUSES, Escalation  # noqa: E402
+from .escalation import TICKET_DONE_STATUSES, Escalation  # noqa: E402
 
-__all__ += ["ESCALATION_STATES", "TICKET_DONE_STATUSES", "Escalation"]
+__all__ += ["TICKET_DONE_STATUSES", "Escalation"]
