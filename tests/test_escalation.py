@@ -330,6 +330,7 @@ def test_bad_or_unsigned_status_webhooks_are_refused_and_change_nothing(app, cli
 
 @pytest.mark.parametrize("payload, status", [
     ({"ticket": {"id": "abc", "status": "solved"}}, 400),
+    ({"ticket": {"id": 10**30, "status": "solved"}}, 400),
     ({"ticket": {"id": 1, "status": "finished"}}, 400),
     ({"status": "solved"}, 400),
     ([1, 2], 400),

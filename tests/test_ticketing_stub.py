@@ -112,16 +112,17 @@ def test_list_pages_with_next_and_previous_links(stub, tickets):
         seen += [t["id"] for t in page["tickets"]]
     assert seen == ids
     assert page["previous_page"] is not None and "page=2" in page["previous_page"]
-    bad = requests.get(f"{stub}/api/v2/tickets.json?per_page=500", auth=AUTH, timeout=5)
-    assert bad.status_code == 400
+    for query in ("per_page=500", "page=0", "page=99999999999999999999999", "page=x"):
+        bad = requests.get(f"{stub}/api/v2/tickets.json?{query}", auth=AUTH, timeout=5)
+        assert bad.status_code == 400 and bad.json()["error"] == "InvalidPaginationParameter"
 
 
 @pytest.mark.slow
 def test_unknown_ticket_is_404_record_not_found(stub, tickets):
     """A ticket that does not exist is Zendesk's 404 RecordNotFound, for show and update alike."""
-    for method in ("get", "put"):
-        response = requests.request(method, f"{stub}/api/v2/tickets/999.json", json={"ticket": {}}, auth=AUTH,
-                                    timeout=5)
+    for method, ticket_id in (("get", 999), ("put", 999), ("get", 10**30)):
+        response = requests.request(method, f"{stub}/api/v2/tickets/{ticket_id}.json", json={"ticket": {}},
+                                    auth=AUTH, timeout=5)
         assert response.status_code == 404
         assert response.json()["error"] == "RecordNotFound"
     with pytest.raises(TicketingError) as raised:

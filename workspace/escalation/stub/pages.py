@@ -11,7 +11,7 @@ import secrets
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
-from .api import STATUSES, store
+from .api import MAX_PAGE, STATUSES, store
 from .notify import status_changed
 
 bp = Blueprint("stub_pages", __name__, template_folder="templates")
@@ -39,7 +39,7 @@ def healthz():
 def list_tickets():
     """Every ticket, newest first, each with its status form."""
     page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    page = int(page) if page.isdigit() and 0 < int(page) <= MAX_PAGE else 1
     _, count = store().page(offset=0, limit=1)
     # Newest first: read the page counted from the end of the id order.
     offset = max(count - page * PAGE_SIZE, 0)
