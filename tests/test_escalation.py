@@ -258,8 +258,10 @@ def test_a_conversation_still_being_routed_or_not_visible_cannot_be_escalated(ap
 # ---------- status coming back by webhook
 
 
-def send_status(client, ticket_id, status, *, secret=TICKETING_SECRET, external_id=None, at=None, headers=None):
-    body = json.dumps({"ticket": {"id": str(ticket_id), "status": status, "external_id": external_id}}).encode()
+def send_status(client, ticket_id, status, *, secret=TICKETING_SECRET, external_id=None, at=None, headers=None,
+                comment=""):
+    body = json.dumps({"ticket": {"id": str(ticket_id), "status": status, "external_id": external_id,
+                                  "latest_public_comment": comment}}).encode()
     sent = {"Content-Type": "application/json", **signed_headers(secret, body, at)}
     sent.update(headers or {})
     return client.post("/webhooks/ticketing/status", data=body, headers={k: v for k, v in sent.items() if v})
@@ -289,9 +291,11 @@ def test_solved_ticket_reopens_the_conversation_with_an_internal_note(app, clien
                                                 "Let the customer know."
     assert send_status(client, ticket_id, "solved").status_code == 200  # a repeat changes nothing
     assert len(notes(admin, conversation_id)) == 2
-    send_status(client, ticket_id, "open")
+    send_status(client, ticket_id, "open", comment="Sorry, <b>checking</b> again")
     detail = admin("get", f"/conversations/{conversation_id}").get_json()
-    assert detail["status"] == "escalated" and "reopened" in notes(admin, conversation_id)[-1]
+    assert detail["status"] == "escalated"
+    assert notes(admin, conversation_id)[-1] == f"Ticket #{ticket_id} was reopened (open) in the ticketing system." \
+                                                "\n\nTheir latest reply: Sorry, <b>checking</b> again"
     with app.app_context():
         entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "escalation.ticket_status")
                                    .order_by(AuditEntry.id)).first()
@@ -332,6 +336,7 @@ def test_bad_or_unsigned_status_webhooks_are_refused_and_change_nothing(app, cli
     ({"ticket": {"id": "abc", "status": "solved"}}, 400),
     ({"ticket": {"id": 10**30, "status": "solved"}}, 400),
     ({"ticket": {"id": 1, "status": "finished"}}, 400),
+    ({"ticket": {"id": 1, "status": "solved", "latest_public_comment": {"body": "x"}}}, 400),
     ({"status": "solved"}, 400),
     ([1, 2], 400),
     ({"ticket": {"id": 987654, "status": "solved"}}, 404),

@@ -193,8 +193,8 @@ def test_status_changes_on_the_page_send_signed_webhooks(stub, tickets, receiver
                            "csrf_token": token}, timeout=5)  # no cookie: another site's form
     assert forged.status_code == 400
     assert tickets.show_ticket(ticket["id"])["status"] == "new"
-    changed = browser.post(f"{stub}/agent/tickets/{ticket['id']}/status",
-                           data={"status": "solved", "csrf_token": token, "back": "ticket"}, timeout=5)
+    changed = browser.post(f"{stub}/agent/tickets/{ticket['id']}/status", timeout=5,
+                           data={"status": "solved", "csrf_token": token, "back": "ticket", "comment": "Refunded"})
     assert changed.status_code == 200 and changed.url.endswith(f"/agent/tickets/{ticket['id']}")
     assert tickets.show_ticket(ticket["id"])["status"] == "solved"
     assert wait_for(lambda: len(receiver.received) >= 2)
@@ -204,4 +204,5 @@ def test_status_changes_on_the_page_send_signed_webhooks(stub, tickets, receiver
     assert signed_at("another-secret", headers, body) is None
     assert SIGNATURE_HEADER in headers and TIMESTAMP_HEADER in headers
     assert json.loads(body)["ticket"] == {**json.loads(body)["ticket"], "id": ticket["id"], "external_id": "17",
-                                          "status": "solved", "previous_status": "new"}
+                                          "status": "solved", "previous_status": "new",
+                                          "latest_public_comment": "Refunded"}

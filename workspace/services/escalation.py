@@ -244,7 +244,8 @@ def ticket_for(conversation: Conversation) -> dict:
     }
 
 
-def apply_ticket_status(ticket_id: int, external_id: str | None, status: str, at: datetime) -> Escalation:
+def apply_ticket_status(ticket_id: int, external_id: str | None, status: str, at: datetime,
+                        comment: str | None = None) -> Escalation:
     """Bring a ticket's new status to its conversation (from a signed webhook).
 
     Solved (or closed) puts an escalated conversation back to open, for the
@@ -256,6 +257,7 @@ def apply_ticket_status(ticket_id: int, external_id: str | None, status: str, at
         external_id: the ticket's external_id (the conversation id), for a ticket the job has not recorded yet.
         status: the ticket's status now (new, open, pending, hold, solved, closed).
         at: when the ticketing system sent it.
+        comment: the ticketing team's latest public comment, quoted in the note.
 
     Returns:
         The escalation.
@@ -289,6 +291,8 @@ def apply_ticket_status(ticket_id: int, external_id: str | None, status: str, at
     elif was_done and not done:
         note = f"Ticket #{ticket_id} was reopened ({status}) in the ticketing system."
         conversation.status, conversation.resolved_at = "escalated", None
+    if note and comment:
+        note += f"\n\nTheir latest reply: {comment}"
     if note:
         now = utcnow()
         db.session.add(Message(conversation_id=conversation.id, channel_id=conversation.channel_id,

@@ -67,8 +67,10 @@ def change_status(ticket_id: int):
     status = request.form.get("status", "")
     if status not in STATUSES or status == "new" or ticket["status"] == "closed":
         abort(400, "That status cannot be set here (closed tickets cannot change; new is only for fresh tickets).")
-    if status != ticket["status"]:
-        after, _, before = store().update(ticket_id, {"status": status}, None, PAGE_AGENT)
+    text = request.form.get("comment", "").strip()
+    comment = {"body": text, "public": True} if text else None
+    if status != ticket["status"] or comment:
+        after, _, before = store().update(ticket_id, {"status": status}, comment, PAGE_AGENT)
         if after["status"] != before:
             status_changed(current_app._get_current_object(), after, before)
     back = request.form.get("back")
