@@ -2,6 +2,7 @@
 the ticketing system down, Redis down, retries, and ticket status coming back by signed webhook."""
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -180,6 +181,47 @@ def test_redis_down_at_the_click_loses_nothing(app, stub, admin, conversation_id
     assert escalation_of(app, conversation_id).state == "created" and len(stub_tickets(stub)) == 1
 
 
+def test_after_the_retries_run_out_the_sweeper_starts_again(app, stub_url, admin, conversation_id, run_jobs,
+                                                            tmp_path):
+    """A job that failed for good leaves the escalation pending; the sweeper queues it again, and a later
+    attempt, with the ticketing system back, creates the ticket."""
+    app.config["ESCALATION_RETRY_SECONDS"] = [0]  # one immediate retry, then the job has failed
+    admin("post", f"/conversations/{conversation_id}/escalate")
+    run_jobs()
+    escalation = escalation_of(app, conversation_id)
+    assert (escalation.state, escalation.attempts) == ("pending", 2)
+    with app.app_context():
+        assert job_queue().failed_job_registry.get_job_ids() == [f"escalate-{escalation.id}"]
+    with running_stub(tmp_path, int(stub_url.rsplit(":", 1)[1])) as stub:
+        with app.app_context():
+            sweep(0)
+        run_jobs()
+        assert escalation_of(app, conversation_id).state == "created" and len(stub_tickets(stub)) == 1
+
+
+def test_two_agents_escalating_at_once_make_one_escalation(app, stub, token, conversation_id, run_jobs):
+    """Two clicks racing on one conversation: one asks for the ticket (202), the other gets it (200)."""
+    barrier, answers = threading.Barrier(2), []
+
+    def click():
+        client = app.test_client()
+        barrier.wait()
+        answers.append(client.post(f"/api/v1/conversations/{conversation_id}/escalate",
+                                   headers={"Authorization": f"Bearer {token}"}).status_code)
+
+    threads = [threading.Thread(target=click) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers) == [200, 202]
+    run_jobs()
+    assert len(stub_tickets(stub)) == 1
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "conversation.escalate")) == 1
+
+
 def test_request_escalation_joins_the_callers_transaction(app, stub, conversation_id, run_jobs):
     """For macros: request_escalation adds to the caller's transaction without committing; a rollback
     leaves nothing, a commit then enqueue_escalations makes the ticket."""
@@ -216,8 +258,10 @@ def test_a_conversation_still_being_routed_or_not_visible_cannot_be_escalated(ap
 # ---------- status coming back by webhook
 
 
-def send_status(client, ticket_id, status, *, secret=TICKETING_SECRET, external_id=None, at=None, headers=None):
-    body = json.dumps({"ticket": {"id": str(ticket_id), "status": status, "external_id": external_id}}).encode()
+def send_status(client, ticket_id, status, *, secret=TICKETING_SECRET, external_id=None, at=None, headers=None,
+                comment=""):
+    body = json.dumps({"ticket": {"id": str(ticket_id), "status": status, "external_id": external_id,
+                                  "latest_public_comment": comment}}).encode()
     sent = {"Content-Type": "application/json", **signed_headers(secret, body, at)}
     sent.update(headers or {})
     return client.post("/webhooks/ticketing/status", data=body, headers={k: v for k, v in sent.items() if v})
@@ -247,9 +291,11 @@ def test_solved_ticket_reopens_the_conversation_with_an_internal_note(app, clien
                                                 "Let the customer know."
     assert send_status(client, ticket_id, "solved").status_code == 200  # a repeat changes nothing
     assert len(notes(admin, conversation_id)) == 2
-    send_status(client, ticket_id, "open")
+    send_status(client, ticket_id, "open", comment="Sorry, <b>checking</b> again")
     detail = admin("get", f"/conversations/{conversation_id}").get_json()
-    assert detail["status"] == "escalated" and "reopened" in notes(admin, conversation_id)[-1]
+    assert detail["status"] == "escalated"
+    assert notes(admin, conversation_id)[-1] == f"Ticket #{ticket_id} was reopened (open) in the ticketing system." \
+                                                "\n\nTheir latest reply: Sorry, <b>checking</b> again"
     with app.app_context():
         entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "escalation.ticket_status")
                                    .order_by(AuditEntry.id)).first()
@@ -288,7 +334,9 @@ def test_bad_or_unsigned_status_webhooks_are_refused_and_change_nothing(app, cli
 
 @pytest.mark.parametrize("payload, status", [
     ({"ticket": {"id": "abc", "status": "solved"}}, 400),
+    ({"ticket": {"id": 10**30, "status": "solved"}}, 400),
     ({"ticket": {"id": 1, "status": "finished"}}, 400),
+    ({"ticket": {"id": 1, "status": "solved", "latest_public_comment": {"body": "x"}}}, 400),
     ({"status": "solved"}, 400),
     ([1, 2], 400),
     ({"ticket": {"id": 987654, "status": "solved"}}, 404),
@@ -312,3 +360,39 @@ def test_a_status_webhook_before_the_job_heard_back_finds_the_escalation_by_exte
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(
             Message.direction == "note")) == 1
+
+
+def test_escalating_again_after_the_ticket_is_solved_reopens_the_same_ticket(app, client, admin, stub, run_jobs,
+                                                                            conversation_id, ticket_id):
+    """Once the ticket is solved, escalating again reopens it with what happened since, as a private comment."""
+    requests.put(f"{stub}/api/v2/tickets/{ticket_id}.json", json={"ticket": {"status": "solved"}}, auth=AUTH,
+                 timeout=5).raise_for_status()
+    send_status(client, ticket_id, "solved")
+    admin("post", f"/conversations/{conversation_id}/notes", json={"text": "Customer: charged a third time"})
+    response = admin("post", f"/conversations/{conversation_id}/escalate")
+    assert response.status_code == 202
+    assert response.get_json()["status"] == "escalated"
+    assert response.get_json()["escalation"]["state"] == "pending"
+    run_jobs()
+    [ticket] = stub_tickets(stub)
+    assert (ticket["id"], ticket["status"]) == (ticket_id, "open")
+    page = requests.get(f"{stub}/agent/tickets/{ticket_id}", timeout=5).text
+    assert "Escalated again from Switchboard" in page and "charged a third time" in page
+    escalation = admin("get", f"/conversations/{conversation_id}").get_json()["escalation"]
+    assert (escalation["state"], escalation["ticket_id"], escalation["ticket_status"]) == ("created", ticket_id,
+                                                                                           "open")
+    assert admin("post", f"/conversations/{conversation_id}/escalate").status_code == 200  # open: nothing to do
+
+
+def test_escalating_again_after_the_ticket_is_closed_makes_a_follow_up_ticket(app, client, admin, stub, run_jobs,
+                                                                             conversation_id, ticket_id):
+    """A closed ticket cannot change, so escalating again creates a follow-up ticket and links it instead."""
+    requests.put(f"{stub}/api/v2/tickets/{ticket_id}.json", json={"ticket": {"status": "closed"}}, auth=AUTH,
+                 timeout=5).raise_for_status()
+    send_status(client, ticket_id, "closed")
+    assert admin("post", f"/conversations/{conversation_id}/escalate").status_code == 202
+    run_jobs()
+    first, follow_up = stub_tickets(stub, str(conversation_id))
+    assert (first["id"], first["status"], follow_up["status"]) == (ticket_id, "closed", "new")
+    assert escalation_of(app, conversation_id).ticket_id == follow_up["id"]
+    assert send_status(client, ticket_id, "closed").status_code == 404  # the old ticket is no longer linked

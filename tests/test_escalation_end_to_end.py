@@ -43,8 +43,8 @@ def conversation(base: str, headers: dict, conversation_id: int) -> dict:
 
 @pytest.mark.slow
 def test_escalate_solve_in_the_stub_and_the_conversation_hears_back(stack, token, tmp_path):
-    """Escalate over HTTP, the worker creates the ticket, someone solves it on the stub's page, and its signed
-    webhook puts the conversation back to open with an internal note."""
+    """Escalate over HTTP, the worker creates the ticket, someone solves it on the stub's page with a reply, and
+    its signed webhook puts the conversation back to open with an internal note quoting that reply."""
     base, port = stack
     headers = {"Authorization": f"Bearer {token}"}
     with running_stub(tmp_path, port, f"{base}/webhooks/ticketing/status") as stub:
@@ -61,14 +61,17 @@ def test_escalate_solve_in_the_stub_and_the_conversation_hears_back(stack, token
         assert "Double charge" in html and "the app charged me twice" in html
         token_field = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
         page.post(f"{stub}/agent/tickets/{ticket['ticket_id']}/status", timeout=5,
-                  data={"status": "solved", "csrf_token": token_field, "back": "ticket"}).raise_for_status()
+                  data={"status": "solved", "csrf_token": token_field, "back": "ticket",
+                        "comment": "We refunded the second charge."}).raise_for_status()
 
         assert wait_for(lambda: conversation(base, headers, conversation_id)["status"] == "open")
         detail = conversation(base, headers, conversation_id)
         assert detail["escalation"]["ticket_status"] == "solved"
         assert [m["text"] for m in detail["messages"] if m["direction"] == "note"] == [
-            f"Ticket #{ticket['ticket_id']} was solved in the ticketing system. Let the customer know."]
-        assert "HTTP 200" in page.get(ticket["ticket_url"], timeout=5).text  # the stub's webhook was accepted
+            f"Ticket #{ticket['ticket_id']} was solved in the ticketing system. Let the customer know.\n\n"
+            "Their latest reply: We refunded the second charge."]
+        # The stub notes the answer once it has it, just after Switchboard committed.
+        assert wait_for(lambda: "HTTP 200" in page.get(ticket["ticket_url"], timeout=5).text)
 
 
 @pytest.mark.slow

@@ -112,16 +112,17 @@ def test_list_pages_with_next_and_previous_links(stub, tickets):
         seen += [t["id"] for t in page["tickets"]]
     assert seen == ids
     assert page["previous_page"] is not None and "page=2" in page["previous_page"]
-    bad = requests.get(f"{stub}/api/v2/tickets.json?per_page=500", auth=AUTH, timeout=5)
-    assert bad.status_code == 400
+    for query in ("per_page=500", "page=0", "page=99999999999999999999999", "page=x"):
+        bad = requests.get(f"{stub}/api/v2/tickets.json?{query}", auth=AUTH, timeout=5)
+        assert bad.status_code == 400 and bad.json()["error"] == "InvalidPaginationParameter"
 
 
 @pytest.mark.slow
 def test_unknown_ticket_is_404_record_not_found(stub, tickets):
     """A ticket that does not exist is Zendesk's 404 RecordNotFound, for show and update alike."""
-    for method in ("get", "put"):
-        response = requests.request(method, f"{stub}/api/v2/tickets/999.json", json={"ticket": {}}, auth=AUTH,
-                                    timeout=5)
+    for method, ticket_id in (("get", 999), ("put", 999), ("get", 10**30)):
+        response = requests.request(method, f"{stub}/api/v2/tickets/{ticket_id}.json", json={"ticket": {}},
+                                    auth=AUTH, timeout=5)
         assert response.status_code == 404
         assert response.json()["error"] == "RecordNotFound"
     with pytest.raises(TicketingError) as raised:
@@ -192,8 +193,8 @@ def test_status_changes_on_the_page_send_signed_webhooks(stub, tickets, receiver
                            "csrf_token": token}, timeout=5)  # no cookie: another site's form
     assert forged.status_code == 400
     assert tickets.show_ticket(ticket["id"])["status"] == "new"
-    changed = browser.post(f"{stub}/agent/tickets/{ticket['id']}/status",
-                           data={"status": "solved", "csrf_token": token, "back": "ticket"}, timeout=5)
+    changed = browser.post(f"{stub}/agent/tickets/{ticket['id']}/status", timeout=5,
+                           data={"status": "solved", "csrf_token": token, "back": "ticket", "comment": "Refunded"})
     assert changed.status_code == 200 and changed.url.endswith(f"/agent/tickets/{ticket['id']}")
     assert tickets.show_ticket(ticket["id"])["status"] == "solved"
     assert wait_for(lambda: len(receiver.received) >= 2)
@@ -203,4 +204,5 @@ def test_status_changes_on_the_page_send_signed_webhooks(stub, tickets, receiver
     assert signed_at("another-secret", headers, body) is None
     assert SIGNATURE_HEADER in headers and TIMESTAMP_HEADER in headers
     assert json.loads(body)["ticket"] == {**json.loads(body)["ticket"], "id": ticket["id"], "external_id": "17",
-                                          "status": "solved", "previous_status": "new"}
+                                          "status": "solved", "previous_status": "new",
+                                          "latest_public_comment": "Refunded"}

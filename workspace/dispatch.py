@@ -66,7 +66,8 @@ def dispatch_once(batch_size: int, *, older_than: datetime | None = None) -> lis
 def sweep(grace_seconds: int, batch_size: int = 500) -> int:
     """Hand RQ whatever has waited past the grace period: outbox rows no
     dispatcher took (say, Redis was down), and conversations still unrouted
-    (say, Redis lost their job); and fold the kept queue counts.
+    (say, Redis lost their job); also replies still queued and escalations
+    still pending whose job is gone; and fold the kept queue counts.
 
     Returns:
         How many conversations were enqueued.
@@ -86,15 +87,10 @@ def sweep(grace_seconds: int, batch_size: int = 500) -> int:
         enqueue_routing(ids[start:start + batch_size])
     _resend_queued_replies(cutoff)
     fold_counts()  # count rows from agents' actions pile up even when nothing is routed
-    resend_stale_escalations(cutoff)
+    from .services.escalation import resend_stale  # late, as for replies: create_app loads this before services
+
+    resend_stale(cutoff)
     return len(moved) + len(ids)
-
-
-def resend_stale_escalations(cutoff: datetime) -> int:
-    """Queue ticket creation again for escalations still pending whose job is gone (see services.escalation)."""
-    from .services.escalation import resend_stale
-
-    return resend_stale(cutoff)
 
 
 def _resend_queued_replies(cutoff: datetime) -> None:

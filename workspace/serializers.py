@@ -14,6 +14,7 @@ from .models import (
     BusinessCalendar,
     Channel,
     Conversation,
+    Escalation,
     Message,
     Priority,
     Queue,
@@ -118,7 +119,7 @@ def serialize_conversation(conversation: Conversation, *, detail: bool = False, 
     return data
 
 
-def serialize_escalation(escalation) -> dict | None:
+def serialize_escalation(escalation: Escalation | None) -> dict | None:
     """A conversation's ticket: pending (with attempts and the last error) or created (number, link, status)."""
     if escalation is None:
         return None

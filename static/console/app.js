@@ -1,7 +1,7 @@
 // The agent console: queues, the ordered list, one conversation with its customer, live.
 import { api } from './api.js';
 import { ago, countdown, el, followers, linkified, toast } from './dom.js';
-import { escalate, renderEscalation } from './escalation.js';
+import { canEscalate, escalate, renderEscalation } from './escalation.js';
 
 const $ = (selector) => document.querySelector(selector);
 const app = $('#app');
@@ -311,7 +311,7 @@ async function deleteNote(note) {
 }
 
 async function escalateOpen() {
-  if (!state.conversation || state.conversation.escalation) return;
+  if (!state.conversation || !canEscalate(state.conversation)) return;
   const detail = await attempt(() => escalate(state.conversation));
   if (showConversation(detail)) { applyChanges([detail]); toast('Escalated: the ticket is being created'); }
 }

@@ -10,9 +10,17 @@ function safeLink(url) {
   } catch { return null; }
 }
 
+// Escalating does something when there is no ticket yet, or when the ticketing team finished with it.
+export function canEscalate(conversation) {
+  const e = conversation.escalation;
+  return !e || (e.state === 'created' && ['solved', 'closed'].includes(e.ticket_status));
+}
+
 export function renderEscalation(conversation) {
   const e = conversation.escalation;
-  document.querySelector('#escalate').hidden = Boolean(e);
+  const button = document.querySelector('#escalate');
+  button.hidden = !canEscalate(conversation);
+  button.textContent = e ? 'Escalate again' : 'Escalate';
   const box = document.querySelector('#conv-ticket');
   if (!e) { box.replaceChildren(); return; }
   if (e.state === 'pending') {

@@ -41,7 +41,7 @@ def solve_in_stub(ticket_url: str) -> None:
 
 def test_escalate_shows_the_ticket_number_then_its_solved_status(open_console, live_server, stub_port):
     """Click Escalate: the ticket's number and link appear without a reload; solving it in the stub shows
-    solved, reopens the conversation and adds the internal note."""
+    solved, reopens the conversation, adds the internal note and offers to escalate again."""
     conversation_id = post_webhook(live_server, make_post(text="@billing my refund never arrived"))
     page = open_console("ana@example.com")
     open_routed(page, live_server, conversation_id)
@@ -58,6 +58,7 @@ def test_escalate_shows_the_ticket_number_then_its_solved_status(open_console, l
     page.wait_for_function("document.querySelector('#conv-status').value === 'open'")
     assert "Ticket #1 was solved" in page.inner_text("#thread .message.note")
     assert "Switchboard (internal note)" in page.inner_text("#thread .message.note .by")
+    assert page.is_visible("#escalate") and page.inner_text("#escalate") == "Escalate again"
     assert page.errors == []
 
 

@@ -4,10 +4,12 @@ from flask import g, jsonify
 
 from ..auth import agent_required
 from ..escalation.signature import SIGNATURE_HEADER
+from ..extensions import db
+from ..models import Conversation
 from ..serializers import serialize_conversation
+from ..services.conversations import ensure_visible
 from ..services.escalation import escalate
 from . import bp
-from .conversations import _load as load_conversation
 from .openapi import DOCUMENT, ERROR, PATHS, SCHEMAS, json_body, ref
 
 
@@ -15,8 +17,8 @@ from .openapi import DOCUMENT, ERROR, PATHS, SCHEMAS, json_body, ref
 @agent_required
 def escalate_conversation(conversation_id: int):
     """Escalate to a ticket: 202 while it is being created, 200 when it was already escalated (one ticket)."""
-    _, created = escalate(load_conversation(conversation_id), g.agent)
-    return jsonify(serialize_conversation(load_conversation(conversation_id), detail=True)), 202 if created else 200
+    escalation, created = escalate(ensure_visible(db.session.get(Conversation, conversation_id), g.agent), g.agent)
+    return jsonify(serialize_conversation(escalation.conversation, detail=True)), 202 if created else 200
 
 
 _DETAIL = json_body(ref("ConversationDetail"), "The conversation, with its escalation.")

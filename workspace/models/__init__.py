@@ -8,7 +8,7 @@ from .base import UTCDateTime, utcnow
 from .bulk import BULK_STATES, ITEM_RESULTS, BulkAction, BulkItem
 from .channel import Channel
 from .conversation import ACTIVE_STATUSES, NOT_DUE, STATUSES, Conversation, Priority
-from .escalation import ESCALATION_STATES, TICKET_DONE_STATUSES, Escalation
+from .escalation import TICKET_DONE_STATUSES, Escalation
 from .macro import SCOPES, Macro, MacroUsage
 from .message import Message
 from .model_version import Correction, ModelVersion
@@ -20,7 +20,7 @@ from .sla import TARGETS, BusinessCalendar, SlaOutcome, SlaPolicy
 from .supervision import INCIDENT_STATUSES, MATCH_KINDS, SCORES, Incident, QaReview, VolumeCount, incident_conversations
 
 __all__ = [
-    "ACTIVE_STATUSES", "BULK_STATES", "ESCALATION_STATES", "INCIDENT_STATUSES", "ITEM_RESULTS", "MATCH_KINDS",
+    "ACTIVE_STATUSES", "BULK_STATES", "INCIDENT_STATUSES", "ITEM_RESULTS", "MATCH_KINDS",
     "NOT_DUE", "ROLES", "SCOPES", "SCORES", "STATUSES", "STRATEGIES", "TARGETS", "TICKET_DONE_STATUSES", "TRIAGE",
     "Agent", "ApiToken", "Assignment", "AuditEntry", "Author", "AuthorNote", "BulkAction", "BulkItem",
     "BusinessCalendar", "Channel", "Conversation", "Correction", "Escalation", "Incident", "Macro", "MacroUsage",

@@ -9,9 +9,6 @@ import sqlalchemy.orm as so
 from ..extensions import db
 from .base import UTCDateTime, utcnow
 
-# pending: asked for, the ticket not created yet (the job retries until it is);
-# created: the ticket exists and ticket_id names it.
-ESCALATION_STATES = ("pending", "created")
 # Ticket statuses (Zendesk's) after which the ticketing team is done with it.
 TICKET_DONE_STATUSES = ("solved", "closed")
 
@@ -27,6 +24,8 @@ class Escalation(db.Model):
     conversation_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("conversations.id", ondelete="CASCADE"), unique=True)
     agent_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("agents.id"))
+    # pending: asked for, the ticket not made yet (the job retries until it is);
+    # created: the ticket exists and ticket_id names it.
     state: so.Mapped[str] = so.mapped_column(sa.String(16), default="pending")
     attempts: so.Mapped[int] = so.mapped_column(default=0)
     last_error: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)

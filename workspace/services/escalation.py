@@ -43,7 +43,9 @@ def request_escalation(conversation: Conversation, agent: Agent | None) -> Escal
 
     Does not commit: the caller commits (with whatever else it changed), then
     calls enqueue_escalations with the new ids. The conversation becomes
-    `escalated` and the request is audited in the same transaction.
+    `escalated` and the request is audited in the same transaction. A
+    conversation whose ticket was solved or closed is escalated again: its
+    ticket is reopened (a closed one gets a follow-up ticket).
 
     Args:
         conversation: a routed conversation (not `new`).
@@ -51,26 +53,43 @@ def request_escalation(conversation: Conversation, agent: Agent | None) -> Escal
 
     Returns:
         The escalation, pending if new.
+
+    Raises:
+        sqlalchemy.exc.IntegrityError: on SQLite, when another transaction escalated the same
+            conversation at the same moment (PostgreSQL waits for it instead, then returns its escalation).
     """
+    return _request(conversation, agent)[0]
+
+
+def _request(conversation: Conversation, agent: Agent | None) -> tuple[Escalation, bool]:
+    """request_escalation, also telling whether this call asked for a ticket (False: one is on its way)."""
     # Holds the conversation's row on PostgreSQL until commit, so two escalations of one
     # conversation at once queue up here and the second finds the first's row.
     db.session.execute(sa.select(Conversation.id).where(Conversation.id == conversation.id).with_for_update())
-    existing = db.session.scalar(sa.select(Escalation).where(Escalation.conversation_id == conversation.id))
-    if existing is not None:
-        return existing
+    escalation = db.session.scalar(sa.select(Escalation).where(Escalation.conversation_id == conversation.id))
+    if escalation is not None and not wanted_again(escalation):
+        return escalation, False
     if conversation.status == "new":
         raise ValidationError("escalate: the conversation is still being routed; try again in a moment",
                               code="not_routed")
     now = utcnow()
-    escalation = Escalation(conversation=conversation, agent_id=agent.id if agent else None, state="pending",
-                            requested_at=now, updated_at=now)
-    db.session.add(escalation)
+    if escalation is None:
+        escalation = Escalation(conversation=conversation, state="pending", requested_at=now)
+        db.session.add(escalation)
+    escalation.agent_id, escalation.state, escalation.attempts, escalation.updated_at = (
+        agent.id if agent else None, "pending", 0, now)
+    escalation.requested_at = now
     before = conversation.status
     conversation.status, conversation.resolved_at, conversation.updated_at = "escalated", None, now
     db.session.flush()
     audit.record(agent, "conversation.escalate", "conversation", conversation.id, before={"status": before},
                  after={"status": "escalated", "escalation_id": escalation.id})
-    return escalation
+    return escalation, True
+
+
+def wanted_again(escalation: Escalation) -> bool:
+    """Tell whether escalating once more should do something: the ticketing team finished with the ticket."""
+    return escalation.state == "created" and escalation.ticket_status in TICKET_DONE_STATUSES
 
 
 def enqueue_escalations(escalation_ids: list[int]) -> None:
@@ -97,18 +116,18 @@ def escalate(conversation: Conversation, agent: Agent) -> tuple[Escalation, bool
     """One click: store the escalation, tell the rooms, queue the ticket's creation.
 
     Returns:
-        (the escalation, whether this call created it); escalating again returns the first.
+        (the escalation, whether this call asked for a ticket); escalating again while the ticket is
+        being made or worked on returns the same escalation and asks for nothing.
     """
-    had = db.session.scalar(sa.select(Escalation.id).where(Escalation.conversation_id == conversation.id))
-    escalation = request_escalation(conversation, agent)
-    if had is not None:
-        db.session.rollback()
-        return escalation, False
-    changes = events.Changes()
-    changes.add(conversation, "updated")
     try:
+        escalation, asked = _request(conversation, agent)
+        if not asked:
+            db.session.rollback()  # ends the transaction and its row lock; nothing changed
+            return escalation, False
+        changes = events.Changes()
+        changes.add(conversation, "updated")
         db.session.commit()
-    except IntegrityError:  # another click on the same conversation committed first (SQLite)
+    except IntegrityError:  # another click on the same conversation got there first (SQLite; PostgreSQL waits)
         db.session.rollback()
         return db.session.scalar(sa.select(Escalation).where(Escalation.conversation_id == conversation.id)), False
     changes.publish()
@@ -120,7 +139,7 @@ def create_ticket(escalation_id: int) -> str:
     """Create the escalation's ticket unless it exists (the job; idempotent, raises so RQ retries).
 
     Returns:
-        What happened: created, already created, busy (another job holds it) or missing.
+        What happened: created, reopened, already created, busy (another job holds it) or missing.
     """
     escalation = db.session.get(Escalation, escalation_id)
     if escalation is None:
@@ -131,12 +150,13 @@ def create_ticket(escalation_id: int) -> str:
         return "busy"
     conversation = escalation.conversation
     client = TicketingClient.from_config(current_app.config)
+    had_ticket = escalation.ticket_id is not None
     try:
-        found = client.find_by_external_id(str(conversation.id))
-        ticket = found[0] if found else client.create_ticket(ticket_for(conversation))
-    except TicketingError as error:
+        ticket = _open_ticket(client, escalation)
+    except Exception as error:  # noqa: BLE001 - any failure is shown on the escalation; RQ retries it
         escalation.attempts += 1
-        escalation.last_error = str(error)[:1000]
+        escalation.last_error = str(error)[:1000] if isinstance(error, TicketingError) else \
+            f"{type(error).__name__}: {error}"[:1000]
         escalation.locked_until, escalation.updated_at = None, utcnow()
         _commit_and_announce(conversation)
         raise
@@ -144,22 +164,43 @@ def create_ticket(escalation_id: int) -> str:
     escalation.attempts += 1
     escalation.state, escalation.last_error, escalation.locked_until = "created", None, None
     escalation.ticket_id, escalation.ticket_url = int(ticket["id"]), client.agent_url(int(ticket["id"]))
-    escalation.ticket_status, escalation.created_at, escalation.updated_at = ticket.get("status"), now, now
-    commit_change(conversation, None, "escalation.ticket_created", {},
+    escalation.ticket_status, escalation.updated_at = ticket.get("status"), now
+    escalation.created_at = escalation.created_at or now
+    action = "reopened" if had_ticket else "created"
+    commit_change(conversation, None, f"escalation.ticket_{action}", {},
                   {"ticket_id": escalation.ticket_id, "ticket_status": escalation.ticket_status})
-    return "created"
+    return action
 
 
-def ticket_for(conversation: Conversation) -> dict:
-    """The Zendesk ticket for a conversation: subject, the thread as a private first comment, the customer
-    as requester, the priority, tags, external_id and a link back to the console."""
+def _open_ticket(client: TicketingClient, escalation: Escalation) -> dict:
+    """The ticket for the escalation, open: found by external_id (a solved one reopened with the news since),
+    or created (as a follow-up when the earlier one is closed for good)."""
+    conversation = escalation.conversation
+    found = client.find_by_external_id(str(conversation.id))
+    workable = [ticket for ticket in found if ticket.get("status") != "closed"]
+    if not workable:
+        ticket = ticket_for(conversation)
+        if found:
+            ticket["via_followup_source_id"] = max(int(t["id"]) for t in found)
+        return client.create_ticket(ticket)
+    ticket = max(workable, key=lambda t: int(t["id"]))
+    if ticket.get("status") != "solved":
+        return ticket
+    since = escalation.ticket_status_at or escalation.created_at
+    news = [m for m in conversation.messages if since is None or m.created_at >= since]
+    body = _comment(conversation, news, "Escalated again from Switchboard")
+    return client.update_ticket(int(ticket["id"]), {"status": "open", "comment": {"body": body, "public": False}})
+
+
+def _comment(conversation: Conversation, messages: list[Message], heading: str) -> str:
+    """A private comment: a heading with the link back to the console, who the customer is, then messages."""
     author = conversation.author
-    who = author.name or (f"@{author.handle}" if author.handle else f"customer {author.external_id}")
+    who = _customer(conversation)
     link = f"{current_app.config['PUBLIC_URL']}/conversations/{conversation.id}"
-    lines = [f"Escalated from Switchboard: {link}",
+    lines = [f"{heading}: {link}",
              f"Customer: {who}{f' (@{author.handle})' if author.handle and author.name else ''}"
              f" on {conversation.channel.name}; queue: {conversation.queue.name if conversation.queue else '-'}", ""]
-    for message in conversation.messages:
+    for message in messages:
         if message.direction == "inbound":
             speaker = who
         else:
@@ -169,6 +210,21 @@ def ticket_for(conversation: Conversation) -> dict:
     body = "\n".join(lines).strip()
     if len(body) > MAX_COMMENT_CHARS:
         body = body[:MAX_COMMENT_CHARS] + f"\n\n[the thread is longer: read it all at {link}]"
+    return body
+
+
+def _customer(conversation: Conversation) -> str:
+    """How tickets name the customer: their name, else their handle."""
+    author = conversation.author
+    return author.name or (f"@{author.handle}" if author.handle else f"customer {author.external_id}")
+
+
+def ticket_for(conversation: Conversation) -> dict:
+    """The Zendesk ticket for a conversation: subject, the thread as a private first comment, the customer
+    as requester, the priority, tags, external_id and a link back to the console."""
+    author = conversation.author
+    who = _customer(conversation)
+    body = _comment(conversation, list(conversation.messages), "Escalated from Switchboard")
     subject = conversation.subject or next(
         (m.text for m in conversation.messages if m.direction == "inbound"), f"Conversation {conversation.id}")
     requester = {"name": who[:255]}
@@ -188,7 +244,8 @@ def ticket_for(conversation: Conversation) -> dict:
     }
 
 
-def apply_ticket_status(ticket_id: int, external_id: str | None, status: str, at: datetime) -> Escalation:
+def apply_ticket_status(ticket_id: int, external_id: str | None, status: str, at: datetime,
+                        comment: str | None = None) -> Escalation:
     """Bring a ticket's new status to its conversation (from a signed webhook).
 
     Solved (or closed) puts an escalated conversation back to open, for the
@@ -200,6 +257,7 @@ def apply_ticket_status(ticket_id: int, external_id: str | None, status: str, at
         external_id: the ticket's external_id (the conversation id), for a ticket the job has not recorded yet.
         status: the ticket's status now (new, open, pending, hold, solved, closed).
         at: when the ticketing system sent it.
+        comment: the ticketing team's latest public comment, quoted in the note.
 
     Returns:
         The escalation.
@@ -233,6 +291,8 @@ def apply_ticket_status(ticket_id: int, external_id: str | None, status: str, at
     elif was_done and not done:
         note = f"Ticket #{ticket_id} was reopened ({status}) in the ticketing system."
         conversation.status, conversation.resolved_at = "escalated", None
+    if note and comment:
+        note += f"\n\nTheir latest reply: {comment}"
     if note:
         now = utcnow()
         db.session.add(Message(conversation_id=conversation.id, channel_id=conversation.channel_id,

@@ -17,7 +17,9 @@ from .store import Store
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the stub: its config (TICKETS_* variables, or overrides), its store and its two blueprints."""
-    app = Flask(__name__, instance_path=os.path.join(os.path.dirname(__file__), "..", "..", "..", "instance"))
+    # The project's instance folder, beside Switchboard's own files (but never its tables).
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    app = Flask(__name__, instance_path=os.path.join(root, "instance"))
     app.config.from_object(TicketingStubConfig)
     app.config.update(config or {})
     path = app.config["TICKETS_DATABASE"]

@@ -16,6 +16,8 @@ STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
 PRIORITIES = ("urgent", "high", "normal", "low")
 TYPES = ("problem", "incident", "question", "task")
 MAX_PER_PAGE = 100
+# Far past any real list, and small enough for SQLite's OFFSET.
+MAX_PAGE = 10**6
 MAX_SUBJECT = 255
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -166,8 +168,8 @@ def _ticket_body() -> dict:
 
 def _positive(name: str, default: int) -> int:
     raw = request.args.get(name, str(default))
-    if not raw.isdigit() or int(raw) < 1:
-        raise ApiError(400, "InvalidPaginationParameter", f"{name} must be a whole number from 1")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        raise ApiError(400, "InvalidPaginationParameter", f"{name} must be a whole number from 1 to {MAX_PAGE}")
     return int(raw)
 
 

@@ -20,13 +20,16 @@ RETRY_STATUSES = (409, 429, 500, 502, 503, 504)
 
 
 def status_changed(app: Flask, ticket: dict, previous_status: str) -> None:
-    """Send a ticket's new status to the configured webhook URL, in the background (the change is committed)."""
+    """Send a ticket's new status (and its latest public comment) to the configured webhook URL, in the
+    background (the change is committed)."""
     url = app.config["TICKETS_WEBHOOK_URL"]
     if not url:
         return
+    public = [comment["body"] for comment in app.extensions["ticket_store"].comments(ticket["id"]) if comment["public"]]
     body = json.dumps({"ticket": {
         "id": ticket["id"], "external_id": ticket["external_id"], "status": ticket["status"],
         "previous_status": previous_status, "subject": ticket["subject"], "updated_at": ticket["updated_at"],
+        "latest_public_comment": public[-1] if public else "",
     }}).encode()
     thread = threading.Thread(target=deliver, args=(app, url, ticket["id"], body), daemon=True,
                               name=f"webhook-{ticket['id']}")

@@ -11,7 +11,7 @@ import secrets
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
-from .api import STATUSES, store
+from .api import MAX_PAGE, STATUSES, store
 from .notify import status_changed
 
 bp = Blueprint("stub_pages", __name__, template_folder="templates")
@@ -39,7 +39,7 @@ def healthz():
 def list_tickets():
     """Every ticket, newest first, each with its status form."""
     page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    page = int(page) if page.isdigit() and 0 < int(page) <= MAX_PAGE else 1
     _, count = store().page(offset=0, limit=1)
     # Newest first: read the page counted from the end of the id order.
     offset = max(count - page * PAGE_SIZE, 0)
@@ -67,8 +67,10 @@ def change_status(ticket_id: int):
     status = request.form.get("status", "")
     if status not in STATUSES or status == "new" or ticket["status"] == "closed":
         abort(400, "That status cannot be set here (closed tickets cannot change; new is only for fresh tickets).")
-    if status != ticket["status"]:
-        after, _, before = store().update(ticket_id, {"status": status}, None, PAGE_AGENT)
+    text = request.form.get("comment", "").strip()
+    comment = {"body": text, "public": True} if text else None
+    if status != ticket["status"] or comment:
+        after, _, before = store().update(ticket_id, {"status": status}, comment, PAGE_AGENT)
         if after["status"] != before:
             status_changed(current_app._get_current_object(), after, before)
     back = request.form.get("back")
