@@ -145,9 +145,10 @@ def _tag_customer(applied: Applied, params: dict):
 def _escalate(applied: Applied, params: dict) -> tuple[dict, dict] | None:
     conversation = applied.conversation
     before = conversation.status
-    applied.escalation = request_escalation(conversation, applied.agent)
+    escalation = request_escalation(conversation, applied.agent)
     if before == "escalated":
         return None  # one ticket per conversation: its ticket is open or on its way
+    applied.escalation = escalation
     # Not "status": an undo must not quietly reopen a conversation whose ticket exists.
     return {"ticket": None}, {"ticket": "requested", "escalation_id": applied.escalation.id}
 
