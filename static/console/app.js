@@ -1,6 +1,8 @@
 // The agent console: queues, the ordered list, one conversation with its customer, live.
 import { api } from './api.js';
 import { ago, countdown, el, followers, linkified, toast } from './dom.js';
+import { hasSelection, initBulk, pickBox, pickMacro, setQueues, showProgress, toggleCurrent } from './bulk.js';
+import { openPicker } from './macros.js';
 
 const $ = (selector) => document.querySelector(selector);
 const app = $('#app');
@@ -68,6 +70,7 @@ async function loadQueues() {
     state.queue = busiest.slug;
   }
   renderQueues();
+  setQueues(state.queues);
 }
 
 function selectQueue(slug) {
@@ -88,7 +91,7 @@ function renderRow(c) {
   const sentiment = c.sentiment == null ? null : c.sentiment <= -0.3 ? 'neg' : c.sentiment >= 0.3 ? 'pos' : '';
   return el('li', { class: `row${c.id === state.selected ? ' selected' : ''}`, dataset: { id: c.id },
                     onclick: () => openConversation(c.id) },
-    el('div', { class: 'line1' },
+    el('div', { class: 'line1' }, pickBox(c),
       el('span', { class: `chip prio-${c.priority}`, title: reasons.join('\n') || 'no priority factors',
                    text: c.priority }),
       vip && el('span', { class: 'chip vip', text: 'VIP' }),
@@ -339,6 +342,7 @@ function connectLive() {
     if (queue) { queue.counts = counts; renderQueues(); }
   });
   socket.on('presence', renderPresence);
+  socket.on('bulk.progress', showProgress);
 }
 
 // ---------- keyboard
@@ -357,11 +361,24 @@ const KEYS = {
   e: () => state.conversation && change({ status: 'resolved' }),
   a: () => state.conversation && change({ assignee: 'me' }),
   m: () => $('#conv-queue').focus(), '/': () => $('#search').focus(), '?': () => $('#help').showModal(),
+  x: toggleCurrent, ';': openMacros,
 };
+
+// Macros: on the selection when there is one (bulk), else on the open conversation.
+function openMacros() {
+  if (hasSelection()) return pickMacro();
+  if (!state.conversation) return toast('Open a conversation or select some first');
+  return openPicker(state.conversation.id, async (macro, result) => {
+    if (!result.sends_reply && result.reply) { setKind('reply'); $('#reply-text').value = result.reply; }
+    await refreshConversation();
+    toast(`${macro.name} applied`);
+  });
+}
 
 document.addEventListener('keydown', (event) => {
   if (event.key === 'Escape') { app.dataset.view = 'list'; document.activeElement.blur(); return; }
-  const typing = ['INPUT', 'TEXTAREA', 'SELECT'].includes(document.activeElement.tagName);
+  const focused = document.activeElement;
+  const typing = ['INPUT', 'TEXTAREA', 'SELECT'].includes(focused.tagName) && !['checkbox', 'radio'].includes(focused.type);
   if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
   const action = KEYS[event.key];
   if (action) { event.preventDefault(); action(); }
@@ -384,6 +401,7 @@ $('#conv-tags').addEventListener('change', (event) => change({ tags: event.targe
 $('#assign-me').addEventListener('click', () => change({ assignee: 'me' }));
 $('#why').addEventListener('click', () => { $('#explanation').hidden = !$('#explanation').hidden; });
 $('#get-next').addEventListener('click', getNext);
+$('#open-macros').addEventListener('click', openMacros);
 $('#show-help').addEventListener('click', () => $('#help').showModal());
 // Back on a phone: conversation -> list -> queues.
 $('#back').addEventListener('click', () => { app.dataset.view = app.dataset.view === 'conversation' ? 'list' : 'queues'; });
@@ -420,6 +438,7 @@ setInterval(() => {  // SLA countdowns tick in place
   await loadQueues();
   await loadList(true);
   connectLive();
+  initBulk({ state, filters });
   const match = location.pathname.match(/^\/conversations\/(\d+)$/);
   if (match) openConversation(Number(match[1]), { push: false });
 }());
