@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from macros.rendering import SAMPLE_VARIABLES
 from workspace.extensions import db
 from workspace.models import (
     Agent,
@@ -19,7 +20,7 @@ from workspace.models import (
     Queue,
     utcnow,
 )
-from workspace.services.macro_actions import wake_snoozed
+from workspace.services.macro_actions import template_variables, wake_snoozed
 
 OUTAGE = {"name": "Outage reply", "description": "Login outage, known issue",
           "template": "Hi {{ author.first_name | default('there') }}, we know about the outage. {{ agent.name }}",
@@ -240,3 +241,12 @@ def test_unknown_or_invisible_things_are_404_and_bad_bodies_400(call, world):
                 ).status_code == 404
     assert call("Ana", "post", f"/macros/{macro['id']}/preview", json={"conversation_id": "1"}).status_code == 400
     assert call("Ana", "post", "/macros", data="nope", content_type="application/json").status_code == 400
+
+
+def test_templates_see_exactly_the_fields_saving_checks_against(app, world):
+    """The workspace's template variables and the library's sample data name the same fields, so a template
+    that passes the check at save time finds every field when applied."""
+    with app.app_context():
+        variables = template_variables(db.session.get(Conversation, world["ids"][0]), db.session.get(Agent, 1))
+    assert {group: sorted(fields) for group, fields in variables.items()} == \
+        {group: sorted(fields) for group, fields in SAMPLE_VARIABLES.items()}
