@@ -19,7 +19,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,9 +27,9 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 import socketio  # noqa: E402
 
+from bench.stack import stack_environment  # noqa: E402
 from workspace.ingest.signature import sign  # noqa: E402
 from workspace.launcher import start_process, stop_process, wait_healthy  # noqa: E402
-from workspace.localredis import free_port, start_redis  # noqa: E402
 
 SECRET = "live-bench"
 # Concurrent webhook senders sharing the post rate.
@@ -49,13 +48,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="switchboard-live-")
-    redis_process, redis_url = (None, os.environ["REDIS_URL"]) if os.environ.get("REDIS_URL") else \
-        start_redis(os.path.join(workdir, "redis"))
-    port = free_port()
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{workdir}/live.db", REDIS_URL=redis_url, PORT=str(port),
-               SWITCHBOARD_RQ_QUEUE=f"live-{uuid.uuid4().hex[:6]}", SWITCHBOARD_SECRET_KEY=uuid.uuid4().hex,
-               SWITCHBOARD_MODEL_DIR=f"{workdir}/models",
-               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    redis_process, redis_url, port, env = stack_environment(workdir, "live")
     from workspace import create_app
     from workspace.extensions import db
     from workspace.models import Agent, ApiToken, Channel, Queue

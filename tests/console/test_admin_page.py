@@ -1,19 +1,12 @@
 """The admin page in a real browser: add a queue and an agent, who then sees it in the console."""
 
-from werkzeug.security import generate_password_hash
 
 from tests.console.conftest import PASSWORD
-from workspace.extensions import db
-from workspace.models import Agent
 
 
-def test_admin_adds_a_queue_and_an_agent_who_works_it(app, open_console, live_server):
+def test_admin_adds_a_queue_and_an_agent_who_works_it(root, open_console, live_server):
     """Everything through the page: the new agent signs in and finds the new queue in the sidebar."""
-    with app.app_context():
-        db.session.add(Agent(email="root@example.com", name="Root", role="admin",
-                             password_hash=generate_password_hash(PASSWORD)))
-        db.session.commit()
-    page = open_console("root@example.com")
+    page = open_console(root)
     page.click("text=Admin")
     page.wait_for_selector("#channels tbody tr")
     page.fill("#new-queue input[name=slug]", "refunds")

@@ -1,13 +1,11 @@
 """Macros and bulk in a real browser: select several, apply a macro, watch the progress, undo the tags."""
 
 import sqlalchemy as sa
-from werkzeug.security import generate_password_hash
 
 from tests.conftest import make_post
-from tests.console.conftest import PASSWORD
 from tests.console.test_console import post_webhook, row
 from workspace.extensions import db
-from workspace.models import Agent, Conversation, Macro, Message
+from workspace.models import Conversation, Macro, Message
 
 OUTAGE = {"name": "Outage reply", "scope": "global", "description": "Login outage",
           "template": "Hi {{ author.first_name | default('there') }}, the login outage is fixed.",
@@ -87,13 +85,10 @@ def test_the_picker_previews_on_the_open_conversation_and_applies_with_enter(app
     assert page.errors == []
 
 
-def test_an_admin_writes_a_macro_on_the_admin_page_and_a_bad_template_is_refused(app, open_console, live_server):
+def test_an_admin_writes_a_macro_on_the_admin_page_and_a_bad_template_is_refused(app, root, open_console,
+                                                                                  live_server):
     """The admin page saves a macro (the server checks it) and refuses a template reaching for internals."""
-    with app.app_context():
-        db.session.add(Agent(email="root@example.com", name="Root", role="admin",
-                             password_hash=generate_password_hash(PASSWORD)))
-        db.session.commit()
-    page = open_console("root@example.com")
+    page = open_console(root)
     page.goto(f"{live_server}/admin")
     page.wait_for_selector("#macro-form")
     page.fill("#macro-form input[name=name]", "Refund sent")
