@@ -49,8 +49,18 @@ LIST_LIMIT = 50
 # ---------- what to do
 
 def _macro_kind(body: dict, agent: Agent) -> tuple[str, list]:
-    macro = get_macro(body.get("macro_id") if isinstance(body.get("macro_id"), int) else -1, agent)
+    macro_id = body.get("macro_id")
+    if isinstance(macro_id, bool) or not isinstance(macro_id, int):
+        raise ValidationError("macro_id: the macro to apply", code="invalid_field")
+    macro = get_macro(macro_id, agent)
     return macro.template, macro.actions
+
+
+def _reply_kind(body: dict, agent: Agent) -> tuple[str, list]:
+    text = body.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise ValidationError("text: the reply to send (a template, like a macro's)", code="invalid_field")
+    return text, [{"type": "reply"}]
 
 
 def _tags_kind(body: dict, agent: Agent) -> tuple[str, list]:
@@ -63,7 +73,7 @@ def _tags_kind(body: dict, agent: Agent) -> tuple[str, list]:
 # kind -> (body, agent) -> (reply template, raw action list); every bulk kind is a macro underneath.
 KINDS: dict[str, Callable[[dict, Agent], tuple[str, list]]] = {
     "macro": _macro_kind,
-    "reply": lambda body, agent: (body.get("text") if isinstance(body.get("text"), str) else "", [{"type": "reply"}]),
+    "reply": _reply_kind,
     "assign": lambda body, agent: ("", [{"type": "assign", "assignee": body.get("assignee", "missing")}]),
     "tags": _tags_kind,
     "move": lambda body, agent: ("", [{"type": "move", "queue": body.get("queue")}]),
