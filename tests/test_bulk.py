@@ -138,12 +138,12 @@ DIES_MID_BATCH = textwrap.dedent("""
     from tests.conftest import make_config
     from workspace import create_app
     from workspace.broker import job_queue, redis_client
-    from workspace.services import bulk
+    from workspace.services.bulk import runner
     from workspace.worker import AppWorker
 
     app = create_app(make_config(SQLALCHEMY_DATABASE_URI=os.environ["DB"], REDIS_URL=os.environ["REDIS"],
                                  RQ_QUEUE=os.environ["QUEUE"], BULK_BATCH=10))
-    applied, real = [0], bulk.apply_actions
+    applied, real = [0], runner.apply_actions
 
     def apply_then_die(*args, **kwargs):
         applied[0] += 1
@@ -151,7 +151,7 @@ DIES_MID_BATCH = textwrap.dedent("""
             os._exit(9)  # the process ends here, like SIGKILL: no cleanup, no commit, no exception handling
         return real(*args, **kwargs)
 
-    bulk.apply_actions = apply_then_die
+    runner.apply_actions = apply_then_die
     with app.app_context():
         AppWorker([job_queue()], connection=redis_client()).work(burst=True)
 """)
