@@ -18,6 +18,7 @@ from ..queues import ORDER, assignee_filter, queue_filter, visible_queue_ids
 
 
 def check_body(body) -> dict:
+    """Refuse a request body that is not a JSON object."""
     if not isinstance(body, dict):
         raise ValidationError("body: a JSON object with kind and conversation_ids or filter", code="invalid_field")
     return body
@@ -110,6 +111,7 @@ def choose_which(body: dict, agent: Agent) -> tuple[list[int], dict]:
 
 
 def load_conversations(conversation_ids: list[int]) -> dict[int, Conversation]:
+    """Load conversations with what actions and events read (customer, channel, queue, assignee), by id."""
     rows = db.session.scalars(sa.select(Conversation).where(Conversation.id.in_(conversation_ids)).options(
         so.joinedload(Conversation.author), so.joinedload(Conversation.channel),
         so.joinedload(Conversation.queue), so.joinedload(Conversation.assignee))).unique().all()
@@ -129,6 +131,7 @@ def skip_reason(conversation: Conversation | None, agent: Agent, holder: int | N
 
 
 def agent_names(agent_ids) -> dict[int, str]:
+    """Agent id -> name, for saying who holds a lock."""
     ids = set(agent_ids)
     if not ids:
         return {}
