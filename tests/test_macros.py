@@ -225,6 +225,7 @@ def test_snooze_makes_it_pending_until_the_scheduler_reopens_it(app, call, world
     call("Ana", "post", f"/conversations/{target}/macros/{macro['id']}")
     snoozed = conversation(app, target)
     assert snoozed["status"] == "pending" and snoozed["snoozed_until"] > utcnow() + timedelta(minutes=29)
+    assert call("Ana", "get", f"/conversations/{target}").get_json()["snoozed_until"] is not None
     with app.app_context():
         assert wake_snoozed() == 0
         assert wake_snoozed(now=utcnow() + timedelta(minutes=31)) == 1

@@ -177,7 +177,8 @@ function renderConversation() {
   const c = state.conversation;
   $('#conversation').hidden = false;
   $('#conv-subject').textContent = c.subject || `Conversation ${c.id}`;
-  $('#conv-meta').textContent = `#${c.id} · ${c.channel} · ${c.status} · ${c.assignee ? `assigned to ${c.assignee.name}` : 'unassigned'}`;
+  $('#conv-meta').textContent = `#${c.id} · ${c.channel} · ${c.status} · ${c.assignee ? `assigned to ${c.assignee.name}` : 'unassigned'}`
+    + (c.snoozed_until ? ` · snoozed until ${new Date(c.snoozed_until).toLocaleString()}` : '');
   $('#conv-status').value = c.status;
   $('#conv-queue').value = c.queue;
   $('#conv-priority').value = c.priority;
