@@ -13,7 +13,7 @@ from tests.test_auth import socket_app  # noqa: F401  (fixture)
 from tests.test_macros import OUTAGE, call, make, world  # noqa: F401  (fixtures)
 from workspace.broker import job_queue
 from workspace.extensions import db, socketio
-from workspace.models import Agent, Author, BulkItem, Channel, Conversation, Message, Queue, utcnow
+from workspace.models import Agent, Author, BulkItem, Channel, Conversation, Message, Queue
 from workspace.worker import AppWorker
 
 TAG_AND_RESOLVE = {**OUTAGE, "name": "Tag and resolve", "template": "",
@@ -30,7 +30,7 @@ def many(app, world):  # noqa: F811
             author = Author(channel_id=forum.id, external_id=f"m{number}", handle=f"m{number}", name=f"Max{number} Doe",
                             tags=["vip"] if number == 2 else [])
             conversation = Conversation(channel_id=forum.id, author=author, queue=billing, status="open",
-                                        subject=f"Outage {number}", waiting_since=utcnow())
+                                        subject=f"Outage {number}")
             db.session.add_all([author, conversation, Message(conversation=conversation, channel_id=forum.id,
                                                               author=author, text=f"down {number}")])
         db.session.commit()
@@ -234,3 +234,28 @@ def test_each_single_change_applies_in_bulk(app, call, many, run_jobs, body, exp
     with app.app_context():
         ana = db.session.scalar(sa.select(Agent.id).where(Agent.name == "Ana"))
         assert all(expect(db.session.get(Conversation, i), ana) for i in many[:3])
+
+
+def test_undo_puts_back_queue_priority_assignee_and_customer_tags(app, call, many, run_jobs):  # noqa: F811
+    """Every non-sending field a macro changes comes back as it was, and the event-visible assignee too."""
+    macro = make(call, name="Reroute", template="", actions=[
+        {"type": "move", "queue": "tech"}, {"type": "priority", "priority": "urgent"},
+        {"type": "assign", "assignee": "me"}, {"type": "tag_customer", "tags": ["affected"]},
+        {"type": "snooze", "minutes": 60}])
+    chosen = many[5:8]
+    with app.app_context():
+        before = {c.id: (c.queue.slug, c.priority, c.assignee_id, c.author.tags, c.status, c.snoozed_until,
+                         c.sla_due_at) for c in db.session.scalars(sa.select(Conversation).where(
+                             Conversation.id.in_(chosen)))}
+    bulk_id = call("Sam", "post", "/bulk", json={"kind": "macro", "macro_id": macro["id"],
+                                                 "conversation_ids": chosen}).get_json()["id"]
+    run_jobs()
+    assert call("Sam", "get", f"/bulk/{bulk_id}").get_json()["done"] == 3
+    assert call("Sam", "get", f"/conversations/{chosen[0]}").get_json()["queue"] == "tech"
+    call("Sam", "post", f"/bulk/{bulk_id}/undo")
+    run_jobs()
+    with app.app_context():
+        after = {c.id: (c.queue.slug, c.priority, c.assignee_id, c.author.tags, c.status, c.snoozed_until,
+                        c.sla_due_at) for c in db.session.scalars(sa.select(Conversation).where(
+                            Conversation.id.in_(chosen)))}
+    assert after == before

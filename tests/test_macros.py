@@ -140,7 +140,7 @@ def test_preview_shows_the_reply_and_every_change_and_writes_nothing(app, call, 
     assert [(c["action"], c["after"]) for c in preview["changes"]] == [
         ("reply", {"reply": preview["reply"]}), ("add_tags", {"tags": ["outage"]}), ("status", {"status": "resolved"}),
         ("note", {"note": "macro by Ana"}), ("priority", {"priority": "urgent"}), ("move", {"queue": "tech"}),
-        ("tag_customer", {"customer_tags_added": ["affected"]})]
+        ("tag_customer", {"customer_tags": ["affected"]})]
     assert conversation(app, target) == before and counts() == rows
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(

@@ -26,9 +26,11 @@ from ..models import Agent, Conversation, Priority, Queue, utcnow
 from . import audit, events
 from .conversations import change_assignee, change_priority, change_queue, change_status, change_tags, clean_tags
 from .replies import store_note, store_reply
+from .routing import due_at
 
-# Fields an undo can put back (replies and notes stay: they were sent or written).
-UNDOABLE = ("status", "snoozed_until", "tags", "priority", "queue", "assignee_id", "customer_tags_added")
+# Fields an undo can put back (replies and notes stay: they were sent or written); the customer's tags
+# are undone by taking away the ones added (see _tag_customer).
+UNDOABLE = ("status", "snoozed_until", "tags", "priority", "queue", "assignee_id")
 
 
 @dataclass
@@ -130,7 +132,9 @@ def _tag_customer(applied: Applied, params: dict):
         return None
     author.tags = clean_tags(before + added)
     author.updated_at = utcnow()
-    return {"customer_tags_added": []}, {"customer_tags_added": added}
+    # The customer is shared by their conversations: undo takes away what was added, not the whole list.
+    applied.undo["customer_tags_added"] = [*applied.undo.get("customer_tags_added", []), *added]
+    return {"customer_tags": before}, {"customer_tags": author.tags}
 
 
 # type -> apply(applied, params) -> (before, after) or None; one per macros.PARSERS entry.
@@ -199,8 +203,10 @@ def undo_changes(conversation: Conversation, undo: dict) -> None:
         conversation.tags = undo["tags"]
     if "priority" in undo:
         conversation.priority = Priority.parse(undo["priority"])
-    if "assignee_id" in undo:
-        conversation.assignee_id = undo["assignee_id"]
+    if ("priority" in undo or "queue" in undo) and conversation.queue is not None:
+        conversation.sla_due_at = due_at(conversation, conversation.queue, Priority(conversation.priority))
+    if "assignee_id" in undo:  # through the relationship, so the event shows the agent put back
+        conversation.assignee = db.session.get(Agent, undo["assignee_id"]) if undo["assignee_id"] else None
     if "customer_tags_added" in undo:
         author = conversation.author
         author.tags = [tag for tag in author.tags or [] if tag not in undo["customer_tags_added"]]

@@ -49,21 +49,22 @@ def undo_bulk(bulk_id: int) -> dict:
             break
         last = items[-1].position
         conversations = load_conversations([item.conversation_id for item in items])
-        changes = events.Changes()
-        for item in items:
-            conversation = conversations.get(item.conversation_id)
-            if conversation is None or conversation.updated_at != item.changed_at:
-                item.reason = "not undone: changed since by someone else"
-                continue
-            if not item.before:
-                continue
-            before = dict(item.before)
-            undo_changes(conversation, before)
-            item.result, item.reason = "undone", None
-            db.session.add(AuditEntry(agent_id=agent.id, action="conversation.undo", target_type="conversation",
-                                      target_id=conversation.id, before={"bulk_id": bulk_id}, after=before))
-            db.session.flush()
-            changes.add(conversation, "updated")
+        changes, entries = events.Changes(per_conversation=False), []
+        with db.session.no_autoflush:
+            for item in items:
+                conversation = conversations.get(item.conversation_id)
+                if conversation is None or conversation.updated_at != item.changed_at:
+                    item.reason = "not undone: changed since by someone else"
+                    continue
+                if not item.before:
+                    continue
+                undo_changes(conversation, item.before)
+                item.result, item.reason = "undone", None
+                entries.append({"agent_id": agent.id, "action": "conversation.undo", "target_type": "conversation",
+                                "target_id": conversation.id, "before": {"bulk_id": bulk_id}, "after": item.before})
+                changes.add(conversation, "updated")
+        if entries:
+            db.session.execute(sa.insert(AuditEntry), entries)
         db.session.commit()
         changes.publish()
         publish_progress(bulk)
