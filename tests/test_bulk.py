@@ -259,3 +259,25 @@ def test_undo_puts_back_queue_priority_assignee_and_customer_tags(app, call, man
                         c.sla_due_at) for c in db.session.scalars(sa.select(Conversation).where(
                             Conversation.id.in_(chosen)))}
     assert after == before
+
+
+def test_a_reply_carried_by_two_delivery_jobs_is_sent_once(app, call, many, run_jobs, redis, monkeypatch):  # noqa: F811
+    """A bulk batch's delivery job and the sweeper's can hold the same reply: whichever holds it sends it;
+    the other backs off while it is being sent and finds it sent afterwards."""
+    from workspace import delivery
+
+    sent = []
+    monkeypatch.setitem(delivery.SENDERS, "native", lambda message: sent.append(message.id))
+    call("Ana", "post", "/bulk", json={"kind": "reply", "text": "On it", "conversation_ids": many[:1]})
+    with app.app_context():
+        AppWorker([job_queue()], connection=redis).work(burst=True, max_jobs=1)  # the bulk job only
+        message_id = db.session.scalar(sa.select(Message.id).where(Message.direction == "outbound"))
+        holder = redis.lock(f"sending:{message_id}", timeout=30)
+        assert holder.acquire(blocking=False)  # another worker is sending it right now
+        assert delivery.deliver_reply(message_id) == "busy"
+        holder.release()
+        assert delivery.deliver_replies([message_id]) == {"sent": 1}
+        assert delivery.deliver_reply(message_id) == "sent"
+        db.session.remove()
+    run_jobs()  # the bulk batch's own delivery job finds it sent
+    assert sent == [message_id]

@@ -7,8 +7,12 @@ the reason, rather than pretending it was sent.
 
 from collections.abc import Callable
 
+from .broker import redis_client
 from .extensions import db
 from .models import Message, utcnow
+
+# How long one job may hold a reply while sending it (longer than any sender's timeout).
+SENDING_LOCK_SECONDS = 120
 
 # kind -> send(message) raising on failure; filled in by the channel adapters.
 SENDERS: dict[str, Callable[[Message], None]] = {}
@@ -25,6 +29,22 @@ def deliver_reply(message_id: int) -> str:
         return "missing"
     if message.delivery_status == "sent":
         return "sent"  # a retried job never sends twice
+    # Two jobs can carry one reply (a bulk batch's, and the sweeper's for a reply still queued): only
+    # the job holding this lock sends it, after reading its status again.
+    sending = redis_client().lock(f"sending:{message_id}", timeout=SENDING_LOCK_SECONDS)
+    if not sending.acquire(blocking=False):
+        return "busy"
+    try:
+        db.session.refresh(message)
+        if message.delivery_status == "sent":
+            return "sent"
+        return _send(message)
+    finally:
+        sending.release()
+
+
+def _send(message: Message) -> str:
+    """Hand one reply to its channel's sender and record the outcome."""
     sender = SENDERS.get(message.conversation.channel.kind)
     message.delivery_attempts += 1
     if sender is None:
