@@ -140,7 +140,11 @@ async function undo() {
 // Wire the bar, the dialog and the panel; `app` gives the console's state, filters and refresh.
 export async function initBulk(app) {
   bulk.console = app;
-  $('#bulk-all').addEventListener('click', () => { bulk.all = true; renderBar(); });
+  $('#bulk-all').addEventListener('click', () => {
+    if (app.state.search) { toast('"All matching" works on a queue\'s list; leave the search first'); return; }
+    bulk.all = true;
+    renderBar();
+  });
   $('#bulk-clear').addEventListener('click', clearSelection);
   $('#bulk-macro').addEventListener('click', pickMacro);
   $('#bulk-reply').addEventListener('click', () => openDialog('Reply to each', () => ({ kind: 'reply', text: $('#bulk-text').value }),
