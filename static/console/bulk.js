@@ -21,9 +21,10 @@ function selection() {
 }
 
 function renderBar() {
-  const count = bulk.all ? 'All matching this filter' : `${bulk.picked.size} selected`;
-  $('#bulk-bar').hidden = !bulk.all && bulk.picked.size === 0;
-  $('#bulk-count').textContent = count;
+  // The bar stays, so "all matching" is one click away; what acts on a selection shows with one.
+  $('#bulk-count').textContent = bulk.all ? 'All matching this filter' : bulk.picked.size ? `${bulk.picked.size} selected` : '';
+  $('#bulk-clear').hidden = !hasSelection();
+  $('.bulk-ops').hidden = !hasSelection();
   for (const box of document.querySelectorAll('#rows .pick')) box.checked = bulk.all || bulk.picked.has(Number(box.dataset.id));
 }
 
@@ -78,9 +79,9 @@ async function dryRun() {
   }
   $('#bulk-summary').replaceChildren(
     el('p', { class: 'summary', text: describeSummary(summary) }),
-    summary.locked.length && el('div', {}, el('strong', { text: 'Another agent is replying to:' }),
+    summary.locked.length > 0 && el('div', {}, el('strong', { text: 'Another agent is replying to:' }),
       el('ul', {}, summary.locked.map((l) => el('li', { text: `#${l.conversation_id} (${l.agent.name || 'someone'})` })))),
-    summary.failures.length && el('div', {}, el('strong', { text: 'Will fail:' }),
+    summary.failures.length > 0 && el('div', {}, el('strong', { text: 'Will fail:' }),
       el('ul', {}, summary.failures.map((f) => el('li', { text: `#${f.conversation_id}: ${f.reason}` })))),
     ...summary.sample.slice(0, 1).map((s) => el('div', { class: 'sample' },
       el('div', { class: 'meta', text: `For example #${s.conversation_id} (${s.author}):` }),
@@ -140,6 +141,7 @@ async function undo() {
 // Wire the bar, the dialog and the panel; `app` gives the console's state, filters and refresh.
 export async function initBulk(app) {
   bulk.console = app;
+  renderBar();
   $('#bulk-all').addEventListener('click', () => {
     if (app.state.search) { toast('"All matching" works on a queue\'s list; leave the search first'); return; }
     bulk.all = true;

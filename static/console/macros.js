@@ -18,7 +18,7 @@ function describeChange(change) {
 export function renderOutcome(result) {
   const reply = result.reply == null ? null : el('div', {},
     el('div', { class: 'meta', text: result.sends_reply === false ? 'Reply text (inserted in the composer, not sent):'
-      : `Reply (${result.reply_length ?? result.reply.length} of ${result.reply_limit ?? '∞'} characters):` }),
+      : result.reply_limit ? `Reply (${result.reply_length} of ${result.reply_limit} characters):` : 'Reply:' }),
     el('div', { class: 'reply', text: result.reply }));
   const changes = result.changes.filter((c) => c.action !== 'reply' || result.reply == null);
   return el('div', {}, reply,
