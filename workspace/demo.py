@@ -11,7 +11,7 @@ from routing.text import model_text
 
 from .extensions import db
 from .ingest.post import InboundAuthor, InboundPost
-from .models import Agent, ApiToken, Channel, Queue, utcnow
+from .models import Agent, ApiToken, Channel, Macro, Queue, utcnow
 from .services.classifier import train_from_examples
 from .services.ingest import store_posts
 
@@ -99,6 +99,7 @@ def seed_demo(post_count: int = 300, seed: int = 7) -> str:
     admin = db.session.scalar(sa.select(Agent).where(Agent.email == PEOPLE[0][0]))
     token, secret = ApiToken.issue(admin, "demo")
     db.session.add(token)
+    _add_macros(admin)
     db.session.commit()
     _train_classifier(random.Random(seed))
 
@@ -149,3 +150,27 @@ def _train_classifier(rng: random.Random) -> None:
         texts.append(model_text(post))
         labels.append(queue)
     train_from_examples(texts, labels, source="demo")
+
+
+# (name, description, template, actions): the demo's global macros.
+MACROS = [
+    ("Outage: we're on it", "Known login outage; tag and resolve",
+     "Hi {{ author.first_name | default('there') }}, sorry about this: {{ queue.name | default('our team') }} knows "
+     "about the outage and is fixing it. Updates: https://status.example.com  {{ agent.first_name }}",
+     [{"type": "reply"}, {"type": "add_tags", "tags": ["outage"]}, {"type": "status", "status": "resolved"}]),
+    ("Refund on its way", "Refund issued; wait for the customer to confirm",
+     "Hi {{ author.first_name | default('there') }}, your refund is on its way: 3 to 5 working days. "
+     "{{ agent.first_name }}",
+     [{"type": "reply"}, {"type": "add_tags", "tags": ["refund"]}, {"type": "snooze", "minutes": 4320}]),
+    ("Escalate to accounts", "Hacked or locked-out account: urgent, to the accounts team",
+     "", [{"type": "priority", "priority": "urgent"}, {"type": "move", "queue": "accounts"},
+          {"type": "note", "text": "Moved by {{ agent.name }} with a macro"}]),
+]
+
+
+def _add_macros(owner: Agent) -> None:
+    """Add the demo's global macros that do not exist yet (matched by name)."""
+    for name, description, template, actions in MACROS:
+        if not db.session.scalar(sa.select(Macro).where(Macro.name == name)):
+            db.session.add(Macro(name=name, description=description, template=template, actions=actions,
+                                 scope="global", owner=owner))
