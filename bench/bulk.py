@@ -18,7 +18,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,8 +27,8 @@ import requests  # noqa: E402
 import socketio  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
+from bench.stack import stack_environment  # noqa: E402
 from workspace.launcher import start_process, stop_process, wait_healthy  # noqa: E402
-from workspace.localredis import free_port, start_redis  # noqa: E402
 
 MACRO = {"name": "Outage", "scope": "global",
          "template": "Hi {{ author.first_name | default('there') }}, we know about the login outage and are on it. "
@@ -89,13 +88,7 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=10_000)
     args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="switchboard-bulk-")
-    redis_process, redis_url = (None, os.environ["REDIS_URL"]) if os.environ.get("REDIS_URL") else \
-        start_redis(os.path.join(workdir, "redis"))
-    port = free_port()
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{workdir}/bulk.db", REDIS_URL=redis_url, PORT=str(port),
-               SWITCHBOARD_RQ_QUEUE=f"bulk-{uuid.uuid4().hex[:6]}", SWITCHBOARD_SECRET_KEY=uuid.uuid4().hex,
-               SWITCHBOARD_MODEL_DIR=f"{workdir}/models",
-               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    redis_process, redis_url, port, env = stack_environment(workdir, "bulk")
     from workspace import create_app
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"], "REDIS_URL": redis_url,

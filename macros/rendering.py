@@ -284,6 +284,7 @@ SAMPLE_VARIABLES = {
                      "tags": ["login"]},
     "queue": {"slug": "tech", "name": "Tech"},
     "channel": {"slug": "forum", "name": "Forum", "kind": "native", "reply_limit": 20_000},
+    "ticket": {"id": 123, "url": "https://tickets.example.com/agent/tickets/123", "status": "open"},
 }
 
 

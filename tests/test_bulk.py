@@ -13,7 +13,7 @@ from tests.test_auth import socket_app  # noqa: F401  (fixture)
 from tests.test_macros import OUTAGE, call, make, world  # noqa: F401  (fixtures)
 from workspace.broker import job_queue
 from workspace.extensions import db, socketio
-from workspace.models import Agent, Author, BulkItem, Channel, Conversation, Message, Queue, utcnow
+from workspace.models import Agent, Author, BulkItem, Channel, Conversation, Message, Queue
 from workspace.worker import AppWorker
 
 TAG_AND_RESOLVE = {**OUTAGE, "name": "Tag and resolve", "template": "",
@@ -30,7 +30,7 @@ def many(app, world):  # noqa: F811
             author = Author(channel_id=forum.id, external_id=f"m{number}", handle=f"m{number}", name=f"Max{number} Doe",
                             tags=["vip"] if number == 2 else [])
             conversation = Conversation(channel_id=forum.id, author=author, queue=billing, status="open",
-                                        subject=f"Outage {number}", waiting_since=utcnow())
+                                        subject=f"Outage {number}")
             db.session.add_all([author, conversation, Message(conversation=conversation, channel_id=forum.id,
                                                               author=author, text=f"down {number}")])
         db.session.commit()
@@ -90,6 +90,8 @@ def test_dry_run_counts_vips_and_locks_renders_a_sample_and_writes_nothing(app, 
     ({"kind": "status", "status": "open", "filter": {"queue": "tech"}}, 400, "filter.queue"),
     ({"kind": "status", "status": "open", "conversation_ids": [99999]}, 404, "no conversation 99999"),
     ({"kind": "macro", "macro_id": 99999, "conversation_ids": [1]}, 404, "no macro"),
+    ({"kind": "macro", "macro_id": "1", "conversation_ids": [1]}, 400, "macro_id"),
+    ({"kind": "reply", "text": " ", "conversation_ids": [1]}, 400, "text: the reply to send"),
 ])
 def test_bad_bulk_requests_are_refused_and_start_nothing(app, call, world, body, status, says):  # noqa: F811
     """Each mistake is named; no bulk action is recorded."""
@@ -136,12 +138,12 @@ DIES_MID_BATCH = textwrap.dedent("""
     from tests.conftest import make_config
     from workspace import create_app
     from workspace.broker import job_queue, redis_client
-    from workspace.services import bulk
+    from workspace.services.bulk import runner
     from workspace.worker import AppWorker
 
     app = create_app(make_config(SQLALCHEMY_DATABASE_URI=os.environ["DB"], REDIS_URL=os.environ["REDIS"],
                                  RQ_QUEUE=os.environ["QUEUE"], BULK_BATCH=10))
-    applied, real = [0], bulk.apply_actions
+    applied, real = [0], runner.apply_actions
 
     def apply_then_die(*args, **kwargs):
         applied[0] += 1
@@ -149,7 +151,7 @@ DIES_MID_BATCH = textwrap.dedent("""
             os._exit(9)  # the process ends here, like SIGKILL: no cleanup, no commit, no exception handling
         return real(*args, **kwargs)
 
-    bulk.apply_actions = apply_then_die
+    runner.apply_actions = apply_then_die
     with app.app_context():
         AppWorker([job_queue()], connection=redis_client()).work(burst=True)
 """)
@@ -232,3 +234,50 @@ def test_each_single_change_applies_in_bulk(app, call, many, run_jobs, body, exp
     with app.app_context():
         ana = db.session.scalar(sa.select(Agent.id).where(Agent.name == "Ana"))
         assert all(expect(db.session.get(Conversation, i), ana) for i in many[:3])
+
+
+def test_undo_puts_back_queue_priority_assignee_and_customer_tags(app, call, many, run_jobs):  # noqa: F811
+    """Every non-sending field a macro changes comes back as it was, and the event-visible assignee too."""
+    macro = make(call, name="Reroute", template="", actions=[
+        {"type": "move", "queue": "tech"}, {"type": "priority", "priority": "urgent"},
+        {"type": "assign", "assignee": "me"}, {"type": "tag_customer", "tags": ["affected"]},
+        {"type": "snooze", "minutes": 60}])
+    chosen = many[5:8]
+    with app.app_context():
+        before = {c.id: (c.queue.slug, c.priority, c.assignee_id, c.author.tags, c.status, c.snoozed_until,
+                         c.sla_due_at) for c in db.session.scalars(sa.select(Conversation).where(
+                             Conversation.id.in_(chosen)))}
+    bulk_id = call("Sam", "post", "/bulk", json={"kind": "macro", "macro_id": macro["id"],
+                                                 "conversation_ids": chosen}).get_json()["id"]
+    run_jobs()
+    assert call("Sam", "get", f"/bulk/{bulk_id}").get_json()["done"] == 3
+    assert call("Sam", "get", f"/conversations/{chosen[0]}").get_json()["queue"] == "tech"
+    call("Sam", "post", f"/bulk/{bulk_id}/undo")
+    run_jobs()
+    with app.app_context():
+        after = {c.id: (c.queue.slug, c.priority, c.assignee_id, c.author.tags, c.status, c.snoozed_until,
+                        c.sla_due_at) for c in db.session.scalars(sa.select(Conversation).where(
+                            Conversation.id.in_(chosen)))}
+    assert after == before
+
+
+def test_a_reply_carried_by_two_delivery_jobs_is_sent_once(app, call, many, run_jobs, redis, monkeypatch):  # noqa: F811
+    """A bulk batch's delivery job and the sweeper's can hold the same reply: whichever holds it sends it;
+    the other backs off while it is being sent and finds it sent afterwards."""
+    from workspace import delivery
+
+    sent = []
+    monkeypatch.setitem(delivery.SENDERS, "native", lambda message: sent.append(message.id))
+    call("Ana", "post", "/bulk", json={"kind": "reply", "text": "On it", "conversation_ids": many[:1]})
+    with app.app_context():
+        AppWorker([job_queue()], connection=redis).work(burst=True, max_jobs=1)  # the bulk job only
+        message_id = db.session.scalar(sa.select(Message.id).where(Message.direction == "outbound"))
+        holder = redis.lock(f"sending:{message_id}", timeout=30)
+        assert holder.acquire(blocking=False)  # another worker is sending it right now
+        assert delivery.deliver_reply(message_id) == "busy"
+        holder.release()
+        assert delivery.deliver_replies([message_id]) == {"sent": 1}
+        assert delivery.deliver_reply(message_id) == "sent"
+        db.session.remove()
+    run_jobs()  # the bulk batch's own delivery job finds it sent
+    assert sent == [message_id]

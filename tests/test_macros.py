@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from macros.rendering import SAMPLE_VARIABLES
 from workspace.extensions import db
 from workspace.models import (
     Agent,
@@ -19,7 +20,7 @@ from workspace.models import (
     Queue,
     utcnow,
 )
-from workspace.services.macro_actions import wake_snoozed
+from workspace.services.macro_actions import template_variables, wake_snoozed
 
 OUTAGE = {"name": "Outage reply", "description": "Login outage, known issue",
           "template": "Hi {{ author.first_name | default('there') }}, we know about the outage. {{ agent.name }}",
@@ -139,7 +140,7 @@ def test_preview_shows_the_reply_and_every_change_and_writes_nothing(app, call, 
     assert [(c["action"], c["after"]) for c in preview["changes"]] == [
         ("reply", {"reply": preview["reply"]}), ("add_tags", {"tags": ["outage"]}), ("status", {"status": "resolved"}),
         ("note", {"note": "macro by Ana"}), ("priority", {"priority": "urgent"}), ("move", {"queue": "tech"}),
-        ("tag_customer", {"customer_tags_added": ["affected"]})]
+        ("tag_customer", {"customer_tags": ["affected"]})]
     assert conversation(app, target) == before and counts() == rows
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
@@ -224,6 +225,7 @@ def test_snooze_makes_it_pending_until_the_scheduler_reopens_it(app, call, world
     call("Ana", "post", f"/conversations/{target}/macros/{macro['id']}")
     snoozed = conversation(app, target)
     assert snoozed["status"] == "pending" and snoozed["snoozed_until"] > utcnow() + timedelta(minutes=29)
+    assert call("Ana", "get", f"/conversations/{target}").get_json()["snoozed_until"] is not None
     with app.app_context():
         assert wake_snoozed() == 0
         assert wake_snoozed(now=utcnow() + timedelta(minutes=31)) == 1
@@ -273,3 +275,12 @@ def test_escalate_must_be_the_last_action(call, world):
         {"type": "escalate"}, {"type": "status", "status": "resolved"}]})
     assert response.status_code == 400
     assert "escalate must be the last action" in response.get_json()["error"]["message"]
+
+
+def test_templates_see_exactly_the_fields_saving_checks_against(app, world):
+    """The workspace's template variables and the library's sample data name the same fields, so a template
+    that passes the check at save time finds every field when applied."""
+    with app.app_context():
+        variables = template_variables(db.session.get(Conversation, world["ids"][0]), db.session.get(Agent, 1))
+    assert {group: sorted(fields) for group, fields in variables.items()} == \
+        {group: sorted(fields) for group, fields in SAMPLE_VARIABLES.items()}

@@ -11,7 +11,7 @@ from routing.text import model_text
 
 from .extensions import db
 from .ingest.post import InboundAuthor, InboundPost
-from .models import Agent, ApiToken, BusinessCalendar, Channel, Queue, SlaPolicy, utcnow
+from .models import Agent, ApiToken, BusinessCalendar, Channel, Macro, Queue, SlaPolicy, utcnow
 from .services.classifier import train_from_examples
 from .services.ingest import store_posts
 
@@ -100,6 +100,7 @@ def seed_demo(post_count: int = 300, seed: int = 7) -> str:
     admin = db.session.scalar(sa.select(Agent).where(Agent.email == PEOPLE[0][0]))
     token, secret = ApiToken.issue(admin, "demo")
     db.session.add(token)
+    _add_macros(admin)
     db.session.commit()
     _train_classifier(random.Random(seed))
 
@@ -165,3 +166,27 @@ def _seed_sla() -> None:
         db.session.add(SlaPolicy(queue=billing, priority=level, first_reply_minutes=first,
                                  next_reply_minutes=following, resolution_minutes=resolution,
                                  business_hours=True, calendar=calendar))
+
+
+# (name, description, template, actions): the demo's global macros.
+MACROS = [
+    ("Outage: we're on it", "Known login outage; tag and resolve",
+     "Hi {{ author.first_name | default('there') }}, sorry about this: {{ queue.name | default('our team') }} knows "
+     "about the outage and is fixing it. Updates: https://status.example.com  {{ agent.first_name }}",
+     [{"type": "reply"}, {"type": "add_tags", "tags": ["outage"]}, {"type": "status", "status": "resolved"}]),
+    ("Refund on its way", "Refund issued; wait for the customer to confirm",
+     "Hi {{ author.first_name | default('there') }}, your refund is on its way: 3 to 5 working days. "
+     "{{ agent.first_name }}",
+     [{"type": "reply"}, {"type": "add_tags", "tags": ["refund"]}, {"type": "snooze", "minutes": 4320}]),
+    ("Escalate to accounts", "Hacked or locked-out account: urgent, to the accounts team",
+     "", [{"type": "priority", "priority": "urgent"}, {"type": "move", "queue": "accounts"},
+          {"type": "note", "text": "Moved by {{ agent.name }} with a macro"}]),
+]
+
+
+def _add_macros(owner: Agent) -> None:
+    """Add the demo's global macros that do not exist yet (matched by name)."""
+    for name, description, template, actions in MACROS:
+        if not db.session.scalar(sa.select(Macro).where(Macro.name == name)):
+            db.session.add(Macro(name=name, description=description, template=template, actions=actions,
+                                 scope="global", owner=owner))

@@ -99,6 +99,7 @@ def serialize_conversation(conversation: Conversation, *, detail: bool = False, 
         "created_at": timestamp(conversation.created_at),
         "updated_at": timestamp(conversation.updated_at),
         "last_message_at": timestamp(conversation.last_message_at),
+        "snoozed_until": timestamp(conversation.snoozed_until),
     }
     explanation = conversation.explanation or {}
     data["sentiment"] = explanation.get("sentiment")

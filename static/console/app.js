@@ -2,6 +2,8 @@
 import { api } from './api.js';
 import { ago, countdown, el, followers, linkified, toast } from './dom.js';
 import { canEscalate, escalate, renderEscalation } from './escalation.js';
+import { hasSelection, initBulk, pickBox, pickMacro, setQueues, showProgress, toggleCurrent } from './bulk.js';
+import { openPicker } from './macros.js';
 
 const $ = (selector) => document.querySelector(selector);
 const app = $('#app');
@@ -73,6 +75,7 @@ async function loadQueues() {
     state.queue = busiest.slug;
   }
   renderQueues();
+  setQueues(state.queues);
 }
 
 function selectQueue(slug) {
@@ -93,7 +96,7 @@ function renderRow(c) {
   const sentiment = c.sentiment == null ? null : c.sentiment <= -0.3 ? 'neg' : c.sentiment >= 0.3 ? 'pos' : '';
   return el('li', { class: `row${c.id === state.selected ? ' selected' : ''}`, dataset: { id: c.id },
                     onclick: () => openConversation(c.id) },
-    el('div', { class: 'line1' },
+    el('div', { class: 'line1' }, pickBox(c),
       el('span', { class: `chip prio-${c.priority}`, title: reasons.join('\n') || 'no priority factors',
                    text: c.priority }),
       vip && el('span', { class: 'chip vip', text: 'VIP' }),
@@ -183,7 +186,8 @@ function renderConversation() {
   const c = state.conversation;
   $('#conversation').hidden = false;
   $('#conv-subject').textContent = c.subject || `Conversation ${c.id}`;
-  $('#conv-meta').textContent = `#${c.id} · ${c.channel}${c.private ? ' · private message' : ''} · ${c.status} · ${c.assignee ? `assigned to ${c.assignee.name}` : 'unassigned'}`;
+  $('#conv-meta').textContent = `#${c.id} · ${c.channel}${c.private ? ' · private message' : ''} · ${c.status} · ${c.assignee ? `assigned to ${c.assignee.name}` : 'unassigned'}`
+    + (c.snoozed_until ? ` · snoozed until ${new Date(c.snoozed_until).toLocaleString()}` : '');
   $('#conv-status').value = c.status;
   $('#conv-queue').value = c.queue;
   $('#conv-priority').value = c.priority;
@@ -376,6 +380,7 @@ function connectLive() {
   socket.on('connect', beat);
   $('#my-status').addEventListener('change', beat);
   setInterval(beat, 30000);
+  socket.on('bulk.progress', showProgress);
 }
 
 // ---------- keyboard
@@ -395,11 +400,24 @@ const KEYS = {
   a: () => state.conversation && change({ assignee: 'me' }),
   t: escalateOpen,
   m: () => $('#conv-queue').focus(), '/': () => $('#search').focus(), '?': () => $('#help').showModal(),
+  x: toggleCurrent, ';': openMacros,
 };
+
+// Macros: on the selection when there is one (bulk), else on the open conversation.
+function openMacros() {
+  if (hasSelection()) return pickMacro();
+  if (!state.conversation) return toast('Open a conversation or select some first');
+  return openPicker(state.conversation.id, async (macro, result) => {
+    if (!result.sends_reply && result.reply) { setKind('reply'); $('#reply-text').value = result.reply; }
+    await refreshConversation();
+    toast(`${macro.name} applied`);
+  });
+}
 
 document.addEventListener('keydown', (event) => {
   if (event.key === 'Escape') { app.dataset.view = 'list'; document.activeElement.blur(); return; }
-  const typing = ['INPUT', 'TEXTAREA', 'SELECT'].includes(document.activeElement.tagName);
+  const focused = document.activeElement;
+  const typing = ['INPUT', 'TEXTAREA', 'SELECT'].includes(focused.tagName) && !['checkbox', 'radio'].includes(focused.type);
   if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
   const action = KEYS[event.key];
   if (action) { event.preventDefault(); action(); }
@@ -423,6 +441,7 @@ $('#assign-me').addEventListener('click', () => change({ assignee: 'me' }));
 $('#why').addEventListener('click', () => { $('#explanation').hidden = !$('#explanation').hidden; });
 $('#get-next').addEventListener('click', getNext);
 $('#escalate').addEventListener('click', escalateOpen);
+$('#open-macros').addEventListener('click', openMacros);
 $('#show-help').addEventListener('click', () => $('#help').showModal());
 // Back on a phone: conversation -> list -> queues.
 $('#back').addEventListener('click', () => { app.dataset.view = app.dataset.view === 'conversation' ? 'list' : 'queues'; });
@@ -459,6 +478,7 @@ setInterval(() => {  // SLA countdowns tick in place
   await loadQueues();
   await loadList(true);
   connectLive();
+  initBulk({ state, filters });
   const match = location.pathname.match(/^\/conversations\/(\d+)$/);
   if (match) openConversation(Number(match[1]), { push: false });
 }());

@@ -39,6 +39,16 @@ def people(app):
 
 
 @pytest.fixture
+def root(app, people):
+    """Root, an admin who signs in with PASSWORD; returns the email."""
+    with app.app_context():
+        db.session.add(Agent(email="root@example.com", name="Root", role="admin",
+                             password_hash=generate_password_hash(PASSWORD)))
+        db.session.commit()
+    return "root@example.com"
+
+
+@pytest.fixture
 def live_server(app, people, redis_url, tmp_path):
     """Web and worker processes as the Procfile runs them, on the test database; yields the base URL."""
     with running(app, redis_url, tmp_path, SWITCHBOARD_DISPATCH_POLL_SECONDS="0.5") as base:

@@ -53,3 +53,13 @@ def test_an_x_reply_must_fit_280_characters_counting_links_as_23():
     assert reply_fits("y" * 280, "x") is None
     assert reply_fits("y" * 281, "x") == "the reply is 281 characters; a x reply must fit 280 (1 too many)"
     assert reply_fits("y" * 5000, "native") is None
+
+
+def test_the_demo_macros_are_valid():
+    """The macros `flask seed` adds pass the same checks as any saved macro."""
+    from macros import check_template
+    from workspace.demo import MACROS
+
+    for _, _, template, actions in MACROS:
+        check_template(template)
+        parse_actions(actions, template=template)

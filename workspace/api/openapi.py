@@ -78,6 +78,7 @@ SCHEMAS = {
             "author": ref("AuthorSummary"), "sla_due_at": NULLABLE_TIME, "created_at": TIME,
             "updated_at": TIME, "last_message_at": TIME,
             "sentiment": {"type": ["number", "null"]},
+            "snoozed_until": {**NULLABLE_TIME, "description": "pending until then (a macro's snooze)"},
             "priority_reasons": {"type": "array", "items": {"type": "object"}},
             "preview": {"type": "string", "description": "start of the latest post (lists only)"},
             "private": {"type": "boolean", "description": "a private thread on its platform (Discourse PM)"},

@@ -26,8 +26,9 @@ from .conversations import change_assignee, change_priority, change_queue, chang
 from .escalation import request_escalation
 from .replies import store_note, store_reply
 
-# Fields an undo can put back (replies and notes stay: they were sent or written).
-UNDOABLE = ("status", "snoozed_until", "tags", "priority", "queue", "assignee_id", "customer_tags_added")
+# Fields an undo can put back (replies and notes stay: they were sent or written); the customer's tags
+# are undone by taking away the ones added (see _tag_customer).
+UNDOABLE = ("status", "snoozed_until", "tags", "priority", "queue", "assignee_id")
 
 
 @dataclass
@@ -81,10 +82,10 @@ def template_variables(conversation: Conversation, agent: Agent) -> dict:
     }
 
 
-def _ticket(escalation) -> dict | None:
-    """The conversation's ticket as templates see it (None until it is escalated)."""
+def _ticket(escalation) -> dict:
+    """The conversation's ticket as templates see it (its fields None until it is escalated)."""
     if escalation is None:
-        return None
+        return {"id": None, "url": None, "status": None}
     return {"id": escalation.ticket_id, "url": escalation.ticket_url, "status": escalation.ticket_status}
 
 
@@ -139,7 +140,9 @@ def _tag_customer(applied: Applied, params: dict):
         return None
     author.tags = clean_tags(before + added)
     author.updated_at = utcnow()
-    return {"customer_tags_added": []}, {"customer_tags_added": added}
+    # The customer is shared by their conversations: undo takes away what was added, not the whole list.
+    applied.undo["customer_tags_added"] = [*applied.undo.get("customer_tags_added", []), *added]
+    return {"customer_tags": before}, {"customer_tags": author.tags}
 
 
 def _escalate(applied: Applied, params: dict) -> tuple[dict, dict] | None:
@@ -220,8 +223,8 @@ def undo_changes(conversation: Conversation, undo: dict) -> None:
         conversation.tags = undo["tags"]
     if "priority" in undo:
         conversation.priority = Priority.parse(undo["priority"])
-    if "assignee_id" in undo:
-        conversation.assignee_id = undo["assignee_id"]
+    if "assignee_id" in undo:  # through the relationship, so the event shows the agent put back
+        conversation.assignee = db.session.get(Agent, undo["assignee_id"]) if undo["assignee_id"] else None
     if "customer_tags_added" in undo:
         author = conversation.author
         author.tags = [tag for tag in author.tags or [] if tag not in undo["customer_tags_added"]]
