@@ -57,6 +57,26 @@ DRAIN_SECONDS = 15
 THREADING_WEB = "gunicorn --worker-class gthread --threads 64 --workers 1 --bind 127.0.0.1:${PORT} wsgi:app"
 
 
+def cpu_seconds(root: int) -> float:
+    """CPU time used so far by a process and all its descendants (Linux /proc)."""
+    parents, times = {}, {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    fields = handle.read().rpartition(")")[2].split()
+            except OSError:
+                continue
+            parents[int(entry)] = int(fields[1])
+            times[int(entry)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    family, total = {root}, 0.0
+    for pid in sorted(parents):  # children have higher pids than their parents, nearly always
+        if pid in family or parents[pid] in family:
+            family.add(pid)
+            total += times.get(pid, 0.0)
+    return total
+
+
 def percentile(values: list[float], share: float) -> float:
     """The value below which `share` of the values fall."""
     ordered = sorted(values)
@@ -258,10 +278,15 @@ def run_round(variant: str, args, workdir: str, redis_url: str, log) -> dict:
         for label, phase in (("baseline", lambda: baseline_phase(redis_url, queue_id, args.rate, args.seconds)),
                              ("webhooks", lambda: webhook_phase(base, uuid.uuid4().hex[:6], args.rate,
                                                                 args.seconds))):
+            pids = {"web": processes[0].pid, "worker": processes[1].pid, "consoles": consoles.pid}
+            used = {name: cpu_seconds(pid) for name, pid in pids.items()}
             sent, achieved = phase()
             parent.send(("expect", list(sent), DRAIN_SECONDS))
             arrivals = parent.recv()
+            used = {name: cpu_seconds(pid) - used[name] for name, pid in pids.items()}
             figures[label] = report(label, sent, arrivals, args.consoles, achieved)
+            print("  CPU:      " + ", ".join(f"{name} {seconds / len(sent) * 1000:.2f} ms"
+                                             for name, seconds in used.items()) + " per post or bare event", flush=True)
         print_stages(redis_url, env["SWITCHBOARD_RQ_QUEUE"], sent, arrivals)  # of the webhook phase, the last
         parent.send("stop")
         consoles.join(timeout=10)
