@@ -4,7 +4,7 @@ Starts Redis (unless REDIS_URL is set), a fresh SQLite database, the web
 process (the Procfile's gunicorn + gevent, or gunicorn threads with
 Flask-SocketIO's threading mode) and the Procfile's worker, connects N
 consoles over Socket.IO (websocket transport, token auth; see
-bench/consoles.py) and runs two phases per round and mode:
+bench/consoles.py) and runs two phases per round and variant:
 
 - baseline: a bare emit loop publishes `conversation.created` to a queue room
   through the Redis message queue at the same rate, with no ingest or routing:
@@ -69,12 +69,12 @@ def cpu_seconds(root: int) -> float:
                 continue
             parents[int(entry)] = int(fields[1])
             times[int(entry)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    family, total = {root}, 0.0
-    for pid in sorted(parents):  # children have higher pids than their parents, nearly always
-        if pid in family or parents[pid] in family:
-            family.add(pid)
-            total += times.get(pid, 0.0)
-    return total
+    family, found = set(), [root]
+    while found:
+        pid = found.pop()
+        family.add(pid)
+        found += [child for child, parent in parents.items() if parent == pid]
+    return sum(times.get(pid, 0.0) for pid in family)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -176,17 +176,18 @@ def webhook_phase(base: str, phase: str, rate: float, seconds: float) -> tuple[d
     return accepted, paced(rate, seconds, send)
 
 
-def report(label: str, sent: dict, arrivals: dict, consoles: int, achieved: float) -> dict:
-    """Print one phase's figures and return them."""
+def report(label: str, sent: dict, arrivals: dict, consoles: int, achieved: float, attempted: int) -> dict:
+    """Print one phase's figures (events lost, and posts refused: anything but 202) and return them."""
     latencies = [at - sent[key] for key, times in arrivals.items() for at in times]
     expected = len(sent) * consoles
     load = os.getloadavg()[0]
-    figures = {"p50": 0.0, "p99": 0.0, "max": 0.0, "lost": expected - len(latencies)}
+    figures = {"p50": 0.0, "p99": 0.0, "max": 0.0, "lost": expected - len(latencies), "refused": attempted - len(sent)}
     if latencies:
         figures.update(p50=statistics.median(latencies) * 1000, p99=percentile(latencies, 0.99) * 1000,
                        max=max(latencies) * 1000)
     print(f"  {label:9} {len(sent):6} sent at {achieved:4.0f}/s  p50 {figures['p50']:6.0f} ms  "
           f"p99 {figures['p99']:6.0f} ms  max {figures['max']:6.0f} ms  lost {figures['lost']:5}  "
+          f"refused {figures['refused']}  "
           f"(load {load:.1f})", flush=True)
     return figures
 
@@ -251,7 +252,9 @@ def main() -> None:
         p99s = ", ".join(f"{r['webhooks']['p99']:.0f}" for r in rounds)
         bases = ", ".join(f"{r['baseline']['p99']:.0f}" for r in rounds)
         lost = sum(r["webhooks"]["lost"] for r in rounds)
-        print(f"  {variant}: webhooks p99 per round {p99s} ms (baseline p99 {bases} ms), lost {lost}")
+        refused = sum(r["webhooks"]["refused"] for r in rounds)
+        print(f"  {variant}: webhooks p99 per round {p99s} ms (baseline p99 {bases} ms), lost {lost}, "
+              f"refused {refused}")
 
 
 def run_round(variant: str, args, workdir: str, redis_url: str, log) -> dict:
@@ -284,7 +287,7 @@ def run_round(variant: str, args, workdir: str, redis_url: str, log) -> dict:
             parent.send(("expect", list(sent), DRAIN_SECONDS))
             arrivals = parent.recv()
             used = {name: cpu_seconds(pid) - used[name] for name, pid in pids.items()}
-            figures[label] = report(label, sent, arrivals, args.consoles, achieved)
+            figures[label] = report(label, sent, arrivals, args.consoles, achieved, int(args.rate * args.seconds))
             print("  CPU:      " + ", ".join(f"{name} {seconds / len(sent) * 1000:.2f} ms"
                                              for name, seconds in used.items()) + " per post or bare event", flush=True)
         print_stages(redis_url, env["SWITCHBOARD_RQ_QUEUE"], sent, arrivals)  # of the webhook phase, the last
