@@ -165,8 +165,8 @@ class Dispatcher:
                 finally:
                     db.session.remove()
 
-
     def _hold_while_workers_are_busy(self) -> None:
+        """Wait while the last job is still queued, up to the hold time (see the class docstring)."""
         deadline = time.monotonic() + self.app.config["DISPATCH_HOLD_SECONDS"]
         while not self.stopping and time.monotonic() < deadline and waiting_in_queue(self.last_job):
             time.sleep(HOLD_POLL_SECONDS)
