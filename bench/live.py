@@ -4,7 +4,7 @@ Starts Redis (unless REDIS_URL is set), a fresh SQLite database, the web
 process (the Procfile's gunicorn + gevent, or gunicorn threads with
 Flask-SocketIO's threading mode) and the Procfile's worker, connects N
 consoles over Socket.IO (websocket transport, token auth; see
-bench/consoles.py) and runs two phases per round and mode:
+bench/consoles.py) and runs two phases per round and variant:
 
 - baseline: a bare emit loop publishes `conversation.created` to a queue room
   through the Redis message queue at the same rate, with no ingest or routing:
@@ -55,6 +55,26 @@ SENDERS = 8
 DRAIN_SECONDS = 15
 # The web process per async mode: the Procfile's (gevent), or gunicorn threads.
 THREADING_WEB = "gunicorn --worker-class gthread --threads 64 --workers 1 --bind 127.0.0.1:${PORT} wsgi:app"
+
+
+def cpu_seconds(root: int) -> float:
+    """CPU time used so far by a process and all its descendants (Linux /proc)."""
+    parents, times = {}, {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    fields = handle.read().rpartition(")")[2].split()
+            except OSError:
+                continue
+            parents[int(entry)] = int(fields[1])
+            times[int(entry)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    family, found = set(), [root]
+    while found:
+        pid = found.pop()
+        family.add(pid)
+        found += [child for child, parent in parents.items() if parent == pid]
+    return sum(times.get(pid, 0.0) for pid in family)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -156,17 +176,18 @@ def webhook_phase(base: str, phase: str, rate: float, seconds: float) -> tuple[d
     return accepted, paced(rate, seconds, send)
 
 
-def report(label: str, sent: dict, arrivals: dict, consoles: int, achieved: float) -> dict:
-    """Print one phase's figures and return them."""
+def report(label: str, sent: dict, arrivals: dict, consoles: int, achieved: float, attempted: int) -> dict:
+    """Print one phase's figures (events lost, and posts refused: anything but 202) and return them."""
     latencies = [at - sent[key] for key, times in arrivals.items() for at in times]
     expected = len(sent) * consoles
     load = os.getloadavg()[0]
-    figures = {"p50": 0.0, "p99": 0.0, "max": 0.0, "lost": expected - len(latencies)}
+    figures = {"p50": 0.0, "p99": 0.0, "max": 0.0, "lost": expected - len(latencies), "refused": attempted - len(sent)}
     if latencies:
         figures.update(p50=statistics.median(latencies) * 1000, p99=percentile(latencies, 0.99) * 1000,
                        max=max(latencies) * 1000)
     print(f"  {label:9} {len(sent):6} sent at {achieved:4.0f}/s  p50 {figures['p50']:6.0f} ms  "
           f"p99 {figures['p99']:6.0f} ms  max {figures['max']:6.0f} ms  lost {figures['lost']:5}  "
+          f"refused {figures['refused']}  "
           f"(load {load:.1f})", flush=True)
     return figures
 
@@ -231,7 +252,9 @@ def main() -> None:
         p99s = ", ".join(f"{r['webhooks']['p99']:.0f}" for r in rounds)
         bases = ", ".join(f"{r['baseline']['p99']:.0f}" for r in rounds)
         lost = sum(r["webhooks"]["lost"] for r in rounds)
-        print(f"  {variant}: webhooks p99 per round {p99s} ms (baseline p99 {bases} ms), lost {lost}")
+        refused = sum(r["webhooks"]["refused"] for r in rounds)
+        print(f"  {variant}: webhooks p99 per round {p99s} ms (baseline p99 {bases} ms), lost {lost}, "
+              f"refused {refused}")
 
 
 def run_round(variant: str, args, workdir: str, redis_url: str, log) -> dict:
@@ -258,10 +281,15 @@ def run_round(variant: str, args, workdir: str, redis_url: str, log) -> dict:
         for label, phase in (("baseline", lambda: baseline_phase(redis_url, queue_id, args.rate, args.seconds)),
                              ("webhooks", lambda: webhook_phase(base, uuid.uuid4().hex[:6], args.rate,
                                                                 args.seconds))):
+            pids = {"web": processes[0].pid, "worker": processes[1].pid, "consoles": consoles.pid}
+            used = {name: cpu_seconds(pid) for name, pid in pids.items()}
             sent, achieved = phase()
             parent.send(("expect", list(sent), DRAIN_SECONDS))
             arrivals = parent.recv()
-            figures[label] = report(label, sent, arrivals, args.consoles, achieved)
+            used = {name: cpu_seconds(pid) - used[name] for name, pid in pids.items()}
+            figures[label] = report(label, sent, arrivals, args.consoles, achieved, int(args.rate * args.seconds))
+            print("  CPU:      " + ", ".join(f"{name} {seconds / len(sent) * 1000:.2f} ms"
+                                             for name, seconds in used.items()) + " per post or bare event", flush=True)
         print_stages(redis_url, env["SWITCHBOARD_RQ_QUEUE"], sent, arrivals)  # of the webhook phase, the last
         parent.send("stop")
         consoles.join(timeout=10)

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import make_post
-from tests.test_migrations import MIGRATIONS, database_at
+from tests.test_migrations import MIGRATIONS, add_channel_and_author, database_at
 from workspace.errors import ValidationError
 from workspace.extensions import db
 from workspace.models import Agent, Conversation, Correction, Message, OutboxEntry, Queue, QueueCount, utcnow
@@ -230,13 +230,9 @@ def test_upgrading_counts_what_is_already_there_and_keeps_counting(app):
     with app.app_context():
         database_at("0005")
         with db.engine.begin() as connection:
-            connection.execute(sa.text("INSERT INTO channels (id, slug, name, kind, secret, enabled, created_at) "
-                                       "VALUES (1, 'c', 'c', 'native', 's', true, CURRENT_TIMESTAMP)"))
+            add_channel_and_author(connection)
             connection.execute(sa.text("INSERT INTO queues (id, slug, name, description, created_at) "
                                        "VALUES (1, 'q', 'q', '', CURRENT_TIMESTAMP)"))
-            connection.execute(sa.text("INSERT INTO authors (id, channel_id, external_id, handle, name, followers, "
-                                       "verified, tags, created_at, updated_at) VALUES (1, 1, 'a', 'a', 'a', 0, false, "
-                                       "'[]', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
             for number, status in enumerate(["open", "open", "pending", "resolved"], start=1):
                 connection.execute(sa.text(
                     "INSERT INTO conversations (id, channel_id, author_id, queue_id, status, priority, priority_score,"

@@ -52,6 +52,15 @@ def database_at(revision: str) -> None:
     upgrade(directory=MIGRATIONS, revision=revision)
 
 
+def add_channel_and_author(connection) -> None:
+    """Rows (ids 1) that conversations inserted by hand at an old revision can point at."""
+    connection.execute(sa.text("INSERT INTO channels (id, slug, name, kind, secret, enabled, created_at) "
+                               "VALUES (1, 'c', 'c', 'native', 's', true, CURRENT_TIMESTAMP)"))
+    connection.execute(sa.text("INSERT INTO authors (id, channel_id, external_id, handle, name, followers, "
+                               "verified, tags, created_at, updated_at) VALUES (1, 1, 'a', 'a', 'a', 0, false, "
+                               "'[]', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+
+
 def test_upgrading_a_database_with_rows_fills_new_required_columns(app):
     """Agents and messages that predate 0003 get its new NOT NULL columns' defaults."""
     with app.app_context():
@@ -73,11 +82,7 @@ def test_upgrading_fills_missing_due_times_with_not_due(app):
     with app.app_context():
         database_at("0004")
         with db.engine.begin() as connection:
-            connection.execute(sa.text("INSERT INTO channels (id, slug, name, kind, secret, enabled, created_at) "
-                                       "VALUES (1, 'c', 'c', 'native', 's', true, CURRENT_TIMESTAMP)"))
-            connection.execute(sa.text("INSERT INTO authors (id, channel_id, external_id, handle, name, followers, "
-                                       "verified, tags, created_at, updated_at) VALUES (1, 1, 'a', 'a', 'a', 0, false, "
-                                       "'[]', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+            add_channel_and_author(connection)
             connection.execute(sa.text(
                 "INSERT INTO conversations (id, channel_id, author_id, status, priority, priority_score, subject, "
                 "tags, created_at, updated_at, last_message_at) VALUES (1, 1, 1, 'open', 2, 0, '', '[]', "

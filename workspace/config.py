@@ -33,6 +33,9 @@ class Config:
     # conversations, waiting at most this long for a batch to fill.
     DISPATCH_BATCH = _env_int("SWITCHBOARD_DISPATCH_BATCH", 200)
     DISPATCH_LINGER_SECONDS = _env_float("SWITCHBOARD_DISPATCH_LINGER_SECONDS", 0.005)
+    # While the last routing job waits for a busy worker, new rows gather for at
+    # most this long before they are enqueued anyway (see dispatch.Dispatcher).
+    DISPATCH_HOLD_SECONDS = _env_float("SWITCHBOARD_DISPATCH_HOLD_SECONDS", 0.5)
     # The dispatcher also wakes this often to pick up rows it was not told of.
     DISPATCH_POLL_SECONDS = _env_float("SWITCHBOARD_DISPATCH_POLL_SECONDS", 2.0)
     # Start the dispatcher thread in this process (off in tests and CLI runs).

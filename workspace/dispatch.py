@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import Flask, current_app
 from rq import Retry
+from rq.job import Job
 
 from .broker import job_queue
 from .extensions import db
@@ -28,18 +29,22 @@ ROUTE_JOB = "routing.jobs.route_conversations"
 # Routing a batch takes well under a second; this bounds a stuck job.
 ROUTE_JOB_TIMEOUT = 300
 ROUTE_JOB_RETRY = Retry(max=3, interval=[1, 5, 30])
+# How often a held batch looks again whether a worker took the last job.
+HOLD_POLL_SECONDS = 0.005
+
+
+def route_job_id(conversation_ids: list[int]) -> str:
+    """The routing job's id for a batch: derived from the conversation ids, so enqueueing
+    the same batch again (the sweeper after the dispatcher) names the same job."""
+    ids = sorted(set(conversation_ids))
+    return "route-" + hashlib.sha1(",".join(map(str, ids)).encode()).hexdigest()[:20]
 
 
 def enqueue_routing(conversation_ids: list[int]) -> str:
-    """Enqueue one routing job for these conversations; returns its job id.
-
-    The id is derived from the conversation ids, so enqueueing the same batch
-    again (the sweeper after the dispatcher) names the same job.
-    """
+    """Enqueue one routing job for these conversations; returns its job id."""
     ids = sorted(set(conversation_ids))
-    digest = hashlib.sha1(",".join(map(str, ids)).encode()).hexdigest()[:20]
     job = job_queue().enqueue_call(
-        ROUTE_JOB, args=(ids,), job_id=f"route-{digest}", timeout=ROUTE_JOB_TIMEOUT,
+        ROUTE_JOB, args=(ids,), job_id=route_job_id(ids), timeout=ROUTE_JOB_TIMEOUT,
         retry=ROUTE_JOB_RETRY, result_ttl=600, failure_ttl=7 * 86400,
     )
     return job.id
@@ -109,8 +114,21 @@ def _resend_queued_replies(cutoff: datetime) -> None:
         enqueue_delivery(message_id)
 
 
+def waiting_in_queue(job_id: str | None) -> bool:
+    """Whether this job is still queued: no worker has started it yet."""
+    return job_id is not None and job_queue().connection.hget(Job.key_for(job_id), "status") == b"queued"
+
+
 class Dispatcher:
-    """A per-process background loop that drains the outbox into RQ."""
+    """A per-process background loop that drains the outbox into RQ.
+
+    Batches adapt to the workers: while the last job this loop enqueued still
+    waits in the queue (every worker is busy), new rows stay in the outbox and
+    go into the next job together, for up to DISPATCH_HOLD_SECONDS. A job
+    costs a worker about as much RQ bookkeeping as routing a dozen posts, so
+    under load a stream of one-post jobs would leave the workers ever further
+    behind; when they keep up, each batch still leaves at once.
+    """
 
     def __init__(self, app: Flask):
         self.app = app
@@ -118,6 +136,7 @@ class Dispatcher:
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()
         self.stopping = False
+        self.last_job: str | None = None
 
     def notify(self) -> None:
         """Tell the loop there is new work; starts it on first use (after any fork)."""
@@ -140,8 +159,13 @@ class Dispatcher:
             time.sleep(config["DISPATCH_LINGER_SECONDS"])  # let a burst gather into one batch
             with self.app.app_context():
                 try:
-                    while len(dispatch_once(config["DISPATCH_BATCH"])) == config["DISPATCH_BATCH"]:
-                        pass
+                    self._hold_while_workers_are_busy()
+                    while True:
+                        batch = dispatch_once(config["DISPATCH_BATCH"])
+                        if batch:
+                            self.last_job = route_job_id(batch)
+                        if len(batch) < config["DISPATCH_BATCH"]:
+                            break
                     backoff = 0.0
                 except Exception:
                     db.session.rollback()
@@ -150,6 +174,11 @@ class Dispatcher:
                 finally:
                     db.session.remove()
 
+    def _hold_while_workers_are_busy(self) -> None:
+        """Wait while the last job is still queued, up to the hold time (see the class docstring)."""
+        deadline = time.monotonic() + self.app.config["DISPATCH_HOLD_SECONDS"]
+        while not self.stopping and time.monotonic() < deadline and waiting_in_queue(self.last_job):
+            time.sleep(HOLD_POLL_SECONDS)
 
     def stop(self) -> None:
         """Stop the loop and wait for it (tests, and a clean shutdown)."""
