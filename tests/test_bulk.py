@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -13,7 +14,7 @@ from tests.test_auth import socket_app  # noqa: F401  (fixture)
 from tests.test_macros import OUTAGE, call, make, world  # noqa: F401  (fixtures)
 from workspace.broker import job_queue
 from workspace.extensions import db, socketio
-from workspace.models import Agent, Author, BulkItem, Channel, Conversation, Message, Queue
+from workspace.models import Agent, Author, BulkItem, Channel, Conversation, Message, Queue, utcnow
 from workspace.worker import AppWorker
 
 TAG_AND_RESOLVE = {**OUTAGE, "name": "Tag and resolve", "template": "",
@@ -262,20 +263,24 @@ def test_undo_puts_back_queue_priority_assignee_and_customer_tags(app, call, man
 
 
 def test_a_reply_carried_by_two_delivery_jobs_is_sent_once(app, call, many, run_jobs, redis, monkeypatch):  # noqa: F811
-    """A bulk batch's delivery job and the sweeper's can hold the same reply: whichever holds it sends it;
-    the other backs off while it is being sent and finds it sent afterwards."""
+    """A bulk batch's delivery job and the sweeper's can carry the same reply: while one is sending it the
+    other backs off (RQ retries it), and whichever runs later finds it sent."""
     from workspace import delivery
 
     sent = []
-    monkeypatch.setitem(delivery.SENDERS, "native", lambda message: sent.append(message.id))
+    monkeypatch.setitem(delivery.SENDERS, "native", lambda message, *, key, retrying: sent.append(message.id))
     call("Ana", "post", "/bulk", json={"kind": "reply", "text": "On it", "conversation_ids": many[:1]})
     with app.app_context():
         AppWorker([job_queue()], connection=redis).work(burst=True, max_jobs=1)  # the bulk job only
-        message_id = db.session.scalar(sa.select(Message.id).where(Message.direction == "outbound"))
-        holder = redis.lock(f"sending:{message_id}", timeout=30)
-        assert holder.acquire(blocking=False)  # another worker is sending it right now
-        assert delivery.deliver_reply(message_id) == "busy"
-        holder.release()
+        message = db.session.scalar(sa.select(Message).where(Message.direction == "outbound"))
+        message_id = message.id
+        assert delivery._claim(message, "another-worker")  # another worker is sending it right now
+        with pytest.raises(delivery.DeliveryFailed):
+            delivery.deliver_replies([message_id])  # the sweeper's job backs off, for RQ to retry
+        assert sent == []
+        stale = utcnow() - delivery.STALE_ATTEMPT - timedelta(seconds=1)
+        db.session.execute(sa.update(Message).where(Message.id == message_id).values(delivery_attempted_at=stale))
+        db.session.commit()  # that worker died before sending: its attempt went stale and is taken over
         assert delivery.deliver_replies([message_id]) == {"sent": 1}
         assert delivery.deliver_reply(message_id) == "sent"
         db.session.remove()
