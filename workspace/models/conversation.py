@@ -104,7 +104,7 @@ class Conversation(db.Model):
     sla_status: so.Mapped[Optional[str]] = so.mapped_column(sa.String(16))
     # When the watcher should next look at it (NOT_DUE: nothing will change).
     sla_check_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=NOT_DUE)
-    # Set while pending on the customer: the clocks are paused since then.
+    # Set while pending on the customer or escalated: the clocks are paused since then.
     sla_paused_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
     # When the current assignee got it (an untouched one has no reply of theirs since).
     assigned_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
