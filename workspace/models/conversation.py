@@ -58,6 +58,8 @@ class Conversation(db.Model):
         sa.Index("ix_conversations_status_updated", "status", "updated_at"),
         # The SLA watcher's range scan: conversations whose clock needs a look by now.
         sa.Index("ix_conversations_sla_check", "sla_check_at"),
+        # The dashboard's at-risk and breached counts and lists: only those rows are read.
+        sa.Index("ix_conversations_sla_status", "sla_status", "status", "queue_id"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
