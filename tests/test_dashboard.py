@@ -12,9 +12,11 @@ from tests.conftest import make_post
 from tests.supervision import bearer, make_agent, make_conversation, sign_in
 from tests.test_api import route_all
 from tests.test_auth import socket_app  # noqa: F401  (fixture)
+from workspace.broker import redis_client
 from workspace.extensions import db, socketio
 from workspace.models import Agent, Queue, queue_members, utcnow
 from workspace.services import dashboard, presence
+from workspace.services.volume import redis_key
 
 
 def parse(moment: str) -> datetime:
@@ -280,6 +282,7 @@ def test_the_dashboard_room_is_for_supervisors_and_gets_pushed_snapshots(socket_
     assert {floor["ana"], floor["sam"]} <= online
     agent.disconnect()
     with socket_app.app_context():
+        assert redis_client().get(redis_key("dashboard", "dirty"))  # the agents table changed: a push is due
         assert presence.agent_states()[floor["ana"]].status == "offline"
         assert {a["name"]: a["status"] for a in dashboard.snapshot()["agents"]}["Ana"] == "offline"
     supervisor.disconnect()

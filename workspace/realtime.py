@@ -30,6 +30,7 @@ def connect(auth=None):
         join_room(queue_room(queue_id))
     if presence.agent_connected(agent.id):
         request_assignment([queue.id for queue in agent.queues])
+        dashboard.mark_changed()  # the agents table shows them online
     db.session.remove()
 
 
@@ -119,6 +120,7 @@ def disconnect(*args):
         _stop_viewing(session["viewing"], session["agent_id"])
     if session.get("agent_id"):
         presence.agent_disconnected(session["agent_id"])
+        dashboard.mark_changed()
 
 
 @socketio.on("heartbeat")
@@ -130,6 +132,7 @@ def heartbeat(data):
         return {"ok": False}
     if presence.agent_heartbeat(agent.id, status):
         request_assignment([queue.id for queue in agent.queues])
+        dashboard.mark_changed()
     db.session.remove()
     return {"ok": True, "status": status}
 
