@@ -123,6 +123,23 @@ def test_escalated_to_a_ticket_pauses_every_clock_like_pending_and_re_opening_re
     assert row.sla_paused_at is None and row.sla_status == "ok"
 
 
+def test_a_follow_up_while_escalated_starts_next_reply_only_when_the_conversation_re_opens(queue):
+    """The customer writes an hour into the escalation: next reply waits, then gets its full 30 minutes."""
+    db.session.add(SlaPolicy(queue=queue, priority=2, first_reply_minutes=60, next_reply_minutes=30))
+    db.session.commit()
+    row = conversation(queue, MONDAY_10)
+    row.first_reply_at, row.waiting_since = MONDAY_10 + timedelta(minutes=5), None
+    sla.sync(row, MONDAY_10 + timedelta(minutes=5))
+    row.status = "escalated"
+    sla.sync(row, MONDAY_10 + timedelta(minutes=10))
+    row.waiting_since = MONDAY_10 + timedelta(hours=1)
+    sla.sync(row, row.waiting_since)
+    assert row.sla_due_at == NOT_DUE and list(row.sla_clock) == ["next_reply"]
+    row.status = "open"
+    sla.sync(row, MONDAY_10 + timedelta(hours=3))
+    assert at(row, "next_reply") == row.sla_due_at == MONDAY_10 + timedelta(hours=3, minutes=30)
+
+
 def test_a_pause_over_a_closed_night_costs_nothing_in_business_time(queue):
     """Paused Monday 16:00 Paris, resumed Tuesday 09:00: the evening and night were closed anyway."""
     business_policy(queue, resolution=16 * 60)

@@ -135,13 +135,18 @@ def _plan(started_at: datetime, minutes: int, policy: Policy, state: str, now: d
 
 
 def _resume(clock: dict, paused_at: datetime, now: datetime, policies: Policies) -> None:
-    """Move every running clock's instants later by the open time spent paused."""
+    """Move every running clock's instants later by the open time spent paused.
+
+    A clock started during the pause (a customer's follow-up while escalated)
+    has had no running time yet: it gets all of its time from now.
+    """
     for entry in clock.values():
         calendar = policies.calendar(entry["calendar_id"]) if entry["calendar_id"] else None
+        since = max(paused_at, _at(entry["started_at"]))
         for key in ("due_at", "at_risk_at"):
             moment = _at(entry[key])
-            if moment > paused_at:  # a threshold already passed stays passed
-                left = business_minutes_between(paused_at, moment, calendar)
+            if moment > since:  # a threshold already passed stays passed
+                left = business_minutes_between(since, moment, calendar)
                 entry[key] = _iso(add_business_time(now, left, calendar))
 
 
