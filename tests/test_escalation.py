@@ -263,8 +263,12 @@ def test_sla_clocks_pause_while_escalated_and_resume_when_the_ticket_is_solved(a
     with app.app_context():
         escalated = db.session.get(Conversation, conversation_id)
         assert escalated.sla_paused_at is not None and escalated.sla_due_at == NOT_DUE
+        # As if it all happened two hours earlier: the ticket has been open for two hours.
+        escalated.sla_paused_at -= timedelta(hours=2)
+        escalated.sla_clock = {target: {**entry, **{key: (datetime.fromisoformat(entry[key]) - timedelta(hours=2))
+                                                      .isoformat() for key in ("started_at", "due_at", "at_risk_at")}}
+                               for target, entry in escalated.sla_clock.items()}
         due_before = datetime.fromisoformat(escalated.sla_clock["first_reply"]["due_at"])
-        escalated.sla_paused_at -= timedelta(hours=2)  # as if the ticket had been open for two hours
         db.session.commit()
     assert admin("get", f"/conversations/{conversation_id}").get_json()["sla"]["paused"] is True
     assert send_status(client, ticket_id, "solved").status_code == 200
