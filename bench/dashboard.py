@@ -4,7 +4,7 @@ Builds a fresh SQLite database of N conversations (bench/queue_page.py's
 generator: 10 queues, mostly resolved), answers and resolves a share of today's
 by agents, fills the volume rollup for 24 hours, then times in process:
 each part of a dashboard snapshot and the whole of it; baseline from the same
-run: the console's live queue counts (services.queues.queue_counts). Then the
+run: the console's live queue counts (services.counts.queue_counts). Then the
 rollup and incident bookkeeping the routing job adds per batch of 100 posts.
 
 A snapshot is computed at most once per DASHBOARD_PUSH_SECONDS (2 s) however
@@ -58,6 +58,13 @@ def work_today(app, rng: random.Random) -> None:
         for start in range(0, len(rows), 5000):
             db.session.execute(update, rows[start:start + 5000])
             db.session.commit()
+        # The SLA watcher's verdicts, as it would have left them: past due breached, due within 30 minutes at risk.
+        due = Conversation.sla_due_at
+        db.session.execute(sa.update(Conversation).where(Conversation.status.in_(("open", "pending"))).values(
+            sla_status=sa.case((due <= sa.literal(now, type_=due.type), "breached"),
+                               (due <= sa.literal(now + timedelta(minutes=30), type_=due.type), "at_risk"),
+                               else_="ok")))
+        db.session.commit()
         slugs = db.session.scalars(sa.select(Queue.slug)).all()
         end = bucket_of(now)
         db.session.add_all(VolumeCount(kind="queue", key=slug, bucket_start=end - timedelta(minutes=5 * i),
@@ -117,7 +124,7 @@ def main() -> None:
     from workspace.extensions import db
     from workspace.models import Queue, utcnow
     from workspace.services import dashboard
-    from workspace.services.queues import queue_counts
+    from workspace.services.counts import queue_counts
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir}/dashboard.db", "REDIS_URL": redis_url,
                       "DISPATCHER_ENABLED": False, "SECRET_KEY": uuid.uuid4().hex, "DASHBOARD_SLOW_SECONDS": 0})
@@ -131,7 +138,7 @@ def main() -> None:
             ids = db.session.scalars(db.select(Queue.id)).all()
             now = utcnow()
             parts = [("console queue counts (baseline)", lambda: queue_counts(ids)),
-                     ("queue table", lambda: dashboard.queue_table(now, {})),
+                     ("queue table", lambda: dashboard.queue_table({})),
                      ("oldest waiting (slow part)", lambda: dashboard.oldest_waiting()),
                      ("volume + sentiment charts (rollup)", lambda: dashboard.charts(now)),
                      ("first reply p50/p90 (slow part)", lambda: dashboard.first_reply_times(now)),

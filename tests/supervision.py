@@ -26,8 +26,9 @@ def make_agent(role: str, name: str, queues: tuple[str, ...] = ()) -> tuple[int,
 
 
 def make_conversation(queue: str, *, status: str = "open", assignee_id: int | None = None, due=NOT_DUE,
-                      waiting_since=None, created_at=None, first_reply_at=None, resolved_at=None, tags=(),
-                      sentiment: float | None = None, subject: str = "", text: str = "A question") -> int:
+                      sla_status: str | None = None, waiting_since=None, created_at=None, first_reply_at=None,
+                      resolved_at=None, tags=(), sentiment: float | None = None, subject: str = "",
+                      text: str = "A question") -> int:
     """A routed conversation in a known state, with one inbound post; returns its id."""
     channel = db.session.scalar(sa.select(Channel).where(Channel.slug == "forum"))
     number = next(_numbers)
@@ -36,8 +37,8 @@ def make_conversation(queue: str, *, status: str = "open", assignee_id: int | No
     conversation = Conversation(
         channel_id=channel.id, author=author, status=status, assignee_id=assignee_id, subject=subject,
         queue=db.session.scalar(sa.select(Queue).where(Queue.slug == queue)), tags=list(tags), sla_due_at=due,
-        waiting_since=waiting_since, created_at=created, updated_at=created, last_message_at=created,
-        first_reply_at=first_reply_at, resolved_at=resolved_at,
+        sla_status=sla_status, waiting_since=waiting_since, created_at=created, updated_at=created,
+        last_message_at=created, first_reply_at=first_reply_at, resolved_at=resolved_at,
         explanation={"sentiment": sentiment} if sentiment is not None else {})
     db.session.add(conversation)
     db.session.flush()

@@ -2,17 +2,37 @@
 
 import csv
 import io
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from tests.conftest import make_post
 from tests.supervision import bearer, make_agent, make_conversation, sign_in
 from tests.test_api import route_all
 from tests.test_auth import socket_app  # noqa: F401  (fixture)
+from workspace.broker import redis_client
 from workspace.extensions import db, socketio
-from workspace.models import utcnow
-from workspace.services import dashboard
+from workspace.models import Agent, Queue, queue_members, utcnow
+from workspace.services import dashboard, presence
+from workspace.services.volume import redis_key
+
+
+def parse(moment: str) -> datetime:
+    return datetime.fromisoformat(moment.replace("Z", "+00:00"))
+
+
+@pytest.fixture(autouse=True)
+def no_presence(redis):
+    """Agents' presence lives in the shared test Redis: start and end each test with nobody seen or connected."""
+
+    def forget():
+        redis.delete(presence.AGENTS_KEY, *redis.scan_iter("presence:agent:*:connections"))
+
+    forget()
+    yield
+    forget()
 
 
 @pytest.fixture
@@ -23,11 +43,11 @@ def floor(app, channel):
         sam, sam_token = make_agent("supervisor", "Sam")
         now = utcnow()
         ids = {
-            "at_risk": make_conversation("billing", due=now + timedelta(minutes=10),
+            "at_risk": make_conversation("billing", due=now + timedelta(minutes=10), sla_status="at_risk",
                                          waiting_since=now - timedelta(minutes=50)),
-            "breached": make_conversation("billing", due=now - timedelta(minutes=5),
+            "breached": make_conversation("billing", due=now - timedelta(minutes=5), sla_status="breached",
                                           waiting_since=now - timedelta(hours=3)),
-            "assigned": make_conversation("billing", assignee_id=ana, due=now + timedelta(hours=4),
+            "assigned": make_conversation("billing", assignee_id=ana, due=now + timedelta(hours=4), sla_status="ok",
                                           waiting_since=now - timedelta(minutes=20)),
             "pending": make_conversation("billing", status="pending", assignee_id=ana),
             "resolved": make_conversation("billing", status="resolved", assignee_id=ana,
@@ -47,7 +67,7 @@ def test_queue_figures_match_the_conversations(client, floor):
     billing = figures["billing"]
     assert {k: billing[k] for k in ("depth", "open", "pending", "unassigned", "at_risk", "breached")} == {
         "depth": 4, "open": 3, "pending": 1, "unassigned": 2, "at_risk": 1, "breached": 1}
-    oldest = datetime.fromisoformat(billing["oldest_waiting_since"].replace("Z", "+00:00"))
+    oldest = parse(billing["oldest_waiting_since"])
     assert timedelta(hours=2, minutes=59) < datetime.now(UTC) - oldest < timedelta(hours=3, minutes=1)
     assert (figures["tech"]["depth"], figures["tech"]["unassigned"]) == (1, 1)
     assert figures["triage"]["depth"] == 0 and figures["triage"]["oldest_waiting_since"] is None
@@ -72,7 +92,7 @@ def test_the_oldest_drill_down_starts_with_the_longest_waiting(client, floor):
 
 
 def test_agents_load_handled_today_and_median_handle_time(app, client, floor):
-    """Open load counts open and pending assigned work; handled today and the median come from resolutions."""
+    """Open load counts what capacity limits (open), pending apart; handled today and the median from resolutions."""
     with app.app_context():
         now = utcnow()
         for minutes in (10, 50):
@@ -80,13 +100,59 @@ def test_agents_load_handled_today_and_median_handle_time(app, client, floor):
                               created_at=now - timedelta(minutes=minutes), resolved_at=now)
         app.extensions.pop("dashboard_slow", None)
         agents = {a["name"]: a for a in dashboard.snapshot(now)["agents"]}
-    assert agents["Ana"]["open"] == 2 and agents["Ana"]["handled_today"] == 3
+    assert (agents["Ana"]["open"], agents["Ana"]["pending"], agents["Ana"]["handled_today"]) == (1, 1, 3)
     assert agents["Ana"]["median_handle_seconds"] == pytest.approx(30 * 60, abs=2)
-    assert agents["Sam"] == {"id": floor["sam"], "name": "Sam", "role": "supervisor", "status": "offline", "open": 0,
+    assert agents["Sam"] == {"id": floor["sam"], "name": "Sam", "role": "supervisor", "status": "offline",
+                             "status_since": None, "open": 0, "pending": 0, "capacity": 10, "queues": [],
                              "handled_today": 0, "median_handle_seconds": None}
-    handled = get(client, f"/dashboard/conversations?metric=agent_handled&agent_id={floor['ana']}",
-                  floor["sam_token"]).get_json()["data"]
-    assert len(handled) == 3 and all(c["status"] == "resolved" for c in handled)
+    for metric, expected in (("agent_handled", {"resolved"}), ("agent_open", {"open"}), ("agent_pending", {"pending"})):
+        found = get(client, f"/dashboard/conversations?metric={metric}&agent_id={floor['ana']}",
+                    floor["sam_token"]).get_json()["data"]
+        assert {c["status"] for c in found} == expected
+        assert len(found) == {"agent_handled": 3}.get(metric, 1)
+
+
+def test_agents_show_their_presence_status_since_when_and_capacity_per_queue(app, client, floor):
+    """Status is the presence heartbeat's (online, away, offline after silence) with its start; capacity is the
+    agent's own and the one set for each queue they work, next to their open load there; the CSV has them too."""
+    with app.app_context():
+        queue_id = db.session.scalar(sa.select(Queue.id).where(Queue.slug == "billing"))
+        db.session.execute(sa.update(queue_members).where(queue_members.c.agent_id == floor["ana"],
+                                                          queue_members.c.queue_id == queue_id).values(capacity=1))
+        db.session.get(Agent, floor["ana"]).capacity = 4
+        db.session.commit()
+        went_away = time.time() - 30  # within PRESENCE_ONLINE_SECONDS (90): still heard from
+        presence.agent_connected(floor["ana"], now=went_away - 60)
+        presence.agent_heartbeat(floor["ana"], "away", now=went_away)
+        presence.agent_connected(floor["sam"], now=went_away - 3600)  # no heartbeat since: offline
+        agents = {a["name"]: a for a in dashboard.agent_table({}, utcnow())}
+        assert agents["Ana"]["status"] == "away"
+        assert parse(agents["Ana"]["status_since"]).timestamp() == pytest.approx(went_away, abs=0.01)
+        assert agents["Sam"]["status"] == "offline"
+        presence.agent_heartbeat(floor["ana"], "online")
+        assert {a["name"]: a["status"] for a in dashboard.agent_table({})}["Ana"] == "online"
+    ana = agents["Ana"]
+    assert (ana["open"], ana["capacity"], ana["queues"]) == (1, 4, [{"queue": "billing", "open": 1, "capacity": 1}])
+    rows = read_csv(get(client, "/dashboard/export?table=agents", floor["sam_token"]))
+    row = dict(zip(rows[0], next(r for r in rows if r[1] == "Ana"), strict=True))
+    assert (row["status"], row["open"], row["pending"], row["capacity"], row["queue_capacity"]) == (
+        "online", "1", "1", "4", "billing 1/1")
+
+
+def test_at_risk_and_breached_are_the_sla_engines_verdicts_not_the_due_time(client, app, floor):
+    """A conversation due in 10 minutes whose policy is not yet at its at-risk fraction is not at risk; one due in
+    3 hours already past it is; a pending one keeps its verdict out of the open figures."""
+    with app.app_context():
+        now = utcnow()
+        soon_but_ok = make_conversation("tech", due=now + timedelta(minutes=10), sla_status="ok", waiting_since=now)
+        late_fraction = make_conversation("tech", due=now + timedelta(hours=3), sla_status="at_risk", waiting_since=now)
+        make_conversation("tech", status="pending", sla_status="breached")
+    tech = next(q for q in get(client, "/dashboard", floor["sam_token"]).get_json()["queues"] if q["queue"] == "tech")
+    assert (tech["open"], tech["at_risk"], tech["breached"]) == (3, 1, 0)
+    at_risk = get(client, "/dashboard/conversations?metric=at_risk&queue=tech", floor["sam_token"]).get_json()["data"]
+    assert [c["id"] for c in at_risk] == [late_fraction] and soon_but_ok not in {c["id"] for c in at_risk}
+    rows = read_csv(get(client, "/dashboard/export?table=drilldown&metric=at_risk&queue=tech", floor["sam_token"]))
+    assert [int(r[0]) for r in rows[1:]] == [late_fraction]
 
 
 def test_first_reply_percentiles_today_against_the_same_weekday_last_week(app, channel):
@@ -184,12 +250,10 @@ def test_tables_export_as_csv_with_the_same_figures(client, floor):
 def test_csv_cells_that_would_run_as_formulas_are_defused(app, client, floor):
     """Cells starting with =, +, -, @ (from customers or admins) get a leading quote; numbers stay numbers."""
     with app.app_context():
-        from workspace.models import Queue
-
         db.session.add(Queue(slug="evil", name='=HYPERLINK("http://evil.example","x")'))
         db.session.commit()
         make_conversation("evil", subject="+cmd|' /C calc'!A0", tags=["@sum(1)", "-2+3"],
-                          due=utcnow() - timedelta(minutes=1), waiting_since=utcnow())
+                          due=utcnow() - timedelta(minutes=1), sla_status="breached", waiting_since=utcnow())
     queues = read_csv(get(client, "/dashboard/export?table=queues", floor["sam_token"]))
     evil = next(r for r in queues if r[0] == "evil")
     assert evil[1] == "'=HYPERLINK(\"http://evil.example\",\"x\")" and evil[2] == "1"
@@ -207,7 +271,7 @@ def test_the_dashboard_room_is_for_supervisors_and_gets_pushed_snapshots(socket_
     assert agent.emit("watch_dashboard", {}, callback=True) == {"ok": False}
     assert supervisor.emit("watch_dashboard", {}, callback=True) == {"ok": True}
     with socket_app.app_context():
-        online = dashboard.online_agents()
+        online = {agent_id for agent_id, state in presence.agent_states().items() if state.status == "online"}
         dashboard.mark_changed()
         assert dashboard.push() is True
         assert dashboard.push() is False  # another push within the same tick waits for the next
@@ -218,5 +282,7 @@ def test_the_dashboard_room_is_for_supervisors_and_gets_pushed_snapshots(socket_
     assert {floor["ana"], floor["sam"]} <= online
     agent.disconnect()
     with socket_app.app_context():
-        assert floor["ana"] not in dashboard.online_agents()
+        assert redis_client().get(redis_key("dashboard", "dirty"))  # the agents table changed: a push is due
+        assert presence.agent_states()[floor["ana"]].status == "offline"
+        assert {a["name"]: a["status"] for a in dashboard.snapshot()["agents"]}["Ana"] == "offline"
     supervisor.disconnect()

@@ -15,7 +15,7 @@ from workspace.dispatch import dispatch_once, sweep
 from workspace.escalation.signature import signed_headers
 from workspace.extensions import db
 from workspace.localredis import free_port
-from workspace.models import AuditEntry, Conversation, Escalation, Message
+from workspace.models import NOT_DUE, AuditEntry, Conversation, Escalation, Message
 from workspace.services.escalation import enqueue_escalations, request_escalation
 from workspace.worker import AppWorker
 
@@ -301,6 +301,29 @@ def test_solved_ticket_reopens_the_conversation_with_an_internal_note(app, clien
                                    .order_by(AuditEntry.id)).first()
         assert (entry.before, entry.after) == ({"ticket_status": "new", "status": "escalated"},
                                                {"ticket_status": "solved", "status": "open"})
+
+
+def test_sla_clocks_pause_while_escalated_and_resume_when_the_ticket_is_solved(app, client, admin, conversation_id,
+                                                                               ticket_id):
+    """Escalated: the SLA shows paused and nothing is due; solved two hours later: due two hours later than before."""
+    with app.app_context():
+        escalated = db.session.get(Conversation, conversation_id)
+        assert escalated.sla_paused_at is not None and escalated.sla_due_at == NOT_DUE
+        # As if it all happened two hours earlier: the ticket has been open for two hours.
+        escalated.sla_paused_at -= timedelta(hours=2)
+        escalated.sla_clock = {target: {**entry, **{key: (datetime.fromisoformat(entry[key]) - timedelta(hours=2))
+                                                      .isoformat() for key in ("started_at", "due_at", "at_risk_at")}}
+                               for target, entry in escalated.sla_clock.items()}
+        due_before = datetime.fromisoformat(escalated.sla_clock["first_reply"]["due_at"])
+        db.session.commit()
+    assert admin("get", f"/conversations/{conversation_id}").get_json()["sla"]["paused"] is True
+    assert send_status(client, ticket_id, "solved").status_code == 200
+    detail = admin("get", f"/conversations/{conversation_id}").get_json()
+    assert detail["status"] == "open" and detail["sla"]["paused"] is False
+    due_after = datetime.fromisoformat(detail["sla"]["targets"]["first_reply"]["due_at"].replace("Z", "+00:00"))
+    assert timedelta(hours=2) <= due_after - due_before < timedelta(hours=2, minutes=1)
+    assert send_status(client, ticket_id, "open").status_code == 200  # reopened: paused again
+    assert admin("get", f"/conversations/{conversation_id}").get_json()["sla"]["paused"] is True
 
 
 def test_an_older_status_arriving_late_changes_nothing(admin, client, conversation_id, ticket_id):

@@ -6,7 +6,7 @@ import pytest
 
 from tests.supervision import make_agent, make_conversation, sign_in
 from workspace.extensions import db
-from workspace.models import VolumeCount
+from workspace.models import Conversation, SlaOutcome, VolumeCount
 from workspace.services import reports
 
 MONDAY = datetime(2026, 11, 16, tzinfo=UTC)  # 2026-W47
@@ -14,7 +14,7 @@ MONDAY = datetime(2026, 11, 16, tzinfo=UTC)  # 2026-W47
 
 @pytest.fixture
 def week(app, channel):
-    """A known week: rollup counts per queue, tag and label; three replies in target, one late, one never."""
+    """A known week: rollup counts per queue, tag and label; four replies; SLA outcomes decided in, before, after it."""
     with app.app_context():
         make_agent("supervisor", "Sam")
         make_agent("agent", "Ana", ("billing",))
@@ -28,10 +28,31 @@ def week(app, channel):
                                        negative=negative) for kind, key, bucket, posts, total, negative in rows)
         db.session.commit()
         start = MONDAY + timedelta(days=1, hours=8)
-        for minutes in (30, 60, 90, 600):  # the normal target is 480 minutes
-            make_conversation("billing", status="resolved", created_at=start,
-                              first_reply_at=start + timedelta(minutes=minutes))
-        make_conversation("billing", created_at=start, due=start + timedelta(minutes=480), waiting_since=start)
+        replied = [make_conversation("billing", status="resolved", created_at=start,
+                                     first_reply_at=start + timedelta(minutes=minutes))
+                   for minutes in (30, 60, 90, 600)]
+        waiting = make_conversation("billing", created_at=start, due=start + timedelta(minutes=480),
+                                    waiting_since=start)
+        tech = make_conversation("tech", created_at=start)
+        due = start + timedelta(minutes=480)
+        # (conversation, target, due_at, completed_at, met) as the SLA clocks record them.
+        outcomes = [*((replied[i], "first_reply", due, start + timedelta(minutes=m), True)
+                      for i, m in enumerate((30, 60, 90))),
+                    (replied[3], "first_reply", due, start + timedelta(minutes=600), False),
+                    (waiting, "first_reply", due, None, False),  # missed, still unanswered: counts
+                    (replied[0], "next_reply", due + timedelta(days=1), due + timedelta(hours=20), True),
+                    (replied[0], "resolution", due + timedelta(days=2), due + timedelta(days=1), True),
+                    (replied[1], "resolution", due, due + timedelta(days=9), False),  # done the week after: a miss now
+                    # Met the week before; missed the week after: neither counts.
+                    (replied[2], "resolution", MONDAY + timedelta(days=9), MONDAY - timedelta(hours=1), True),
+                    (replied[3], "resolution", MONDAY + timedelta(days=8), None, False),
+                    (tech, "resolution", due, None, False)]
+        for conversation_id, target, due_at, completed_at, met in outcomes:
+            conversation = db.session.get(Conversation, conversation_id)
+            db.session.add(SlaOutcome(conversation_id=conversation_id, queue_id=conversation.queue_id, priority=2,
+                                      target=target, started_at=start + timedelta(seconds=len(target)),
+                                      due_at=due_at, completed_at=completed_at, met=met))
+        db.session.commit()
 
 
 def test_the_weeks_figures(app, week):
@@ -43,9 +64,14 @@ def test_the_weeks_figures(app, week):
     assert report["volume"]["total"] == 15
     assert report["volume"]["days"][0] == {"posts": 10, "negative": 4, "mean_sentiment": -0.3, "negative_share": 0.4}
     billing = report["sla"]["billing"]
-    assert (billing["answered"], billing["hits"], billing["missed_unanswered"], billing["hit_rate"]) == (4, 3, 1, 0.6)
-    assert (billing["p50"], billing["p90"]) == (75 * 60, pytest.approx(447 * 60))
-    assert report["sla"]["all"]["hit_rate"] == 0.6 and list(report["sla"])[-1] == "all"
+    assert billing["targets"] == {"first_reply": {"met": 3, "missed": 2, "hit_rate": 0.6},
+                                  "next_reply": {"met": 1, "missed": 0, "hit_rate": 1.0},
+                                  "resolution": {"met": 1, "missed": 1, "hit_rate": 0.5}}
+    assert (billing["answered"], billing["p50"], billing["p90"]) == (4, 75 * 60, pytest.approx(447 * 60))
+    assert report["sla"]["tech"]["targets"]["resolution"] == {"met": 0, "missed": 1, "hit_rate": 0.0}
+    assert report["sla"]["tech"]["targets"]["first_reply"]["hit_rate"] is None
+    assert report["sla"]["all"]["targets"]["resolution"] == {"met": 1, "missed": 2, "hit_rate": 0.333}
+    assert report["sla"]["all"]["targets"]["first_reply"]["hit_rate"] == 0.6 and list(report["sla"])[-1] == "all"
     assert [t["key"] for t in report["topics"]["tag"]] == ["refund", "vip"]
     assert report["topics"]["label"] == [{"key": "billing", "posts": 9, "negative": 4}]
 
@@ -55,8 +81,8 @@ def test_the_report_page_renders_printable_for_supervisors(app, week):
     client = app.test_client()
     sign_in(client, "sam@example.com")
     html = client.get("/reports/weekly?week=2026-W47").get_data(as_text=True)
-    for text in ("Switchboard weekly report, 2026-W47", "60.0%", "refund", 'id="report-volume"', "window.print()",
-                 "Mon 16 Nov 2026 to Sun 22 Nov 2026"):
+    for text in ("Switchboard weekly report, 2026-W47", '60.0% <span class="muted">(3 of 5)</span>', "33.3%",
+                 "refund", 'id="report-volume"', "window.print()", "Mon 16 Nov 2026 to Sun 22 Nov 2026"):
         assert text in html
     agent = app.test_client()
     sign_in(agent, "ana@example.com")

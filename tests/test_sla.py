@@ -106,6 +106,40 @@ def test_pending_on_the_customer_pauses_every_clock_and_the_pause_does_not_count
     assert row.sla_paused_at is None and row.sla_due_at == at(row, "first_reply")
 
 
+def test_escalated_to_a_ticket_pauses_every_clock_like_pending_and_re_opening_resumes_them(queue):
+    """Two hours with the ticketing system move the due times two hours later; nothing is due or watched meanwhile."""
+    db.session.add(SlaPolicy(queue=queue, priority=2, first_reply_minutes=60, resolution_minutes=240))
+    db.session.commit()
+    row = conversation(queue, MONDAY_10)
+    due_before = {target: at(row, target) for target in ("first_reply", "resolution")}
+    row.status = "escalated"
+    sla.sync(row, MONDAY_10 + timedelta(minutes=10))
+    assert row.sla_due_at == NOT_DUE and row.sla_check_at == NOT_DUE and row.sla_paused_at is not None
+    assert sla.check(MONDAY_10 + timedelta(hours=2)) == {"at_risk": 0, "breached": 0}
+    row.status = "open"  # the ticket was solved
+    sla.sync(row, MONDAY_10 + timedelta(hours=2, minutes=10))
+    assert {target: at(row, target) for target in due_before} == {
+        target: due + timedelta(hours=2) for target, due in due_before.items()}
+    assert row.sla_paused_at is None and row.sla_status == "ok"
+
+
+def test_a_follow_up_while_escalated_starts_next_reply_only_when_the_conversation_re_opens(queue):
+    """The customer writes an hour into the escalation: next reply waits, then gets its full 30 minutes."""
+    db.session.add(SlaPolicy(queue=queue, priority=2, first_reply_minutes=60, next_reply_minutes=30))
+    db.session.commit()
+    row = conversation(queue, MONDAY_10)
+    row.first_reply_at, row.waiting_since = MONDAY_10 + timedelta(minutes=5), None
+    sla.sync(row, MONDAY_10 + timedelta(minutes=5))
+    row.status = "escalated"
+    sla.sync(row, MONDAY_10 + timedelta(minutes=10))
+    row.waiting_since = MONDAY_10 + timedelta(hours=1)
+    sla.sync(row, row.waiting_since)
+    assert row.sla_due_at == NOT_DUE and list(row.sla_clock) == ["next_reply"]
+    row.status = "open"
+    sla.sync(row, MONDAY_10 + timedelta(hours=3))
+    assert at(row, "next_reply") == row.sla_due_at == MONDAY_10 + timedelta(hours=3, minutes=30)
+
+
 def test_a_pause_over_a_closed_night_costs_nothing_in_business_time(queue):
     """Paused Monday 16:00 Paris, resumed Tuesday 09:00: the evening and night were closed anyway."""
     business_policy(queue, resolution=16 * 60)

@@ -28,9 +28,9 @@ def connect(auth=None):
     join_room(agent_room(agent.id))
     for queue_id in visible_queue_ids(agent):
         join_room(queue_room(queue_id))
-    dashboard.agent_connected(agent.id)
     if presence.agent_connected(agent.id):
         request_assignment([queue.id for queue in agent.queues])
+        dashboard.mark_changed()  # the agents table shows them online
     db.session.remove()
 
 
@@ -116,12 +116,11 @@ def leave(data):
 @socketio.on("disconnect")
 def disconnect(*args):
     """A closed tab leaves whatever it was viewing; with no console left the agent is offline."""
-    if session.get("agent_id"):
-        dashboard.agent_disconnected(session["agent_id"])
     if session.get("agent_id") and session.get("viewing"):
         _stop_viewing(session["viewing"], session["agent_id"])
     if session.get("agent_id"):
         presence.agent_disconnected(session["agent_id"])
+        dashboard.mark_changed()
 
 
 @socketio.on("heartbeat")
@@ -133,6 +132,7 @@ def heartbeat(data):
         return {"ok": False}
     if presence.agent_heartbeat(agent.id, status):
         request_assignment([queue.id for queue in agent.queues])
+        dashboard.mark_changed()
     db.session.remove()
     return {"ok": True, "status": status}
 

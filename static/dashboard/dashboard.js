@@ -138,10 +138,22 @@ function renderFirstReply({ today, last_week: lastWeek }) {
       el('td', { text: duration(lastWeek.p90) })));
 }
 
+// "2/5" against capacity; over it (capacity lowered since) shows in red.
+function loadOf(open, capacity) {
+  return el('span', { class: `capacity${capacity !== null && open >= capacity ? ' full' : ''}`,
+    text: ` / ${capacity === null ? 'no limit' : capacity}` });
+}
+
 function renderAgents(agents) {
   $('#agent-table tbody').replaceChildren(...agents.map((a) => el('tr', { dataset: { id: a.id } },
-    el('td', { text: a.name }), el('td', { class: `status-${a.status}`, text: a.status }),
-    el('td', {}, drill(a.open, `${a.name}: open load`, { metric: 'agent_open', agent_id: a.id })),
+    el('td', { text: a.name }),
+    el('td', { class: `status-${a.status}`, title: a.status_since ? `since ${new Date(a.status_since).toLocaleString()}` : '' },
+      a.status, el('span', { class: 'muted', text: a.status_since ? ` ${ago(a.status_since)}` : '' })),
+    el('td', { class: 'load' }, drill(a.open, `${a.name}: open load`, { metric: 'agent_open', agent_id: a.id }),
+      loadOf(a.open, a.capacity),
+      ...a.queues.map((q) => el('div', { class: 'muted', dataset: { queue: q.queue } },
+        `${q.queue} ${q.open}`, loadOf(q.open, q.capacity)))),
+    el('td', {}, drill(a.pending, `${a.name}: pending`, { metric: 'agent_pending', agent_id: a.id })),
     el('td', {}, drill(a.handled_today, `${a.name}: handled today`, { metric: 'agent_handled', agent_id: a.id })),
     el('td', { text: duration(a.median_handle_seconds) }))));
 }

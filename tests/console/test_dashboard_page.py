@@ -19,6 +19,10 @@ def test_the_dashboard_updates_in_place_when_a_post_arrives(open_console, live_s
     assert page.evaluate("window.notReloaded") is True
     assert page.inner_text('#queue-table tr[data-queue="billing"] a[data-metric="unassigned"]') == "1"
     assert "billing (1)" in page.inner_text("#volume-chart .legend")
+    # Presence as assignment sees it (Sam's own tabs are connected) and load against capacity.
+    page.wait_for_selector('#agent-table tr:has-text("Sam") td.status-online', timeout=20_000)
+    assert "0 / 10" in page.inner_text('#agent-table tr:has-text("Sam") td.load')
+    assert "billing 0 / no limit" in page.inner_text('#agent-table tr:has-text("Ana") td.load')
     page.click(DEPTH)
     page.wait_for_selector(f'#drilldown-rows tr[data-id="{conversation_id}"]')
     assert "charged twice" in page.inner_text("#drilldown-rows")

@@ -68,8 +68,10 @@ def _rows(table: str) -> tuple[list[str], list[list]]:
                    "oldest_waiting_since"]
         return columns, [[row[c] for c in columns] for row in data["queues"]]
     if table == "agents":
-        columns = ["id", "name", "role", "status", "open", "handled_today", "median_handle_seconds"]
-        return columns, [[row[c] for c in columns] for row in data["agents"]]
+        columns = ["id", "name", "role", "status", "status_since", "open", "pending", "capacity", "handled_today",
+                   "median_handle_seconds"]
+        return columns + ["queue_capacity"], [[row[c] for c in columns] + [_queue_capacities(row["queues"])]
+                                              for row in data["agents"]]
     if table == "volume":
         volume = data["volume"]
         return (["queue", "bucket_start", "posts"],
@@ -84,6 +86,11 @@ def _rows(table: str) -> tuple[list[str], list[list]]:
     return (["id", "title", "status", "match_kind", "match_value", "conversations", "active", "created_at"],
             [[i["id"], i["title"], i["status"], (i["match"] or {}).get("kind"), (i["match"] or {}).get("value"),
               i["counts"]["conversations"], i["counts"]["active"], i["created_at"]] for i in data["incidents"]])
+
+
+def _queue_capacities(queues: list[dict]) -> str:
+    """An agent's open load against capacity in each queue, in one cell: "billing 2/5; tech 1/-" (- no limit)."""
+    return "; ".join(f"{q['queue']} {q['open']}/{'-' if q['capacity'] is None else q['capacity']}" for q in queues)
 
 
 def _bucket_times(volume: dict) -> list[str]:

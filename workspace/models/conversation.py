@@ -58,6 +58,8 @@ class Conversation(db.Model):
         sa.Index("ix_conversations_status_updated", "status", "updated_at"),
         # The SLA watcher's range scan: conversations whose clock needs a look by now.
         sa.Index("ix_conversations_sla_check", "sla_check_at"),
+        # The dashboard's at-risk and breached counts and lists: only those rows are read.
+        sa.Index("ix_conversations_sla_status", "sla_status", "status", "queue_id"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -104,7 +106,7 @@ class Conversation(db.Model):
     sla_status: so.Mapped[Optional[str]] = so.mapped_column(sa.String(16))
     # When the watcher should next look at it (NOT_DUE: nothing will change).
     sla_check_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=NOT_DUE)
-    # Set while pending on the customer: the clocks are paused since then.
+    # Set while pending on the customer or escalated: the clocks are paused since then.
     sla_paused_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
     # When the current assignee got it (an untouched one has no reply of theirs since).
     assigned_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)

@@ -12,7 +12,7 @@ snapshot, not a thousand rounds of COUNT(*).
 import logging
 import statistics
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -23,9 +23,9 @@ from routing.spikes import BUCKET_MINUTES, BUCKETS_PER_DAY
 from ..broker import redis_client
 from ..errors import ValidationError
 from ..extensions import db, socketio
-from ..models import ACTIVE_STATUSES, Agent, Conversation, Incident, Queue, VolumeCount, utcnow
+from ..models import ACTIVE_STATUSES, Agent, Conversation, Incident, Queue, VolumeCount, queue_members, utcnow
 from ..serializers import serialize_incident, timestamp
-from . import events
+from . import events, presence
 from . import incidents as incident_service
 from .volume import NEGATIVE_BELOW, bucket_of, redis_key
 
@@ -36,7 +36,10 @@ PERIODIC_SECONDS = 30
 # The conversations behind a number: at most this many per request.
 DRILLDOWN_LIMIT = 200
 QUEUE_METRICS = ("depth", "open", "pending", "unassigned", "at_risk", "breached", "oldest")
-METRICS = QUEUE_METRICS + ("volume", "negative", "first_reply", "agent_open", "agent_handled", "incident")
+# The SLA states the dashboard counts (conversations.sla_status, kept by the SLA watcher).
+AT_RISK_STATES = ("at_risk", "breached")
+METRICS = QUEUE_METRICS + ("volume", "negative", "first_reply", "agent_open", "agent_pending", "agent_handled",
+                           "incident")
 
 
 def mark_changed() -> None:
@@ -72,44 +75,48 @@ def snapshot(now: datetime | None = None) -> dict:
     volume, sentiment = charts(now)
     return {
         "generated_at": timestamp(now),
-        "queues": queue_table(now, slow["oldest"]),
+        "queues": queue_table(slow["oldest"]),
         "volume": volume,
         "sentiment": sentiment,
         "first_reply": slow["first_reply"],
-        "agents": agent_table(slow["handling"]),
+        "agents": agent_table(slow["handling"], now),
         "incidents": incident_list(),
     }
 
 
-def queue_table(now: datetime, oldest: dict[int, datetime | None]) -> list[dict]:
+def queue_table(oldest: dict[int, datetime | None]) -> list[dict]:
     """Per queue: depth (open + pending), open, pending, unassigned, at risk, breached and the oldest wait.
 
-    At risk: open and due within AT_RISK_MINUTES but not yet due; breached: open and past due.
+    At risk and breached are the SLA engine's own `sla_status` of the open
+    conversations (set by the watcher at each policy's at-risk fraction and
+    due time), so the dashboard and the console's badges always agree.
 
     Args:
-        now: the time "due" is measured against.
         oldest: the oldest open wait per queue id, as `oldest_waiting` returns it.
     """
-    soon = sa.literal(now + timedelta(minutes=current_app.config["AT_RISK_MINUTES"]),
-                      type_=Conversation.sla_due_at.type)
-    at = sa.literal(now, type_=Conversation.sla_due_at.type)
     queues = db.session.scalars(sa.select(Queue).order_by(Queue.name)).all()
     rows = {queue.id: {"queue": queue.slug, "name": queue.name, "depth": 0, "open": 0, "pending": 0,
                        "unassigned": 0, "at_risk": 0, "breached": 0,
                        "oldest_waiting_since": timestamp(oldest.get(queue.id))} for queue in queues}
     result = db.session.execute(
-        sa.select(Conversation.queue_id, Conversation.status, sa.func.count(), sa.func.count(Conversation.assignee_id),
-                  sa.func.count(sa.case((sa.and_(Conversation.sla_due_at > at, Conversation.sla_due_at <= soon), 1))),
-                  sa.func.count(sa.case((Conversation.sla_due_at <= at, 1))))
+        sa.select(Conversation.queue_id, Conversation.status, sa.func.count(), sa.func.count(Conversation.assignee_id))
         # Naming the queues lets the queue-order index answer alone (it leads with queue_id, then status).
         .where(Conversation.queue_id.in_(list(rows)), Conversation.status.in_(("open", "pending")))
         .group_by(Conversation.queue_id, Conversation.status))
-    for queue_id, status, total, assigned, at_risk, breached in result:
+    for queue_id, status, total, assigned in result:
         row = rows[queue_id]
         row[status] = total
         row["depth"] += total
         if status == "open":
-            row.update(unassigned=total - assigned, at_risk=at_risk, breached=breached)
+            row["unassigned"] = total - assigned
+    # The SLA-status index answers this alone, reading only the at-risk and breached rows.
+    at_risk = db.session.execute(
+        sa.select(Conversation.queue_id, Conversation.sla_status, sa.func.count())
+        .where(Conversation.sla_status.in_(AT_RISK_STATES), Conversation.status == "open",
+               Conversation.queue_id.in_(list(rows)))
+        .group_by(Conversation.queue_id, Conversation.sla_status))
+    for queue_id, state, total in at_risk:
+        rows[queue_id][state] = total
     return list(rows.values())
 
 
@@ -188,19 +195,46 @@ def handling_today(now: datetime) -> dict[int, dict]:
             for agent_id, values in durations.items()}
 
 
-def agent_table(handling: dict[int, dict]) -> list[dict]:
-    """Per active agent: online or offline, open load (open + pending assigned), handled today, median handle time."""
+def agent_table(handling: dict[int, dict], now: datetime | None = None) -> list[dict]:
+    """Per active agent: presence status and since when, open load against capacity, handled today, handle time.
+
+    Status is the presence heartbeat's (online, away, offline), the one
+    automatic assignment trusts. `open` counts what capacity limits (open
+    conversations assigned to them, every queue); `pending` those waiting on
+    the customer; `queues` their load and capacity in each queue they work
+    (capacity None: no limit there).
+    """
+    now = now or utcnow()
     agents = db.session.scalars(sa.select(Agent).where(Agent.active.is_(True)).order_by(Agent.name)).all()
-    queue_ids = sa.select(Queue.id).scalar_subquery()
-    load = dict(db.session.execute(  # by queue and status, so the queue-order index covers it
-        sa.select(Conversation.assignee_id, sa.func.count())
-        .where(Conversation.queue_id.in_(queue_ids), Conversation.status.in_(("open", "pending")),
-               Conversation.assignee_id.is_not(None))
-        .group_by(Conversation.assignee_id)).all())
-    online = online_agents()
-    return [{"id": agent.id, "name": agent.name, "role": agent.role,
-             "status": "online" if agent.id in online else "offline", "open": load.get(agent.id, 0),
-             **handling.get(agent.id, {"handled_today": 0, "median_handle_seconds": None})} for agent in agents]
+    queue_slugs = dict(db.session.execute(sa.select(Queue.id, Queue.slug)).all())
+    load: dict[tuple[int, int], int] = {}  # open, by agent and queue
+    totals: dict[tuple[int, str], int] = {}  # by agent and status
+    for agent_id, queue_id, status, count in db.session.execute(  # by queue and status: the queue-order index
+            sa.select(Conversation.assignee_id, Conversation.queue_id, Conversation.status, sa.func.count())
+            .where(Conversation.queue_id.in_(list(queue_slugs)), Conversation.status.in_(("open", "pending")),
+                   Conversation.assignee_id.is_not(None))
+            .group_by(Conversation.assignee_id, Conversation.queue_id, Conversation.status)):
+        if status == "open":
+            load[agent_id, queue_id] = count
+        totals[agent_id, status] = totals.get((agent_id, status), 0) + count
+    memberships: dict[int, list[dict]] = {}
+    for agent_id, queue_id, capacity in db.session.execute(
+            sa.select(queue_members.c.agent_id, queue_members.c.queue_id, queue_members.c.capacity)):
+        memberships.setdefault(agent_id, []).append(
+            {"queue": queue_slugs[queue_id], "open": load.get((agent_id, queue_id), 0), "capacity": capacity})
+    states = presence.agent_states(now.timestamp())
+    rows = []
+    for agent in agents:
+        state = states.get(agent.id)
+        rows.append({
+            "id": agent.id, "name": agent.name, "role": agent.role,
+            "status": state.status if state else "offline",
+            "status_since": timestamp(datetime.fromtimestamp(state.since, UTC)) if state else None,
+            "open": totals.get((agent.id, "open"), 0), "pending": totals.get((agent.id, "pending"), 0),
+            "capacity": agent.capacity,
+            "queues": sorted(memberships.get(agent.id, []), key=lambda m: m["queue"]),
+            **handling.get(agent.id, {"handled_today": 0, "median_handle_seconds": None})})
+    return rows
 
 
 def incident_list() -> list[dict]:
@@ -212,27 +246,6 @@ def incident_list() -> list[dict]:
     return [serialize_incident(incident, counts[incident.id]) for incident in rows]
 
 
-def _connections_key() -> str:
-    return redis_key("agents", "connections")
-
-
-def agent_connected(agent_id: int) -> None:
-    """Count one more open console or dashboard of an agent (they show as online)."""
-    redis_client().hincrby(_connections_key(), str(agent_id), 1)
-
-
-def agent_disconnected(agent_id: int) -> None:
-    """Count one fewer; at zero the agent shows as offline."""
-    redis = redis_client()
-    if redis.hincrby(_connections_key(), str(agent_id), -1) <= 0:
-        redis.hdel(_connections_key(), str(agent_id))
-
-
-def online_agents() -> set[int]:
-    """The agents with at least one connection open."""
-    return {int(agent_id) for agent_id in redis_client().hkeys(_connections_key())}
-
-
 def drilldown(metric: str, *, queue: str | None = None, agent_id: int | None = None, bucket: str | None = None,
               incident_id: int | None = None, now: datetime | None = None) -> list[Conversation]:
     """The conversations behind one number on the dashboard.
@@ -240,7 +253,7 @@ def drilldown(metric: str, *, queue: str | None = None, agent_id: int | None = N
     Args:
         metric: one of METRICS.
         queue: the queue slug (queue metrics and volume need it; first_reply may use it).
-        agent_id: the agent (agent_open, agent_handled).
+        agent_id: the agent (agent_open, agent_pending, agent_handled).
         bucket: ISO start of the 5-minute bucket (volume) or hour (negative).
         incident_id: the incident (incident).
         now: the time "now" and "today" refer to.
@@ -268,19 +281,14 @@ def drilldown(metric: str, *, queue: str | None = None, agent_id: int | None = N
 
 def _filter(query, metric: str, *, now, agent_id, bucket, incident_id):
     """Narrow the conversations to those a metric counts, in the order a supervisor wants them."""
-    due = Conversation.sla_due_at
-    at = sa.literal(now, type_=due.type)
-    soon = sa.literal(now + timedelta(minutes=current_app.config["AT_RISK_MINUTES"]), type_=due.type)
-    by_due = (Conversation.priority, due, Conversation.created_at, Conversation.id)
+    by_due = (Conversation.priority, Conversation.sla_due_at, Conversation.created_at, Conversation.id)
     if metric in QUEUE_METRICS:
         statuses = ("open", "pending") if metric == "depth" else ("pending",) if metric == "pending" else ("open",)
         query = query.where(Conversation.status.in_(statuses))
         if metric == "unassigned":
             query = query.where(Conversation.assignee_id.is_(None))
-        if metric == "at_risk":
-            query = query.where(due > at, due <= soon)
-        if metric == "breached":
-            query = query.where(due <= at)
+        if metric in AT_RISK_STATES:
+            query = query.where(Conversation.sla_status == metric)
         if metric == "oldest":
             return query.order_by(Conversation.waiting_since, Conversation.id)
         return query.order_by(*by_due)
@@ -293,12 +301,12 @@ def _filter(query, metric: str, *, now, agent_id, bucket, incident_id):
         return query.order_by(Conversation.last_message_at, Conversation.id)
     if metric == "first_reply":
         return query.where(Conversation.first_reply_at >= day_start(now)).order_by(Conversation.first_reply_at.desc())
-    if metric in ("agent_open", "agent_handled"):
+    if metric in ("agent_open", "agent_pending", "agent_handled"):
         if not isinstance(agent_id, int):
             raise ValidationError("agent_id: is required for this metric", code="invalid_field")
         query = query.where(Conversation.assignee_id == agent_id)
-        if metric == "agent_open":
-            return query.where(Conversation.status.in_(("open", "pending"))).order_by(*by_due)
+        if metric in ("agent_open", "agent_pending"):
+            return query.where(Conversation.status == metric.removeprefix("agent_")).order_by(*by_due)
         return query.where(Conversation.status == "resolved", Conversation.resolved_at >= day_start(now)).order_by(
             Conversation.resolved_at.desc())
     incident = incident_service.find(incident_id) if isinstance(incident_id, int) else None

@@ -22,7 +22,7 @@ from ..escalation.client import TicketingClient, TicketingError
 from ..extensions import db
 from ..models import TICKET_DONE_STATUSES, Agent, Conversation, Escalation, Message, Priority, utcnow
 from ..serializers import timestamp
-from . import audit, events
+from . import audit, events, sla
 from .conversations import commit_change
 
 log = logging.getLogger(__name__)
@@ -81,6 +81,7 @@ def _request(conversation: Conversation, agent: Agent | None) -> tuple[Escalatio
     escalation.requested_at = now
     before = conversation.status
     conversation.status, conversation.resolved_at, conversation.updated_at = "escalated", None, now
+    sla.sync(conversation, now)  # the ticketing system has the work now: its clocks pause
     db.session.flush()
     audit.record(agent, "conversation.escalate", "conversation", conversation.id, before={"status": before},
                  after={"status": "escalated", "escalation_id": escalation.id})
@@ -295,6 +296,7 @@ def apply_ticket_status(ticket_id: int, external_id: str | None, status: str, at
         note += f"\n\nTheir latest reply: {comment}"
     if note:
         now = utcnow()
+        sla.sync(conversation, now)  # re-opened: the clocks run again; escalated again: they pause
         db.session.add(Message(conversation_id=conversation.id, channel_id=conversation.channel_id,
                                direction="note", text=note, created_at=now, received_at=now))
     commit_change(conversation, None, "escalation.ticket_status", {"ticket_status": previous, "status": before},

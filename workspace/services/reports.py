@@ -7,9 +7,8 @@ import sqlalchemy as sa
 
 from ..errors import ValidationError
 from ..extensions import db
-from ..models import ACTIVE_STATUSES, Conversation, Priority, Queue, VolumeCount, utcnow
+from ..models import TARGETS, Conversation, Queue, SlaOutcome, VolumeCount, utcnow
 from .dashboard import percentile
-from .sla import sla_minutes
 
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 TOP = 10
@@ -37,12 +36,7 @@ def week_label(start: datetime) -> str:
 
 
 def weekly_report(start: datetime, now: datetime | None = None) -> dict:
-    """Every figure of the weekly report for the week starting at `start`.
-
-    SLA hit: the first reply came within the queue's first-reply target for
-    the conversation's priority, counted from its first post. Misses include
-    conversations still unanswered whose target passed within the week.
-    """
+    """Every figure of the weekly report for the week starting at `start` (SLA hit rates: see `_sla`)."""
     now = now or utcnow()
     end = start + timedelta(weeks=1)
     days = [start + timedelta(days=i) for i in range(7)]
@@ -77,39 +71,43 @@ def _daily_volume(start: datetime, end: datetime) -> dict:
 
 
 def _sla(start: datetime, until: datetime) -> dict:
-    """Per queue and overall: answered, hits, unanswered misses, hit rate and reply-time p50/p90 (seconds)."""
-    queues = {queue.id: queue for queue in db.session.scalars(sa.select(Queue))}
+    """Per queue and overall: each target's recorded hits and misses and hit rate, and first-reply p50/p90 (seconds).
+
+    Counts the SLA engine's own outcomes (`sla_outcomes`), so the policies,
+    business hours and pauses in force at the time are the ones judged. An
+    outcome belongs to the week in which it was decided: a hit when the work
+    was done, a miss when its target passed (even if still undone).
+    """
+    queues = dict(db.session.execute(sa.select(Queue.id, Queue.slug)).all())
     figures: dict[str, dict] = {}
 
     def row(slug):
-        return figures.setdefault(slug, {"answered": 0, "hits": 0, "missed_unanswered": 0, "seconds": []})
+        return figures.setdefault(slug, {"targets": {target: {"met": 0, "missed": 0} for target in TARGETS},
+                                         "answered": 0, "seconds": []})
 
+    decided = sa.or_(
+        sa.and_(SlaOutcome.met, SlaOutcome.completed_at >= start, SlaOutcome.completed_at < until),
+        sa.and_(~SlaOutcome.met, SlaOutcome.due_at >= start, SlaOutcome.due_at < until))
+    outcomes = db.session.execute(
+        sa.select(SlaOutcome.queue_id, SlaOutcome.target, SlaOutcome.met, sa.func.count())
+        .where(SlaOutcome.queue_id.in_(list(queues)), decided)
+        .group_by(SlaOutcome.queue_id, SlaOutcome.target, SlaOutcome.met))
+    for queue_id, target, met, count in outcomes:
+        for slug in (queues[queue_id], "all"):
+            row(slug)["targets"][target]["met" if met else "missed"] += count
     answered = db.session.execute(
-        sa.select(Conversation.queue_id, Conversation.priority, Conversation.created_at, Conversation.first_reply_at)
+        sa.select(Conversation.queue_id, Conversation.created_at, Conversation.first_reply_at)
         .where(Conversation.first_reply_at >= start, Conversation.first_reply_at < until))
-    for queue_id, priority, created, replied in answered:
-        queue = queues.get(queue_id)
-        if queue is None:
-            continue
-        seconds = max(0.0, (replied - created).total_seconds())
-        hit = seconds <= 60 * sla_minutes(queue, Priority(priority))
-        for slug in (queue.slug, "all"):
-            row(slug)["answered"] += 1
-            row(slug)["hits"] += hit
-            row(slug)["seconds"].append(seconds)
-    unanswered = db.session.execute(
-        sa.select(Conversation.queue_id, sa.func.count())
-        .where(Conversation.status.in_(ACTIVE_STATUSES), Conversation.first_reply_at.is_(None),
-               Conversation.sla_due_at >= start, Conversation.sla_due_at < until)
-        .group_by(Conversation.queue_id))
-    for queue_id, count in unanswered:
+    for queue_id, created, replied in answered:
         if queue_id in queues:
-            for slug in (queues[queue_id].slug, "all"):
-                row(slug)["missed_unanswered"] += count
+            for slug in (queues[queue_id], "all"):
+                row(slug)["answered"] += 1
+                row(slug)["seconds"].append(max(0.0, (replied - created).total_seconds()))
     row("all")
     for entry in figures.values():
-        judged = entry["answered"] + entry["missed_unanswered"]
-        entry["hit_rate"] = round(entry["hits"] / judged, 3) if judged else None
+        for target in entry["targets"].values():
+            judged = target["met"] + target["missed"]
+            target["hit_rate"] = round(target["met"] / judged, 3) if judged else None
         seconds = entry.pop("seconds")
         entry["p50"], entry["p90"] = percentile(seconds, 50), percentile(seconds, 90)
     return dict(sorted(figures.items(), key=lambda item: (item[0] == "all", item[0])))

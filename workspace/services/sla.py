@@ -24,8 +24,12 @@ from . import events
 
 STATES = ("ok", "at_risk", "breached")
 REPLY_TARGETS = ("first_reply", "next_reply")
-# Statuses in which work is owed, so clocks run (pending: paused, not stopped).
+# Statuses in which work is owed, so clocks run (some paused, not stopped).
 RUNNING_STATUSES = ("open", "pending", "escalated")
+# Statuses in which the clocks are paused: the customer owes an answer
+# (pending), or the ticketing system holds the work (escalated) until its
+# ticket is solved and the conversation re-opens.
+PAUSED_STATUSES = ("pending", "escalated")
 
 
 def sla_minutes(queue: Queue, priority: Priority) -> int:
@@ -76,17 +80,18 @@ def sync(conversation: Conversation, now: datetime, policies: Policies | None = 
     """Bring the conversation's clocks in line with its state and policy (call before committing).
 
     Starts the clocks its state calls for, stops the ones it no longer does
-    (recording hit or miss), pauses them while pending and resumes them
-    after (the pending time does not count), re-plans due times when the
-    policy changed (queue moved, priority changed, policy edited), and
-    refreshes the derived columns. With `replan`, every running clock's
+    (recording hit or miss), pauses them while pending or escalated and
+    resumes them after (the paused time does not count), re-plans due times
+    when the policy changed (queue moved, priority changed, policy edited),
+    and refreshes the derived columns. With `replan`, every running clock's
     instants are recomputed (its calendar's hours or holidays changed).
     """
     policies = policies or Policies()
     clock = {target: dict(entry) for target, entry in (conversation.sla_clock or {}).items()}
     running = conversation.status in RUNNING_STATUSES and conversation.queue is not None
     policy = policies.for_conversation(conversation) if running else None
-    if conversation.sla_paused_at is not None and conversation.status != "pending":
+    paused = conversation.status in PAUSED_STATUSES
+    if conversation.sla_paused_at is not None and not paused:
         _resume(clock, conversation.sla_paused_at, now, policies)
         conversation.sla_paused_at = None
     wanted = _wanted_starts(conversation, clock, policy, now) if running else {}
@@ -97,7 +102,7 @@ def sync(conversation: Conversation, now: datetime, policies: Policies | None = 
         if (replan or entry is None or entry["minutes"] != policy.minutes[target]
                 or entry["calendar_id"] != policy.calendar_id):
             clock[target] = _plan(started_at, policy.minutes[target], policy, (entry or {}).get("state", "ok"), now)
-    if conversation.status == "pending" and conversation.sla_paused_at is None and clock:
+    if paused and conversation.sla_paused_at is None and clock:
         conversation.sla_paused_at = now
     conversation.sla_clock = clock or None
     _refresh(conversation)
@@ -130,13 +135,18 @@ def _plan(started_at: datetime, minutes: int, policy: Policy, state: str, now: d
 
 
 def _resume(clock: dict, paused_at: datetime, now: datetime, policies: Policies) -> None:
-    """Move every running clock's instants later by the open time spent paused."""
+    """Move every running clock's instants later by the open time spent paused.
+
+    A clock started during the pause (a customer's follow-up while escalated)
+    has had no running time yet: it gets all of its time from now.
+    """
     for entry in clock.values():
         calendar = policies.calendar(entry["calendar_id"]) if entry["calendar_id"] else None
+        since = max(paused_at, _at(entry["started_at"]))
         for key in ("due_at", "at_risk_at"):
             moment = _at(entry[key])
-            if moment > paused_at:  # a threshold already passed stays passed
-                left = business_minutes_between(paused_at, moment, calendar)
+            if moment > since:  # a threshold already passed stays passed
+                left = business_minutes_between(since, moment, calendar)
                 entry[key] = _iso(add_business_time(now, left, calendar))
 
 
