@@ -181,15 +181,15 @@ def test_a_500_rolls_back_and_answers_the_envelope(app, client, monkeypatch):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Conversation)) == 0
 
 
-def test_overdue_and_soon_due_conversations_count_as_at_risk(app, api, routed_posts):
-    """Open conversations due within AT_RISK_MINUTES or overdue are counted as at risk."""
+def test_at_risk_counts_the_sla_engines_verdicts(app, api, routed_posts):
+    """Open conversations the SLA watcher marked at risk or breached are counted as at risk; an early due time
+    alone is not (the watcher decides, from each policy's at-risk share)."""
     from workspace.models import utcnow
 
     with app.app_context():
-        soon, overdue, later = (db.session.get(Conversation, i) for i in routed_posts[:3])
-        soon.sla_due_at = utcnow() + timedelta(minutes=10)
-        overdue.sla_due_at = utcnow() - timedelta(minutes=5)
-        later.sla_due_at = utcnow() + timedelta(hours=5)
+        at_risk, breached, soon_but_ok = (db.session.get(Conversation, i) for i in routed_posts[:3])
+        at_risk.sla_status, breached.sla_status = "at_risk", "breached"
+        soon_but_ok.sla_due_at = utcnow() + timedelta(minutes=1)
         db.session.commit()
     counts = {q["slug"]: q["counts"] for q in api("/queues").get_json()["data"]}
     assert counts["billing"]["at_risk"] == 2

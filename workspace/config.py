@@ -74,8 +74,6 @@ class Config:
     LOGIN_ATTEMPTS_PER_ADDRESS = _env_int("SWITCHBOARD_LOGIN_ATTEMPTS_PER_ADDRESS", 30)
     LOGIN_WINDOW_SECONDS = _env_int("SWITCHBOARD_LOGIN_WINDOW_SECONDS", 900)
 
-    # An open conversation is "at risk" when its first reply is due within this.
-    AT_RISK_MINUTES = _env_int("SWITCHBOARD_AT_RISK_MINUTES", 30)
 
     # Flask-SocketIO's async mode; unset picks what is installed (gevent, as the
     # Procfile's worker runs). bench/live.py compares "threading" against it.

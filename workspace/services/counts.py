@@ -5,23 +5,24 @@ models/queue_count.py): reading them sums a handful of rows per queue, however
 many conversations there are. Folding keeps it a handful; recounting repairs
 them from COUNT(*) if they were ever wrong.
 
-At risk (open, first reply due within AT_RISK_MINUTES or overdue) depends on
-the clock, so no trigger can keep it. It is counted from the queue-order index
-(queue, status, priority, due time): per priority level, a range scan that
-stops after AT_RISK_CAP rows. Its cost is bounded by the cap, not by the
-backlog; above the cap the console shows "99+", when the exact figure no
-longer changes what anyone does.
+At risk is the SLA engine's verdict (services/sla.py): open conversations
+whose `sla_status` the watcher has set to at_risk or breached, the same rule
+the dashboard uses. The watcher's UPDATEs of sla_status are not changes the
+count triggers watch, so it is counted when asked, from the
+(sla_status, status, queue_id) index, and stops after AT_RISK_CAP rows: its
+cost is bounded by the cap, not by the backlog; above the cap the console
+shows "99+", when the exact figure no longer changes what anyone does.
 """
 
-from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 
 from ..extensions import db
-from ..models import Conversation, Priority, QueueCount, utcnow
+from ..models import Conversation, QueueCount
 
 KEPT = ("open", "unassigned", "pending")
+# The SLA verdicts that count as at risk in the sidebar (and on the dashboard).
+AT_RISK_STATES = ("at_risk", "breached")
 # At-risk counting stops here per queue (the console shows "99+").
 AT_RISK_CAP = 100
 # A queue whose counts span more rows than this is folded into one row.
@@ -32,14 +33,11 @@ FOLD_LOCK = 0x5B0C0
 COUNTS = QueueCount.__table__
 
 
-# Built once: building it per call cost ten times running it. Naming every
-# priority level lets the index seek straight to each level's due-time range
-# instead of reading every open row of the queue.
+# Built once: building it per call cost ten times running it.
 AT_RISK = sa.select(sa.func.count()).select_from(
     sa.select(sa.literal(1)).where(
-        Conversation.queue_id == sa.bindparam("queue_id"), Conversation.status == "open",
-        Conversation.priority.in_([int(level) for level in Priority]),
-        Conversation.sla_due_at <= sa.bindparam("soon", type_=Conversation.sla_due_at.type),
+        Conversation.sla_status.in_(AT_RISK_STATES), Conversation.status == "open",
+        Conversation.queue_id == sa.bindparam("queue_id"),
     ).limit(sa.bindparam("cap", type_=sa.Integer)).subquery())
 KEPT_SUMS = sa.select(COUNTS.c.queue_id, *(sa.func.sum(COUNTS.c[name]) for name in KEPT)).where(
     COUNTS.c.queue_id.in_(sa.bindparam("queue_ids", expanding=True))).group_by(COUNTS.c.queue_id)
@@ -53,10 +51,9 @@ def queue_counts(queue_ids: list[int]) -> dict[int, dict]:
     connection = db.session.connection()
     for queue_id, *values in connection.execute(KEPT_SUMS, {"queue_ids": list(queue_ids)}):
         counts[queue_id].update(zip(KEPT, map(int, values), strict=True))
-    soon = utcnow() + timedelta(minutes=current_app.config["AT_RISK_MINUTES"])
     for queue_id in queue_ids:
         counts[queue_id]["at_risk"] = connection.execute(
-            AT_RISK, {"queue_id": queue_id, "soon": soon, "cap": AT_RISK_CAP}).scalar_one()
+            AT_RISK, {"queue_id": queue_id, "cap": AT_RISK_CAP}).scalar_one()
     return counts
 
 

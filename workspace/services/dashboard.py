@@ -27,6 +27,7 @@ from ..models import ACTIVE_STATUSES, Agent, Conversation, Incident, Queue, Volu
 from ..serializers import serialize_incident, timestamp
 from . import events, presence
 from . import incidents as incident_service
+from .counts import AT_RISK_STATES
 from .volume import NEGATIVE_BELOW, bucket_of, redis_key
 
 log = logging.getLogger(__name__)
@@ -36,8 +37,6 @@ PERIODIC_SECONDS = 30
 # The conversations behind a number: at most this many per request.
 DRILLDOWN_LIMIT = 200
 QUEUE_METRICS = ("depth", "open", "pending", "unassigned", "at_risk", "breached", "oldest")
-# The SLA states the dashboard counts (conversations.sla_status, kept by the SLA watcher).
-AT_RISK_STATES = ("at_risk", "breached")
 METRICS = QUEUE_METRICS + ("volume", "negative", "first_reply", "agent_open", "agent_pending", "agent_handled",
                            "incident")
 
