@@ -3,7 +3,7 @@
 // failed and why, and undo it for a few minutes. The dialog and the progress panel also serve the
 // dashboard, whose incidents choose their conversations themselves (openBulkDialog, initBulkPanel).
 import { api } from './api.js';
-import { el, toast } from './dom.js';
+import { el, fill, toast } from './dom.js';
 import { openPicker, renderOutcome } from './macros.js';
 
 const $ = (selector) => document.querySelector(selector);
@@ -79,7 +79,7 @@ async function dryRun() {
     $('#bulk-summary').replaceChildren(el('p', { class: 'error', text: error.message }));
     return;
   }
-  $('#bulk-summary').replaceChildren(
+  fill($('#bulk-summary'),
     el('p', { class: 'summary', text: describeSummary(summary) }),
     summary.locked.length > 0 && el('div', {}, el('strong', { text: 'Another agent is replying to:' }),
       el('ul', {}, summary.locked.map((l) => el('li', { text: `#${l.conversation_id} (${l.agent.name || 'someone'})` })))),

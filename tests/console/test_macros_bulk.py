@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 
 from tests.conftest import make_post
-from tests.console.test_console import post_webhook, row
+from tests.console.test_console import only_elements, post_webhook, row
 from workspace.extensions import db
 from workspace.models import Conversation, Macro, Message
 
@@ -49,6 +49,7 @@ def test_an_agent_applies_a_macro_to_several_watches_progress_and_undoes_the_tag
     page.wait_for_selector("#bulk-dialog[open] .summary")
     assert page.inner_text("#bulk-dialog .summary").startswith("3 conversations: 3 will change")
     assert "Hi Maya" in page.inner_text("#bulk-dialog .sample .reply")
+    assert only_elements(page, "#bulk-summary")  # no "false" for the empty lists of locked and failing ones
     page.click("#bulk-run")
     page.wait_for_selector('#bulk-progress[data-state="finished"]', timeout=20000)
     assert "3 of 3" in page.inner_text("#bulk-progress-text")
