@@ -159,7 +159,7 @@ def test_nothing_open_shows_no_conversation_pane_and_missing_fields_print_nothin
     page = open_console("ana@example.com")
     page.click('#queues li[data-queue="billing"]')
     assert page.is_hidden("#conversation") and page.is_hidden("#customer")
-    conversation_id = post_webhook(live_server, make_post(text="@billing hello", author={"id": "bare", "handle": "bare"}))
+    conversation_id = post_webhook(live_server, make_post(text="@billing hi", author={"id": "bare", "handle": "bare"}))
     row(page, conversation_id).click()
     page.wait_for_selector("#thread .message.inbound")
     page.wait_for_selector("#cust-history li")
