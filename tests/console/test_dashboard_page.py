@@ -2,7 +2,7 @@
 
 from tests.conftest import make_post
 from tests.console.test_console import post_webhook
-from tests.console.test_macros_bulk import add_macro, state
+from tests.console.test_macros_bulk import add_macro, dry_run_the_outage_macro, state
 
 DEPTH = '#queue-table tr[data-queue="billing"] a[data-metric="depth"]'
 
@@ -47,12 +47,7 @@ def test_a_supervisor_opens_an_incident_replies_to_all_with_a_macro_and_resolves
     page.click("#incident-table button.reply-all")
     page.wait_for_selector("#macro-picker[open]")
     assert "2 open conversations of Cards charged twice" in page.inner_text("#macro-target")
-    page.keyboard.type("outa")
-    page.wait_for_selector('#macro-list li.active:has-text("Outage reply")')
-    page.keyboard.press("Enter")
-    page.wait_for_selector("#bulk-dialog[open] .summary")
-    assert page.inner_text("#bulk-dialog .summary").startswith("2 conversations: 2 will change")
-    assert "Hi Maya" in page.inner_text("#bulk-dialog .sample .reply")
+    dry_run_the_outage_macro(page, 2)
     page.click("#bulk-run")
     page.wait_for_selector('#bulk-progress[data-state="finished"]', timeout=20_000)
     assert "2 of 2" in page.inner_text("#bulk-progress-text")
