@@ -82,7 +82,7 @@ def test_dry_run_counts_vips_and_locks_renders_a_sample_and_writes_nothing(app, 
 
 @pytest.mark.parametrize("body,status,says", [
     ({"kind": "explode", "conversation_ids": [1]}, 400, "kind"),
-    ({"kind": "status", "status": "resolved"}, 400, "conversation_ids or filter"),
+    ({"kind": "status", "status": "resolved"}, 400, "choose conversations one way"),
     ({"kind": "status", "status": "resolved", "conversation_ids": []}, 400, "conversation_ids"),
     ({"kind": "status", "status": "resolved", "conversation_ids": ["1"]}, 400, "conversation_ids"),
     ({"kind": "status", "status": "escalated", "conversation_ids": [1]}, 400, "status"),

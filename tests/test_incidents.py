@@ -99,8 +99,9 @@ def test_new_matching_posts_join_an_open_incident_in_the_routing_job(app, call, 
     assert other["conversation_id"] not in members(app, incident["id"])
 
 
-def test_resolve_all_resolves_the_incidents_open_conversations(app, call):
-    """Resolve-all closes the incident and its open and pending conversations, each audited; others stay."""
+def test_resolve_all_resolves_the_incidents_open_conversations(app, call, run_jobs):
+    """Resolve-all closes the incident and starts a bulk action resolving its open and pending conversations,
+    each audited and listed as done; others stay; the bulk action can be undone."""
     with app.app_context():
         open_one, pending_one = make_conversation("billing"), make_conversation("billing", status="pending")
         done = make_conversation("billing", status="resolved", resolved_at=utcnow())
@@ -111,14 +112,23 @@ def test_resolve_all_resolves_the_incidents_open_conversations(app, call):
         assert incidents.incident_conversation_ids(db.session.get(Incident, incident["id"])) == [open_one, pending_one]
     response = call("POST", f"/incidents/{incident['id']}/resolve", json={"resolve_conversations": True})
     body = response.get_json()
-    assert body["status"] == "resolved" and body["resolved_conversations"] == 2
-    assert body["counts"] == {"conversations": 3, "active": 0}
+    assert body["status"] == "resolved"
+    assert (body["bulk"]["kind"], body["bulk"]["total"], body["bulk"]["state"]) == ("status", 2, "queued")
+    assert body["bulk"]["selection"] == {"incident_id": incident["id"]}
+    run_jobs()
+    assert call("GET", f"/incidents/{incident['id']}").get_json()["counts"] == {"conversations": 3, "active": 0}
+    items = call("GET", f"/bulk/{body['bulk']['id']}/items").get_json()["data"]
+    assert [(item["conversation_id"], item["result"]) for item in items] == [(open_one, "done"), (pending_one, "done")]
     with app.app_context():
         status = {c.id: c.status for c in db.session.scalars(sa.select(Conversation))}
         audited = db.session.scalars(sa.select(AuditEntry.target_id).where(
-            AuditEntry.action == "conversation.status")).all()
+            AuditEntry.action == "conversation.macro")).all()
     assert status[open_one] == status[pending_one] == "resolved" and status[outside] == "open"
     assert sorted(audited) == [open_one, pending_one]
+    assert call("POST", f"/bulk/{body['bulk']['id']}/undo").status_code == 202
+    run_jobs()
+    with app.app_context():
+        assert db.session.get(Conversation, pending_one).status == "pending"
     reopened = call("PATCH", f"/incidents/{incident['id']}", json={"status": "open"}).get_json()
     assert reopened["status"] == "open" and reopened["resolved_at"] is None
 
@@ -129,7 +139,7 @@ def test_resolving_without_resolve_all_leaves_the_conversations(app, call):
         open_one = make_conversation("billing")
     incident = call("POST", "/incidents", json={"title": "Blip", "add_conversations": [open_one]}).get_json()
     body = call("POST", f"/incidents/{incident['id']}/resolve", json={}).get_json()
-    assert body["resolved_conversations"] == 0
+    assert body["status"] == "resolved" and body["bulk"] is None
     with app.app_context():
         assert db.session.get(Conversation, open_one).status == "open"
 

@@ -1,6 +1,6 @@
 // The agent console: queues, the ordered list, one conversation with its customer, live.
 import { api } from './api.js';
-import { ago, countdown, el, followers, linkified, toast } from './dom.js';
+import { ago, countdown, el, fill, followers, linkified, toast } from './dom.js';
 import { canEscalate, escalate, renderEscalation } from './escalation.js';
 import { hasSelection, initBulk, pickBox, pickMacro, setQueues, showProgress, toggleCurrent } from './bulk.js';
 import { openPicker } from './macros.js';
@@ -202,11 +202,11 @@ function renderExplanation() {
   const rules = (e.rules || []).map((r) => el('li', { text: `${r.name}: ${r.status}` }));
   const model = e.model ? `model ${e.model.version}: ${(e.model.labels || []).map(([l, p]) => `${l} ${(p * 100).toFixed(0)}%`).join(', ')}` : 'no model';
   const priority = ((e.priority || {}).contributions || []).map((p) => el('li', { text: `${p.points > 0 ? '+' : ''}${p.points} ${p.factor}: ${p.detail}` }));
-  $('#explanation').replaceChildren(
+  fill($('#explanation'),
     el('p', { text: e.queue_reason || 'Not routed yet.' }),
-    rules.length && el('div', {}, 'Rules:', el('ul', {}, rules)),
+    rules.length > 0 && el('div', {}, 'Rules:', el('ul', {}, rules)),
     el('p', { text: model }),
-    priority.length && el('div', {}, `Priority ${(e.priority || {}).level} (score ${(e.priority || {}).score}):`, el('ul', {}, priority)),
+    priority.length > 0 && el('div', {}, `Priority ${(e.priority || {}).level} (score ${(e.priority || {}).score}):`, el('ul', {}, priority)),
     ...slaAndAssignment(state.conversation));
 }
 
@@ -214,7 +214,7 @@ function renderExplanation() {
 function slaAndAssignment(c) {
   const targets = Object.entries((c.sla || {}).targets || {}).map(([name, t]) => el('li', {
     text: `${name.replace('_', ' ')}: due ${new Date(t.due_at).toLocaleString()} (${t.minutes} min${t.business_hours ? ' of business hours' : ''}) · ${t.state.replace('_', ' ')}` }));
-  const parts = [targets.length && el('div', { class: 'sla-targets' }, `SLA${c.sla.paused ? ' (paused: pending on the customer)' : ''}:`, el('ul', {}, targets))];
+  const parts = [targets.length > 0 && el('div', { class: 'sla-targets' }, `SLA${c.sla.paused ? ' (paused: pending on the customer)' : ''}:`, el('ul', {}, targets))];
   const a = c.assignment;
   if (a) {
     parts.push(el('div', { class: 'assignment-why' }, el('p', { text: a.reason }),
@@ -227,7 +227,7 @@ function renderCustomer() {
   const a = state.author;
   $('#customer').hidden = false;
   $('#cust-name').textContent = a.name || `@${a.handle}`;
-  $('#cust-meta').replaceChildren(
+  fill($('#cust-meta'),
     el('div', { text: `@${a.handle} on ${a.channel}` }),
     el('div', { text: `${followers(a.followers)} followers${a.verified ? ' · verified ✓' : ''}` }),
     a.trust_level != null && el('div', { text: `forum trust level ${a.trust_level}` }),

@@ -1,12 +1,14 @@
 // Bulk actions in the console: select conversations (boxes, shift-click ranges, `x`) or all matching the
 // filter, dry-run a macro or a change, run it as a job, watch `bulk.progress`, see what was skipped or
-// failed and why, and undo it for a few minutes.
+// failed and why, and undo it for a few minutes. The dialog and the progress panel also serve the
+// dashboard, whose incidents choose their conversations themselves (openBulkDialog, initBulkPanel).
 import { api } from './api.js';
-import { el, toast } from './dom.js';
+import { el, fill, toast } from './dom.js';
 import { openPicker, renderOutcome } from './macros.js';
 
 const $ = (selector) => document.querySelector(selector);
-const bulk = { picked: new Set(), all: false, lastClicked: null, request: null, current: null, console: null };
+const bulk = { picked: new Set(), all: false, lastClicked: null, request: null, which: null, started: null,
+               current: null, console: null };
 
 function selection() {
   if (bulk.all) {
@@ -69,7 +71,7 @@ function describeSummary(s) {
 }
 
 async function dryRun() {
-  const body = { ...bulk.request(), ...selection(), include_locked: $('#bulk-include-locked').checked };
+  const body = { ...bulk.request(), ...bulk.which(), include_locked: $('#bulk-include-locked').checked };
   $('#bulk-run').disabled = true;
   $('#bulk-summary').replaceChildren(el('p', { class: 'meta', text: 'Dry run…' }));
   let summary;
@@ -77,7 +79,7 @@ async function dryRun() {
     $('#bulk-summary').replaceChildren(el('p', { class: 'error', text: error.message }));
     return;
   }
-  $('#bulk-summary').replaceChildren(
+  fill($('#bulk-summary'),
     el('p', { class: 'summary', text: describeSummary(summary) }),
     summary.locked.length > 0 && el('div', {}, el('strong', { text: 'Another agent is replying to:' }),
       el('ul', {}, summary.locked.map((l) => el('li', { text: `#${l.conversation_id} (${l.agent.name || 'someone'})` })))),
@@ -90,7 +92,14 @@ async function dryRun() {
 }
 
 function openDialog(title, request, { text = false } = {}) {
+  openBulkDialog(title, request, selection, { text, started: clearSelection });
+}
+
+// The dry run of `request()` on the conversations `which()` names, then Run; `started(bulk)` follows a start.
+export function openBulkDialog(title, request, which, { text = false, started = () => {} } = {}) {
   bulk.request = request;
+  bulk.which = which;
+  bulk.started = started;
   $('#bulk-title').textContent = title;
   $('#bulk-text-label').hidden = !text;
   $('#bulk-summary').replaceChildren();
@@ -100,11 +109,11 @@ function openDialog(title, request, { text = false } = {}) {
 }
 
 async function run() {
-  const body = { ...bulk.request(), ...selection(), include_locked: $('#bulk-include-locked').checked };
+  const body = { ...bulk.request(), ...bulk.which(), include_locked: $('#bulk-include-locked').checked };
   let started;
   try { started = await api('POST', '/bulk', body); } catch (error) { toast(error.message); return; }
   $('#bulk-dialog').close();
-  clearSelection();
+  bulk.started(started);
   showProgress(started);
 }
 
@@ -167,6 +176,11 @@ export async function initBulk(app) {
     event.target.value = '';
     if (status) openDialog(`Set status ${status}`, () => ({ kind: 'status', status }));
   });
+  await initBulkPanel();
+}
+
+// Wire the dialog and the progress panel, and show the latest bulk action if it still runs or can be undone.
+export async function initBulkPanel() {
   $('#bulk-check').addEventListener('click', dryRun);
   $('#bulk-include-locked').addEventListener('change', dryRun);
   $('#bulk-run').addEventListener('click', run);

@@ -10,11 +10,19 @@ export function el(tag, attrs = {}, ...children) {
     else if (key === 'dataset') Object.assign(node.dataset, value);
     else node.setAttribute(key, value === true ? '' : value);
   }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
+  for (const child of present(children)) node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   return node;
+}
+
+// The children worth showing: null, undefined and false (from `condition && node`) are left out, where the
+// DOM's own append would print them as "null" or "false".
+function present(children) {
+  return children.flat().filter((child) => child !== null && child !== undefined && child !== false);
+}
+
+// Replace a node's children, leaving out the absent ones as el does.
+export function fill(node, ...children) {
+  node.replaceChildren(...present(children));
 }
 
 // Text with its http(s) URLs as links that open safely; every other scheme stays plain text.

@@ -52,7 +52,7 @@ async function showPreview() {
   if (!macro) { $('#macro-preview').replaceChildren(); return; }
   if (!picker.target) {  // bulk: the dry run shows what it would do to each conversation
     $('#macro-preview').replaceChildren(el('p', { text: macro.description || macro.name }),
-      el('p', { class: 'meta', text: 'Enter continues to the dry run for the selected conversations.' }));
+      el('p', { class: 'meta', text: `Enter continues to the dry run (${$('#macro-target').textContent.toLowerCase()}).` }));
     return;
   }
   $('#macro-preview').replaceChildren(el('p', { class: 'meta', text: 'Previewing…' }));
@@ -81,11 +81,12 @@ async function apply() {
 
 function close() { $('#macro-picker').close(); }
 
-// Open the picker for one conversation (target = its id) or for the bulk selection (target = null).
-export function openPicker(target, onChosen) {
+// Open the picker for one conversation (target = its id) or for a bulk action (target = null), whose
+// conversations `label` names.
+export function openPicker(target, onChosen, label = 'On the selected conversations') {
   picker.target = target;
   picker.onChosen = onChosen;
-  $('#macro-target').textContent = target ? `On conversation #${target}` : 'On the selected conversations';
+  $('#macro-target').textContent = target ? `On conversation #${target}` : label;
   $('#macro-apply').textContent = target ? 'Apply' : 'Dry run…';
   $('#macro-search').value = '';
   $('#macro-picker').showModal();

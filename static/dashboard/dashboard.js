@@ -1,7 +1,9 @@
 // The supervisors' dashboard: figures from one snapshot, patched in place by `dashboard.snapshot` events.
 // Every number is a link to the conversations behind it.
 import { api } from '../console/api.js';
+import { initBulkPanel, openBulkDialog, showProgress } from '../console/bulk.js';
 import { ago, el, toast } from '../console/dom.js';
+import { openPicker } from '../console/macros.js';
 
 const $ = (selector) => document.querySelector(selector);
 const SVG = 'http://www.w3.org/2000/svg';
@@ -163,6 +165,20 @@ async function change(action, message) {
   await load();
 }
 
+// "Reply to all" and "Resolve all" are bulk actions on the incident's open conversations: a dry run first,
+// then a job whose `bulk.progress` shows in the panel, with undo for what is not a sent reply.
+function replyToAll(incident) {
+  openPicker(null, (macro) => openBulkDialog(`${macro.name}: ${incident.title}`,
+    () => ({ kind: 'macro', macro_id: macro.id }), () => ({ incident_id: incident.id })),
+  `On the ${incident.counts.active} open conversations of ${incident.title}`);
+}
+
+function resolveAll(incident) {
+  openBulkDialog(`Resolve all: ${incident.title}`, () => ({ kind: 'status', status: 'resolved' }),
+    () => ({ incident_id: incident.id }), { started: () => change(() => api('POST', `/incidents/${incident.id}/resolve`,
+      { resolve_conversations: false }), 'Incident resolved; resolving its conversations') });
+}
+
 function renderIncidents(incidents) {
   $('#incident-table tbody').replaceChildren(...incidents.map((incident) => {
     const open = incident.status === 'open';
@@ -173,10 +189,11 @@ function renderIncidents(incidents) {
     const actions = open ? [rename,
       el('button', { text: 'Resolve', onclick: () => change(() => api('POST', `/incidents/${incident.id}/resolve`,
         { resolve_conversations: false }), 'Incident resolved') }),
-      el('button', { class: 'primary resolve-all', text: 'Resolve all',
-        onclick: () => confirm(`Resolve the incident and its ${incident.counts.active} open conversations?`)
-          && change(() => api('POST', `/incidents/${incident.id}/resolve`, { resolve_conversations: true }),
-            'Incident and its conversations resolved') })]
+      el('button', { class: 'reply-all', text: 'Reply to all with a macro', disabled: !incident.counts.active,
+        onclick: () => replyToAll(incident) }),
+      el('button', { class: 'primary resolve-all', text: 'Resolve all', onclick: () => (incident.counts.active
+        ? resolveAll(incident) : change(() => api('POST', `/incidents/${incident.id}/resolve`,
+          { resolve_conversations: false }), 'Incident resolved')) })]
       : [el('button', { text: 'Re-open', onclick: () => change(() => api('PATCH', `/incidents/${incident.id}`,
         { status: 'open' }), 'Re-opened') })];
     return el('tr', { class: `incident-${incident.status}`, dataset: { id: incident.id } },
@@ -222,6 +239,10 @@ function connect() {
   socket.on('dashboard.snapshot', render);
   socket.on('incident.detected', (incident) => { alert(incident); load(); });
   socket.on('incident.updated', () => load());
+  socket.on('bulk.progress', (state) => {  // the agent's own room, which every socket of theirs joins
+    showProgress(state);
+    if (!['queued', 'running', 'undoing'].includes(state.state)) load();
+  });
 }
 
 $('#drilldown-close').addEventListener('click', () => { $('#drilldown').hidden = true; });
@@ -232,4 +253,5 @@ $('#new-incident').addEventListener('submit', (event) => {
   change(async () => { await api('POST', '/incidents', { title: form.get('title'), match }); event.target.reset(); },
     'Incident opened');
 });
+initBulkPanel();
 connect();

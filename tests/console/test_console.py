@@ -151,3 +151,29 @@ def test_keyboard_and_phone_layout(open_console, live_server):
     assert page.is_visible("#sidebar") and not page.is_visible("#list")
     page.click('#queues li[data-queue="billing"]')
     assert page.is_visible("#list")
+
+
+def test_nothing_open_shows_no_conversation_pane_and_missing_fields_print_nothing(open_console, live_server):
+    """With no conversation open its pane and the customer panel stay hidden; a customer with no name, email,
+    followers or trust level shows no "null" or "undefined" anywhere once a conversation is open."""
+    page = open_console("ana@example.com")
+    page.click('#queues li[data-queue="billing"]')
+    assert page.is_hidden("#conversation") and page.is_hidden("#customer")
+    conversation_id = post_webhook(live_server, make_post(text="@billing hi", author={"id": "bare", "handle": "bare"}))
+    row(page, conversation_id).click()
+    page.wait_for_selector("#thread .message.inbound")
+    page.wait_for_selector("#cust-history li")
+    assert page.is_visible("#conversation") and page.is_visible("#customer")
+    for pane in ("#customer", "#conversation", "#rows"):
+        text = page.inner_text(pane)
+        assert "null" not in text and "undefined" not in text and "NaN" not in text, (pane, text)
+    assert page.inner_text("#cust-name") == "@bare"
+    page.click("#why")  # the explanation: no rule, no SLA, no assignment here, and no stray "0" or "false" for them
+    for pane in ("#cust-meta", "#explanation"):
+        assert only_elements(page, pane), page.inner_text(pane)
+    assert page.errors == []
+
+
+def only_elements(page, selector: str) -> bool:
+    """Every child is an element: no "null", "false" or "0" left as text by a missing optional part."""
+    return page.eval_on_selector(selector, "node => [...node.childNodes].every(child => child.nodeType === 1)")

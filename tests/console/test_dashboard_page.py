@@ -2,6 +2,7 @@
 
 from tests.conftest import make_post
 from tests.console.test_console import post_webhook
+from tests.console.test_macros_bulk import add_macro, dry_run_the_outage_macro, state
 
 DEPTH = '#queue-table tr[data-queue="billing"] a[data-metric="depth"]'
 
@@ -29,8 +30,10 @@ def test_the_dashboard_updates_in_place_when_a_post_arrives(open_console, live_s
     assert page.errors == []
 
 
-def test_a_supervisor_opens_and_resolves_an_incident_from_the_dashboard(open_console, live_server):
-    """Open an incident matching a phrase; a matching post joins it live; Resolve all closes its conversation."""
+def test_a_supervisor_opens_an_incident_replies_to_all_with_a_macro_and_resolves_all(app, open_console, live_server):
+    """Open an incident matching a phrase; matching posts join it live; a macro replies to both (dry run, live
+    progress, undo of its tag); Resolve all, a bulk status change, closes the incident and its conversations."""
+    add_macro(app)
     page = open_console("sam@example.com")
     page.goto(f"{live_server}/dashboard")
     page.wait_for_selector("#connection.live")
@@ -40,12 +43,32 @@ def test_a_supervisor_opens_and_resolves_an_incident_from_the_dashboard(open_con
     page.click("#new-incident button")
     row = page.wait_for_selector('#incident-table tr:has-text("Cards charged twice")')
     assert "phrase: charged twice" in row.inner_text()
-    post_webhook(live_server, make_post(text="@billing I was charged twice again"))
+    ids = [post_webhook(live_server, make_post(text=f"@billing I was charged twice again {n}",
+                                               author={"id": f"c{n}", "handle": f"c{n}", "name": f"Maya{n} Lin"}))
+           for n in range(2)]
     page.wait_for_function(
-        "document.querySelector('#incident-table tbody tr').textContent.includes('(1 open)')", timeout=20_000)
-    page.on("dialog", lambda dialog: dialog.accept())
+        "document.querySelector('#incident-table tbody tr').textContent.includes('(2 open)')", timeout=20_000)
+    page.click("#incident-table button.reply-all")
+    page.wait_for_selector("#macro-picker[open]")
+    assert "2 open conversations of Cards charged twice" in page.inner_text("#macro-target")
+    dry_run_the_outage_macro(page, 2)
+    page.click("#bulk-run")
+    page.wait_for_selector('#bulk-progress[data-state="finished"]', timeout=20_000)
+    assert "2 of 2" in page.inner_text("#bulk-progress-text")
+    tags, replies = state(app, ids)
+    assert all(value == ["outage"] for value in tags.values()) and replies == 2
+    page.click("#bulk-undo")
+    page.wait_for_selector('#bulk-progress[data-state="undone"]', timeout=20_000)
+    tags, replies = state(app, ids)
+    assert all(value == [] for value in tags.values()) and replies == 2  # the replies stay sent
     page.click("#incident-table button.resolve-all")
+    page.wait_for_selector("#bulk-dialog[open] .summary")
+    assert page.inner_text("#bulk-dialog .summary").startswith("2 conversations: 2 will change")
+    page.click("#bulk-run")
+    page.wait_for_selector('#bulk-progress[data-state="finished"]', timeout=20_000)
     page.wait_for_selector("#incident-table tr.incident-resolved")
+    page.wait_for_function(
+        "document.querySelector('#incident-table tbody tr').textContent.includes('(0 open)')", timeout=20_000)
     page.wait_for_function(f"document.querySelector('{DEPTH}').textContent === '0'", timeout=20_000)
     assert page.errors == []
 

@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 
 from tests.conftest import make_post
-from tests.console.test_console import post_webhook, row
+from tests.console.test_console import only_elements, post_webhook, row
 from workspace.extensions import db
 from workspace.models import Conversation, Macro, Message
 
@@ -26,6 +26,17 @@ def state(app, ids):
         return tags, replies
 
 
+def dry_run_the_outage_macro(page, count: int) -> None:
+    """In the open macro picker: type a few letters, Enter, and check the dry run (count, sample reply)."""
+    page.keyboard.type("outa")
+    page.wait_for_selector('#macro-list li.active:has-text("Outage reply")')
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#bulk-dialog[open] .summary")
+    assert page.inner_text("#bulk-dialog .summary").startswith(f"{count} conversations: {count} will change")
+    assert "Hi Maya" in page.inner_text("#bulk-dialog .sample .reply")
+    assert only_elements(page, "#bulk-summary")  # no "false" for the empty lists of locked and failing ones
+
+
 def test_an_agent_applies_a_macro_to_several_watches_progress_and_undoes_the_tags(app, open_console, live_server):
     """Ana ticks one box and shift-clicks a range, presses `;`, picks the macro by typing, sees the dry run
     with the rendered reply, runs it, watches it finish, and undoes: the tags go, the replies stay sent."""
@@ -43,12 +54,7 @@ def test_an_agent_applies_a_macro_to_several_watches_progress_and_undoes_the_tag
     assert page.inner_text("#bulk-count") == "3 selected"
     page.keyboard.press(";")
     page.wait_for_selector("#macro-picker[open]")
-    page.keyboard.type("outa")
-    page.wait_for_selector('#macro-list li.active:has-text("Outage reply")')
-    page.keyboard.press("Enter")
-    page.wait_for_selector("#bulk-dialog[open] .summary")
-    assert page.inner_text("#bulk-dialog .summary").startswith("3 conversations: 3 will change")
-    assert "Hi Maya" in page.inner_text("#bulk-dialog .sample .reply")
+    dry_run_the_outage_macro(page, 3)
     page.click("#bulk-run")
     page.wait_for_selector('#bulk-progress[data-state="finished"]', timeout=20000)
     assert "3 of 3" in page.inner_text("#bulk-progress-text")

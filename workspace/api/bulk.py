@@ -72,6 +72,7 @@ SCHEMAS["BulkInput"] = {
         "queue": {"type": "string"}, "status": {"enum": ["open", "pending", "resolved"]},
         "conversation_ids": {"type": "array", "items": {"type": "integer"}},
         "filter": {"type": "object", "description": "all matching: queue, status, assignee, tag, channel"},
+        "incident_id": {"type": "integer", "description": "an incident's open conversations (supervisors)"},
         "include_locked": {"type": "boolean", "description": "also change conversations another agent is replying to"},
     },
 }
@@ -98,10 +99,11 @@ PATHS["/api/v1/bulk/dry-run"] = {"post": {
         "locked": {"type": "array", "items": {"type": "object"}},
         "failures": {"type": "array", "items": {"type": "object"}},
         "sample": {"type": "array", "items": {"type": "object"}}}}, "The dry run."),
-        "400": ERROR, "401": ERROR, "404": ERROR}}}
+        "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR}}}
 PATHS["/api/v1/bulk"] = {
     "post": {"operationId": "create_bulk", "summary": "Start a bulk action (an RQ job; `bulk.progress` events).",
-             "requestBody": _BULK_BODY, "responses": {"202": _BULK, "400": ERROR, "401": ERROR, "404": ERROR}},
+             "requestBody": _BULK_BODY, "responses": {"202": _BULK, "400": ERROR, "401": ERROR, "403": ERROR,
+                                                                 "404": ERROR}},
     "get": {"operationId": "list_bulk", "summary": "Your latest bulk actions.",
             "responses": {"200": json_body({"type": "object", "properties": {
                 "data": {"type": "array", "items": ref("Bulk")}}}, "Newest first."), "401": ERROR}},

@@ -4,7 +4,7 @@ from flask import g, jsonify, request
 
 from ..auth import role_required
 from ..serializers import serialize_incident
-from ..services import incidents
+from ..services import bulk, incidents
 from . import bp
 from .openapi import ERROR, PATHS, SCHEMAS, json_body, ref
 
@@ -47,11 +47,12 @@ def update_incident(incident_id: int):
 @bp.post("/incidents/<int:incident_id>/resolve")
 @role_required("supervisor")
 def resolve_incident(incident_id: int):
-    """End the incident; `{"resolve_conversations": true}` resolves all its open conversations too."""
+    """End the incident; `{"resolve_conversations": true}` also starts a bulk action resolving its open ones."""
     body = request.get_json(silent=True) or {}
     outcome = incidents.resolve_incident(incidents.find(incident_id), g.agent,
                                          resolve_conversations=body.get("resolve_conversations") is True)
-    return jsonify({**_view(outcome["incident"]), "resolved_conversations": outcome["resolved"]})
+    started = outcome["bulk"]
+    return jsonify({**_view(outcome["incident"]), "bulk": None if started is None else bulk.serialize_bulk(started)})
 
 
 SCHEMAS["Incident"] = {
@@ -65,7 +66,8 @@ SCHEMAS["Incident"] = {
         "updated_at": {"type": "string"}, "resolved_at": {"type": ["string", "null"]},
         "counts": {"type": "object", "properties": {"conversations": {"type": "integer"},
                                                     "active": {"type": "integer"}}},
-        "resolved_conversations": {"type": "integer"}}}
+        "bulk": {"oneOf": [ref("Bulk"), {"type": "null"}],
+                 "description": "after resolve with resolve_conversations: the bulk action resolving them"}}}
 _BODY = {"required": True, "content": {"application/json": {"schema": {"type": "object", "properties": {
     "title": {"type": "string", "maxLength": 200},
     "match": {"type": ["object", "null"], "properties": {"kind": {"enum": ["queue", "tag", "phrase"]},

@@ -33,8 +33,6 @@ MAX_IDS_PER_REQUEST = 1_000
 COOLDOWN = timedelta(hours=1)
 # A spike's incident takes in at most this many of the conversations already in its window.
 MAX_SPIKE_CONVERSATIONS = 5_000
-# Resolve-all commits this many conversations at a time.
-RESOLVE_BATCH = 500
 
 
 def find(incident_id: int) -> Incident:
@@ -128,39 +126,26 @@ def update_incident(incident: Incident, data, agent: Agent) -> Incident:
 
 
 def resolve_incident(incident: Incident, agent: Agent, *, resolve_conversations: bool) -> dict:
-    """End an incident; with resolve_conversations, resolve every conversation of it still active too.
+    """End an incident; with resolve_conversations, also start a bulk action resolving its conversations still open.
+
+    The bulk action (a status change run by the worker) reports `bulk.progress`, records each conversation's
+    result and can be undone, like any other.
 
     Returns:
-        The incident and how many conversations were resolved.
+        The incident and the bulk action started (None when not asked for, or nothing is open).
     """
     before = _state(incident)
     incident.status, incident.resolved_at, incident.updated_at = "resolved", utcnow(), utcnow()
     audit.record(agent, "incident.resolve", "incident", incident.id, before=before,
                  after={**_state(incident), "resolve_conversations": resolve_conversations})
     db.session.commit()
-    resolved = 0
-    if resolve_conversations:
-        ids = incident_conversation_ids(incident)
-        for start in range(0, len(ids), RESOLVE_BATCH):
-            resolved += _resolve(ids[start:start + RESOLVE_BATCH], agent, incident.id)
+    started = None
+    if resolve_conversations and incident_conversation_ids(incident):
+        from .bulk import create_bulk  # here, not at the top: bulk imports conversations, which reach this module
+
+        started = create_bulk({"kind": "status", "status": "resolved", "incident_id": incident.id}, agent)
     _announce("incident.updated", incident)
-    return {"incident": incident, "resolved": resolved}
-
-
-def _resolve(conversation_ids: list[int], agent: Agent, incident_id: int) -> int:
-    """Resolve a batch of conversations in one transaction: audited each, announced together."""
-    conversations = db.session.scalars(sa.select(Conversation).where(
-        Conversation.id.in_(conversation_ids), Conversation.status.in_(("open", "pending")))).all()
-    now = utcnow()
-    changes = events.Changes()
-    for conversation in conversations:
-        audit.record(agent, "conversation.status", "conversation", conversation.id,
-                     before={"status": conversation.status}, after={"status": "resolved", "incident": incident_id})
-        conversation.status, conversation.resolved_at, conversation.updated_at = "resolved", now, now
-        changes.add(conversation, "updated")
-    db.session.commit()
-    changes.publish()
-    return len(conversations)
+    return {"incident": incident, "bulk": started}
 
 
 def join_open_incidents(conversations: list[Conversation], texts: list[str]) -> int:

@@ -9,9 +9,11 @@ from flask import current_app
 import macros as library
 from macros import MacroError
 
-from ...errors import NotFound, ValidationError
+from ...auth import has_role
+from ...errors import Forbidden, NotFound, ValidationError
 from ...extensions import db
 from ...models import Agent, Conversation, Queue
+from .. import incidents
 from ..conversations import can_see
 from ..macros import get_macro
 from ..queues import ORDER, assignee_filter, queue_filter, visible_queue_ids
@@ -74,11 +76,14 @@ def choose_what(body: dict, agent: Agent) -> tuple[str, str, list, int | None]:
 
 
 def choose_which(body: dict, agent: Agent) -> tuple[list[int], dict]:
-    """The conversation ids chosen, in order: listed one by one, or all matching a queue's filter."""
+    """The conversation ids chosen, in order: listed one by one, all matching a queue's filter, or an incident's."""
     limit = current_app.config["BULK_MAX_CONVERSATIONS"]
     ids, chosen = body.get("conversation_ids"), body.get("filter")
-    if (ids is None) == (chosen is None):
-        raise ValidationError("conversation_ids or filter: choose conversations one way", code="invalid_field")
+    if sum(body.get(way) is not None for way in ("conversation_ids", "filter", "incident_id")) != 1:
+        raise ValidationError("conversation_ids, filter or incident_id: choose conversations one way",
+                              code="invalid_field")
+    if body.get("incident_id") is not None:
+        return _incident_conversations(body["incident_id"], agent, limit)
     if ids is not None:
         if not isinstance(ids, list) or not ids or len(ids) > limit \
                 or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
@@ -108,6 +113,20 @@ def choose_which(body: dict, agent: Agent) -> tuple[list[int], dict]:
         raise ValidationError(f"filter: more than {limit} conversations match; narrow it", code="too_many")
     return list(ids), {"filter": {key: chosen.get(key) for key in ("queue", "status", "assignee", "tag", "channel")
                                   if chosen.get(key) is not None}}
+
+
+def _incident_conversations(incident_id, agent: Agent, limit: int) -> tuple[list[int], dict]:
+    """An incident's conversations still needing work (supervisors only: incidents span every queue)."""
+    if not has_role(agent, "supervisor"):
+        raise Forbidden("acting on an incident's conversations needs the supervisor role")
+    if isinstance(incident_id, bool) or not isinstance(incident_id, int):
+        raise ValidationError("incident_id: the incident whose open conversations to change", code="invalid_field")
+    ids = incidents.incident_conversation_ids(incidents.find(incident_id))
+    if not ids:
+        raise ValidationError("incident_id: the incident has no open conversation", code="nothing_selected")
+    if len(ids) > limit:
+        raise ValidationError(f"incident_id: more than {limit} open conversations; use a filter", code="too_many")
+    return ids, {"incident_id": incident_id}
 
 
 def load_conversations(conversation_ids: list[int]) -> dict[int, Conversation]:
