@@ -84,6 +84,28 @@ def test_follow_up_rescores_but_keeps_the_queue(app, deliver, run_jobs, emitted)
     assert [c["priority"] for data in viewers for c in data["conversations"]] in (["urgent"], ["high"])
 
 
+def test_customer_follow_up_reopens_a_snoozed_conversation(app, deliver, run_jobs, emitted):
+    """The customer writes while the conversation is snoozed (pending on them): it opens again, now, and the
+    snooze ends, so the scheduler has nothing left to wake."""
+    from datetime import timedelta
+
+    from workspace.models import utcnow
+    from workspace.services.macro_actions import wake_snoozed
+
+    conversation_id = deliver_and_dispatch(app, deliver, make_post(thread_id="s", text="@billing refund?"))
+    run_jobs()
+    with app.app_context():
+        conversation = db.session.get(Conversation, conversation_id)
+        conversation.status, conversation.snoozed_until = "pending", utcnow() + timedelta(days=3)
+        db.session.commit()
+    deliver_and_dispatch(app, deliver, make_post(thread_id="s", text="still nothing, any news?"))
+    run_jobs()
+    after = routed(app, conversation_id)
+    assert (after.status, after.snoozed_until) == ("open", None)
+    with app.app_context():
+        assert wake_snoozed(now=utcnow() + timedelta(days=4)) == 0
+
+
 def test_sweeper_reroutes_what_redis_lost(app, deliver, run_jobs, redis):
     """If Redis loses the queued job, the sweeper enqueues the unrouted conversation again."""
     conversation_id = deliver_and_dispatch(app, deliver, make_post(text="@tech lost job"))

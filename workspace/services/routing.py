@@ -128,7 +128,7 @@ def _apply(conversation: Conversation, decision: Decision, queues: dict[str, Que
     """Store a decision; a follow-up re-scores priority but keeps the agents' queue.
 
     A customer's follow-up on a conversation pending on them opens it again,
-    which resumes its SLA clocks.
+    which resumes its SLA clocks and ends a snooze.
     """
     priority = Priority.parse(decision.priority)
     if conversation.status == "new":
@@ -139,7 +139,7 @@ def _apply(conversation: Conversation, decision: Decision, queues: dict[str, Que
         model = decision.explanation.get("model") or {}
         conversation.predicted_queue = model["labels"][0][0] if model.get("labels") else None
     if conversation.status == "pending":
-        conversation.status = "open"
+        conversation.status, conversation.snoozed_until = "open", None
     if conversation.waiting_since is None:
         conversation.waiting_since = conversation.last_message_at
     conversation.priority = priority
