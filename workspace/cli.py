@@ -238,23 +238,19 @@ def scheduler():
     spike detection) on RQ's cron scheduler."""
     from rq.cron import CronScheduler
 
-    from routing.jobs import detect_spikes as spikes_job
+    from macros.jobs import wake_snoozed
+    from routing.jobs import detect_spikes
     from routing.jobs import sweep as sweep_job
 
     from .jobs import assignment_tick, check_slas
 
+    config = current_app.config
     cron = CronScheduler(connection=redis_client())
-    cron.register(sweep_job, queue_name=current_app.config["RQ_QUEUE"],
-                  interval=current_app.config["SWEEP_INTERVAL_SECONDS"], job_timeout=300)
-    from macros.jobs import wake_snoozed
-
-    cron.register(wake_snoozed, queue_name=current_app.config["RQ_QUEUE"], interval=60, job_timeout=300)
-    cron.register(check_slas, queue_name=current_app.config["RQ_QUEUE"],
-                  interval=current_app.config["SLA_CHECK_INTERVAL_SECONDS"], job_timeout=300)
-    cron.register(assignment_tick, queue_name=current_app.config["RQ_QUEUE"],
-                  interval=current_app.config["ASSIGNMENT_INTERVAL_SECONDS"], job_timeout=300)
-    cron.register(spikes_job, queue_name=current_app.config["RQ_QUEUE"],
-                  interval=current_app.config["SPIKE_INTERVAL_SECONDS"], job_timeout=300)
+    for job, interval in ((sweep_job, config["SWEEP_INTERVAL_SECONDS"]), (wake_snoozed, 60),
+                          (check_slas, config["SLA_CHECK_INTERVAL_SECONDS"]),
+                          (assignment_tick, config["ASSIGNMENT_INTERVAL_SECONDS"]),
+                          (detect_spikes, config["SPIKE_INTERVAL_SECONDS"])):
+        cron.register(job, queue_name=config["RQ_QUEUE"], interval=interval, job_timeout=300)
     cron.start()
 
 

@@ -74,7 +74,6 @@ class Config:
     LOGIN_ATTEMPTS_PER_ADDRESS = _env_int("SWITCHBOARD_LOGIN_ATTEMPTS_PER_ADDRESS", 30)
     LOGIN_WINDOW_SECONDS = _env_int("SWITCHBOARD_LOGIN_WINDOW_SECONDS", 900)
 
-
     # Flask-SocketIO's async mode; unset picks what is installed (gevent, as the
     # Procfile's worker runs). bench/live.py compares "threading" against it.
     SOCKETIO_ASYNC_MODE = os.environ.get("SWITCHBOARD_SOCKETIO_ASYNC_MODE") or None
