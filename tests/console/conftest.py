@@ -102,13 +102,9 @@ def open_console(browser, live_server, tmp_path, request):
 
 
 @pytest.fixture
-def admin_page(app, open_console):
+def admin_page(root, open_console):
     """Root, an admin, signed in and on the admin page once it has loaded."""
-    with app.app_context():
-        db.session.add(Agent(email="root@example.com", name="Root", role="admin",
-                             password_hash=generate_password_hash(PASSWORD)))
-        db.session.commit()
-    page = open_console("root@example.com")
+    page = open_console(root)
     page.click("text=Admin")
     page.wait_for_selector("#channels tbody tr")
     return page
