@@ -44,9 +44,9 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 
 from bench.consoles import run_consoles  # noqa: E402
+from bench.stack import process_environment, redis_for  # noqa: E402
 from workspace.ingest.signature import sign  # noqa: E402
 from workspace.launcher import start_process, stop_process, wait_healthy  # noqa: E402
-from workspace.localredis import free_port, start_redis  # noqa: E402
 
 SECRET = "live-bench"
 # Concurrent webhook senders sharing the post rate.
@@ -232,8 +232,7 @@ def main() -> None:
            not all("=" in setting for setting in variant.split("+")[1:]) for variant in variants):
         sys.exit("--variants: gevent or threading, each optionally followed by +NAME=VALUE settings")
     workdir = tempfile.mkdtemp(prefix="switchboard-live-")
-    redis_process, redis_url = (None, os.environ["REDIS_URL"]) if os.environ.get("REDIS_URL") else \
-        start_redis(os.path.join(workdir, "redis"))
+    redis_process, redis_url = redis_for(workdir)
     log = open(os.path.join(workdir, "processes.log"), "w")
     print(f"{args.consoles} consoles, {args.rate:.0f} posts/s for {args.seconds:.0f} s per phase, "
           f"variants {', '.join(variants)}, {args.rounds} round(s); {os.cpu_count()} cores; logs in {workdir}",
@@ -260,11 +259,7 @@ def main() -> None:
 def run_round(variant: str, args, workdir: str, redis_url: str, log) -> dict:
     """Start a fresh stack in one variant, connect the consoles, run both phases, stop everything."""
     database_url, token, queue_id = prepare(workdir, redis_url)
-    port = free_port()
-    env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url, PORT=str(port),
-               SWITCHBOARD_RQ_QUEUE=f"live-{uuid.uuid4().hex[:6]}", SWITCHBOARD_SECRET_KEY=uuid.uuid4().hex,
-               SWITCHBOARD_MODEL_DIR=f"{workdir}/models",
-               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    port, env = process_environment(workdir, "live", database_url, redis_url)
     processes = start_stack(variant, env, log)
     base = f"http://127.0.0.1:{port}"
     figures = {}

@@ -9,8 +9,10 @@ anything else (timeouts, 5xx, 429) for RQ to retry with backoff.
 """
 
 import requests
+import sqlalchemy as sa
 from flask import current_app
 
+from ..extensions import db
 from ..models import Message
 
 
@@ -43,6 +45,7 @@ def timeout() -> tuple[float, float]:
 
 
 def parent_post(message: Message) -> Message | None:
-    """The customer's latest post before this reply: what the reply answers."""
-    inbound = [m for m in message.conversation.messages if m.direction == "inbound" and m.id < message.id]
-    return inbound[-1] if inbound else None
+    """The customer's latest post before this reply: what the reply answers (one row, not the whole thread)."""
+    return db.session.scalars(sa.select(Message).where(
+        Message.conversation_id == message.conversation_id, Message.direction == "inbound", Message.id < message.id,
+    ).order_by(Message.id.desc()).limit(1)).first()

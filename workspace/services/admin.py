@@ -104,9 +104,8 @@ def save_agent(agent: Agent | None, data, admin: Agent) -> Agent:
     if creating:
         agent = Agent(email=email, name=name, role=role)
         db.session.add(agent)
-    if capacity is not None:
-        agent.capacity = capacity
-    for attribute, value in (("email", email), ("name", name), ("role", role), ("active", active)):
+    for attribute, value in (("email", email), ("name", name), ("role", role), ("active", active),
+                             ("capacity", capacity)):
         if value is not None:
             setattr(agent, attribute, value)
     if password is not None:
