@@ -14,12 +14,12 @@ is one conversation.
 
 from urllib.parse import quote, urlsplit
 
-from ..errors import Unauthorized, ValidationError
+from ..errors import ValidationError
 from . import fields
 from .html import html_to_text
 from .native import MAX_TEXT
 from .post import Ignored, InboundAuthor, InboundPost
-from .signature import verify
+from .signature import require_signature, verify
 
 SIGNATURE_HEADER = "X-Discourse-Event-Signature"
 EVENT_HEADER = "X-Discourse-Event"
@@ -37,12 +37,8 @@ PRIVATE_MESSAGE = "private_message"  # topic_archetype of personal messages
 
 def authenticate(channel, headers, body: bytes) -> None:
     """Check X-Discourse-Event-Signature against the channel's secret (Discourse's webhook secret)."""
-    header = headers.get(SIGNATURE_HEADER)
-    if not header:
-        raise Unauthorized(f"missing {SIGNATURE_HEADER} header (set the webhook's secret in Discourse)",
-                           code="signature_missing")
-    if not verify(channel.secret, body, header):
-        raise Unauthorized("signature does not match the body", code="signature_invalid")
+    require_signature(headers, SIGNATURE_HEADER, lambda header: verify(channel.secret, body, header),
+                      hint=" (set the webhook's secret in Discourse)")
 
 
 def parse(payload, *, max_batch: int, headers, channel) -> list[InboundPost]:

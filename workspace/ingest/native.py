@@ -1,9 +1,9 @@
 """The native JSON webhook format: one post object, or an array of them."""
 
-from ..errors import Unauthorized, ValidationError
+from ..errors import ValidationError
 from . import fields
 from .post import InboundAuthor, InboundPost
-from .signature import verify
+from .signature import require_signature, verify
 
 SIGNATURE_HEADER = "X-Switchboard-Signature"
 # Webhook bodies are at most 1 MiB, so text cannot exceed it either.
@@ -12,11 +12,7 @@ MAX_TEXT = 1024 * 1024
 
 def authenticate(channel, headers, body: bytes) -> None:
     """Check the X-Switchboard-Signature header against the channel's secret."""
-    header = headers.get(SIGNATURE_HEADER)
-    if not header:
-        raise Unauthorized(f"missing {SIGNATURE_HEADER} header", code="signature_missing")
-    if not verify(channel.secret, body, header):
-        raise Unauthorized("signature does not match the body", code="signature_invalid")
+    require_signature(headers, SIGNATURE_HEADER, lambda header: verify(channel.secret, body, header))
 
 
 def parse(payload, *, max_batch: int, headers=None, channel=None) -> list[InboundPost]:

@@ -19,6 +19,7 @@ from ..errors import Unauthorized, ValidationError
 from . import fields
 from .native import MAX_TEXT
 from .post import Ignored, InboundAuthor, InboundPost
+from .signature import require_signature
 
 SIGNATURE_HEADER = "x-twitter-webhooks-signature"
 TWEETS = "tweet_create_events"
@@ -47,11 +48,8 @@ def _sign(secret: str, data: bytes) -> str:
 def authenticate(channel, headers, body: bytes) -> None:
     """Check x-twitter-webhooks-signature (base64, not hex) against the app's consumer secret."""
     secret = _consumer_secret(channel)
-    header = headers.get(SIGNATURE_HEADER)
-    if not header:
-        raise Unauthorized(f"missing {SIGNATURE_HEADER} header", code="signature_missing")
-    if not hmac.compare_digest(_sign(secret, body).encode(), header.strip().encode()):
-        raise Unauthorized("signature does not match the body", code="signature_invalid")
+    require_signature(headers, SIGNATURE_HEADER,
+                      lambda header: hmac.compare_digest(_sign(secret, body).encode(), header.strip().encode()))
 
 
 def challenge(channel, args) -> dict:
