@@ -15,7 +15,6 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 from flask import Flask, current_app
 
 from routing.spikes import BUCKET_MINUTES, BUCKETS_PER_DAY
@@ -264,9 +263,7 @@ def drilldown(metric: str, *, queue: str | None = None, agent_id: int | None = N
     now = now or utcnow()
     if metric not in METRICS:
         raise ValidationError(f"metric: must be one of {', '.join(METRICS)}", code="invalid_field")
-    query = sa.select(Conversation).options(
-        so.joinedload(Conversation.author), so.joinedload(Conversation.assignee),
-        so.joinedload(Conversation.channel), so.joinedload(Conversation.queue))
+    query = sa.select(Conversation).options(*events.SERIALIZED)
     queue_row = None
     if queue is not None:
         queue_row = db.session.scalar(sa.select(Queue).where(Queue.slug == queue))
