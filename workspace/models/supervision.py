@@ -21,7 +21,7 @@ MATCH_KINDS = ("queue", "tag", "phrase")
 
 
 class VolumeCount(db.Model):
-    """Incoming posts per 5-minute bucket for one queue or tag, kept by the routing job.
+    """Incoming posts per 5-minute bucket for one queue, tag or model label, kept by the routing job.
 
     The dashboard's volume and sentiment charts, the weekly report and spike
     detection read these few rows instead of counting conversations.
@@ -29,7 +29,7 @@ class VolumeCount(db.Model):
 
     __tablename__ = "volume_counts"
 
-    kind: so.Mapped[str] = so.mapped_column(sa.String(8), primary_key=True)  # "queue" or "tag"
+    kind: so.Mapped[str] = so.mapped_column(sa.String(8), primary_key=True)  # "queue", "tag" or "label"
     bucket_start: so.Mapped[datetime] = so.mapped_column(UTCDateTime, primary_key=True)
     key: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
     posts: so.Mapped[int] = so.mapped_column(default=0)

@@ -15,7 +15,6 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 from flask import Flask, current_app
 
 from routing.spikes import BUCKET_MINUTES, BUCKETS_PER_DAY
@@ -28,6 +27,7 @@ from ..serializers import serialize_incident, timestamp
 from . import events, presence
 from . import incidents as incident_service
 from .counts import AT_RISK_STATES
+from .queues import ORDER
 from .volume import NEGATIVE_BELOW, bucket_of, redis_key
 
 log = logging.getLogger(__name__)
@@ -263,9 +263,7 @@ def drilldown(metric: str, *, queue: str | None = None, agent_id: int | None = N
     now = now or utcnow()
     if metric not in METRICS:
         raise ValidationError(f"metric: must be one of {', '.join(METRICS)}", code="invalid_field")
-    query = sa.select(Conversation).options(
-        so.joinedload(Conversation.author), so.joinedload(Conversation.assignee),
-        so.joinedload(Conversation.channel), so.joinedload(Conversation.queue))
+    query = sa.select(Conversation).options(*events.SERIALIZED)
     queue_row = None
     if queue is not None:
         queue_row = db.session.scalar(sa.select(Queue).where(Queue.slug == queue))
@@ -280,7 +278,6 @@ def drilldown(metric: str, *, queue: str | None = None, agent_id: int | None = N
 
 def _filter(query, metric: str, *, now, agent_id, bucket, incident_id):
     """Narrow the conversations to those a metric counts, in the order a supervisor wants them."""
-    by_due = (Conversation.priority, Conversation.sla_due_at, Conversation.created_at, Conversation.id)
     if metric in QUEUE_METRICS:
         statuses = ("open", "pending") if metric == "depth" else ("pending",) if metric == "pending" else ("open",)
         query = query.where(Conversation.status.in_(statuses))
@@ -290,7 +287,7 @@ def _filter(query, metric: str, *, now, agent_id, bucket, incident_id):
             query = query.where(Conversation.sla_status == metric)
         if metric == "oldest":
             return query.order_by(Conversation.waiting_since, Conversation.id)
-        return query.order_by(*by_due)
+        return query.order_by(*ORDER)
     if metric in ("volume", "negative"):
         start = _moment(bucket, "bucket")
         span = timedelta(minutes=BUCKET_MINUTES) if metric == "volume" else timedelta(hours=1)
@@ -305,7 +302,7 @@ def _filter(query, metric: str, *, now, agent_id, bucket, incident_id):
             raise ValidationError("agent_id: is required for this metric", code="invalid_field")
         query = query.where(Conversation.assignee_id == agent_id)
         if metric in ("agent_open", "agent_pending"):
-            return query.where(Conversation.status == metric.removeprefix("agent_")).order_by(*by_due)
+            return query.where(Conversation.status == metric.removeprefix("agent_")).order_by(*ORDER)
         return query.where(Conversation.status == "resolved", Conversation.resolved_at >= day_start(now)).order_by(
             Conversation.resolved_at.desc())
     incident = incident_service.find(incident_id) if isinstance(incident_id, int) else None

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
 
-from routing.spikes import BUCKET_MINUTES, SpikeSettings, detect_many, history_buckets, matches_phrase
+from routing.spikes import BUCKET_MINUTES, Spike, SpikeSettings, detect_many, history_buckets, matches_phrase
 
 from ..errors import NotFound, ValidationError
 from ..extensions import db, socketio
@@ -210,10 +210,9 @@ def detect_spikes(settings: SpikeSettings | None = None) -> list[Incident]:
     found += [("tag", spike) for spike in detect_many(volume.series("tag", start, end), settings)]
     found += [("queue", spike) for spike in detect_many(volume.series("queue", start, end), settings)]
     opened = []
-    for kind, spike in found:
+    for (kind, spike), matching in zip(found, _window_matches(found, window_start), strict=True):
         if _recently_known(kind, spike.key, now):
             continue
-        matching = _window_matches(kind, spike.key, window_start)
         if matching and 2 * len(_in_open_incidents(matching)) >= len(matching):
             continue
         minutes = settings.window * BUCKET_MINUTES
@@ -248,16 +247,29 @@ def _recently_known(kind: str, value: str, now) -> bool:
         sa.or_(Incident.status == "open", Incident.resolved_at >= now - COOLDOWN))) > 0
 
 
-def _window_matches(kind: str, value: str, since) -> list[int]:
-    """Active conversations routed since the window began that match the spike."""
+def _window_matches(found: list[tuple[str, Spike]], since) -> list[list[int]]:
+    """For each spike, the active conversations routed since the window began that match it.
+
+    One read of the window's conversations (and their latest posts, for
+    phrases) serves every spike, before any incident is committed.
+    """
+    if not found:
+        return []
     candidates = db.session.scalars(
         sa.select(Conversation).where(Conversation.status.in_(ACTIVE_STATUSES), Conversation.updated_at >= since)
         .options(so.joinedload(Conversation.queue)).order_by(Conversation.id.desc()).limit(MAX_SPIKE_CONVERSATIONS)).all()
-    if kind != "phrase":
+    texts: dict[int, str] = {}
+    if any(kind == "phrase" for kind, _ in found):
+        latest = routing_service.latest_inbound([c.id for c in candidates])
+        by_message = routing_service.message_texts(list(latest.values()))
+        texts = {conversation_id: by_message[message_id] for conversation_id, message_id in latest.items()}
+
+    def matching(kind: str, value: str) -> list[int]:
+        if kind == "phrase":
+            return [c.id for c in candidates if c.id in texts and matches_phrase(texts[c.id], value)]
         return [c.id for c in candidates if _matches(c, "", kind, value)]
-    latest = routing_service.latest_inbound([c.id for c in candidates])
-    texts = routing_service.message_texts(list(latest.values()))
-    return [c.id for c in candidates if c.id in latest and matches_phrase(texts[latest[c.id]], value)]
+
+    return [matching(kind, spike.key) for kind, spike in found]
 
 
 def _announce(event: str, incident: Incident) -> None:
