@@ -28,7 +28,7 @@ def connect(auth=None):
     join_room(agent_room(agent.id))
     for queue_id in visible_queue_ids(agent):
         join_room(queue_room(queue_id))
-    if presence.agent_connected(agent.id):
+    if presence.agent_connected(agent.id) != "online":
         request_assignment([queue.id for queue in agent.queues])
         dashboard.mark_changed()  # the agents table shows them online
     db.session.remove()
@@ -130,9 +130,11 @@ def heartbeat(data):
     status = data.get("status") if isinstance(data, dict) else None
     if agent is None or status not in presence.AGENT_STATUSES:
         return {"ok": False}
-    if presence.agent_heartbeat(agent.id, status):
-        request_assignment([queue.id for queue in agent.queues])
-        dashboard.mark_changed()
+    before = presence.agent_heartbeat(agent.id, status)
+    if before != status:
+        dashboard.mark_changed()  # the agents table shows the new status (away counts as much as online)
+        if status == "online":
+            request_assignment([queue.id for queue in agent.queues])
     db.session.remove()
     return {"ok": True, "status": status}
 
