@@ -286,3 +286,19 @@ def test_the_dashboard_room_is_for_supervisors_and_gets_pushed_snapshots(socket_
         assert presence.agent_states()[floor["ana"]].status == "offline"
         assert {a["name"]: a["status"] for a in dashboard.snapshot()["agents"]}["Ana"] == "offline"
     supervisor.disconnect()
+
+
+def test_a_heartbeat_that_changes_status_marks_the_dashboard_changed(socket_app, floor):  # noqa: F811
+    """Going away (or back online) changes the agents table, so a push is due; a plain beat changes nothing."""
+    agent = socketio.test_client(socket_app, auth={"token": floor["ana_token"]})
+    with socket_app.app_context():
+        dirty = redis_key("dashboard", "dirty")
+        redis_client().delete(dirty)
+    assert agent.emit("heartbeat", {"status": "online"}, callback=True) == {"ok": True, "status": "online"}
+    with socket_app.app_context():
+        assert not redis_client().get(dirty)
+    assert agent.emit("heartbeat", {"status": "away"}, callback=True) == {"ok": True, "status": "away"}
+    with socket_app.app_context():
+        assert redis_client().get(dirty)
+        assert presence.agent_states()[floor["ana"]].status == "away"
+    agent.disconnect()

@@ -13,7 +13,7 @@ from .extensions import db
 from .models import BusinessCalendar, Queue, SlaPolicy
 from .serializers import serialize_sla_policy
 from .services import sla_admin
-from .services.admin import find
+from .services.admin import LEVELS, find
 
 calendar_cli = AppGroup("calendar", help="Manage business-hours calendars.")
 sla_cli = AppGroup("sla", help="Manage SLA policies; run the SLA watcher.")
@@ -122,7 +122,7 @@ def _calendar(name: str) -> BusinessCalendar:
 
 @sla_cli.command("set")
 @click.argument("queue")
-@click.argument("level", type=click.Choice(["urgent", "high", "normal", "low"]))
+@click.argument("level", type=click.Choice(LEVELS))
 @click.option("--first-reply", type=int, help="Minutes to the first reply.")
 @click.option("--next-reply", type=int, help="Minutes to each next reply after a customer's message.")
 @click.option("--resolution", type=int, help="Minutes to resolution.")
@@ -138,7 +138,7 @@ def set_policy(queue: str, level: str, first_reply, next_reply, resolution, cale
 
 @sla_cli.command("unset")
 @click.argument("queue")
-@click.argument("level", type=click.Choice(["urgent", "high", "normal", "low"]))
+@click.argument("level", type=click.Choice(LEVELS))
 def unset_policy(queue: str, level: str):
     """Remove a queue's policy for a level (its plain first-reply target applies again)."""
     _service(sla_admin.delete_policy, _service(find, Queue, slug=queue), level, None)

@@ -28,10 +28,18 @@ def connect(auth=None):
     join_room(agent_room(agent.id))
     for queue_id in visible_queue_ids(agent):
         join_room(queue_room(queue_id))
-    if presence.agent_connected(agent.id):
-        request_assignment([queue.id for queue in agent.queues])
-        dashboard.mark_changed()  # the agents table shows them online
+    _status_changed(agent, presence.agent_connected(agent.id), "online")
     db.session.remove()
+
+
+def _status_changed(agent: Agent, before: str | None, status: str) -> None:
+    """After a connection or heartbeat: a new status changes the dashboard's agents table; coming online asks
+    for work in the agent's queues."""
+    if before == status:
+        return
+    dashboard.mark_changed()
+    if status == "online":
+        request_assignment([queue.id for queue in agent.queues])
 
 
 @socketio.on("watch_dashboard")
@@ -130,9 +138,7 @@ def heartbeat(data):
     status = data.get("status") if isinstance(data, dict) else None
     if agent is None or status not in presence.AGENT_STATUSES:
         return {"ok": False}
-    if presence.agent_heartbeat(agent.id, status):
-        request_assignment([queue.id for queue in agent.queues])
-        dashboard.mark_changed()
+    _status_changed(agent, presence.agent_heartbeat(agent.id, status), status)
     db.session.remove()
     return {"ok": True, "status": status}
 

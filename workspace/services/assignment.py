@@ -123,20 +123,16 @@ def candidates_for(queue: Queue, states: dict) -> list[Candidate]:
     """Every active agent with their membership, presence, loads and capacities for this queue."""
     memberships = {row.agent_id: row for row in db.session.execute(
         sa.select(queue_members).where(queue_members.c.queue_id == queue.id))}
-    load = dict(db.session.execute(
-        sa.select(Conversation.assignee_id, sa.func.count())
+    loads = {agent_id: (overall, in_queue) for agent_id, overall, in_queue in db.session.execute(
+        sa.select(Conversation.assignee_id, sa.func.count(),
+                  sa.func.count(sa.case((Conversation.queue_id == queue.id, 1))))
         .where(Conversation.status == "open", Conversation.assignee_id.is_not(None))
-        .group_by(Conversation.assignee_id)).all())
-    queue_load = dict(db.session.execute(
-        sa.select(Conversation.assignee_id, sa.func.count())
-        .where(Conversation.status == "open", Conversation.queue_id == queue.id,
-               Conversation.assignee_id.is_not(None))
-        .group_by(Conversation.assignee_id)).all())
+        .group_by(Conversation.assignee_id))}
     agents = db.session.scalars(sa.select(Agent).where(Agent.active.is_(True)).order_by(Agent.id)).all()
     return [Candidate(
         id=agent.id, name=agent.name, member=agent.id in memberships,
         presence=states[agent.id].status if agent.id in states else "offline",
-        load=load.get(agent.id, 0), capacity=agent.capacity, queue_load=queue_load.get(agent.id, 0),
+        load=loads.get(agent.id, (0, 0))[0], capacity=agent.capacity, queue_load=loads.get(agent.id, (0, 0))[1],
         queue_capacity=memberships[agent.id].capacity if agent.id in memberships else None,
         last_assigned_at=memberships[agent.id].last_assigned_at if agent.id in memberships else None,
     ) for agent in agents]

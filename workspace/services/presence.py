@@ -102,23 +102,26 @@ def _connections_key(agent_id: int) -> str:
     return f"presence:agent:{agent_id}:connections"
 
 
-def agent_connected(agent_id: int, now: float | None = None) -> bool:
-    """Count a new console connection and mark the agent online; returns whether they were not online before."""
+def agent_connected(agent_id: int, now: float | None = None) -> str | None:
+    """Count a new console connection and mark the agent online; returns their status before (see agent_heartbeat)."""
     redis_client().incr(_connections_key(agent_id))
     return agent_heartbeat(agent_id, "online", now)
 
 
-def agent_heartbeat(agent_id: int, status: str, now: float | None = None) -> bool:
+def agent_heartbeat(agent_id: int, status: str, now: float | None = None) -> str | None:
     """Record that the agent's console is alive and whether they are online or away.
 
     Returns:
-        Whether this made the agent online (they were away or offline).
+        The agent's status before this (online, away, offline), or None if never seen: the caller
+        compares it with `status` to tell a change (the dashboard's agents table) from a plain beat.
     """
     now = time.time() if now is None else now
-    before = agent_states(now).get(agent_id)
+    redis = redis_client()
+    raw = redis.hget(AGENTS_KEY, str(agent_id))
+    before = _state(json.loads(raw), now) if raw else None
     since = before.since if before is not None and before.status == status else now
-    redis_client().hset(AGENTS_KEY, str(agent_id), json.dumps({"status": status, "since": since, "seen": now}))
-    return status == "online" and (before is None or before.status != "online")
+    redis.hset(AGENTS_KEY, str(agent_id), json.dumps({"status": status, "since": since, "seen": now}))
+    return before.status if before is not None else None
 
 
 def agent_disconnected(agent_id: int, now: float | None = None) -> None:
@@ -144,12 +147,11 @@ def agent_states(now: float | None = None) -> dict[int, AgentState]:
     Agents never seen have no entry.
     """
     now = time.time() if now is None else now
-    stale = now - current_app.config["PRESENCE_ONLINE_SECONDS"]
-    states = {}
-    for agent_id, raw in redis_client().hgetall(AGENTS_KEY).items():
-        record = json.loads(raw)
-        if record["status"] in AGENT_STATUSES and record["seen"] < stale:
-            states[int(agent_id)] = AgentState("offline", record["seen"])
-        else:
-            states[int(agent_id)] = AgentState(record["status"], record["since"])
-    return states
+    return {int(agent_id): _state(json.loads(raw), now) for agent_id, raw in redis_client().hgetall(AGENTS_KEY).items()}
+
+
+def _state(record: dict, now: float) -> AgentState:
+    """One agent's stored record as a status at `now`: online or away turns offline once heartbeats stop."""
+    if record["status"] in AGENT_STATUSES and record["seen"] < now - current_app.config["PRESENCE_ONLINE_SECONDS"]:
+        return AgentState("offline", record["seen"])
+    return AgentState(record["status"], record["since"])

@@ -166,10 +166,8 @@ def _record_outcome(conversation: Conversation, target: str, entry: dict, *, com
         SlaOutcome.conversation_id == conversation.id, SlaOutcome.target == target,
         SlaOutcome.started_at == started_at))
     if row is None:
-        met = completed_at is not None and completed_at <= due_at
-        db.session.add(SlaOutcome(conversation_id=conversation.id, queue_id=conversation.queue_id,
-                                  priority=conversation.priority, target=target, started_at=started_at,
-                                  due_at=due_at, completed_at=completed_at, met=met))
+        db.session.add(_outcome(conversation, target, entry, completed_at=completed_at,
+                                met=completed_at is not None and completed_at <= due_at))
     elif completed_at is not None and row.completed_at is None:
         row.completed_at = completed_at
 
@@ -273,11 +271,17 @@ def _record_misses(misses: list[tuple[Conversation, str, dict]]) -> None:
         known = set(db.session.execute(
             sa.select(SlaOutcome.conversation_id, SlaOutcome.target, SlaOutcome.started_at)
             .where(SlaOutcome.conversation_id.in_({conversation.id for conversation, _, _ in misses}))).all())
-    db.session.add_all([
-        SlaOutcome(conversation_id=conversation.id, queue_id=conversation.queue_id, priority=conversation.priority,
-                   target=target, started_at=_at(entry["started_at"]), due_at=_at(entry["due_at"]), met=False)
-        for conversation, target, entry in misses
-        if (conversation.id, target, _at(entry["started_at"])) not in known])
+    db.session.add_all([_outcome(conversation, target, entry, completed_at=None, met=False)
+                        for conversation, target, entry in misses
+                        if (conversation.id, target, _at(entry["started_at"])) not in known])
+
+
+def _outcome(conversation: Conversation, target: str, entry: dict, *, completed_at: datetime | None,
+             met: bool) -> SlaOutcome:
+    """The outcome row of one run of a target's clock."""
+    return SlaOutcome(conversation_id=conversation.id, queue_id=conversation.queue_id, priority=conversation.priority,
+                      target=target, started_at=_at(entry["started_at"]), due_at=_at(entry["due_at"]),
+                      completed_at=completed_at, met=met)
 
 
 def _advance(conversation: Conversation, now: datetime) -> list[tuple[str, str, dict]]:

@@ -12,7 +12,7 @@ from ..extensions import db
 from ..models import TARGETS, Agent, BusinessCalendar, Priority, Queue, SlaPolicy, queue_members, utcnow
 from ..serializers import serialize_sla_policy
 from . import audit
-from .admin import _only, capacity_value  # the same body and capacity checks as the other admin forms
+from .admin import LEVELS, _only, capacity_value  # the same body, level and capacity checks as the other admin forms
 
 CALENDAR_FIELDS = ("name", "time_zone", "hours", "holidays")
 POLICY_FIELDS = (*(f"{target}_minutes" for target in TARGETS), "business_hours", "calendar", "at_risk_fraction")
@@ -106,7 +106,7 @@ def delete_calendar(calendar: BusinessCalendar, admin: Agent | None) -> None:
 
 def parse_level(level) -> Priority:
     """A priority level from its label, or a 400 naming the labels."""
-    if level not in ("urgent", "high", "normal", "low"):
+    if level not in LEVELS:
         raise ValidationError("priority: one of urgent, high, normal, low", code="invalid_field")
     return Priority.parse(level)
 
