@@ -290,7 +290,10 @@ def request_assignment(queue_ids: list[int]) -> None:
     if not queue_ids:
         return
     try:
-        job_queue().enqueue_call("workspace.jobs.assign_queues", args=(sorted(queue_ids),), timeout=120)
+        ids = sorted(set(queue_ids))
+        # One id per set of queues: asking again while that job still waits replaces it instead of adding one.
+        job_queue().enqueue_call("workspace.jobs.assign_queues", args=(ids,), timeout=120,
+                                 job_id=f"assign-{'-'.join(map(str, ids))}")
     except Exception:  # noqa: BLE001 - the periodic catch-up covers it
         current_app.logger.warning("could not queue an assignment job; the periodic run will catch up")
 

@@ -199,6 +199,7 @@ def request_resync(keys: list[tuple[int, int]]) -> None:
     try:
         queue = job_queue()
         for queue_id, priority in keys:
-            queue.enqueue_call("workspace.jobs.resync_slas", args=(queue_id, int(priority)), timeout=600)
+            queue.enqueue_call("workspace.jobs.resync_slas", args=(queue_id, int(priority)), timeout=600,
+                               job_id=f"sla-resync-{queue_id}-{int(priority)}")  # repeated edits: one re-plan
     except Exception:  # noqa: BLE001 - see the docstring
         current_app.logger.warning("could not queue an SLA re-plan; clocks follow the change as conversations move")
