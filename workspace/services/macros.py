@@ -122,9 +122,7 @@ def _clean(data, *, current: Macro | None = None) -> dict:
     unknown = sorted(set(data) - set(FIELDS))
     if unknown:
         raise ValidationError(f"{unknown[0]}: not a macro field (fields: {', '.join(FIELDS)})", code="invalid_field")
-    merged = {"name": current.name, "description": current.description, "template": current.template,
-              "actions": current.actions, "scope": current.scope,
-              "queue": current.queue.slug if current.queue else None} if current else {
+    merged = snapshot(current) if current else {
         "description": "", "template": "", "actions": [], "scope": "personal", "queue": None}
     merged.update(data)
     name = merged.get("name")
