@@ -217,8 +217,7 @@ def import_macros(items, agent: Agent) -> dict:
             raise ValidationError(f"macros[{index}].scope: import team or global macros", code="invalid_field")
         existing = db.session.scalar(sa.select(Macro).where(
             Macro.name == fields["name"], Macro.scope == fields["scope"],
-            Macro.queue_id == (fields["queue"].id if fields["queue"] else None)
-            if fields["queue"] else Macro.queue_id.is_(None)))
+            Macro.queue_id == fields["queue"].id if fields["queue"] else Macro.queue_id.is_(None)))
         macro = existing or Macro(owner_id=agent.id)
         before = snapshot(existing) if existing else None
         _fill(macro, fields)
