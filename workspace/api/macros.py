@@ -22,7 +22,7 @@ def serialize_macro(macro: Macro, agent, usage: tuple[int, int] = (0, 0)) -> dic
 
 
 def _one(macro: Macro) -> dict:
-    return serialize_macro(macro, g.agent, service.usage_counts(g.agent).get(macro.id, (0, 0)))
+    return serialize_macro(macro, g.agent, service.usage_counts(g.agent, macro.id).get(macro.id, (0, 0)))
 
 
 @bp.get("/macros")

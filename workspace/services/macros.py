@@ -69,11 +69,14 @@ def usable_macros(agent: Agent, *, managed: bool = False) -> list[Macro]:
     return [macro for macro in macros if check(agent, macro)]
 
 
-def usage_counts(agent: Agent) -> dict[int, tuple[int, int]]:
-    """Macro id -> (the agent's uses, everyone's uses)."""
-    rows = db.session.execute(sa.select(
+def usage_counts(agent: Agent, macro_id: int | None = None) -> dict[int, tuple[int, int]]:
+    """Macro id -> (the agent's uses, everyone's uses), for every macro or just `macro_id`."""
+    query = sa.select(
         MacroUsage.macro_id, sa.func.sum(sa.case((MacroUsage.agent_id == agent.id, MacroUsage.count), else_=0)),
-        sa.func.sum(MacroUsage.count)).group_by(MacroUsage.macro_id))
+        sa.func.sum(MacroUsage.count)).group_by(MacroUsage.macro_id)
+    if macro_id is not None:
+        query = query.where(MacroUsage.macro_id == macro_id)
+    rows = db.session.execute(query)
     return {macro_id: (int(mine), int(total)) for macro_id, mine, total in rows}
 
 
