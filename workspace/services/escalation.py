@@ -74,11 +74,10 @@ def _request(conversation: Conversation, agent: Agent | None) -> tuple[Escalatio
                               code="not_routed")
     now = utcnow()
     if escalation is None:
-        escalation = Escalation(conversation=conversation, state="pending", requested_at=now)
+        escalation = Escalation(conversation=conversation)
         db.session.add(escalation)
-    escalation.agent_id, escalation.state, escalation.attempts, escalation.updated_at = (
-        agent.id if agent else None, "pending", 0, now)
-    escalation.requested_at = now
+    escalation.agent_id, escalation.state, escalation.attempts, escalation.updated_at, escalation.requested_at = (
+        agent.id if agent else None, "pending", 0, now, now)
     before = conversation.status
     conversation.status, conversation.resolved_at, conversation.updated_at = "escalated", None, now
     sla.sync(conversation, now)  # the ticketing system has the work now: its clocks pause
