@@ -4,6 +4,7 @@ from flask import g, jsonify, request
 
 from ..auth import agent_required
 from ..errors import ValidationError
+from ..models import BULK_STATES, ITEM_RESULTS
 from ..services import bulk as service
 from . import bp
 from .openapi import ERROR, PATHS, SCHEMAS, json_body, ref
@@ -44,8 +45,8 @@ def list_bulk_items(bulk_id: int):
     """Per-conversation results (done, skipped and why, failed and why), in order; `after` pages on."""
     bulk = service.get_bulk(bulk_id, g.agent)
     result, after = request.args.get("result"), request.args.get("after", "-1")
-    if result not in (None, "pending", "done", "skipped", "failed", "undone"):
-        raise ValidationError("result: pending, done, skipped, failed or undone", code="invalid_field")
+    if result is not None and result not in ITEM_RESULTS:
+        raise ValidationError(f"result: one of {', '.join(ITEM_RESULTS)}", code="invalid_field")
     if not after.lstrip("-").isdigit():
         raise ValidationError("after: a position from a previous page", code="invalid_field")
     limit = page_size()
@@ -80,7 +81,7 @@ SCHEMAS["Bulk"] = {
     "type": "object",
     "required": ["id", "kind", "state", "total", "done", "skipped", "failed", "processed", "undoable"],
     "properties": {"id": {"type": "integer"}, "kind": {"type": "string"}, "macro_id": {"type": ["integer", "null"]},
-                   "state": {"enum": ["queued", "running", "finished", "failed", "undoing", "undone"]},
+                   "state": {"enum": list(BULK_STATES)},
                    **{k: {"type": "integer"} for k in ("total", "done", "skipped", "failed", "processed")},
                    "error": {"type": ["string", "null"]}, "actions": {"type": "array", "items": {"type": "string"}},
                    "selection": {"type": "object"}, "agent": ref("Agent"), "created_at": {"type": "string"},

@@ -15,15 +15,14 @@ from .openapi import ERROR, PATHS, SCHEMAS, json_body, ref
 
 def serialize_macro(macro: Macro, agent, usage: tuple[int, int] = (0, 0)) -> dict:
     """A macro as the API shows it, with the caller's and everyone's use counts."""
-    return {"id": macro.id, "name": macro.name, "description": macro.description, "template": macro.template,
-            "actions": macro.actions, "scope": macro.scope, "queue": macro.queue.slug if macro.queue else None,
+    return {"id": macro.id, **service.snapshot(macro),
             "owner": serialize_agent(macro.owner), "usage": {"mine": usage[0], "total": usage[1]},
             "can_manage": service.can_manage(agent, macro),
             "created_at": timestamp(macro.created_at), "updated_at": timestamp(macro.updated_at)}
 
 
 def _one(macro: Macro) -> dict:
-    return serialize_macro(macro, g.agent, service.usage_counts(g.agent).get(macro.id, (0, 0)))
+    return serialize_macro(macro, g.agent, service.usage_counts(g.agent, macro.id).get(macro.id, (0, 0)))
 
 
 @bp.get("/macros")

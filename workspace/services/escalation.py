@@ -74,11 +74,10 @@ def _request(conversation: Conversation, agent: Agent | None) -> tuple[Escalatio
                               code="not_routed")
     now = utcnow()
     if escalation is None:
-        escalation = Escalation(conversation=conversation, state="pending", requested_at=now)
+        escalation = Escalation(conversation=conversation)
         db.session.add(escalation)
-    escalation.agent_id, escalation.state, escalation.attempts, escalation.updated_at = (
-        agent.id if agent else None, "pending", 0, now)
-    escalation.requested_at = now
+    escalation.agent_id, escalation.state, escalation.attempts, escalation.updated_at, escalation.requested_at = (
+        agent.id if agent else None, "pending", 0, now, now)
     before = conversation.status
     conversation.status, conversation.resolved_at, conversation.updated_at = "escalated", None, now
     sla.sync(conversation, now)  # the ticketing system has the work now: its clocks pause
@@ -104,10 +103,11 @@ def enqueue_escalations(escalation_ids: list[int]) -> None:
     intervals = current_app.config["ESCALATION_RETRY_SECONDS"]
     retry = Retry(max=len(intervals), interval=intervals)
     try:
-        job_queue().enqueue_many([
-            job_queue().prepare_data(CREATE_JOB, args=(escalation_id,), job_id=_job_id(escalation_id),
-                                     timeout=CREATE_JOB_TIMEOUT, retry=retry, result_ttl=600,
-                                     failure_ttl=30 * 86400)
+        queue = job_queue()
+        queue.enqueue_many([
+            queue.prepare_data(CREATE_JOB, args=(escalation_id,), job_id=_job_id(escalation_id),
+                               timeout=CREATE_JOB_TIMEOUT, retry=retry, result_ttl=600,
+                               failure_ttl=30 * 86400)
             for escalation_id in sorted(set(escalation_ids))])
     except Exception:  # noqa: BLE001 - Redis down: the sweeper re-enqueues pending escalations
         log.warning("could not enqueue escalations %s; the sweeper will", escalation_ids, exc_info=True)

@@ -21,6 +21,7 @@ from macros import Action, TemplateError, describe, parse_time, render, reply_fi
 from ..errors import ValidationError
 from ..extensions import db
 from ..models import Agent, Conversation, Priority, Queue, utcnow
+from ..serializers import timestamp
 from . import audit, events, sla
 from .conversations import change_assignee, change_priority, change_queue, change_status, change_tags, clean_tags
 from .escalation import request_escalation
@@ -126,10 +127,10 @@ def _snooze(applied: Applied, params: dict) -> tuple[dict, dict]:
     until = parse_time(params["until"]) if "until" in params else utcnow() + timedelta(minutes=params["minutes"])
     if until <= utcnow():
         raise ValidationError(f"snooze: {params['until']} has passed", code="invalid_field")
-    before = {"status": conversation.status, "snoozed_until": _iso(conversation.snoozed_until)}
+    before = {"status": conversation.status, "snoozed_until": timestamp(conversation.snoozed_until)}
     change_status(conversation, "pending")
     conversation.snoozed_until = until
-    return before, {"status": "pending", "snoozed_until": _iso(until)}
+    return before, {"status": "pending", "snoozed_until": timestamp(until)}
 
 
 def _tag_customer(applied: Applied, params: dict):
@@ -245,7 +246,7 @@ def wake_snoozed(now: datetime | None = None) -> int:
     changes = events.Changes()
     for conversation in due:
         audit.record(None, "conversation.wake", "conversation", conversation.id,
-                     before={"status": "pending", "snoozed_until": _iso(conversation.snoozed_until)},
+                     before={"status": "pending", "snoozed_until": timestamp(conversation.snoozed_until)},
                      after={"status": "open"})
         conversation.status, conversation.snoozed_until, conversation.updated_at = "open", None, now
         sla.sync(conversation, now)  # the clocks paused while it was pending run again
@@ -255,7 +256,3 @@ def wake_snoozed(now: datetime | None = None) -> int:
     db.session.commit()
     changes.publish()
     return len(due)
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment else None

@@ -69,11 +69,14 @@ def usable_macros(agent: Agent, *, managed: bool = False) -> list[Macro]:
     return [macro for macro in macros if check(agent, macro)]
 
 
-def usage_counts(agent: Agent) -> dict[int, tuple[int, int]]:
-    """Macro id -> (the agent's uses, everyone's uses)."""
-    rows = db.session.execute(sa.select(
+def usage_counts(agent: Agent, macro_id: int | None = None) -> dict[int, tuple[int, int]]:
+    """Macro id -> (the agent's uses, everyone's uses), for every macro or just `macro_id`."""
+    query = sa.select(
         MacroUsage.macro_id, sa.func.sum(sa.case((MacroUsage.agent_id == agent.id, MacroUsage.count), else_=0)),
-        sa.func.sum(MacroUsage.count)).group_by(MacroUsage.macro_id))
+        sa.func.sum(MacroUsage.count)).group_by(MacroUsage.macro_id)
+    if macro_id is not None:
+        query = query.where(MacroUsage.macro_id == macro_id)
+    rows = db.session.execute(query)
     return {macro_id: (int(mine), int(total)) for macro_id, mine, total in rows}
 
 
@@ -122,9 +125,7 @@ def _clean(data, *, current: Macro | None = None) -> dict:
     unknown = sorted(set(data) - set(FIELDS))
     if unknown:
         raise ValidationError(f"{unknown[0]}: not a macro field (fields: {', '.join(FIELDS)})", code="invalid_field")
-    merged = {"name": current.name, "description": current.description, "template": current.template,
-              "actions": current.actions, "scope": current.scope,
-              "queue": current.queue.slug if current.queue else None} if current else {
+    merged = snapshot(current) if current else {
         "description": "", "template": "", "actions": [], "scope": "personal", "queue": None}
     merged.update(data)
     name = merged.get("name")
@@ -219,8 +220,7 @@ def import_macros(items, agent: Agent) -> dict:
             raise ValidationError(f"macros[{index}].scope: import team or global macros", code="invalid_field")
         existing = db.session.scalar(sa.select(Macro).where(
             Macro.name == fields["name"], Macro.scope == fields["scope"],
-            Macro.queue_id == (fields["queue"].id if fields["queue"] else None)
-            if fields["queue"] else Macro.queue_id.is_(None)))
+            Macro.queue_id == fields["queue"].id if fields["queue"] else Macro.queue_id.is_(None)))
         macro = existing or Macro(owner_id=agent.id)
         before = snapshot(existing) if existing else None
         _fill(macro, fields)

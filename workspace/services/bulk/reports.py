@@ -10,7 +10,7 @@ import macros as library
 from ...errors import NotFound
 from ...extensions import db, socketio
 from ...models import Agent, BulkAction, BulkItem, utcnow
-from ...serializers import serialize_agent
+from ...serializers import serialize_agent, timestamp
 from .. import events
 
 
@@ -56,17 +56,12 @@ def serialize_bulk(bulk: BulkAction) -> dict:
             "actions": [library.describe(library.Action(a["type"], {k: v for k, v in a.items() if k != "type"}))
                         for a in bulk.actions],
             "selection": bulk.selection, "agent": serialize_agent(bulk.agent) if bulk.agent else None,
-            "created_at": iso(bulk.created_at), "finished_at": iso(bulk.finished_at),
-            "undone_at": iso(bulk.undone_at), "undoable": undoable,
-            "undo_until": iso(undo_deadline(bulk)) if undoable else None}
+            "created_at": timestamp(bulk.created_at), "finished_at": timestamp(bulk.finished_at),
+            "undone_at": timestamp(bulk.undone_at), "undoable": undoable,
+            "undo_until": timestamp(undo_deadline(bulk)) if undoable else None}
 
 
 def serialize_item(item: BulkItem) -> dict:
     """One conversation's result in a bulk action."""
     return {"conversation_id": item.conversation_id, "result": item.result, "reason": item.reason,
             "message_id": item.message_id}
-
-
-def iso(moment) -> str | None:
-    """A UTC time as ISO 8601 with a Z, or None."""
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
