@@ -231,8 +231,9 @@ def test_request_escalation_joins_the_callers_transaction(app, stub, conversatio
         db.session.rollback()
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Escalation)) == 0
         assert db.session.get(Conversation, conversation_id).status == "open"
-        escalation = request_escalation(db.session.get(Conversation, conversation_id), None)
-        assert request_escalation(db.session.get(Conversation, conversation_id), None) is escalation
+        escalation, asked = request_escalation(db.session.get(Conversation, conversation_id), None)
+        assert asked
+        assert request_escalation(db.session.get(Conversation, conversation_id), None) == (escalation, False)
         db.session.commit()
         enqueue_escalations([escalation.id])
         db.session.remove()

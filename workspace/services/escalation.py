@@ -38,7 +38,7 @@ LIVE_JOB_STATES = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, Job
 MAX_COMMENT_CHARS = 60_000
 
 
-def request_escalation(conversation: Conversation, agent: Agent | None) -> Escalation:
+def request_escalation(conversation: Conversation, agent: Agent | None) -> tuple[Escalation, bool]:
     """Add a pending escalation of the conversation to the current transaction, or return its existing one.
 
     Does not commit: the caller commits (with whatever else it changed), then
@@ -52,17 +52,13 @@ def request_escalation(conversation: Conversation, agent: Agent | None) -> Escal
         agent: who asked (None for the system).
 
     Returns:
-        The escalation, pending if new.
+        (the escalation, pending if new; whether this call asked for a ticket: False when one is on its
+        way or being worked on).
 
     Raises:
         sqlalchemy.exc.IntegrityError: on SQLite, when another transaction escalated the same
             conversation at the same moment (PostgreSQL waits for it instead, then returns its escalation).
     """
-    return _request(conversation, agent)[0]
-
-
-def _request(conversation: Conversation, agent: Agent | None) -> tuple[Escalation, bool]:
-    """request_escalation, also telling whether this call asked for a ticket (False: one is on its way)."""
     # Holds the conversation's row on PostgreSQL until commit, so two escalations of one
     # conversation at once queue up here and the second finds the first's row.
     db.session.execute(sa.select(Conversation.id).where(Conversation.id == conversation.id).with_for_update())
@@ -121,7 +117,7 @@ def escalate(conversation: Conversation, agent: Agent) -> tuple[Escalation, bool
         being made or worked on returns the same escalation and asks for nothing.
     """
     try:
-        escalation, asked = _request(conversation, agent)
+        escalation, asked = request_escalation(conversation, agent)
         if not asked:
             db.session.rollback()  # ends the transaction and its row lock; nothing changed
             return escalation, False

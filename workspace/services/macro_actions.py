@@ -147,10 +147,8 @@ def _tag_customer(applied: Applied, params: dict):
 
 
 def _escalate(applied: Applied, params: dict) -> tuple[dict, dict] | None:
-    conversation = applied.conversation
-    before = conversation.status
-    escalation = request_escalation(conversation, applied.agent)
-    if before == "escalated":
+    escalation, asked = request_escalation(applied.conversation, applied.agent)
+    if not asked:
         return None  # one ticket per conversation: its ticket is open or on its way
     applied.escalation = escalation
     # Not "status": an undo must not quietly reopen a conversation whose ticket exists.
