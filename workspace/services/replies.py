@@ -2,6 +2,8 @@
 
 from rq import Retry
 
+from macros.limits import DEFAULT_REPLY_LIMIT as MAX_REPLY_CHARS  # one maximum, also what macros check against
+
 from ..broker import job_queue
 from ..errors import ValidationError
 from ..extensions import db
@@ -9,7 +11,6 @@ from ..models import Agent, Conversation, Message, utcnow
 from . import sla
 from .conversations import commit_change
 
-MAX_REPLY_CHARS = 20_000
 DELIVER_JOB = "workspace.delivery.deliver_reply"
 DELIVER_MANY_JOB = "workspace.delivery.deliver_replies"
 # Backoff between delivery attempts: a minute, then longer, up to an hour.
