@@ -355,16 +355,14 @@ function connectLive() {
   }
   const socket = window.io({ transports: ['websocket', 'polling'] });
   state.socket = socket;
-  let connectedBefore = false;
   socket.on('connect', () => {
     $('#connection').classList.add('live');
-    if (connectedBefore) {  // catch up on whatever happened while we were away
-      loadQueues();
-      if (!state.search) loadList(true);
-      refreshConversation();
-    }
+    // Catch up on what the rooms sent before this connection joined them: after a reconnect, what happened
+    // while away; on the first connect, what changed between the page's first load and joining.
+    loadQueues();
+    if (!state.search) loadList(true);
+    refreshConversation();
     if (state.conversation) socket.emit('view', { conversation_id: state.conversation.id });
-    connectedBefore = true;
   });
   socket.on('disconnect', () => $('#connection').classList.remove('live'));
   socket.on('conversation.created', (data) => applyChanges(data.conversations, true));
