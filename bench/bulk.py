@@ -28,7 +28,7 @@ import socketio  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
 from bench.stack import stack_environment  # noqa: E402
-from workspace.launcher import start_process, stop_process, wait_healthy  # noqa: E402
+from devstack.launcher import start_process, stop_process, wait_healthy  # noqa: E402
 
 MACRO = {"name": "Outage", "scope": "global",
          "template": "Hi {{ author.first_name | default('there') }}, we know about the login outage and are on it. "

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.queue_page import describe, generate, timings  # noqa: E402
-from workspace.localredis import start_redis  # noqa: E402
+from devstack.localredis import start_redis  # noqa: E402
 
 
 def work_today(app, rng: random.Random) -> None:
@@ -37,7 +37,7 @@ def work_today(app, rng: random.Random) -> None:
 
     from workspace.extensions import db
     from workspace.models import Agent, Conversation, Queue, VolumeCount, utcnow
-    from workspace.services.volume import bucket_of
+    from workspace.services.supervision.volume import bucket_of
 
     with app.app_context():
         agents = [Agent(email=f"agent{n}@example.com", name=f"Agent {n}") for n in range(20)]
@@ -88,7 +88,7 @@ def bookkeeping(app, repeat: int, rng: random.Random) -> list[float]:
 
     from workspace.extensions import db
     from workspace.models import Conversation, Incident, utcnow
-    from workspace.services import incidents, volume
+    from workspace.services.supervision import incidents, volume
 
     with app.app_context():
         db.session.add(Incident(title="Known issue", match_kind="phrase", match_value="payment failed"))
@@ -123,8 +123,8 @@ def main() -> None:
     from workspace import create_app
     from workspace.extensions import db
     from workspace.models import Queue, utcnow
-    from workspace.services import dashboard
-    from workspace.services.counts import queue_counts
+    from workspace.models.counts import queue_counts
+    from workspace.services.supervision import dashboard
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir}/dashboard.db", "REDIS_URL": redis_url,
                       "DISPATCHER_ENABLED": False, "SECRET_KEY": uuid.uuid4().hex, "DASHBOARD_SLOW_SECONDS": 0})

@@ -24,9 +24,9 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
-from workspace.escalation.client import TicketingClient  # noqa: E402
-from workspace.launcher import start_process, stop_process, wait_healthy  # noqa: E402
-from workspace.localredis import free_port, start_redis  # noqa: E402
+from devstack.launcher import start_process, stop_process, wait_healthy  # noqa: E402
+from devstack.localredis import free_port, start_redis  # noqa: E402
+from workspace.services.escalation.client import TicketingClient  # noqa: E402
 
 EMAIL, TOKEN = "bench@example.com", uuid.uuid4().hex
 

@@ -28,9 +28,9 @@ sys.path.insert(0, str(ROOT))
 import sqlalchemy as sa  # noqa: E402
 
 from bench.http_load import CONNECTIONS, build_request, run_load  # noqa: E402
-from workspace.ingest.signature import sign  # noqa: E402
-from workspace.launcher import start_process, stop_process, wait_healthy  # noqa: E402
-from workspace.localredis import free_port, start_redis  # noqa: E402
+from devstack.launcher import start_process, stop_process, wait_healthy  # noqa: E402
+from devstack.localredis import free_port, start_redis  # noqa: E402
+from workspace.channels.signature import sign  # noqa: E402
 
 SECRET = "bench-secret"
 
@@ -104,7 +104,7 @@ def main() -> None:
         worker = start_process("worker", env, stdout=log, stderr=log)
         routed_started = time.monotonic()
         with app.app_context():
-            from workspace.dispatch import sweep
+            from workspace.jobs.dispatch import sweep
 
             sweep(grace_seconds=0)  # anything the web's dispatcher had not handed over yet
             while db.session.scalar(sa.select(sa.func.count()).select_from(Conversation)

@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
 
-from workspace.launcher import start_process, stop_process, wait_healthy  # noqa: E402
-from workspace.localredis import free_port, start_redis  # noqa: E402
+from devstack.launcher import start_process, stop_process, wait_healthy  # noqa: E402
+from devstack.localredis import free_port, start_redis  # noqa: E402
 
 CHUNK = 20_000
 QUEUE_SHARE = [0.30, 0.20, 0.15, 0.10, 0.08, 0.06, 0.05, 0.03, 0.02, 0.01]
@@ -119,8 +119,8 @@ def main() -> None:
     from workspace import create_app
     from workspace.extensions import db
     from workspace.models import Agent, ApiToken, Queue
-    from workspace.services.counts import queue_counts, recount
-    from workspace.services.queues import list_conversations
+    from workspace.models.counts import queue_counts, recount
+    from workspace.services.conversations.queues import list_conversations
 
     settings = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir}/queue.db", "REDIS_URL": redis_url,
                 "DISPATCHER_ENABLED": False, "SECRET_KEY": uuid.uuid4().hex}

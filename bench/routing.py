@@ -24,10 +24,10 @@ import sqlalchemy as sa  # noqa: E402
 
 from bench.classifier import DEFAULT_DATA, read_csv  # noqa: E402
 from bench.routing_inprocess import EXTRA_QUEUES, RULES, make_posts, rate  # noqa: E402
+from devstack.launcher import start_process, stop_process  # noqa: E402
+from devstack.localredis import start_redis  # noqa: E402
 from routing import compile_rules, route, route_many  # noqa: E402
 from routing.classifier import train  # noqa: E402
-from workspace.launcher import start_process, stop_process  # noqa: E402
-from workspace.localredis import start_redis  # noqa: E402
 
 
 def in_process(model, posts, queues) -> None:
@@ -43,12 +43,12 @@ def in_process(model, posts, queues) -> None:
 def end_to_end(model, texts: list[str], count: int, workers: int, redis_url: str) -> None:
     """Store `count` posts, queue their routing, and time `workers` real workers routing them all."""
     from workspace import create_app
-    from workspace.dispatch import dispatch_once
+    from workspace.channels.post import InboundAuthor, InboundPost
     from workspace.extensions import db
-    from workspace.ingest.post import InboundAuthor, InboundPost
+    from workspace.jobs.dispatch import dispatch_once
     from workspace.models import Channel, Conversation, ModelVersion, Queue, Rule
-    from workspace.services.classifier import artifact_key, model_dir
-    from workspace.services.ingest import stage_posts
+    from workspace.services.intake.store import stage_posts
+    from workspace.services.triage.classifier import artifact_key, model_dir
 
     workdir = tempfile.mkdtemp(prefix="switchboard-routing-")
     settings = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir}/bench.db", "REDIS_URL": redis_url,

@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from devstack.localredis import start_redis  # noqa: E402
 from sla import add_business_time, business_minutes_between, parse_calendar  # noqa: E402
-from workspace.localredis import start_redis  # noqa: E402
 
 CHUNK = 20_000
 HOURS = {day: [["09:00", "12:30"], ["13:30", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
@@ -61,7 +61,7 @@ def watcher(count: int, due: int, redis_url: str, folder: str) -> None:
     from workspace import create_app
     from workspace.extensions import db
     from workspace.models import NOT_DUE, Author, Channel, Conversation, Queue, utcnow
-    from workspace.services import sla
+    from workspace.services.service_levels import clocks
 
     app = create_app(make_config(SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder}/sla.db", REDIS_URL=redis_url,
                                  SLA_CHECK_BATCH=500))
@@ -92,9 +92,9 @@ def watcher(count: int, due: int, redis_url: str, folder: str) -> None:
         started = time.perf_counter()
         for offset in range(0, len(open_ids), 500):
             conversations = db.session.scalars(sa_select(Conversation, open_ids[offset:offset + 500])).all()
-            policies = sla.Policies()  # as the routing job does: loaded once per batch
+            policies = clocks.Policies()  # as the routing job does: loaded once per batch
             for conversation in conversations:
-                sla.sync(conversation, conversation.created_at, policies)
+                clocks.sync(conversation, conversation.created_at, policies)
             db.session.commit()
         sync_rate = len(open_ids) / (time.perf_counter() - started)
         # Make exactly `due` of them due for a look now; the rest later.
@@ -104,11 +104,11 @@ def watcher(count: int, due: int, redis_url: str, folder: str) -> None:
         print(f"{count:,} conversations, {len(open_ids):,} open with clocks (sync: {sync_rate:,.0f} conversations/s)")
 
         quiet_now = now - timedelta(days=1)
-        quiet = [timed(lambda: sla.check(quiet_now)) for _ in range(50)]
+        quiet = [timed(lambda: clocks.check(quiet_now)) for _ in range(50)]
         scan = [timed(lambda: db.session.execute(
             sa_count(table, table.c.sla_due_at <= now)).scalar()) for _ in range(5)]
         started = time.perf_counter()
-        totals = sla.check(now + timedelta(days=1))  # a day on: their first replies are late
+        totals = clocks.check(now + timedelta(days=1))  # a day on: their first replies are late
         busy = (time.perf_counter() - started) * 1000
         print(f"watcher tick, nothing due          p50 {statistics.median(quiet):8.2f} ms")
         print(f"watcher tick, {due:,} due            {busy:8.1f} ms  ({totals['breached']:,} breached, "

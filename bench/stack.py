@@ -5,7 +5,7 @@ import sys
 import uuid
 from pathlib import Path
 
-from workspace.localredis import free_port, start_redis
+from devstack.localredis import free_port, start_redis
 
 
 def redis_for(workdir: str):

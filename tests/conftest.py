@@ -12,12 +12,12 @@ import pytest
 import sqlalchemy as sa
 from redis import Redis
 
+from devstack.launcher import start_process, stop_process, wait_healthy
+from devstack.localredis import free_port, start_redis
 from workspace import create_app
+from workspace.channels.signature import sign
 from workspace.config import TestConfig
 from workspace.extensions import db
-from workspace.ingest.signature import sign
-from workspace.launcher import start_process, stop_process, wait_healthy
-from workspace.localredis import free_port, start_redis
 from workspace.models import Agent, ApiToken, Author, Channel, Conversation, Message, OutboxEntry, Queue
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
@@ -184,8 +184,8 @@ def counts(app):
 @pytest.fixture
 def run_jobs(app):
     """Run every queued job with a real (non-forking) RQ worker on the real Redis, then return."""
-    from workspace.broker import job_queue, redis_client
-    from workspace.worker import AppWorker
+    from workspace.infra.broker import job_queue, redis_client
+    from workspace.jobs.worker import AppWorker
 
     def run():
         with app.app_context():

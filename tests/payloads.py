@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import json
 
-from workspace.ingest.signature import sign
+from workspace.channels.signature import sign
 
 DISCOURSE_INSTANCE = "https://forum.example.com"
 X_CONSUMER_SECRET = "x-consumer-secret-0123456789"

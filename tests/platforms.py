@@ -8,8 +8,8 @@ import time
 from flask import Flask, jsonify, request
 from werkzeug.serving import make_server
 
-from workspace.ingest.signature import sign
-from workspace.localredis import free_port
+from devstack.localredis import free_port
+from workspace.channels.signature import sign
 
 
 class LiveServer:

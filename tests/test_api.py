@@ -7,10 +7,10 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import make_post
-from workspace.api.openapi import DOCUMENT
-from workspace.dispatch import dispatch_once
 from workspace.extensions import db
+from workspace.jobs.dispatch import dispatch_once
 from workspace.models import Conversation, Priority
+from workspace.web.api.openapi import DOCUMENT
 
 
 def validate(instance, schema_name: str) -> None:
@@ -159,14 +159,15 @@ def test_webhook_responses_match_the_document(deliver):
 
 def test_a_500_rolls_back_and_answers_the_envelope(app, client, monkeypatch):
     """An unexpected crash is a 500 in the JSON envelope with nothing half-written."""
-    from workspace.services import ingest
 
     def explode(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(ingest, "_insert", explode)
+    from workspace.services.intake import store
+
+    monkeypatch.setattr(store, "_insert", explode)
     from tests.conftest import SECRET
-    from workspace.ingest.signature import sign
+    from workspace.channels.signature import sign
     from workspace.models import Channel, Queue
 
     with app.app_context():

@@ -11,9 +11,9 @@ from tests.test_classifier_service import (  # noqa: F401  (isolated_models is a
     shuffled_training_side,
     train_rows,
 )
-from workspace.api.openapi import DOCUMENT
 from workspace.extensions import db
 from workspace.models import AuditEntry
+from workspace.web.api.openapi import DOCUMENT
 
 ADMIN_ENDPOINTS = [("post", "/routing/retrain"), ("post", "/routing/models/v1/promote"), ("post", "/routing/rollback")]
 SUPERVISOR_ENDPOINTS = [("get", "/routing/models"), ("get", "/routing/accuracy")]

@@ -4,8 +4,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import make_post
-from workspace.dispatch import dispatch_once
 from workspace.extensions import db
+from workspace.jobs.dispatch import dispatch_once
 from workspace.models import AuditEntry, Conversation
 
 BILLING_RULE = {"name": "Refunds to billing", "conditions": {"keywords": ["refund", "chargeback"]},

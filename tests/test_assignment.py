@@ -8,8 +8,9 @@ import sqlalchemy as sa
 
 from tests.conftest import make_post
 from workspace.extensions import db
+from workspace.live import presence
 from workspace.models import Agent, Assignment, Author, Channel, Conversation, Message, Queue, queue_members
-from workspace.services import assignment, presence
+from workspace.services import assignment
 
 NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
@@ -228,7 +229,7 @@ def test_agents_never_seen_keep_their_work(floor):
 
 def test_routed_posts_are_assigned_by_the_routing_job(app, deliver, run_jobs):
     """Posts routed into a round-robin queue by a real worker are assigned to the online agents there."""
-    from workspace.dispatch import dispatch_once
+    from workspace.jobs.dispatch import dispatch_once
 
     with app.app_context():
         billing = db.session.scalar(sa.select(Queue).where(Queue.slug == "billing"))
@@ -250,7 +251,7 @@ def test_routed_posts_are_assigned_by_the_routing_job(app, deliver, run_jobs):
 
 def test_freeing_capacity_queues_an_assignment_job(floor, app, run_jobs):
     """Resolving a conversation of a full agent lets the worker give her the next waiting one."""
-    from workspace.services.conversations import set_status
+    from workspace.services.conversations.actions import set_status
 
     ana = agent("Ana", floor, capacity=1)
     (mine,) = waiting(floor, 1, assignee=ana)

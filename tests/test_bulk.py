@@ -12,10 +12,10 @@ from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
 from tests.test_auth import socket_app  # noqa: F401  (fixture)
 from tests.test_macros import OUTAGE, call, make, world  # noqa: F401  (fixtures)
-from workspace.broker import job_queue
 from workspace.extensions import db, socketio
+from workspace.infra.broker import job_queue
+from workspace.jobs.worker import AppWorker
 from workspace.models import Agent, Author, BulkItem, Channel, Conversation, Message, Queue, utcnow
-from workspace.worker import AppWorker
 
 TAG_AND_RESOLVE = {**OUTAGE, "name": "Tag and resolve", "template": "",
                    "actions": [{"type": "add_tags", "tags": ["outage"]}, {"type": "status", "status": "resolved"}]}
@@ -138,9 +138,9 @@ DIES_MID_BATCH = textwrap.dedent("""
     import os, sys
     from tests.conftest import make_config
     from workspace import create_app
-    from workspace.broker import job_queue, redis_client
-    from workspace.services.bulk import runner
-    from workspace.worker import AppWorker
+    from workspace.infra.broker import job_queue, redis_client
+    from workspace.jobs.worker import AppWorker
+    from workspace.services.responses.bulk import runner
 
     app = create_app(make_config(SQLALCHEMY_DATABASE_URI=os.environ["DB"], REDIS_URL=os.environ["REDIS"],
                                  RQ_QUEUE=os.environ["QUEUE"], BULK_BATCH=10))
@@ -265,7 +265,7 @@ def test_undo_puts_back_queue_priority_assignee_and_customer_tags(app, call, man
 def test_a_reply_carried_by_two_delivery_jobs_is_sent_once(app, call, many, run_jobs, redis, monkeypatch):  # noqa: F811
     """A bulk batch's delivery job and the sweeper's can carry the same reply: while one is sending it the
     other backs off (RQ retries it), and whichever runs later finds it sent."""
-    from workspace import delivery
+    from workspace.services.conversations import delivery
 
     sent = []
     monkeypatch.setitem(delivery.SENDERS, "native", lambda message, *, key, retrying: sent.append(message.id))

@@ -13,12 +13,13 @@ import sqlalchemy as sa
 from routing import Post
 from routing.text import model_text
 from tests.conftest import make_post
-from workspace.dispatch import dispatch_once
 from workspace.errors import SwitchboardError, ValidationError
 from workspace.extensions import db
+from workspace.jobs.dispatch import dispatch_once
+from workspace.jobs.enqueue import retrain_if_due
 from workspace.models import AuditEntry, Author, Channel, Conversation, Correction, Message, ModelVersion, Queue, utcnow
-from workspace.services import classifier
-from workspace.services.classifier import loading
+from workspace.services.triage import classifier
+from workspace.services.triage.classifier import loading
 
 # Words that mark each queue, and words any post may contain.
 VOCABULARY = {
@@ -252,7 +253,7 @@ def test_training_from_conversations_uses_final_queues_and_corrections(queues, c
 
 def test_enough_corrections_enqueue_one_retrain_that_a_real_worker_runs(app, queues, run_jobs):
     """Corrections below the threshold enqueue nothing; a burst past it enqueues one job; the worker retrains."""
-    from workspace.broker import job_queue
+    from workspace.infra.broker import job_queue
 
     app.config["RETRAIN_AFTER_CORRECTIONS"] = 3
     with app.app_context():
@@ -260,7 +261,7 @@ def test_enough_corrections_enqueue_one_retrain_that_a_real_worker_runs(app, que
         job_ids = []
         for conversation_id in ids[:5]:
             correct(conversation_id, "tech" if conversation_id % 2 else "billing")
-            job_ids.append(classifier.corrections_added())
+            job_ids.append(retrain_if_due())
         assert job_ids[:2] == [None, None] and len(set(job_ids[2:])) == 1
         assert job_queue().count == 1
     run_jobs()
@@ -268,17 +269,17 @@ def test_enough_corrections_enqueue_one_retrain_that_a_real_worker_runs(app, que
         versions = classifier.list_versions()
         assert [(row.source, row.active) for row in versions] == [("retrain", True)]
         assert set(db.session.scalars(sa.select(Correction.used_in_version))) == {versions[0].version}
-        assert classifier.corrections_added() is None
+        assert retrain_if_due() is None
 
 
 def test_an_unreachable_redis_does_not_fail_a_correction(app, queues, ctx, monkeypatch, caplog):
-    """With Redis down the retrain cannot be enqueued: corrections_added logs it and returns None."""
+    """With Redis down the retrain cannot be enqueued: retrain_if_due logs it and returns None."""
     from redis import Redis
 
     app.config["RETRAIN_AFTER_CORRECTIONS"] = 1
     correct(add_conversations(labelled_rows(2))[0], "tech")
     monkeypatch.setitem(app.extensions, "redis", Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2))
-    assert classifier.corrections_added() is None
+    assert retrain_if_due() is None
     assert "cannot enqueue the retrain job" in caplog.text
 
 

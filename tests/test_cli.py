@@ -91,7 +91,7 @@ def test_queue_routing_threshold_is_set_changed_and_cleared(app, runner):
 
 def test_a_queue_threshold_sends_unsure_predictions_to_triage(app):
     """The per-queue threshold reaches the routing settings used by the worker."""
-    from workspace.services.routing import queues_by_slug, routing_settings
+    from workspace.services.triage.decisions import queues_by_slug, routing_settings
 
     with app.app_context():
         db.session.add_all([Queue(slug="billing", name="b", routing_threshold=0.9), Queue(slug="tech", name="t")])

@@ -6,8 +6,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import make_post
-from workspace.dispatch import dispatch_once
 from workspace.extensions import db
+from workspace.jobs.dispatch import dispatch_once
 from workspace.models import Agent, AuditEntry, Conversation, Message, Queue, queue_members
 
 
@@ -65,7 +65,7 @@ def test_reply_is_stored_queued_and_stops_the_sla_clock(app, admin, routed, run_
 
 def test_a_retried_delivery_never_sends_twice(app, admin, routed, monkeypatch):
     """Once a reply is sent, running its job again sends nothing."""
-    from workspace import delivery
+    from workspace.services.conversations import delivery
 
     sent = []
     monkeypatch.setitem(delivery.SENDERS, "native", lambda message, **attempt: sent.append(message))
@@ -79,7 +79,7 @@ def test_a_retried_delivery_never_sends_twice(app, admin, routed, monkeypatch):
 
 def test_a_failing_delivery_is_marked_failed_with_the_reason_and_raises_for_retry(app, admin, routed, monkeypatch):
     """The error is kept on the message and the job raises so RQ retries with backoff."""
-    from workspace import delivery
+    from workspace.services.conversations import delivery
 
     def broken(message, **attempt):
         raise ConnectionError("relay unreachable")

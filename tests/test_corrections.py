@@ -5,8 +5,8 @@ import sqlalchemy as sa
 
 from tests.conftest import make_post
 from tests.test_routing_job import emitted  # noqa: F401  (fixture)
-from workspace.dispatch import dispatch_once
 from workspace.extensions import db
+from workspace.jobs.dispatch import dispatch_once
 from workspace.models import AuditEntry, Conversation, Correction
 
 

@@ -11,12 +11,12 @@ from tests.test_migrations import MIGRATIONS, add_channel_and_author, database_a
 from workspace.errors import ValidationError
 from workspace.extensions import db
 from workspace.models import Agent, Conversation, Correction, Message, OutboxEntry, Queue, QueueCount
-from workspace.services import counts as counts_service
-from workspace.services.claims import get_next
-from workspace.services.conversations import assign, move_conversation, set_status
-from workspace.services.counts import fold_counts, queue_counts
-from workspace.services.replies import reply
-from workspace.services.routing import route_conversations
+from workspace.models import counts as counts_service
+from workspace.models.counts import fold_counts, queue_counts
+from workspace.services.conversations.actions import assign, move_conversation, set_status
+from workspace.services.conversations.claims import get_next
+from workspace.services.conversations.replies import reply
+from workspace.services.triage.decisions import route_conversations
 
 QUEUES = ("triage", "billing", "tech")
 

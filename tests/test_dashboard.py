@@ -12,11 +12,13 @@ from tests.conftest import make_post
 from tests.supervision import bearer, make_agent, make_conversation, sign_in
 from tests.test_api import route_all
 from tests.test_auth import socket_app  # noqa: F401  (fixture)
-from workspace.broker import redis_client
 from workspace.extensions import db, socketio
+from workspace.infra.broker import redis_client
+from workspace.live import presence
 from workspace.models import Agent, Queue, queue_members, utcnow
-from workspace.services import dashboard, presence
-from workspace.services.volume import redis_key
+from workspace.services.supervision import dashboard
+from workspace.services.supervision import push as dashboard_push
+from workspace.services.supervision.volume import redis_key
 
 
 def parse(moment: str) -> datetime:
@@ -272,9 +274,9 @@ def test_the_dashboard_room_is_for_supervisors_and_gets_pushed_snapshots(socket_
     assert supervisor.emit("watch_dashboard", {}, callback=True) == {"ok": True}
     with socket_app.app_context():
         online = {agent_id for agent_id, state in presence.agent_states().items() if state.status == "online"}
-        dashboard.mark_changed()
-        assert dashboard.push() is True
-        assert dashboard.push() is False  # another push within the same tick waits for the next
+        dashboard_push.mark_changed()
+        assert dashboard_push.push() is True
+        assert dashboard_push.push() is False  # another push within the same tick waits for the next
     received = [e for e in supervisor.get_received() if e["name"] == "dashboard.snapshot"]
     assert len(received) == 1 and {q["queue"]: q["depth"] for q in received[0]["args"][0]["queues"]}["billing"] == 4
     assert {a["name"]: a["status"] for a in received[0]["args"][0]["agents"]} == {"Ana": "online", "Sam": "online"}

@@ -1,6 +1,7 @@
 """Replies go back where the post came from, once: a Discourse-compatible API and a callback receiver,
 both real HTTP servers, reached by the delivery job (directly, and through a real RQ worker)."""
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -9,11 +10,12 @@ import sqlalchemy as sa
 from tests.conftest import SECRET, make_post
 from tests.payloads import discourse_headers, discourse_post, encode
 from tests.platforms import CallbackReceiver, FakeDiscourse, LiveServer
-from workspace import delivery
-from workspace.dispatch import sweep
 from workspace.extensions import db
+from workspace.jobs import enqueue
+from workspace.jobs.dispatch import sweep
+from workspace.jobs.tasks import conversations
 from workspace.models import Channel, Message, utcnow
-from workspace.services import replies
+from workspace.services.conversations import delivery
 
 
 @pytest.fixture
@@ -124,7 +126,8 @@ def test_a_job_stopped_by_its_rq_timeout_after_posting_is_retried_without_a_seco
         app, forum_server, topic_conversation, reply_to, run_jobs, monkeypatch):
     """The real worker's job timeout cuts the attempt off while Discourse is still answering: the reply shows
     failed (will retry), and the retry finds the post instead of posting again."""
-    monkeypatch.setattr(replies, "DELIVERY_JOB_TIMEOUT", 1)
+    spec = enqueue.JOBS[conversations.deliver_reply]
+    monkeypatch.setitem(enqueue.JOBS, conversations.deliver_reply, dataclasses.replace(spec, timeout=1))
     app.config["DELIVERY_TIMEOUT_SECONDS"] = 10.0
     forum_server.slow_next, forum_server.slow_seconds = 1, 3.0
     message_id = reply_to(topic_conversation)

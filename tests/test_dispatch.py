@@ -6,9 +6,9 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import make_post
-from workspace.broker import job_queue
-from workspace.dispatch import Dispatcher, route_job_id
 from workspace.extensions import db
+from workspace.infra.broker import job_queue
+from workspace.jobs.dispatch import Dispatcher, route_job_id
 from workspace.models import OutboxEntry
 
 

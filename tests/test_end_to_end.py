@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from tests.conftest import SECRET, make_post, running
-from workspace.ingest.signature import sign
+from workspace.channels.signature import sign
 
 
 @pytest.fixture

@@ -9,15 +9,17 @@ import pytest
 import requests
 import sqlalchemy as sa
 
+from devstack.localredis import free_port
 from tests.conftest import TICKETING_EMAIL, TICKETING_SECRET, TICKETING_TOKEN, make_post, running_stub, wait_for
-from workspace.broker import job_queue, redis_client
-from workspace.dispatch import dispatch_once, sweep
-from workspace.escalation.signature import signed_headers
 from workspace.extensions import db
-from workspace.localredis import free_port
+from workspace.infra.broker import job_queue, redis_client
+from workspace.jobs.dispatch import dispatch_once, sweep
+from workspace.jobs.worker import AppWorker
+from workspace.live import signals
+from workspace.live.changes import announce
 from workspace.models import NOT_DUE, AuditEntry, Conversation, Escalation, Message
-from workspace.services.escalation import enqueue_escalations, request_escalation
-from workspace.worker import AppWorker
+from workspace.services.escalation.signature import signed_headers
+from workspace.services.escalation.tickets import request_escalation
 
 AUTH = (f"{TICKETING_EMAIL}/token", TICKETING_TOKEN)
 
@@ -120,7 +122,7 @@ def test_escalating_twice_creates_one_ticket(app, stub, admin, conversation_id, 
     assert again.status_code == 200 and again.get_json()["escalation"]["state"] == "pending"
     run_jobs()
     with app.app_context():
-        enqueue_escalations([escalation_of(app, conversation_id).id])  # say, the sweeper after a lost reply
+        announce(signals.escalations_requested, escalation_of(app, conversation_id).id)  # the sweeper, after a lost job
     run_jobs()
     assert admin("post", f"/conversations/{conversation_id}/escalate").status_code == 200
     run_jobs()
@@ -168,7 +170,7 @@ def test_redis_down_at_the_click_loses_nothing(app, stub, admin, conversation_id
     def redis_is_down():
         raise ConnectionError("Redis is down")
 
-    monkeypatch.setattr("workspace.services.escalation.job_queue", redis_is_down)
+    monkeypatch.setattr("workspace.jobs.enqueue.job_queue", redis_is_down)
     assert admin("post", f"/conversations/{conversation_id}/escalate").status_code == 202
     monkeypatch.undo()
     run_jobs()
@@ -224,7 +226,7 @@ def test_two_agents_escalating_at_once_make_one_escalation(app, stub, token, con
 
 def test_request_escalation_joins_the_callers_transaction(app, stub, conversation_id, run_jobs):
     """For macros: request_escalation adds to the caller's transaction without committing; a rollback
-    leaves nothing, a commit then enqueue_escalations makes the ticket."""
+    leaves nothing, a commit then asking for escalations_requested makes the ticket."""
     with app.app_context():
         conversation = db.session.get(Conversation, conversation_id)
         request_escalation(conversation, None)
@@ -235,7 +237,7 @@ def test_request_escalation_joins_the_callers_transaction(app, stub, conversatio
         assert asked
         assert request_escalation(db.session.get(Conversation, conversation_id), None) == (escalation, False)
         db.session.commit()
-        enqueue_escalations([escalation.id])
+        announce(signals.escalations_requested, escalation.id)
         db.session.remove()
     run_jobs()
     assert escalation_of(app, conversation_id).state == "created" and len(stub_tickets(stub)) == 1

@@ -6,6 +6,7 @@ import re
 import pytest
 import requests
 
+from devstack.localredis import free_port
 from tests.conftest import (
     SECRET,
     TICKETING_EMAIL,
@@ -16,8 +17,7 @@ from tests.conftest import (
     ticketing_env,
     wait_for,
 )
-from workspace.ingest.signature import sign
-from workspace.localredis import free_port
+from workspace.channels.signature import sign
 
 
 @pytest.fixture

@@ -5,10 +5,10 @@ import threading
 import sqlalchemy as sa
 
 from tests.conftest import make_post
+from workspace.channels.native import parse_post
 from workspace.extensions import db
-from workspace.ingest.native import parse_post
 from workspace.models import Channel, Message
-from workspace.services.group_commit import GroupCommitter
+from workspace.services.intake.group_commit import GroupCommitter
 
 
 def channel_id(app) -> int:
@@ -60,7 +60,7 @@ def test_the_same_post_in_two_concurrent_deliveries_is_stored_once(app, channel)
 
 def test_a_failing_delivery_does_not_sink_its_group(app, channel, monkeypatch):
     """If one delivery in a group fails, the others are committed on their own."""
-    from workspace.services import group_commit
+    from workspace.services.intake import group_commit
 
     real_stage = group_commit.stage_posts
     poisoned = parse_post(make_post(text="poison"))
@@ -87,6 +87,6 @@ def _raise():
 
 
 def _store(channel_id, posts, window_seconds):
-    from workspace.services.ingest import store_posts
+    from workspace.services.intake.store import store_posts
 
     return store_posts(channel_id, posts, window_seconds=window_seconds)

@@ -5,10 +5,10 @@ import sqlalchemy as sa
 from tests.test_auth import socket_app  # noqa: F401  (fixture)
 from tests.test_bulk import replies_per_conversation
 from tests.test_macros import OUTAGE, call, make, world  # noqa: F401  (fixtures)
-from workspace.broker import job_queue
 from workspace.extensions import db, socketio
+from workspace.infra.broker import job_queue
+from workspace.jobs.worker import AppWorker
 from workspace.models import Conversation
-from workspace.worker import AppWorker
 
 
 def open_incident(call, ids) -> int:  # noqa: F811

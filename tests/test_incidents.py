@@ -9,10 +9,11 @@ from tests.conftest import make_post
 from tests.supervision import bearer, make_agent, make_conversation
 from tests.test_api import route_all
 from tests.test_auth import socket_app  # noqa: F401  (fixture)
-from workspace.broker import job_queue
 from workspace.extensions import db, socketio
+from workspace.infra.broker import job_queue
+from workspace.jobs.tasks import periodic
 from workspace.models import AuditEntry, Conversation, Incident, VolumeCount, incident_conversations, utcnow
-from workspace.services import incidents, volume
+from workspace.services.supervision import incidents, volume
 
 
 @pytest.fixture
@@ -167,7 +168,7 @@ def test_a_spike_opens_one_incident_with_its_conversations_and_alerts_supervisor
               for i in range(25)]
     route_all(app, run_jobs)
     with app.app_context():
-        job_queue().enqueue_call("routing.jobs.detect_spikes", job_id="spikes-test")
+        job_queue().enqueue_call(periodic.detect_spikes, job_id="spikes-test")
     run_jobs()
     with app.app_context():
         (incident,) = db.session.scalars(sa.select(Incident)).all()

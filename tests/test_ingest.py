@@ -186,7 +186,7 @@ def test_signature_with_another_secret_is_401(deliver, counts):
 
 def test_signature_over_a_different_body_is_401(client, channel, counts):
     """A signature copied from one body does not sign another (a replay with a changed id)."""
-    from workspace.ingest.signature import sign
+    from workspace.channels.signature import sign
 
     original = json.dumps(make_post(id="1")).encode()
     replayed = original.replace(b'"1"', b'"2"')
@@ -237,13 +237,13 @@ def test_author_profile_is_refreshed_by_later_posts(app, deliver):
 
 def test_a_disabled_channel_refuses_posts_once_its_cached_row_expires(app, deliver, monkeypatch):
     """Channel rows are cached for seconds, not forever: disabling takes effect after the cache time."""
-    from workspace.ingest import views
+    from workspace.web.webhooks import channels
 
     assert deliver(make_post()).status_code == 202
     with app.app_context():
         db.session.execute(sa.update(Channel).values(enabled=False))
         db.session.commit()
-    clock = [views.time.monotonic()]
-    monkeypatch.setattr(views.time, "monotonic", lambda: clock[0])
-    clock[0] += views.CHANNEL_CACHE_SECONDS + 0.1
+    clock = [channels.time.monotonic()]
+    monkeypatch.setattr(channels.time, "monotonic", lambda: clock[0])
+    clock[0] += channels.CHANNEL_CACHE_SECONDS + 0.1
     assert deliver(make_post()).status_code == 403

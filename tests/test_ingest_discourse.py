@@ -12,9 +12,9 @@ from tests.payloads import (
     post_webhook,
     refused_without_writing,
 )
+from workspace.channels import discourse
+from workspace.channels.post import Ignored
 from workspace.extensions import db
-from workspace.ingest import discourse
-from workspace.ingest.post import Ignored
 from workspace.models import Channel, Conversation, Message
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from workspace.ingest.html import html_to_text
+from workspace.channels.html import html_to_text
 
 
 @pytest.mark.parametrize("html,text", [

@@ -5,8 +5,8 @@ import sqlalchemy as sa
 
 from tests.conftest import SECRET
 from tests.payloads import TWENTY_SCRIPTS, encode, khoros_message, post_webhook, refused_without_writing
+from workspace.channels.signature import sign
 from workspace.extensions import db
-from workspace.ingest.signature import sign
 from workspace.models import Author, Channel, Message
 
 

@@ -20,7 +20,7 @@ from workspace.models import (
     Queue,
     utcnow,
 )
-from workspace.services.macro_actions import template_variables, wake_snoozed
+from workspace.services.responses.actions import template_variables, wake_snoozed
 
 OUTAGE = {"name": "Outage reply", "description": "Login outage, known issue",
           "template": "Hi {{ author.first_name | default('there') }}, we know about the outage. {{ agent.name }}",

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from tests.supervision import bearer, make_agent, make_conversation, make_reply, sign_in
 from workspace.extensions import db
 from workspace.models import Agent, AuditEntry, Message, QaReview
-from workspace.services import quality
+from workspace.services.supervision import quality
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ import sqlalchemy as sa
 
 from tests.conftest import make_post
 from tests.test_api_rules import admin  # noqa: F401  (fixture)
-from workspace.cli_replay import replay_command
-from workspace.dispatch import dispatch_once
+from workspace.cli.replay import replay_command
 from workspace.extensions import db
+from workspace.jobs.dispatch import dispatch_once
 from workspace.models import Author, Conversation
 
 DRAFT = [{"name": "Refunds to billing", "conditions": {"keywords": ["refund"]}, "actions": {"queue": "billing"}}]

@@ -7,7 +7,7 @@ import pytest
 from tests.supervision import make_agent, make_conversation, sign_in
 from workspace.extensions import db
 from workspace.models import Conversation, SlaOutcome, VolumeCount
-from workspace.services import reports
+from workspace.services.supervision import reports
 
 MONDAY = datetime(2026, 11, 16, tzinfo=UTC)  # 2026-W47
 

@@ -5,18 +5,18 @@ import sqlalchemy as sa
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from tests.conftest import make_post
-from workspace.dispatch import dispatch_once, sweep
 from workspace.extensions import db
+from workspace.jobs.dispatch import dispatch_once, sweep
 from workspace.models import Conversation, OutboxEntry
 
 
 @pytest.fixture
 def emitted(monkeypatch):
     """Record socket events instead of publishing them (a spy on one piece)."""
-    from workspace.services import events
+    from workspace.live import publish
 
     sent = []
-    monkeypatch.setattr(events.socketio, "emit", lambda name, data, to=None: sent.append((name, to, data)))
+    monkeypatch.setattr(publish.socketio, "emit", lambda name, data, to=None: sent.append((name, to, data)))
     return sent
 
 
@@ -54,7 +54,7 @@ def test_worker_routes_a_mention_to_its_queue_and_others_to_triage(app, deliver,
 
 def test_routing_twice_changes_nothing_and_emits_once(app, deliver, run_jobs, emitted):
     """The job is idempotent: a second run of the same batch is a no-op with no event."""
-    from routing.jobs import route_conversations
+    from workspace.jobs.tasks.conversations import route_conversations
 
     conversation_id = deliver_and_dispatch(app, deliver, make_post(text="@tech site is down"))
     run_jobs()
@@ -90,7 +90,7 @@ def test_customer_follow_up_reopens_a_snoozed_conversation(app, deliver, run_job
     from datetime import timedelta
 
     from workspace.models import utcnow
-    from workspace.services.macro_actions import wake_snoozed
+    from workspace.services.responses.actions import wake_snoozed
 
     conversation_id = deliver_and_dispatch(app, deliver, make_post(thread_id="s", text="@billing refund?"))
     run_jobs()
@@ -128,7 +128,7 @@ def test_post_accepted_while_redis_is_down_is_routed_once_it_is_back(app, delive
             dispatch_once(100)
         db.session.rollback()
         assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEntry)) == 1
-    from workspace import broker
+    from workspace.infra import broker
 
     broker.init_app(app)  # Redis is back
     with app.app_context():
@@ -142,7 +142,7 @@ def test_dispatcher_thread_drains_the_outbox_after_a_post(app, deliver, redis):
     """The in-process dispatcher, woken by the webhook, enqueues one job for the batch."""
     import time
 
-    from workspace.dispatch import Dispatcher
+    from workspace.jobs.dispatch import Dispatcher
 
     dispatcher = app.extensions["dispatcher"] = Dispatcher(app)
     try:

@@ -9,8 +9,10 @@ import sqlalchemy as sa
 
 from tests.conftest import make_config
 from workspace.extensions import db
+from workspace.jobs.tasks import periodic
+from workspace.live import publish
 from workspace.models import NOT_DUE, Author, BusinessCalendar, Channel, Conversation, Queue, SlaOutcome, SlaPolicy
-from workspace.services import sla
+from workspace.services.service_levels import clocks
 
 MONDAY_10 = datetime(2026, 3, 2, 9, tzinfo=UTC)  # 10:00 in Paris
 WEEKDAYS = {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
@@ -33,7 +35,7 @@ def conversation(queue, at: datetime, *, priority: int = 2) -> Conversation:
                        waiting_since=at, last_message_at=at, created_at=at, updated_at=at)
     db.session.add(row)
     db.session.flush()
-    sla.sync(row, at)
+    clocks.sync(row, at)
     db.session.commit()
     return row
 
@@ -79,14 +81,14 @@ def test_a_reply_meets_the_first_reply_target_and_a_follow_up_starts_the_next_re
     row = conversation(queue, MONDAY_10)
     replied = MONDAY_10 + timedelta(minutes=40)
     row.first_reply_at, row.waiting_since = replied, None
-    sla.sync(row, replied)
+    clocks.sync(row, replied)
     db.session.commit()
     assert sorted(row.sla_clock) == ["resolution"] and row.sla_due_at == at(row, "resolution")
     outcome = db.session.scalar(sa.select(SlaOutcome))
     assert (outcome.target, outcome.met, outcome.completed_at) == ("first_reply", True, replied)
     follow_up = MONDAY_10 + timedelta(hours=2)
     row.waiting_since = follow_up
-    sla.sync(row, follow_up)
+    clocks.sync(row, follow_up)
     assert at(row, "next_reply") == follow_up + timedelta(minutes=30)
     assert row.sla_due_at == follow_up + timedelta(minutes=30)
 
@@ -98,10 +100,10 @@ def test_pending_on_the_customer_pauses_every_clock_and_the_pause_does_not_count
     row = conversation(queue, MONDAY_10)
     due_before = at(row, "resolution")
     row.status = "pending"
-    sla.sync(row, MONDAY_10 + timedelta(minutes=10))
+    clocks.sync(row, MONDAY_10 + timedelta(minutes=10))
     assert row.sla_due_at == NOT_DUE and row.sla_check_at == NOT_DUE and row.sla_paused_at is not None
     row.status = "open"
-    sla.sync(row, MONDAY_10 + timedelta(hours=3, minutes=10))
+    clocks.sync(row, MONDAY_10 + timedelta(hours=3, minutes=10))
     assert at(row, "resolution") == due_before + timedelta(hours=3)
     assert row.sla_paused_at is None and row.sla_due_at == at(row, "first_reply")
 
@@ -113,11 +115,11 @@ def test_escalated_to_a_ticket_pauses_every_clock_like_pending_and_re_opening_re
     row = conversation(queue, MONDAY_10)
     due_before = {target: at(row, target) for target in ("first_reply", "resolution")}
     row.status = "escalated"
-    sla.sync(row, MONDAY_10 + timedelta(minutes=10))
+    clocks.sync(row, MONDAY_10 + timedelta(minutes=10))
     assert row.sla_due_at == NOT_DUE and row.sla_check_at == NOT_DUE and row.sla_paused_at is not None
-    assert sla.check(MONDAY_10 + timedelta(hours=2)) == {"at_risk": 0, "breached": 0}
+    assert clocks.check(MONDAY_10 + timedelta(hours=2)) == {"at_risk": 0, "breached": 0}
     row.status = "open"  # the ticket was solved
-    sla.sync(row, MONDAY_10 + timedelta(hours=2, minutes=10))
+    clocks.sync(row, MONDAY_10 + timedelta(hours=2, minutes=10))
     assert {target: at(row, target) for target in due_before} == {
         target: due + timedelta(hours=2) for target, due in due_before.items()}
     assert row.sla_paused_at is None and row.sla_status == "ok"
@@ -129,14 +131,14 @@ def test_a_follow_up_while_escalated_starts_next_reply_only_when_the_conversatio
     db.session.commit()
     row = conversation(queue, MONDAY_10)
     row.first_reply_at, row.waiting_since = MONDAY_10 + timedelta(minutes=5), None
-    sla.sync(row, MONDAY_10 + timedelta(minutes=5))
+    clocks.sync(row, MONDAY_10 + timedelta(minutes=5))
     row.status = "escalated"
-    sla.sync(row, MONDAY_10 + timedelta(minutes=10))
+    clocks.sync(row, MONDAY_10 + timedelta(minutes=10))
     row.waiting_since = MONDAY_10 + timedelta(hours=1)
-    sla.sync(row, row.waiting_since)
+    clocks.sync(row, row.waiting_since)
     assert row.sla_due_at == NOT_DUE and list(row.sla_clock) == ["next_reply"]
     row.status = "open"
-    sla.sync(row, MONDAY_10 + timedelta(hours=3))
+    clocks.sync(row, MONDAY_10 + timedelta(hours=3))
     assert at(row, "next_reply") == row.sla_due_at == MONDAY_10 + timedelta(hours=3, minutes=30)
 
 
@@ -146,11 +148,11 @@ def test_a_pause_over_a_closed_night_costs_nothing_in_business_time(queue):
     row = conversation(queue, MONDAY_10)
     due_before = at(row, "resolution")
     row.status = "pending"
-    sla.sync(row, datetime(2026, 3, 2, 15, tzinfo=UTC))  # 16:00 Paris
+    clocks.sync(row, datetime(2026, 3, 2, 15, tzinfo=UTC))  # 16:00 Paris
     row.status = "open"
-    sla.sync(row, datetime(2026, 3, 3, 8, tzinfo=UTC))  # Tuesday 09:00 Paris
+    clocks.sync(row, datetime(2026, 3, 3, 8, tzinfo=UTC))  # Tuesday 09:00 Paris
     # One business hour (16:00-17:00 Monday) was paused; due moves one business hour later.
-    assert at(row, "resolution") == sla.add_business_time(due_before, 60, sla.Policies().calendar(1))
+    assert at(row, "resolution") == clocks.add_business_time(due_before, 60, clocks.Policies().calendar(1))
 
 
 def test_changing_priority_re_plans_from_the_same_start(queue):
@@ -159,7 +161,7 @@ def test_changing_priority_re_plans_from_the_same_start(queue):
     db.session.commit()
     row = conversation(queue, MONDAY_10)
     row.priority = 0
-    sla.sync(row, MONDAY_10 + timedelta(minutes=5))
+    clocks.sync(row, MONDAY_10 + timedelta(minutes=5))
     assert row.sla_due_at == MONDAY_10 + timedelta(minutes=15)
 
 
@@ -169,7 +171,7 @@ def test_resolving_scores_resolution_and_drops_an_unanswered_reply_clock(queue):
     db.session.commit()
     row = conversation(queue, MONDAY_10)
     row.status = "resolved"
-    sla.sync(row, MONDAY_10 + timedelta(hours=1, minutes=30))
+    clocks.sync(row, MONDAY_10 + timedelta(hours=1, minutes=30))
     db.session.commit()
     outcomes = db.session.execute(sa.select(SlaOutcome.target, SlaOutcome.met)).all()
     assert outcomes == [("resolution", True)]
@@ -178,18 +180,17 @@ def test_resolving_scores_resolution_and_drops_an_unanswered_reply_clock(queue):
 
 def test_the_watcher_marks_at_risk_then_breached_records_the_miss_and_announces_both(queue, monkeypatch):
     """At 75% the clock is at risk; at 100% breached, with a miss recorded at once and filled in when answered."""
-    from workspace.services import events
+    from workspace.live import publish
 
     sent = []
-    monkeypatch.setattr(events.socketio, "emit", lambda name, data, to=None: sent.append((name, to, data)))
-    monkeypatch.setattr(sla.socketio, "emit", lambda name, data, to=None: sent.append((name, to, data)))
+    monkeypatch.setattr(publish.socketio, "emit", lambda name, data, to=None: sent.append((name, to, data)))
     row = conversation(queue, MONDAY_10)
-    assert sla.check(MONDAY_10 + timedelta(minutes=30)) == {"at_risk": 0, "breached": 0}
-    assert sla.check(MONDAY_10 + timedelta(minutes=50)) == {"at_risk": 1, "breached": 0}
+    assert clocks.check(MONDAY_10 + timedelta(minutes=30)) == {"at_risk": 0, "breached": 0}
+    assert clocks.check(MONDAY_10 + timedelta(minutes=50)) == {"at_risk": 1, "breached": 0}
     db.session.refresh(row)
     assert row.sla_status == "at_risk" and row.sla_check_at == MONDAY_10 + timedelta(hours=1)
-    assert sla.check(MONDAY_10 + timedelta(minutes=61)) == {"at_risk": 0, "breached": 1}
-    assert sla.check(MONDAY_10 + timedelta(minutes=90)) == {"at_risk": 0, "breached": 0}  # told once
+    assert clocks.check(MONDAY_10 + timedelta(minutes=61)) == {"at_risk": 0, "breached": 1}
+    assert clocks.check(MONDAY_10 + timedelta(minutes=90)) == {"at_risk": 0, "breached": 0}  # told once
     db.session.refresh(row)
     assert row.sla_status == "breached" and row.sla_check_at == NOT_DUE
     miss = db.session.scalar(sa.select(SlaOutcome))
@@ -201,7 +202,7 @@ def test_the_watcher_marks_at_risk_then_breached_records_the_miss_and_announces_
     assert updated == ["at_risk", "breached"]
     answered = MONDAY_10 + timedelta(hours=2)
     row.first_reply_at, row.waiting_since = answered, None
-    sla.sync(row, answered)
+    clocks.sync(row, answered)
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SlaOutcome)) == 1
     assert db.session.scalar(sa.select(SlaOutcome)).completed_at == answered
@@ -210,7 +211,7 @@ def test_the_watcher_marks_at_risk_then_breached_records_the_miss_and_announces_
 def test_a_conversation_already_late_when_routed_goes_straight_to_breached(queue):
     """A clock past both thresholds at the first look is breached, with one event, not at risk first."""
     row = conversation(queue, MONDAY_10)
-    assert sla.check(MONDAY_10 + timedelta(days=1)) == {"at_risk": 0, "breached": 1}
+    assert clocks.check(MONDAY_10 + timedelta(days=1)) == {"at_risk": 0, "breached": 1}
     db.session.refresh(row)
     assert row.sla_status == "breached"
 
@@ -221,10 +222,10 @@ def test_the_watcher_works_in_batches_and_leaves_the_rest_alone(queue, app):
     late = [conversation(queue, MONDAY_10 + timedelta(minutes=i)) for i in range(5)]
     paused = conversation(queue, MONDAY_10)
     paused.status = "pending"
-    sla.sync(paused, MONDAY_10 + timedelta(minutes=1))
+    clocks.sync(paused, MONDAY_10 + timedelta(minutes=1))
     fresh = conversation(queue, MONDAY_10 + timedelta(hours=5))
     db.session.commit()
-    assert sla.check(MONDAY_10 + timedelta(hours=5)) == {"at_risk": 0, "breached": 5}
+    assert clocks.check(MONDAY_10 + timedelta(hours=5)) == {"at_risk": 0, "breached": 5}
     statuses = dict(db.session.execute(sa.select(Conversation.id, Conversation.sla_status)).all())
     assert [statuses[c.id] for c in late] == ["breached"] * 5
     assert statuses[paused.id] == "ok" and statuses[fresh.id] == "ok"
@@ -246,13 +247,13 @@ def published(listener) -> list[dict]:
 
 def test_the_watcher_job_on_a_real_worker_publishes_through_redis(queue, app, redis, run_jobs):
     """Run by a real RQ worker, the breach reaches the Socket.IO message queue on Redis for the queue's room."""
-    from workspace.broker import job_queue
+    from workspace.infra.broker import job_queue
 
     conversation(queue, datetime.now(UTC) - timedelta(hours=2))
     room = f"queue:{queue.id}"
     listener = redis.pubsub(ignore_subscribe_messages=True)
     listener.subscribe("flask-socketio")
-    job_queue().enqueue("workspace.jobs.check_slas")
+    job_queue().enqueue(periodic.check_slas)
     db.session.remove()
     run_jobs()
     received = published(listener)
@@ -265,7 +266,7 @@ def test_the_watcher_job_on_a_real_worker_publishes_through_redis(queue, app, re
 def test_a_routed_post_starts_its_clocks(app, deliver, run_jobs):
     """Through the webhook and the routing job, a conversation carries its first-reply and resolution clocks."""
     from tests.conftest import make_post
-    from workspace.dispatch import dispatch_once
+    from workspace.jobs.dispatch import dispatch_once
 
     with app.app_context():
         billing = db.session.scalar(sa.select(Queue).where(Queue.slug == "billing"))
@@ -293,19 +294,19 @@ def test_config_default_fraction_applies_when_a_policy_sets_none(queue, app):
 
 def test_a_policy_or_calendar_change_re_plans_open_conversations_through_a_job(queue, app, run_jobs):
     """Tightening the policy moves due times earlier; a new holiday in its calendar moves them later."""
-    from workspace.services import sla_admin
+    from workspace.services.service_levels import admin
 
     monday_16 = datetime(2026, 3, 2, 15, tzinfo=UTC)  # 16:00 Paris
     conversation_id = conversation(queue, monday_16).id
     business_policy(queue, first_reply=240)
     queue = db.session.get(Queue, queue.id)
-    sla_admin.save_policy(queue, "normal", {"first_reply_minutes": 120, "business_hours": True,
+    admin.save_policy(queue, "normal", {"first_reply_minutes": 120, "business_hours": True,
                                             "calendar": "Paris office"}, None)
     db.session.remove()
     run_jobs()
     assert db.session.get(Conversation, conversation_id).sla_due_at == datetime(2026, 3, 3, 9, tzinfo=UTC)
     calendar = db.session.scalar(sa.select(BusinessCalendar))
-    sla_admin.save_calendar(calendar, {"holidays": [*calendar.holidays, {"name": "Strike", "start": "2026-03-03"}]},
+    admin.save_calendar(calendar, {"holidays": [*calendar.holidays, {"name": "Strike", "start": "2026-03-03"}]},
                             None)
     db.session.remove()
     run_jobs()
@@ -315,15 +316,15 @@ def test_a_policy_or_calendar_change_re_plans_open_conversations_through_a_job(q
 
 def test_a_looser_target_clears_at_risk_but_only_the_watcher_moves_a_clock_forward(queue, monkeypatch):
     """Re-planned to a longer target, an at-risk clock is ok again; re-planned shorter, it waits for the watcher."""
-    monkeypatch.setattr(sla.socketio, "emit", lambda *args, **kwargs: None)
+    monkeypatch.setattr(publish.socketio, "emit", lambda *args, **kwargs: None)
     row = conversation(queue, MONDAY_10)
-    sla.check(MONDAY_10 + timedelta(minutes=50))
+    clocks.check(MONDAY_10 + timedelta(minutes=50))
     assert row.sla_status == "at_risk"
     queue.sla_minutes = {"normal": 600}
-    sla.sync(row, MONDAY_10 + timedelta(minutes=55), replan=True)
+    clocks.sync(row, MONDAY_10 + timedelta(minutes=55), replan=True)
     assert row.sla_status == "ok" and row.sla_check_at == MONDAY_10 + timedelta(minutes=450)
     queue.sla_minutes = {"normal": 20}
-    sla.sync(row, MONDAY_10 + timedelta(minutes=56), replan=True)
+    clocks.sync(row, MONDAY_10 + timedelta(minutes=56), replan=True)
     assert row.sla_status == "ok" and row.sla_check_at == MONDAY_10 + timedelta(minutes=15)  # overdue for a look
     db.session.commit()
-    assert sla.check(MONDAY_10 + timedelta(minutes=57)) == {"at_risk": 0, "breached": 1}
+    assert clocks.check(MONDAY_10 + timedelta(minutes=57)) == {"at_risk": 0, "breached": 1}

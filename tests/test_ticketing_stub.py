@@ -8,10 +8,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
+from devstack.localredis import free_port
 from tests.conftest import TICKETING_EMAIL, TICKETING_SECRET, TICKETING_TOKEN, running_stub, wait_for
-from workspace.escalation.client import TicketingClient, TicketingError
-from workspace.escalation.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_at
-from workspace.localredis import free_port
+from workspace.services.escalation.client import TicketingClient, TicketingError
+from workspace.services.escalation.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_at
 
 AUTH = (f"{TICKETING_EMAIL}/token", TICKETING_TOKEN)
 

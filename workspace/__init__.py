@@ -7,8 +7,18 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from .config import Config
-from .extensions import db, migrate, socketio
+from workspace import cli, errors, jobs, models  # noqa: F401  (models register their tables)
+from workspace.config import Config
+from workspace.extensions import db, migrate, socketio
+from workspace.infra import broker
+from workspace.jobs import dispatch
+from workspace.services.intake import group_commit
+from workspace.services.supervision import push as dashboard_push
+from workspace.web import api, auth, health, sockets  # noqa: F401  (sockets: handlers before init_app)
+from workspace.web.pages.console import bp as console_bp
+from workspace.web.pages.supervisor import bp as dashboard_bp
+from workspace.web.webhooks.channels import bp as ingest_bp
+from workspace.web.webhooks.tickets import bp as ticketing_bp
 
 
 def create_app(config: type | dict | None = None) -> Flask:
@@ -35,9 +45,6 @@ def create_app(config: type | dict | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
 
-    from . import auth, broker, dispatch, errors, models  # noqa: F401  (models register tables)
-    from .services import dashboard, group_commit
-
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     broker.init_app(app)
@@ -45,21 +52,14 @@ def create_app(config: type | dict | None = None) -> Flask:
     auth.init_app(app)
     dispatch.init_app(app)
     group_commit.init_app(app)
-    dashboard.init_app(app)
-    # Handlers must be imported before init_app so every app built gets them.
-    from . import realtime  # noqa: F401
+    dashboard_push.init_app(app)
+    jobs.init_app(app)
 
     # The singleton keeps the last app's client manager across init_app calls;
     # drop it so each app gets the message queue its own config names.
     socketio.server_options.pop("client_manager", None)
     socketio.init_app(app, message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE", app.config["REDIS_URL"]),
                       async_mode=app.config.get("SOCKETIO_ASYNC_MODE"))
-
-    from . import api, cli, health
-    from .console.views import bp as console_bp
-    from .dashboard.views import bp as dashboard_bp
-    from .escalation.webhook import bp as ticketing_bp
-    from .ingest.views import bp as ingest_bp
 
     app.register_blueprint(health.bp)
     app.register_blueprint(ingest_bp)

@@ -142,7 +142,7 @@ class TestConfig(Config):
 
 
 class TicketingStubConfig:
-    """Settings of the ticketing stub (`workspace.escalation.stub`), its own service with its own storage."""
+    """Settings of the ticketing stub (`ticketing_stub`), its own service with its own storage."""
 
     # The stub's own SQLite file (None: tickets.db in the instance folder).
     TICKETS_DATABASE = os.environ.get("TICKETS_DATABASE")

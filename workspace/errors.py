@@ -4,7 +4,7 @@ from flask import Flask, jsonify
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from .extensions import db
+from workspace.extensions import db
 
 
 class SwitchboardError(Exception):

@@ -6,7 +6,7 @@ import requests
 
 from tests.conftest import SECRET, make_post
 from tests.console.conftest import PASSWORD
-from workspace.ingest.signature import sign
+from workspace.channels.signature import sign
 
 
 def post_webhook(base: str, payload: dict) -> int:

@@ -6,9 +6,9 @@ import re
 import pytest
 import requests
 
+from devstack.localredis import free_port
 from tests.conftest import make_post, running, running_stub, ticketing_env
 from tests.console.test_console import post_webhook
-from workspace.localredis import free_port
 
 
 @pytest.fixture

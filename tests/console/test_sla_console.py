@@ -7,8 +7,9 @@ import sqlalchemy as sa
 from tests.conftest import make_post
 from tests.console.test_console import post_webhook, row
 from workspace.extensions import db
+from workspace.live import presence
 from workspace.models import Queue, utcnow
-from workspace.services import presence, sla
+from workspace.services.service_levels import clocks
 
 
 def test_assigned_to_the_online_agent_with_why_then_a_live_breach_badge(app, open_console, live_server, redis):
@@ -32,7 +33,7 @@ def test_assigned_to_the_online_agent_with_why_then_a_live_breach_badge(app, ope
     assert "Bob: offline, is offline" in why.inner_text()
     assert "first reply: due" in page.inner_text(".sla-targets")
     with app.app_context():  # the scheduler's watcher, two days on: the reply is late
-        assert sla.check(utcnow() + timedelta(days=2))["breached"] >= 1
+        assert clocks.check(utcnow() + timedelta(days=2))["breached"] >= 1
     badge = row(page, conversation_id).locator(".chip.sla-breached")
     badge.wait_for(timeout=15000)
     assert badge.inner_text() == "SLA breached"

@@ -58,7 +58,7 @@ def test_an_x_reply_must_fit_280_characters_counting_links_as_23():
 def test_the_demo_macros_are_valid():
     """The macros `flask seed` adds pass the same checks as any saved macro."""
     from macros import check_template
-    from workspace.demo import MACROS
+    from workspace.cli.demo import MACROS
 
     for _, _, template, actions in MACROS:
         check_template(template)

@@ -3,15 +3,7 @@
 import math
 import random
 
-from routing.spikes import (
-    BUCKETS_PER_DAY,
-    SpikeSettings,
-    detect,
-    detect_many,
-    history_buckets,
-    matches_phrase,
-    phrases,
-)
+from routing.spikes import BUCKETS_PER_DAY, SpikeSettings, detect, detect_many, history_buckets, matches_phrase, phrases
 
 
 def daily_traffic(days: int, peak: float, seed: int) -> list[int]:

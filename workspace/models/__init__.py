@@ -1,23 +1,31 @@
 """The database models, one noun per module."""
 
-from .agent import ROLES, Agent, ApiToken, hash_token, queue_members
-from .assignment import STRATEGIES, Assignment
-from .audit import AuditEntry
-from .author import Author, AuthorNote
-from .base import UTCDateTime, utcnow
-from .bulk import BULK_STATES, ITEM_RESULTS, BulkAction, BulkItem
-from .channel import Channel
-from .conversation import ACTIVE_STATUSES, NOT_DUE, STATUSES, Conversation, Priority
-from .escalation import TICKET_DONE_STATUSES, Escalation
-from .macro import SCOPES, Macro, MacroUsage
-from .message import Message
-from .model_version import Correction, ModelVersion
-from .outbox import OutboxEntry
-from .queue import TRIAGE, Queue
-from .queue_count import QueueCount
-from .rule import Rule
-from .sla import TARGETS, BusinessCalendar, SlaOutcome, SlaPolicy
-from .supervision import INCIDENT_STATUSES, MATCH_KINDS, SCORES, Incident, QaReview, VolumeCount, incident_conversations
+from workspace.models.agent import ROLES, Agent, ApiToken, hash_token, queue_members
+from workspace.models.assignment import STRATEGIES, Assignment
+from workspace.models.audit import AuditEntry
+from workspace.models.author import Author, AuthorNote
+from workspace.models.base import UTCDateTime, utcnow
+from workspace.models.bulk import BULK_STATES, ITEM_RESULTS, BulkAction, BulkItem
+from workspace.models.channel import Channel
+from workspace.models.conversation import ACTIVE_STATUSES, NOT_DUE, STATUSES, Conversation, Priority
+from workspace.models.escalation import TICKET_DONE_STATUSES, Escalation
+from workspace.models.macro import SCOPES, Macro, MacroUsage
+from workspace.models.message import Message
+from workspace.models.model_version import Correction, ModelVersion
+from workspace.models.outbox import OutboxEntry
+from workspace.models.queue import TRIAGE, Queue
+from workspace.models.queue_count import QueueCount
+from workspace.models.rule import Rule
+from workspace.models.sla import TARGETS, BusinessCalendar, SlaOutcome, SlaPolicy
+from workspace.models.supervision import (
+    INCIDENT_STATUSES,
+    MATCH_KINDS,
+    SCORES,
+    Incident,
+    QaReview,
+    VolumeCount,
+    incident_conversations,
+)
 
 __all__ = [
     "ACTIVE_STATUSES", "BULK_STATES", "INCIDENT_STATUSES", "ITEM_RESULTS", "MATCH_KINDS",

@@ -6,8 +6,8 @@ from typing import Optional
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from ..extensions import db
-from .base import UTCDateTime, utcnow
+from workspace.extensions import db
+from workspace.models.base import UTCDateTime, utcnow
 
 # queued -> running -> finished (or failed when the job gave up); undoing ->
 # undone once its non-sending changes were put back.

@@ -6,8 +6,8 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from ..extensions import db
-from .base import UTCDateTime, utcnow
+from workspace.extensions import db
+from workspace.models.base import UTCDateTime, utcnow
 
 # Adapter kinds: how a channel's webhooks are read and where its replies go.
 KINDS = ("native", "discourse", "x", "khoros")

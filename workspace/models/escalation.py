@@ -6,8 +6,8 @@ from typing import Optional
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from ..extensions import db
-from .base import UTCDateTime, utcnow
+from workspace.extensions import db
+from workspace.models.base import UTCDateTime, utcnow
 
 # Ticket statuses (Zendesk's) after which the ticketing team is done with it.
 TICKET_DONE_STATUSES = ("solved", "closed")

@@ -5,8 +5,8 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from ..extensions import db
-from .base import UTCDateTime, utcnow
+from workspace.extensions import db
+from workspace.models.base import UTCDateTime, utcnow
 
 
 class OutboxEntry(db.Model):

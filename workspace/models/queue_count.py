@@ -20,7 +20,7 @@ from the application:
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from ..extensions import db
+from workspace.extensions import db
 
 # The statuses the counts cover; others (new, resolved, escalated, spam) count nowhere.
 COUNTED = "('open', 'pending')"

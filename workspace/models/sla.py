@@ -6,8 +6,8 @@ from typing import Optional
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from ..extensions import db
-from .base import UTCDateTime, utcnow
+from workspace.extensions import db
+from workspace.models.base import UTCDateTime, utcnow
 
 # The clocks a conversation can run: minutes to the first reply, to the next
 # reply after each customer message, and to resolution.

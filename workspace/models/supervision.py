@@ -6,9 +6,9 @@ from typing import Optional
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from ..extensions import db
-from .base import UTCDateTime, utcnow
-from .conversation import Conversation
+from workspace.extensions import db
+from workspace.models.base import UTCDateTime, utcnow
+from workspace.models.conversation import Conversation
 
 # Dashboard figures read conversations by when they were answered and resolved
 # ("today", "this week"); without these they would read the whole table.

@@ -5,12 +5,12 @@ import re
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
-from ..channel_settings import clean_settings, visible_settings
-from ..errors import NotFound, SwitchboardError, ValidationError
-from ..extensions import db
-from ..models import ROLES, STRATEGIES, Agent, Channel, Queue
-from ..models.channel import KINDS, new_secret
-from . import audit
+from workspace.channels.settings import clean_settings, visible_settings
+from workspace.errors import NotFound, SwitchboardError, ValidationError
+from workspace.extensions import db
+from workspace.models import ROLES, STRATEGIES, Agent, Channel, Queue
+from workspace.models.channel import KINDS, new_secret
+from workspace.services import audit
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

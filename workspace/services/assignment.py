@@ -20,11 +20,11 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
 
-from ..broker import job_queue
-from ..extensions import db
-from ..models import Agent, Assignment, Conversation, Message, Queue, queue_members, utcnow
-from . import events, presence
-from .queues import ORDER
+from workspace.extensions import db
+from workspace.live import presence
+from workspace.live.changes import Changes
+from workspace.models import Agent, Assignment, Conversation, Message, Queue, queue_members, utcnow
+from workspace.services.conversations.queues import ORDER
 
 NEVER = datetime.min.replace(tzinfo=UTC)
 
@@ -229,7 +229,7 @@ def _record(conversation_id: int, queue: Queue, agent_id: int | None, kind: str,
                               strategy=queue.assignment, reason=reason, candidates=candidates, created_at=now))
     db.session.flush()
     conversation = db.session.get(Conversation, conversation_id, populate_existing=True)
-    changes = events.Changes()
+    changes = Changes()
     changes.add(conversation, "updated")
     db.session.commit()
     changes.publish()
@@ -280,20 +280,3 @@ def return_untouched(now: datetime | None = None) -> int:
         returned += 1
     db.session.rollback()
     return returned
-
-
-def request_assignment(queue_ids: list[int]) -> None:
-    """Ask a worker to assign waiting work in these queues (after capacity frees up or an agent comes online).
-
-    Best effort: if Redis is down, the periodic catch-up assigns it later.
-    """
-    if not queue_ids:
-        return
-    try:
-        ids = sorted(set(queue_ids))
-        # One id per set of queues: asking again while that job still waits replaces it instead of adding one.
-        job_queue().enqueue_call("workspace.jobs.assign_queues", args=(ids,), timeout=120,
-                                 job_id=f"assign-{'-'.join(map(str, ids))}")
-    except Exception:  # noqa: BLE001 - the periodic catch-up covers it
-        current_app.logger.warning("could not queue an assignment job; the periodic run will catch up")
-

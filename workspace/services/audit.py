@@ -1,7 +1,7 @@
 """Recording agent actions in the audit log."""
 
-from ..extensions import db
-from ..models import Agent, AuditEntry
+from workspace.extensions import db
+from workspace.models import Agent, AuditEntry
 
 
 def record(agent: Agent | None, action: str, target_type: str, target_id: int | None,

@@ -1,10 +1,10 @@
 """Knowing the customer: tags and internal notes on authors, audited."""
 
-from ..errors import NotFound, ValidationError
-from ..extensions import db
-from ..models import Agent, Author, AuthorNote, utcnow
-from . import audit
-from .conversations import clean_tags
+from workspace.errors import NotFound, ValidationError
+from workspace.extensions import db
+from workspace.models import Agent, Author, AuthorNote, utcnow
+from workspace.services import audit
+from workspace.services.conversations.actions import clean_tags
 
 MAX_NOTE_CHARS = 5_000
 

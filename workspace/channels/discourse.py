@@ -1,0 +1,113 @@
+"""Discourse webhooks, as a forum sends them (Admin → API → Webhooks, content type application/json).
+
+Each delivery is one event named by `X-Discourse-Event` (`post_created`, …)
+in a family named by `X-Discourse-Event-Type` (`post`, `topic`, `ping`, …),
+signed in `X-Discourse-Event-Signature: sha256=<hex HMAC-SHA256 of the body>`
+with the webhook's secret, which is the channel's secret.
+
+A new topic arrives twice: `topic_created` (title, no text) and `post_created`
+with `post_number` 1, whose payload carries the topic's title too
+(`topic_title`), in either order. The post is the one stored, with the title
+as subject; `topic_created` adds nothing, so whichever comes first, the topic
+is one conversation.
+"""
+
+from urllib.parse import quote, urlsplit
+
+from workspace.channels import fields
+from workspace.channels.html import html_to_text
+from workspace.channels.native import MAX_TEXT
+from workspace.channels.post import Ignored, InboundAuthor, InboundPost
+from workspace.channels.signature import require_signature, verify
+from workspace.errors import ValidationError
+
+SIGNATURE_HEADER = "X-Discourse-Event-Signature"
+EVENT_HEADER = "X-Discourse-Event"
+TYPE_HEADER = "X-Discourse-Event-Type"
+INSTANCE_HEADER = "X-Discourse-Instance"
+# Event families Discourse sends (core and its bundled plugins); their other
+# events (edits, likes, users, …) are acknowledged and not tracked.
+KNOWN_TYPES = frozenset({
+    "ping", "topic", "post", "user", "group", "category", "tag", "reviewable", "notification", "solved",
+    "assign", "user_badge", "group_user", "like", "user_promoted", "topic_voting", "chat_message", "flag",
+})
+REGULAR_POST = 1  # post_type: 2 moderator action, 3 small action, 4 whisper (staff only)
+PRIVATE_MESSAGE = "private_message"  # topic_archetype of personal messages
+
+
+def authenticate(channel, headers, body: bytes) -> None:
+    """Check X-Discourse-Event-Signature against the channel's secret (Discourse's webhook secret)."""
+    require_signature(headers, SIGNATURE_HEADER, lambda header: verify(channel.secret, body, header),
+                      hint=" (set the webhook's secret in Discourse)")
+
+
+def parse(payload, *, max_batch: int, headers, channel) -> list[InboundPost]:
+    """Turn one Discourse event into its post: post_created gives one; other known events none.
+
+    Args:
+        payload: the decoded body, e.g. {"post": {...}}.
+        max_batch: unused (Discourse sends one event per delivery).
+        headers: the request headers, which name the event.
+        channel: the channel row, whose settings name the API user replies are posted as.
+
+    Returns:
+        The post, as a one-item list; raises Ignored for events that carry none.
+    """
+    event = headers.get(EVENT_HEADER, "")
+    family = headers.get(TYPE_HEADER) or event.partition("_")[0]
+    if not event:
+        raise ValidationError(f"missing {EVENT_HEADER} header", code="unknown_event")
+    if family not in KNOWN_TYPES:
+        raise ValidationError(f"unknown Discourse event type {family[:64]!r}", code="unknown_event")
+    fields.get_object(payload, "body")
+    if event == "post_created":
+        return [_post(fields.get_object(payload.get("post"), "post"), headers, channel)]
+    if event == "topic_created":
+        fields.get_object(payload.get("topic"), "topic")
+        raise Ignored("a topic's text and title arrive with its first post (post_created, post_number 1)")
+    raise Ignored(f"event {event[:64]!r} is not tracked")
+
+
+def _post(post: dict, headers, channel) -> InboundPost:
+    if post.get("post_type", REGULAR_POST) != REGULAR_POST:
+        raise Ignored("not a regular post (a whisper, or a moderator or small action)")
+    if post.get("deleted_at"):
+        raise Ignored("the post is deleted")
+    username = fields.get_text(post, "username", "post.username", required=True, allow_empty=False)
+    if post.get("staff") or post.get("admin") or post.get("moderator"):
+        raise Ignored("posted by staff: the brand's own post is not queued")
+    if username == (channel.settings or {}).get("api_username"):
+        raise Ignored("posted by Switchboard's own API user")
+    raw = fields.get_text(post, "raw", "post.raw", limit=MAX_TEXT)
+    text = raw if raw and raw.strip() else html_to_text(
+        fields.get_text(post, "cooked", "post.cooked", limit=MAX_TEXT) or "")
+    if not text.strip():
+        raise ValidationError("post: neither raw nor cooked has any text", code="invalid_field")
+    topic_id = fields.get_id(post, "topic_id", "post.topic_id")
+    post_number = fields.get_int(post, "post_number", "post.post_number")
+    trust_level = fields.get_int(post, "trust_level", "post.trust_level")
+    return InboundPost(
+        external_id=fields.get_id(post, "id", "post.id"),
+        author=InboundAuthor(
+            external_id=fields.get_id(post, "user_id", "post.user_id"),
+            handle=username,
+            name=fields.get_text(post, "name", "post.name") or "",
+            trust_level=min(trust_level, 4) if trust_level is not None else None,
+        ),
+        text=text,
+        subject=fields.get_text(post, "topic_title", "post.topic_title", limit=fields.MAX_SUBJECT) or "",
+        thread_id=topic_id,
+        url=_post_url(headers.get(INSTANCE_HEADER), post, topic_id, post_number),
+        created_at=fields.get_time(post, "created_at", "post.created_at"),
+        private=post.get("topic_archetype") == PRIVATE_MESSAGE,
+        raw=post,
+    )
+
+
+def _post_url(instance: str | None, post: dict, topic_id: str, post_number: int | None) -> str | None:
+    """The post's address on the forum, from the instance the webhook names (http/https only)."""
+    parts = urlsplit(instance or "")
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(instance) > 500:
+        return None
+    slug = post.get("topic_slug") if isinstance(post.get("topic_slug"), str) else "-"
+    return f"{instance.rstrip('/')}/t/{quote(slug[:200])}/{quote(topic_id)}/{post_number or 1}"

@@ -1,0 +1,84 @@
+"""Per-kind channel settings: what each adapter and sender needs, checked before it is stored.
+
+A channel's `secret` signs what Switchboard and the brand exchange directly
+(native and Khoros webhooks, Discourse's webhook secret, reply callbacks). The
+settings hold what the platform issued (a Discourse API key, an X consumer
+secret), which are write-only: the API says whether they are set, never what.
+"""
+
+import re
+from urllib.parse import urlsplit
+
+from workspace.errors import ValidationError
+
+MAX_URL = 2048
+
+
+def _url(name: str, value) -> str:
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if (parts is None or parts.scheme not in ("http", "https") or not parts.hostname or len(value) > MAX_URL
+            or any(c.isspace() or ord(c) < 32 for c in value)):
+        raise ValidationError(f"settings.{name}: an http or https URL", code="invalid_field")
+    return value.rstrip("/")
+
+
+def _pattern(regex: str, description: str):
+    compiled = re.compile(regex)
+
+    def check(name: str, value) -> str:
+        if not isinstance(value, str) or not compiled.fullmatch(value):
+            raise ValidationError(f"settings.{name}: {description}", code="invalid_field")
+        return value
+    return check
+
+
+_username = _pattern(r"[\w.-]{1,60}", "a Discourse username (letters, digits, _ . -)")
+_token = _pattern(r"[\x21-\x7e]{8,200}", "8 to 200 printable characters, no spaces")
+_user_id = _pattern(r"[0-9]{1,20}", "the account's numeric id, as digits (id_str)")
+
+# kind -> setting -> check(name, value) returning the value to store.
+SETTINGS = {
+    "native": {"callback_url": _url},
+    "discourse": {"base_url": _url, "api_key": _token, "api_username": _username},
+    "x": {"consumer_secret": _token, "user_id": _user_id, "callback_url": _url},
+    "khoros": {"callback_url": _url},
+}
+# Settings the platform issued: accepted, never shown again.
+WRITE_ONLY = frozenset({"api_key", "consumer_secret"})
+
+
+def clean_settings(kind: str, changes, current: dict | None = None) -> dict:
+    """Return `current` updated with `changes` (a null value removes a setting), all checked.
+
+    Args:
+        kind: the channel's adapter kind.
+        changes: the untrusted object of settings to change.
+        current: the channel's settings now.
+
+    Returns:
+        The new settings (a new dict).
+    """
+    if not isinstance(changes, dict):
+        raise ValidationError("settings: must be an object", code="invalid_field")
+    allowed = SETTINGS[kind]
+    settings = dict(current or {})
+    for name, value in changes.items():
+        if name not in allowed:
+            known = ", ".join(allowed)
+            raise ValidationError(f"settings.{name}: not a {kind} setting (settings: {known})", code="invalid_field")
+        if value is None or value == "":
+            settings.pop(name, None)
+        else:
+            settings[name] = allowed[name](name, value)
+    return settings
+
+
+def visible_settings(settings: dict | None) -> dict:
+    """The settings as the API shows them: write-only ones become `<name>_set: true`."""
+    shown = {}
+    for name, value in (settings or {}).items():
+        if name in WRITE_ONLY:
+            shown[f"{name}_set"] = True
+        else:
+            shown[name] = value
+    return shown

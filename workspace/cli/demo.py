@@ -1,0 +1,205 @@
+"""Demo data: a small brand's support floor with a few hundred realistic posts."""
+
+import random
+from datetime import timedelta
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import with_appcontext
+from werkzeug.security import generate_password_hash
+
+from routing import Post
+from routing.text import model_text
+from workspace.channels.post import InboundAuthor, InboundPost
+from workspace.extensions import db
+from workspace.jobs.dispatch import dispatch_once
+from workspace.models import Agent, ApiToken, BusinessCalendar, Channel, Macro, Queue, SlaPolicy, utcnow
+from workspace.services.intake.store import store_posts
+from workspace.services.triage.classifier import train_from_examples
+
+DEMO_PASSWORD = "switchboard-demo"
+
+PEOPLE = [
+    ("admin@example.com", "Ada Admin", "admin"),
+    ("sam@example.com", "Sam Supervisor", "supervisor"),
+    ("ana@example.com", "Ana Agent", "agent"),
+    ("kofi@example.com", "Kofi Agent", "agent"),
+]
+# Which queues the demo agents work (supervisors and admins see every queue).
+MEMBERSHIPS = {"ana@example.com": ("triage", "billing", "tech"), "kofi@example.com": ("triage", "accounts", "feedback")}
+QUEUES = [
+    ("triage", "Triage", "Needs a human to route it.", None),
+    ("billing", "Billing", "Charges, refunds, invoices.", {"urgent": 30, "high": 90}),
+    ("tech", "Technical support", "Login, outages, bugs.", {"urgent": 15, "high": 60}),
+    ("accounts", "Accounts & security", "Hacked accounts, verification, closures.", {"urgent": 15}),
+    ("feedback", "Feedback", "Praise, suggestions, feature requests.", None),
+]
+CHANNELS = [("forum", "Community forum"), ("x", "X mentions"), ("app", "In-app feedback")]
+
+# (text, subject, queue) templates; {product} and {amount} vary per post. The queue
+# labels the demo classifier's training variants; the posts themselves are routed.
+POSTS = [
+    ("@billing I was charged twice for my {product} subscription this month, please refund {amount}", "", "billing"),
+    ("Why is there a {amount} charge on my card? I never ordered anything.", "Unknown charge", "billing"),
+    ("How do I download last year's invoices for {product}? Accountant needs them.", "Invoices", "billing"),
+    ("My refund for the cancelled {product} order still hasn't arrived after 10 days", "Refund missing", "billing"),
+    ("Is the {product} annual plan cheaper than monthly? Can't find the pricing page.", "", "billing"),
+    ("@tech {product} is down for everyone in our office, total outage since 9am!!", "Outage", "tech"),
+    ("I can't log in to {product}, it keeps saying invalid password even after reset", "Can't log in", "tech"),
+    ("The {product} app crashes every time I open the settings screen on Android 14", "App crash", "tech"),
+    ("Sync between {product} desktop and mobile stopped working yesterday", "", "tech"),
+    ("Getting error 502 when uploading files bigger than 10MB to {product}", "Upload error", "tech"),
+    ("Password reset email never arrives, checked spam too", "Reset email", "tech"),
+    ("@accounts my account was hacked, someone changed my email and I'm locked out", "Hacked", "accounts"),
+    ("How do I turn on two-factor authentication for {product}?", "2FA", "accounts"),
+    ("Please close my account and delete all my data (GDPR request)", "Delete my account", "accounts"),
+    ("Someone is logging into my {product} account from another country?!", "Suspicious login", "accounts"),
+    ("Love the new {product} dashboard, great work team! 🎉", "", "feedback"),
+    ("Feature request: dark mode for {product} please", "Dark mode", "feedback"),
+    ("It would be great if {product} supported exporting to CSV", "Export idea", "feedback"),
+    ("Your support is the worst, third time asking about my {amount} refund. Unacceptable.", "", "billing"),
+    ("hey quick question, does {product} work offline?", "", "tech"),
+    ("<script>alert('hi')</script> is what your search box shows when I type an apostrophe", "Weird search", "tech"),
+    ("'; DROP TABLE conversations; -- lol does {product} sanitize input?", "", "tech"),
+    ("Thanks for fixing the login issue so quickly yesterday!", "", "feedback"),
+    ("Is there an outage? {product} won't load at all for me", "", "tech"),
+]
+# Openings and closings that make the training variants of a template differ.
+OPENINGS = ["", "", "Hi, ", "Hello team, ", "Hey, ", "Urgent: ", "Good morning. ", "Quick one: "]
+CLOSINGS = ["", "", " Thanks.", " Please help.", " Any idea?", " Regards, a customer", " Cheers!"]
+TRAINING_VARIANTS = 400
+PRODUCTS = ["Switchboard Pro", "Cloud Drive", "Team Chat", "Photo Vault", "Budget Pal"]
+FIRST_NAMES = ["Maya", "Liam", "Zara", "Noah", "Ivy", "Omar", "Lena", "Kai", "Ines", "Theo",
+               "Priya", "Jonas", "Amara", "Mateo", "Yuki", "Sofia", "Ravi", "Elif", "Chen", "Aisha"]
+
+
+def seed_demo(post_count: int = 300, seed: int = 7) -> str:
+    """Create demo agents, queues, channels and posts; returns what to tell the user.
+
+    Running it again adds nothing that exists (agents, queues and channels are
+    matched by email and slug; posts by their external ids).
+    """
+    rng = random.Random(seed)
+    for email, name, role in PEOPLE:
+        if not db.session.scalar(sa.select(Agent).where(Agent.email == email)):
+            db.session.add(Agent(email=email, name=name, role=role,
+                                 password_hash=generate_password_hash(DEMO_PASSWORD)))
+    for slug, name, description, sla in QUEUES:
+        if not db.session.scalar(sa.select(Queue).where(Queue.slug == slug)):
+            db.session.add(Queue(slug=slug, name=name, description=description, sla_minutes=sla))
+    channels = []
+    for slug, name in CHANNELS:
+        channel = db.session.scalar(sa.select(Channel).where(Channel.slug == slug))
+        if channel is None:
+            channel = Channel(slug=slug, name=name, kind="native")
+            db.session.add(channel)
+        channels.append(channel)
+    db.session.flush()
+    for email, slugs in MEMBERSHIPS.items():
+        agent = db.session.scalar(sa.select(Agent).where(Agent.email == email))
+        agent.queues = list(db.session.scalars(sa.select(Queue).where(Queue.slug.in_(slugs))))
+    _seed_sla()
+    admin = db.session.scalar(sa.select(Agent).where(Agent.email == PEOPLE[0][0]))
+    token, secret = ApiToken.issue(admin, "demo")
+    db.session.add(token)
+    _add_macros(admin)
+    db.session.commit()
+    _train_classifier(random.Random(seed))
+
+    start = utcnow() - timedelta(hours=6)
+    by_channel: dict[int, list[InboundPost]] = {}
+    for number in range(post_count):
+        channel = rng.choice(channels)
+        person = rng.randrange(60)
+        text, subject, _ = rng.choice(POSTS)
+        followers = int(rng.paretovariate(1.2) * 40)
+        post = InboundPost(
+            external_id=f"demo-{number}",
+            author=InboundAuthor(
+                external_id=f"user-{person}", handle=f"{FIRST_NAMES[person % 20].lower()}{person}",
+                name=f"{FIRST_NAMES[person % 20]} {chr(65 + person % 26)}.", followers=followers,
+                verified=followers > 5000, email=f"{FIRST_NAMES[person % 20].lower()}{person}@example.net",
+            ),
+            text=text.format(product=rng.choice(PRODUCTS), amount=f"${rng.randint(5, 400)}.{rng.randint(0, 99):02}"),
+            subject=subject,
+            created_at=start + timedelta(seconds=number * 60 + rng.randint(0, 59)),
+        )
+        by_channel.setdefault(channel.id, []).append(post)
+    stored = 0
+    for channel in channels:
+        posts = by_channel.get(channel.id, [])
+        for begin in range(0, len(posts), 200):
+            outcomes = store_posts(channel.id, posts[begin:begin + 200], window_seconds=3600)
+            stored += sum(o.status == "stored" for o in outcomes)
+    secrets_text = "\n".join(f"  channel {c.slug:6} secret {c.secret}" for c in channels)
+    return (
+        f"demo data: {stored} new posts (routed by the worker shortly)\n"
+        f"console sign-in: {PEOPLE[0][0]} / {DEMO_PASSWORD} (also ana@example.com, sam@example.com)\n"
+        f"API token for {PEOPLE[0][0]}: {secret}\n{secrets_text}"
+    )
+
+
+def _train_classifier(rng: random.Random) -> None:
+    """Train the demo classifier on labelled variants of the templates, so the demo routes meaningfully.
+
+    The same seed gives the same variants, so seeding again trains nothing new.
+    """
+    texts, labels = [], []
+    for _ in range(TRAINING_VARIANTS):
+        text, subject, queue = rng.choice(POSTS)
+        text = text.format(product=rng.choice(PRODUCTS), amount=f"${rng.randint(5, 400)}.{rng.randint(0, 99):02}")
+        post = Post(text=f"{rng.choice(OPENINGS)}{text}{rng.choice(CLOSINGS)}",
+                    subject=subject if rng.random() < 0.7 else "", channel=rng.choice(CHANNELS)[0])
+        texts.append(model_text(post))
+        labels.append(queue)
+    train_from_examples(texts, labels, source="demo")
+
+
+def _seed_sla() -> None:
+    """A support-hours calendar, business-hours policies for billing, and round robin there (once)."""
+    if db.session.scalar(sa.select(BusinessCalendar).where(BusinessCalendar.name == "Support hours")):
+        return
+    calendar = BusinessCalendar(name="Support hours", time_zone="Europe/London", holidays=[],
+                                hours={day: [["08:00", "20:00"]] for day in ("mon", "tue", "wed", "thu", "fri")})
+    billing = db.session.scalar(sa.select(Queue).where(Queue.slug == "billing"))
+    billing.assignment = "round_robin"
+    for level, (first, following, resolution) in enumerate([(30, 60, 480), (90, 120, 960), (240, 240, 2880),
+                                                           (480, 480, 5760)]):
+        db.session.add(SlaPolicy(queue=billing, priority=level, first_reply_minutes=first,
+                                 next_reply_minutes=following, resolution_minutes=resolution,
+                                 business_hours=True, calendar=calendar))
+
+
+# (name, description, template, actions): the demo's global macros.
+MACROS = [
+    ("Outage: we're on it", "Known login outage; tag and resolve",
+     "Hi {{ author.first_name | default('there') }}, sorry about this: {{ queue.name | default('our team') }} knows "
+     "about the outage and is fixing it. Updates: https://status.example.com  {{ agent.first_name }}",
+     [{"type": "reply"}, {"type": "add_tags", "tags": ["outage"]}, {"type": "status", "status": "resolved"}]),
+    ("Refund on its way", "Refund issued; wait for the customer to confirm",
+     "Hi {{ author.first_name | default('there') }}, your refund is on its way: 3 to 5 working days. "
+     "{{ agent.first_name }}",
+     [{"type": "reply"}, {"type": "add_tags", "tags": ["refund"]}, {"type": "snooze", "minutes": 4320}]),
+    ("Escalate to accounts", "Hacked or locked-out account: urgent, to the accounts team",
+     "", [{"type": "priority", "priority": "urgent"}, {"type": "move", "queue": "accounts"},
+          {"type": "note", "text": "Moved by {{ agent.name }} with a macro"}]),
+]
+
+
+def _add_macros(owner: Agent) -> None:
+    """Add the demo's global macros that do not exist yet (matched by name)."""
+    for name, description, template, actions in MACROS:
+        if not db.session.scalar(sa.select(Macro).where(Macro.name == name)):
+            db.session.add(Macro(name=name, description=description, template=template, actions=actions,
+                                 scope="global", owner=owner))
+
+
+@click.command("seed")
+@with_appcontext
+@click.option("--posts", default=300, show_default=True, help="How many demo posts to deliver.")
+def seed(posts: int):
+    """Load demo data: agents, queues, channels and realistic posts (routed by the worker)."""
+    click.echo(seed_demo(posts))
+    while dispatch_once(current_app.config["DISPATCH_BATCH"]):
+        pass  # hand the demo posts to the worker now rather than at the next sweep

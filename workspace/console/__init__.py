@@ -1,1 +1,0 @@
-"""The agent console: sign-in and the single-page workspace shell."""

@@ -1,0 +1,1 @@
+"""Infrastructure below everything else: the Redis and RQ connections."""

@@ -1,0 +1,206 @@
+"""The outbox dispatcher: hands committed routing work to RQ in batches.
+
+The request path only commits an outbox row and sets an in-process event; a
+background thread (a greenlet under gevent) collects whatever has accumulated
+and enqueues it as one job, so a burst of posts costs one Redis round-trip per
+batch, not per post. If Redis is down the rows stay and are sent later; the
+sweeper covers anything that was enqueued but then lost by Redis.
+"""
+
+import logging
+import threading
+import time
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+from rq.job import Job
+
+from workspace.extensions import db
+from workspace.infra.broker import job_queue, redis_client
+from workspace.jobs.enqueue import PENDING, enqueue, enqueue_many, route_job_id
+from workspace.jobs.tasks import conversations
+from workspace.models import Conversation, Escalation, Message, OutboxEntry, utcnow
+from workspace.models.counts import fold_counts
+from workspace.services.conversations.delivery import STALE_ATTEMPT
+
+log = logging.getLogger(__name__)
+
+# How often a held batch looks again whether a worker took the last job.
+HOLD_POLL_SECONDS = 0.005
+
+
+def enqueue_routing(conversation_ids: list[int]) -> str:
+    """Enqueue one routing job for these conversations; returns its job id."""
+    return enqueue(conversations.route_conversations, sorted(set(conversation_ids))).id
+
+
+def dispatch_once(batch_size: int, *, older_than: datetime | None = None) -> list[int]:
+    """Move up to one batch of outbox rows to RQ; returns their conversation ids (one per row)."""
+    query = sa.select(OutboxEntry.id, OutboxEntry.conversation_id).order_by(OutboxEntry.id)
+    if older_than is not None:
+        query = query.where(OutboxEntry.created_at <= older_than)
+    rows = db.session.execute(query.limit(batch_size)).all()
+    if not rows:
+        db.session.rollback()
+        return []
+    conversation_ids = [conversation_id for _, conversation_id in rows]
+    enqueue_routing(conversation_ids)
+    # Deleting after the enqueue means a crash in between enqueues twice,
+    # which the idempotent job absorbs, rather than never.
+    db.session.execute(sa.delete(OutboxEntry).where(OutboxEntry.id.in_([row_id for row_id, _ in rows])))
+    db.session.commit()
+    return conversation_ids
+
+
+def sweep(grace_seconds: int, batch_size: int = 500) -> int:
+    """Hand RQ whatever has waited past the grace period: outbox rows no
+    dispatcher took (say, Redis was down), and conversations still unrouted
+    (say, Redis lost their job); also replies still queued and escalations
+    still pending whose job is gone; and fold the kept queue counts.
+
+    Returns:
+        How many conversations were enqueued.
+    """
+    cutoff = utcnow() - timedelta(seconds=grace_seconds)
+    moved: set[int] = set()
+    while batch := dispatch_once(batch_size, older_than=cutoff):
+        moved.update(batch)
+    unrouted = db.session.scalars(
+        sa.select(Conversation.id)
+        .where(Conversation.status == "new", Conversation.updated_at <= cutoff)
+        .order_by(Conversation.id)
+    ).all()
+    db.session.rollback()
+    ids = [conversation_id for conversation_id in unrouted if conversation_id not in moved]
+    for start in range(0, len(ids), batch_size):
+        enqueue_routing(ids[start:start + batch_size])
+    _resend_queued_replies(cutoff)
+    fold_counts()  # count rows from agents' actions pile up even when nothing is routed
+    _resend_stale_escalations(cutoff)
+    return len(moved) + len(ids)
+
+
+def _resend_queued_replies(cutoff: datetime) -> None:
+    """Queue delivery again for replies still 'queued' after the grace period (Redis was down),
+    and for attempts left 'sending' by a worker that died (the job takes over safely)."""
+    stuck = db.session.scalars(sa.select(Message.id).where(
+        Message.direction == "outbound",
+        sa.or_(sa.and_(Message.delivery_status == "queued", Message.created_at <= cutoff),
+               sa.and_(Message.delivery_status == "sending",
+                       Message.delivery_attempted_at <= utcnow() - STALE_ATTEMPT)))).all()
+    db.session.rollback()
+    for message_id in stuck:
+        try:
+            enqueue(conversations.deliver_reply, message_id)
+        except Exception:  # noqa: BLE001 - still queued: the next sweep tries again
+            log.warning("could not re-enqueue the delivery of reply %d", message_id)
+
+
+def _resend_stale_escalations(cutoff: datetime) -> int:
+    """Enqueue again pending escalations older than cutoff whose job is gone (Redis lost it, or it gave up).
+
+    Returns:
+        How many were enqueued.
+    """
+    ids = db.session.scalars(sa.select(Escalation.id).where(
+        Escalation.state == "pending", Escalation.requested_at <= cutoff).order_by(Escalation.id)).all()
+    db.session.rollback()
+    if not ids:
+        return 0
+    jobs = Job.fetch_many([f"escalate-{escalation_id}" for escalation_id in ids], connection=redis_client())
+    stale = [escalation_id for escalation_id, job in zip(ids, jobs, strict=True)
+             if job is None or job.get_status(refresh=False) not in PENDING]
+    if stale:
+        try:
+            enqueue_many(conversations.create_ticket, [(escalation_id,) for escalation_id in stale])
+        except Exception:  # noqa: BLE001 - still pending: the next sweep tries again
+            log.warning("could not re-enqueue escalations %s", stale, exc_info=True)
+    return len(stale)
+
+
+def waiting_in_queue(job_id: str | None) -> bool:
+    """Whether this job is still queued: no worker has started it yet."""
+    return job_id is not None and job_queue().connection.hget(Job.key_for(job_id), "status") == b"queued"
+
+
+class Dispatcher:
+    """A per-process background loop that drains the outbox into RQ.
+
+    Batches adapt to the workers: while the last job this loop enqueued still
+    waits in the queue (every worker is busy), new rows stay in the outbox and
+    go into the next job together, for up to DISPATCH_HOLD_SECONDS. A job
+    costs a worker about as much RQ bookkeeping as routing a dozen posts, so
+    under load a stream of one-post jobs would leave the workers ever further
+    behind; when they keep up, each batch still leaves at once.
+    """
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.wake = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.lock = threading.Lock()
+        self.stopping = False
+        self.last_job: str | None = None
+
+    def notify(self) -> None:
+        """Tell the loop there is new work; starts it on first use (after any fork)."""
+        if self.thread is None:
+            with self.lock:
+                if self.thread is None:
+                    self.thread = threading.Thread(target=self.run, name="outbox-dispatcher", daemon=True)
+                    self.thread.start()
+        self.wake.set()
+
+    def run(self) -> None:
+        """Drain the outbox whenever notified, and every poll interval regardless."""
+        config = self.app.config
+        backoff = 0.0
+        while not self.stopping:
+            self.wake.wait(timeout=max(config["DISPATCH_POLL_SECONDS"], backoff))
+            self.wake.clear()
+            if self.stopping:
+                break
+            time.sleep(config["DISPATCH_LINGER_SECONDS"])  # let a burst gather into one batch
+            with self.app.app_context():
+                try:
+                    self._hold_while_workers_are_busy()
+                    while True:
+                        batch = dispatch_once(config["DISPATCH_BATCH"])
+                        if batch:
+                            self.last_job = route_job_id(batch)
+                        if len(batch) < config["DISPATCH_BATCH"]:
+                            break
+                    backoff = 0.0
+                except Exception:
+                    db.session.rollback()
+                    backoff = min(max(backoff * 2, 0.5), 30.0)
+                    log.exception("outbox dispatch failed; retrying in %.1fs", backoff)
+                finally:
+                    db.session.remove()
+
+    def _hold_while_workers_are_busy(self) -> None:
+        """Wait while the last job is still queued, up to the hold time (see the class docstring)."""
+        deadline = time.monotonic() + self.app.config["DISPATCH_HOLD_SECONDS"]
+        while not self.stopping and time.monotonic() < deadline and waiting_in_queue(self.last_job):
+            time.sleep(HOLD_POLL_SECONDS)
+
+    def stop(self) -> None:
+        """Stop the loop and wait for it (tests, and a clean shutdown)."""
+        self.stopping = True
+        self.wake.set()
+        if self.thread is not None:
+            self.thread.join(timeout=10)
+
+
+def notify() -> None:
+    """Wake this process's dispatcher, if it runs here."""
+    dispatcher = current_app.extensions.get("dispatcher")
+    if dispatcher is not None:
+        dispatcher.notify()
+
+
+def init_app(app: Flask) -> None:
+    """Attach a dispatcher to the app when configured to run one."""
+    if app.config["DISPATCHER_ENABLED"]:
+        app.extensions["dispatcher"] = Dispatcher(app)

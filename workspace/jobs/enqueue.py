@@ -1,0 +1,227 @@
+"""The one table of jobs: every RQ entry point with its job id, timeout and retries, enqueued by reference.
+
+Web and worker run the same code, so jobs are named by function reference
+(RQ's string references are for a web process that lacks the worker's code).
+Each job's id is derived from its arguments, so asking again for the same work
+while it waits names the same job instead of adding one. Services never
+enqueue: they ask through `live` signals after their commit, and `init_app`
+connects the receivers below, which turn those asks into jobs.
+"""
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+from redis.exceptions import RedisError
+from rq import Retry
+from rq.exceptions import DuplicateJobError
+from rq.job import Job, JobStatus
+
+from workspace.extensions import db
+from workspace.infra.broker import job_queue
+from workspace.jobs.tasks import background, conversations
+from workspace.live import signals
+from workspace.models import Correction
+from workspace.services.conversations.replies import DELIVERY_JOB_TIMEOUT
+from workspace.services.escalation.tickets import CREATE_JOB_TIMEOUT
+
+log = logging.getLogger(__name__)
+
+DAY = 86400
+# Jobs in these states will still run: asking again for one of them adds nothing.
+PENDING = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """How one job is enqueued: its id from its arguments, its timeout, its retries and how long RQ keeps it."""
+
+    job_id: Callable[..., str]
+    timeout: int | Callable[..., int]
+    retry: Retry | Callable[[], Retry] | None = None
+    result_ttl: int | None = None  # None: RQ's default
+    failure_ttl: int | None = None
+
+    def options(self, *args, **kwargs) -> dict:
+        """The keyword arguments of `enqueue_call` for a call with these arguments."""
+        options = {"job_id": self.job_id(*args, **kwargs),
+                   "timeout": self.timeout(*args, **kwargs) if callable(self.timeout) else self.timeout,
+                   "retry": self.retry() if callable(self.retry) else self.retry}
+        if self.result_ttl is not None:
+            options["result_ttl"] = self.result_ttl
+        if self.failure_ttl is not None:
+            options["failure_ttl"] = self.failure_ttl
+        return options
+
+
+def route_job_id(conversation_ids: list[int]) -> str:
+    """The routing job's id for a batch: derived from the conversation ids, so enqueueing
+    the same batch again (the sweeper after the dispatcher) names the same job."""
+    ids = sorted(set(conversation_ids))
+    return "route-" + hashlib.sha1(",".join(map(str, ids)).encode()).hexdigest()[:20]
+
+
+def _escalation_retry() -> Retry:
+    """Ticket creation retries on the configured backoff (ESCALATION_RETRY_SECONDS)."""
+    intervals = current_app.config["ESCALATION_RETRY_SECONDS"]
+    return Retry(max=len(intervals), interval=intervals)
+
+
+def _retrain_id(force: bool = False) -> str:
+    """One retrain per queue (a forced one apart), so repeated asks while it waits add nothing."""
+    return f"retrain-{current_app.config['RQ_QUEUE']}{'-forced' if force else ''}"
+
+
+# Backoff between delivery attempts: a minute, then longer, up to an hour.
+DELIVERY_RETRY = Retry(max=6, interval=[10, 30, 60, 300, 900, 3600])
+JOBS: dict[Callable, JobSpec] = {
+    # Routing a batch takes well under a second; the timeout bounds a stuck job.
+    conversations.route_conversations: JobSpec(route_job_id, 300, Retry(max=3, interval=[1, 5, 30]),
+                                               result_ttl=600, failure_ttl=7 * DAY),
+    conversations.deliver_reply: JobSpec(lambda message_id: f"deliver-{message_id}", DELIVERY_JOB_TIMEOUT,
+                                         DELIVERY_RETRY, failure_ttl=30 * DAY),
+    conversations.deliver_replies: JobSpec(lambda ids: f"deliver-{ids[0]}-{ids[-1]}",
+                                           lambda ids: DELIVERY_JOB_TIMEOUT * len(ids), DELIVERY_RETRY,
+                                           failure_ttl=30 * DAY),
+    conversations.create_ticket: JobSpec(lambda escalation_id: f"escalate-{escalation_id}", CREATE_JOB_TIMEOUT,
+                                         _escalation_retry, result_ttl=600, failure_ttl=30 * DAY),
+    # One id per set of queues: asking again while that job still waits replaces it instead of adding one.
+    conversations.assign_queues: JobSpec(lambda ids: f"assign-{'-'.join(map(str, ids))}", 120),
+    # A batch of 10,000 conversations takes seconds; the timeout bounds a stuck job.
+    background.run_bulk: JobSpec(lambda bulk_id: f"bulk-run-{bulk_id}", 1800, Retry(max=3, interval=[5, 30, 120]),
+                                 result_ttl=3600, failure_ttl=7 * DAY),
+    background.undo_bulk: JobSpec(lambda bulk_id: f"bulk-undo-{bulk_id}", 1800,
+                                  Retry(max=3, interval=[5, 30, 120]), result_ttl=3600, failure_ttl=7 * DAY),
+    # Banking77-sized data trains in under a minute; the timeout bounds a stuck run.
+    background.retrain: JobSpec(_retrain_id, 1800, Retry(max=2, interval=[60, 300]), result_ttl=DAY,
+                                failure_ttl=7 * DAY),
+    # Repeated edits of one policy: one re-plan.
+    background.resync_slas: JobSpec(lambda queue_id, priority: f"sla-resync-{queue_id}-{priority}", 600),
+}
+
+
+def enqueue(function: Callable, *args, **kwargs) -> Job:
+    """Enqueue one job of the table by function reference, with its id, timeout and retries."""
+    return job_queue().enqueue_call(function, args=args, kwargs=kwargs, **JOBS[function].options(*args, **kwargs))
+
+
+def enqueue_many(function: Callable, calls: list[tuple]) -> list[Job]:
+    """Enqueue many jobs of one kind in one Redis pipeline (one tuple of arguments a job)."""
+    queue = job_queue()
+    return queue.enqueue_many([queue.prepare_data(function, args=args, **JOBS[function].options(*args))
+                               for args in calls])
+
+
+def enqueue_retrain(force: bool = False) -> str:
+    """Enqueue the retrain job unless one is already waiting or running; returns its job id."""
+    queue, job_id = job_queue(), _retrain_id(force)
+    existing = queue.fetch_job(job_id)
+    if existing is not None:
+        if existing.get_status() in PENDING:
+            return job_id
+        existing.delete()  # a finished or failed run: make way for a new one
+    try:
+        job_queue().enqueue_call(background.retrain, kwargs={"force": force}, unique=True,
+                                 **JOBS[background.retrain].options(force))
+    except DuplicateJobError:
+        pass  # another process enqueued it between our look and our enqueue: still one job
+    return job_id
+
+
+def retrain_if_due() -> str | None:
+    """Enqueue the retrain job once RETRAIN_AFTER_CORRECTIONS unused corrections exist; returns its job id.
+
+    Runs after a correction is committed: if Redis is unreachable the agent's
+    move still stands, and the next correction tries again (the count only grows).
+    """
+    unused = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Correction).where(Correction.used_in_version.is_(None)))
+    if unused < current_app.config["RETRAIN_AFTER_CORRECTIONS"]:
+        return None
+    try:
+        return enqueue_retrain()
+    except RedisError:
+        log.warning("cannot enqueue the retrain job (%d unused corrections); will retry on the next", unused,
+                    exc_info=True)
+        return None
+
+
+def _deliver(sender, ids: list[int]) -> None:
+    """Queue delivery of stored replies: one job for one reply, one job for a bulk batch's many.
+
+    If Redis is down the replies stay 'queued' and the sweeper sends them later.
+    """
+    try:
+        if len(ids) == 1:
+            enqueue(conversations.deliver_reply, ids[0])
+        else:
+            enqueue(conversations.deliver_replies, ids)
+    except Exception:  # noqa: BLE001 - the sweeper retries; the replies are already stored
+        db.session.rollback()
+
+
+def _escalate(sender, ids: list[int]) -> None:
+    """Queue the ticket-creating job of each escalation, in one pipeline.
+
+    If Redis cannot be reached nothing is lost: the escalations stay pending
+    and the sweeper enqueues them later.
+    """
+    try:
+        enqueue_many(conversations.create_ticket, [(escalation_id,) for escalation_id in sorted(set(ids))])
+    except Exception:  # noqa: BLE001 - Redis down: the sweeper re-enqueues pending escalations
+        log.warning("could not enqueue escalations %s; the sweeper will", ids, exc_info=True)
+
+
+def _assign(sender, ids: list[int]) -> None:
+    """Ask a worker to assign waiting work in these queues (best effort: the periodic catch-up covers it)."""
+    try:
+        enqueue(conversations.assign_queues, sorted(set(ids)))
+    except Exception:  # noqa: BLE001 - the periodic catch-up covers it
+        log.warning("could not queue an assignment job; the periodic run will catch up")
+
+
+def _retrain(sender, ids: list[int]) -> None:
+    """Agents corrected routing: retrain once enough corrections wait."""
+    retrain_if_due()
+
+
+def _run_bulk(sender, ids: list[int]) -> None:
+    """Start a bulk action's job (raises if Redis is down: the agent is told, nothing was done)."""
+    for bulk_id in ids:
+        enqueue(background.run_bulk, bulk_id)
+
+
+def _undo_bulk(sender, ids: list[int]) -> None:
+    """Start a bulk action's undo job."""
+    for bulk_id in ids:
+        enqueue(background.undo_bulk, bulk_id)
+
+
+def _resync(sender, ids: list[tuple[int, int]]) -> None:
+    """Re-plan the clocks a policy or calendar change affects (best effort: Redis may be down, and the
+    clocks are re-planned anyway the next time each conversation changes)."""
+    try:
+        for queue_id, priority in ids:
+            enqueue(background.resync_slas, queue_id, int(priority))
+    except Exception:  # noqa: BLE001 - see the docstring
+        log.warning("could not queue an SLA re-plan; clocks follow the change as conversations move")
+
+
+RECEIVERS = {
+    signals.replies_queued: _deliver,
+    signals.escalations_requested: _escalate,
+    signals.assignment_requested: _assign,
+    signals.corrections_added: _retrain,
+    signals.bulk_started: _run_bulk,
+    signals.bulk_undo_requested: _undo_bulk,
+    signals.sla_resync_requested: _resync,
+}
+
+
+def init_app(app: Flask) -> None:
+    """Connect the receivers that turn the services' asks into jobs (once per process; connecting is idempotent)."""
+    for signal, receiver in RECEIVERS.items():
+        signal.connect(receiver)

@@ -1,0 +1,30 @@
+"""What happened, for the features that react to it: signals sent after a commit.
+
+A feature that must follow a change (the dashboard's dirty flag, the jobs that
+deliver replies or create tickets, the retrain after enough corrections)
+connects a receiver here instead of being called by name, as Chatwoot's
+listeners and Zammad's transaction backends do. Every signal is sent with
+`ids=[...]` (conversation, message, escalation, queue or bulk ids) after the
+transaction that made them true has committed; receivers connect in their
+package's `init_app`.
+"""
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+# Conversations in these queues changed (ids: queue ids).
+queues_changed = _signals.signal("queues-changed")
+# Replies were stored and wait for delivery (ids: message ids).
+replies_queued = _signals.signal("replies-queued")
+# Escalations were stored and wait for their ticket (ids: escalation ids).
+escalations_requested = _signals.signal("escalations-requested")
+# Agents moved routed conversations: labelled examples for the classifier (ids: conversation ids).
+corrections_added = _signals.signal("corrections-added")
+# Capacity may have freed up in these queues: assign what waits (ids: queue ids).
+assignment_requested = _signals.signal("assignment-requested")
+# A bulk action was started, or its undo asked for (ids: bulk ids).
+bulk_started = _signals.signal("bulk-started")
+bulk_undo_requested = _signals.signal("bulk-undo-requested")
+# SLA policies or calendars changed: re-plan these clocks (keys: (queue id, priority) pairs).
+sla_resync_requested = _signals.signal("sla-resync-requested")

@@ -1,0 +1,199 @@
+"""One serializer per resource, shared by the REST API and the socket events."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from workspace.extensions import db
+from workspace.models import (
+    NOT_DUE,
+    TARGETS,
+    Agent,
+    Assignment,
+    Author,
+    BusinessCalendar,
+    Channel,
+    Conversation,
+    Escalation,
+    Message,
+    Priority,
+    Queue,
+    SlaPolicy,
+)
+
+# Loader options for conversations about to be serialized (no query per row).
+SERIALIZED = (so.joinedload(Conversation.queue), so.joinedload(Conversation.channel),
+              so.joinedload(Conversation.author), so.joinedload(Conversation.assignee))
+
+
+def timestamp(moment: datetime | None) -> str | None:
+    """Format a UTC datetime as ISO 8601 with a Z."""
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+def serialize_channel(channel: Channel) -> dict:
+    """A channel without its secret."""
+    return {"id": channel.id, "slug": channel.slug, "name": channel.name, "kind": channel.kind,
+            "enabled": channel.enabled}
+
+
+def serialize_queue(queue: Queue, counts: dict | None = None) -> dict:
+    """A queue, with its live counts when given."""
+    data = {"id": queue.id, "slug": queue.slug, "name": queue.name, "description": queue.description,
+            "assignment": queue.assignment}
+    if counts is not None:
+        data["counts"] = counts
+    return data
+
+
+def serialize_agent(agent: Agent | None) -> dict | None:
+    """An agent as others see them (no credentials)."""
+    if agent is None:
+        return None
+    return {"id": agent.id, "name": agent.name, "email": agent.email, "role": agent.role}
+
+
+def serialize_author(author: Author) -> dict:
+    """A customer's profile."""
+    return {
+        "id": author.id, "channel": author.channel.slug, "external_id": author.external_id,
+        "handle": author.handle, "name": author.name, "email": author.email,
+        "followers": author.followers, "verified": author.verified, "tags": author.tags or [],
+        "created_at": timestamp(author.created_at), "trust_level": author.trust_level,
+    }
+
+
+def serialize_author_note(note) -> dict:
+    """An internal note about a customer, with who wrote it and when."""
+    return {"id": note.id, "text": note.text, "agent": serialize_agent(note.agent),
+            "created_at": timestamp(note.created_at), "updated_at": timestamp(note.updated_at)}
+
+
+def serialize_message(message: Message) -> dict:
+    """One message; text is returned as data, for the client to escape."""
+    return {
+        "id": message.id, "direction": message.direction, "external_id": message.external_id,
+        "author_id": message.author_id, "agent": serialize_agent(message.agent),
+        "subject": message.subject, "text": message.text, "url": message.url,
+        "in_reply_to": message.in_reply_to, "created_at": timestamp(message.created_at),
+        "received_at": timestamp(message.received_at), "delivery_status": message.delivery_status,
+        "delivery_error": message.delivery_error,
+    }
+
+
+def serialize_conversation(conversation: Conversation, *, detail: bool = False, preview: str | None = None) -> dict:
+    """A conversation as listed (with the start of its latest post, when given); with detail,
+    its messages, author and explanation."""
+    data = {
+        "id": conversation.id,
+        "status": conversation.status,
+        "queue": conversation.queue.slug if conversation.queue else None,
+        "channel": conversation.channel.slug,
+        "priority": Priority(conversation.priority).label,
+        "priority_score": round(conversation.priority_score, 3),
+        "subject": conversation.subject,
+        "tags": conversation.tags or [],
+        "private": conversation.private,
+        "assignee": serialize_agent(conversation.assignee),
+        "author": {"id": conversation.author.id, "handle": conversation.author.handle,
+                   "name": conversation.author.name, "followers": conversation.author.followers,
+                   "verified": conversation.author.verified, "tags": conversation.author.tags or []},
+        "sla_due_at": timestamp(conversation.sla_due_at) if conversation.sla_due_at != NOT_DUE else None,
+        "sla_status": conversation.sla_status,
+        "created_at": timestamp(conversation.created_at),
+        "updated_at": timestamp(conversation.updated_at),
+        "last_message_at": timestamp(conversation.last_message_at),
+        "snoozed_until": timestamp(conversation.snoozed_until),
+    }
+    explanation = conversation.explanation or {}
+    data["sentiment"] = explanation.get("sentiment")
+    data["priority_reasons"] = [
+        {"factor": c.get("factor"), "detail": c.get("detail"), "points": c.get("points")}
+        for c in (explanation.get("priority") or {}).get("contributions", [])
+    ]
+    if preview is not None:
+        data["preview"] = preview
+    if detail:
+        data["author"] = serialize_author(conversation.author)
+        data["messages"] = [serialize_message(m) for m in conversation.messages]
+        data["explanation"] = conversation.explanation
+        data["routed_at"] = timestamp(conversation.routed_at)
+        data["escalation"] = serialize_escalation(conversation.escalation)
+        data["sla"] = describe_sla(conversation)
+        data["assignment"] = latest_assignment(conversation)
+    return data
+
+
+def serialize_escalation(escalation: Escalation | None) -> dict | None:
+    """A conversation's ticket: pending (with attempts and the last error) or created (number, link, status)."""
+    if escalation is None:
+        return None
+    return {"state": escalation.state, "ticket_id": escalation.ticket_id, "ticket_url": escalation.ticket_url,
+            "ticket_status": escalation.ticket_status, "attempts": escalation.attempts,
+            "last_error": escalation.last_error, "requested_at": timestamp(escalation.requested_at),
+            "created_at": timestamp(escalation.created_at), "agent": serialize_agent(escalation.agent)}
+
+
+def describe_sla(conversation: Conversation) -> dict:
+    """The SLA clocks as the API shows them: status, paused or not, and each running target."""
+    return {
+        "status": conversation.sla_status,
+        "paused": conversation.sla_paused_at is not None,
+        "targets": {target: {key: entry[key] for key in ("started_at", "due_at", "at_risk_at", "minutes", "state")}
+                    | {"business_hours": entry["calendar_id"] is not None}
+                    for target, entry in (conversation.sla_clock or {}).items()},
+    }
+
+
+def serialize_assignment(assignment: Assignment) -> dict:
+    """One automatic assignment or return, with why that agent and why each other was skipped."""
+    return {"id": assignment.id, "kind": assignment.kind, "strategy": assignment.strategy,
+            "agent": serialize_agent(assignment.agent), "reason": assignment.reason,
+            "candidates": assignment.candidates, "created_at": timestamp(assignment.created_at)}
+
+
+def latest_assignment(conversation: Conversation) -> dict | None:
+    """The conversation's most recent automatic assignment or return, if any."""
+    row = db.session.scalar(sa.select(Assignment).where(Assignment.conversation_id == conversation.id)
+                            .order_by(Assignment.id.desc()).limit(1))
+    return serialize_assignment(row) if row else None
+
+
+def serialize_calendar(calendar: BusinessCalendar) -> dict:
+    """A business-hours calendar with its windows and holidays."""
+    return {"id": calendar.id, "name": calendar.name, "time_zone": calendar.time_zone, "hours": calendar.hours,
+            "holidays": calendar.holidays or [], "updated_at": timestamp(calendar.updated_at)}
+
+
+def serialize_sla_policy(policy: SlaPolicy) -> dict:
+    """A queue's SLA targets for one priority level, and how they count time."""
+    return {"priority": Priority(policy.priority).label,
+            **{f"{target}_minutes": getattr(policy, f"{target}_minutes") for target in TARGETS},
+            "business_hours": policy.business_hours, "calendar": policy.calendar.name if policy.calendar else None,
+            "at_risk_fraction": policy.at_risk_fraction}
+
+
+def serialize_incident(incident, counts: dict | None = None) -> dict:
+    """An incident (known issue): title, status, what new posts it takes in, the spike that opened it."""
+    data = {
+        "id": incident.id, "title": incident.title, "status": incident.status,
+        "match": {"kind": incident.match_kind, "value": incident.match_value} if incident.match_kind else None,
+        "spike": incident.spike, "created_by_id": incident.created_by_id,
+        "created_at": timestamp(incident.created_at), "updated_at": timestamp(incident.updated_at),
+        "resolved_at": timestamp(incident.resolved_at),
+    }
+    if counts is not None:
+        data["counts"] = counts
+    return data
+
+
+def serialize_review(review) -> dict:
+    """A quality review: the reply scored, its agent, the reviewer, the three scores and the comment."""
+    return {
+        "id": review.id, "message_id": review.message_id, "conversation_id": review.conversation_id,
+        "agent": serialize_agent(review.agent), "reviewer": serialize_agent(review.reviewer),
+        "accuracy": review.accuracy, "tone": review.tone, "resolution": review.resolution,
+        "comment": review.comment, "reply": review.message.text,
+        "created_at": timestamp(review.created_at), "updated_at": timestamp(review.updated_at),
+    }

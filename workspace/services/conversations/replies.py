@@ -1,0 +1,67 @@
+"""Replies and internal notes: stored, then replies handed to the channel's delivery job."""
+
+from macros.limits import DEFAULT_REPLY_LIMIT as MAX_REPLY_CHARS  # one maximum, also what macros check against
+from workspace.errors import ValidationError
+from workspace.extensions import db
+from workspace.live import signals
+from workspace.live.changes import Changes
+from workspace.models import Agent, Conversation, Message, utcnow
+from workspace.services.conversations.actions import commit_change
+from workspace.services.service_levels import clocks
+
+# RQ stops a delivery attempt after this; senders' own HTTP timeouts are shorter.
+DELIVERY_JOB_TIMEOUT = 60
+
+
+def _text(text) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise ValidationError("text: must not be empty", code="invalid_field")
+    if len(text) > MAX_REPLY_CHARS or "\x00" in text:
+        raise ValidationError(f"text: at most {MAX_REPLY_CHARS} characters, no NUL", code="invalid_field")
+    return text
+
+
+def reply(conversation: Conversation, text, agent: Agent) -> Message:
+    """Store a reply to the customer and queue its delivery; the customer is no longer waiting.
+
+    A reply also assigns an unassigned conversation to whoever answered, as
+    Zendesk does. Delivery runs as a job with retries; its state shows on the message.
+    """
+    message = store_reply(conversation, text, agent)
+    db.session.flush()
+    changes = Changes()
+    changes.request(signals.replies_queued, message.id)
+    commit_change(conversation, agent, "conversation.reply", {}, {"message_id": message.id}, changes=changes)
+    return message
+
+
+def add_note(conversation: Conversation, text, agent: Agent) -> Message:
+    """Store an internal note on the conversation (never sent to the customer)."""
+    message = store_note(conversation, text, agent)
+    db.session.flush()
+    commit_change(conversation, agent, "conversation.note", {}, {"message_id": message.id})
+    return message
+
+
+def store_reply(conversation: Conversation, text, agent: Agent) -> Message:
+    """Add a reply to the session, unflushed (bulk replies flush together); the caller commits, then enqueues."""
+    now = utcnow()
+    message = Message(conversation_id=conversation.id, channel_id=conversation.channel_id, agent_id=agent.id,
+                      direction="outbound", text=_text(text), subject=conversation.subject,
+                      delivery_status="queued", created_at=now, received_at=now)
+    db.session.add(message)
+    conversation.first_reply_at = conversation.first_reply_at or now
+    conversation.waiting_since = None
+    clocks.sync(conversation, now)
+    if conversation.assignee_id is None:
+        conversation.assignee_id, conversation.assigned_at = agent.id, now
+    return message
+
+
+def store_note(conversation: Conversation, text, agent: Agent) -> Message:
+    """Add an internal note to the session, unflushed."""
+    now = utcnow()
+    message = Message(conversation_id=conversation.id, channel_id=conversation.channel_id, agent_id=agent.id,
+                      direction="note", text=_text(text), created_at=now, received_at=now)
+    db.session.add(message)
+    return message

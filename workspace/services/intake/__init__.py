@@ -1,0 +1,1 @@
+"""Intake: storing inbound posts (dedupe, authors, threading, outbox) and the group commit."""

@@ -1,0 +1,1 @@
+"""Responses: macros (who may use them, search, preview, apply) and bulk actions."""

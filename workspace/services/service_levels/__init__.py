@@ -1,0 +1,1 @@
+"""Service levels: SLA clocks on conversations, and the policies and calendars admins manage."""

@@ -1,0 +1,1 @@
+"""Supervision: the live dashboard, incidents, volume, quality review and the weekly report."""

@@ -1,0 +1,123 @@
+"""The weekly report: volumes, SLA hit rates, reply times, top topics and sentiment for one ISO week."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from workspace.errors import ValidationError
+from workspace.extensions import db
+from workspace.models import TARGETS, Conversation, Queue, SlaOutcome, VolumeCount, utcnow
+from workspace.services.supervision.dashboard import percentile
+
+WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+TOP = 10
+
+
+def parse_week(value: str | None, now: datetime | None = None) -> datetime:
+    """The Monday 00:00 UTC that starts an ISO week like 2026-W48; by default the last complete week."""
+    now = now or utcnow()
+    if not value:
+        this_monday = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+        return this_monday - timedelta(weeks=1)
+    match = WEEK.match(value)
+    try:
+        if match is None:
+            raise ValueError(value)
+        return datetime.fromisocalendar(int(match[1]), int(match[2]), 1).replace(tzinfo=UTC)
+    except ValueError:
+        raise ValidationError("week: an ISO week such as 2026-W48", code="invalid_field")
+
+
+def week_label(start: datetime) -> str:
+    """The ISO name of the week starting at `start`, e.g. 2026-W48."""
+    year, week, _ = start.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def weekly_report(start: datetime, now: datetime | None = None) -> dict:
+    """Every figure of the weekly report for the week starting at `start` (SLA hit rates: see `_sla`)."""
+    now = now or utcnow()
+    end = start + timedelta(weeks=1)
+    days = [start + timedelta(days=i) for i in range(7)]
+    return {
+        "week": week_label(start), "start": start, "end": end, "days": days,
+        "previous": week_label(start - timedelta(weeks=1)), "next": week_label(end) if end <= now else None,
+        "volume": _daily_volume(start, end),
+        "sla": _sla(start, min(end, now)),
+        "topics": {kind: _top(kind, start, end) for kind in ("queue", "tag", "label")},
+    }
+
+
+def _daily_volume(start: datetime, end: datetime) -> dict:
+    """Posts per queue per day, and per day: posts, mean sentiment and the share that was negative."""
+    per_queue: dict[str, list[int]] = {}
+    per_day = [{"posts": 0, "sentiment_sum": 0.0, "negative": 0} for _ in range(7)]
+    rows = db.session.execute(
+        sa.select(VolumeCount.bucket_start, VolumeCount.key, VolumeCount.posts, VolumeCount.sentiment_sum,
+                  VolumeCount.negative)
+        .where(VolumeCount.kind == "queue", VolumeCount.bucket_start >= start, VolumeCount.bucket_start < end))
+    for bucket, key, posts, total, negative in rows:
+        day = (bucket - start).days
+        per_queue.setdefault(key, [0] * 7)[day] += posts
+        per_day[day]["posts"] += posts
+        per_day[day]["sentiment_sum"] += total
+        per_day[day]["negative"] += negative
+    for day in per_day:
+        posts = day["posts"]
+        day["mean_sentiment"] = round(day.pop("sentiment_sum") / posts, 3) if posts else None
+        day["negative_share"] = round(day["negative"] / posts, 3) if posts else None
+    return {"queues": dict(sorted(per_queue.items())), "days": per_day, "total": sum(d["posts"] for d in per_day)}
+
+
+def _sla(start: datetime, until: datetime) -> dict:
+    """Per queue and overall: each target's recorded hits and misses and hit rate, and first-reply p50/p90 (seconds).
+
+    Counts the SLA engine's own outcomes (`sla_outcomes`), so the policies,
+    business hours and pauses in force at the time are the ones judged. An
+    outcome belongs to the week in which it was decided: a hit when the work
+    was done, a miss when its target passed (even if still undone).
+    """
+    queues = dict(db.session.execute(sa.select(Queue.id, Queue.slug)).all())
+    figures: dict[str, dict] = {}
+
+    def row(slug):
+        return figures.setdefault(slug, {"targets": {target: {"met": 0, "missed": 0} for target in TARGETS},
+                                         "answered": 0, "seconds": []})
+
+    decided = sa.or_(
+        sa.and_(SlaOutcome.met, SlaOutcome.completed_at >= start, SlaOutcome.completed_at < until),
+        sa.and_(~SlaOutcome.met, SlaOutcome.due_at >= start, SlaOutcome.due_at < until))
+    outcomes = db.session.execute(
+        sa.select(SlaOutcome.queue_id, SlaOutcome.target, SlaOutcome.met, sa.func.count())
+        .where(SlaOutcome.queue_id.in_(list(queues)), decided)
+        .group_by(SlaOutcome.queue_id, SlaOutcome.target, SlaOutcome.met))
+    for queue_id, target, met, count in outcomes:
+        for slug in (queues[queue_id], "all"):
+            row(slug)["targets"][target]["met" if met else "missed"] += count
+    answered = db.session.execute(
+        sa.select(Conversation.queue_id, Conversation.created_at, Conversation.first_reply_at)
+        .where(Conversation.first_reply_at >= start, Conversation.first_reply_at < until))
+    for queue_id, created, replied in answered:
+        if queue_id in queues:
+            for slug in (queues[queue_id], "all"):
+                row(slug)["answered"] += 1
+                row(slug)["seconds"].append(max(0.0, (replied - created).total_seconds()))
+    row("all")
+    for entry in figures.values():
+        for target in entry["targets"].values():
+            judged = target["met"] + target["missed"]
+            target["hit_rate"] = round(target["met"] / judged, 3) if judged else None
+        seconds = entry.pop("seconds")
+        entry["p50"], entry["p90"] = percentile(seconds, 50), percentile(seconds, 90)
+    return dict(sorted(figures.items(), key=lambda item: (item[0] == "all", item[0])))
+
+
+def _top(kind: str, start: datetime, end: datetime) -> list[dict]:
+    """The most frequent keys of a kind (queue, tag, model label) in the week, summed in SQL."""
+    total = sa.func.sum(VolumeCount.posts).label("posts")
+    rows = db.session.execute(
+        sa.select(VolumeCount.key, total, sa.func.sum(VolumeCount.negative))
+        .where(VolumeCount.kind == kind, VolumeCount.bucket_start >= start, VolumeCount.bucket_start < end)
+        .group_by(VolumeCount.key).order_by(total.desc(), VolumeCount.key).limit(TOP))
+    return [{"key": key, "posts": int(posts), "negative": int(negative or 0)} for key, posts, negative in rows]

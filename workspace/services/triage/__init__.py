@@ -1,0 +1,1 @@
+"""Triage: applying routing decisions, managing rules, what-if replay and the classifier's lifecycle."""

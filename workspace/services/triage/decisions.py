@@ -1,0 +1,144 @@
+"""Applying routing decisions to conversations (the worker side of the flow)."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import current_app
+
+import routing
+from routing import Decision, Post, RoutingSettings
+from workspace.extensions import db
+from workspace.live.changes import Changes
+from workspace.models import TRIAGE, Conversation, Priority, Queue, utcnow
+from workspace.models.counts import fold_counts
+from workspace.services import assignment
+from workspace.services.conversations.queues import PREVIEW_CHARS
+from workspace.services.conversations.threads import latest_inbound, message_texts
+from workspace.services.service_levels import clocks
+from workspace.services.supervision import incidents, volume
+from workspace.services.triage.classifier import current_model
+from workspace.services.triage.rules import compiled_rules
+
+
+def route_conversations(conversation_ids: list[int]) -> dict:
+    """Route every listed conversation that has an inbound post routing has not seen.
+
+    Running it twice changes nothing the second time and emits no second event.
+
+    Args:
+        conversation_ids: conversations to consider; unknown ids are ignored.
+
+    Returns:
+        Counts of routed and skipped conversations.
+    """
+    latest = latest_inbound(conversation_ids)
+    conversations = db.session.scalars(
+        sa.select(Conversation).where(Conversation.id.in_(list(latest)))
+        .options(so.joinedload(Conversation.channel), so.joinedload(Conversation.author),
+                 so.joinedload(Conversation.assignee))
+        .order_by(Conversation.id)
+    ).all()
+    pending = [c for c in conversations if c.routed_message_id != latest[c.id] and c.status != "spam"]
+    if not pending:
+        db.session.rollback()
+        return {"routed": 0, "skipped": len(conversation_ids)}
+
+    queues = ensure_triage(queues_by_slug())
+    texts = message_texts([latest[c.id] for c in pending])
+    now = utcnow()
+    posts = [post_for(c, texts[latest[c.id]], queues, now) for c in pending]
+    decisions = routing.route_many(posts, active_rules(), current_model(), queues=frozenset(queues),
+                                   settings=routing_settings(queues.values()))
+    kinds = []
+    policies = clocks.Policies()
+    for conversation, decision in zip(pending, decisions, strict=True):
+        kinds.append("created" if conversation.status == "new" else "updated")
+        _apply(conversation, decision, queues, now, policies)
+        conversation.routed_message_id = latest[conversation.id]
+    db.session.flush()  # queue ids are set from the relationships here
+    routed_texts = [texts[latest[c.id]] for c in pending]
+    volume.record(pending, routed_texts)
+    incidents.join_open_incidents(pending, routed_texts)
+    changes = Changes()
+    for conversation, kind in zip(pending, kinds, strict=True):
+        changes.add(conversation, kind, preview=texts[latest[conversation.id]][:PREVIEW_CHARS])
+    db.session.commit()
+    changes.publish()
+    fold_counts()  # routing is the busiest writer, so it keeps the kept counts short
+    db.session.rollback()
+    assignment.assign_waiting(sorted(changes.queue_ids))
+    return {"routed": len(pending), "skipped": len(conversation_ids) - len(pending)}
+
+
+def queues_by_slug() -> dict[str, Queue]:
+    """Return every queue by slug."""
+    return {queue.slug: queue for queue in db.session.scalars(sa.select(Queue))}
+
+
+def ensure_triage(queues: dict[str, Queue]) -> dict[str, Queue]:
+    """Make sure the triage queue exists: it is where routing sends what it cannot place."""
+    if TRIAGE not in queues:
+        queues[TRIAGE] = Queue(slug=TRIAGE, name="Triage", description="Needs a human to route it.")
+        db.session.add(queues[TRIAGE])
+    return queues
+
+
+def routing_settings(queues) -> RoutingSettings:
+    """Routing settings with each queue's own confidence threshold, where it set one."""
+    return RoutingSettings(
+        threshold=current_app.config["ROUTING_THRESHOLD"],
+        queue_thresholds={q.slug: q.routing_threshold for q in queues if q.routing_threshold is not None},
+    )
+
+
+def post_for(conversation: Conversation, text: str, queues: dict[str, Queue], now: datetime) -> Post:
+    """Build the plain-data view routing gets of a conversation."""
+    author = conversation.author
+    waiting_since = conversation.waiting_since or conversation.last_message_at
+    queue = conversation.queue if conversation.queue_id else queues[TRIAGE]
+    return Post(
+        text=text,
+        subject=conversation.subject,
+        channel=conversation.channel.slug,
+        channel_kind=conversation.channel.kind,
+        author_handle=author.handle,
+        author_name=author.name,
+        author_followers=author.followers,
+        author_verified=author.verified,
+        author_tags=frozenset(author.tags or ()),
+        waiting_seconds=max(0.0, (now - waiting_since).total_seconds()),
+        sla_seconds=60.0 * clocks.sla_minutes(queue, Priority(conversation.priority)),
+    )
+
+
+def _apply(conversation: Conversation, decision: Decision, queues: dict[str, Queue], now,
+           policies: "clocks.Policies") -> None:
+    """Store a decision; a follow-up re-scores priority but keeps the agents' queue.
+
+    A customer's follow-up on a conversation pending on them opens it again,
+    which resumes its SLA clocks and ends a snooze.
+    """
+    priority = Priority.parse(decision.priority)
+    if conversation.status == "new":
+        conversation.queue = queues.get(decision.queue) or queues[TRIAGE]
+        conversation.routed_queue_id = conversation.queue.id
+        conversation.status = "spam" if decision.spam else "open"
+        conversation.routed_at = now
+        model = decision.explanation.get("model") or {}
+        conversation.predicted_queue = model["labels"][0][0] if model.get("labels") else None
+    if conversation.status == "pending":
+        conversation.status, conversation.snoozed_until = "open", None
+    if conversation.waiting_since is None:
+        conversation.waiting_since = conversation.last_message_at
+    conversation.priority = priority
+    conversation.priority_score = decision.score
+    conversation.tags = sorted(set(conversation.tags or ()) | set(decision.tags))
+    conversation.explanation = decision.explanation
+    clocks.sync(conversation, now, policies)
+    conversation.updated_at = now
+
+
+def active_rules() -> list:
+    """Return the compiled routing rules in force (recompiled only after a change)."""
+    return compiled_rules(current_app.extensions.setdefault("compiled_rules", {}))

@@ -1,0 +1,113 @@
+"""What-if replay: run stored posts of a period through draft rules and the active model, changing nothing."""
+
+import re
+from collections import Counter
+from datetime import timedelta
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+import routing
+from routing import RuleError
+from workspace.errors import ValidationError
+from workspace.extensions import db
+from workspace.models import Conversation, Message, utcnow
+from workspace.services.triage.classifier import current_model
+from workspace.services.triage.decisions import ensure_triage, post_for, queues_by_slug, routing_settings
+
+# Conversations are routed in batches of this many (one classifier call each).
+BATCH = 500
+EXAMPLES_PER_MOVE = 3
+_PERIOD = re.compile(r"^(\d+)([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_period(text: str) -> timedelta:
+    """Turn '7d', '12h', '30m' or '2w' into a timedelta."""
+    match = _PERIOD.match(str(text).strip())
+    if not match or int(match.group(1)) == 0:
+        raise ValidationError("since: use a number and a unit, like 7d, 12h, 30m or 2w", code="invalid_field")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def replay(since: timedelta, rule_specs: list[dict]) -> dict:
+    """Report where a period's conversations would go under draft rules and the active model.
+
+    Nothing is written: the session is rolled back at the end.
+
+    Args:
+        since: how far back to look (by when conversations were created).
+        rule_specs: the draft rule list, in order, in the stored rule format.
+
+    Returns:
+        {"conversations", "would_move", "moves": [{"from", "to", "count", "vip", "examples"}], ...}
+    """
+    if not isinstance(rule_specs, list):
+        raise ValidationError("rules: must be a list of rules", code="invalid_field")
+    queues = ensure_triage(queues_by_slug())
+    try:
+        rules = routing.compile_rules(rule_specs, queues=frozenset(queues))
+    except RuleError as error:
+        raise ValidationError(str(error), code="invalid_rule")
+    model, settings, now = current_model(), routing_settings(queues.values()), utcnow()
+    by_id = {queue.id: queue.slug for queue in queues.values() if queue.id is not None}
+    moves: dict[tuple[str, str], dict] = {}
+    total = 0
+    query = (sa.select(Conversation).where(Conversation.created_at >= now - since, Conversation.status != "new")
+             .options(so.joinedload(Conversation.channel), so.joinedload(Conversation.author))
+             .order_by(Conversation.id))
+    try:
+        for batch in db.session.scalars(query.execution_options(yield_per=BATCH)).partitions():
+            total += len(batch)
+            texts = _first_texts([c.id for c in batch])
+            posts = [post_for(c, texts.get(c.id, ""), queues, now) for c in batch]
+            decisions = routing.route_many(posts, rules, model, queues=frozenset(queues), settings=settings)
+            for conversation, decision in zip(batch, decisions, strict=True):
+                before = by_id.get(conversation.routed_queue_id or conversation.queue_id, "triage")
+                if decision.queue != before:
+                    _count_move(moves, conversation, before, decision)
+    finally:
+        db.session.rollback()
+    ordered = sorted(moves.values(), key=lambda move: -move["count"])
+    return {
+        "since": (now - since).isoformat(), "conversations": total,
+        "would_move": sum(move["count"] for move in ordered),
+        "vip_would_move": sum(move["vip"] for move in ordered),
+        "model_version": model.metadata()["version"] if model else None,
+        "moves": ordered,
+    }
+
+
+def _first_texts(conversation_ids: list[int]) -> dict[int, str]:
+    """The first inbound text of each conversation: what routing first saw."""
+    first = (sa.select(Message.conversation_id, sa.func.min(Message.id).label("id"))
+             .where(Message.conversation_id.in_(conversation_ids), Message.direction == "inbound")
+             .group_by(Message.conversation_id).subquery())
+    rows = db.session.execute(sa.select(first.c.conversation_id, Message.text).join(Message, Message.id == first.c.id))
+    return dict(rows.all())
+
+
+def _count_move(moves: dict, conversation: Conversation, before: str, decision) -> None:
+    move = moves.setdefault((before, decision.queue), {"from": before, "to": decision.queue, "count": 0,
+                                                       "vip": 0, "examples": []})
+    move["count"] += 1
+    move["vip"] += "vip" in (conversation.author.tags or ())
+    if len(move["examples"]) < EXAMPLES_PER_MOVE:
+        move["examples"].append({"conversation_id": conversation.id, "subject": conversation.subject,
+                                 "reason": decision.explanation.get("queue_reason", "")})
+
+
+def summarize(report: dict) -> str:
+    """Render a replay report as text for the command line."""
+    lines = [f"{report['conversations']} conversations since {report['since']}; "
+             f"{report['would_move']} would move ({report['vip_would_move']} of them VIP)"
+             f"; model {report['model_version'] or 'none'}"]
+    for move in report["moves"]:
+        lines.append(f"  {move['from']:>16} -> {move['to']:<16} {move['count']:6}  (VIP {move['vip']})")
+        lines += [f"      #{e['conversation_id']} {e['subject'][:50]!r}: {e['reason']}" for e in move["examples"]]
+    counts = Counter()
+    for move in report["moves"]:
+        counts[move["to"]] += move["count"]
+    if counts:
+        lines.append("arriving: " + ", ".join(f"{queue} +{n}" for queue, n in counts.most_common()))
+    return "\n".join(lines)

@@ -1,0 +1,12 @@
+"""The REST API under /api/v1: JSON, token auth, cursor pagination."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from workspace.web.api import openapi  # noqa: E402,F401,I001  (first: the other modules add to its document)
+from workspace.web.api import admin, authors, classifier, conversations, queues, replay, rules  # noqa: E402,F401  (routes register on bp)
+from workspace.web.api import escalations  # noqa: E402,F401
+from workspace.web.api import bulk, macros  # noqa: E402,F401
+from workspace.web.api import sla  # noqa: E402,F401
+from workspace.web.api import dashboard, incidents, quality  # noqa: E402,F401  (supervision routes register on bp)

@@ -1,0 +1,138 @@
+"""Admin endpoints: agents, queues and channels (supervisors may read the agent list)."""
+
+import sqlalchemy as sa
+from flask import g, jsonify, request
+
+from workspace.channels.settings import SETTINGS, WRITE_ONLY, visible_settings
+from workspace.extensions import db
+from workspace.models import Agent, Channel, Queue
+from workspace.serializers import serialize_agent, serialize_channel, serialize_queue
+from workspace.services import admin
+from workspace.web.api import bp
+from workspace.web.api.openapi import ERROR, PATHS, SCHEMAS, json_body, ref
+from workspace.web.auth import role_required
+
+
+def agent_view(agent: Agent) -> dict:
+    """An agent as admins see it: role, activation and queues."""
+    return {**serialize_agent(agent), "active": agent.active, "queues": sorted(q.slug for q in agent.queues),
+            "capacity": agent.capacity}
+
+
+def channel_view(channel: Channel) -> dict:
+    """A channel as admins see it, with the secret senders sign with and its settings (write-only ones hidden)."""
+    return {**serialize_channel(channel), "secret": channel.secret, "webhook_path": f"/webhooks/{channel.slug}",
+            "settings": visible_settings(channel.settings), "setting_names": list(SETTINGS[channel.kind]),
+            "write_only_settings": sorted(WRITE_ONLY & set(SETTINGS[channel.kind]))}
+
+
+@bp.get("/agents")
+@role_required("supervisor")
+def list_agents():
+    """List agents with their roles and queues."""
+    agents = db.session.scalars(sa.select(Agent).order_by(Agent.name)).all()
+    return jsonify(data=[agent_view(agent) for agent in agents])
+
+
+@bp.post("/agents")
+@role_required("admin")
+def create_agent():
+    """Create an agent (email, name, role, password, queues)."""
+    return jsonify(agent_view(admin.save_agent(None, request.get_json(silent=True), g.agent))), 201
+
+
+@bp.patch("/agents/<int:agent_id>")
+@role_required("admin")
+def update_agent(agent_id: int):
+    """Change an agent; a new role, password or deactivation signs them out everywhere."""
+    agent = admin.find(Agent, id=agent_id)
+    return jsonify(agent_view(admin.save_agent(agent, request.get_json(silent=True), g.agent)))
+
+
+@bp.post("/queues")
+@role_required("admin")
+def create_queue():
+    """Create a queue (slug, name, description, SLA minutes per level, routing threshold)."""
+    return jsonify(serialize_queue(admin.save_queue(None, request.get_json(silent=True), g.agent))), 201
+
+
+@bp.patch("/queues/<slug>")
+@role_required("admin")
+def update_queue(slug: str):
+    """Change a queue's name, description, SLA targets or routing threshold."""
+    queue = admin.find(Queue, slug=slug)
+    return jsonify(serialize_queue(admin.save_queue(queue, request.get_json(silent=True), g.agent)))
+
+
+@bp.get("/channels")
+@role_required("admin")
+def list_channels():
+    """List channels with their webhook paths and secrets."""
+    return jsonify(data=[channel_view(c) for c in db.session.scalars(sa.select(Channel).order_by(Channel.slug))])
+
+
+@bp.post("/channels")
+@role_required("admin")
+def create_channel():
+    """Create a channel; its secret is generated."""
+    return jsonify(channel_view(admin.save_channel(None, request.get_json(silent=True), g.agent))), 201
+
+
+@bp.patch("/channels/<slug>")
+@role_required("admin")
+def update_channel(slug: str):
+    """Rename, enable/disable, change the settings of, or rotate the secret of a channel."""
+    channel = admin.find(Channel, slug=slug)
+    return jsonify(channel_view(admin.save_channel(channel, request.get_json(silent=True), g.agent)))
+
+
+SCHEMAS["AgentAdmin"] = {"allOf": [ref("Agent"), {"type": "object", "required": ["active", "queues"], "properties": {
+    "active": {"type": "boolean"}, "queues": {"type": "array", "items": {"type": "string"}},
+    "capacity": {"type": "integer"}}}]}
+SCHEMAS["ChannelAdmin"] = {"type": "object", "required": ["id", "slug", "name", "kind", "enabled", "secret"],
+                           "properties": {"id": {"type": "integer"}, "slug": {"type": "string"},
+                                          "name": {"type": "string"}, "kind": {"type": "string"},
+                                          "enabled": {"type": "boolean"}, "secret": {"type": "string"},
+                                          "webhook_path": {"type": "string"},
+                                          "settings": {"type": "object", "description": (
+                                              "per kind: callback_url; Discourse base_url, api_username, "
+                                              "api_key; X user_id, consumer_secret. Write-only ones show as "
+                                              "<name>_set")},
+                                          "setting_names": {"type": "array", "items": {"type": "string"}},
+                                          "write_only_settings": {"type": "array", "items": {"type": "string"}}}}
+_ADMIN = {"400": ERROR, "401": ERROR, "403": ERROR, "409": ERROR}
+_BODY = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
+
+
+def _list_of(name: str) -> dict:
+    return json_body({"type": "object", "required": ["data"],
+                      "properties": {"data": {"type": "array", "items": ref(name)}}}, "The list.")
+
+
+def _path(name: str, kind: str = "string") -> list:
+    return [{"name": name, "in": "path", "required": True, "schema": {"type": kind}}]
+
+
+PATHS["/api/v1/agents"] = {
+    "get": {"operationId": "list_agents", "summary": "Agents with roles and queues (supervisors).",
+            "responses": {"200": _list_of("AgentAdmin"), "401": ERROR, "403": ERROR}},
+    "post": {"operationId": "create_agent", "summary": "Create an agent (admins).", "requestBody": _BODY,
+             "responses": {"201": json_body(ref("AgentAdmin"), "Created."), **_ADMIN}}}
+PATHS["/api/v1/agents/{agent_id}"] = {"patch": {
+    "operationId": "update_agent", "summary": "Change an agent (admins).", "parameters": _path("agent_id", "integer"),
+    "requestBody": _BODY, "responses": {"200": json_body(ref("AgentAdmin"), "Changed."), **_ADMIN, "404": ERROR}}}
+PATHS["/api/v1/queues"]["post"] = {
+    "operationId": "create_queue", "summary": "Create a queue (admins).", "requestBody": _BODY,
+    "responses": {"201": json_body(ref("Queue"), "Created."), **_ADMIN}}
+PATHS["/api/v1/queues/{slug}"] = {"patch": {
+    "operationId": "update_queue", "summary": "Change a queue (admins).", "parameters": _path("slug"),
+    "requestBody": _BODY, "responses": {"200": json_body(ref("Queue"), "Changed."), **_ADMIN, "404": ERROR}}}
+PATHS["/api/v1/channels"] = {
+    "get": {"operationId": "list_channels", "summary": "Channels with secrets (admins).",
+            "responses": {"200": _list_of("ChannelAdmin"), "401": ERROR, "403": ERROR}},
+    "post": {"operationId": "create_channel", "summary": "Create a channel (admins).", "requestBody": _BODY,
+             "responses": {"201": json_body(ref("ChannelAdmin"), "Created."), **_ADMIN}}}
+PATHS["/api/v1/channels/{slug}"] = {"patch": {
+    "operationId": "update_channel", "summary": "Rename, enable/disable or rotate the secret (admins).",
+    "parameters": _path("slug"), "requestBody": _BODY,
+    "responses": {"200": json_body(ref("ChannelAdmin"), "Changed."), **_ADMIN, "404": ERROR}}}

@@ -1,0 +1,128 @@
+"""Bulk actions: dry run, start (an RQ job reporting `bulk.progress`), follow, list results, undo."""
+
+from flask import g, jsonify, request
+
+from workspace.errors import ValidationError
+from workspace.models import BULK_STATES, ITEM_RESULTS
+from workspace.services.responses import bulk as service
+from workspace.web.api import bp
+from workspace.web.api.openapi import ERROR, PATHS, SCHEMAS, json_body, ref
+from workspace.web.api.params import page_size
+from workspace.web.auth import agent_required
+
+
+@bp.post("/bulk/dry-run")
+@agent_required
+def dry_run_bulk():
+    """What a bulk action would do (how many change, VIPs, locks, failures, a sample); nothing is written."""
+    return jsonify(service.dry_run(request.get_json(silent=True), g.agent))
+
+
+@bp.post("/bulk")
+@agent_required
+def create_bulk():
+    """Start a bulk action; progress arrives as `bulk.progress` events and at GET /bulk/<id>."""
+    return jsonify(service.serialize_bulk(service.create_bulk(request.get_json(silent=True), g.agent))), 202
+
+
+@bp.get("/bulk")
+@agent_required
+def list_bulk():
+    """Your latest bulk actions, newest first."""
+    return jsonify(data=[service.serialize_bulk(bulk) for bulk in service.recent_bulks(g.agent)])
+
+
+@bp.get("/bulk/<int:bulk_id>")
+@agent_required
+def get_bulk(bulk_id: int):
+    """One bulk action's progress and counts."""
+    return jsonify(service.serialize_bulk(service.get_bulk(bulk_id, g.agent)))
+
+
+@bp.get("/bulk/<int:bulk_id>/items")
+@agent_required
+def list_bulk_items(bulk_id: int):
+    """Per-conversation results (done, skipped and why, failed and why), in order; `after` pages on."""
+    bulk = service.get_bulk(bulk_id, g.agent)
+    result, after = request.args.get("result"), request.args.get("after", "-1")
+    if result is not None and result not in ITEM_RESULTS:
+        raise ValidationError(f"result: one of {', '.join(ITEM_RESULTS)}", code="invalid_field")
+    if not after.lstrip("-").isdigit():
+        raise ValidationError("after: a position from a previous page", code="invalid_field")
+    limit = page_size()
+    items = service.bulk_items(bulk, result=result, after=int(after), limit=limit)
+    return jsonify(data=[service.serialize_item(item) for item in items],
+                   next_after=items[-1].position if len(items) == limit else None)
+
+
+@bp.post("/bulk/<int:bulk_id>/undo")
+@agent_required
+def undo_bulk(bulk_id: int):
+    """Undo a finished bulk action's non-sending changes (within the undo window); replies stay sent."""
+    bulk = service.request_undo(service.get_bulk(bulk_id, g.agent), g.agent)
+    return jsonify(service.serialize_bulk(bulk)), 202
+
+
+SCHEMAS["BulkInput"] = {
+    "type": "object", "required": ["kind"],
+    "properties": {
+        "kind": {"enum": ["macro", "reply", "assign", "tags", "move", "status"]},
+        "macro_id": {"type": "integer"}, "text": {"type": "string", "description": "reply template (kind reply)"},
+        "assignee": {"oneOf": [{"type": "integer"}, {"const": "me"}, {"type": "null"}]},
+        "add": {"type": "array", "items": {"type": "string"}}, "remove": {"type": "array", "items": {"type": "string"}},
+        "queue": {"type": "string"}, "status": {"enum": ["open", "pending", "resolved"]},
+        "conversation_ids": {"type": "array", "items": {"type": "integer"}},
+        "filter": {"type": "object", "description": "all matching: queue, status, assignee, tag, channel"},
+        "incident_id": {"type": "integer", "description": "an incident's open conversations (supervisors)"},
+        "include_locked": {"type": "boolean", "description": "also change conversations another agent is replying to"},
+    },
+}
+SCHEMAS["Bulk"] = {
+    "type": "object",
+    "required": ["id", "kind", "state", "total", "done", "skipped", "failed", "processed", "undoable"],
+    "properties": {"id": {"type": "integer"}, "kind": {"type": "string"}, "macro_id": {"type": ["integer", "null"]},
+                   "state": {"enum": list(BULK_STATES)},
+                   **{k: {"type": "integer"} for k in ("total", "done", "skipped", "failed", "processed")},
+                   "error": {"type": ["string", "null"]}, "actions": {"type": "array", "items": {"type": "string"}},
+                   "selection": {"type": "object"}, "agent": ref("Agent"), "created_at": {"type": "string"},
+                   "finished_at": {"type": ["string", "null"]}, "undone_at": {"type": ["string", "null"]},
+                   "undoable": {"type": "boolean"}, "undo_until": {"type": ["string", "null"]}},
+}
+_BULK_ID = [{"name": "bulk_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+_BULK_BODY = {"required": True, "content": {"application/json": {"schema": ref("BulkInput")}}}
+_BULK = json_body(ref("Bulk"), "The bulk action.")
+PATHS["/api/v1/bulk/dry-run"] = {"post": {
+    "operationId": "dry_run_bulk", "summary": "What a bulk action would do; nothing is written.",
+    "requestBody": _BULK_BODY,
+    "responses": {"200": json_body({"type": "object", "properties": {
+        **{k: {"type": "integer"} for k in ("total", "will_change", "unchanged", "vip", "skipped", "failing",
+                                            "locked_count")},
+        "locked": {"type": "array", "items": {"type": "object"}},
+        "failures": {"type": "array", "items": {"type": "object"}},
+        "sample": {"type": "array", "items": {"type": "object"}}}}, "The dry run."),
+        "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR}}}
+PATHS["/api/v1/bulk"] = {
+    "post": {"operationId": "create_bulk", "summary": "Start a bulk action (an RQ job; `bulk.progress` events).",
+             "requestBody": _BULK_BODY, "responses": {"202": _BULK, "400": ERROR, "401": ERROR, "403": ERROR,
+                                                                 "404": ERROR}},
+    "get": {"operationId": "list_bulk", "summary": "Your latest bulk actions.",
+            "responses": {"200": json_body({"type": "object", "properties": {
+                "data": {"type": "array", "items": ref("Bulk")}}}, "Newest first."), "401": ERROR}},
+}
+PATHS["/api/v1/bulk/{bulk_id}"] = {"get": {
+    "operationId": "get_bulk", "summary": "A bulk action's progress.", "parameters": _BULK_ID,
+    "responses": {"200": _BULK, "401": ERROR, "404": ERROR}}}
+PATHS["/api/v1/bulk/{bulk_id}/items"] = {"get": {
+    "operationId": "list_bulk_items", "summary": "Per-conversation results, in order.",
+    "parameters": [*_BULK_ID, {"name": "result", "in": "query", "schema": {"type": "string"}},
+                   {"name": "after", "in": "query", "schema": {"type": "integer"}},
+                   {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}}],
+    "responses": {"200": json_body({"type": "object", "properties": {
+        "data": {"type": "array", "items": {"type": "object", "properties": {
+            "conversation_id": {"type": "integer"}, "result": {"type": "string"},
+            "reason": {"type": ["string", "null"]}, "message_id": {"type": ["integer", "null"]}}}},
+        "next_after": {"type": ["integer", "null"]}}}, "A page of results."),
+        "400": ERROR, "401": ERROR, "404": ERROR}}}
+PATHS["/api/v1/bulk/{bulk_id}/undo"] = {"post": {
+    "operationId": "undo_bulk", "summary": "Undo the non-sending changes, skipping conversations changed since.",
+    "parameters": _BULK_ID, "responses": {"202": _BULK, "401": ERROR, "404": ERROR, "409": ERROR}}}

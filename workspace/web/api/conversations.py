@@ -1,0 +1,115 @@
+"""Conversations: read, change, reply, note, and get the next one to work."""
+
+import sqlalchemy.orm as so
+from flask import g, jsonify, request
+
+from workspace.errors import NotFound, ValidationError
+from workspace.extensions import db
+from workspace.models import Conversation, Message
+from workspace.serializers import serialize_conversation, serialize_message
+from workspace.services.conversations import actions as service
+from workspace.services.conversations.claims import get_next
+from workspace.services.conversations.replies import add_note, reply
+from workspace.web.api import bp
+from workspace.web.api.openapi import ERROR, PATHS, ref
+from workspace.web.auth import agent_required
+
+# What PATCH can change on a conversation, and the service that changes it.
+CHANGES = {"queue": service.move_conversation, "status": service.set_status, "assignee": service.assign,
+           "tags": service.set_tags, "priority": service.set_priority}
+
+
+@bp.get("/conversations/<int:conversation_id>")
+@agent_required
+def get_conversation(conversation_id: int):
+    """Show a conversation: its messages, author and routing explanation."""
+    return jsonify(serialize_conversation(_load(conversation_id), detail=True))
+
+
+@bp.patch("/conversations/<int:conversation_id>")
+@agent_required
+def update_conversation(conversation_id: int):
+    """Change queue (a correction the classifier learns from), status, assignee, tags or priority."""
+    body = _object(request.get_json(silent=True), f"one or more of: {', '.join(CHANGES)}")
+    unknown = sorted(set(body) - set(CHANGES))
+    if unknown:
+        raise ValidationError(f"{unknown[0]}: cannot be changed here (fields: {', '.join(CHANGES)})",
+                              code="invalid_field")
+    conversation = _load(conversation_id)
+    for field, change in CHANGES.items():
+        if field in body:
+            change(conversation, body[field], g.agent)
+    return jsonify(serialize_conversation(_load(conversation_id), detail=True))
+
+
+@bp.post("/conversations/<int:conversation_id>/replies")
+@agent_required
+def reply_to_conversation(conversation_id: int):
+    """Reply to the customer; delivery is queued and its state shows on the message."""
+    body = _object(request.get_json(silent=True), "text")
+    return jsonify(serialize_message(reply(_load(conversation_id), body.get("text"), g.agent))), 201
+
+
+@bp.post("/conversations/<int:conversation_id>/notes")
+@agent_required
+def note_conversation(conversation_id: int):
+    """Add an internal note (agents only see it)."""
+    body = _object(request.get_json(silent=True), "text")
+    return jsonify(serialize_message(add_note(_load(conversation_id), body.get("text"), g.agent))), 201
+
+
+@bp.post("/conversations/next")
+@agent_required
+def take_next_conversation():
+    """Claim the most urgent unassigned open conversation of your queues (or of `queue`)."""
+    body = request.get_json(silent=True) or {}
+    conversation = get_next(g.agent, body.get("queue") if isinstance(body, dict) else None)
+    if conversation is None:
+        raise NotFound("nothing waiting in your queues", code="nothing_waiting")
+    return jsonify(serialize_conversation(_load(conversation.id), detail=True))
+
+
+def _object(body, wanted: str) -> dict:
+    if not isinstance(body, dict) or not body:
+        raise ValidationError(f"body: a JSON object with {wanted}", code="invalid_field")
+    return body
+
+
+def _load(conversation_id: int) -> Conversation:
+    conversation = db.session.get(
+        Conversation, conversation_id,
+        options=[so.selectinload(Conversation.messages).joinedload(Message.agent)],
+    )
+    return service.ensure_visible(conversation, g.agent)
+
+
+_ID = [{"name": "conversation_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+_DETAIL = {"description": "The conversation.", "content": {"application/json": {"schema": ref("ConversationDetail")}}}
+_MESSAGE = {"description": "The stored message.", "content": {"application/json": {"schema": ref("Message")}}}
+_TEXT = {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["text"], "properties": {"text": {"type": "string", "minLength": 1}}}}}}
+PATHS["/api/v1/conversations/{conversation_id}"]["patch"] = {
+    "operationId": "update_conversation",
+    "summary": "Change queue, status, assignee, tags or priority; each change is audited and sent live.",
+    "parameters": _ID,
+    "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "properties": {
+        "queue": {"type": "string", "description": "destination queue slug (teaches the classifier)"},
+        "status": {"enum": ["open", "pending", "resolved", "spam"]},
+        "assignee": {"oneOf": [{"type": "integer"}, {"const": "me"}, {"type": "null"}]},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "priority": {"enum": ["urgent", "high", "normal", "low"]}}}}}},
+    "responses": {"200": _DETAIL, "400": ERROR, "401": ERROR, "404": ERROR},
+}
+PATHS["/api/v1/conversations/{conversation_id}/replies"] = {"post": {
+    "operationId": "reply_to_conversation", "summary": "Reply to the customer (delivery is queued).",
+    "parameters": _ID, "requestBody": _TEXT,
+    "responses": {"201": _MESSAGE, "400": ERROR, "401": ERROR, "404": ERROR}}}
+PATHS["/api/v1/conversations/{conversation_id}/notes"] = {"post": {
+    "operationId": "note_conversation", "summary": "Add an internal note.", "parameters": _ID, "requestBody": _TEXT,
+    "responses": {"201": _MESSAGE, "400": ERROR, "401": ERROR, "404": ERROR}}}
+PATHS["/api/v1/conversations/next"] = {"post": {
+    "operationId": "take_next_conversation",
+    "summary": "Claim the most urgent unassigned open conversation of your queues; never the same to two agents.",
+    "requestBody": {"content": {"application/json": {"schema": {
+        "type": "object", "properties": {"queue": {"type": "string"}}}}}},
+    "responses": {"200": _DETAIL, "401": ERROR, "404": ERROR}}}

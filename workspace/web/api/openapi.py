@@ -1,0 +1,255 @@
+"""The OpenAPI 3.1 document of the API and the webhook endpoint (kept true by tests).
+
+API modules add their own paths and schemas to PATHS and SCHEMAS beside
+their routes, so a route and its documentation change together.
+"""
+
+from flask import jsonify
+
+from workspace.web.api import bp
+
+NULLABLE_STRING = {"type": ["string", "null"]}
+TIME = {"type": "string", "format": "date-time"}
+NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
+
+
+def ref(name: str) -> dict:
+    """A $ref to a schema of this document."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def json_body(schema: dict, description: str) -> dict:
+    """A JSON response or request body with this schema."""
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+ERROR = json_body(ref("Error"), "An error, in the one envelope every error uses.")
+ERRORS = {"401": ERROR, "404": ERROR}
+
+SCHEMAS = {
+    "Error": {
+        "type": "object", "required": ["error"],
+        "properties": {"error": {"type": "object", "required": ["code", "message"],
+                                 "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}},
+    },
+    "Agent": {
+        "type": ["object", "null"], "required": ["id", "name", "email", "role"],
+        "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
+                       "email": {"type": "string"}, "role": {"enum": ["agent", "supervisor", "admin"]}},
+    },
+    "QueueCounts": {
+        "type": "object", "required": ["open", "unassigned", "pending", "at_risk"],
+        "properties": {**{k: {"type": "integer"} for k in ("open", "unassigned", "pending")},
+                       "at_risk": {"type": "integer", "maximum": 100,
+                                   "description": "open and due within the at-risk window; 100 means 100 or more"}},
+    },
+    "Queue": {
+        "type": "object", "required": ["id", "slug", "name", "description", "counts"],
+        "properties": {"id": {"type": "integer"}, "slug": {"type": "string"}, "name": {"type": "string"},
+                       "description": {"type": "string"}, "counts": ref("QueueCounts")},
+    },
+    "AuthorSummary": {
+        "type": "object", "required": ["id", "handle", "name", "followers", "verified", "tags"],
+        "properties": {"id": {"type": "integer"}, "handle": {"type": "string"}, "name": {"type": "string"},
+                       "followers": {"type": "integer"}, "verified": {"type": "boolean"},
+                       "tags": {"type": "array", "items": {"type": "string"}}},
+    },
+    "Author": {
+        "type": "object",
+        "required": ["id", "channel", "external_id", "handle", "name", "email", "followers", "verified",
+                     "tags", "created_at"],
+        "properties": {"id": {"type": "integer"}, "channel": {"type": "string"},
+                       "external_id": {"type": "string"}, "handle": {"type": "string"},
+                       "name": {"type": "string"}, "email": NULLABLE_STRING, "followers": {"type": "integer"},
+                       "verified": {"type": "boolean"}, "tags": {"type": "array", "items": {"type": "string"}},
+                       "created_at": TIME, "trust_level": {"type": ["integer", "null"]}},
+    },
+    "Conversation": {
+        "type": "object",
+        "required": ["id", "status", "queue", "channel", "priority", "priority_score", "subject", "tags",
+                     "assignee", "author", "sla_due_at", "created_at", "updated_at", "last_message_at"],
+        "properties": {
+            "id": {"type": "integer"},
+            "status": {"enum": ["new", "open", "pending", "resolved", "escalated", "spam"]},
+            "queue": NULLABLE_STRING, "channel": {"type": "string"},
+            "priority": {"enum": ["urgent", "high", "normal", "low"]},
+            "priority_score": {"type": "number"}, "subject": {"type": "string"},
+            "tags": {"type": "array", "items": {"type": "string"}}, "assignee": ref("Agent"),
+            "author": ref("AuthorSummary"), "sla_due_at": NULLABLE_TIME, "created_at": TIME,
+            "updated_at": TIME, "last_message_at": TIME,
+            "sentiment": {"type": ["number", "null"]},
+            "snoozed_until": {**NULLABLE_TIME, "description": "pending until then (a macro's snooze)"},
+            "priority_reasons": {"type": "array", "items": {"type": "object"}},
+            "preview": {"type": "string", "description": "start of the latest post (lists only)"},
+            "private": {"type": "boolean", "description": "a private thread on its platform (Discourse PM)"},
+        },
+    },
+    "Message": {
+        "type": "object",
+        "required": ["id", "direction", "external_id", "author_id", "agent", "subject", "text", "url",
+                     "in_reply_to", "created_at", "received_at"],
+        "properties": {
+            "id": {"type": "integer"}, "direction": {"enum": ["inbound", "outbound", "note"]},
+            "external_id": NULLABLE_STRING, "author_id": {"type": ["integer", "null"]},
+            "agent": ref("Agent"), "subject": {"type": "string"}, "text": {"type": "string"},
+            "url": NULLABLE_STRING, "in_reply_to": NULLABLE_STRING, "created_at": TIME, "received_at": TIME,
+            "delivery_status": {"enum": [None, "queued", "sending", "sent", "failed", "skipped"]},
+            "delivery_error": NULLABLE_STRING,
+        },
+    },
+    "ConversationDetail": {
+        "allOf": [ref("Conversation"), {
+            "type": "object", "required": ["messages", "explanation", "routed_at", "author"],
+            "properties": {"messages": {"type": "array", "items": ref("Message")},
+                           "explanation": {"type": ["object", "null"]}, "routed_at": NULLABLE_TIME,
+                           "author": ref("Author"), "escalation": ref("Escalation")},
+        }],
+    },
+    "AuthorDetail": {
+        "allOf": [ref("Author"), {
+            "type": "object", "required": ["conversations", "notes"],
+            "properties": {"conversations": {"type": "array", "items": ref("Conversation")},
+                           "notes": {"type": "array", "items": ref("AuthorNote")}},
+        }],
+    },
+    "PostAuthor": {
+        "type": "object", "required": ["id", "handle"],
+        "properties": {"id": {"type": ["string", "integer"]}, "handle": {"type": "string"},
+                       "name": {"type": "string"}, "followers": {"type": "integer", "minimum": 0},
+                       "email": {"type": "string"}, "verified": {"type": "boolean"}},
+    },
+    "Post": {
+        "type": "object", "required": ["id", "author", "text"],
+        "properties": {"id": {"type": ["string", "integer"]}, "author": ref("PostAuthor"),
+                       "text": {"type": "string", "minLength": 1}, "subject": {"type": "string"},
+                       "thread_id": {"type": ["string", "integer"]},
+                       "in_reply_to": {"type": ["string", "integer"]},
+                       "url": {"type": "string", "format": "uri"}, "created_at": TIME},
+        "additionalProperties": True,
+    },
+    "PostOutcome": {
+        "type": "object", "required": ["status", "id", "conversation_id", "message_id"],
+        "properties": {"status": {"enum": ["stored", "duplicate"]}, "id": {"type": "string"},
+                       "conversation_id": {"type": "integer"}, "message_id": {"type": "integer"}},
+    },
+    "BatchOutcome": {
+        "type": "object", "required": ["stored", "duplicates", "results"],
+        "properties": {"stored": {"type": "integer"}, "duplicates": {"type": "integer"},
+                       "results": {"type": "array", "items": ref("PostOutcome")}},
+    },
+    "Health": {
+        "type": "object", "required": ["status", "checks"],
+        "properties": {"status": {"enum": ["ok", "unavailable"]},
+                       "checks": {"type": "object", "additionalProperties": {"type": "string"}}},
+    },
+}
+
+SCHEMAS["IgnoredDelivery"] = {
+    "type": "object", "required": ["status", "reason"],
+    "properties": {"status": {"const": "ignored"}, "reason": {"type": "string"}},
+}
+WEBHOOK_OUTCOME = {"oneOf": [ref("PostOutcome"), ref("BatchOutcome")]}
+
+PATHS = {
+    "/api/v1/queues": {"get": {
+        "operationId": "list_queues", "summary": "List every queue with its live counts.",
+        "responses": {"200": json_body({"type": "object", "required": ["data"], "properties": {
+            "data": {"type": "array", "items": ref("Queue")}}}, "The queues."), "401": ERROR},
+    }},
+    "/api/v1/queues/{slug}/conversations": {"get": {
+        "operationId": "list_queue_conversations",
+        "summary": "A queue's conversations in work order: priority, SLA due time, age.",
+        "parameters": [
+            {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}},
+            {"name": "status", "in": "query", "schema": {"type": "string", "default": "open"}},
+            {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
+            {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+            {"name": "assignee", "in": "query", "schema": {"type": "string"}, "description": "me, none or an id"},
+            {"name": "tag", "in": "query", "schema": {"type": "string"}},
+            {"name": "channel", "in": "query", "schema": {"type": "string"}},
+        ],
+        "responses": {"200": json_body({"type": "object", "required": ["data", "next_cursor"], "properties": {
+            "data": {"type": "array", "items": ref("Conversation")}, "next_cursor": NULLABLE_STRING}},
+            "One page."), "400": ERROR, **ERRORS},
+    }},
+    "/api/v1/search": {"get": {
+        "operationId": "search_conversations",
+        "summary": "Conversations whose posts, subject or customer match `q` (your queues only), newest first.",
+        "parameters": [{"name": "q", "in": "query", "required": True, "schema": {"type": "string", "minLength": 2}}],
+        "responses": {"200": json_body({"type": "object", "required": ["data"], "properties": {
+            "data": {"type": "array", "items": ref("Conversation")}}}, "Matches."), "400": ERROR, "401": ERROR},
+    }},
+    "/api/v1/conversations/{conversation_id}": {"get": {
+        "operationId": "get_conversation",
+        "summary": "A conversation with its messages, author and routing explanation.",
+        "parameters": [{"name": "conversation_id", "in": "path", "required": True,
+                        "schema": {"type": "integer"}}],
+        "responses": {"200": json_body(ref("ConversationDetail"), "The conversation."), **ERRORS},
+    }},
+    "/api/v1/authors/{author_id}": {"get": {
+        "operationId": "get_author", "summary": "A customer with their whole history.",
+        "parameters": [{"name": "author_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "responses": {"200": json_body(ref("AuthorDetail"), "The customer."), **ERRORS},
+    }},
+    "/api/v1/openapi.json": {"get": {
+        "operationId": "openapi_document", "summary": "This document.", "security": [],
+        "responses": {"200": {"description": "The OpenAPI document."}},
+    }},
+    "/webhooks/{slug}": {"get": {
+        "operationId": "answer_challenge",
+        "summary": "X's CRC check: the crc_token signed with the consumer secret (X channels only).",
+        "security": [],
+        "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}},
+                       {"name": "crc_token", "in": "query", "required": True, "schema": {"type": "string"}}],
+        "responses": {
+            "200": json_body({"type": "object", "required": ["response_token"], "properties": {
+                "response_token": {"type": "string", "description": "sha256=<base64 HMAC-SHA256>"}}}, "The answer."),
+            "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR, "405": ERROR,
+        },
+    }, "post": {
+        "operationId": "receive_webhook",
+        "summary": ("Deliver one post, or an array of up to 500, signed with the channel's secret; Discourse, "
+                    "X and Khoros channels take their platform's own payloads and signatures."),
+        "security": [{"signature": []}],
+        "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "oneOf": [ref("Post"), {"type": "array", "items": ref("Post"), "minItems": 1, "maxItems": 500}]}}}},
+        "responses": {
+            "202": json_body(WEBHOOK_OUTCOME, "Stored (committed) and queued for routing."),
+            "200": json_body({"oneOf": [ref("PostOutcome"), ref("BatchOutcome"), ref("IgnoredDelivery")]},
+                             "Every post was already stored, or the event carries no post: nothing changed."),
+            "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR, "413": ERROR, "415": ERROR,
+        },
+    }},
+    "/healthz": {"get": {
+        "operationId": "healthz", "summary": "Database and Redis reachability.", "security": [],
+        "responses": {"200": json_body(ref("Health"), "All reachable."),
+                      "503": json_body(ref("Health"), "Something is unreachable; checks name it.")},
+    }},
+    "/ping": {"get": {"operationId": "ping", "summary": "Liveness: answers at once.", "security": [],
+                      "responses": {"200": {"description": "pong"}}}},
+}
+
+DOCUMENT = {
+    "openapi": "3.1.0",
+    "info": {"title": "Switchboard API", "version": "1.0.0",
+             "description": "Support-queue triage: webhooks in, routed conversations out."},
+    "servers": [{"url": "/"}],
+    "security": [{"bearer": []}],
+    "paths": PATHS,
+    "components": {
+        "schemas": SCHEMAS,
+        "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer",
+                       "description": "An API token from `flask token create`."},
+            "signature": {"type": "apiKey", "in": "header", "name": "X-Switchboard-Signature",
+                          "description": "sha256=<hex HMAC-SHA256 of the raw body with the channel secret>"},
+        },
+    },
+}
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    """Serve the OpenAPI document."""
+    return jsonify(DOCUMENT)

@@ -1,0 +1,106 @@
+"""Quality review over the API: sample replies, score them, read reviews and each agent's averages."""
+
+from flask import g, jsonify, request
+
+from workspace.errors import ValidationError
+from workspace.serializers import serialize_agent, serialize_message, serialize_review
+from workspace.services.supervision import quality
+from workspace.web.api import bp
+from workspace.web.api.openapi import ERROR, PATHS, SCHEMAS, json_body, ref
+from workspace.web.auth import agent_required, role_required
+
+
+def _number(name: str, default: int | None = None) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit():
+        raise ValidationError(f"{name}: must be a whole number", code="invalid_field")
+    return int(raw)
+
+
+@bp.get("/qa/sample")
+@role_required("supervisor")
+def sample_replies():
+    """Unreviewed agent replies drawn at random (mode: random, agent, queue or negative)."""
+    replies = quality.sample(request.args.get("mode", "random"), agent_id=_number("agent_id"),
+                             queue=request.args.get("queue") or None, limit=_number("limit", 10))
+    return jsonify(data=[{**serialize_message(m), "conversation_id": m.conversation_id,
+                          "queue": m.conversation.queue.slug if m.conversation.queue else None,
+                          "sentiment": (m.conversation.explanation or {}).get("sentiment"),
+                          "agent": serialize_agent(m.agent)} for m in replies])
+
+
+@bp.post("/qa/reviews")
+@role_required("supervisor")
+def create_review():
+    """Score a reply: accuracy, tone and resolution (1-5) and a comment."""
+    return jsonify(serialize_review(quality.review(request.get_json(silent=True), g.agent))), 201
+
+
+@bp.get("/qa/reviews")
+@agent_required
+def list_reviews():
+    """Reviews newest first: agents get their own; supervisors anyone's (`agent_id` to pick one)."""
+    return jsonify(data=[serialize_review(r) for r in quality.list_reviews(g.agent, _number("agent_id"))])
+
+
+@bp.patch("/qa/reviews/<int:review_id>")
+@role_required("supervisor")
+def update_review(review_id: int):
+    """Change a review's scores or comment."""
+    entry = quality.find(review_id, g.agent)
+    return jsonify(serialize_review(quality.update_review(entry, request.get_json(silent=True), g.agent)))
+
+
+@bp.get("/qa/averages")
+@role_required("supervisor")
+def review_averages():
+    """Each agent's average scores per week over the last `weeks` weeks (12 by default)."""
+    return jsonify(data=quality.averages(_number("weeks", 12)))
+
+
+SCHEMAS["Review"] = {
+    "type": "object",
+    "required": ["id", "message_id", "conversation_id", "agent", "reviewer", "accuracy", "tone", "resolution",
+                 "comment", "reply", "created_at"],
+    "properties": {"id": {"type": "integer"}, "message_id": {"type": "integer"},
+                   "conversation_id": {"type": "integer"}, "agent": ref("Agent"), "reviewer": ref("Agent"),
+                   **{name: {"type": "integer", "minimum": 1, "maximum": 5} for name in ("accuracy", "tone",
+                                                                                        "resolution")},
+                   "comment": {"type": "string"}, "reply": {"type": "string"}, "created_at": {"type": "string"},
+                   "updated_at": {"type": "string"}}}
+_SCORES = {"type": "object", "properties": {
+    "message_id": {"type": "integer"}, "comment": {"type": "string", "maxLength": 5000},
+    **{name: {"type": "integer", "minimum": 1, "maximum": 5} for name in ("accuracy", "tone", "resolution")}}}
+_FAIL = {"400": ERROR, "401": ERROR, "403": ERROR}
+
+
+def _list(schema: dict, what: str) -> dict:
+    return json_body({"type": "object", "required": ["data"], "properties": {
+        "data": {"type": "array", "items": schema}}}, what)
+
+
+PATHS["/api/v1/qa/sample"] = {"get": {
+    "operationId": "sample_replies", "summary": "Unreviewed agent replies at random (supervisors).",
+    "parameters": [{"name": "mode", "in": "query", "schema": {"enum": list(quality.SAMPLE_MODES)}},
+                   {"name": "agent_id", "in": "query", "schema": {"type": "integer"}},
+                   {"name": "queue", "in": "query", "schema": {"type": "string"}},
+                   {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 50}}],
+    "responses": {"200": _list(ref("Message"), "The sampled replies."), **_FAIL}}}
+PATHS["/api/v1/qa/reviews"] = {
+    "get": {"operationId": "list_reviews", "summary": "Reviews: your own as an agent; anyone's as a supervisor.",
+            "parameters": [{"name": "agent_id", "in": "query", "schema": {"type": "integer"}}],
+            "responses": {"200": _list(ref("Review"), "The reviews."), **_FAIL}},
+    "post": {"operationId": "create_review", "summary": "Score a reply (supervisors).",
+             "requestBody": {"required": True, "content": {"application/json": {"schema": _SCORES}}},
+             "responses": {"201": json_body(ref("Review"), "The review."), **_FAIL, "409": ERROR}}}
+PATHS["/api/v1/qa/reviews/{review_id}"] = {"patch": {
+    "operationId": "update_review", "summary": "Change a review (supervisors).",
+    "parameters": [{"name": "review_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+    "requestBody": {"required": True, "content": {"application/json": {"schema": _SCORES}}},
+    "responses": {"200": json_body(ref("Review"), "The review."), **_FAIL, "404": ERROR}}}
+PATHS["/api/v1/qa/averages"] = {"get": {
+    "operationId": "review_averages", "summary": "Each agent's average scores per week (supervisors).",
+    "parameters": [{"name": "weeks", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 52}}],
+    "responses": {"200": _list({"type": "object"}, "Per agent, per week."), **_FAIL}}}

@@ -1,0 +1,45 @@
+"""What-if replay over the API."""
+
+from flask import jsonify, request
+
+from workspace.errors import ValidationError
+from workspace.services.triage.replay import parse_period, replay
+from workspace.services.triage.rules import rules_in_order
+from workspace.web.api import bp
+from workspace.web.api.openapi import ERROR, PATHS, SCHEMAS, json_body, ref
+from workspace.web.auth import role_required
+
+
+@bp.post("/routing/replay")
+@role_required("supervisor")
+def replay_routing():
+    """Route a period's stored posts through draft rules and the active model; report the moves (no changes)."""
+    body = request.get_json(silent=True)
+    if body is None:
+        body = {}
+    if not isinstance(body, dict):
+        raise ValidationError("body: must be a JSON object", code="invalid_field")
+    specs = body["rules"] if "rules" in body else [rule.spec() for rule in rules_in_order()]
+    return jsonify(replay(parse_period(body.get("since", "7d")), specs))
+
+
+SCHEMAS["ReplayReport"] = {
+    "type": "object", "required": ["since", "conversations", "would_move", "vip_would_move", "moves"],
+    "properties": {
+        "since": {"type": "string"}, "conversations": {"type": "integer"}, "would_move": {"type": "integer"},
+        "vip_would_move": {"type": "integer"}, "model_version": {"type": ["string", "null"]},
+        "moves": {"type": "array", "items": {
+            "type": "object", "required": ["from", "to", "count", "vip", "examples"],
+            "properties": {"from": {"type": "string"}, "to": {"type": "string"}, "count": {"type": "integer"},
+                           "vip": {"type": "integer"}, "examples": {"type": "array", "items": {"type": "object"}}}}},
+    },
+}
+PATHS["/api/v1/routing/replay"] = {"post": {
+    "operationId": "replay_routing",
+    "summary": "What-if: where a period's conversations would go under draft rules (supervisors; changes nothing).",
+    "requestBody": {"content": {"application/json": {"schema": {
+        "type": "object", "properties": {"since": {"type": "string", "default": "7d", "example": "7d"},
+                                         "rules": {"type": "array", "items": ref("RuleInput"),
+                                                   "description": "draft rules; omitted: the rules in force"}}}}}},
+    "responses": {"200": json_body(ref("ReplayReport"), "The report."), "400": ERROR, "401": ERROR, "403": ERROR},
+}}

@@ -1,0 +1,1 @@
+"""Server-rendered page shells: the console, the supervisors' pages and sign-in."""

@@ -1,0 +1,70 @@
+"""Sign-in, sign-out and the console shell (the console itself is static/console.js)."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from workspace.errors import SwitchboardError
+from workspace.extensions import csrf, db
+from workspace.services import audit
+from workspace.web.auth import authenticate
+
+bp = Blueprint("console", __name__)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Show the sign-in form; on POST check the password (rate-limited) and start a session."""
+    error, status = None, 200
+    if request.method == "POST":
+        csrf.protect()
+        try:
+            agent = authenticate(request.form.get("email", ""), request.form.get("password", ""),
+                                 request.remote_addr or "?")
+        except SwitchboardError as failure:
+            error, status = failure.message, failure.status
+        else:
+            login_user(agent, remember=bool(request.form.get("remember")))
+            audit.record(agent, "agent.sign_in", "agent", agent.id)
+            db.session.commit()
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("login.html", error=error, email=request.form.get("email", "")), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """End this session, or with `everywhere=1` every session of this agent."""
+    csrf.protect()
+    agent = current_user._get_current_object()
+    if request.form.get("everywhere"):
+        agent.session_version += 1
+        audit.record(agent, "agent.sign_out_everywhere", "agent", agent.id)
+        db.session.commit()
+    logout_user()
+    return redirect(url_for("console.login"))
+
+
+@bp.get("/")
+@bp.get("/conversations/<int:conversation_id>")
+@login_required
+def console(conversation_id: int | None = None):
+    """The console shell; the script renders queues and conversations from the API."""
+    return render_template("console.html", agent=current_user)
+
+
+@bp.get("/admin")
+@login_required
+def admin_page():
+    """Admins manage agents, queues and channels here (the page's script uses the admin API)."""
+    if current_user.role != "admin":
+        abort(403)
+    return render_template("admin.html", agent=current_user)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only follow a relative redirect after sign-in (never to another site)."""
+    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("console.console")

@@ -1,0 +1,1 @@
+"""Webhook endpoints: posts from channels and ticket status changes from the ticketing system."""
