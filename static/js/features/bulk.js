@@ -2,11 +2,11 @@
 // filter, dry-run a macro or a change, run it as a job, watch `bulk.progress`, see what was skipped or
 // failed and why, and undo it for a few minutes. The dialog and the progress panel also serve the
 // dashboard, whose incidents choose their conversations themselves (openBulkDialog, initBulkPanel).
-import { api } from './api.js';
-import { el, fill, toast } from './dom.js';
+import * as jobs from '../clients/bulk.js';
+import { $, el, fill, toast } from '../lib/dom.js';
 import { openPicker, renderOutcome } from './macros.js';
 
-const $ = (selector) => document.querySelector(selector);
+const RUNNING = ['queued', 'running', 'undoing'];
 const bulk = { picked: new Set(), all: false, lastClicked: null, request: null, which: null, started: null,
                current: null, console: null };
 
@@ -75,7 +75,7 @@ async function dryRun() {
   $('#bulk-run').disabled = true;
   $('#bulk-summary').replaceChildren(el('p', { class: 'meta', text: 'Dry run…' }));
   let summary;
-  try { summary = await api('POST', '/bulk/dry-run', body); } catch (error) {
+  try { summary = await jobs.dryRun(body); } catch (error) {
     $('#bulk-summary').replaceChildren(el('p', { class: 'error', text: error.message }));
     return;
   }
@@ -111,13 +111,16 @@ export function openBulkDialog(title, request, which, { text = false, started = 
 async function run() {
   const body = { ...bulk.request(), ...bulk.which(), include_locked: $('#bulk-include-locked').checked };
   let started;
-  try { started = await api('POST', '/bulk', body); } catch (error) { toast(error.message); return; }
+  try { started = await jobs.start(body); } catch (error) { toast(error.message); return; }
   $('#bulk-dialog').close();
   bulk.started(started);
   showProgress(started);
 }
 
 // ---------- progress, results, undo
+
+// Whether a bulk action is still to start, running or being undone.
+export function isRunning(job) { return RUNNING.includes(job.state); }
 
 export function showProgress(state) {
   if (bulk.current && state.id < bulk.current.id) return;
@@ -138,13 +141,13 @@ export function showProgress(state) {
 async function showProblems() {
   const id = bulk.current.id;
   const lists = await Promise.all(['failed', 'skipped'].map((result) =>
-    api('GET', `/bulk/${id}/items?result=${result}&limit=200`)));
+    jobs.items(id, result, 200)));
   $('#bulk-problems').replaceChildren(...lists.flatMap((list) => list.data).map((item) =>
     el('li', { text: `#${item.conversation_id} ${item.result}: ${item.reason}` })));
 }
 
 async function undo() {
-  try { showProgress(await api('POST', `/bulk/${bulk.current.id}/undo`)); } catch (error) { toast(error.message); }
+  try { showProgress(await jobs.undo(bulk.current.id)); } catch (error) { toast(error.message); }
 }
 
 // Wire the bar, the dialog and the panel; `app` gives the console's state, filters and refresh.
@@ -189,8 +192,8 @@ export async function initBulkPanel() {
   $('#bulk-undo').addEventListener('click', undo);
   $('#bulk-dismiss').addEventListener('click', () => { $('#bulk-progress').hidden = true; });
   try {  // after a reload: the latest bulk action, if it is still running or can be undone
-    const latest = (await api('GET', '/bulk')).data[0];
-    if (latest && (['queued', 'running', 'undoing'].includes(latest.state) || latest.undoable)) showProgress(latest);
+    const latest = (await jobs.recent()).data[0];
+    if (latest && (isRunning(latest) || latest.undoable)) showProgress(latest);
   } catch (error) { toast(error.message); }
 }
 

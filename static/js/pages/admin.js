@@ -1,42 +1,44 @@
 // The admin page: agents, queues and channels, edited in place through the admin API.
-import { api } from './api.js';
-import { el, toast } from './dom.js';
+import * as agents from '../clients/admin/agents.js';
+import * as channels from '../clients/admin/channels.js';
+import * as queueAdmin from '../clients/admin/queues.js';
+import { PRIORITIES, list as listQueues } from '../clients/queues.js';
+import { attempt } from '../lib/api.js';
+import { $, el } from '../lib/dom.js';
 
-const $ = (selector) => document.querySelector(selector);
-const LEVELS = ['urgent', 'high', 'normal', 'low'];
 let queues = [];
 
 async function save(action, success) {
-  try { await action(); toast(success); } catch (error) { toast(error.message); }
+  await attempt(action, success);
   await load();
 }
 
 function agentRow(agent) {
-  const role = el('select', { onchange: (e) => save(() => api('PATCH', `/agents/${agent.id}`, { role: e.target.value }), 'Role changed') },
+  const role = el('select', { onchange: (e) => save(() => agents.update(agent.id, { role: e.target.value }), 'Role changed') },
     ...['agent', 'supervisor', 'admin'].map((r) => el('option', { value: r, text: r, selected: r === agent.role })));
   const active = el('input', { type: 'checkbox', checked: agent.active,
-    onchange: (e) => save(() => api('PATCH', `/agents/${agent.id}`, { active: e.target.checked }), 'Saved') });
+    onchange: (e) => save(() => agents.update(agent.id, { active: e.target.checked }), 'Saved') });
   const member = el('select', { multiple: true, size: Math.min(queues.length, 4), class: 'queues',
-    onchange: (e) => save(() => api('PATCH', `/agents/${agent.id}`,
+    onchange: (e) => save(() => agents.update(agent.id,
       { queues: [...e.target.selectedOptions].map((o) => o.value) }), 'Queues saved') },
     ...queues.map((q) => el('option', { value: q.slug, text: q.name, selected: agent.queues.includes(q.slug) })));
   const capacity = el('input', { type: 'number', min: 0, max: 1000, value: agent.capacity, class: 'capacity',
     title: 'most open conversations automatic assignment gives them',
-    onchange: (e) => save(() => api('PATCH', `/agents/${agent.id}`, { capacity: Number(e.target.value) }), 'Capacity saved') });
+    onchange: (e) => save(() => agents.update(agent.id, { capacity: Number(e.target.value) }), 'Capacity saved') });
   return el('tr', { dataset: { id: agent.id } }, el('td', { text: agent.name }), el('td', { text: agent.email }),
     el('td', {}, role), el('td', {}, active), el('td', {}, member), el('td', {}, capacity));
 }
 
 function queueRow(queue) {
-  const sla = el('input', { value: LEVELS.map((l) => (queue.sla_minutes || {})[l] ?? '').join('/'),
+  const sla = el('input', { value: PRIORITIES.map((l) => (queue.sla_minutes || {})[l] ?? '').join('/'),
     placeholder: 'defaults', title: 'minutes to first reply, urgent/high/normal/low; blank keeps the default',
     onchange: (e) => {
       const parts = e.target.value.split('/').map((p) => p.trim());
-      const targets = Object.fromEntries(LEVELS.map((l, i) => [l, Number(parts[i])]).filter(([, v]) => v > 0));
-      save(() => api('PATCH', `/queues/${queue.slug}`, { sla_minutes: targets }), 'SLA saved');
+      const targets = Object.fromEntries(PRIORITIES.map((l, i) => [l, Number(parts[i])]).filter(([, v]) => v > 0));
+      save(() => queueAdmin.update(queue.slug, { sla_minutes: targets }), 'SLA saved');
     } });
   const threshold = el('input', { type: 'number', min: 0, max: 1, step: 0.05, value: queue.routing_threshold ?? '',
-    placeholder: 'default', onchange: (e) => save(() => api('PATCH', `/queues/${queue.slug}`,
+    placeholder: 'default', onchange: (e) => save(() => queueAdmin.update(queue.slug,
       { routing_threshold: e.target.value === '' ? null : Number(e.target.value) }), 'Threshold saved') });
   return el('tr', { dataset: { slug: queue.slug } }, el('td', { text: queue.slug }), el('td', { text: queue.name }),
     el('td', {}, sla), el('td', {}, threshold));
@@ -44,11 +46,11 @@ function queueRow(queue) {
 
 function channelRow(channel) {
   const enabled = el('input', { type: 'checkbox', checked: channel.enabled,
-    onchange: (e) => save(() => api('PATCH', `/channels/${channel.slug}`, { enabled: e.target.checked }), 'Saved') });
+    onchange: (e) => save(() => channels.update(channel.slug, { enabled: e.target.checked }), 'Saved') });
   const secret = el('code', { class: 'secret', text: '••••••••' });
   const reveal = el('button', { text: 'show', onclick: () => { secret.textContent = channel.secret; } });
   const rotate = el('button', { text: 'new secret', onclick: () => confirm('Senders must switch to the new secret. Go on?')
-    && save(() => api('PATCH', `/channels/${channel.slug}`, { rotate_secret: true }), 'New secret made') });
+    && save(() => channels.update(channel.slug, { rotate_secret: true }), 'New secret made') });
   return el('tr', { dataset: { slug: channel.slug } }, el('td', { text: channel.slug }), el('td', { text: channel.name }),
     el('td', { text: channel.kind }), el('td', {}, enabled), el('td', { text: channel.webhook_path }),
     el('td', {}, secret, ' ', reveal, ' ', rotate), el('td', { class: 'settings' }, ...channel.setting_names.map(
@@ -61,29 +63,28 @@ function settingInput(channel, name) {
   const input = el('input', { name, 'aria-label': name, type: writeOnly ? 'password' : 'text', autocomplete: 'off',
     value: writeOnly ? '' : channel.settings[name] ?? '',
     placeholder: writeOnly ? `${name} (${channel.settings[`${name}_set`] ? 'set: type to replace' : 'not set'})` : name,
-    onchange: (e) => save(() => api('PATCH', `/channels/${channel.slug}`,
+    onchange: (e) => save(() => channels.update(channel.slug,
       { settings: { [name]: e.target.value.trim() || null } }), `${name} saved`) });
   return el('label', {}, input);
 }
 
 async function load() {
-  const [agents, queueList, channels] = await Promise.all([api('GET', '/agents'), api('GET', '/queues'),
-                                                            api('GET', '/channels')]);
+  const [agentList, queueList, channelList] = await Promise.all([agents.list(), listQueues(), channels.list()]);
   queues = queueList.data;
-  $('#agents tbody').replaceChildren(...agents.data.map(agentRow));
+  $('#agents tbody').replaceChildren(...agentList.data.map(agentRow));
   $('#queues-admin tbody').replaceChildren(...queues.map(queueRow));
-  $('#channels tbody').replaceChildren(...channels.data.map(channelRow));
+  $('#channels tbody').replaceChildren(...channelList.data.map(channelRow));
 }
 
-function form(selector, path, message) {
+function form(selector, create, message) {
   $(selector).addEventListener('submit', (event) => {
     event.preventDefault();
     const data = Object.fromEntries([...new FormData(event.target)].filter(([, v]) => v !== ''));
-    save(async () => { await api('POST', path, data); event.target.reset(); }, message);
+    save(async () => { await create(data); event.target.reset(); }, message);
   });
 }
 
-form('#new-agent', '/agents', 'Agent added');
-form('#new-queue', '/queues', 'Queue added');
-form('#new-channel', '/channels', 'Channel added');
+form('#new-agent', agents.create, 'Agent added');
+form('#new-queue', queueAdmin.create, 'Queue added');
+form('#new-channel', channels.create, 'Channel added');
 load();

@@ -1,10 +1,9 @@
 // The macro picker: type a few letters, see the rendered reply and every change, apply with Enter.
 // On an open conversation it previews and applies there; with conversations selected it hands the
 // chosen macro to the bulk dialog instead.
-import { api } from './api.js';
-import { el, toast } from './dom.js';
+import * as macros from '../clients/macros.js';
+import { $, el, toast } from '../lib/dom.js';
 
-const $ = (selector) => document.querySelector(selector);
 const picker = { macros: [], index: 0, preview: null, target: null, onChosen: null, timer: null };
 
 function describeChange(change) {
@@ -38,7 +37,7 @@ function renderList() {
 async function search() {
   const q = $('#macro-search').value.trim();
   try {
-    picker.macros = (await api('GET', `/macros?q=${encodeURIComponent(q)}`)).data;
+    picker.macros = (await macros.search(q)).data;
   } catch (error) { toast(error.message); return; }
   picker.index = 0;
   renderList();
@@ -57,7 +56,7 @@ async function showPreview() {
   }
   $('#macro-preview').replaceChildren(el('p', { class: 'meta', text: 'Previewing…' }));
   try {
-    picker.preview = await api('POST', `/macros/${macro.id}/preview`, { conversation_id: picker.target });
+    picker.preview = await macros.preview(macro.id, picker.target);
     if (picker.macros[picker.index] !== macro) return;
     $('#macro-preview').replaceChildren(el('p', { text: macro.description }), renderOutcome(picker.preview));
   } catch (error) {
@@ -71,7 +70,7 @@ async function apply() {
   if (!macro || $('#macro-apply').disabled) return;
   if (!picker.target) { close(); picker.onChosen(macro); return; }
   try {
-    const result = await api('POST', `/conversations/${picker.target}/macros/${macro.id}`);
+    const result = await macros.apply(macro.id, picker.target);
     close();
     picker.onChosen(macro, result);
   } catch (error) {

@@ -1,6 +1,6 @@
 // Escalation to the ticketing system: the Escalate button, and the ticket's number, link and status.
-import { api } from './api.js';
-import { el } from './dom.js';
+import * as escalations from '../clients/escalations.js';
+import { $, el } from '../lib/dom.js';
 
 // Only http(s) links are followed, whatever the server sends.
 function safeLink(url) {
@@ -18,10 +18,10 @@ export function canEscalate(conversation) {
 
 export function renderEscalation(conversation) {
   const e = conversation.escalation;
-  const button = document.querySelector('#escalate');
+  const button = $('#escalate');
   button.hidden = !canEscalate(conversation);
   button.textContent = e ? 'Escalate again' : 'Escalate';
-  const box = document.querySelector('#conv-ticket');
+  const box = $('#conv-ticket');
   if (!e) { box.replaceChildren(); return; }
   if (e.state === 'pending') {
     const text = e.attempts ? `Ticket pending: ${e.attempts} attempt${e.attempts > 1 ? 's' : ''} failed, retrying`
@@ -37,5 +37,5 @@ export function renderEscalation(conversation) {
 }
 
 export function escalate(conversation) {
-  return api('POST', `/conversations/${conversation.id}/escalate`);
+  return escalations.escalate(conversation.id);
 }

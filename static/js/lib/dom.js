@@ -1,5 +1,7 @@
 // Building DOM from data. Post text is always set as text, never parsed as HTML.
 
+export const $ = (selector) => document.querySelector(selector);
+
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {
@@ -43,6 +45,11 @@ export function linkified(text) {
   }
   fragment.append(text.slice(last));
   return fragment;
+}
+
+// "a, b ,c" as typed in a field: ['a', 'b', 'c'].
+export function commaList(text) {
+  return text.split(',').map((item) => item.trim()).filter(Boolean);
 }
 
 // A short message at the bottom of the page (the page provides an empty #toast).

@@ -1,14 +1,15 @@
 // The admin page's SLA part: calendars (with iCalendar import), SLA policies per queue and level, assignment.
-import { api } from './api.js';
-import { el, toast } from './dom.js';
+import * as queueAdmin from '../clients/admin/queues.js';
+import { PRIORITIES, list as listQueues } from '../clients/queues.js';
+import * as sla from '../clients/sla.js';
+import { attempt } from '../lib/api.js';
+import { $, el, toast } from '../lib/dom.js';
 
-const $ = (selector) => document.querySelector(selector);
-const LEVELS = ['urgent', 'high', 'normal', 'low'];
 const STRATEGIES = { off: 'off', round_robin: 'round robin', least_loaded: 'least loaded' };
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 
 async function save(action, success) {
-  try { await action(); toast(success); } catch (error) { toast(error.message); }
+  await attempt(action, success);
   await load();
 }
 
@@ -20,12 +21,12 @@ function calendarRow(calendar) {
   const file = el('input', { type: 'file', accept: '.ics,text/calendar', onchange: async (e) => {
     const text = await e.target.files[0].text();
     save(async () => {
-      const result = await api('POST', `/calendars/${calendar.id}/import`, { ical: text });
+      const result = await sla.importHolidays(calendar.id, text);
       if (result.skipped.length) toast(`Imported ${result.imported}; skipped: ${result.skipped.join('; ')}`);
     }, 'Holidays imported');
   } });
   const remove = el('button', { text: 'delete', onclick: () => confirm(`Delete ${calendar.name}?`)
-    && save(() => api('DELETE', `/calendars/${calendar.id}`), 'Calendar deleted') });
+    && save(() => sla.deleteCalendar(calendar.id), 'Calendar deleted') });
   return el('tr', { dataset: { id: calendar.id } }, el('td', { text: calendar.name }), el('td', { text: calendar.time_zone }),
     el('td', { text: hoursText(calendar.hours) }),
     el('td', { text: `${calendar.holidays.length}`, title: calendar.holidays.map((h) => `${h.start} ${h.name}`).join('\n') }),
@@ -41,19 +42,19 @@ function policyRow(queue, policy) {
     el('td', { text: policy.business_hours ? `business hours (${policy.calendar})` : 'calendar time' }),
     el('td', { text: policy.at_risk_fraction ?? 'default' }),
     el('td', {}, el('button', { text: 'remove', onclick: () => save(
-      () => api('DELETE', `/queues/${queue.slug}/sla/${policy.priority}`), 'Policy removed') })));
+      () => sla.deletePolicy(queue.slug, policy.priority), 'Policy removed') })));
 }
 
 function assignmentRow(queue) {
-  const strategy = el('select', { onchange: (e) => save(() => api('PATCH', `/queues/${queue.slug}`,
+  const strategy = el('select', { onchange: (e) => save(() => queueAdmin.update(queue.slug,
     { assignment: e.target.value }), 'Assignment saved') },
   ...Object.entries(STRATEGIES).map(([value, text]) => el('option', { value, text, selected: value === queue.assignment })));
   return el('tr', { dataset: { slug: queue.slug } }, el('td', { text: queue.name }), el('td', {}, strategy));
 }
 
 async function load() {
-  const [calendars, queues] = await Promise.all([api('GET', '/calendars'), api('GET', '/queues')]);
-  const slas = await Promise.all(queues.data.map((q) => api('GET', `/queues/${q.slug}/sla`)));
+  const [calendars, queues] = await Promise.all([sla.calendars(), listQueues()]);
+  const slas = await Promise.all(queues.data.map((q) => sla.policies(q.slug)));
   $('#calendars tbody').replaceChildren(...calendars.data.map(calendarRow));
   $('#policies tbody').replaceChildren(...queues.data.flatMap((q, i) => slas[i].policies.map((p) => policyRow(q, p))));
   $('#assignment tbody').replaceChildren(...queues.data.map(assignmentRow));
@@ -69,7 +70,7 @@ $('#new-calendar').addEventListener('submit', (event) => {
   save(async () => {
     let hours;
     try { hours = JSON.parse(data.hours); } catch { throw new Error('hours: not valid JSON'); }
-    await api('POST', '/calendars', { name: data.name, time_zone: data.time_zone, hours });
+    await sla.createCalendar({ name: data.name, time_zone: data.time_zone, hours });
     event.target.reset();
   }, 'Calendar added');
 });
@@ -78,11 +79,11 @@ $('#new-policy').addEventListener('submit', (event) => {
   event.preventDefault();
   const data = Object.fromEntries(new FormData(event.target));
   const number = (v) => (v === '' ? null : Number(v));
-  save(() => api('PUT', `/queues/${data.queue}/sla/${data.level}`, {
+  save(() => sla.savePolicy(data.queue, data.level, {
     first_reply_minutes: number(data.first_reply_minutes), next_reply_minutes: number(data.next_reply_minutes),
     resolution_minutes: number(data.resolution_minutes), business_hours: data.calendar !== '',
     calendar: data.calendar || null, at_risk_fraction: number(data.at_risk_fraction),
   }), 'Policy saved');
 });
-$('#new-policy').level.replaceChildren(...LEVELS.map((l) => el('option', { value: l, text: l })));
+$('#new-policy').level.replaceChildren(...PRIORITIES.map((l) => el('option', { value: l, text: l })));
 load();

@@ -1,9 +1,10 @@
 // The admin page's macros: list, create and edit (template and actions checked by the server), delete,
 // export to a JSON file and import one back.
-import { api } from './api.js';
-import { el, toast } from './dom.js';
+import * as macroLibrary from '../clients/macros.js';
+import { list as listQueues } from '../clients/queues.js';
+import { attempt } from '../lib/api.js';
+import { $, el, toast } from '../lib/dom.js';
 
-const $ = (selector) => document.querySelector(selector);
 const form = $('#macro-form');
 let macros = [];
 
@@ -27,7 +28,7 @@ function macroRow(macro) {
 }
 
 async function load() {
-  const [list, queues] = await Promise.all([api('GET', '/macros?manage=1'), api('GET', '/queues')]);
+  const [list, queues] = await Promise.all([macroLibrary.manageList(), listQueues()]);
   macros = list.data;
   $('#macros-admin tbody').replaceChildren(...macros.map(macroRow));
   const chosen = form.elements.queue.value;
@@ -37,7 +38,7 @@ async function load() {
 }
 
 async function remove(macro) {
-  try { await api('DELETE', `/macros/${macro.id}`); toast('Macro deleted'); } catch (error) { toast(error.message); }
+  await attempt(() => macroLibrary.remove(macro.id), 'Macro deleted');
   await load();
 }
 
@@ -52,7 +53,7 @@ form.addEventListener('submit', async (event) => {
                  template: form.elements.template.value, actions };
   const id = form.elements.id.value;
   try {
-    const saved = await api(id ? 'PATCH' : 'POST', id ? `/macros/${id}` : '/macros', body);
+    const saved = await (id ? macroLibrary.update(id, body) : macroLibrary.create(body));
     form.elements.id.value = saved.id;
     toast('Macro saved');
   } catch (error) { toast(error.message); return; }
@@ -61,7 +62,7 @@ form.addEventListener('submit', async (event) => {
 
 $('#macro-new').addEventListener('click', () => edit(null));
 $('#macro-export').addEventListener('click', async () => {
-  const data = await api('GET', '/macros/export');
+  const data = await macroLibrary.exportAll();
   const link = el('a', { href: URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' })),
                          download: 'switchboard-macros.json' });
   link.click();
@@ -71,7 +72,7 @@ $('#macro-import').addEventListener('change', async (event) => {
   const file = event.target.files[0];
   if (!file) return;
   try {
-    const counts = await api('POST', '/macros/import', JSON.parse(await file.text()));
+    const counts = await macroLibrary.importAll(JSON.parse(await file.text()));
     toast(`Imported: ${counts.created} new, ${counts.updated} updated`);
   } catch (error) { toast(error.message); }
   event.target.value = '';

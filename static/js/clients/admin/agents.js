@@ -1,0 +1,6 @@
+// /agents: the people who sign in, their role, queues and capacity.
+import { api } from '../../lib/api.js';
+
+export const list = () => api('GET', '/agents');
+export const create = (body) => api('POST', '/agents', body);
+export const update = (id, fields) => api('PATCH', `/agents/${id}`, fields);

@@ -1,0 +1,50 @@
+// The sidebar: the agent's queues with their live counts (as the server counts them).
+import * as queues from '../../clients/queues.js';
+import { $, el } from '../../lib/dom.js';
+import { setQueues } from '../../features/bulk.js';
+import { state } from './state.js';
+
+let onSelect = () => {};
+
+// Above the server's at-risk cap (sent with the counts) the exact figure stops: "99+".
+function atRisk(counts) {
+  const cap = counts.at_risk_cap;
+  return cap && counts.at_risk >= cap ? `${cap - 1}+` : counts.at_risk;
+}
+
+export function renderQueues() {
+  $('#queues').replaceChildren(...state.queues.map((queue) => {
+    const c = queue.counts;
+    return el('li', { dataset: { queue: queue.slug }, class: queue.slug === state.queue && !state.search ? 'active' : '',
+                      onclick: () => onSelect(queue.slug), title: queue.description },
+      el('span', { text: queue.name }),
+      el('span', { class: 'counts' },
+        el('span', { class: 'count-open', title: 'open', text: c.open }),
+        el('span', { class: 'count-unassigned', title: 'unassigned', text: `${c.unassigned} new` }),
+        el('span', { class: `count-at-risk${c.at_risk ? ' some' : ''}`, title: 'at risk of missing the SLA',
+                     text: c.at_risk ? `⚠ ${atRisk(c)}` : '' })));
+  }));
+  const move = $('#conv-queue');
+  move.replaceChildren(...state.queues.map((q) => el('option', { value: q.slug, text: q.name })));
+  if (state.conversation) move.value = state.conversation.queue;
+}
+
+// `select(slug)` runs when a queue is clicked.
+export function initQueues({ select }) { onSelect = select; }
+
+// Load the queues; the first time, show the busiest.
+export async function loadQueues() {
+  state.queues = (await queues.list()).data;
+  if (!state.queue && state.queues.length) {
+    const busiest = [...state.queues].sort((a, b) => b.counts.open - a.counts.open)[0];
+    state.queue = busiest.slug;
+  }
+  renderQueues();
+  setQueues(state.queues);
+}
+
+// A `queue.counts` event: one queue's new counts.
+export function updateCounts({ queue_id: id, counts }) {
+  const queue = state.queues.find((q) => q.id === id);
+  if (queue) { queue.counts = counts; renderQueues(); }
+}
