@@ -21,6 +21,7 @@ from workspace.models import (
     Queue,
     SlaPolicy,
 )
+from workspace.models.counts import AT_RISK_CAP
 
 # Loader options for conversations about to be serialized (no query per row).
 SERIALIZED = (so.joinedload(Conversation.queue), so.joinedload(Conversation.channel),
@@ -39,11 +40,11 @@ def serialize_channel(channel: Channel) -> dict:
 
 
 def serialize_queue(queue: Queue, counts: dict | None = None) -> dict:
-    """A queue, with its live counts when given."""
+    """A queue, with its live counts (and the cap at which at-risk counting stops) when given."""
     data = {"id": queue.id, "slug": queue.slug, "name": queue.name, "description": queue.description,
             "assignment": queue.assignment}
     if counts is not None:
-        data["counts"] = counts
+        data["counts"], data["at_risk_cap"] = counts, AT_RISK_CAP
     return data
 
 
@@ -82,6 +83,13 @@ def serialize_message(message: Message) -> dict:
     }
 
 
+def sort_key(conversation: Conversation) -> str:
+    """The conversation's place in its queue as one string: sorted by code unit, it gives the server's order
+    (priority, SLA due time with no clock last, age, id), so the console never re-derives it."""
+    return (f"{conversation.priority}|{conversation.sla_due_at:%Y%m%d%H%M%S%f}|"
+            f"{conversation.created_at:%Y%m%d%H%M%S%f}|{conversation.id:012d}")
+
+
 def serialize_conversation(conversation: Conversation, *, detail: bool = False, preview: str | None = None) -> dict:
     """A conversation as listed (with the start of its latest post, when given); with detail,
     its messages, author and explanation."""
@@ -105,6 +113,7 @@ def serialize_conversation(conversation: Conversation, *, detail: bool = False, 
         "updated_at": timestamp(conversation.updated_at),
         "last_message_at": timestamp(conversation.last_message_at),
         "snoozed_until": timestamp(conversation.snoozed_until),
+        "sort_key": sort_key(conversation),
     }
     explanation = conversation.explanation or {}
     data["sentiment"] = explanation.get("sentiment")

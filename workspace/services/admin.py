@@ -29,7 +29,8 @@ def _string(data: dict, key: str, *, limit: int, required: bool = False) -> str 
     return value.strip()
 
 
-def _only(data, allowed: tuple[str, ...]) -> dict:
+def only_fields(data, allowed: tuple[str, ...]) -> dict:
+    """Return the body if it is an object of only these fields; else a 400 naming the first unknown one."""
     if not isinstance(data, dict):
         raise ValidationError("body: must be a JSON object", code="invalid_field")
     unknown = sorted(set(data) - set(allowed))
@@ -79,7 +80,7 @@ AGENT_FIELDS = ("email", "name", "role", "password", "active", "queues", "capaci
 
 def save_agent(agent: Agent | None, data, admin: Agent) -> Agent:
     """Create (agent None) or change an agent; changing role, activation or password ends their sessions."""
-    data = _only(data, AGENT_FIELDS)
+    data = only_fields(data, AGENT_FIELDS)
     creating = agent is None
     before = None if creating else agent_state(agent)
     email = _string(data, "email", limit=254, required=creating)
@@ -126,7 +127,7 @@ QUEUE_FIELDS = ("slug", "name", "description", "sla_minutes", "routing_threshold
 
 def save_queue(queue: Queue | None, data, admin: Agent) -> Queue:
     """Create (queue None) or change a queue: name, description, SLA targets, routing threshold."""
-    data = _only(data, QUEUE_FIELDS if queue is None else QUEUE_FIELDS[1:])
+    data = only_fields(data, QUEUE_FIELDS if queue is None else QUEUE_FIELDS[1:])
     creating = queue is None
     before = None if creating else _queue_state(queue)
     if creating:
@@ -176,7 +177,7 @@ CHANNEL_CHANGES = ("name", "enabled", "rotate_secret", "settings")
 
 def save_channel(channel: Channel | None, data, admin: Agent) -> Channel:
     """Create (channel None) or change a channel: name, enabled, settings, and a fresh secret on request."""
-    data = _only(data, CHANNEL_FIELDS if channel is None else CHANNEL_CHANGES)
+    data = only_fields(data, CHANNEL_FIELDS if channel is None else CHANNEL_CHANGES)
     creating = channel is None
     before = None if creating else _channel_state(channel)
     if creating:

@@ -13,8 +13,8 @@ from workspace.serializers import serialize_sla_policy
 from workspace.services import audit
 from workspace.services.admin import (  # the same body, level and capacity checks as the other admin forms
     LEVELS,
-    _only,
     capacity_value,
+    only_fields,
 )
 
 CALENDAR_FIELDS = ("name", "time_zone", "hours", "holidays")
@@ -31,7 +31,7 @@ def calendar_state(calendar: BusinessCalendar) -> dict:
 
 def save_calendar(calendar: BusinessCalendar | None, data, admin: Agent | None) -> BusinessCalendar:
     """Create (calendar None) or change a calendar; the whole result is checked before anything is stored."""
-    data = _only(data, CALENDAR_FIELDS)
+    data = only_fields(data, CALENDAR_FIELDS)
     creating = calendar is None
     before = None if creating else calendar_state(calendar)
     merged = {"name": None if creating else calendar.name, "time_zone": None if creating else calendar.time_zone,
@@ -117,7 +117,7 @@ def parse_level(level) -> Priority:
 def save_policy(queue: Queue, level: str, data, admin: Agent | None) -> SlaPolicy:
     """Set (create or replace) a queue's SLA policy for one priority level."""
     priority = parse_level(level)
-    data = _only(data, POLICY_FIELDS)
+    data = only_fields(data, POLICY_FIELDS)
     minutes = {}
     for target in TARGETS:
         value = data.get(f"{target}_minutes")
@@ -177,7 +177,7 @@ def delete_policy(queue: Queue, level: str, admin: Agent | None) -> None:
 
 def set_member_capacity(queue: Queue, agent: Agent, data, admin: Agent | None) -> int | None:
     """Set how many open conversations of this queue assignment may give the agent (null: no queue limit)."""
-    data = _only(data, ("capacity",))
+    data = only_fields(data, ("capacity",))
     if "capacity" not in data:
         raise ValidationError("capacity: is required (a number, or null for no queue limit)", code="invalid_field")
     capacity = capacity_value("capacity", data["capacity"], nullable=True)

@@ -9,7 +9,7 @@ from workspace.models import Agent, Channel, Queue
 from workspace.serializers import serialize_agent, serialize_channel, serialize_queue
 from workspace.services import admin
 from workspace.web.api import bp
-from workspace.web.api.openapi import ERROR, PATHS, SCHEMAS, json_body, ref
+from workspace.web.api.openapi import ERROR, PATHS, SCHEMAS, json_body, list_of, ref
 from workspace.web.auth import role_required
 
 
@@ -104,18 +104,13 @@ _ADMIN = {"400": ERROR, "401": ERROR, "403": ERROR, "409": ERROR}
 _BODY = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
 
 
-def _list_of(name: str) -> dict:
-    return json_body({"type": "object", "required": ["data"],
-                      "properties": {"data": {"type": "array", "items": ref(name)}}}, "The list.")
-
-
 def _path(name: str, kind: str = "string") -> list:
     return [{"name": name, "in": "path", "required": True, "schema": {"type": kind}}]
 
 
 PATHS["/api/v1/agents"] = {
     "get": {"operationId": "list_agents", "summary": "Agents with roles and queues (supervisors).",
-            "responses": {"200": _list_of("AgentAdmin"), "401": ERROR, "403": ERROR}},
+            "responses": {"200": list_of("AgentAdmin"), "401": ERROR, "403": ERROR}},
     "post": {"operationId": "create_agent", "summary": "Create an agent (admins).", "requestBody": _BODY,
              "responses": {"201": json_body(ref("AgentAdmin"), "Created."), **_ADMIN}}}
 PATHS["/api/v1/agents/{agent_id}"] = {"patch": {
@@ -129,7 +124,7 @@ PATHS["/api/v1/queues/{slug}"] = {"patch": {
     "requestBody": _BODY, "responses": {"200": json_body(ref("Queue"), "Changed."), **_ADMIN, "404": ERROR}}}
 PATHS["/api/v1/channels"] = {
     "get": {"operationId": "list_channels", "summary": "Channels with secrets (admins).",
-            "responses": {"200": _list_of("ChannelAdmin"), "401": ERROR, "403": ERROR}},
+            "responses": {"200": list_of("ChannelAdmin"), "401": ERROR, "403": ERROR}},
     "post": {"operationId": "create_channel", "summary": "Create a channel (admins).", "requestBody": _BODY,
              "responses": {"201": json_body(ref("ChannelAdmin"), "Created."), **_ADMIN}}}
 PATHS["/api/v1/channels/{slug}"] = {"patch": {

@@ -7,8 +7,8 @@ from workspace.models import BULK_STATES, ITEM_RESULTS
 from workspace.services.responses import bulk as service
 from workspace.web.api import bp
 from workspace.web.api.openapi import ERROR, PATHS, SCHEMAS, json_body, ref
-from workspace.web.api.params import page_size
 from workspace.web.auth import agent_required
+from workspace.web.validation import page_size
 
 
 @bp.post("/bulk/dry-run")

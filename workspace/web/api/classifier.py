@@ -9,6 +9,7 @@ from workspace.services.triage import classifier
 from workspace.web.api import bp
 from workspace.web.api.openapi import ERROR, NULLABLE_TIME, PATHS, SCHEMAS, TIME, json_body, ref
 from workspace.web.auth import role_required
+from workspace.web.validation import json_object
 
 MAX_ACCURACY_DAYS = 365
 
@@ -25,9 +26,7 @@ def serialize_model_version(row: ModelVersion) -> dict:
 
 def _force() -> bool:
     """Return the optional `force` flag of a JSON body."""
-    body = request.get_json(silent=True) if request.content_length else {}
-    if not isinstance(body, dict):
-        raise ValidationError("the body must be a JSON object", code="invalid_field")
+    body = json_object(optional=True)
     force = body.get("force", False)
     if not isinstance(force, bool):
         raise ValidationError("force: must be true or false", code="invalid_field")

@@ -18,6 +18,12 @@ def ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+def list_of(name: str) -> dict:
+    """A 200 answer carrying `{"data": [...]}` of one schema."""
+    return json_body({"type": "object", "required": ["data"],
+                      "properties": {"data": {"type": "array", "items": ref(name)}}}, "The list.")
+
+
 def json_body(schema: dict, description: str) -> dict:
     """A JSON response or request body with this schema."""
     return {"description": description, "content": {"application/json": {"schema": schema}}}
@@ -46,7 +52,8 @@ SCHEMAS = {
     "Queue": {
         "type": "object", "required": ["id", "slug", "name", "description", "counts"],
         "properties": {"id": {"type": "integer"}, "slug": {"type": "string"}, "name": {"type": "string"},
-                       "description": {"type": "string"}, "counts": ref("QueueCounts")},
+                       "description": {"type": "string"}, "counts": ref("QueueCounts"),
+                       "at_risk_cap": {"type": "integer", "description": "at_risk at or above this shows as cap-1+"}},
     },
     "AuthorSummary": {
         "type": "object", "required": ["id", "handle", "name", "followers", "verified", "tags"],
@@ -82,6 +89,7 @@ SCHEMAS = {
             "priority_reasons": {"type": "array", "items": {"type": "object"}},
             "preview": {"type": "string", "description": "start of the latest post (lists only)"},
             "private": {"type": "boolean", "description": "a private thread on its platform (Discourse PM)"},
+            "sort_key": {"type": "string", "description": "sorted by code unit, gives the queue's work order"},
         },
     },
     "Message": {

@@ -16,8 +16,8 @@ from workspace.services.conversations.queues import (
     visible_queue_ids,
 )
 from workspace.web.api import bp
-from workspace.web.api.params import page_size
 from workspace.web.auth import agent_required
+from workspace.web.validation import page_size
 
 
 @bp.get("/queues")

@@ -1,24 +1,20 @@
 """What-if replay over the API."""
 
-from flask import jsonify, request
+from flask import jsonify
 
-from workspace.errors import ValidationError
 from workspace.services.triage.replay import parse_period, replay
 from workspace.services.triage.rules import rules_in_order
 from workspace.web.api import bp
 from workspace.web.api.openapi import ERROR, PATHS, SCHEMAS, json_body, ref
 from workspace.web.auth import role_required
+from workspace.web.validation import json_object
 
 
 @bp.post("/routing/replay")
 @role_required("supervisor")
 def replay_routing():
     """Route a period's stored posts through draft rules and the active model; report the moves (no changes)."""
-    body = request.get_json(silent=True)
-    if body is None:
-        body = {}
-    if not isinstance(body, dict):
-        raise ValidationError("body: must be a JSON object", code="invalid_field")
+    body = json_object(optional=True)
     specs = body["rules"] if "rules" in body else [rule.spec() for rule in rules_in_order()]
     return jsonify(replay(parse_period(body.get("since", "7d")), specs))
 

@@ -11,8 +11,7 @@ from workspace.services.admin import find
 from workspace.services.conversations.actions import ensure_visible
 from workspace.services.service_levels import admin
 from workspace.web.api import bp
-from workspace.web.api.admin import _list_of
-from workspace.web.api.openapi import ERROR, NULLABLE_STRING, PATHS, SCHEMAS, TIME, json_body, ref
+from workspace.web.api.openapi import ERROR, NULLABLE_STRING, PATHS, SCHEMAS, TIME, json_body, list_of, ref
 from workspace.web.auth import agent_required, role_required
 
 
@@ -175,7 +174,7 @@ _DELETED = {"description": "Deleted."}
 
 PATHS["/api/v1/calendars"] = {
     "get": {"operationId": "list_calendars", "summary": "Business-hours calendars (supervisors).",
-            "responses": {"200": _list_of("Calendar"), "401": ERROR, "403": ERROR}},
+            "responses": {"200": list_of("Calendar"), "401": ERROR, "403": ERROR}},
     "post": {"operationId": "create_calendar", "summary": "Create a calendar (admins).", "requestBody": _BODY,
              "responses": {"201": json_body(ref("Calendar"), "Created."), **_ADMIN, "409": ERROR}}}
 PATHS["/api/v1/calendars/{calendar_id}"] = {
@@ -223,4 +222,4 @@ PATHS["/api/v1/conversations/{conversation_id}/assignments"] = {"get": {
     "operationId": "list_conversation_assignments",
     "summary": "A conversation's automatic assignments and returns, with why, newest first.",
     "parameters": [{"name": "conversation_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-    "responses": {"200": _list_of("Assignment"), "401": ERROR, "404": ERROR}}}
+    "responses": {"200": list_of("Assignment"), "401": ERROR, "404": ERROR}}}

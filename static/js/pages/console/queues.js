@@ -6,10 +6,10 @@ import { state } from './state.js';
 
 let onSelect = () => {};
 
-// Above the server's at-risk cap (sent with the counts) the exact figure stops: "99+".
-function atRisk(counts) {
-  const cap = counts.at_risk_cap;
-  return cap && counts.at_risk >= cap ? `${cap - 1}+` : counts.at_risk;
+// Above the server's at-risk cap (sent with each queue) the exact figure stops: "99+".
+function atRisk(queue) {
+  const cap = queue.at_risk_cap;
+  return cap && queue.counts.at_risk >= cap ? `${cap - 1}+` : queue.counts.at_risk;
 }
 
 export function renderQueues() {
@@ -22,7 +22,7 @@ export function renderQueues() {
         el('span', { class: 'count-open', title: 'open', text: c.open }),
         el('span', { class: 'count-unassigned', title: 'unassigned', text: `${c.unassigned} new` }),
         el('span', { class: `count-at-risk${c.at_risk ? ' some' : ''}`, title: 'at risk of missing the SLA',
-                     text: c.at_risk ? `⚠ ${atRisk(c)}` : '' })));
+                     text: c.at_risk ? `⚠ ${atRisk(queue)}` : '' })));
   }));
   const move = $('#conv-queue');
   move.replaceChildren(...state.queues.map((q) => el('option', { value: q.slug, text: q.name })));

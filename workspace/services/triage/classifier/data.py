@@ -115,7 +115,7 @@ def conversation_examples() -> tuple[list[str], list[str], list[int]]:
 
 def check_labels(labels: Sequence[str]) -> None:
     """Refuse labels that are not queues (or are triage), and data with fewer than two learnable labels."""
-    from routing.classifier import MIN_EXAMPLES
+    from routing.classifier import MIN_EXAMPLES  # lazy: scikit-learn, which the web process never loads
 
     counts = Counter(labels)
     known = set(db.session.scalars(sa.select(Queue.slug))) - {TRIAGE}

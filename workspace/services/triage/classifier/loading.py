@@ -20,7 +20,7 @@ from workspace.extensions import db
 from workspace.models import ModelVersion
 
 if TYPE_CHECKING:  # scikit-learn loads only when a model does, so the web app starts light
-    from routing.classifier import QueueModel
+    from routing.classifier import QueueModel  # lazy: scikit-learn, which the web process never loads
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ def current_model() -> QueueModel | None:
 
 def load_artifact(artifact: str) -> QueueModel:
     """Load one of Switchboard's own artifacts from the model directory, verifying its signature."""
-    from routing.artifacts import load_model
+    from routing.artifacts import load_model  # lazy: scikit-learn, which the web process never loads
 
     return load_model(model_dir() / artifact, artifact_key())
 

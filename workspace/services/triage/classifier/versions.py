@@ -29,7 +29,7 @@ from workspace.services.triage.classifier.loading import (
 )
 
 if TYPE_CHECKING:  # scikit-learn loads only when training or measuring, so the web app starts light
-    from routing.classifier import QueueModel
+    from routing.classifier import QueueModel  # lazy: scikit-learn, which the web process never loads
 
 SEED = 0  # fixed, so the same data trains the same model
 
@@ -68,7 +68,7 @@ def train_from_examples(texts: Sequence[str], labels: Sequence[str], *, source: 
         {"version", "active", "skipped", "decision", "metrics", "training_size"}; skipped means the
         data equals an existing version's, which is reported instead.
     """
-    from routing.artifacts import save_model
+    from routing.artifacts import save_model  # lazy: scikit-learn, which the web process never loads
     from routing.classifier import fingerprint, train
 
     check_labels(labels)
@@ -109,7 +109,7 @@ def train_from_examples(texts: Sequence[str], labels: Sequence[str], *, source: 
 
 def _gate(model: QueueModel, texts: list[str], labels: list[str], force: bool) -> tuple[bool, str]:
     """Measure the candidate, and the active model on the same rows; return (promote, reason)."""
-    from routing.classifier import evaluate, should_promote
+    from routing.classifier import evaluate, should_promote  # lazy: scikit-learn, which the web process never loads
 
     active = db.session.scalar(sa.select(ModelVersion).where(ModelVersion.active.is_(True)))
     if not texts:
@@ -238,6 +238,6 @@ def evaluate_version(version: str | None = None, path: str | Path | None = None)
         data = "held-out conversations"
     if not texts:
         raise ValidationError("no held-out labelled conversations to measure on yet: pass a file")
-    from routing.classifier import evaluate
+    from routing.classifier import evaluate  # lazy: scikit-learn, which the web process never loads
 
     return {"version": row.version, "data": data, "metrics": evaluate(model, texts, labels)}
