@@ -12,6 +12,7 @@ from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
 from tests.test_auth import socket_app  # noqa: F401  (fixture)
 from tests.test_macros import OUTAGE, call, make, world  # noqa: F401  (fixtures)
+from workspace.channels import registry
 from workspace.extensions import db, socketio
 from workspace.infra.broker import job_queue
 from workspace.jobs.worker import AppWorker
@@ -268,7 +269,7 @@ def test_a_reply_carried_by_two_delivery_jobs_is_sent_once(app, call, many, run_
     from workspace.services.conversations import delivery
 
     sent = []
-    monkeypatch.setitem(delivery.SENDERS, "native", lambda message, *, key, retrying: sent.append(message.id))
+    monkeypatch.setitem(registry.SENDERS, "native", lambda message, *, key, retrying: sent.append(message.id))
     call("Ana", "post", "/bulk", json={"kind": "reply", "text": "On it", "conversation_ids": many[:1]})
     with app.app_context():
         AppWorker([job_queue()], connection=redis).work(burst=True, max_jobs=1)  # the bulk job only

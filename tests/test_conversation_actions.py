@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import make_post
+from workspace.channels import registry
 from workspace.extensions import db
 from workspace.jobs.dispatch import dispatch_once
 from workspace.models import Agent, AuditEntry, Conversation, Message, Queue, queue_members
@@ -68,7 +69,7 @@ def test_a_retried_delivery_never_sends_twice(app, admin, routed, monkeypatch):
     from workspace.services.conversations import delivery
 
     sent = []
-    monkeypatch.setitem(delivery.SENDERS, "native", lambda message, **attempt: sent.append(message))
+    monkeypatch.setitem(registry.SENDERS, "native", lambda message, **attempt: sent.append(message))
     message_id = admin("post", f"/conversations/{routed[0]}/replies", json={"text": "hi"}).get_json()["id"]
     with app.app_context():
         assert delivery.deliver_reply(message_id) == "sent"
@@ -84,7 +85,7 @@ def test_a_failing_delivery_is_marked_failed_with_the_reason_and_raises_for_retr
     def broken(message, **attempt):
         raise ConnectionError("relay unreachable")
 
-    monkeypatch.setitem(delivery.SENDERS, "native", broken)
+    monkeypatch.setitem(registry.SENDERS, "native", broken)
     message_id = admin("post", f"/conversations/{routed[0]}/replies", json={"text": "hi"}).get_json()["id"]
     with app.app_context():
         with pytest.raises(ConnectionError):

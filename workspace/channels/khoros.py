@@ -6,7 +6,7 @@ and signs the body as native senders do (`X-Switchboard-Signature`). A
 message threads by `conversation.id` (the Khoros thread) and `parent.id`.
 """
 
-from workspace.channels import fields
+from workspace.channels import callback, fields
 from workspace.channels.html import html_to_text
 from workspace.channels.native import MAX_TEXT, authenticate, parse_each
 from workspace.channels.post import InboundAuthor, InboundPost
@@ -67,3 +67,7 @@ def _message(data, prefix: str) -> InboundPost:
         created_at=fields.get_time(data, "post_time", at("post_time")),
         raw=data,
     )
+
+
+# Replies go out through the brand's relay (a signed callback).
+send = callback.send

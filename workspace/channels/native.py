@@ -1,6 +1,6 @@
 """The native JSON webhook format: one post object, or an array of them."""
 
-from workspace.channels import fields
+from workspace.channels import callback, fields
 from workspace.channels.post import InboundAuthor, InboundPost
 from workspace.channels.signature import require_signature, verify
 from workspace.errors import ValidationError
@@ -69,3 +69,7 @@ def parse_post(data, prefix: str = "") -> InboundPost:
         created_at=fields.get_time(data, "created_at", at("created_at")),
         raw=data,
     )
+
+
+# Replies go back as signed JSON callbacks to the channel's callback_url.
+send = callback.send

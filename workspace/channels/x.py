@@ -15,7 +15,7 @@ import re
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-from workspace.channels import fields
+from workspace.channels import callback, fields
 from workspace.channels.native import MAX_TEXT
 from workspace.channels.post import Ignored, InboundAuthor, InboundPost
 from workspace.channels.signature import require_signature
@@ -139,3 +139,7 @@ def _created_at(tweet: dict, at: str) -> datetime | None:
     except ValueError:
         raise ValidationError(f"{at}.created_at: X's format, e.g. 'Wed Oct 10 20:19:24 +0000 2018'",
                               code="invalid_field")
+
+
+# Replies go out through the brand's relay (a signed callback), until native posting is added.
+send = callback.send

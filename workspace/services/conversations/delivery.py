@@ -1,4 +1,4 @@
-"""Outbound delivery of replies: one job per reply, one sender per channel kind.
+"""Outbound delivery of replies: one job per reply, one sender per channel kind (channels.registry).
 
 A reply is never sent twice, even when its job is retried after a timeout or
 runs again after its worker died. Each attempt first claims the reply and
@@ -14,13 +14,12 @@ channel has nowhere to send replies).
 """
 
 import uuid
-from collections.abc import Callable
 from datetime import timedelta
 
 import sqlalchemy as sa
 from rq import get_current_job
 
-from workspace.channels import callback, discourse_replies
+from workspace.channels import registry
 from workspace.channels.outbound import NotConfigured, Refused
 from workspace.extensions import db
 from workspace.live.publish import publish
@@ -29,13 +28,6 @@ from workspace.models import Message, utcnow
 from workspace.serializers import serialize_conversation
 from workspace.services.conversations.replies import DELIVERY_JOB_TIMEOUT
 
-# kind -> send(message, *, key, retrying) -> the reply's URL, or None (see workspace/outbound).
-SENDERS: dict[str, Callable[..., str | None]] = {
-    "discourse": discourse_replies.send,
-    "native": callback.send,
-    "x": callback.send,  # through the brand's relay, until native posting is added
-    "khoros": callback.send,
-}
 # An attempt "sending" for longer than this died with its worker; another may take over.
 STALE_ATTEMPT = timedelta(seconds=2 * DELIVERY_JOB_TIMEOUT)
 FINAL = ("sent", "skipped")
@@ -66,7 +58,7 @@ def deliver_reply(message_id: int) -> str:
             return status
         raise AttemptInFlight(f"reply {message_id} is being sent by another attempt")
     db.session.refresh(message)
-    sender = SENDERS.get(message.conversation.channel.kind)
+    sender = registry.SENDERS.get(message.conversation.channel.kind)
     try:
         if sender is None:
             raise NotConfigured(f"no outbound delivery for {message.conversation.channel.kind} channels yet")
