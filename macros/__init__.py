@@ -1,12 +1,11 @@
 """Switchboard macros: sandboxed reply templates and validated action lists (no Flask here).
 
-The workspace applies actions to conversations (workspace/services/macros.py);
-this library only renders, measures and validates, on plain data.
+The workspace applies actions to conversations (workspace/services/responses/);
+this library only renders and validates, on plain data.
 """
 
 from macros.actions import PARSERS, SENDING, Action, describe, parse_actions, parse_time
 from macros.errors import ActionError, MacroError, TemplateError
-from macros.limits import reply_fits, reply_length, reply_limit
 from macros.rendering import check_template, render
 
 __all__ = [
@@ -21,7 +20,4 @@ __all__ = [
     "parse_actions",
     "parse_time",
     "render",
-    "reply_fits",
-    "reply_length",
-    "reply_limit",
 ]

@@ -24,7 +24,7 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
-from workspace.channels import fields
+from workspace.channels import fields, settings
 from workspace.channels.html import html_to_text
 from workspace.channels.native import MAX_TEXT
 from workspace.channels.outbound import NotConfigured, Refused, check, parent_post, timeout
@@ -32,6 +32,10 @@ from workspace.channels.post import Ignored, InboundAuthor, InboundPost
 from workspace.channels.signature import require_signature, verify
 from workspace.errors import ValidationError
 from workspace.models import Message
+
+# What an admin sets on a Discourse channel: the forum, and the API key and user replies are posted as.
+SETTINGS = {"base_url": settings.url, "api_key": settings.token,
+            "api_username": settings.pattern(r"[\w.-]{1,60}", "a Discourse username (letters, digits, _ . -)")}
 
 SIGNATURE_HEADER = "X-Discourse-Event-Signature"
 EVENT_HEADER = "X-Discourse-Event"

@@ -6,11 +6,14 @@ and signs the body as native senders do (`X-Switchboard-Signature`). A
 message threads by `conversation.id` (the Khoros thread) and `parent.id`.
 """
 
-from workspace.channels import callback, fields
+from workspace.channels import callback, fields, settings
 from workspace.channels.html import html_to_text
 from workspace.channels.native import MAX_TEXT, authenticate, parse_each
 from workspace.channels.post import InboundAuthor, InboundPost
 from workspace.errors import ValidationError
+
+# What an admin sets on a Khoros channel: the brand's relay that posts replies.
+SETTINGS = {"callback_url": settings.url}
 
 __all__ = ["authenticate", "parse"]
 

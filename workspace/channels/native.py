@@ -1,9 +1,12 @@
 """The native JSON webhook format: one post object, or an array of them."""
 
-from workspace.channels import callback, fields
+from workspace.channels import callback, fields, settings
 from workspace.channels.post import InboundAuthor, InboundPost
 from workspace.channels.signature import require_signature, verify
 from workspace.errors import ValidationError
+
+# What an admin sets on a native channel: where replies are POSTed, signed.
+SETTINGS = {"callback_url": settings.url}
 
 SIGNATURE_HEADER = "X-Switchboard-Signature"
 # Webhook bodies are at most 1 MiB, so text cannot exceed it either.

@@ -1,4 +1,4 @@
-"""Per-kind channel settings: what each adapter and sender needs, checked before it is stored.
+"""Channel settings: the checks each kind's SETTINGS use, and cleaning changes against a kind's SETTINGS.
 
 A channel's `secret` signs what Switchboard and the brand exchange directly
 (native and Khoros webhooks, Discourse's webhook secret, reply callbacks). The
@@ -14,7 +14,8 @@ from workspace.errors import ValidationError
 MAX_URL = 2048
 
 
-def _url(name: str, value) -> str:
+def url(name: str, value) -> str:
+    """Check an http(s) URL setting; return it without a trailing slash."""
     parts = urlsplit(value) if isinstance(value, str) else None
     if (parts is None or parts.scheme not in ("http", "https") or not parts.hostname or len(value) > MAX_URL
             or any(c.isspace() or ord(c) < 32 for c in value)):
@@ -22,7 +23,8 @@ def _url(name: str, value) -> str:
     return value.rstrip("/")
 
 
-def _pattern(regex: str, description: str):
+def pattern(regex: str, description: str):
+    """Return a check that a setting is a string matching `regex` in full (`description` says what it is)."""
     compiled = re.compile(regex)
 
     def check(name: str, value) -> str:
@@ -32,26 +34,17 @@ def _pattern(regex: str, description: str):
     return check
 
 
-_username = _pattern(r"[\w.-]{1,60}", "a Discourse username (letters, digits, _ . -)")
-_token = _pattern(r"[\x21-\x7e]{8,200}", "8 to 200 printable characters, no spaces")
-_user_id = _pattern(r"[0-9]{1,20}", "the account's numeric id, as digits (id_str)")
-
-# kind -> setting -> check(name, value) returning the value to store.
-SETTINGS = {
-    "native": {"callback_url": _url},
-    "discourse": {"base_url": _url, "api_key": _token, "api_username": _username},
-    "x": {"consumer_secret": _token, "user_id": _user_id, "callback_url": _url},
-    "khoros": {"callback_url": _url},
-}
+token = pattern(r"[\x21-\x7e]{8,200}", "8 to 200 printable characters, no spaces")
 # Settings the platform issued: accepted, never shown again.
 WRITE_ONLY = frozenset({"api_key", "consumer_secret"})
 
 
-def clean_settings(kind: str, changes, current: dict | None = None) -> dict:
+def clean(kind: str, allowed: dict, changes, current: dict | None = None) -> dict:
     """Return `current` updated with `changes` (a null value removes a setting), all checked.
 
     Args:
-        kind: the channel's adapter kind.
+        kind: the channel's kind, for the error message.
+        allowed: the kind's SETTINGS (setting -> check(name, value) returning the value to store).
         changes: the untrusted object of settings to change.
         current: the channel's settings now.
 
@@ -60,7 +53,6 @@ def clean_settings(kind: str, changes, current: dict | None = None) -> dict:
     """
     if not isinstance(changes, dict):
         raise ValidationError("settings: must be an object", code="invalid_field")
-    allowed = SETTINGS[kind]
     settings = dict(current or {})
     for name, value in changes.items():
         if name not in allowed:

@@ -15,11 +15,19 @@ import re
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-from workspace.channels import callback, fields
+from workspace.channels import callback, fields, settings
 from workspace.channels.native import MAX_TEXT
 from workspace.channels.post import Ignored, InboundAuthor, InboundPost
 from workspace.channels.signature import require_signature
 from workspace.errors import Unauthorized, ValidationError
+
+# What an admin sets on an X channel: the app's consumer secret (CRC and signatures), the account, the relay.
+SETTINGS = {"consumer_secret": settings.token,
+            "user_id": settings.pattern(r"[0-9]{1,20}", "the account's numeric id, as digits (id_str)"),
+            "callback_url": settings.url}
+# X allows 280 characters a reply and counts every link as 23 (its t.co length).
+REPLY_LIMIT = 280
+LINK_CHARS = 23
 
 SIGNATURE_HEADER = "x-twitter-webhooks-signature"
 TWEETS = "tweet_create_events"

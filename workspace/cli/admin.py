@@ -5,11 +5,11 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 from werkzeug.security import generate_password_hash
 
-from workspace.channels.settings import clean_settings, visible_settings
+from workspace.channels.registry import KINDS, clean_settings
+from workspace.channels.settings import visible_settings
 from workspace.errors import ValidationError
 from workspace.extensions import db
 from workspace.models import ROLES, STRATEGIES, Agent, ApiToken, Channel, Queue
-from workspace.models.channel import KINDS
 from workspace.models.counts import queue_counts, recount
 
 agent_cli = AppGroup("agent", help="Manage agents.")
@@ -63,7 +63,7 @@ SETTING_OPTIONS = (
 
 
 def _settings_options(command):
-    """Add one option per channel setting (each kind accepts its own; see channel_settings.SETTINGS)."""
+    """Add one option per channel setting (each kind takes its own: its SETTINGS in channels/)."""
     for flag, text in reversed(SETTING_OPTIONS):
         command = click.option(flag, help=text)(command)
     return command

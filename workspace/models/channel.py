@@ -9,9 +9,6 @@ import sqlalchemy.orm as so
 from workspace.extensions import db
 from workspace.models.base import UTCDateTime, utcnow
 
-# Adapter kinds: how a channel's webhooks are read and where its replies go.
-KINDS = ("native", "discourse", "x", "khoros")
-
 
 def new_secret() -> str:
     """Return a fresh webhook signing secret."""

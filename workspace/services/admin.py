@@ -5,11 +5,12 @@ import re
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
-from workspace.channels.settings import clean_settings, visible_settings
+from workspace.channels.registry import KINDS, clean_settings
+from workspace.channels.settings import visible_settings
 from workspace.errors import NotFound, SwitchboardError, ValidationError
 from workspace.extensions import db
 from workspace.models import ROLES, STRATEGIES, Agent, Channel, Queue
-from workspace.models.channel import KINDS, new_secret
+from workspace.models.channel import new_secret
 from workspace.services import audit
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")

@@ -1,6 +1,6 @@
 """Replies and internal notes: stored, then replies handed to the channel's delivery job."""
 
-from macros.limits import DEFAULT_REPLY_LIMIT as MAX_REPLY_CHARS  # one maximum, also what macros check against
+from workspace.channels.registry import DEFAULT_REPLY_LIMIT as MAX_REPLY_CHARS  # the one maximum
 from workspace.errors import ValidationError
 from workspace.extensions import db
 from workspace.live import signals

@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from macros import Action, TemplateError, describe, parse_time, render, reply_fits, reply_limit
+from macros import Action, TemplateError, describe, parse_time, render
+from workspace.channels.registry import reply_fits, reply_limit
 from workspace.errors import ValidationError
 from workspace.extensions import db
 from workspace.live import signals

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 import macros as library
 from macros import MacroError
+from workspace.channels.registry import reply_length, reply_limit
 from workspace.errors import Forbidden, NotFound, ValidationError
 from workspace.extensions import db
 from workspace.live.changes import Changes
@@ -269,8 +270,8 @@ def preview_macro(macro: Macro, conversation: Conversation, agent: Agent) -> dic
 def _result(applied, reply: str | None, conversation: Conversation) -> dict:
     kind = conversation.channel.kind
     return {"conversation_id": conversation.id, "reply": reply, "sends_reply": applied.reply is not None,
-            "reply_length": library.reply_length(reply, kind) if reply is not None else None,
-            "reply_limit": library.reply_limit(kind), "changes": applied.changes}
+            "reply_length": reply_length(reply, kind) if reply is not None else None,
+            "reply_limit": reply_limit(kind), "changes": applied.changes}
 
 
 def apply_macro(macro: Macro, conversation: Conversation, agent: Agent) -> dict:

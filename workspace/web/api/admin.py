@@ -3,7 +3,8 @@
 import sqlalchemy as sa
 from flask import g, jsonify, request
 
-from workspace.channels.settings import SETTINGS, WRITE_ONLY, visible_settings
+from workspace.channels.registry import setting_names
+from workspace.channels.settings import WRITE_ONLY, visible_settings
 from workspace.extensions import db
 from workspace.models import Agent, Channel, Queue
 from workspace.serializers import serialize_agent, serialize_channel, serialize_queue
@@ -22,8 +23,8 @@ def agent_view(agent: Agent) -> dict:
 def channel_view(channel: Channel) -> dict:
     """A channel as admins see it, with the secret senders sign with and its settings (write-only ones hidden)."""
     return {**serialize_channel(channel), "secret": channel.secret, "webhook_path": f"/webhooks/{channel.slug}",
-            "settings": visible_settings(channel.settings), "setting_names": list(SETTINGS[channel.kind]),
-            "write_only_settings": sorted(WRITE_ONLY & set(SETTINGS[channel.kind]))}
+            "settings": visible_settings(channel.settings), "setting_names": setting_names(channel.kind),
+            "write_only_settings": sorted(WRITE_ONLY & set(setting_names(channel.kind)))}
 
 
 @bp.get("/agents")
