@@ -18,11 +18,19 @@ def json_object(*, optional: bool = False) -> dict:
     return body
 
 
+def whole_number(name: str, default: int | None = None, *, low: int | None = None,
+                 high: int | None = None) -> int | None:
+    """Return the query parameter `name` as a whole number (from low to high, when given), or the default."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or low is not None and not low <= int(raw) <= high:
+        bounds = f" from {low} to {high}" if low is not None else ""
+        raise ValidationError(f"{name}: must be a whole number{bounds}", code="invalid_field")
+    return int(raw)
+
+
 def page_size() -> int:
     """Return the `limit` parameter, bounded by the API's maximum page size."""
-    raw = request.args.get("limit", str(current_app.config["API_PAGE_SIZE"]))
-    if not raw.isdigit() or not 1 <= int(raw) <= current_app.config["API_MAX_PAGE_SIZE"]:
-        raise ValidationError(
-            f"limit: must be a whole number from 1 to {current_app.config['API_MAX_PAGE_SIZE']}",
-            code="invalid_field")
-    return int(raw)
+    config = current_app.config
+    return whole_number("limit", config["API_PAGE_SIZE"], low=1, high=config["API_MAX_PAGE_SIZE"])

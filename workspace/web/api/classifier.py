@@ -1,6 +1,6 @@
 """The classifier's versions, promotion gate, retraining and routing accuracy."""
 
-from flask import g, jsonify, request
+from flask import g, jsonify
 
 from workspace.errors import ValidationError
 from workspace.jobs.enqueue import enqueue_retrain
@@ -9,7 +9,7 @@ from workspace.services.triage import classifier
 from workspace.web.api import bp
 from workspace.web.api.openapi import ERROR, NULLABLE_TIME, PATHS, SCHEMAS, TIME, json_body, ref
 from workspace.web.auth import role_required
-from workspace.web.validation import json_object
+from workspace.web.validation import json_object, whole_number
 
 MAX_ACCURACY_DAYS = 365
 
@@ -68,10 +68,7 @@ def rollback_model_version():
 @role_required("supervisor")
 def routing_accuracy():
     """Report how often the model's prediction was the queue a conversation ended in."""
-    raw = request.args.get("days", "7")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_ACCURACY_DAYS:
-        raise ValidationError(f"days: must be a whole number from 1 to {MAX_ACCURACY_DAYS}", code="invalid_field")
-    return jsonify(classifier.routing_accuracy(int(raw)))
+    return jsonify(classifier.routing_accuracy(whole_number("days", 7, low=1, high=MAX_ACCURACY_DAYS)))
 
 
 RATIO = {"type": ["number", "null"], "minimum": 0, "maximum": 1}

@@ -13,6 +13,7 @@ from workspace.services.supervision import dashboard
 from workspace.web.api import bp
 from workspace.web.api.openapi import ERROR, PATHS, json_body
 from workspace.web.auth import role_required
+from workspace.web.validation import whole_number
 
 EXPORT_TABLES = ("queues", "agents", "volume", "sentiment", "first_reply", "incidents", "drilldown")
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
@@ -30,10 +31,7 @@ def _drilldown_args() -> dict:
     """The drill-down filters from the query string, checked."""
     args = {"queue": request.args.get("queue") or None, "bucket": request.args.get("bucket") or None}
     for name in ("agent_id", "incident_id"):
-        raw = request.args.get(name)
-        if raw is not None and not raw.isdigit():
-            raise ValidationError(f"{name}: must be a whole number", code="invalid_field")
-        args[name] = int(raw) if raw is not None else None
+        args[name] = whole_number(name)
     return args
 
 

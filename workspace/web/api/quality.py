@@ -2,29 +2,20 @@
 
 from flask import g, jsonify, request
 
-from workspace.errors import ValidationError
 from workspace.serializers import serialize_agent, serialize_message, serialize_review
 from workspace.services.supervision import quality
 from workspace.web.api import bp
 from workspace.web.api.openapi import ERROR, PATHS, SCHEMAS, json_body, ref
 from workspace.web.auth import agent_required, role_required
-
-
-def _number(name: str, default: int | None = None) -> int | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit():
-        raise ValidationError(f"{name}: must be a whole number", code="invalid_field")
-    return int(raw)
+from workspace.web.validation import whole_number
 
 
 @bp.get("/qa/sample")
 @role_required("supervisor")
 def sample_replies():
     """Unreviewed agent replies drawn at random (mode: random, agent, queue or negative)."""
-    replies = quality.sample(request.args.get("mode", "random"), agent_id=_number("agent_id"),
-                             queue=request.args.get("queue") or None, limit=_number("limit", 10))
+    replies = quality.sample(request.args.get("mode", "random"), agent_id=whole_number("agent_id"),
+                             queue=request.args.get("queue") or None, limit=whole_number("limit", 10))
     return jsonify(data=[{**serialize_message(m), "conversation_id": m.conversation_id,
                           "queue": m.conversation.queue.slug if m.conversation.queue else None,
                           "sentiment": (m.conversation.explanation or {}).get("sentiment"),
@@ -42,7 +33,7 @@ def create_review():
 @agent_required
 def list_reviews():
     """Reviews newest first: agents get their own; supervisors anyone's (`agent_id` to pick one)."""
-    return jsonify(data=[serialize_review(r) for r in quality.list_reviews(g.agent, _number("agent_id"))])
+    return jsonify(data=[serialize_review(r) for r in quality.list_reviews(g.agent, whole_number("agent_id"))])
 
 
 @bp.patch("/qa/reviews/<int:review_id>")
@@ -57,7 +48,7 @@ def update_review(review_id: int):
 @role_required("supervisor")
 def review_averages():
     """Each agent's average scores per week over the last `weeks` weeks (12 by default)."""
-    return jsonify(data=quality.averages(_number("weeks", 12)))
+    return jsonify(data=quality.averages(whole_number("weeks", 12)))
 
 
 SCHEMAS["Review"] = {
