@@ -1,8 +1,8 @@
-"""Parsing and checking macro actions, and the channels' reply limits."""
+"""Parsing and checking macro actions."""
 
 import pytest
 
-from macros import describe, parse_actions, reply_fits, reply_length
+from macros import describe, parse_actions
 
 
 def test_a_full_action_list_is_cleaned_and_described():
@@ -44,15 +44,6 @@ def test_malformed_actions_are_refused_naming_the_action_and_field(raw, template
     with pytest.raises(ValueError) as refused:
         parse_actions(raw, template=template)
     assert says in str(refused.value)
-
-
-def test_an_x_reply_must_fit_280_characters_counting_links_as_23():
-    """X counts a link as 23 characters whatever its length; other channels allow long replies."""
-    link = "https://status.example.com/incidents/" + "a" * 200
-    assert reply_length(f"See {link}", "x") == 4 + 23
-    assert reply_fits("y" * 280, "x") is None
-    assert reply_fits("y" * 281, "x") == "the reply is 281 characters; a x reply must fit 280 (1 too many)"
-    assert reply_fits("y" * 5000, "native") is None
 
 
 def test_the_demo_macros_are_valid():

@@ -8,5 +8,5 @@ from tests.routing.test_imports import assert_imports_alone
 
 def test_importing_every_macros_module_does_not_import_flask():
     """Every macros module (but the jobs bridge) imports without flask or workspace in sys.modules."""
-    assert {"rendering", "actions", "limits"} <= {m.name for m in pkgutil.iter_modules(macros.__path__)}
+    assert {"rendering", "actions"} <= {m.name for m in pkgutil.iter_modules(macros.__path__)}
     assert_imports_alone(macros)
