@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
-from tests.test_auth import socket_app  # noqa: F401  (fixture)
-from tests.test_macros import OUTAGE, call, make, world  # noqa: F401  (fixtures)
+from tests.web.test_auth import socket_app  # noqa: F401  (fixture)
+from tests.services.responses.test_macros import OUTAGE, call, make, world  # noqa: F401  (fixtures)
 from workspace.extensions import db, socketio
 from workspace.infra.broker import job_queue
 from workspace.jobs.worker import AppWorker

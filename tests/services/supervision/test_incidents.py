@@ -7,8 +7,8 @@ import sqlalchemy as sa
 
 from tests.conftest import make_post
 from tests.supervision import bearer, make_agent, make_conversation
-from tests.test_api import route_all
-from tests.test_auth import socket_app  # noqa: F401  (fixture)
+from tests.web.test_api import route_all
+from tests.web.test_auth import socket_app  # noqa: F401  (fixture)
 from workspace.extensions import db, socketio
 from workspace.infra.broker import job_queue
 from workspace.jobs.tasks import periodic

@@ -5,7 +5,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from tests.test_api import validate
+from tests.web.test_api import validate
 from workspace.extensions import db
 from workspace.models import AuditEntry, Channel
 

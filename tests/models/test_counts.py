@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import make_post
-from tests.test_migrations import MIGRATIONS, add_channel_and_author, database_at
+from tests.models.test_migrations import MIGRATIONS, add_channel_and_author, database_at
 from workspace.errors import ValidationError
 from workspace.extensions import db
 from workspace.models import Agent, Conversation, Correction, Message, OutboxEntry, Queue, QueueCount

@@ -3,7 +3,7 @@
 import pytest
 import sqlalchemy as sa
 
-from tests.test_api import validate
+from tests.web.test_api import validate
 from workspace.extensions import db
 from workspace.models import Agent, AuditEntry
 

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import make_post
-from tests.test_api_rules import admin  # noqa: F401  (fixture)
+from tests.web.test_api_rules import admin  # noqa: F401  (fixture)
 from workspace.cli.replay import replay_command
 from workspace.extensions import db
 from workspace.jobs.dispatch import dispatch_once

@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 
-from tests.test_classifier_service import (  # noqa: F401  (isolated_models is an autouse fixture)
+from tests.services.triage.test_classifier_service import (  # noqa: F401  (isolated_models is an autouse fixture)
     add_conversations,
     isolated_models,
     labelled_rows,

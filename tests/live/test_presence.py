@@ -3,7 +3,7 @@
 import pytest
 
 from tests.conftest import make_post
-from tests.test_auth import socket_app  # noqa: F401  (fixture)
+from tests.web.test_auth import socket_app  # noqa: F401  (fixture)
 from workspace.extensions import socketio
 
 
