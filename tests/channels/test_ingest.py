@@ -5,7 +5,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import SECRET, make_post
+from tests.factories import SECRET, make_post
 from workspace.extensions import db
 from workspace.models import Author, Channel, Conversation, Message, OutboxEntry
 

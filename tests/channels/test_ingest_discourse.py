@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import SECRET
+from tests.factories import SECRET
 from tests.payloads import (
     TWENTY_SCRIPTS,
     discourse_headers,

@@ -3,7 +3,7 @@
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import SECRET
+from tests.factories import SECRET
 from tests.payloads import TWENTY_SCRIPTS, encode, khoros_message, post_webhook, refused_without_writing
 from workspace.channels.signature import sign
 from workspace.extensions import db

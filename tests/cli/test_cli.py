@@ -66,7 +66,7 @@ def test_seed_loads_demo_data_and_queues_its_routing(app, runner, run_jobs):
 
 def test_sweep_command_reports_what_it_enqueued(app, runner, deliver):
     """`flask sweep` hands stale work to RQ and says how much."""
-    from tests.conftest import make_post
+    from tests.factories import make_post
 
     deliver(make_post())
     result = runner.invoke(args=["sweep"])

@@ -5,7 +5,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import make_post
+from tests.factories import make_post
 from workspace.extensions import db
 from workspace.infra.broker import job_queue
 from workspace.jobs.dispatch import Dispatcher, route_job_id

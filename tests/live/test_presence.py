@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import make_post
+from tests.factories import make_post
 from tests.web.test_auth import socket_app  # noqa: F401  (fixture)
 from workspace.extensions import socketio
 

@@ -6,7 +6,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import make_post
+from tests.factories import make_post
 from tests.models.test_migrations import MIGRATIONS, add_channel_and_author, database_at
 from workspace.errors import ValidationError
 from workspace.extensions import db

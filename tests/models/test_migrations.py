@@ -10,9 +10,10 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import upgrade
 
+from tests.factories import ROOT
 from workspace.extensions import db
 
-MIGRATIONS = os.path.join(os.path.dirname(__file__), "..", "migrations")
+MIGRATIONS = str(ROOT / "migrations")
 
 
 def test_there_is_exactly_one_head():

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import make_post
+from tests.factories import make_post
 from workspace.extensions import db
 from workspace.live import presence
 from workspace.models import Agent, Assignment, Author, Channel, Conversation, Message, Queue, queue_members

@@ -3,7 +3,7 @@
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import make_post
+from tests.factories import make_post
 from tests.web.test_api import validate
 from workspace.extensions import db
 from workspace.models import AuditEntry

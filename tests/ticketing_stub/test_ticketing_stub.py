@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from devstack.localredis import free_port
-from tests.conftest import TICKETING_EMAIL, TICKETING_SECRET, TICKETING_TOKEN, running_stub, wait_for
+from tests.factories import TICKETING_EMAIL, TICKETING_SECRET, TICKETING_TOKEN, running_stub, wait_for
 from workspace.services.escalation.client import TicketingClient, TicketingError
 from workspace.services.escalation.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_at
 

@@ -6,7 +6,7 @@ import jsonschema
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import make_post
+from tests.factories import make_post
 from workspace.extensions import db
 from workspace.jobs.dispatch import dispatch_once
 from workspace.models import Conversation, Priority
@@ -166,7 +166,7 @@ def test_a_500_rolls_back_and_answers_the_envelope(app, client, monkeypatch):
     from workspace.services.intake import store
 
     monkeypatch.setattr(store, "_insert", explode)
-    from tests.conftest import SECRET
+    from tests.factories import SECRET
     from workspace.channels.signature import sign
     from workspace.models import Channel, Queue
 

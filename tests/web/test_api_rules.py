@@ -3,7 +3,7 @@
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import make_post
+from tests.factories import make_post
 from workspace.extensions import db
 from workspace.jobs.dispatch import dispatch_once
 from workspace.models import AuditEntry, Conversation

@@ -3,8 +3,8 @@
 import pytest
 import sqlalchemy as sa
 
-from tests.sla.test_ical import FEED
 from tests.services.test_admin import call  # noqa: F401  (fixture)
+from tests.sla.test_ical import FEED
 from tests.web.test_api import validate
 from workspace.extensions import db
 from workspace.models import AuditEntry, BusinessCalendar, SlaPolicy

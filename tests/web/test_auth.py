@@ -109,7 +109,7 @@ def test_sign_out_everywhere_ends_every_session(app, ana):
 @pytest.fixture
 def socket_app(app):
     """The same app's database and Redis, without the Socket.IO message queue (the test client's limit)."""
-    from tests.conftest import make_config
+    from tests.factories import make_config
     from workspace import create_app
 
     config = {key: app.config[key] for key in ("SQLALCHEMY_DATABASE_URI", "REDIS_URL", "RQ_QUEUE", "MODEL_DIR")}

@@ -6,7 +6,7 @@ import time
 import pytest
 import requests
 
-from tests.conftest import SECRET, make_post, running
+from tests.factories import SECRET, make_post, running
 from workspace.channels.signature import sign
 
 

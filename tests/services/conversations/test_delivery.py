@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import SECRET, make_post
+from tests.factories import SECRET, make_post
 from tests.payloads import discourse_headers, discourse_post, encode
 from tests.platforms import CallbackReceiver, FakeDiscourse, LiveServer
 from workspace.extensions import db

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from tests.conftest import make_post
+from tests.factories import make_post
 from workspace.extensions import db
 from workspace.models import Conversation
 

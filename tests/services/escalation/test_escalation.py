@@ -10,7 +10,7 @@ import requests
 import sqlalchemy as sa
 
 from devstack.localredis import free_port
-from tests.conftest import TICKETING_EMAIL, TICKETING_SECRET, TICKETING_TOKEN, make_post, running_stub, wait_for
+from tests.factories import TICKETING_EMAIL, TICKETING_SECRET, TICKETING_TOKEN, make_post, running_stub, wait_for
 from workspace.extensions import db
 from workspace.infra.broker import job_queue, redis_client
 from workspace.jobs.dispatch import dispatch_once, sweep

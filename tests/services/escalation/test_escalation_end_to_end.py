@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from devstack.localredis import free_port
-from tests.conftest import (
+from tests.factories import (
     SECRET,
     TICKETING_EMAIL,
     TICKETING_TOKEN,

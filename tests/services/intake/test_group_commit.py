@@ -4,7 +4,7 @@ import threading
 
 import sqlalchemy as sa
 
-from tests.conftest import make_post
+from tests.factories import make_post
 from workspace.channels.native import parse_post
 from workspace.extensions import db
 from workspace.models import Channel, Message

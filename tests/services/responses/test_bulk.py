@@ -10,8 +10,9 @@ import pytest
 import sqlalchemy as sa
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
-from tests.web.test_auth import socket_app  # noqa: F401  (fixture)
+from tests.factories import ROOT
 from tests.services.responses.test_macros import OUTAGE, call, make, world  # noqa: F401  (fixtures)
+from tests.web.test_auth import socket_app  # noqa: F401  (fixture)
 from workspace.extensions import db, socketio
 from workspace.infra.broker import job_queue
 from workspace.jobs.worker import AppWorker
@@ -136,7 +137,7 @@ def test_a_macro_on_all_matching_runs_through_a_worker_with_live_progress_and_re
 
 DIES_MID_BATCH = textwrap.dedent("""
     import os, sys
-    from tests.conftest import make_config
+    from tests.factories import make_config
     from workspace import create_app
     from workspace.infra.broker import job_queue, redis_client
     from workspace.jobs.worker import AppWorker
@@ -167,7 +168,7 @@ def test_a_worker_killed_mid_batch_is_retried_and_sends_no_reply_twice(app, call
     env = dict(os.environ, DB=app.config["SQLALCHEMY_DATABASE_URI"], REDIS=app.config["REDIS_URL"],
                QUEUE=app.config["RQ_QUEUE"], DIE_AT="15")
     died = subprocess.run([sys.executable, "-c", DIES_MID_BATCH], env=env, capture_output=True, text=True,
-                          timeout=120, cwd=os.path.dirname(os.path.dirname(__file__)))
+                          timeout=120, cwd=ROOT)
     assert died.returncode == 9, died.stderr
     assert call("Ana", "get", f"/bulk/{bulk_id}").get_json()["processed"] == 10  # the first batch committed
     assert len(replies_per_conversation(app)) == 10

@@ -2,9 +2,9 @@
 
 import sqlalchemy as sa
 
-from tests.web.test_auth import socket_app  # noqa: F401  (fixture)
 from tests.services.responses.test_bulk import replies_per_conversation
 from tests.services.responses.test_macros import OUTAGE, call, make, world  # noqa: F401  (fixtures)
+from tests.web.test_auth import socket_app  # noqa: F401  (fixture)
 from workspace.extensions import db, socketio
 from workspace.infra.broker import job_queue
 from workspace.jobs.worker import AppWorker

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import make_config
+from tests.factories import make_config
 from workspace.extensions import db
 from workspace.jobs.tasks import periodic
 from workspace.live import publish
@@ -265,7 +265,7 @@ def test_the_watcher_job_on_a_real_worker_publishes_through_redis(queue, app, re
 
 def test_a_routed_post_starts_its_clocks(app, deliver, run_jobs):
     """Through the webhook and the routing job, a conversation carries its first-reply and resolution clocks."""
-    from tests.conftest import make_post
+    from tests.factories import make_post
     from workspace.jobs.dispatch import dispatch_once
 
     with app.app_context():

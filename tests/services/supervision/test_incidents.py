@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import make_post
+from tests.factories import make_post
 from tests.supervision import bearer, make_agent, make_conversation
 from tests.web.test_api import route_all
 from tests.web.test_auth import socket_app  # noqa: F401  (fixture)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from routing import Post
 from routing.text import model_text
-from tests.conftest import make_post
+from tests.factories import make_post
 from workspace.errors import SwitchboardError, ValidationError
 from workspace.extensions import db
 from workspace.jobs.dispatch import dispatch_once

@@ -5,7 +5,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import make_post
+from tests.factories import make_post
 from tests.web.test_api_rules import admin  # noqa: F401  (fixture)
 from workspace.cli.replay import replay_command
 from workspace.extensions import db

@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from tests.conftest import make_post
+from tests.factories import make_post
 from workspace.extensions import db
 from workspace.jobs.dispatch import dispatch_once, sweep
 from workspace.models import Conversation, OutboxEntry
