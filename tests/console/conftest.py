@@ -6,7 +6,8 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
-from tests.conftest import SECRET, running
+from tests.console.factories import PASSWORD
+from tests.factories import SECRET, running
 from workspace.extensions import db
 from workspace.models import Agent, Channel, Queue
 
@@ -14,7 +15,6 @@ CHROMIUM = os.environ.get("SWITCHBOARD_CHROMIUM", "/usr/bin/chromium")
 # As root, in a sandbox with no network but the package registries (see .library env notes).
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-PASSWORD = "console-test-password"
 
 
 @pytest.fixture

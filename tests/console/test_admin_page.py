@@ -1,6 +1,6 @@
 """The admin page in a real browser: add a queue and an agent, who then sees it in the console."""
 
-from tests.console.conftest import PASSWORD
+from tests.console.factories import PASSWORD
 
 
 def test_admin_adds_a_queue_and_an_agent_who_works_it(admin_page, open_console):

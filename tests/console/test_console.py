@@ -4,8 +4,8 @@ import json
 
 import requests
 
-from tests.conftest import SECRET, make_post
-from tests.console.conftest import PASSWORD
+from tests.console.factories import PASSWORD
+from tests.factories import SECRET, make_post
 from workspace.channels.signature import sign
 
 

@@ -1,8 +1,8 @@
 """The supervisors' dashboard in a real browser: live figures, drill-down, incidents; agents are kept out."""
 
-from tests.conftest import make_post
 from tests.console.test_console import post_webhook
 from tests.console.test_macros_bulk import add_macro, dry_run_the_outage_macro, state
+from tests.factories import make_post
 
 DEPTH = '#queue-table tr[data-queue="billing"] a[data-metric="depth"]'
 

@@ -7,8 +7,8 @@ import pytest
 import requests
 
 from devstack.localredis import free_port
-from tests.conftest import make_post, running, running_stub, ticketing_env
 from tests.console.test_console import post_webhook
+from tests.factories import make_post, running, running_stub, ticketing_env
 
 
 @pytest.fixture

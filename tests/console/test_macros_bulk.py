@@ -2,8 +2,8 @@
 
 import sqlalchemy as sa
 
-from tests.conftest import make_post
 from tests.console.test_console import only_elements, post_webhook, row
+from tests.factories import make_post
 from workspace.extensions import db
 from workspace.models import Conversation, Macro, Message
 

@@ -3,7 +3,7 @@ is posted to a Discourse-compatible server by the worker process, its state upda
 
 import requests
 
-from tests.conftest import SECRET
+from tests.factories import SECRET
 from tests.payloads import discourse_headers, discourse_post, encode
 from tests.platforms import FakeDiscourse, LiveServer
 from workspace.extensions import db

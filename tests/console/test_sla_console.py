@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from tests.conftest import make_post
 from tests.console.test_console import post_webhook, row
+from tests.factories import make_post
 from workspace.extensions import db
 from workspace.live import presence
 from workspace.models import Queue, utcnow

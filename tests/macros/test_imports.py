@@ -3,10 +3,10 @@
 import pkgutil
 
 import macros
-from tests.routing.test_imports import assert_imports_alone
+from tests.purity import assert_imports_alone
 
 
 def test_importing_every_macros_module_does_not_import_flask():
-    """Every macros module (but the jobs bridge) imports without flask or workspace in sys.modules."""
+    """Every macros module imports without flask or workspace in sys.modules."""
     assert {"rendering", "actions"} <= {m.name for m in pkgutil.iter_modules(macros.__path__)}
     assert_imports_alone(macros)

@@ -1,0 +1,3 @@
+"""Helpers the browser tests import (their fixtures stay in conftest.py)."""
+
+PASSWORD = "console-test-password"
