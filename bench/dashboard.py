@@ -4,7 +4,7 @@ Builds a fresh SQLite database of N conversations (bench/queue_page.py's
 generator: 10 queues, mostly resolved), answers and resolves a share of today's
 by agents, fills the volume rollup for 24 hours, then times in process:
 each part of a dashboard snapshot and the whole of it; baseline from the same
-run: the console's live queue counts (services.counts.queue_counts). Then the
+run: the console's live queue counts (models.counts.queue_counts). Then the
 rollup and incident bookkeeping the routing job adds per batch of 100 posts.
 
 A snapshot is computed at most once per DASHBOARD_PUSH_SECONDS (2 s) however

@@ -84,7 +84,7 @@ class Config:
     BULK_BATCH = _env_int("SWITCHBOARD_BULK_BATCH", 500)
     BULK_MAX_CONVERSATIONS = _env_int("SWITCHBOARD_BULK_MAX_CONVERSATIONS", 20_000)
     BULK_UNDO_SECONDS = _env_int("SWITCHBOARD_BULK_UNDO_SECONDS", 600)
-    # SLAs and automatic assignment (workspace/services/sla.py and assignment.py).
+    # SLAs and automatic assignment (workspace/services/service_levels/ and assignment.py).
     # A target is at risk once this share of it has elapsed (policies may set their own).
     SLA_AT_RISK_FRACTION = _env_float("SWITCHBOARD_SLA_AT_RISK_FRACTION", 0.75)
     # The SLA watcher's period, and conversations it handles per transaction.

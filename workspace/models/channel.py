@@ -26,7 +26,7 @@ class Channel(db.Model):
     kind: so.Mapped[str] = so.mapped_column(sa.String(32), default="native")
     secret: so.Mapped[str] = so.mapped_column(sa.String(128), default=new_secret)
     enabled: so.Mapped[bool] = so.mapped_column(default=True)
-    # Per-kind settings (workspace/channel_settings.py): a Discourse site and API
+    # Per-kind settings (each kind's SETTINGS in workspace/channels/): a Discourse site and API
     # key, an X consumer secret and account id, a callback URL for replies.
     settings: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)

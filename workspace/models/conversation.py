@@ -97,7 +97,7 @@ class Conversation(db.Model):
     first_reply_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
     # A snoozed conversation is pending until this time, then reopens (macros' snooze action).
     snoozed_until: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime, index=True)
-    # The SLA clocks running on it (see workspace/services/sla.py):
+    # The SLA clocks running on it (see workspace/services/service_levels/clocks.py):
     # {"first_reply" | "next_reply" | "resolution": {"started_at", "due_at",
     # "at_risk_at", "minutes", "calendar_id", "state": "ok" | "at_risk" | "breached"}}.
     sla_clock: so.Mapped[Optional[dict]] = so.mapped_column(sa.JSON)

@@ -1,4 +1,4 @@
-"""Sign-in, sign-out and the console shell (the console itself is static/console.js)."""
+"""Sign-in, sign-out and the console shell (the console itself is static/js/pages/console/)."""
 
 from urllib.parse import urlsplit
 

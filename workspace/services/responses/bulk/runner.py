@@ -12,7 +12,7 @@ from workspace.live.changes import Changes, announce
 from workspace.models import Agent, AuditEntry, BulkAction, BulkItem, Incident, utcnow
 from workspace.services import audit
 from workspace.services.responses.actions import apply_actions
-from workspace.services.responses.bulk.reports import publish_progress, serialize_bulk
+from workspace.services.responses.bulk.progress import publish_progress, serialize_bulk
 from workspace.services.responses.bulk.selection import (
     agent_names,
     check_body,

@@ -10,7 +10,7 @@ from workspace.live.changes import Changes, announce
 from workspace.models import Agent, AuditEntry, BulkAction, BulkItem, utcnow
 from workspace.services import audit
 from workspace.services.responses.actions import undo_changes
-from workspace.services.responses.bulk.reports import publish_progress, serialize_bulk, undo_deadline
+from workspace.services.responses.bulk.progress import publish_progress, serialize_bulk, undo_deadline
 from workspace.services.responses.bulk.selection import load_conversations
 
 
