@@ -14,7 +14,13 @@ pending and does them once; no reply is stored, hence sent, twice.
 """
 
 from workspace.services.responses.bulk.dry_run import dry_run
-from workspace.services.responses.bulk.progress import bulk_items, get_bulk, recent_bulks, serialize_bulk, serialize_item
+from workspace.services.responses.bulk.progress import (
+           bulk_items,
+           get_bulk,
+           recent_bulks,
+           serialize_bulk,
+           serialize_item,
+)
 from workspace.services.responses.bulk.runner import create_bulk, resolve_incident, run_bulk
 from workspace.services.responses.bulk.undo import request_undo, undo_bulk
 
