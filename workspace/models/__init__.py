@@ -1,6 +1,6 @@
 """The database models, one noun per module."""
 
-from workspace.models.agent import ROLES, Agent, ApiToken, hash_token, queue_members
+from workspace.models.agent import ROLES, Agent, ApiToken, has_role, hash_token, queue_members
 from workspace.models.assignment import STRATEGIES, Assignment
 from workspace.models.audit import AuditEntry
 from workspace.models.author import Author, AuthorNote
@@ -33,5 +33,6 @@ __all__ = [
     "Agent", "ApiToken", "Assignment", "AuditEntry", "Author", "AuthorNote", "BulkAction", "BulkItem",
     "BusinessCalendar", "Channel", "Conversation", "Correction", "Escalation", "Incident", "Macro", "MacroUsage",
     "Message", "ModelVersion", "OutboxEntry", "Priority", "QaReview", "Queue", "QueueCount", "Rule", "SlaOutcome",
-    "SlaPolicy", "UTCDateTime", "VolumeCount", "hash_token", "incident_conversations", "queue_members", "utcnow",
+    "SlaPolicy", "UTCDateTime", "VolumeCount", "has_role", "hash_token", "incident_conversations", "queue_members",
+    "utcnow",
 ]

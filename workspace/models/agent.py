@@ -13,6 +13,11 @@ from workspace.models.base import UTCDateTime, utcnow
 
 ROLES = ("agent", "supervisor", "admin")
 
+
+def has_role(agent: "Agent", role: str) -> bool:
+    """Tell whether an agent holds a role or a higher one (agent < supervisor < admin)."""
+    return ROLES.index(agent.role) >= ROLES.index(role)
+
 # Which agents work which queues (agents see only theirs; supervisors see all).
 queue_members = sa.Table(
     "queue_members", db.metadata,

@@ -10,7 +10,7 @@ from werkzeug.security import check_password_hash
 from workspace.errors import Forbidden, SwitchboardError, Unauthorized
 from workspace.extensions import csrf, db, login
 from workspace.infra.broker import redis_client
-from workspace.models import ROLES, Agent, ApiToken, hash_token
+from workspace.models import Agent, ApiToken, has_role, hash_token
 
 # State-changing methods: a browser session must prove them with a CSRF token.
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -55,11 +55,6 @@ def agent_required(view):
         return view(*args, **kwargs)
 
     return wrapped
-
-
-def has_role(agent: Agent, role: str) -> bool:
-    """Tell whether an agent holds a role or a higher one (agent < supervisor < admin)."""
-    return ROLES.index(agent.role) >= ROLES.index(role)
 
 
 def role_required(role: str):

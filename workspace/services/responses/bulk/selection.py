@@ -10,12 +10,11 @@ import macros as library
 from macros import MacroError
 from workspace.errors import Forbidden, NotFound, ValidationError
 from workspace.extensions import db
-from workspace.models import Agent, Conversation, Queue
+from workspace.models import Agent, Conversation, Queue, has_role
 from workspace.services.conversations.actions import can_see
 from workspace.services.conversations.queues import ORDER, assignee_filter, queue_filter, visible_queue_ids
 from workspace.services.responses.library import get_macro
 from workspace.services.supervision import incidents
-from workspace.web.auth import has_role
 
 
 def check_body(body) -> dict:
