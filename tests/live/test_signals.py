@@ -1,0 +1,19 @@
+"""Every signal a service sends after its commit has its receiver once the app is built, and only once."""
+
+from blinker import Signal
+
+from tests.factories import make_config
+from workspace import create_app
+from workspace.live import signals
+
+SIGNALS = {name: value for name, value in vars(signals).items() if isinstance(value, Signal)}
+
+
+def test_every_signal_has_exactly_one_receiver_however_many_apps_are_built(redis_url, tmp_path):
+    """A signal with no receiver would drop a delivery, ticket or bulk run without a word; a second
+    app (tests, the CLI) must not connect a receiver twice, or each ask would enqueue twice."""
+    for name in ("one", "two"):
+        create_app(make_config(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/{name}.db", REDIS_URL=redis_url))
+    assert SIGNALS, "live.signals defines no signals"
+    counts = {name: len(signal.receivers) for name, signal in SIGNALS.items()}
+    assert counts == dict.fromkeys(SIGNALS, 1)
