@@ -6,7 +6,7 @@ inbound message for each open one, which list previews read), starts the
 Procfile's web process, and times over real HTTP: the first page of the
 biggest queue, a page deep in it (by cursor), and the queue list with its
 counts; baseline from the same run: GET /ping. Also the SQL alone, in process:
-the first page, and the queue counts kept (services/counts.py) against the
+the first page, and the queue counts kept (workspace/models/counts.py) against the
 COUNT(*) ... GROUP BY they replaced.
 
 Usage: .venv/bin/python bench/queue_page.py [--conversations 1000000] [--requests 300]

@@ -65,7 +65,7 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    # CSRF is checked explicitly (see workspace/auth.py): browser sessions need
+    # CSRF is checked explicitly (see workspace/web/auth.py): browser sessions need
     # it, bearer-token API calls and signed webhooks do not.
     WTF_CSRF_CHECK_DEFAULT = False
     WTF_CSRF_TIME_LIMIT = None

@@ -13,7 +13,7 @@ A kind's module exposes:
 - optionally `REPLY_LIMIT` (characters a reply may have; else the workspace's maximum) and
   `LINK_CHARS` (what every link counts as, when the platform shortens links).
 
-`channel` is the cached row of views.find_channel: id, slug, kind, secret,
+`channel` is the cached row of web/webhooks/channels.find_channel: id, slug, kind, secret,
 enabled and settings.
 """
 

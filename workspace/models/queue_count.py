@@ -3,7 +3,7 @@
 Every change to a conversation's queue, status or assignee (and every insert
 or delete of a counted one) appends a row of signed changes here, written by
 database triggers in the same transaction as the change. A queue's counts are
-the sum of its rows; folding (services/counts.py) replaces a queue's rows by
+the sum of its rows; folding (models/counts.py) replaces a queue's rows by
 their sum now and then, so the sum stays a handful of rows.
 
 Why triggers and appended rows rather than `UPDATE counters SET n = n + :d`

@@ -1,1 +1,1 @@
-"""Services own the workflows: transactions, enqueues and events."""
+"""Services own the workflows: transactions, and after the commit the events and effects they ask for (live.Changes)."""

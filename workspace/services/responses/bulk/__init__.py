@@ -1,6 +1,6 @@
 """Bulk actions: a macro or one change applied to many conversations by a resumable job, with undo.
 
-selection (what and which), dry_run, runner (make and run), undo, reports (progress and results).
+selection (what and which), dry_run, runner (make and run), undo, progress (the progress event and results).
 
 The conversations are fixed when the bulk action is made (one BulkItem each,
 pending). The job works through the pending ones in batches: each batch is
