@@ -18,7 +18,7 @@ from rq.job import Job
 
 from workspace.extensions import db
 from workspace.infra.broker import job_queue, redis_client
-from workspace.jobs.enqueue import PENDING, enqueue, enqueue_many, route_job_id
+from workspace.jobs.enqueue import JOBS, PENDING, enqueue, enqueue_many, route_job_id
 from workspace.jobs.tasks import conversations
 from workspace.models import Conversation, Escalation, Message, OutboxEntry, utcnow
 from workspace.models.counts import fold_counts
@@ -108,7 +108,8 @@ def _resend_stale_escalations(cutoff: datetime) -> int:
     db.session.rollback()
     if not ids:
         return 0
-    jobs = Job.fetch_many([f"escalate-{escalation_id}" for escalation_id in ids], connection=redis_client())
+    job_id = JOBS[conversations.create_ticket].job_id  # the table's id, so the sweeper finds the live job
+    jobs = Job.fetch_many([job_id(escalation_id) for escalation_id in ids], connection=redis_client())
     stale = [escalation_id for escalation_id, job in zip(ids, jobs, strict=True)
              if job is None or job.get_status(refresh=False) not in PENDING]
     if stale:
