@@ -69,6 +69,7 @@ def _agent_and_conversation(data) -> tuple[Agent, int] | tuple[None, None]:
 
 
 def _announce(conversation_id: int) -> None:
+    """Send the conversation's presence (viewers, typing, lock) to everyone viewing it."""
     emit("presence", presence.snapshot(conversation_id), to=conversation_room(conversation_id))
 
 
@@ -147,4 +148,4 @@ def heartbeat(data):
 def _stop_viewing(conversation_id: int, agent_id: int) -> None:
     presence.leave(conversation_id, agent_id)
     leave_room(conversation_room(conversation_id))
-    emit("presence", presence.snapshot(conversation_id), to=conversation_room(conversation_id))
+    _announce(conversation_id)
