@@ -54,6 +54,15 @@ def running(app, redis_url: str, folder, **env):
         yield bases[0]
 
 
+def process_env(app, redis_url: str, folder, **env) -> dict:
+    """The environment of a Procfile process on the app's database, queue and this Redis, with a
+    secret key and model folder of its own (shared by the processes given the same environment)."""
+    return dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], REDIS_URL=redis_url,
+                SWITCHBOARD_RQ_QUEUE=app.config["RQ_QUEUE"], SWITCHBOARD_SECRET_KEY=uuid.uuid4().hex,
+                SWITCHBOARD_MODEL_DIR=str(folder / "models"),
+                PATH=f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}", **env)
+
+
 @contextlib.contextmanager
 def running_many(app, redis_url: str, folder, *, webs: int, workers: int, **env):
     """Run `webs` web processes (each on its own port) and `workers` workers of the Procfile on the app's
@@ -61,10 +70,7 @@ def running_many(app, redis_url: str, folder, *, webs: int, workers: int, **env)
 
     Extra keyword arguments become environment variables of the processes.
     """
-    env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], REDIS_URL=redis_url,
-               SWITCHBOARD_RQ_QUEUE=app.config["RQ_QUEUE"], SWITCHBOARD_SECRET_KEY=uuid.uuid4().hex,
-               SWITCHBOARD_MODEL_DIR=str(folder / "models"),
-               PATH=f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}", **env)
+    env = process_env(app, redis_url, folder, **env)
     ports = [free_port() for _ in range(webs)]
     names = ["web" if n == 0 else f"web{n + 1}" for n in range(webs)]
     names += ["worker" if n == 0 else f"worker{n + 1}" for n in range(workers)]
