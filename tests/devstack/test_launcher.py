@@ -8,6 +8,7 @@ from tests.factories import wait_for
 
 
 def sleeper() -> subprocess.Popen:
+    """A child that would run for a minute."""
     return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
 
 

@@ -21,6 +21,7 @@ SENDERS = 4  # concurrent senders: enough to interleave both web processes, smal
 
 
 def send(session: requests.Session, base: str, post: dict) -> int:
+    """Post one signed webhook to a web process; returns the conversation id."""
     body = json.dumps(post).encode()
     response = session.post(f"{base}/webhooks/forum", data=body, timeout=30, headers={
         "Content-Type": "application/json", "X-Switchboard-Signature": sign(SECRET, body)})

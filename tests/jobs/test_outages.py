@@ -75,6 +75,7 @@ def process(app, redis_url, tmp_path):
 
 
 def routed(app, conversation_id: int) -> bool:
+    """Whether the conversation has been routed (it is open)."""
     with app.app_context():
         try:
             return db.session.scalar(sa.select(Conversation.status).where(Conversation.id == conversation_id)) == "open"
@@ -83,6 +84,7 @@ def routed(app, conversation_id: int) -> bool:
 
 
 def post_and_dispatch(app, deliver, author: str) -> int:
+    """Post from a new author and hand the outbox to RQ; returns the conversation id."""
     response = deliver(make_post(author={"id": author, "handle": author}))
     assert response.status_code == 202
     with app.app_context():
@@ -92,6 +94,7 @@ def post_and_dispatch(app, deliver, author: str) -> int:
 
 
 def job_status(app, job_id: str):
+    """The job's status as Redis has it now."""
     with app.app_context():
         return Job.fetch(job_id, connection=job_queue().connection).get_status()
 

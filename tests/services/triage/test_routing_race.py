@@ -11,6 +11,7 @@ from workspace.services.triage import decisions
 
 
 def deliver_and_dispatch(app, deliver, post) -> int:
+    """Post and hand the outbox to RQ; returns the conversation id."""
     response = deliver(post)
     assert response.status_code == 202
     with app.app_context():
@@ -19,6 +20,7 @@ def deliver_and_dispatch(app, deliver, post) -> int:
 
 
 def queue_volume(app) -> int:
+    """Posts counted in the per-queue volume rollup."""
     with app.app_context():
         try:
             return db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(VolumeCount.posts), 0))
@@ -28,6 +30,7 @@ def queue_volume(app) -> int:
 
 
 def created_ids(emitted) -> list[int]:
+    """Ids announced by conversation.created events, in order."""
     return [c["id"] for name, _, data in emitted if name == "conversation.created" for c in data["conversations"]]
 
 
