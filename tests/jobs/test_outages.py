@@ -14,6 +14,7 @@ from devstack.localredis import start_redis
 from tests.factories import make_post, process_env, wait_for
 from workspace.extensions import db
 from workspace.infra.broker import job_queue
+from workspace.jobs import outages
 from workspace.jobs.dispatch import dispatch_once
 from workspace.models import Conversation
 
@@ -136,3 +137,25 @@ def test_scheduler_outlives_a_redis_outage_when_a_job_falls_due(app, private_red
     assert wait_for(lambda: redis.llen(queue_key) > 0, timeout=60), (tmp_path / "scheduler.log").read_text()
     redis.close()
     assert scheduler.poll() is None
+
+
+def test_a_database_outage_is_waited_out_and_the_loop_runs_again(monkeypatch, caplog):
+    """The loop raises a database error; keep_running checks with a growing wait until the database
+    answers, says so in the log, and runs the loop again, which then stops on request."""
+    answers = iter(["the database", "the database", None])
+    monkeypatch.setattr(outages, "unreachable", lambda database=True: next(answers))
+    waits = []
+    monkeypatch.setattr(outages.time, "sleep", waits.append)
+    runs = []
+
+    def run() -> bool:
+        runs.append(True)
+        if len(runs) == 1:
+            raise sa.exc.OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+        return True
+
+    with caplog.at_level("WARNING", logger=outages.__name__):
+        outages.keep_running(run, "worker")
+    assert len(runs) == 2
+    assert waits == [0.5, 0.5, 1.0]  # the pause after the failure, then a doubling wait per miss
+    assert "the database does not answer" in caplog.text and "carrying on" in caplog.text
