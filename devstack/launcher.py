@@ -1,5 +1,6 @@
 """Run the whole stack locally: Redis (unless REDIS_URL is set), migrations, demo data,
-and the Procfile's processes, until Ctrl-C.
+and the Procfile's processes, until Ctrl-C. A process that dies is started again
+(after a wait that grows while it keeps dying), not a reason to stop the rest.
 
 Usage: python -m devstack.launcher [--no-demo]
 """
@@ -12,11 +13,19 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+from devstack.localredis import start_redis
 
 ROOT = Path(__file__).resolve().parent.parent
 # The processes a local run needs, by Procfile name.
 PROCESSES = ("web", "worker", "scheduler")
+# A process that dies is started again after this wait, doubled each time it dies young, up to the longest.
+RESTART_FIRST_SECONDS = 1.0
+RESTART_LONGEST_SECONDS = 30.0
+# A process that ran this long before it died was healthy: its next restart waits the least again.
+HEALTHY_SECONDS = 60.0
 
 
 def procfile() -> dict[str, str]:
@@ -105,39 +114,99 @@ def relay(name: str, stream) -> None:
         sys.stdout.flush()
 
 
+def say(name: str, text: str) -> None:
+    """Print a launcher line about one process, in the same column layout as the relayed output."""
+    print(f"{name:9} | [launcher] {text}", flush=True)
+
+
+class Supervised:
+    """One child the launcher keeps running: how to start it, and when to start it again after it dies."""
+
+    def __init__(self, name: str, start: Callable[[], subprocess.Popen], first_wait: float = RESTART_FIRST_SECONDS):
+        self.name, self.start, self.first_wait = name, start, first_wait
+        self.wait = first_wait
+        self.restart_at: float | None = None
+        self.child = start()
+        self.started = time.monotonic()
+
+    def check(self) -> None:
+        """Notice a death (and plan the restart), or start the process again once its wait is over."""
+        now = time.monotonic()
+        if self.restart_at is None:
+            code = self.child.poll()
+            if code is None:
+                return
+            if now - self.started >= HEALTHY_SECONDS:
+                self.wait = self.first_wait
+            self.restart_at = now + self.wait
+            say(self.name, f"exited with code {code}; starting it again in {self.wait:.0f} s")
+            self.wait = min(self.wait * 2, RESTART_LONGEST_SECONDS)
+        elif now >= self.restart_at:
+            try:
+                self.child = self.start()
+            except (OSError, RuntimeError) as error:
+                self.restart_at = now + self.wait
+                say(self.name, f"could not start ({error}); trying again in {self.wait:.0f} s")
+                return
+            self.started, self.restart_at = now, None
+            say(self.name, f"started again (pid {self.child.pid})")
+
+    def stop(self) -> None:
+        """Stop the process for good."""
+        stop_process(self.child)
+
+
+def relayed(name: str, env: dict) -> Callable[[], subprocess.Popen]:
+    """A starter for one Procfile process whose output is copied to ours."""
+    def start() -> subprocess.Popen:
+        child = start_process(name, env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        threading.Thread(target=relay, args=(name, child.stdout), daemon=True).start()
+        return child
+    return start
+
+
+def private_redis(env: dict) -> Callable[[], subprocess.Popen]:
+    """A starter for the private Redis: persisted (AOF) in instance/redis, always on the port it first got."""
+    folder = str(ROOT / "instance" / "redis")
+    port = None
+
+    def start() -> subprocess.Popen:
+        nonlocal port
+        process, env["REDIS_URL"] = start_redis(folder, port, persist=True)
+        port = int(env["REDIS_URL"].rsplit(":", 1)[1].split("/")[0])
+        return process
+    return start
+
+
 def main() -> None:
-    """Start everything, print where to go, and stop everything on Ctrl-C."""
+    """Start everything, print where to go, keep every process running, and stop everything on Ctrl-C."""
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env.setdefault("PORT", "5000")
-    children: list[subprocess.Popen] = []
+    supervised: list[Supervised] = []
     if not env.get("REDIS_URL"):
-        from devstack.localredis import start_redis
-
-        redis_process, env["REDIS_URL"] = start_redis(str(ROOT / "instance" / "redis"))
-        children.append(redis_process)
+        supervised.append(Supervised("redis", private_redis(env)))
     stub = wire_ticketing_stub(env)
     try:
         flask(env, "db", "upgrade")
         demo = "" if "--no-demo" in sys.argv else flask(env, "seed")
         for name in PROCESSES + (("tickets",) if stub else ()):
-            child = start_process(name, env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-            threading.Thread(target=relay, args=(name, child.stdout), daemon=True).start()
-            children.append(child)
+            supervised.append(Supervised(name, relayed(name, env)))
         print(f"\nSwitchboard is running at http://localhost:{env['PORT']}/  (Ctrl-C stops it)\n"
               f"REDIS_URL={env['REDIS_URL']}  (export it to use `flask --app wsgi ...` alongside)\n"
               f"Escalations go to {stub + '/  (the ticketing stub)' if stub else env['SWITCHBOARD_TICKETING_URL']}\n"
               f"{demo}",
               flush=True)
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        while all(child.poll() is None for child in children):
+        while True:
             threading.Event().wait(0.5)
-        sys.exit("a process exited; stopping the rest")
+            for process in supervised:
+                process.check()
     except KeyboardInterrupt:
         pass
     finally:
-        for child in reversed(children):
-            stop_process(child)
+        for process in reversed(supervised):
+            process.stop()
 
 
 if __name__ == "__main__":

@@ -35,20 +35,23 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_redis(directory: str, port: int | None = None) -> tuple[subprocess.Popen, str]:
-    """Start a redis-server that keeps nothing on disk; return it and its URL once it answers.
+def start_redis(directory: str, port: int | None = None, *, persist: bool = False) -> tuple[subprocess.Popen, str]:
+    """Start a redis-server; return it and its URL once it answers.
 
     Args:
-        directory: working directory for the server (its log goes there).
+        directory: working directory for the server (its log goes there, and its data when it persists).
         port: the port to listen on; a free one when omitted.
+        persist: keep the data in an append-only file in `directory` (fsync'd every second), so a
+            restart on the same directory keeps the queue; otherwise it keeps nothing on disk.
 
     Returns:
         (process, "redis://127.0.0.1:<port>/0")
     """
     os.makedirs(directory, exist_ok=True)
     port = port or free_port()
+    durability = ["--appendonly", "yes", "--appendfsync", "everysec"] if persist else ["--appendonly", "no"]
     process = subprocess.Popen(
-        [redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+        [redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "", *durability,
          "--dir", directory, "--logfile", os.path.join(directory, "redis.log")],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )

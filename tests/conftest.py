@@ -168,6 +168,16 @@ def run_jobs(app):
 
 
 @pytest.fixture
+def emitted(monkeypatch):
+    """Record socket events as (event, room, data) instead of publishing them (a spy on one piece)."""
+    from workspace.live import publish
+
+    sent = []
+    monkeypatch.setattr(publish.socketio, "emit", lambda name, data, to=None: sent.append((name, to, data)))
+    return sent
+
+
+@pytest.fixture
 def redis(redis_url):
     """A Redis client on the test server."""
     client = Redis.from_url(redis_url)

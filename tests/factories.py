@@ -50,18 +50,42 @@ def running(app, redis_url: str, folder, **env):
 
     Extra keyword arguments become environment variables of the processes.
     """
-    port = free_port()
-    env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], REDIS_URL=redis_url, PORT=str(port),
-               SWITCHBOARD_RQ_QUEUE=app.config["RQ_QUEUE"], SWITCHBOARD_SECRET_KEY=uuid.uuid4().hex,
-               SWITCHBOARD_MODEL_DIR=str(folder / "models"),
-               PATH=f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}", **env)
-    logs = {name: open(folder / f"{name}.log", "w") for name in ("web", "worker")}
-    processes = [start_process(name, env, stdout=logs[name], stderr=logs[name]) for name in logs]
-    base = f"http://127.0.0.1:{port}"
+    with running_many(app, redis_url, folder, webs=1, workers=1, **env) as bases:
+        yield bases[0]
+
+
+def process_env(app, redis_url: str, folder, **env) -> dict:
+    """The environment of a Procfile process on the app's database, queue and this Redis, with a
+    secret key and model folder of its own (shared by the processes given the same environment)."""
+    return dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], REDIS_URL=redis_url,
+                SWITCHBOARD_RQ_QUEUE=app.config["RQ_QUEUE"], SWITCHBOARD_SECRET_KEY=uuid.uuid4().hex,
+                SWITCHBOARD_MODEL_DIR=str(folder / "models"),
+                PATH=f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}", **env)
+
+
+@contextlib.contextmanager
+def running_many(app, redis_url: str, folder, *, webs: int, workers: int, **env):
+    """Run `webs` web processes (each on its own port) and `workers` workers of the Procfile on the app's
+    database and Redis, sharing one secret key and model folder; yield the web processes' base URLs.
+
+    Extra keyword arguments become environment variables of the processes.
+    """
+    env = process_env(app, redis_url, folder, **env)
+    ports = [free_port() for _ in range(webs)]
+    names = ["web" if n == 0 else f"web{n + 1}" for n in range(webs)]
+    names += ["worker" if n == 0 else f"worker{n + 1}" for n in range(workers)]
+    logs = {name: open(folder / f"{name}.log", "w") for name in names}
+    processes = []
     try:
-        if not wait_healthy(base):
-            pytest.fail("web process did not become healthy:\n" + (folder / "web.log").read_text())
-        yield base
+        for name in names:
+            kind = name.rstrip("0123456789")
+            port = ports[int(name[len(kind):] or 1) - 1] if kind == "web" else ports[0]
+            processes.append(start_process(kind, dict(env, PORT=str(port)), stdout=logs[name], stderr=logs[name]))
+        bases = [f"http://127.0.0.1:{port}" for port in ports]
+        for name, base in zip(names, bases, strict=False):
+            if not wait_healthy(base):
+                pytest.fail(f"{name} process did not become healthy:\n" + (folder / f"{name}.log").read_text())
+        yield bases
     finally:
         for process in processes:
             stop_process(process)

@@ -64,3 +64,64 @@ def test_a_hold_ends_when_its_time_is_up(app, deliver, dispatcher, redis):
     wait_until_outbox_is_empty(app)
     with app.app_context():
         assert len(job_queue().job_ids) == 2
+
+
+def test_dispatchers_racing_over_one_outbox_enqueue_each_row_once(app, deliver, monkeypatch):
+    """Three dispatchers draining the same outbox at once (as in several web processes) hand each
+    row to RQ exactly once: a batch is claimed before it is enqueued."""
+    import threading
+
+    from workspace.jobs import dispatch
+
+    expected = sorted(deliver(make_post(author={"id": f"racer{n}", "handle": "r"})).get_json()["conversation_id"]
+                      for n in range(60))
+    enqueued, lock = [], threading.Lock()
+
+    def slow_enqueue(conversation_ids):
+        time.sleep(0.005)  # a Redis round trip, widened so the dispatchers overlap
+        with lock:
+            enqueued.extend(conversation_ids)
+        return "job"
+
+    monkeypatch.setattr(dispatch, "enqueue_routing", slow_enqueue)
+    failures = []
+
+    def drain():
+        with app.app_context():
+            try:
+                while dispatch.dispatch_once(5):
+                    pass
+            except Exception as error:  # noqa: BLE001 - reported below, not lost in the thread
+                failures.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=drain) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not failures
+    assert sorted(enqueued) == expected
+    assert outbox_size(app) == 0
+
+
+def test_a_failed_enqueue_leaves_the_claimed_rows_in_the_outbox(app, deliver, monkeypatch):
+    """When Redis refuses the job, the claimed rows go back: the next dispatch sends them."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from workspace.jobs import dispatch
+
+    conversation_id = deliver(make_post()).get_json()["conversation_id"]
+
+    def refuse(conversation_ids):
+        raise RedisConnectionError("down")
+
+    monkeypatch.setattr(dispatch, "enqueue_routing", refuse)
+    with app.app_context(), pytest.raises(RedisConnectionError):
+        dispatch.dispatch_once(10)
+    assert outbox_size(app) == 1
+    monkeypatch.setattr(dispatch, "enqueue_routing", lambda ids: "job")
+    with app.app_context():
+        assert dispatch.dispatch_once(10) == [conversation_id]
+    assert outbox_size(app) == 0

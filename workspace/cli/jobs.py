@@ -8,7 +8,7 @@ from flask.cli import with_appcontext
 
 from workspace.extensions import db
 from workspace.infra.broker import job_queue, redis_client
-from workspace.jobs import dispatch, schedule
+from workspace.jobs import dispatch, outages, schedule
 from workspace.jobs.worker import AppWorker
 from workspace.services.triage.classifier import current_model
 
@@ -25,17 +25,39 @@ def sweep():
 @with_appcontext
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 def worker(burst: bool):
-    """Run an RQ worker that routes conversations (loads the app and model once)."""
+    """Run an RQ worker that routes conversations (loads the app and model once); it rides out
+    Redis and database outages, and queues again a job one interrupted."""
     logging.basicConfig(level=logging.INFO)
+    outages.wait_for_services("worker")  # a worker started during an outage waits for its end
     current_model()  # load the model before the first job, once for the whole process
     db.session.remove()
-    # The scheduler runs retries that wait (delivery and escalation backoff); without it they never run.
-    AppWorker([job_queue()], connection=redis_client()).work(burst=burst, with_scheduler=True)
+    interrupted = []
+
+    def run() -> bool:
+        while interrupted:
+            outages.requeue_interrupted(interrupted[0])
+            interrupted.pop(0)
+        process = AppWorker([job_queue()], connection=redis_client())
+        try:
+            # The scheduler runs retries that wait (delivery and escalation backoff); without it they never run.
+            process.work(burst=burst, with_scheduler=True)
+        finally:
+            if process.interrupted is not None:
+                interrupted.append(process.interrupted)
+        return burst or process.stopping
+
+    outages.keep_running(run, "worker")
 
 
 @click.command("scheduler")
 @with_appcontext
 def scheduler():
     """Run the periodic jobs (the sweeper, the SLA watcher, assignment catch-up, waking snoozed conversations,
-    spike detection) on RQ's cron scheduler."""
-    schedule.scheduler().start()
+    spike detection) on RQ's cron scheduler; it rides out Redis outages."""
+    logging.basicConfig(level=logging.INFO)
+
+    def run() -> bool:
+        schedule.scheduler().start()  # returns when asked to stop; an outage raises
+        return True
+
+    outages.keep_running(run, "scheduler", database=False)

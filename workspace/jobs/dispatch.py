@@ -36,19 +36,33 @@ def enqueue_routing(conversation_ids: list[int]) -> str:
 
 
 def dispatch_once(batch_size: int, *, older_than: datetime | None = None) -> list[int]:
-    """Move up to one batch of outbox rows to RQ; returns their conversation ids (one per row)."""
-    query = sa.select(OutboxEntry.id, OutboxEntry.conversation_id).order_by(OutboxEntry.id)
+    """Claim up to one batch of outbox rows and move them to RQ; returns their conversation ids (one per row).
+
+    The rows are claimed by deleting them (DELETE ... RETURNING), so two
+    dispatchers (a web process's and another's, or the sweeper's) never
+    enqueue the same row: on PostgreSQL the batch is chosen with
+    FOR UPDATE SKIP LOCKED, so a second dispatcher takes the next rows instead
+    of waiting; on SQLite the delete takes the database's write lock, and a
+    dispatcher that comes after finds the rows gone. The delete commits only
+    after the enqueue succeeded, so a crash (or Redis refusing) in between
+    leaves the rows for later: twice, which the idempotent job absorbs,
+    rather than never.
+    """
+    batch = sa.select(OutboxEntry.id).order_by(OutboxEntry.id).limit(batch_size).with_for_update(skip_locked=True)
     if older_than is not None:
-        query = query.where(OutboxEntry.created_at <= older_than)
-    rows = db.session.execute(query.limit(batch_size)).all()
-    if not rows:
+        batch = batch.where(OutboxEntry.created_at <= older_than)
+    outbox = OutboxEntry.__table__
+    claimed = db.session.execute(sa.delete(outbox).where(outbox.c.id.in_(batch.scalar_subquery()))
+                                 .returning(outbox.c.id, outbox.c.conversation_id)).all()
+    if not claimed:
         db.session.rollback()
         return []
-    conversation_ids = [conversation_id for _, conversation_id in rows]
-    enqueue_routing(conversation_ids)
-    # Deleting after the enqueue means a crash in between enqueues twice,
-    # which the idempotent job absorbs, rather than never.
-    db.session.execute(sa.delete(OutboxEntry).where(OutboxEntry.id.in_([row_id for row_id, _ in rows])))
+    conversation_ids = [conversation_id for _, conversation_id in sorted(claimed)]
+    try:
+        enqueue_routing(conversation_ids)
+    except Exception:
+        db.session.rollback()  # the rows go back to the outbox for the next try
+        raise
     db.session.commit()
     return conversation_ids
 

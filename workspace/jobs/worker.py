@@ -1,6 +1,8 @@
 """The RQ worker Switchboard runs: non-forking, inside one app context."""
 
+from redis.exceptions import RedisError
 from rq import SimpleWorker
+from rq.job import Job
 
 from workspace.extensions import db
 
@@ -9,12 +11,37 @@ class AppWorker(SimpleWorker):
     """Runs jobs in this process, so the app and the classifier load once.
 
     RQ's default worker forks per job, which measured 4-50 trivial jobs/s here
-    (0.4/s when each job loaded the model); this one does not fork.
+    (0.4/s when each job loaded the model); this one does not fork. It
+    remembers a job an outage broke off (`interrupted`) so the command can
+    queue it again, and whether a stop was asked for (`stopping`), which tells
+    a requested stop from an outage.
     """
+
+    interrupted: Job | None = None
+    stopping: bool = False
 
     def execute_job(self, job, queue):
         """Run one job, then drop the database session so the next one starts fresh."""
+        self.interrupted = job  # cleared only if RQ got to record how the job ended
         try:
-            return super().execute_job(job, queue)
+            result = super().execute_job(job, queue)
         finally:
             db.session.remove()
+        self.interrupted = None
+        return result
+
+    def request_stop(self, signum, frame):
+        """Note that a stop was asked for (Ctrl-C, SIGTERM), then let RQ stop as usual."""
+        self.stopping = True
+        return super().request_stop(signum, frame)
+
+    def teardown(self):
+        """Tear down as RQ does; when Redis is gone, still stop the pubsub thread (it would retry forever)."""
+        try:
+            super().teardown()
+        except RedisError:
+            if self.pubsub_thread:
+                self.pubsub_thread.stop()
+                self.pubsub_thread.join(timeout=3)
+                self.pubsub.close()
+            raise

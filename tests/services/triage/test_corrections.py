@@ -4,7 +4,6 @@ import pytest
 import sqlalchemy as sa
 
 from tests.factories import make_post
-from tests.services.triage.test_routing_job import emitted  # noqa: F401  (fixture)
 from workspace.extensions import db
 from workspace.jobs.dispatch import dispatch_once
 from workspace.models import AuditEntry, Conversation, Correction

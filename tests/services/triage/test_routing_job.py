@@ -10,16 +10,6 @@ from workspace.jobs.dispatch import dispatch_once, sweep
 from workspace.models import Conversation, OutboxEntry
 
 
-@pytest.fixture
-def emitted(monkeypatch):
-    """Record socket events instead of publishing them (a spy on one piece)."""
-    from workspace.live import publish
-
-    sent = []
-    monkeypatch.setattr(publish.socketio, "emit", lambda name, data, to=None: sent.append((name, to, data)))
-    return sent
-
-
 def routed(app, conversation_id: int) -> Conversation:
     with app.app_context():
         conversation = db.session.get(Conversation, conversation_id)

@@ -20,17 +20,73 @@ from workspace.services.supervision import incidents, volume
 from workspace.services.triage.classifier import current_model
 from workspace.services.triage.rules import compiled_rules
 
+# A conversation another worker routes between this job's read and its claim is read again,
+# at most this many times (each time means yet another post came in meanwhile).
+CLAIM_ROUNDS = 5
+
+
+class RoutingContended(Exception):
+    """Other workers kept routing these conversations first; RQ retries the job later."""
+
 
 def route_conversations(conversation_ids: list[int]) -> dict:
     """Route every listed conversation that has an inbound post routing has not seen.
 
-    Running it twice changes nothing the second time and emits no second event.
+    Running it twice changes nothing the second time and emits no second event,
+    and neither do two workers running it at once: each conversation is
+    claimed with a conditional update on what this job read (see `claim`),
+    so only one of them applies, counts and announces it; the other reads it
+    again, in case it changed for a newer post.
 
     Args:
         conversation_ids: conversations to consider; unknown ids are ignored.
 
     Returns:
         Counts of routed and skipped conversations.
+    """
+    routed, remaining = 0, list(conversation_ids)
+    for _ in range(CLAIM_ROUNDS):
+        done, remaining = _route_round(remaining)
+        routed += done
+        if not remaining:
+            return {"routed": routed, "skipped": len(conversation_ids) - routed}
+    raise RoutingContended(f"conversations {remaining} were routed elsewhere {CLAIM_ROUNDS} times in a row")
+
+
+def claim(conversations: list[Conversation], latest: dict[int, int]) -> set[int]:
+    """Mark conversations routed up to their latest post, only where no one else did since they were read.
+
+    One UPDATE sets `routed_message_id` where it still holds the value this job
+    read (a compare-and-set), in the caller's transaction. On PostgreSQL the
+    rows are first locked in id order, so two jobs with overlapping batches
+    queue behind each other instead of deadlocking; the second then finds the
+    value changed. On SQLite the update holds the database's write lock.
+
+    Args:
+        conversations: the conversations this job means to route, as it read them.
+        latest: each one's newest inbound message id.
+
+    Returns:
+        The ids this job won; the others were routed by someone else meanwhile.
+    """
+    table = Conversation.__table__
+    ids = sorted(conversation.id for conversation in conversations)
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.select(table.c.id).where(table.c.id.in_(ids)).order_by(table.c.id).with_for_update())
+    column = table.c.routed_message_id
+    # Cast: a CASE of only NULLs (nothing routed yet) would otherwise be text on PostgreSQL.
+    seen = sa.cast(sa.case({c.id: c.routed_message_id for c in conversations}, value=table.c.id), column.type)
+    target = sa.case({c.id: latest[c.id] for c in conversations}, value=table.c.id)
+    return set(db.session.scalars(
+        sa.update(table).where(table.c.id.in_(ids), column.is_not_distinct_from(seen))
+        .values(routed_message_id=target).returning(table.c.id)))
+
+
+def _route_round(conversation_ids: list[int]) -> tuple[int, list[int]]:
+    """Route what needs it among these conversations, in one transaction.
+
+    Returns:
+        How many were routed, and the ids another worker claimed first (to read again).
     """
     latest = latest_inbound(conversation_ids)
     conversations = db.session.scalars(
@@ -42,7 +98,7 @@ def route_conversations(conversation_ids: list[int]) -> dict:
     pending = [c for c in conversations if c.routed_message_id != latest[c.id] and c.status != "spam"]
     if not pending:
         db.session.rollback()
-        return {"routed": 0, "skipped": len(conversation_ids)}
+        return 0, []
 
     queues = ensure_triage(queues_by_slug())
     texts = message_texts([latest[c.id] for c in pending])
@@ -50,12 +106,20 @@ def route_conversations(conversation_ids: list[int]) -> dict:
     posts = [post_for(c, texts[latest[c.id]], queues, now) for c in pending]
     decisions = routing.route_many(posts, active_rules(), current_model(), queues=frozenset(queues),
                                    settings=routing_settings(queues.values()))
+    # Claimed only now, so no row stays locked while the classifier runs.
+    won = claim(pending, latest)
+    lost = [c.id for c in pending if c.id not in won]
+    kept = [(c, d) for c, d in zip(pending, decisions, strict=True) if c.id in won]
+    if not kept:
+        db.session.rollback()
+        return 0, lost
+    pending, decisions = [c for c, _ in kept], [d for _, d in kept]
     kinds = []
     policies = clocks.Policies()
     for conversation, decision in zip(pending, decisions, strict=True):
         kinds.append("created" if conversation.status == "new" else "updated")
         _apply(conversation, decision, queues, now, policies)
-        conversation.routed_message_id = latest[conversation.id]
+        conversation.routed_message_id = latest[conversation.id]  # as claimed; keeps the session in step
     db.session.flush()  # queue ids are set from the relationships here
     routed_texts = [texts[latest[c.id]] for c in pending]
     volume.record(pending, routed_texts)
@@ -68,7 +132,7 @@ def route_conversations(conversation_ids: list[int]) -> dict:
     fold_counts()  # routing is the busiest writer, so it keeps the kept counts short
     db.session.rollback()
     assignment.assign_waiting(sorted(changes.queue_ids))
-    return {"routed": len(pending), "skipped": len(conversation_ids) - len(pending)}
+    return len(pending), lost
 
 
 def queues_by_slug() -> dict[str, Queue]:

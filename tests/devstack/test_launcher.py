@@ -1,0 +1,43 @@
+"""The launcher supervises: a process that dies is started again, after a wait that grows while it keeps dying."""
+
+import subprocess
+import sys
+
+from devstack.launcher import Supervised
+from tests.factories import wait_for
+
+
+def sleeper() -> subprocess.Popen:
+    """A child that would run for a minute."""
+    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
+
+
+def test_a_dead_process_is_started_again_with_a_growing_wait():
+    """Killed twice, the process comes back each time (a new pid), and the second wait is longer."""
+    process = Supervised("sleeper", sleeper, first_wait=0.1)
+    try:
+        first = process.child
+        first.kill()
+        first.wait()
+        assert wait_for(lambda: (process.check(), process.child is not first)[1], timeout=10)
+        assert process.child.poll() is None and process.wait == 0.2
+        second = process.child
+        second.kill()
+        second.wait()
+        assert wait_for(lambda: (process.check(), process.child is not second)[1], timeout=10)
+        assert process.child.poll() is None and process.wait == 0.4
+    finally:
+        process.stop()
+    assert process.child.poll() is not None
+
+
+def test_a_live_process_is_left_alone():
+    """Checking a running process changes nothing."""
+    process = Supervised("sleeper", sleeper, first_wait=0.1)
+    try:
+        child = process.child
+        for _ in range(3):
+            process.check()
+        assert process.child is child and child.poll() is None
+    finally:
+        process.stop()
