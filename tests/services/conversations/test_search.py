@@ -1,4 +1,4 @@
-"""Full-text search: ranking, the filter syntax, phrases, visibility, paging, hostile input and an index kept in step."""
+"""Full-text search: ranking, filters, phrases, visibility, paging, hostile input, an index kept in step."""
 
 from datetime import UTC, datetime, timedelta
 
