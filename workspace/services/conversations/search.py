@@ -124,7 +124,9 @@ def _conversation_conditions(agent: Agent, query: SearchQuery) -> list | None:
                                                                       Queue.id.in_(queue_ids))))
     if not queue_ids:
         return None
-    conditions = [Conversation.queue_id.in_(queue_ids)]
+    # "+ 0" keeps the planner off the queue-order index: without statistics SQLite would
+    # scan a whole queue by it rather than start from the text index or a customer's conversations.
+    conditions = [(Conversation.queue_id + 0).in_(queue_ids)]
     if query.status:
         conditions.append(Conversation.status == query.status)
     if query.tag:
@@ -153,18 +155,28 @@ def _message_hits(dialect: str, query: SearchQuery, conditions: list) -> list[_H
         where.append(Message.created_at >= query.after)
     if query.before:
         where.append(Message.created_at < query.before)
-    columns = (Message.id, Message.conversation_id, Message.subject, Message.text)
-    if dialect == "sqlite":
-        statement = (sa.select(*columns).select_from(FTS_TABLE.join(Message, Message.id == FTS_TABLE.c.rowid))
-                     .where(FTS_MATCH(fts5_query(query))).order_by(FTS_TABLE.c.rowid.desc()))
-    else:
-        statement = (sa.select(*columns).where(VECTOR.op("@@")(sa.func.to_tsquery(SIMPLE, tsquery_text(query))))
-                     .order_by(Message.id.desc()))
-    statement = statement.join(Conversation, Conversation.id == Message.conversation_id).where(*where).limit(WINDOW)
-    rows = db.session.execute(statement).all()
+    rows = _newest_matches(dialect, query, where, prefix=False)
+    if query.prefix_last and len(rows) < WINDOW:
+        # The last word may still be being typed. Matching it as a prefix makes the index merge
+        # every term it begins (costly for "paym", cheap for a whole common word, which fills
+        # the window as a word and so is never asked as a prefix).
+        rows = _newest_matches(dialect, query, where, prefix=True)
     scores = score(query, [(subject, text) for _, _, subject, text in rows])
     return [_Hit(conversation_id, message_id, -points)
             for (message_id, conversation_id, _, _), points in zip(rows, scores, strict=True)]
+
+
+def _newest_matches(dialect: str, query: SearchQuery, where: list, *, prefix: bool) -> list:
+    """(id, conversation id, subject, text) of the newest WINDOW messages matching the query and conditions."""
+    columns = (Message.id, Message.conversation_id, Message.subject, Message.text)
+    if dialect == "sqlite":
+        statement = (sa.select(*columns).select_from(FTS_TABLE.join(Message, Message.id == FTS_TABLE.c.rowid))
+                     .where(FTS_MATCH(fts5_query(query, prefix=prefix))).order_by(FTS_TABLE.c.rowid.desc()))
+    else:
+        tsquery = sa.func.to_tsquery(SIMPLE, tsquery_text(query, prefix=prefix))
+        statement = sa.select(*columns).where(VECTOR.op("@@")(tsquery)).order_by(Message.id.desc())
+    statement = statement.join(Conversation, Conversation.id == Message.conversation_id).where(*where).limit(WINDOW)
+    return db.session.execute(statement).all()
 
 
 def score(query: SearchQuery, posts: list[tuple[str, str]]) -> list[float]:
@@ -240,18 +252,18 @@ def _conversation_dates(query: SearchQuery) -> list:
     return dates
 
 
-def fts5_query(query: SearchQuery) -> str:
-    """The FTS5 MATCH expression: every token quoted, phrases as one string, the last word as a prefix."""
+def fts5_query(query: SearchQuery, *, prefix: bool = True) -> str:
+    """The FTS5 MATCH expression: every token quoted, phrases as one string, the last word as a prefix if asked."""
     parts = [f'"{word}"' for word in query.words] + ['"' + " ".join(phrase) + '"' for phrase in query.phrases]
-    if query.words and query.prefix_last:
+    if query.words and query.prefix_last and prefix:
         parts[len(query.words) - 1] += "*"
     return " ".join(parts)
 
 
-def tsquery_text(query: SearchQuery) -> str:
-    """The PostgreSQL tsquery: tokens ANDed, phrases as <-> chains, the last word as a prefix."""
+def tsquery_text(query: SearchQuery, *, prefix: bool = True) -> str:
+    """The PostgreSQL tsquery: tokens ANDed, phrases as <-> chains, the last word as a prefix if asked."""
     parts = [f"'{word}'" for word in query.words]
-    if query.words and query.prefix_last:
+    if query.words and query.prefix_last and prefix:
         parts[-1] += ":*"
     parts += ["(" + " <-> ".join(f"'{word}'" for word in phrase) + ")" for phrase in query.phrases]
     return " & ".join(parts)
