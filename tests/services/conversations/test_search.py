@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
+import jsonschema
 import pytest
 import sqlalchemy as sa
 
@@ -9,6 +10,7 @@ from workspace.extensions import db
 from workspace.models import Agent, Author, Channel, Conversation, Message, Queue
 from workspace.services.conversations.search import highlight, search
 from workspace.services.conversations.search_query import parse
+from workspace.web.api.openapi import DOCUMENT
 
 START = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
@@ -200,6 +202,8 @@ def test_the_api_pages_and_returns_snippets(client, token, world):
     headers = {"Authorization": f"Bearer {token}"}
     first = client.get("/api/v1/search", query_string={"q": "refund", "limit": 2}, headers=headers).get_json()
     assert len(first["data"]) == 2 and first["next_cursor"]
+    jsonschema.validate(first["data"][0], {"$ref": "#/components/schemas/SearchResult",
+                                           "components": DOCUMENT["components"]})
     assert all("<mark>" in row["snippet"] for row in first["data"])
     rest = client.get("/api/v1/search", query_string={"q": "refund", "limit": 2, "cursor": first["next_cursor"]},
                       headers=headers).get_json()

@@ -224,6 +224,8 @@ def _person_hits(dialect: str, query: SearchQuery, conditions: list) -> list[_Hi
             found = sa.or_(found, sa.func.lower(Author.handle).like(pattern, escape="\\"),
                            sa.func.lower(Author.name).like(pattern, escape="\\"))
         author_ids = list(db.session.scalars(sa.select(Author.id).where(found).limit(PEOPLE)))
+    if query.author_handle:  # "maya from:@maya_k": only the customer both name
+        author_ids = sorted(set(author_ids) & set(_author_ids(query.author_handle)))
     if not author_ids:
         return []
     return [_Hit(conversation_id, None, PERSON_RANK) for conversation_id in db.session.scalars(

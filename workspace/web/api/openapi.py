@@ -196,7 +196,7 @@ PATHS = {
             " filters: `from:@handle` (posts by that customer), `tag:refund`, `status:open`, `queue:billing`,"
             " `channel:forum`, `before:2026-03-01` (posted before that day) and `after:2026-03-01` (on that day"
             " or later). A lone word also finds customers by handle or name; they rank first. Results are ranked"
-            " among the newest 1,000 matching posts: narrow a very common word with a filter. Each result carries"
+            " among the newest 500 matching posts: narrow a very common word with a filter. Each result carries"
             " `snippet`, escaped HTML with the matched words in `<mark>`. Filters alone list matching"
             " conversations, newest activity first."),
         "parameters": [
