@@ -1,4 +1,4 @@
-"""Full-text search: FTS5 tables kept by triggers on SQLite; a tsvector GIN index and pg_trgm on PostgreSQL.
+"""Full-text search: FTS5 tables kept by triggers on SQLite; a stored tsvector, its GIN index and pg_trgm on PostgreSQL.
 
 The DDL is written out here rather than imported from the models, so this
 migration keeps building what it built when the models change later. On
@@ -53,8 +53,10 @@ SQLITE = [
 
 POSTGRESQL = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-    "CREATE INDEX ix_messages_search ON messages "
-    "USING gin ((to_tsvector('simple'::regconfig, (subject::text || ' '::text) || text)))",
+    # Stored, so a common word's newest matches can be read walking messages newest first.
+    "ALTER TABLE messages ADD COLUMN search_vector tsvector "
+    "GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, (subject::text || ' '::text) || text)) STORED",
+    "CREATE INDEX ix_messages_search ON messages USING gin (search_vector)",
     "CREATE INDEX ix_authors_handle_lower ON authors (lower(handle))",
     "CREATE INDEX ix_authors_handle_trgm ON authors USING gin (lower(handle) gin_trgm_ops)",
     "CREATE INDEX ix_authors_name_trgm ON authors USING gin (lower(name) gin_trgm_ops)",
@@ -70,6 +72,8 @@ def downgrade():
     for name in ('ix_authors_name_trgm', 'ix_authors_handle_trgm', 'ix_authors_handle_lower', 'ix_authors_handle_nocase',
                  'ix_messages_search'):
         op.execute(f"DROP INDEX IF EXISTS {name}")
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute("ALTER TABLE messages DROP COLUMN IF EXISTS search_vector")
     if op.get_bind().dialect.name == 'sqlite':
         # Dropping an FTS5 table drops its shadow tables; the triggers go by name.
         for table in ('messages', 'authors'):

@@ -35,7 +35,7 @@ from markupsafe import Markup, escape
 from workspace.errors import ValidationError
 from workspace.extensions import db
 from workspace.models import Agent, Author, Channel, Conversation, Message, Queue
-from workspace.models.search_index import AUTHORS_FTS, MESSAGES_FTS
+from workspace.models.search_index import AUTHORS_FTS, MESSAGES_FTS, VECTOR_COLUMN
 from workspace.services.conversations.queues import previews, visible_queue_ids
 from workspace.services.conversations.search_query import TOKEN, SearchQuery, parse
 
@@ -50,8 +50,8 @@ PERSON_RANK = -1.0e9
 # Characters of context a snippet shows around the first match.
 SNIPPET_CHARS = 180
 SNIPPET_LEAD = 50
-# The PostgreSQL vector of a message, spelt as ix_messages_search indexes it (qualified: conversations has a subject).
-VECTOR = sa.literal_column("to_tsvector('simple'::regconfig, (messages.subject::text || ' '::text) || messages.text)")
+# The PostgreSQL vector of a message: a stored generated column, outside the metadata (models/search_index.py).
+VECTOR = sa.literal_column(f"messages.{VECTOR_COLUMN}")
 SIMPLE = sa.literal_column("'simple'::regconfig")
 FTS_TABLE = sa.table(MESSAGES_FTS, sa.column("rowid", sa.Integer))
 FTS_MATCH = sa.literal_column(MESSAGES_FTS).op("MATCH")
@@ -218,12 +218,13 @@ def _person_hits(dialect: str, query: SearchQuery, conditions: list) -> list[_Hi
         authors = sa.text(f"SELECT rowid FROM {AUTHORS_FTS} WHERE {AUTHORS_FTS} MATCH :match LIMIT :cap")
         author_ids = list(db.session.scalars(authors, {"match": match, "cap": PEOPLE}))
     else:
-        found = sa.func.lower(Author.handle) == person
+        # One branch per index (an OR of them led PostgreSQL to read every customer).
+        branches = [sa.select(Author.id).where(sa.func.lower(Author.handle) == person)]
         if len(person) >= 3:  # trigram indexes need three characters to narrow anything
             pattern = "%" + re.sub(r"([\\%_])", r"\\\1", person) + "%"
-            found = sa.or_(found, sa.func.lower(Author.handle).like(pattern, escape="\\"),
-                           sa.func.lower(Author.name).like(pattern, escape="\\"))
-        author_ids = list(db.session.scalars(sa.select(Author.id).where(found).limit(PEOPLE)))
+            branches += [sa.select(Author.id).where(sa.func.lower(column).like(pattern, escape="\\"))
+                         for column in (Author.handle, Author.name)]
+        author_ids = list(db.session.scalars(sa.union(*branches).limit(PEOPLE)))
     if query.author_handle:  # "maya from:@maya_k": only the customer both name
         author_ids = sorted(set(author_ids) & set(_author_ids(query.author_handle)))
     if not author_ids:
