@@ -220,7 +220,9 @@ def _person_hits(dialect: str, query: SearchQuery, conditions: list) -> list[_Hi
     else:
         # One branch per index (an OR of them led PostgreSQL to read every customer).
         branches = [sa.select(Author.id).where(sa.func.lower(Author.handle) == person)]
-        if len(person) >= 3:  # trigram indexes need three characters to narrow anything
+        # Trigrams need three characters to narrow anything, and digits (an order number) are
+        # no handle's distinctive part: those are matched whole.
+        if len(person) >= 3 and not person.isdigit():
             pattern = "%" + re.sub(r"([\\%_])", r"\\\1", person) + "%"
             branches += [sa.select(Author.id).where(sa.func.lower(column).like(pattern, escape="\\"))
                          for column in (Author.handle, Author.name)]
