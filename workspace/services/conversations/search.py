@@ -97,6 +97,10 @@ def search(agent: Agent, text: str, *, limit: int = 50, cursor: str | None = Non
     if conditions is None:
         return [], None
     dialect = db.engine.dialect.name
+    if dialect == "postgresql":
+        # Starting parallel workers costs ~5 ms, more than any of these bounded queries
+        # takes; LOCAL lasts until the request's transaction ends.
+        db.session.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
     hits = []
     if query.has_text:
         hits += _message_hits(dialect, query, conditions)
