@@ -16,6 +16,7 @@ from workspace.models.outbox import OutboxEntry
 from workspace.models.queue import TRIAGE, Queue
 from workspace.models.queue_count import QueueCount
 from workspace.models.rule import Rule
+from workspace.models.search_index import SEARCH_OBJECTS
 from workspace.models.sla import TARGETS, BusinessCalendar, SlaOutcome, SlaPolicy
 from workspace.models.supervision import (
     INCIDENT_STATUSES,
@@ -29,7 +30,8 @@ from workspace.models.supervision import (
 
 __all__ = [
     "ACTIVE_STATUSES", "BULK_STATES", "INCIDENT_STATUSES", "ITEM_RESULTS", "MATCH_KINDS",
-    "NOT_DUE", "ROLES", "SCOPES", "SCORES", "STATUSES", "STRATEGIES", "TARGETS", "TICKET_DONE_STATUSES", "TRIAGE",
+    "NOT_DUE", "ROLES", "SCOPES", "SCORES", "SEARCH_OBJECTS", "STATUSES", "STRATEGIES", "TARGETS",
+    "TICKET_DONE_STATUSES", "TRIAGE",
     "Agent", "ApiToken", "Assignment", "AuditEntry", "Author", "AuthorNote", "BulkAction", "BulkItem",
     "BusinessCalendar", "Channel", "Conversation", "Correction", "Escalation", "Incident", "Macro", "MacroUsage",
     "Message", "ModelVersion", "OutboxEntry", "Priority", "QaReview", "Queue", "QueueCount", "Rule", "SlaOutcome",

@@ -1,4 +1,4 @@
-"""Reading queues: the ordered, paginated work list, previews and search (counts are in counts.py)."""
+"""Reading queues: the ordered, paginated work list and previews (counts are in counts.py, search in search.py)."""
 
 import base64
 import json
@@ -9,7 +9,7 @@ import sqlalchemy.orm as so
 
 from workspace.errors import ValidationError
 from workspace.extensions import db
-from workspace.models import STATUSES, Agent, Author, Conversation, Message, Queue, queue_members
+from workspace.models import STATUSES, Agent, Conversation, Message, Queue, queue_members
 
 # List rows show this much of the latest post.
 PREVIEW_CHARS = 160
@@ -32,23 +32,6 @@ def previews(conversation_ids: list[int]) -> dict[int, str]:
     rows = db.session.execute(sa.select(Message.conversation_id, sa.func.substr(Message.text, 1, PREVIEW_CHARS))
                               .where(Message.id.in_(latest)))
     return dict(rows.all())
-
-
-def search(agent: Agent, text: str, limit: int = 50) -> list[Conversation]:
-    """Conversations whose posts, subject or customer match the text (case-insensitive), newest first."""
-    pattern = f"%{text.strip().lower()}%"
-    matching_message = sa.select(Message.conversation_id).where(sa.func.lower(Message.text).like(pattern))
-    matching_author = sa.select(Author.id).where(sa.or_(sa.func.lower(Author.handle).like(pattern),
-                                                        sa.func.lower(Author.name).like(pattern),
-                                                        sa.func.lower(Author.email).like(pattern)))
-    query = (sa.select(Conversation)
-             .where(sa.or_(Conversation.id.in_(matching_message), Conversation.author_id.in_(matching_author),
-                           sa.func.lower(Conversation.subject).like(pattern)),
-                    Conversation.queue_id.in_(visible_queue_ids(agent)))
-             .options(so.joinedload(Conversation.author), so.joinedload(Conversation.assignee),
-                      so.joinedload(Conversation.channel), so.joinedload(Conversation.queue))
-             .order_by(Conversation.last_message_at.desc(), Conversation.id.desc()).limit(limit))
-    return db.session.scalars(query).unique().all()
 
 
 # The queue's order: priority level, then SLA due time, then age.

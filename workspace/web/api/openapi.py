@@ -105,6 +105,13 @@ SCHEMAS = {
             "delivery_error": NULLABLE_STRING,
         },
     },
+    "SearchResult": {
+        "allOf": [ref("Conversation"), {
+            "type": "object", "required": ["snippet"],
+            "properties": {"snippet": {"type": "string", "description": (
+                "Escaped HTML: the matching post's text around the first match, matched words in <mark>.")}},
+        }],
+    },
     "ConversationDetail": {
         "allOf": [ref("Conversation"), {
             "type": "object", "required": ["messages", "explanation", "routed_at", "author"],
@@ -182,10 +189,25 @@ PATHS = {
     }},
     "/api/v1/search": {"get": {
         "operationId": "search_conversations",
-        "summary": "Conversations whose posts, subject or customer match `q` (your queues only), newest first.",
-        "parameters": [{"name": "q", "in": "query", "required": True, "schema": {"type": "string", "minLength": 2}}],
-        "responses": {"200": json_body({"type": "object", "required": ["data"], "properties": {
-            "data": {"type": "array", "items": ref("Conversation")}}}, "Matches."), "400": ERROR, "401": ERROR},
+        "summary": "Conversations matching `q` (your queues only), best match first, one page at a time.",
+        "description": (
+            "Full-text search over posts, subjects and customers' handles and names. `q` takes words (all must"
+            " match; the last also matches as a word start, for results as you type), \"quoted phrases\", and"
+            " filters: `from:@handle` (posts by that customer), `tag:refund`, `status:open`, `queue:billing`,"
+            " `channel:forum`, `before:2026-03-01` (posted before that day) and `after:2026-03-01` (on that day"
+            " or later). A lone word also finds customers by handle or name; they rank first. Results are ranked"
+            " among the newest 500 matching posts: narrow a very common word with a filter. Each result carries"
+            " `snippet`, escaped HTML with the matched words in `<mark>`. Filters alone list matching"
+            " conversations, newest activity first."),
+        "parameters": [
+            {"name": "q", "in": "query", "required": True,
+             "schema": {"type": "string", "minLength": 2, "maxLength": 500}},
+            {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
+            {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+        ],
+        "responses": {"200": json_body({"type": "object", "required": ["data", "next_cursor"], "properties": {
+            "data": {"type": "array", "items": ref("SearchResult")}, "next_cursor": NULLABLE_STRING}},
+            "One page of matches."), "400": ERROR, "401": ERROR},
     }},
     "/api/v1/conversations/{conversation_id}": {"get": {
         "operationId": "get_conversation",

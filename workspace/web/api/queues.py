@@ -12,9 +12,9 @@ from workspace.services.conversations.queues import (
     assignee_filter,
     list_conversations,
     previews,
-    search,
     visible_queue_ids,
 )
+from workspace.services.conversations.search import search
 from workspace.web.api import bp
 from workspace.web.auth import agent_required
 from workspace.web.validation import page_size
@@ -50,11 +50,12 @@ def list_queue_conversations(slug: str):
 @bp.get("/search")
 @agent_required
 def search_conversations():
-    """Find conversations by words in their posts, subject or customer (your queues only)."""
+    """Find conversations by words, phrases and filters (your queues only), best match first, a page at a time."""
     text = request.args.get("q", "")
     if len(text.strip()) < 2:
         raise ValidationError("q: at least 2 characters", code="invalid_field")
-    found = search(g.agent, text)
-    texts = previews([c.id for c in found])
-    return jsonify(data=[serialize_conversation(c, preview=texts.get(c.id, "")) for c in found])
-
+    found, next_cursor = search(g.agent, text, limit=page_size(), cursor=request.args.get("cursor"))
+    texts = previews([item.conversation.id for item in found])
+    return jsonify(data=[{**serialize_conversation(item.conversation, preview=texts.get(item.conversation.id, "")),
+                          "snippet": item.snippet} for item in found],
+                   next_cursor=next_cursor)
