@@ -3,9 +3,38 @@
 `invalid_field` is the code unless a check says otherwise.
 """
 
-from flask import current_app, request
+from flask import Request, current_app, request
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter
 
 from workspace.errors import ValidationError
+
+# The largest id a row can have: the schema's keys are INTEGER, 32 bits on PostgreSQL (SQLite's 64 bits
+# are kept to the same bound, so both databases answer alike).
+MAX_ID = 2**31 - 1
+
+
+class DatabaseId(IntegerConverter):
+    """`<int:...>` in every route: an id past what a key column holds names no row, so it is not found (404)."""
+
+    def to_python(self, value: str) -> int:
+        """Return the id, or answer 404 for one no database row can have."""
+        # Not werkzeug's ValidationError: that becomes 405 wherever another method shares the path.
+        number = super().to_python(value)
+        if number > MAX_ID:
+            raise NotFound(f"no such id: ids are at most {MAX_ID}")
+        return number
+
+
+class JSONRequest(Request):
+    """The app's request: a JSON body too deeply nested to decode is a 400 that says so, not a crash."""
+
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True):
+        """Decode the JSON body as Flask does; a body past the decoder's recursion limit is a 400 saying so."""
+        try:
+            return super().get_json(force=force, silent=silent, cache=cache)
+        except RecursionError:
+            raise ValidationError("body: nested too deeply to decode", code="invalid_json") from None
 
 
 def json_object(*, optional: bool = False) -> dict:

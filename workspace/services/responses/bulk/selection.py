@@ -61,7 +61,7 @@ KINDS: dict[str, Callable[[dict, Agent], tuple[str, list]]] = {
 def choose_what(body: dict, agent: Agent) -> tuple[str, str, list, int | None]:
     """The kind, reply template, validated actions and macro id a request asks for."""
     kind = body.get("kind")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:  # an object or a list is not hashable: check the type first
         raise ValidationError(f"kind: one of {', '.join(KINDS)}", code="invalid_field")
     template, raw = KINDS[kind](body, agent)
     try:

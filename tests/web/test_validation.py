@@ -1,0 +1,81 @@
+"""Hostile input at the HTTP edge: every such request is a 4xx that names what is wrong, never a 500."""
+
+import re
+
+import pytest
+
+MAX_ID = 2**31 - 1  # the largest id a row can have (INTEGER keys on PostgreSQL)
+
+TOO_BIG = "99999999999999999999"  # past 64 bits: no database row can have it
+
+
+@pytest.fixture
+def admin(client, token, channel):
+    """Call the API as the admin: admin('post', '/rules', json=...)."""
+
+    def call(method, path, **kwargs):
+        return getattr(client, method)(f"/api/v1{path}", headers={"Authorization": f"Bearer {token}"}, **kwargs)
+
+    return call
+
+
+def _int_routes(app):
+    """Every route of the URL map with an `<int:...>` part, as (rule, path with every id past 64 bits)."""
+    for rule in app.url_map.iter_rules():
+        ints = [name for name, converter in rule._converters.items() if converter.regex == r"\d+"]
+        if ints:
+            values = {name: TOO_BIG if name in ints else "x" for name in rule.arguments}
+            yield rule, re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m, values=values: values[m.group(1)], rule.rule)
+
+
+def test_an_id_beyond_64_bits_is_404_on_every_route_and_method(app, client, token, channel):
+    """Rules, conversations, macros, queues, ...: an id no row can have is not found, by every method."""
+    routes = list(_int_routes(app))
+    assert len(routes) > 20  # the API's many `<int:...>` routes are all here
+    headers = {"Authorization": f"Bearer {token}"}
+    for rule, path in routes:
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(path, method=method, headers=headers, json={})
+            assert response.status_code == 404, (method, path, response.status_code)
+            assert response.get_json()["error"]["code"] == "not_found", (method, path)
+
+
+@pytest.mark.parametrize("rule_id", [MAX_ID, MAX_ID + 1, 2**63 - 1, 2**63, 2**64])
+def test_ids_past_what_a_key_holds_are_not_found(admin, rule_id):
+    """The bound is the key column's (32 bits on PostgreSQL): on either side of it, a 404, never a 500."""
+    for method in ("get", "patch", "delete"):
+        response = admin(method, f"/rules/{rule_id}", json={})
+        assert response.status_code == 404, method
+
+
+def test_a_wrong_type_in_a_bulk_body_is_400_naming_the_field(admin, counts):
+    """A kind that is an object, not one of the kinds, is refused as such."""
+    before = counts()
+    response = admin("post", "/bulk/dry-run", json={"kind": {}, "conversation_ids": [1]})
+    assert response.status_code == 400
+    assert response.get_json()["error"] == {"code": "invalid_field",
+                                            "message": response.get_json()["error"]["message"]}
+    assert response.get_json()["error"]["message"].startswith("kind:")
+    assert counts() == before
+
+
+@pytest.mark.parametrize("body", [[None, None], "billing", 7, {"queue": 7}, {"queue": ["billing"]}])
+def test_next_conversation_takes_an_object_or_nothing(admin, body):
+    """`[null, null]` (or any body not an object with a queue slug) is a 400, not a silent 'any queue'."""
+    response = admin("post", "/conversations/next", json=body)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_field"
+
+
+def test_next_conversation_without_a_body_still_works(admin):
+    """No body means any of your queues."""
+    assert admin("post", "/conversations/next").status_code == 404  # nothing waiting, not malformed
+
+
+@pytest.mark.parametrize("path", ["/rules", "/macros", "/bulk/dry-run", "/conversations/next", "/queues"])
+def test_a_body_nested_100000_deep_is_400_with_the_reason(admin, path):
+    """The JSON decoder's recursion limit is a client error that says so."""
+    body = "[" * 100_000 + "]" * 100_000
+    response = admin("post", path, data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert "nested" in response.get_json()["error"]["message"]
