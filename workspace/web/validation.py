@@ -4,7 +4,7 @@
 """
 
 from flask import Request, current_app, request
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
 from workspace.errors import ValidationError
@@ -35,6 +35,17 @@ class JSONRequest(Request):
             return super().get_json(force=force, silent=silent, cache=cache)
         except RecursionError:
             raise ValidationError("body: nested too deeply to decode", code="invalid_json") from None
+
+
+def whole_body() -> bytes:
+    """Return the raw body; past MAX_CONTENT_LENGTH a 413, with or without a Content-Length."""
+    body = request.get_data(cache=False)  # raises 413 when the Content-Length says too much
+    limit = request.max_content_length
+    # A chunked body (no Content-Length) is cut at the limit without a word; one more byte tells it was.
+    if request.content_length is None and limit is not None and len(body) >= limit \
+            and request.environ["wsgi.input"].read(1):
+        raise RequestEntityTooLarge(f"the body is over {limit} bytes")
+    return body
 
 
 def json_object(*, optional: bool = False) -> dict:

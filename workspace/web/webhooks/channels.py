@@ -1,6 +1,7 @@
 """The webhook endpoint senders post to."""
 
 import json
+import math
 import time
 
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from workspace.extensions import db
 from workspace.jobs import dispatch
 from workspace.models import Channel
 from workspace.services.intake.group_commit import store_delivery
+from workspace.web.validation import whole_body
 
 bp = Blueprint("ingest", __name__)
 
@@ -64,7 +66,7 @@ def receive_webhook(slug: str):
     """Accept a signed delivery of one or more posts; 2xx only once committed."""
     channel = enabled_channel(slug)
     adapter = adapter_for(channel.kind)
-    body = request.get_data(cache=False)  # raises 413 past MAX_CONTENT_LENGTH
+    body = whole_body()  # 413 past MAX_CONTENT_LENGTH, chunked or not
     if request.mimetype != "application/json":
         raise SwitchboardError("send the posts as application/json", code="unsupported_media_type",
                                status=415)
@@ -101,13 +103,47 @@ def decode_json(body: bytes):
     except UnicodeDecodeError as error:
         raise ValidationError(f"body is not valid UTF-8 (byte {error.start})", code="invalid_encoding")
     try:
-        return json.loads(text, parse_constant=_refuse_constant)
+        payload = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_number)
     except json.JSONDecodeError as error:
         raise ValidationError(f"body is not valid JSON: {error.msg} at line {error.lineno} "
                               f"column {error.colno}", code="invalid_json")
     except RecursionError:
         raise ValidationError("body is nested too deeply", code="invalid_json")
+    except ValueError as error:  # Python's limit on digits in an integer (4,300 by default)
+        raise ValidationError(f"body: a number has too many digits ({str(error).split(';')[0]})",
+                              code="invalid_json")
+    # A valid UTF-8 body holds no surrogates, so only an escape (\\ud800) can make a lone one.
+    if "\\ud" in text or "\\uD" in text:
+        try:
+            _refuse_lone_surrogates(payload, "")
+        except RecursionError:
+            raise ValidationError("body is nested too deeply", code="invalid_json")
+    return payload
 
 
 def _refuse_constant(name: str):
     raise ValidationError(f"body is not valid JSON: {name} is not allowed", code="invalid_json")
+
+
+def _finite_number(literal: str) -> float:
+    number = float(literal)
+    if math.isinf(number):  # 1e999: no database stores it (PostgreSQL's jsonb refuses Infinity)
+        raise ValidationError(f"body: the number {literal[:40]} is too large to store", code="invalid_json")
+    return number
+
+
+def _refuse_lone_surrogates(value, path: str) -> None:
+    """Refuse strings (keys too) that cannot be UTF-8: an escaped surrogate without its pair."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValidationError(f"{path or 'body'}: must be valid Unicode text (a lone surrogate escape)",
+                                  code="invalid_field") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_lone_surrogates(key, path or "body")
+            _refuse_lone_surrogates(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_lone_surrogates(item, f"{path}[{index}]")
