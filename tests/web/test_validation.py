@@ -79,3 +79,36 @@ def test_a_body_nested_100000_deep_is_400_with_the_reason(admin, path):
     response = admin("post", path, data=body, content_type="application/json")
     assert response.status_code == 400
     assert "nested" in response.get_json()["error"]["message"]
+
+
+def _nested_condition(depth: int) -> str:
+    """A rule body whose conditions are `not` inside `not`, depth times, as raw JSON."""
+    leaf = '{"keywords": ["refund"]}'
+    conditions = '{"not": ' * depth + leaf + "}" * depth
+    return ('{"name": "deep", "conditions": ' + conditions
+            + ', "actions": {"queue": "billing"}}')
+
+
+@pytest.mark.parametrize("depth", [5000, 600, 9])
+def test_rule_conditions_nested_too_deep_are_400_with_the_reason(admin, counts, depth):
+    """5,000 levels stop the JSON decoder, 600 or 9 the rule compiler: a 400 saying so, nothing stored."""
+    before = counts()
+    response = admin("post", "/rules", data=_nested_condition(depth), content_type="application/json")
+    assert response.status_code == 400, response.get_data(as_text=True)[:300]
+    assert "nested" in response.get_json()["error"]["message"] or "deep" in response.get_json()["error"]["message"]
+    assert admin("get", "/rules").get_json()["data"] == []
+    assert counts() == before
+
+
+@pytest.mark.parametrize("template", [
+    "{{ " + "(" * 3000 + "1" + ")" * 3000 + " }}",  # 3,000 parentheses deep
+    "{{ 'a'" + "|e" * 2000 + " }}",  # a filter chain of 2,000
+    "{{ " + "[" * 300 + "]" * 300 + " }}",  # past Python's 200 nested brackets
+])
+def test_a_macro_template_nested_too_deep_is_400_with_the_reason(admin, template):
+    """Jinja's parser recursing past the limit is the template's fault, and the answer says so."""
+    response = admin("post", "/macros", json={"name": "deep", "scope": "global", "template": template,
+                                              "actions": []})
+    assert response.status_code == 400, response.get_data(as_text=True)[:300]
+    assert "nested too deeply" in response.get_json()["error"]["message"]
+    assert admin("get", "/macros").get_json()["data"] == []
