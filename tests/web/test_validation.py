@@ -4,6 +4,10 @@ import re
 
 import pytest
 
+from tests.payloads import BRAND_ID, X_CONSUMER_SECRET, encode, tweet, x_delivery, x_headers
+from workspace.extensions import db
+from workspace.models import Channel
+
 MAX_ID = 2**31 - 1  # the largest id a row can have (INTEGER keys on PostgreSQL)
 
 TOO_BIG = "99999999999999999999"  # past 64 bits: no database row can have it
@@ -112,3 +116,35 @@ def test_a_macro_template_nested_too_deep_is_400_with_the_reason(admin, template
     assert response.status_code == 400, response.get_data(as_text=True)[:300]
     assert "nested too deeply" in response.get_json()["error"]["message"]
     assert admin("get", "/macros").get_json()["data"] == []
+
+
+@pytest.fixture
+def x_conversation(app, client):
+    """A conversation from a tweet on an X channel (280 characters a reply, every link 23)."""
+    with app.app_context():
+        db.session.add(Channel(slug="mentions", name="Mentions", kind="x",
+                               settings={"consumer_secret": X_CONSUMER_SECRET, "user_id": BRAND_ID}))
+        db.session.commit()
+    body = encode(x_delivery(tweet(1)))
+    response = client.post("/webhooks/mentions", data=body, headers=x_headers(body))
+    assert response.status_code == 202
+    return response.get_json()["conversation_id"]
+
+
+def test_a_single_reply_longer_than_x_allows_is_400(admin, counts, x_conversation):
+    """281 characters, or 260 plus a short link (which X counts as 23), do not fit a tweet: 400, nothing stored."""
+    before = counts()
+    for text in ("x" * 281, "x" * 260 + " https://ex.co/a"):
+        response = admin("post", f"/conversations/{x_conversation}/replies", json={"text": text})
+        assert response.status_code == 400, response.get_json()
+        error = response.get_json()["error"]
+        assert error["code"] == "reply_too_long"
+        assert error["message"].startswith("text: the reply is") and "280" in error["message"]
+    assert counts() == before
+
+
+def test_a_reply_that_fits_x_is_sent(admin, x_conversation):
+    """280 characters, or a long link counted as 23, fit."""
+    assert admin("post", f"/conversations/{x_conversation}/replies", json={"text": "x" * 280}).status_code == 201
+    long_link = "x" * 200 + " https://example.com/" + "a" * 200
+    assert admin("post", f"/conversations/{x_conversation}/replies", json={"text": long_link}).status_code == 201
