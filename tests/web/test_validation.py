@@ -148,3 +148,38 @@ def test_a_reply_that_fits_x_is_sent(admin, x_conversation):
     assert admin("post", f"/conversations/{x_conversation}/replies", json={"text": "x" * 280}).status_code == 201
     long_link = "x" * 200 + " https://example.com/" + "a" * 200
     assert admin("post", f"/conversations/{x_conversation}/replies", json={"text": long_link}).status_code == 201
+
+
+@pytest.mark.parametrize("query", ["agent_id=80240348171557777965056", "agent_id=" + "9" * 5000, "agent_id=%C2%B2",
+                                   "agent_id=-1", "limit=0"])
+def test_query_numbers_past_an_id_or_not_ascii_digits_are_400(admin, query):
+    """A query number is bounded (at most an id's range): Schemathesis found agent_id past 64 bits gave 500."""
+    response = admin("get", f"/qa/sample?{query}")
+    assert response.status_code == 400, response.get_data(as_text=True)[:300]
+    assert response.get_json()["error"]["message"].startswith(query.split("=")[0] + ":")
+
+
+@pytest.mark.parametrize("method, path, body, field", [
+    ("post", "/incidents", {"title": "Outage", "add_conversations": [2**63]}, "conversation ids"),
+    ("post", "/bulk/dry-run", {"kind": "status", "status": "resolved", "conversation_ids": [2**64]},
+     "conversation_ids"),
+    ("post", "/bulk/dry-run", {"kind": "macro", "macro_id": 10**30, "conversation_ids": [1]}, "macro_id"),
+    ("post", "/bulk/dry-run", {"kind": "status", "status": "open", "incident_id": -2**70}, "incident_id"),
+])
+def test_ids_in_bodies_past_a_key_are_400_naming_the_field(admin, counts, method, path, body, field):
+    """Ids inside bodies get the same bound as ids in paths: a 400 that names the field, nothing stored."""
+    before = counts()
+    response = admin(method, path, json=body)
+    assert response.status_code == 400, response.get_data(as_text=True)[:300]
+    assert response.get_json()["error"]["message"].startswith(field + ":")
+    assert counts() == before
+
+
+def test_an_assignee_or_preview_id_past_a_key_is_400(admin, x_conversation):
+    """PATCH assignee and a macro preview's conversation_id, far past 64 bits."""
+    response = admin("patch", f"/conversations/{x_conversation}", json={"assignee": 2**80})
+    assert response.status_code == 400 and response.get_json()["error"]["message"].startswith("assignee:")
+    macro = admin("post", "/macros", json={"name": "Hi", "scope": "global", "template": "Hi", "actions": []})
+    assert macro.status_code == 201, macro.get_json()
+    preview = admin("post", f"/macros/{macro.get_json()['id']}/preview", json={"conversation_id": 2**80})
+    assert preview.status_code == 400 and preview.get_json()["error"]["message"].startswith("conversation_id:")

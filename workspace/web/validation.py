@@ -8,10 +8,7 @@ from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
 from workspace.errors import ValidationError
-
-# The largest id a row can have: the schema's keys are INTEGER, 32 bits on PostgreSQL (SQLite's 64 bits
-# are kept to the same bound, so both databases answer alike).
-MAX_ID = 2**31 - 1
+from workspace.models import MAX_ID
 
 
 class DatabaseId(IntegerConverter):
@@ -60,13 +57,14 @@ def json_object(*, optional: bool = False) -> dict:
 
 def whole_number(name: str, default: int | None = None, *, low: int | None = None,
                  high: int | None = None) -> int | None:
-    """Return the query parameter `name` as a whole number (from low to high, when given), or the default."""
+    """Return the query parameter `name` as a whole number from low to high (else 0 to MAX_ID), or the default."""
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or low is not None and not low <= int(raw) <= high:
-        bounds = f" from {low} to {high}" if low is not None else ""
-        raise ValidationError(f"{name}: must be a whole number{bounds}", code="invalid_field")
+    low, high = 0 if low is None else low, MAX_ID if high is None else high  # unbounded: an id's range at most
+    # isascii: str.isdigit() also takes '²' and other digits int() refuses; the length keeps int() cheap.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 12) or not low <= int(raw) <= high:
+        raise ValidationError(f"{name}: must be a whole number from {low} to {high}", code="invalid_field")
     return int(raw)
 
 
