@@ -47,7 +47,7 @@ def create_app(config: type | dict | None = None) -> Flask:
 
     # Before any blueprint: every `<int:...>` route then refuses ids no database row can have.
     app.url_map.converters["int"] = validation.DatabaseId
-    app.request_class = validation.JSONRequest
+    app.json = validation.StrictJSONProvider(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     broker.init_app(app)

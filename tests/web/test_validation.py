@@ -183,3 +183,16 @@ def test_an_assignee_or_preview_id_past_a_key_is_400(admin, x_conversation):
     assert macro.status_code == 201, macro.get_json()
     preview = admin("post", f"/macros/{macro.get_json()['id']}/preview", json={"conversation_id": 2**80})
     assert preview.status_code == 400 and preview.get_json()["error"]["message"].startswith("conversation_id:")
+
+
+@pytest.mark.parametrize("number, reason", [("1e999", "too large"), ("-1e999", "too large"), ("NaN", "NaN"),
+                                            ("Infinity", "Infinity"), ("9" * 5000, "too many digits")])
+@pytest.mark.parametrize("path", ["/rules", "/macros", "/queues", "/bulk/dry-run"])
+def test_numbers_python_cannot_hold_in_a_body_are_400_with_the_reason(admin, counts, path, number, reason):
+    """Decoded by the app's one JSON provider: nothing a database cannot store gets past the edge."""
+    before = counts()
+    body = '{"name": "n", "slug": "n", "kind": "status", "extra": ' + number + "}"
+    response = admin("post", path, data=body, content_type="application/json")
+    assert response.status_code == 400, response.get_data(as_text=True)[:300]
+    assert reason in response.get_json()["error"]["message"]
+    assert counts() == before

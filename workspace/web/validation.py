@@ -3,7 +3,11 @@
 `invalid_field` is the code unless a check says otherwise.
 """
 
-from flask import Request, current_app, request
+import json
+import math
+
+from flask import current_app, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
@@ -23,15 +27,40 @@ class DatabaseId(IntegerConverter):
         return super().to_python(value)
 
 
-class JSONRequest(Request):
-    """The app's request: a JSON body too deeply nested to decode is a 400 that says so, not a crash."""
+class StrictJSONProvider(DefaultJSONProvider):
+    """The app's JSON: a body decodes strictly, and what Python cannot hold is a 400 saying why, not a crash.
 
-    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True):
-        """Decode the JSON body as Flask does; a body past the decoder's recursion limit is a 400 saying so."""
+    NaN and Infinity are not JSON; 1e999 decodes to infinity, which no database stores (PostgreSQL's
+    jsonb refuses it); past Python's 4,300 digits an integer does not convert; past the decoder's
+    recursion limit a body does not decode.
+    """
+
+    def loads(self, s, **kwargs):
+        """Decode JSON as `json.loads` does, refusing what cannot be stored with a ValidationError."""
+        kwargs.setdefault("parse_constant", refuse_constant)
+        kwargs.setdefault("parse_float", finite_number)
         try:
-            return super().get_json(force=force, silent=silent, cache=cache)
+            return json.loads(s, **kwargs)
+        except json.JSONDecodeError:
+            raise  # malformed: get_json(silent=True) gives None and the caller names what it wanted
         except RecursionError:
             raise ValidationError("body: nested too deeply to decode", code="invalid_json") from None
+        except ValueError as error:  # Python's limit on digits in an integer
+            raise ValidationError(f"body: a number has too many digits ({str(error).split(';')[0]})",
+                                  code="invalid_json") from None
+
+
+def refuse_constant(name: str):
+    """Refuse NaN, Infinity and -Infinity, which JSON does not have (Python's decoder takes them)."""
+    raise ValidationError(f"body is not valid JSON: {name} is not allowed", code="invalid_json")
+
+
+def finite_number(literal: str) -> float:
+    """Decode a JSON number with a fraction or exponent; one too large for a float (1e999) is refused."""
+    number = float(literal)
+    if math.isinf(number):
+        raise ValidationError(f"body: the number {literal[:40]} is too large to store", code="invalid_json")
+    return number
 
 
 def whole_body() -> bytes:

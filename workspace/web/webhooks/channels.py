@@ -1,7 +1,6 @@
 """The webhook endpoint senders post to."""
 
 import json
-import math
 import time
 
 import sqlalchemy as sa
@@ -15,7 +14,7 @@ from workspace.extensions import db
 from workspace.jobs import dispatch
 from workspace.models import Channel
 from workspace.services.intake.group_commit import store_delivery
-from workspace.web.validation import whole_body
+from workspace.web.validation import finite_number, refuse_constant, whole_body
 
 bp = Blueprint("ingest", __name__)
 
@@ -103,7 +102,7 @@ def decode_json(body: bytes):
     except UnicodeDecodeError as error:
         raise ValidationError(f"body is not valid UTF-8 (byte {error.start})", code="invalid_encoding")
     try:
-        payload = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_number)
+        payload = json.loads(text, parse_constant=refuse_constant, parse_float=finite_number)
     except json.JSONDecodeError as error:
         raise ValidationError(f"body is not valid JSON: {error.msg} at line {error.lineno} "
                               f"column {error.colno}", code="invalid_json")
@@ -119,17 +118,6 @@ def decode_json(body: bytes):
         except RecursionError:
             raise ValidationError("body is nested too deeply", code="invalid_json")
     return payload
-
-
-def _refuse_constant(name: str):
-    raise ValidationError(f"body is not valid JSON: {name} is not allowed", code="invalid_json")
-
-
-def _finite_number(literal: str) -> float:
-    number = float(literal)
-    if math.isinf(number):  # 1e999: no database stores it (PostgreSQL's jsonb refuses Infinity)
-        raise ValidationError(f"body: the number {literal[:40]} is too large to store", code="invalid_json")
-    return number
 
 
 def _refuse_lone_surrogates(value, path: str) -> None:
