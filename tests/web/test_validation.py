@@ -7,6 +7,7 @@ import pytest
 from tests.payloads import BRAND_ID, X_CONSUMER_SECRET, encode, tweet, x_delivery, x_headers
 from workspace.extensions import db
 from workspace.models import Channel
+from workspace.web.api.openapi import DOCUMENT
 
 MAX_ID = 2**31 - 1  # the largest id a row can have (INTEGER keys on PostgreSQL)
 
@@ -69,6 +70,11 @@ def test_next_conversation_takes_an_object_or_nothing(admin, body):
     response = admin("post", "/conversations/next", json=body)
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "invalid_field"
+
+
+def test_the_document_says_next_conversation_can_answer_400():
+    """Schemathesis checks each answer against the document: the new 400 is declared there."""
+    assert "400" in DOCUMENT["paths"]["/api/v1/conversations/next"]["post"]["responses"]
 
 
 def test_next_conversation_without_a_body_still_works(admin):

@@ -115,4 +115,4 @@ PATHS["/api/v1/conversations/next"] = {"post": {
     "summary": "Claim the most urgent unassigned open conversation of your queues; never the same to two agents.",
     "requestBody": {"content": {"application/json": {"schema": {
         "type": "object", "properties": {"queue": {"type": "string"}}}}}},
-    "responses": {"200": _DETAIL, "401": ERROR, "404": ERROR}}}
+    "responses": {"200": _DETAIL, "400": ERROR, "401": ERROR, "404": ERROR}}}
