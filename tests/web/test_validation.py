@@ -202,3 +202,14 @@ def test_numbers_python_cannot_hold_in_a_body_are_400_with_the_reason(admin, cou
     assert response.status_code == 400, response.get_data(as_text=True)[:300]
     assert reason in response.get_json()["error"]["message"]
     assert counts() == before
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/rules", '{"name": "bad \\ud800", "conditions": {"keywords": ["x"]}, "actions": {"queue": "billing"}}'),
+    ("/macros", '{"name": "bad \\udfff name", "scope": "global", "template": "Hi", "actions": []}'),
+])
+def test_a_lone_surrogate_in_an_api_body_is_400_naming_the_field(admin, path, body):
+    """The same refusal as webhooks: a string no database can store as UTF-8 is named, not stored."""
+    response = admin("post", path, data=body, content_type="application/json")
+    assert response.status_code == 400, response.get_data(as_text=True)[:300]
+    assert response.get_json()["error"]["message"].startswith("name:")

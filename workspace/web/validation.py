@@ -32,7 +32,7 @@ class StrictJSONProvider(DefaultJSONProvider):
 
     NaN and Infinity are not JSON; 1e999 decodes to infinity, which no database stores (PostgreSQL's
     jsonb refuses it); past Python's 4,300 digits an integer does not convert; past the decoder's
-    recursion limit a body does not decode.
+    recursion limit a body does not decode; an escaped lone surrogate cannot be stored as UTF-8.
     """
 
     def loads(self, s, **kwargs):
@@ -40,7 +40,7 @@ class StrictJSONProvider(DefaultJSONProvider):
         kwargs.setdefault("parse_constant", refuse_constant)
         kwargs.setdefault("parse_float", finite_number)
         try:
-            return json.loads(s, **kwargs)
+            value = json.loads(s, **kwargs)
         except json.JSONDecodeError:
             raise  # malformed: get_json(silent=True) gives None and the caller names what it wanted
         except RecursionError:
@@ -48,6 +48,8 @@ class StrictJSONProvider(DefaultJSONProvider):
         except ValueError as error:  # Python's limit on digits in an integer
             raise ValidationError(f"body: a number has too many digits ({str(error).split(';')[0]})",
                                   code="invalid_json") from None
+        refuse_lone_surrogates(s, value)
+        return value
 
 
 def refuse_constant(name: str):
@@ -61,6 +63,36 @@ def finite_number(literal: str) -> float:
     if math.isinf(number):
         raise ValidationError(f"body: the number {literal[:40]} is too large to store", code="invalid_json")
     return number
+
+
+def refuse_lone_surrogates(text: str | bytes, value) -> None:
+    """Refuse a decoded body with a string (or key) no database stores as UTF-8, naming where it is.
+
+    A valid UTF-8 body holds no surrogates, so only an escape (\\ud800) can make a lone one: the
+    walk runs only when the text has such an escape.
+    """
+    marks = (b"\\ud", b"\\uD") if isinstance(text, bytes) else ("\\ud", "\\uD")
+    if marks[0] in text or marks[1] in text:
+        try:
+            _walk_strings(value, "")
+        except RecursionError:
+            raise ValidationError("body: nested too deeply", code="invalid_json") from None
+
+
+def _walk_strings(value, path: str) -> None:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValidationError(f"{path or 'body'}: must be valid Unicode text (a lone surrogate escape)",
+                                  code="invalid_field") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _walk_strings(key, path or "body")
+            _walk_strings(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _walk_strings(item, f"{path}[{index}]")
 
 
 def whole_body() -> bytes:

@@ -14,7 +14,7 @@ from workspace.extensions import db
 from workspace.jobs import dispatch
 from workspace.models import Channel
 from workspace.services.intake.group_commit import store_delivery
-from workspace.web.validation import finite_number, refuse_constant, whole_body
+from workspace.web.validation import finite_number, refuse_constant, refuse_lone_surrogates, whole_body
 
 bp = Blueprint("ingest", __name__)
 
@@ -111,27 +111,5 @@ def decode_json(body: bytes):
     except ValueError as error:  # Python's limit on digits in an integer (4,300 by default)
         raise ValidationError(f"body: a number has too many digits ({str(error).split(';')[0]})",
                               code="invalid_json")
-    # A valid UTF-8 body holds no surrogates, so only an escape (\\ud800) can make a lone one.
-    if "\\ud" in text or "\\uD" in text:
-        try:
-            _refuse_lone_surrogates(payload, "")
-        except RecursionError:
-            raise ValidationError("body is nested too deeply", code="invalid_json")
+    refuse_lone_surrogates(text, payload)
     return payload
-
-
-def _refuse_lone_surrogates(value, path: str) -> None:
-    """Refuse strings (keys too) that cannot be UTF-8: an escaped surrogate without its pair."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValidationError(f"{path or 'body'}: must be valid Unicode text (a lone surrogate escape)",
-                                  code="invalid_field") from None
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _refuse_lone_surrogates(key, path or "body")
-            _refuse_lone_surrogates(item, f"{path}.{key}" if path else key)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _refuse_lone_surrogates(item, f"{path}[{index}]")
