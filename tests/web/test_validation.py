@@ -1,12 +1,16 @@
 """Hostile input at the HTTP edge: every such request is a 4xx that names what is wrong, never a 500."""
 
+import json
 import re
 
 import pytest
 
+from tests.factories import TICKETING_SECRET, make_config
 from tests.payloads import BRAND_ID, X_CONSUMER_SECRET, encode, tweet, x_delivery, x_headers
-from workspace.extensions import db
+from workspace import create_app
+from workspace.extensions import db, socketio
 from workspace.models import Channel
+from workspace.services.escalation.signature import signed_headers
 from workspace.web.api.openapi import DOCUMENT
 
 MAX_ID = 2**31 - 1  # the largest id a row can have (INTEGER keys on PostgreSQL)
@@ -213,3 +217,36 @@ def test_a_lone_surrogate_in_an_api_body_is_400_naming_the_field(admin, path, bo
     response = admin("post", path, data=body, content_type="application/json")
     assert response.status_code == 400, response.get_data(as_text=True)[:300]
     assert response.get_json()["error"]["message"].startswith("name:")
+
+
+@pytest.fixture
+def socket_app(app):
+    """The same app's database and Redis, without the Socket.IO message queue (the test client's limit)."""
+    config = {key: app.config[key] for key in ("SQLALCHEMY_DATABASE_URI", "REDIS_URL", "RQ_QUEUE", "MODEL_DIR")}
+    return create_app(make_config(SOCKETIO_MESSAGE_QUEUE=None, **config))
+
+
+def test_a_socket_event_naming_a_conversation_past_a_key_is_refused(socket_app, token, x_conversation):
+    """`view` with a conversation id past 64 bits answers ok: false, as for one the agent may not see."""
+    client = socketio.test_client(socket_app, auth={"token": token})
+    assert client.is_connected()
+    assert client.emit("view", {"conversation_id": 2**80}, callback=True) == {"ok": False}
+    assert client.emit("view", {"conversation_id": x_conversation}, callback=True) == {"ok": True}
+    client.disconnect()
+
+
+@pytest.mark.parametrize("ticket_id", ["9" * 5000, "\u00b2", 2**63, "0"])
+def test_a_ticket_status_webhook_with_an_impossible_ticket_number_is_400(app, client, ticket_id):
+    """The ticketing system's webhook: a number of thousands of digits, or '²', is not a ticket number."""
+    app.config.update(TICKETING_WEBHOOK_SECRET=TICKETING_SECRET)
+    body = json.dumps({"ticket": {"id": ticket_id, "status": "solved"}}).encode()
+    response = client.post("/webhooks/ticketing/status", data=body,
+                           headers={"Content-Type": "application/json", **signed_headers(TICKETING_SECRET, body)})
+    assert response.status_code == 400, response.get_data(as_text=True)[:300]
+    assert response.get_json()["error"]["message"].startswith("ticket.id:")
+
+
+def test_a_qa_review_of_a_message_past_a_key_is_400(admin):
+    """POST /qa/reviews with message_id past 32 bits overflowed PostgreSQL's INTEGER (Schemathesis found it)."""
+    response = admin("post", "/qa/reviews", json={"message_id": 2**40, "accuracy": 3, "tone": 3, "resolution": 3})
+    assert response.status_code == 400 and response.get_json()["error"]["message"].startswith("message_id:")
