@@ -229,6 +229,10 @@ def compile_template(text: str):
         code = _ENVIRONMENT.compile(tree)
     except TemplateSyntaxError as error:
         raise TemplateError(f"template line {error.lineno}: {error.message}") from None
+    except (RecursionError, SyntaxError, MemoryError):
+        # Jinja's parser recurses per level of parentheses or filters, and Python's compiler
+        # refuses over 200 nested brackets: either way the template is nested too deeply.
+        raise TemplateError("template: nested too deeply (parentheses, filters or blocks)") from None
     return _ENVIRONMENT.template_class.from_code(_ENVIRONMENT, code, _ENVIRONMENT.make_globals(None))
 
 

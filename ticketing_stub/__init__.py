@@ -28,7 +28,7 @@ def create_app(config: dict | None = None) -> Flask:
         path = os.path.join(app.instance_path, "tickets.db")
     app.extensions["ticket_store"] = Store(path)
 
-    from ticketing_stub import api, pages
+    from ticketing_stub import api, pages, search  # noqa: F401  (search adds its route to api.bp)
 
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)

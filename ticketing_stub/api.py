@@ -1,4 +1,7 @@
-"""The stub's Zendesk Tickets API subset: create, show, update, list (with external_id), Zendesk's answers."""
+"""The stub's Zendesk Tickets API subset: create, show, update, list (with external_id), Zendesk's answers.
+
+Search (`/api/v2/search.json`) lives in `ticketing_stub.search`, on the same blueprint.
+"""
 
 import base64
 import hmac
@@ -76,8 +79,11 @@ def create_ticket():
     body = _ticket_body()
     fields = _fields(body, creating=True)
     comment = _comment(body.get("comment"))
-    if comment is None:
-        raise invalid(field_error("description", "cannot be blank", "BlankValue"))
+    if comment is None:  # Zendesk takes `description` as the first comment when no comment is given
+        description = body.get("description")
+        if not isinstance(description, str) or not description.strip():
+            raise invalid(field_error("description", "cannot be blank", "BlankValue"))
+        comment = {"body": description, "public": True}
     ticket, audit = store().create(fields, comment, _requester(body), _api_user())
     response = jsonify(ticket=present(ticket), audit=audit)
     response.headers["Location"] = _ticket_url(ticket["id"])
@@ -109,7 +115,7 @@ def update_ticket(ticket_id: int):
 @bp.get("/tickets.json")
 def list_tickets():
     """Tickets in id order, a page at a time (`page`, `per_page` ≤ 100), optionally by `external_id`."""
-    page, per_page = _positive("page", 1), _positive("per_page", MAX_PER_PAGE)
+    page, per_page = positive_number("page", 1), positive_number("per_page", MAX_PER_PAGE)
     if per_page > MAX_PER_PAGE:
         raise ApiError(400, "InvalidPaginationParameter", f"per_page must be at most {MAX_PER_PAGE}")
     external_id = request.args.get("external_id")
@@ -166,7 +172,8 @@ def _ticket_body() -> dict:
     return body["ticket"]
 
 
-def _positive(name: str, default: int) -> int:
+def positive_number(name: str, default: int) -> int:
+    """The query parameter `name` as a whole number from 1 to MAX_PAGE (a page or page size), else Zendesk's 400."""
     raw = request.args.get(name, str(default))
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
         raise ApiError(400, "InvalidPaginationParameter", f"{name} must be a whole number from 1 to {MAX_PAGE}")

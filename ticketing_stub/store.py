@@ -23,6 +23,8 @@ CREATE TABLE IF NOT EXISTS audits (
 """
 # What a change to these fields is called in an audit's events (Zendesk's "Create"/"Change").
 AUDITED_FIELDS = ("subject", "status", "priority", "type", "tags")
+# The ticket columns a search may compare (the only names put into its SQL).
+SEARCHABLE = ("external_id", "status", "priority", "type", "subject")
 
 
 def now() -> str:
@@ -148,8 +150,29 @@ class Store:
     def page(self, *, offset: int, limit: int, external_id: str | None = None) -> tuple[list[dict], int]:
         """Tickets in id order from offset (all, or those with this external_id), and how many there are."""
         where, args = ("WHERE external_id = ?", (external_id,)) if external_id is not None else ("", ())
+        return self._select(where, args, offset, limit)
+
+    def search(self, *, equal: dict[str, str], tags: list[str], words: list[str], offset: int,
+               limit: int) -> tuple[list[dict], int]:
+        """Tickets whose SEARCHABLE columns equal these values, which carry every tag and contain every word
+        (in subject or description), case-insensitively, in id order from offset; and how many match."""
+        where, args = [], []
+        for column, value in equal.items():
+            if column not in SEARCHABLE:
+                raise ValueError(f"not a searchable column: {column}")
+            where.append(f"lower(coalesce(t.{column}, '')) = ?")
+            args.append(value.lower())
+        for tag in tags:  # tags are stored as a JSON list of lower-case words
+            where.append("instr(t.tags, ?) > 0")
+            args.append(json.dumps(tag.lower()))
+        for word in words:
+            where.append("instr(lower(t.subject || ' ' || t.description), ?) > 0")
+            args.append(word.lower())
+        return self._select("WHERE " + " AND ".join(where) if where else "", tuple(args), offset, limit)
+
+    def _select(self, where: str, args: tuple, offset: int, limit: int) -> tuple[list[dict], int]:
         with self.connect() as connection:
-            count = connection.execute(f"SELECT count(*) FROM tickets {where}", args).fetchone()[0]
+            count = connection.execute(f"SELECT count(*) FROM tickets t {where}", args).fetchone()[0]
             rows = connection.execute(f"SELECT t.*, u.name AS requester_name, u.email AS requester_email FROM tickets t"
                                       f" JOIN users u ON u.id = t.requester_id {where} ORDER BY t.id LIMIT ? OFFSET ?",
                                       (*args, limit, offset)).fetchall()

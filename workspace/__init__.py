@@ -14,7 +14,7 @@ from workspace.infra import broker
 from workspace.jobs import dispatch
 from workspace.services.intake import group_commit
 from workspace.services.supervision import push as dashboard_push
-from workspace.web import api, auth, health, sockets  # noqa: F401  (sockets: handlers before init_app)
+from workspace.web import api, auth, health, sockets, validation  # noqa: F401  (sockets: before init_app)
 from workspace.web.pages.console import bp as console_bp
 from workspace.web.pages.supervisor import bp as dashboard_bp
 from workspace.web.webhooks.channels import bp as ingest_bp
@@ -45,6 +45,9 @@ def create_app(config: type | dict | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
 
+    # Before any blueprint: every `<int:...>` route then refuses ids no database row can have.
+    app.url_map.converters["int"] = validation.DatabaseId
+    app.json = validation.StrictJSONProvider(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     broker.init_app(app)

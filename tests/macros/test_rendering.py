@@ -92,3 +92,20 @@ def test_saving_checks_the_template_against_every_documented_field():
         check_template("Hi {{ author.nickname }}")
     with pytest.raises(TemplateError, match="unsafe"):
         check_template("{{ ''.__class__ }}")
+
+
+@pytest.mark.parametrize("template", [
+    "{{ " + "(" * 3000 + "1" + ")" * 3000 + " }}",
+    "{{ 'a'" + "|e" * 2000 + " }}",
+    "{{ " + "[" * 300 + "]" * 300 + " }}",
+])
+def test_templates_nested_too_deeply_are_refused_with_the_reason(template):
+    """3,000 parentheses or a chain of 2,000 filters overflow the parser: a TemplateError that says why."""
+    with pytest.raises(TemplateError, match="nested too deeply"):
+        check_template(template)
+
+
+def test_moderate_nesting_still_renders():
+    """Fifty parentheses and a chain of a hundred filters are ordinary templates."""
+    assert render("{{ " + "(" * 50 + "1" + ")" * 50 + " }}", VARIABLES) == "1"
+    assert render("{{ 'a'" + "|upper" * 100 + " }}", VARIABLES) == "A"

@@ -9,6 +9,9 @@ MAX_ID = 255
 MAX_SHORT = 255
 MAX_SUBJECT = 500
 MAX_URL = 2048
+# Timestamps outside these years are a sender's mistake, and near datetime's ends a timezone
+# shift or a thread window overflows.
+EARLIEST_YEAR, LATEST_YEAR = 1970, 2999
 
 
 def _fail(path: str, problem: str):
@@ -102,4 +105,11 @@ def get_time(data: dict, key: str, path: str) -> datetime | None:
         _fail(path, "must be an ISO 8601 timestamp")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
+    return in_range(moment, path)
+
+
+def in_range(moment: datetime, path: str) -> datetime:
+    """Return an aware timestamp as UTC if its year is from EARLIEST_YEAR to LATEST_YEAR, else fail naming `path`."""
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        _fail(path, f"must be a time from {EARLIEST_YEAR} to {LATEST_YEAR}")
     return moment.astimezone(UTC)

@@ -12,7 +12,7 @@ import base64
 import hashlib
 import hmac
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import quote
 
 from workspace.channels import callback, fields, settings
@@ -85,6 +85,8 @@ def parse(payload, *, max_batch: int, headers, channel) -> list[InboundPost]:
         The customers' tweets, in order; raises Ignored when there are none.
     """
     fields.get_object(payload, "body")
+    if "for_user_id" not in payload and "user_event" in payload and TWEETS not in payload:
+        raise Ignored("user_event are not tracked")  # an app revoke: X sends it without for_user_id
     brand = fields.get_id(payload, "for_user_id", "for_user_id")
     expected = (channel.settings or {}).get("user_id")
     if expected and brand != expected:
@@ -143,10 +145,11 @@ def _created_at(tweet: dict, at: str) -> datetime | None:
     if value is None:
         return None
     try:
-        return datetime.strptime(value, CREATED_AT).astimezone(UTC)
+        moment = datetime.strptime(value, CREATED_AT)
     except ValueError:
         raise ValidationError(f"{at}.created_at: X's format, e.g. 'Wed Oct 10 20:19:24 +0000 2018'",
                               code="invalid_field")
+    return fields.in_range(moment, f"{at}.created_at")
 
 
 # Replies go out through the brand's relay (a signed callback), until native posting is added.

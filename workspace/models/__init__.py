@@ -4,7 +4,7 @@ from workspace.models.agent import ROLES, Agent, ApiToken, has_role, hash_token,
 from workspace.models.assignment import STRATEGIES, Assignment
 from workspace.models.audit import AuditEntry
 from workspace.models.author import Author, AuthorNote
-from workspace.models.base import UTCDateTime, utcnow
+from workspace.models.base import MAX_ID, UTCDateTime, is_id, utcnow
 from workspace.models.bulk import BULK_STATES, ITEM_RESULTS, BulkAction, BulkItem
 from workspace.models.channel import Channel
 from workspace.models.conversation import ACTIVE_STATUSES, NOT_DUE, STATUSES, Conversation, Priority
@@ -29,12 +29,13 @@ from workspace.models.supervision import (
 )
 
 __all__ = [
-    "ACTIVE_STATUSES", "BULK_STATES", "INCIDENT_STATUSES", "ITEM_RESULTS", "MATCH_KINDS",
+    "ACTIVE_STATUSES", "BULK_STATES", "INCIDENT_STATUSES", "ITEM_RESULTS", "MATCH_KINDS", "MAX_ID",
     "NOT_DUE", "ROLES", "SCOPES", "SCORES", "SEARCH_OBJECTS", "STATUSES", "STRATEGIES", "TARGETS",
     "TICKET_DONE_STATUSES", "TRIAGE",
     "Agent", "ApiToken", "Assignment", "AuditEntry", "Author", "AuthorNote", "BulkAction", "BulkItem",
     "BusinessCalendar", "Channel", "Conversation", "Correction", "Escalation", "Incident", "Macro", "MacroUsage",
     "Message", "ModelVersion", "OutboxEntry", "Priority", "QaReview", "Queue", "QueueCount", "Rule", "SlaOutcome",
-    "SlaPolicy", "UTCDateTime", "VolumeCount", "has_role", "hash_token", "incident_conversations", "queue_members",
+    "SlaPolicy", "UTCDateTime", "VolumeCount", "has_role", "hash_token", "incident_conversations", "is_id",
+    "queue_members",
     "utcnow",
 ]

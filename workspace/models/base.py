@@ -4,6 +4,15 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+# The largest id a row can have: the keys are INTEGER, 32 bits on PostgreSQL (SQLite's 64 bits are held
+# to the same bound, so both databases answer alike).
+MAX_ID = 2**31 - 1
+
+
+def is_id(value) -> bool:
+    """Tell whether a decoded JSON value can be a row's id: a whole number (not a bool) from 1 to MAX_ID."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
 
 def utcnow() -> datetime:
     """Return the current time as an aware UTC datetime."""

@@ -8,7 +8,7 @@ from workspace.extensions import db, socketio
 from workspace.live import presence, signals
 from workspace.live.changes import announce
 from workspace.live.rooms import agent_room, conversation_room, dashboard_room, queue_room
-from workspace.models import Agent, Conversation
+from workspace.models import Agent, Conversation, is_id
 from workspace.services.conversations.actions import can_see
 from workspace.services.conversations.queues import visible_queue_ids
 from workspace.services.supervision import push as dashboard_push
@@ -60,7 +60,7 @@ def _agent_and_conversation(data) -> tuple[Agent, int] | tuple[None, None]:
     """The connection's agent and the conversation id in the event, if they may see it."""
     agent = db.session.get(Agent, session.get("agent_id"))
     conversation_id = data.get("conversation_id") if isinstance(data, dict) else None
-    if agent is None or not isinstance(conversation_id, int):
+    if agent is None or not is_id(conversation_id):
         return None, None
     conversation = db.session.get(Conversation, conversation_id)
     if conversation is None or not can_see(agent, conversation):

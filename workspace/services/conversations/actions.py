@@ -8,7 +8,7 @@ from workspace.errors import NotFound, ValidationError
 from workspace.extensions import db
 from workspace.live import signals
 from workspace.live.changes import Changes
-from workspace.models import Agent, Conversation, Correction, Message, Priority, Queue, queue_members, utcnow
+from workspace.models import Agent, Conversation, Correction, Message, Priority, Queue, is_id, queue_members, utcnow
 from workspace.services import audit
 from workspace.services.conversations.queues import visible_queue_ids
 from workspace.services.service_levels import clocks
@@ -146,7 +146,7 @@ def change_assignee(conversation: Conversation, assignee, agent: Agent) -> tuple
         assignee = agent.id
     target = None
     if assignee is not None:
-        if isinstance(assignee, bool) or not isinstance(assignee, int):
+        if not is_id(assignee):
             raise ValidationError('assignee: an agent id, "me" or null', code="invalid_field")
         target = db.session.get(Agent, assignee)
         if target is None or not target.active:

@@ -1,6 +1,7 @@
 """Replies and internal notes: stored, then replies handed to the channel's delivery job."""
 
 from workspace.channels.registry import DEFAULT_REPLY_LIMIT as MAX_REPLY_CHARS  # the one maximum
+from workspace.channels.registry import reply_fits
 from workspace.errors import ValidationError
 from workspace.extensions import db
 from workspace.live import signals
@@ -45,9 +46,13 @@ def add_note(conversation: Conversation, text, agent: Agent) -> Message:
 
 def store_reply(conversation: Conversation, text, agent: Agent) -> Message:
     """Add a reply to the session, unflushed (bulk replies flush together); the caller commits, then enqueues."""
+    text = _text(text)
+    too_long = reply_fits(text, conversation.channel.kind)  # X: 280, every link 23
+    if too_long:
+        raise ValidationError(f"text: {too_long}", code="reply_too_long")
     now = utcnow()
     message = Message(conversation_id=conversation.id, channel_id=conversation.channel_id, agent_id=agent.id,
-                      direction="outbound", text=_text(text), subject=conversation.subject,
+                      direction="outbound", text=text, subject=conversation.subject,
                       delivery_status="queued", created_at=now, received_at=now)
     db.session.add(message)
     conversation.first_reply_at = conversation.first_reply_at or now

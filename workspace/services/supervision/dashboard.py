@@ -21,7 +21,17 @@ from routing.spikes import BUCKET_MINUTES, BUCKETS_PER_DAY
 from workspace.errors import ValidationError
 from workspace.extensions import db
 from workspace.live import presence
-from workspace.models import ACTIVE_STATUSES, Agent, Conversation, Incident, Queue, VolumeCount, queue_members, utcnow
+from workspace.models import (
+    ACTIVE_STATUSES,
+    Agent,
+    Conversation,
+    Incident,
+    Queue,
+    VolumeCount,
+    is_id,
+    queue_members,
+    utcnow,
+)
 from workspace.models.counts import AT_RISK_STATES
 from workspace.serializers import SERIALIZED, serialize_incident, timestamp
 from workspace.services.conversations.queues import ORDER
@@ -289,14 +299,14 @@ def _filter(query, metric: str, *, now, agent_id, bucket, incident_id):
     if metric == "first_reply":
         return query.where(Conversation.first_reply_at >= day_start(now)).order_by(Conversation.first_reply_at.desc())
     if metric in ("agent_open", "agent_pending", "agent_handled"):
-        if not isinstance(agent_id, int):
+        if not is_id(agent_id):
             raise ValidationError("agent_id: is required for this metric", code="invalid_field")
         query = query.where(Conversation.assignee_id == agent_id)
         if metric in ("agent_open", "agent_pending"):
             return query.where(Conversation.status == metric.removeprefix("agent_")).order_by(*ORDER)
         return query.where(Conversation.status == "resolved", Conversation.resolved_at >= day_start(now)).order_by(
             Conversation.resolved_at.desc())
-    incident = incident_service.find(incident_id) if isinstance(incident_id, int) else None
+    incident = incident_service.find(incident_id) if is_id(incident_id) else None
     if incident is None:
         raise ValidationError("incident_id: is required for this metric", code="invalid_field")
     ids = incident_service.incident_conversation_ids(incident, active_only=False)

@@ -20,6 +20,7 @@ from workspace.models import (
     Incident,
     Queue,
     incident_conversations,
+    is_id,
     utcnow,
 )
 from workspace.serializers import serialize_incident
@@ -313,7 +314,7 @@ def _title(title) -> str:
 
 def _ids(ids) -> list[int]:
     if (not isinstance(ids, list) or len(ids) > MAX_IDS_PER_REQUEST
-            or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids)):
+            or not all(is_id(i) for i in ids)):
         raise ValidationError(f"conversation ids: a list of at most {MAX_IDS_PER_REQUEST} integers",
                               code="invalid_field")
     return ids

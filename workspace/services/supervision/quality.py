@@ -8,7 +8,7 @@ import sqlalchemy.orm as so
 
 from workspace.errors import Forbidden, NotFound, ValidationError
 from workspace.extensions import db
-from workspace.models import SCORES, Agent, Conversation, Message, QaReview, Queue, utcnow
+from workspace.models import SCORES, Agent, Conversation, Message, QaReview, Queue, is_id, utcnow
 from workspace.services import audit
 from workspace.services.supervision.volume import NEGATIVE_BELOW
 
@@ -65,7 +65,7 @@ def review(data, reviewer: Agent) -> QaReview:
     """Score one agent reply (accuracy, tone, resolution 1-5, a comment); each reply is reviewed once."""
     data = _object(data)
     message_id = data.get("message_id")
-    if not isinstance(message_id, int) or isinstance(message_id, bool):
+    if not is_id(message_id):
         raise ValidationError("message_id: the id of an agent's reply", code="invalid_field")
     message = db.session.get(Message, message_id)
     if message is None or message.direction != "outbound" or message.agent_id is None:

@@ -13,6 +13,7 @@ from workspace.services.conversations.replies import add_note, reply
 from workspace.web.api import bp
 from workspace.web.api.openapi import ERROR, PATHS, ref
 from workspace.web.auth import agent_required
+from workspace.web.validation import json_object
 
 # What PATCH can change on a conversation, and the service that changes it.
 CHANGES = {"queue": service.move_conversation, "status": service.set_status, "assignee": service.assign,
@@ -62,8 +63,10 @@ def note_conversation(conversation_id: int):
 @agent_required
 def take_next_conversation():
     """Claim the most urgent unassigned open conversation of your queues (or of `queue`)."""
-    body = request.get_json(silent=True) or {}
-    conversation = get_next(g.agent, body.get("queue") if isinstance(body, dict) else None)
+    queue = json_object(optional=True).get("queue")
+    if queue is not None and not isinstance(queue, str):
+        raise ValidationError("queue: must be a queue's slug (a string)", code="invalid_field")
+    conversation = get_next(g.agent, queue)
     if conversation is None:
         raise NotFound("nothing waiting in your queues", code="nothing_waiting")
     return jsonify(serialize_conversation(_load(conversation.id), detail=True))
@@ -112,4 +115,4 @@ PATHS["/api/v1/conversations/next"] = {"post": {
     "summary": "Claim the most urgent unassigned open conversation of your queues; never the same to two agents.",
     "requestBody": {"content": {"application/json": {"schema": {
         "type": "object", "properties": {"queue": {"type": "string"}}}}}},
-    "responses": {"200": _DETAIL, "401": ERROR, "404": ERROR}}}
+    "responses": {"200": _DETAIL, "400": ERROR, "401": ERROR, "404": ERROR}}}

@@ -4,7 +4,7 @@ from flask import g, jsonify, request
 
 from workspace.errors import ValidationError
 from workspace.extensions import db
-from workspace.models import Conversation, Macro
+from workspace.models import Conversation, Macro, is_id
 from workspace.serializers import serialize_agent, timestamp
 from workspace.services.conversations.actions import ensure_visible
 from workspace.services.responses import library as service
@@ -73,7 +73,7 @@ def preview_macro(macro_id: int):
     macro = service.get_macro(macro_id, g.agent)
     body = request.get_json(silent=True)
     conversation_id = body.get("conversation_id") if isinstance(body, dict) else None
-    if isinstance(conversation_id, bool) or not isinstance(conversation_id, int):
+    if not is_id(conversation_id):
         raise ValidationError("conversation_id: the conversation to preview on", code="invalid_field")
     conversation = ensure_visible(db.session.get(Conversation, conversation_id), g.agent)
     return jsonify(service.preview_macro(macro, conversation, g.agent))

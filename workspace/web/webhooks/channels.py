@@ -14,6 +14,7 @@ from workspace.extensions import db
 from workspace.jobs import dispatch
 from workspace.models import Channel
 from workspace.services.intake.group_commit import store_delivery
+from workspace.web.validation import finite_number, refuse_constant, refuse_lone_surrogates, whole_body
 
 bp = Blueprint("ingest", __name__)
 
@@ -64,7 +65,7 @@ def receive_webhook(slug: str):
     """Accept a signed delivery of one or more posts; 2xx only once committed."""
     channel = enabled_channel(slug)
     adapter = adapter_for(channel.kind)
-    body = request.get_data(cache=False)  # raises 413 past MAX_CONTENT_LENGTH
+    body = whole_body()  # 413 past MAX_CONTENT_LENGTH, chunked or not
     if request.mimetype != "application/json":
         raise SwitchboardError("send the posts as application/json", code="unsupported_media_type",
                                status=415)
@@ -101,13 +102,14 @@ def decode_json(body: bytes):
     except UnicodeDecodeError as error:
         raise ValidationError(f"body is not valid UTF-8 (byte {error.start})", code="invalid_encoding")
     try:
-        return json.loads(text, parse_constant=_refuse_constant)
+        payload = json.loads(text, parse_constant=refuse_constant, parse_float=finite_number)
     except json.JSONDecodeError as error:
         raise ValidationError(f"body is not valid JSON: {error.msg} at line {error.lineno} "
                               f"column {error.colno}", code="invalid_json")
     except RecursionError:
         raise ValidationError("body is nested too deeply", code="invalid_json")
-
-
-def _refuse_constant(name: str):
-    raise ValidationError(f"body is not valid JSON: {name} is not allowed", code="invalid_json")
+    except ValueError as error:  # Python's limit on digits in an integer (4,300 by default)
+        raise ValidationError(f"body: a number has too many digits ({str(error).split(';')[0]})",
+                              code="invalid_json")
+    refuse_lone_surrogates(text, payload)
+    return payload

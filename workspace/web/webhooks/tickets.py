@@ -39,8 +39,9 @@ def parse(payload) -> tuple[int, str | None, str, str | None]:
     if not isinstance(ticket, dict):
         raise ValidationError('body: a JSON object like {"ticket": {"id": ..., "status": ...}}', code="invalid_field")
     raw_id = ticket.get("id")
-    if isinstance(raw_id, bool) or not (isinstance(raw_id, int) or isinstance(raw_id, str) and raw_id.isdigit()) \
-            or not 0 < int(raw_id) < 2**63:
+    # A ticket number is a BIGINT; the length check keeps int() from '²' and from thousands of digits.
+    if isinstance(raw_id, bool) or not (isinstance(raw_id, int) or isinstance(raw_id, str) and raw_id.isascii()
+                                        and raw_id.isdigit() and len(raw_id) <= 19) or not 0 < int(raw_id) < 2**63:
         raise ValidationError("ticket.id: must be a ticket number", code="invalid_field")
     status = ticket.get("status")
     if not isinstance(status, str) or status.strip().lower() not in STATUSES:

@@ -10,7 +10,7 @@ import macros as library
 from macros import MacroError
 from workspace.errors import Forbidden, NotFound, ValidationError
 from workspace.extensions import db
-from workspace.models import Agent, Conversation, Queue, has_role
+from workspace.models import Agent, Conversation, Queue, has_role, is_id
 from workspace.services.conversations.actions import can_see
 from workspace.services.conversations.queues import ORDER, assignee_filter, queue_filter, visible_queue_ids
 from workspace.services.responses.library import get_macro
@@ -26,7 +26,7 @@ def check_body(body) -> dict:
 
 def _macro_kind(body: dict, agent: Agent) -> tuple[str, list]:
     macro_id = body.get("macro_id")
-    if isinstance(macro_id, bool) or not isinstance(macro_id, int):
+    if not is_id(macro_id):
         raise ValidationError("macro_id: the macro to apply", code="invalid_field")
     macro = get_macro(macro_id, agent)
     return macro.template, macro.actions
@@ -60,7 +60,7 @@ KINDS: dict[str, Callable[[dict, Agent], tuple[str, list]]] = {
 def choose_what(body: dict, agent: Agent) -> tuple[str, str, list, int | None]:
     """The kind, reply template, validated actions and macro id a request asks for."""
     kind = body.get("kind")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:  # an object or a list is not hashable: check the type first
         raise ValidationError(f"kind: one of {', '.join(KINDS)}", code="invalid_field")
     template, raw = KINDS[kind](body, agent)
     try:
@@ -84,7 +84,7 @@ def choose_which(body: dict, agent: Agent) -> tuple[list[int], dict]:
         return _incident_conversations(body["incident_id"], agent, limit)
     if ids is not None:
         if not isinstance(ids, list) or not ids or len(ids) > limit \
-                or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+                or not all(is_id(i) for i in ids):
             raise ValidationError(f"conversation_ids: a list of 1 to {limit} conversation ids", code="invalid_field")
         ids = list(dict.fromkeys(ids))
         visible = set(db.session.scalars(sa.select(Conversation.id).where(
@@ -117,7 +117,7 @@ def _incident_conversations(incident_id, agent: Agent, limit: int) -> tuple[list
     """An incident's conversations still needing work (supervisors only: incidents span every queue)."""
     if not has_role(agent, "supervisor"):
         raise Forbidden("acting on an incident's conversations needs the supervisor role")
-    if isinstance(incident_id, bool) or not isinstance(incident_id, int):
+    if not is_id(incident_id):
         raise ValidationError("incident_id: the incident whose open conversations to change", code="invalid_field")
     ids = incidents.incident_conversation_ids(incidents.find(incident_id))
     if not ids:
