@@ -43,27 +43,31 @@ def dispatch_once(batch_size: int, *, older_than: datetime | None = None) -> lis
     enqueue the same row: on PostgreSQL the batch is chosen with
     FOR UPDATE SKIP LOCKED, so a second dispatcher takes the next rows instead
     of waiting; on SQLite the delete takes the database's write lock, and a
-    dispatcher that comes after finds the rows gone. The delete commits only
-    after the enqueue succeeded, so a crash (or Redis refusing) in between
-    leaves the rows for later: twice, which the idempotent job absorbs,
-    rather than never.
+    dispatcher that comes after finds the rows gone. The claim commits before
+    Redis is called: holding SQLite's write lock across that call stalled every
+    other writer of a gevent web process (a greenlet waiting on the lock blocks
+    the process, so the dispatcher cannot finish). If the enqueue fails the
+    rows are put back; if the process dies in between, the conversations are
+    still unrouted and the sweeper enqueues them, so nothing is lost.
     """
     batch = sa.select(OutboxEntry.id).order_by(OutboxEntry.id).limit(batch_size).with_for_update(skip_locked=True)
     if older_than is not None:
         batch = batch.where(OutboxEntry.created_at <= older_than)
     outbox = OutboxEntry.__table__
     claimed = db.session.execute(sa.delete(outbox).where(outbox.c.id.in_(batch.scalar_subquery()))
-                                 .returning(outbox.c.id, outbox.c.conversation_id)).all()
+                                 .returning(outbox.c.id, outbox.c.conversation_id, outbox.c.created_at)).all()
     if not claimed:
         db.session.rollback()
         return []
-    conversation_ids = [conversation_id for _, conversation_id in sorted(claimed)]
+    db.session.commit()
+    conversation_ids = [row.conversation_id for row in sorted(claimed)]
     try:
         enqueue_routing(conversation_ids)
     except Exception:
-        db.session.rollback()  # the rows go back to the outbox for the next try
+        # Put the rows back for the next dispatch (the sweeper would find the conversations anyway).
+        db.session.execute(sa.insert(outbox), [row._asdict() for row in claimed])
+        db.session.commit()
         raise
-    db.session.commit()
     return conversation_ids
 
 
