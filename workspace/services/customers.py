@@ -1,10 +1,13 @@
-"""Knowing the customer: tags and internal notes on authors, audited."""
+"""Knowing the customer: tags and internal notes on authors, audited, seen only through visible conversations."""
 
-from workspace.errors import NotFound, ValidationError
+import sqlalchemy as sa
+
+from workspace.errors import Forbidden, NotFound, ValidationError
 from workspace.extensions import db
-from workspace.models import Agent, Author, AuthorNote, utcnow
+from workspace.models import Agent, Author, AuthorNote, Conversation, is_id, utcnow
 from workspace.services import audit
 from workspace.services.conversations.actions import clean_tags
+from workspace.services.conversations.queues import visible_queue_ids
 
 MAX_NOTE_CHARS = 5_000
 
@@ -13,6 +16,42 @@ def _text(text) -> str:
     if not isinstance(text, str) or not text.strip() or len(text) > MAX_NOTE_CHARS or "\x00" in text:
         raise ValidationError(f"text: 1 to {MAX_NOTE_CHARS} characters", code="invalid_field")
     return text.strip()
+
+
+def _visible_conversations(agent: Agent):
+    """The conditions limiting conversations to those the agent may see (none for supervisors and admins)."""
+    if agent.role != "agent":
+        return []
+    return [Conversation.queue_id.in_(visible_queue_ids(agent))]
+
+
+def can_see_author(agent: Agent, author: Author) -> bool:
+    """Supervisors and admins see every customer; agents those with a conversation in a queue they work."""
+    if agent.role != "agent":
+        return True
+    return db.session.scalar(sa.select(sa.exists().where(
+        Conversation.author_id == author.id, *_visible_conversations(agent)))) or False
+
+
+def visible_author(author_id: int, agent: Agent) -> Author:
+    """Return a customer the agent may see; any other does not exist for them (404, so ids do not leak)."""
+    author = db.session.get(Author, author_id) if is_id(author_id) else None
+    if author is None or not can_see_author(agent, author):
+        raise NotFound(f"no author {author_id}")
+    return author
+
+
+def customer_history(author: Author, agent: Agent) -> list[Conversation]:
+    """The customer's conversations the agent may see, newest first."""
+    return list(db.session.scalars(
+        sa.select(Conversation).where(Conversation.author_id == author.id, *_visible_conversations(agent))
+        .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())))
+
+
+def customer_notes(author: Author) -> list[AuthorNote]:
+    """The customer's internal notes, newest first."""
+    return list(db.session.scalars(
+        sa.select(AuthorNote).where(AuthorNote.author_id == author.id).order_by(AuthorNote.id.desc())))
 
 
 def set_author_tags(author: Author, tags, agent: Agent) -> Author:
@@ -39,14 +78,21 @@ def add_author_note(author: Author, text, agent: Agent) -> AuthorNote:
 
 def get_note(author: Author, note_id: int) -> AuthorNote:
     """Return one of a customer's notes or raise NotFound."""
-    note = db.session.get(AuthorNote, note_id)
+    note = db.session.get(AuthorNote, note_id) if is_id(note_id) else None
     if note is None or note.author_id != author.id:
         raise NotFound(f"no note {note_id} on this customer")
     return note
 
 
+def _ensure_writer(note: AuthorNote, agent: Agent) -> None:
+    """Only a note's writer may change or delete it; admins may change any."""
+    if agent.role != "admin" and note.agent_id != agent.id:
+        raise Forbidden("only the note's writer (or an admin) may change it", code="not_your_note")
+
+
 def edit_author_note(note: AuthorNote, text, agent: Agent) -> AuthorNote:
-    """Change a note's text (any agent may correct a note; the audit log keeps the old text)."""
+    """Change a note's text (its writer or an admin; the audit log keeps the old text)."""
+    _ensure_writer(note, agent)
     before = note.text
     note.text = _text(text)
     note.updated_at = utcnow()
@@ -57,7 +103,8 @@ def edit_author_note(note: AuthorNote, text, agent: Agent) -> AuthorNote:
 
 
 def delete_author_note(note: AuthorNote, agent: Agent) -> None:
-    """Delete a note (kept in the audit log)."""
+    """Delete a note (its writer or an admin; kept in the audit log)."""
+    _ensure_writer(note, agent)
     audit.record(agent, "author.note.delete", "author_note", note.id, before={"text": note.text})
     db.session.delete(note)
     db.session.commit()

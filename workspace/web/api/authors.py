@@ -1,14 +1,10 @@
 """Customers: their profile, history, tags and internal notes."""
 
-import sqlalchemy as sa
 from flask import g, jsonify, request
 
-from workspace.errors import NotFound, ValidationError
-from workspace.extensions import db
-from workspace.models import Author, AuthorNote, Conversation
+from workspace.errors import ValidationError
 from workspace.serializers import serialize_author, serialize_author_note, serialize_conversation
 from workspace.services import customers
-from workspace.services.conversations.queues import visible_queue_ids
 from workspace.web.api import bp
 from workspace.web.api.openapi import ERROR, PATHS, SCHEMAS, json_body, ref
 from workspace.web.auth import agent_required
@@ -18,56 +14,45 @@ from workspace.web.auth import agent_required
 @agent_required
 def get_author(author_id: int):
     """Show a customer with their notes and every conversation they have had (that you may see), newest first."""
-    author = _author(author_id)
-    query = sa.select(Conversation).where(Conversation.author_id == author.id)
-    if g.agent.role == "agent":
-        query = query.where(Conversation.queue_id.in_(visible_queue_ids(g.agent)))
-    history = db.session.scalars(query.order_by(Conversation.last_message_at.desc(), Conversation.id.desc())).all()
-    notes = db.session.scalars(sa.select(AuthorNote).where(AuthorNote.author_id == author.id)
-                               .order_by(AuthorNote.id.desc())).all()
-    return jsonify({**serialize_author(author), "notes": [serialize_author_note(n) for n in notes],
-                    "conversations": [serialize_conversation(c) for c in history]})
+    author = customers.visible_author(author_id, g.agent)
+    return jsonify({**serialize_author(author),
+                    "notes": [serialize_author_note(n) for n in customers.customer_notes(author)],
+                    "conversations": [serialize_conversation(c) for c in customers.customer_history(author, g.agent)]})
 
 
 @bp.patch("/authors/<int:author_id>")
 @agent_required
 def update_author(author_id: int):
     """Replace a customer's tags: `{"tags": ["vip", ...]}`."""
+    author = customers.visible_author(author_id, g.agent)
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or set(body) != {"tags"}:
         raise ValidationError("body: {\"tags\": [...]} is what can be changed", code="invalid_field")
-    return jsonify(serialize_author(customers.set_author_tags(_author(author_id), body["tags"], g.agent)))
+    return jsonify(serialize_author(customers.set_author_tags(author, body["tags"], g.agent)))
 
 
 @bp.post("/authors/<int:author_id>/notes")
 @agent_required
 def add_author_note(author_id: int):
     """Add an internal note about a customer."""
-    note = customers.add_author_note(_author(author_id), _body_text(), g.agent)
+    note = customers.add_author_note(customers.visible_author(author_id, g.agent), _body_text(), g.agent)
     return jsonify(serialize_author_note(note)), 201
 
 
 @bp.patch("/authors/<int:author_id>/notes/<int:note_id>")
 @agent_required
 def edit_author_note(author_id: int, note_id: int):
-    """Change a note's text."""
-    note = customers.get_note(_author(author_id), note_id)
+    """Change your own note's text (admins may change any)."""
+    note = customers.get_note(customers.visible_author(author_id, g.agent), note_id)
     return jsonify(serialize_author_note(customers.edit_author_note(note, _body_text(), g.agent)))
 
 
 @bp.delete("/authors/<int:author_id>/notes/<int:note_id>")
 @agent_required
 def delete_author_note(author_id: int, note_id: int):
-    """Delete a note."""
-    customers.delete_author_note(customers.get_note(_author(author_id), note_id), g.agent)
+    """Delete your own note (admins may delete any)."""
+    customers.delete_author_note(customers.get_note(customers.visible_author(author_id, g.agent), note_id), g.agent)
     return "", 204
-
-
-def _author(author_id: int) -> Author:
-    author = db.session.get(Author, author_id)
-    if author is None:
-        raise NotFound(f"no author {author_id}")
-    return author
 
 
 def _body_text():
@@ -98,6 +83,6 @@ PATHS["/api/v1/authors/{author_id}/notes/{note_id}"] = {
     "patch": {"operationId": "edit_author_note", "summary": "Change a note.", "parameters": _NOTE,
               "requestBody": _TEXT,
               "responses": {"200": json_body(ref("AuthorNote"), "The note."), "400": ERROR, "401": ERROR,
-                            "404": ERROR}},
+                            "403": ERROR, "404": ERROR}},
     "delete": {"operationId": "delete_author_note", "summary": "Delete a note.", "parameters": _NOTE,
-               "responses": {"204": {"description": "Deleted."}, "401": ERROR, "404": ERROR}}}
+               "responses": {"204": {"description": "Deleted."}, "401": ERROR, "403": ERROR, "404": ERROR}}}

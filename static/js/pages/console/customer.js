@@ -2,9 +2,12 @@
 import * as authors from '../../clients/authors.js';
 import { attempt } from '../../lib/api.js';
 import { $, ago, commaList, el, fill, followers } from '../../lib/dom.js';
-import { state } from './state.js';
+import { me, state } from './state.js';
 
 let open = () => {};
+
+// The server lets a note's writer (or an admin) change it; offer the buttons only then.
+const mayChange = (note) => me.role === 'admin' || (note.agent && note.agent.id === me.id);
 
 function renderCustomer() {
   const a = state.author;
@@ -19,8 +22,9 @@ function renderCustomer() {
   $('#cust-notes').replaceChildren(...a.notes.map((note) => el('li', { dataset: { id: note.id } },
     el('div', { class: 'note-text', text: note.text }),
     el('div', { class: 'meta', text: `${note.agent ? note.agent.name : '?'} · ${ago(note.created_at)}` },
-      ' ', el('button', { class: 'edit-note', onclick: () => editNote(note), text: 'edit' }),
-      ' ', el('button', { class: 'delete-note', onclick: () => deleteNote(note), text: 'delete' })))));
+      ...(mayChange(note) ? [
+        ' ', el('button', { class: 'edit-note', onclick: () => editNote(note), text: 'edit' }),
+        ' ', el('button', { class: 'delete-note', onclick: () => deleteNote(note), text: 'delete' })] : [])))));
   $('#cust-history').replaceChildren(...a.conversations.map((c) => el('li', { onclick: () => open(c.id) },
     `#${c.id} ${c.subject || '(no subject)'} · ${c.status} · ${c.queue || 'routing'} · ${ago(c.last_message_at)}`)));
 }

@@ -2,7 +2,7 @@
 import { $ } from '../../lib/dom.js';
 
 export const app = $('#app');
-export const me = { id: Number(app.dataset.agentId), name: app.dataset.agentName };
+export const me = { id: Number(app.dataset.agentId), name: app.dataset.agentName, role: app.dataset.agentRole };
 
 export const state = {
   queues: [], queue: null, search: null, rows: new Map(), cursor: null, selected: null,
