@@ -19,6 +19,7 @@ from workspace.models import Agent, Queue, queue_members, utcnow
 from workspace.services.supervision import dashboard
 from workspace.services.supervision import push as dashboard_push
 from workspace.services.supervision.volume import redis_key
+from workspace.web.api.dashboard import csv_cell
 
 
 def parse(moment: str) -> datetime:
@@ -304,3 +305,33 @@ def test_a_heartbeat_that_changes_status_marks_the_dashboard_changed(socket_app,
         assert redis_client().get(dirty)
         assert presence.agent_states()[floor["ana"]].status == "away"
     agent.disconnect()
+
+
+# Each way a spreadsheet may still read a formula: ASCII starts, after whitespace or line breaks, after
+# invisible characters, and the fullwidth and small forms that fold onto =, +, - and @.
+FORMULAS = ["=1+1", "+1+1", "-1+1", "@SUM(1)", "\t=1+1", "\r=1+1", " =1+1", "\n=1+1", "\r\n=1+1", "  \t+1",
+            "\u00a0=1+1", "\u3000=1+1", "\ufeff=1+1", "\u200b=1+1", "＝1+1", "＋1+1", "－1+1", "＠SUM(1)",
+            " ＝1+1", "﹦1+1", "﹢1", "﹣1", "﹫SUM(1)", "\u22121+1", "\tplain"]
+
+
+@pytest.mark.parametrize("text", FORMULAS)
+def test_every_cell_a_spreadsheet_would_evaluate_gets_a_leading_quote(text):
+    """The cell is kept whole behind a quote, so the spreadsheet shows it as text."""
+    assert csv_cell(text) == "'" + text
+
+
+@pytest.mark.parametrize("value", ["Maya", "a=b", "refund+vip", "", "  spaced", "ＡＢＣ", 5, -5, 2.5])
+def test_ordinary_cells_and_numbers_are_left_alone(value):
+    """Text that starts no formula, and numbers (even negative ones), are written as they are."""
+    assert csv_cell(value) == value
+
+
+def test_the_export_defuses_each_formula_form_over_http(app, client, floor):
+    """Queue names carrying each formula form come out of the CSV export quoted."""
+    with app.app_context():
+        for number, text in enumerate(FORMULAS):
+            db.session.add(Queue(slug=f"evil-{number}", name=text))
+        db.session.commit()
+    rows = read_csv(get(client, "/dashboard/export?table=queues", floor["sam_token"]))
+    names = {r[0]: r[1] for r in rows if r[0].startswith("evil-")}
+    assert names == {f"evil-{number}": "'" + text for number, text in enumerate(FORMULAS)}

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import unicodedata
 from datetime import datetime, timedelta
 
 from flask import Response, jsonify, request
@@ -16,8 +17,15 @@ from workspace.web.auth import role_required
 from workspace.web.validation import whole_number
 
 EXPORT_TABLES = ("queues", "agents", "volume", "sentiment", "first_reply", "incidents", "drilldown")
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection), also after
+# leading whitespace; their fullwidth and small forms (＝, ﹦, …) fold onto them under NFKC, and the
+# minus sign (U+2212) is one more minus.
+FORMULA_STARTS = ("=", "+", "-", "@", "\u2212")
+# A cell starting with one of these is quoted too: they can hide a formula's start from the eye.
+HIDING_STARTS = ("\t", "\r", "\n")
+# Unicode categories a spreadsheet may skip before the first character it reads: separators and
+# invisible format or control characters (a byte-order mark, zero-width space, NUL).
+SKIPPED_CATEGORIES = {"Zs", "Zl", "Zp", "Cc", "Cf"}
 
 
 @bp.get("/dashboard")
@@ -44,9 +52,21 @@ def list_dashboard_conversations():
     return jsonify(data=[serialize_conversation(c, preview=texts.get(c.id, "")) for c in found])
 
 
+def starts_formula(text: str) -> bool:
+    """Tell whether a spreadsheet could read this text as a formula: its first visible character,
+    folded to its ASCII form, is one of FORMULA_STARTS (or it starts with a tab or line break)."""
+    if text.startswith(HIDING_STARTS):
+        return True
+    for char in text:
+        if char.isspace() or unicodedata.category(char) in SKIPPED_CATEGORIES:
+            continue
+        return unicodedata.normalize("NFKC", char).startswith(FORMULA_STARTS)
+    return False
+
+
 def csv_cell(value) -> object:
-    """A value safe to open in a spreadsheet: text that would start a formula gets a leading quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    """A value safe to open in a spreadsheet: text that could start a formula gets a leading quote."""
+    if isinstance(value, str) and starts_formula(value):
         return "'" + value
     return "" if value is None else value
 
