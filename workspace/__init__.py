@@ -14,7 +14,7 @@ from workspace.infra import broker
 from workspace.jobs import dispatch
 from workspace.services.intake import group_commit
 from workspace.services.supervision import push as dashboard_push
-from workspace.web import api, auth, health, sockets, validation  # noqa: F401  (sockets: before init_app)
+from workspace.web import api, auth, headers, health, sockets, validation  # noqa: F401  (sockets: before init_app)
 from workspace.web.pages.console import bp as console_bp
 from workspace.web.pages.supervisor import bp as dashboard_bp
 from workspace.web.webhooks.channels import bp as ingest_bp
@@ -52,6 +52,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     broker.init_app(app)
     errors.init_app(app)
+    headers.init_app(app)
     auth.init_app(app)
     dispatch.init_app(app)
     group_commit.init_app(app)

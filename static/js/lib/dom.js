@@ -10,6 +10,7 @@ export function el(tag, attrs = {}, ...children) {
     else if (key === 'text') node.textContent = value;
     else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
     else if (key === 'dataset') Object.assign(node.dataset, value);
+    else if (key === 'style') node.style.cssText = value; // through the CSSOM: the CSP refuses style attributes
     else node.setAttribute(key, value === true ? '' : value);
   }
   for (const child of present(children)) node.append(child instanceof Node ? child : document.createTextNode(String(child)));

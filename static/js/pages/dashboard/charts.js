@@ -9,6 +9,7 @@ function svg(tag, attrs = {}, ...children) {
   const node = document.createElementNS(SVG, tag);
   for (const [key, value] of Object.entries(attrs)) {
     if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
+    else if (key === 'style') node.style.cssText = value; // through the CSSOM: the CSP refuses style attributes
     else node.setAttribute(key, value);
   }
   node.append(...children);
