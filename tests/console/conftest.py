@@ -79,6 +79,10 @@ def open_console(browser, live_server, tmp_path, request):
     def sign_in(email: str, viewport=None):
         context = browser.new_context(viewport=viewport or {"width": 1400, "height": 900})
         contexts.append(context)
+        # Whatever the Content-Security-Policy refuses is logged; a page it breaks fails the test.
+        context.csp_violations = []
+        context.on("console", lambda message: "Content Security Policy" in message.text
+                   and context.csp_violations.append(message.text))
         page = context.new_page()
         page.errors = []
         page.on("pageerror", lambda error: page.errors.append(str(error)))
@@ -92,6 +96,7 @@ def open_console(browser, live_server, tmp_path, request):
 
     yield sign_in
     report = getattr(request.node, "rep_call", None)
+    refused = [text for context in contexts for text in context.csp_violations]
     for number, context in enumerate(contexts):
         if report is not None and report.failed:
             for index, page in enumerate(context.pages):
@@ -99,6 +104,8 @@ def open_console(browser, live_server, tmp_path, request):
                 page.screenshot(path=str(path))
                 print(f"screenshot of the failed test: {path}")
         context.close()
+    if refused and not (report is not None and report.failed):
+        pytest.fail(f"the Content-Security-Policy refused: {refused}")
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ def test_admin_adds_a_queue_and_an_agent_who_works_it(admin_page, open_console):
     page.click("#new-agent button")
     row = page.wait_for_selector('#agents tr:has-text("newbie@example.com")')
     row.query_selector("select.queues").select_option("refunds")
-    page.wait_for_function("document.querySelector('#toast').textContent === 'Queues saved'")
+    page.wait_for_function("() => document.querySelector('#toast').textContent === 'Queues saved'")
     newbie = open_console("newbie@example.com")
     assert newbie.eval_on_selector_all("#queues li", "items => items.map(i => i.dataset.queue)") == ["refunds"]
 

@@ -29,10 +29,10 @@ def test_admin_sets_up_business_hours_sla_and_assignment(app, admin_page, tmp_pa
     form.locator("button").click()
     page.wait_for_selector('#policies tr[data-queue="billing"][data-level="urgent"]:has-text("business hours")')
     page.select_option('#assignment tr[data-slug="billing"] select', "least_loaded")
-    page.wait_for_function("document.querySelector('#toast').textContent === 'Assignment saved'")
+    page.wait_for_function("() => document.querySelector('#toast').textContent === 'Assignment saved'")
     page.fill('#agents tr:has-text("ana@example.com") input.capacity', "3")
     page.press('#agents tr:has-text("ana@example.com") input.capacity', "Enter")
-    page.wait_for_function("document.querySelector('#toast').textContent === 'Capacity saved'")
+    page.wait_for_function("() => document.querySelector('#toast').textContent === 'Capacity saved'")
     with app.app_context():
         policy = db.session.scalar(sa.select(SlaPolicy))
         assert (policy.first_reply_minutes, policy.resolution_minutes, policy.business_hours) == (30, 480, True)

@@ -45,7 +45,8 @@ def test_a_webhook_post_appears_live_and_counts_update(open_console, live_server
     conversation_id = post_webhook(live_server, make_post(text="@billing I was charged twice!", subject="Twice"))
     row(page, conversation_id).wait_for(timeout=15000)
     assert "charged twice" in row(page, conversation_id).inner_text()
-    page.wait_for_function("document.querySelector('#queues li[data-queue=billing] .count-open').textContent === '1'")
+    page.wait_for_function(
+        "() => document.querySelector('#queues li[data-queue=billing] .count-open').textContent === '1'")
     assert page.errors == []
 
 
@@ -60,7 +61,7 @@ def test_reply_and_resolve(open_console, live_server):
     page.click("#send-resolve")
     page.wait_for_selector("#thread .message.outbound")
     assert "Your refund left today." in page.inner_text("#thread .message.outbound")
-    page.wait_for_function("document.querySelector('#conv-status').value === 'resolved'")
+    page.wait_for_function("() => document.querySelector('#conv-status').value === 'resolved'")
     row(page, conversation_id).wait_for(state="detached")
 
 
@@ -72,8 +73,8 @@ def test_two_agents_see_each_other_and_the_reply_lock(open_console, live_server)
         page.goto(f"{live_server}/conversations/{conversation_id}")
         page.wait_for_selector("#connection.live")
         page.wait_for_selector("#thread .message")
-    ana.wait_for_function("document.querySelector('#presence').textContent.includes('Bob')")
-    bob.wait_for_function("document.querySelector('#presence').textContent.includes('Ana')")
+    ana.wait_for_function("() => document.querySelector('#presence').textContent.includes('Bob')")
+    bob.wait_for_function("() => document.querySelector('#presence').textContent.includes('Ana')")
     ana.type("#reply-text", "Working on it")
     bob.wait_for_selector("#lock:not([hidden])")
     assert "Ana is replying" in bob.inner_text("#lock") and bob.is_disabled("#reply-text")

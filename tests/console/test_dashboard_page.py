@@ -16,7 +16,7 @@ def test_the_dashboard_updates_in_place_when_a_post_arrives(open_console, live_s
     assert page.inner_text(DEPTH) == "0"
     page.evaluate("window.notReloaded = true")
     conversation_id = post_webhook(live_server, make_post(text="@billing my card was charged twice"))
-    page.wait_for_function(f"document.querySelector('{DEPTH}').textContent === '1'", timeout=20_000)
+    page.wait_for_function(f"() => document.querySelector('{DEPTH}').textContent === '1'", timeout=20_000)
     assert page.evaluate("window.notReloaded") is True
     assert page.inner_text('#queue-table tr[data-queue="billing"] a[data-metric="unassigned"]') == "1"
     assert "billing (1)" in page.inner_text("#volume-chart .legend")
@@ -47,7 +47,7 @@ def test_a_supervisor_opens_an_incident_replies_to_all_with_a_macro_and_resolves
                                                author={"id": f"c{n}", "handle": f"c{n}", "name": f"Maya{n} Lin"}))
            for n in range(2)]
     page.wait_for_function(
-        "document.querySelector('#incident-table tbody tr').textContent.includes('(2 open)')", timeout=20_000)
+        "() => document.querySelector('#incident-table tbody tr').textContent.includes('(2 open)')", timeout=20_000)
     page.click("#incident-table button.reply-all")
     page.wait_for_selector("#macro-picker[open]")
     assert "2 open conversations of Cards charged twice" in page.inner_text("#macro-target")
@@ -68,8 +68,8 @@ def test_a_supervisor_opens_an_incident_replies_to_all_with_a_macro_and_resolves
     page.wait_for_selector('#bulk-progress[data-state="finished"]', timeout=20_000)
     page.wait_for_selector("#incident-table tr.incident-resolved")
     page.wait_for_function(
-        "document.querySelector('#incident-table tbody tr').textContent.includes('(0 open)')", timeout=20_000)
-    page.wait_for_function(f"document.querySelector('{DEPTH}').textContent === '0'", timeout=20_000)
+        "() => document.querySelector('#incident-table tbody tr').textContent.includes('(0 open)')", timeout=20_000)
+    page.wait_for_function(f"() => document.querySelector('{DEPTH}').textContent === '0'", timeout=20_000)
     assert page.errors == []
 
 

@@ -29,7 +29,7 @@ def live_server(app, people, redis_url, tmp_path, stub_port):
 def open_routed(page, base: str, conversation_id: int) -> None:
     page.goto(f"{base}/conversations/{conversation_id}")
     page.wait_for_selector("#thread .message.inbound")
-    page.wait_for_function("document.querySelector('#conv-status').value === 'open'")
+    page.wait_for_function("() => document.querySelector('#conv-status').value === 'open'")
 
 
 def solve_in_stub(ticket_url: str) -> None:
@@ -53,9 +53,9 @@ def test_escalate_shows_the_ticket_number_then_its_solved_status(open_console, l
     assert page.is_hidden("#escalate") and page.text_content("#conv-ticket .ticket-status") == "new"
     assert page.input_value("#conv-status") == "escalated"
     solve_in_stub(link)
-    page.wait_for_function("document.querySelector('#conv-ticket .ticket-status').textContent === 'solved'",
+    page.wait_for_function("() => document.querySelector('#conv-ticket .ticket-status').textContent === 'solved'",
                            timeout=20000)
-    page.wait_for_function("document.querySelector('#conv-status').value === 'open'")
+    page.wait_for_function("() => document.querySelector('#conv-status').value === 'open'")
     assert "Ticket #1 was solved" in page.inner_text("#thread .message.note")
     assert "Switchboard (internal note)" in page.inner_text("#thread .message.note .by")
     assert page.is_visible("#escalate") and page.inner_text("#escalate") == "Escalate again"

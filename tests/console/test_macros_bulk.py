@@ -87,7 +87,7 @@ def test_the_picker_previews_on_the_open_conversation_and_applies_with_enter(app
     page.keyboard.press("Enter")
     page.wait_for_selector("#thread .message.outbound")
     assert "Hi Zed" in page.inner_text("#thread .message.outbound")
-    page.wait_for_function("document.querySelector('#conv-tags').value === 'outage'")
+    page.wait_for_function("() => document.querySelector('#conv-tags').value === 'outage'")
     assert page.errors == []
 
 
@@ -100,7 +100,7 @@ def test_an_admin_writes_a_macro_on_the_admin_page_and_a_bad_template_is_refused
     page.fill("#macro-form input[name=name]", "Refund sent")
     page.fill("#macro-form textarea[name=template]", "{{ ''.__class__.__mro__ }}")
     page.click("#macro-save")
-    page.wait_for_function("document.querySelector('#toast').textContent.includes('unsafe')")
+    page.wait_for_function("() => document.querySelector('#toast').textContent.includes('unsafe')")
     page.fill("#macro-form textarea[name=template]", "Hi {{ author.first_name | default('there') }}, refund sent.")
     page.click("#macro-save")
     page.wait_for_selector('#macros-admin tr:has-text("Refund sent")')

@@ -23,7 +23,8 @@ def test_assigned_to_the_online_agent_with_why_then_a_live_breach_badge(app, ope
     conversation_id = post_webhook(live_server, make_post(text="@billing my card was charged twice"))
     row(page, conversation_id).wait_for(timeout=15000)
     page.wait_for_function(
-        f"document.querySelector('#rows .row[data-id=\"{conversation_id}\"] .assignee').textContent === '→ Ana'",
+        f"() => document.querySelector('#rows .row[data-id=\"{conversation_id}\"] .assignee')"
+        ".textContent === '→ Ana'",
         timeout=15000)
     row(page, conversation_id).click()
     page.click("#why")
