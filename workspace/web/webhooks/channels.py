@@ -13,7 +13,7 @@ from workspace.errors import NotFound, SwitchboardError, ValidationError
 from workspace.extensions import db
 from workspace.jobs import dispatch
 from workspace.models import Channel
-from workspace.observability import instruments
+from workspace.observability import instruments, logs
 from workspace.services.intake.group_commit import store_delivery
 from workspace.web.validation import finite_number, refuse_constant, refuse_lone_surrogates, whole_body
 
@@ -82,6 +82,7 @@ def receive_webhook(slug: str):
     outcomes = store_delivery(current_app._get_current_object(), channel.id, posts,
                               current_app.config["THREAD_WINDOW_SECONDS"])
     instruments.observe_ingest(started)
+    logs.add_fields(channel=channel.slug, conversation_ids=sorted({o.conversation_id for o in outcomes}))
     dispatch.notify()
     stored = sum(outcome.status == "stored" for outcome in outcomes)
     status = 202 if stored else 200
