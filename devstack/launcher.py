@@ -112,8 +112,10 @@ def metrics_folder(env: dict) -> str:
     PROMETHEUS_MULTIPROC_DIR names one) and empty it: a new run's counters start from zero."""
     folder = Path(env.setdefault("PROMETHEUS_MULTIPROC_DIR", str(ROOT / "instance" / "prometheus")))
     folder.mkdir(parents=True, exist_ok=True)
-    for stale in folder.glob("*.db"):
-        stale.unlink()
+    # Only prometheus_client's own files (counter_<pid>.db, gauge_livesum_<pid>.db, ...): the folder may be shared.
+    for kind in ("counter", "gauge", "histogram", "summary"):
+        for stale in folder.glob(f"{kind}_*.db"):
+            stale.unlink()
     return str(folder)
 
 
