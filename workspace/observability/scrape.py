@@ -45,16 +45,16 @@ class LiveFigures:
         try:
             yield from self._database()
             up.add_metric(["database"], 1)
-        except SQLAlchemyError:
-            log.warning("metrics: the database did not answer", exc_info=True)
+        except SQLAlchemyError as error:  # one line, not a traceback per scrape during an outage
+            log.warning("metrics: the database did not answer (%s)", type(error).__name__)
             up.add_metric(["database"], 0)
         finally:
             db.session.rollback()
         try:
             yield self._rq()
             up.add_metric(["redis"], 1)
-        except RedisError:
-            log.warning("metrics: Redis did not answer", exc_info=True)
+        except RedisError as error:
+            log.warning("metrics: Redis did not answer (%s)", type(error).__name__)
             up.add_metric(["redis"], 0)
         yield up
 
