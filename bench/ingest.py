@@ -62,7 +62,9 @@ def main() -> None:
     port = free_port()
     env = dict(os.environ, DATABASE_URL=f"sqlite:///{workdir}/bench.db", REDIS_URL=redis_url, PORT=str(port),
                SWITCHBOARD_RQ_QUEUE=f"bench-{uuid.uuid4().hex[:6]}", SWITCHBOARD_SECRET_KEY=uuid.uuid4().hex,
-               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+               # As ./bin/run deploys it: every counter update writes to a shared memory-mapped file.
+               PROMETHEUS_MULTIPROC_DIR=os.path.join(workdir, "prometheus"))
     from workspace import create_app
     from workspace.extensions import db
     from workspace.models import Channel, Conversation, Message, Queue

@@ -107,6 +107,18 @@ def wire_ticketing_stub(env: dict) -> str | None:
     return env["SWITCHBOARD_TICKETING_URL"]
 
 
+def metrics_folder(env: dict) -> str:
+    """Point every process at one folder for their Prometheus counters (instance/prometheus unless
+    PROMETHEUS_MULTIPROC_DIR names one) and empty it: a new run's counters start from zero."""
+    folder = Path(env.setdefault("PROMETHEUS_MULTIPROC_DIR", str(ROOT / "instance" / "prometheus")))
+    folder.mkdir(parents=True, exist_ok=True)
+    # Only prometheus_client's own files (counter_<pid>.db, gauge_livesum_<pid>.db, ...): the folder may be shared.
+    for kind in ("counter", "gauge", "histogram", "summary"):
+        for stale in folder.glob(f"{kind}_*.db"):
+            stale.unlink()
+    return str(folder)
+
+
 def relay(name: str, stream) -> None:
     """Copy a child's output to ours, each line prefixed with its process name."""
     for line in stream:
@@ -187,6 +199,7 @@ def main() -> None:
     if not env.get("REDIS_URL"):
         supervised.append(Supervised("redis", private_redis(env)))
     stub = wire_ticketing_stub(env)
+    metrics_folder(env)
     try:
         flask(env, "db", "upgrade")
         demo = "" if "--no-demo" in sys.argv else flask(env, "seed")

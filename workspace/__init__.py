@@ -7,14 +7,22 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from workspace import cli, errors, jobs, models  # noqa: F401  (models register their tables)
+from workspace import cli, errors, jobs, models, observability  # noqa: F401  (models register their tables)
 from workspace.config import Config
 from workspace.extensions import db, migrate, socketio
 from workspace.infra import broker
 from workspace.jobs import dispatch
 from workspace.services.intake import group_commit
 from workspace.services.supervision import push as dashboard_push
-from workspace.web import api, auth, headers, health, sockets, validation  # noqa: F401  (sockets: before init_app)
+from workspace.web import (  # noqa: F401  (sockets: handlers before init_app)
+    api,
+    auth,
+    headers,
+    health,
+    metrics,
+    sockets,
+    validation,
+)
 from workspace.web.pages.console import bp as console_bp
 from workspace.web.pages.supervisor import bp as dashboard_bp
 from workspace.web.webhooks.channels import bp as ingest_bp
@@ -58,6 +66,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     group_commit.init_app(app)
     dashboard_push.init_app(app)
     jobs.init_app(app)
+    observability.init_app(app)
 
     # The singleton keeps the last app's client manager across init_app calls;
     # drop it so each app gets the message queue its own config names.
@@ -66,6 +75,7 @@ def create_app(config: type | dict | None = None) -> Flask:
                       async_mode=app.config.get("SOCKETIO_ASYNC_MODE"))
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
     app.register_blueprint(ingest_bp)
     app.register_blueprint(console_bp)
     app.register_blueprint(dashboard_bp)

@@ -109,6 +109,16 @@ class Config:
     SPIKE_Z_THRESHOLD = _env_float("SWITCHBOARD_SPIKE_Z_THRESHOLD", 4.0)
     SPIKE_MIN_RATIO = _env_float("SWITCHBOARD_SPIKE_MIN_RATIO", 3.0)
 
+    # "json": every process logs JSON lines, web processes one per request (with an X-Request-Id);
+    # "text": plain lines (gunicorn's access log is then the per-request line).
+    LOG_FORMAT = os.environ.get("SWITCHBOARD_LOG_FORMAT", "text")
+    # /metrics answers a bearer token equal to this (or an admin's API token); unset, admins' tokens only.
+    METRICS_TOKEN = os.environ.get("SWITCHBOARD_METRICS_TOKEN")
+    # Set, every process writes its counters and histograms there and /metrics sums them all
+    # (prometheus_client reads the same variable when imported); unset, each process reports its own.
+    # `./bin/run` sets it to instance/prometheus and empties it at each start.
+    METRICS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+
     API_PAGE_SIZE = 50
     API_MAX_PAGE_SIZE = 200
 

@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from devstack.launcher import Supervised
+from devstack.launcher import Supervised, metrics_folder
 from tests.factories import wait_for
 
 
@@ -41,3 +41,20 @@ def test_a_live_process_is_left_alone():
         assert process.child is child and child.poll() is None
     finally:
         process.stop()
+
+
+def test_metrics_folder_is_emptied_of_prometheus_files_only(tmp_path):
+    """The launcher points processes at the metrics folder and empties it of prometheus_client's files,
+    leaving anything else there (the folder may be shared, e.g. with the SQLite database)."""
+    for name in ("counter_12.db", "histogram_7.db", "gauge_livesum_3.db", "switchboard.db"):
+        (tmp_path / name).write_text("x")
+    env = {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    assert metrics_folder(env) == str(tmp_path)
+    assert [path.name for path in tmp_path.iterdir()] == ["switchboard.db"]
+
+
+def test_metrics_folder_defaults_to_the_instance_folder():
+    """Without PROMETHEUS_MULTIPROC_DIR the launcher sets it to instance/prometheus."""
+    env = {}
+    folder = metrics_folder(env)
+    assert env["PROMETHEUS_MULTIPROC_DIR"] == folder and folder.endswith("instance/prometheus")

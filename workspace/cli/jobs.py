@@ -1,7 +1,5 @@
 """`flask worker|scheduler|sweep`: the background processes and a sweep by hand."""
 
-import logging
-
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -10,6 +8,7 @@ from workspace.extensions import db
 from workspace.infra.broker import job_queue, redis_client
 from workspace.jobs import dispatch, outages, schedule
 from workspace.jobs.worker import AppWorker
+from workspace.observability import logs
 from workspace.services.triage.classifier import current_model
 
 
@@ -27,7 +26,7 @@ def sweep():
 def worker(burst: bool):
     """Run an RQ worker that routes conversations (loads the app and model once); it rides out
     Redis and database outages, and queues again a job one interrupted."""
-    logging.basicConfig(level=logging.INFO)
+    logs.configure(json_lines=current_app.config["LOG_FORMAT"] == "json")
     outages.wait_for_services("worker")  # a worker started during an outage waits for its end
     current_model()  # load the model before the first job, once for the whole process
     db.session.remove()
@@ -54,7 +53,7 @@ def worker(burst: bool):
 def scheduler():
     """Run the periodic jobs (the sweeper, the SLA watcher, assignment catch-up, waking snoozed conversations,
     spike detection) on RQ's cron scheduler; it rides out Redis outages."""
-    logging.basicConfig(level=logging.INFO)
+    logs.configure(json_lines=current_app.config["LOG_FORMAT"] == "json")
 
     def run() -> bool:
         schedule.scheduler().start()  # returns when asked to stop; an outage raises

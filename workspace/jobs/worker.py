@@ -1,10 +1,15 @@
 """The RQ worker Switchboard runs: non-forking, inside one app context."""
 
+import logging
+import time
+
 from redis.exceptions import RedisError
 from rq import SimpleWorker
 from rq.job import Job
 
 from workspace.extensions import db
+
+log = logging.getLogger("switchboard.job")
 
 
 class AppWorker(SimpleWorker):
@@ -21,13 +26,15 @@ class AppWorker(SimpleWorker):
     stopping: bool = False
 
     def execute_job(self, job, queue):
-        """Run one job, then drop the database session so the next one starts fresh."""
+        """Run one job, log one line for it, then drop the database session so the next one starts fresh."""
         self.interrupted = job  # cleared only if RQ got to record how the job ended
+        started = time.perf_counter()
         try:
             result = super().execute_job(job, queue)
         finally:
             db.session.remove()
         self.interrupted = None
+        log_job(job, time.perf_counter() - started)
         return result
 
     def request_stop(self, signum, frame):
@@ -45,3 +52,11 @@ class AppWorker(SimpleWorker):
                 self.pubsub_thread.join(timeout=3)
                 self.pubsub.close()
             raise
+
+
+def log_job(job: Job, seconds: float) -> None:
+    """Log one line for a job run: its id, function, arguments (a routing job's conversation ids), outcome."""
+    status = getattr(job.get_status(refresh=False), "value", None)  # an RQ JobStatus (a str enum), or None
+    log.log(logging.WARNING if status == "failed" else logging.INFO, "%s %s %s", job.func_name, job.id, status,
+            extra={"job_id": job.id, "function": job.func_name, "job_args": job.args, "status": status,
+                   "duration_ms": round(seconds * 1000, 2)})

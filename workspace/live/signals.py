@@ -28,3 +28,5 @@ bulk_started = _signals.signal("bulk-started")
 bulk_undo_requested = _signals.signal("bulk-undo-requested")
 # SLA policies or calendars changed: re-plan these clocks (keys: (queue id, priority) pairs).
 sla_resync_requested = _signals.signal("sla-resync-requested")
+# Conversations were routed (ids: conversation ids; stored_at: when each one's routed post was stored).
+conversations_routed = _signals.signal("conversations-routed")

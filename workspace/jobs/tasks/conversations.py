@@ -1,5 +1,6 @@
 """Jobs on conversations: route a batch, deliver replies, create tickets, assign waiting work."""
 
+from workspace.observability import instruments
 from workspace.services import assignment
 from workspace.services.conversations import delivery
 from workspace.services.escalation import tickets
@@ -8,22 +9,22 @@ from workspace.services.triage import decisions
 
 def route_conversations(conversation_ids: list[int]) -> dict:
     """Route a batch of conversations (idempotent: re-running is harmless)."""
-    return decisions.route_conversations(conversation_ids)
+    return instruments.timed_routing(decisions.route_conversations, conversation_ids)
 
 
 def deliver_reply(message_id: int) -> str:
     """Send one reply through its channel's sender; never twice, however often it runs."""
-    return delivery.deliver_reply(message_id)
+    return instruments.counted_delivery(delivery.deliver_reply, message_id)
 
 
 def deliver_replies(message_ids: list[int]) -> dict:
     """Send many replies (a bulk batch) through their channels' senders, one after another."""
-    return delivery.deliver_replies(message_ids)
+    return instruments.counted_delivery(delivery.deliver_replies, message_ids)
 
 
 def create_ticket(escalation_id: int) -> str:
     """Create an escalation's ticket (idempotent; a failure raises so RQ retries with backoff)."""
-    return tickets.create_ticket(escalation_id)
+    return instruments.counted_escalation(tickets.create_ticket, escalation_id)
 
 
 def assign_queues(queue_ids: list[int] | None = None) -> int:

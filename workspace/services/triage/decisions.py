@@ -9,12 +9,13 @@ from flask import current_app
 import routing
 from routing import Decision, Post, RoutingSettings
 from workspace.extensions import db
+from workspace.live import signals
 from workspace.live.changes import Changes
 from workspace.models import TRIAGE, Conversation, Priority, Queue, utcnow
 from workspace.models.counts import fold_counts
 from workspace.services import assignment
 from workspace.services.conversations.queues import PREVIEW_CHARS
-from workspace.services.conversations.threads import latest_inbound, message_texts
+from workspace.services.conversations.threads import latest_inbound, message_texts, stored_times
 from workspace.services.service_levels import clocks
 from workspace.services.supervision import incidents, volume
 from workspace.services.triage.classifier import current_model
@@ -127,12 +128,15 @@ def _route_round(conversation_ids: list[int]) -> tuple[int, list[int]]:
     changes = Changes()
     for conversation, kind in zip(pending, kinds, strict=True):
         changes.add(conversation, kind, preview=texts[latest[conversation.id]][:PREVIEW_CHARS])
+    routed = [(c.id, latest[c.id]) for c in pending]  # read before the commit expires them
     db.session.commit()
     changes.publish()
+    stored_at = stored_times([message_id for _, message_id in routed])
+    signals.conversations_routed.send(ids=[c for c, _ in routed], stored_at=[stored_at[m] for _, m in routed])
     fold_counts()  # routing is the busiest writer, so it keeps the kept counts short
     db.session.rollback()
     assignment.assign_waiting(sorted(changes.queue_ids))
-    return len(pending), lost
+    return len(routed), lost
 
 
 def queues_by_slug() -> dict[str, Queue]:

@@ -4,7 +4,7 @@ import json
 import time
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.exceptions import MethodNotAllowed
 
 from workspace.channels.post import Ignored
@@ -13,6 +13,7 @@ from workspace.errors import NotFound, SwitchboardError, ValidationError
 from workspace.extensions import db
 from workspace.jobs import dispatch
 from workspace.models import Channel
+from workspace.observability import instruments, logs
 from workspace.services.intake.group_commit import store_delivery
 from workspace.web.validation import finite_number, refuse_constant, refuse_lone_surrogates, whole_body
 
@@ -43,6 +44,7 @@ def find_channel(slug: str):
 def enabled_channel(slug: str):
     """Return the channel row for a slug, or raise 404 (no such channel) or 403 (disabled)."""
     channel = find_channel(slug)
+    g.webhook_channel = channel.slug if channel is not None else None  # the metrics' label
     if channel is None:
         raise NotFound(f"no channel named {slug!r}", code="unknown_channel")
     if not channel.enabled:
@@ -63,6 +65,7 @@ def answer_challenge(slug: str):
 @bp.post("/webhooks/<slug>")
 def receive_webhook(slug: str):
     """Accept a signed delivery of one or more posts; 2xx only once committed."""
+    started = time.perf_counter()
     channel = enabled_channel(slug)
     adapter = adapter_for(channel.kind)
     body = whole_body()  # 413 past MAX_CONTENT_LENGTH, chunked or not
@@ -78,6 +81,8 @@ def receive_webhook(slug: str):
         return jsonify(status="ignored", reason=str(nothing)), 200
     outcomes = store_delivery(current_app._get_current_object(), channel.id, posts,
                               current_app.config["THREAD_WINDOW_SECONDS"])
+    instruments.observe_ingest(started)
+    logs.add_fields(channel=channel.slug, conversation_ids=sorted({o.conversation_id for o in outcomes}))
     dispatch.notify()
     stored = sum(outcome.status == "stored" for outcome in outcomes)
     status = 202 if stored else 200
@@ -93,6 +98,14 @@ def receive_webhook(slug: str):
             for o in outcomes
         ],
     ), status
+
+
+@bp.after_request
+def count_answer(response):
+    """Count each webhook POST's answer by channel and status (an in-process increment, no round-trip)."""
+    if request.method == "POST":
+        instruments.count_webhook(g.get("webhook_channel"), response.status_code)
+    return response
 
 
 def decode_json(body: bytes):
