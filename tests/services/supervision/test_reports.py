@@ -77,12 +77,14 @@ def test_the_weeks_figures(app, week):
 
 
 def test_the_report_page_renders_printable_for_supervisors(app, week):
-    """The HTML report shows the week's tables and a print button; agents get 403."""
+    """The HTML report shows the week's tables and a print button (wired by its module: no inline script, see
+    tests/console/test_security_headers.py for the click); agents get 403."""
     client = app.test_client()
     sign_in(client, "sam@example.com")
     html = client.get("/reports/weekly?week=2026-W47").get_data(as_text=True)
     for text in ("Switchboard weekly report, 2026-W47", '60.0% <span class="muted">(3 of 5)</span>', "33.3%",
-                 "refund", 'id="report-volume"', "window.print()", "Mon 16 Nov 2026 to Sun 22 Nov 2026"):
+                 "refund", 'id="report-volume"', 'id="print-report"', "js/pages/report.js",
+                 "Mon 16 Nov 2026 to Sun 22 Nov 2026"):
         assert text in html
     agent = app.test_client()
     sign_in(agent, "ana@example.com")
