@@ -183,3 +183,13 @@ def redis(redis_url):
     client = Redis.from_url(redis_url)
     yield client
     client.close()
+
+
+@pytest.fixture
+def as_token(client):
+    """Call the API with a given token: as_token(token)('get', path)."""
+    def with_token(token):
+        def call(method, path, **kwargs):
+            return getattr(client, method)(f"/api/v1{path}", headers={"Authorization": f"Bearer {token}"}, **kwargs)
+        return call
+    return with_token

@@ -82,16 +82,6 @@ def join_queue(app, email: str, slug: str) -> None:
 
 
 @pytest.fixture
-def as_token(client):
-    """Call the API with a given token: as_token(token)('get', path)."""
-    def with_token(token):
-        def call(method, path, **kwargs):
-            return getattr(client, method)(f"/api/v1{path}", headers={"Authorization": f"Bearer {token}"}, **kwargs)
-        return call
-    return with_token
-
-
-@pytest.fixture
 def billing_customer(app, deliver, call):
     """A customer seen only in billing, tagged vip, with an internal note by Ada (an admin): (author id, note id)."""
     conversation_id = deliver(make_post(author={"id": "b1", "handle": "bill", "email": "bill@example.com"})

@@ -25,20 +25,8 @@ def routed(app, deliver, run_jobs):
 
 
 @pytest.fixture
-def as_agent(client):
-    """Call the API with a token: as_agent(token)('post', path, json=...)."""
-
-    def with_token(token):
-        def call(method, path, **kwargs):
-            return getattr(client, method)(f"/api/v1{path}", headers={"Authorization": f"Bearer {token}"}, **kwargs)
-        return call
-
-    return with_token
-
-
-@pytest.fixture
-def admin(as_agent, token):
-    return as_agent(token)
+def admin(as_token, token):
+    return as_token(token)
 
 
 def join_queue(app, email: str, slug: str) -> None:
@@ -158,9 +146,9 @@ def test_simultaneous_get_next_never_hands_out_the_same_conversation(app, token_
     assert sorted(results) == sorted(routed)
 
 
-def test_agents_see_only_their_queues(app, as_agent, token_for, routed):
+def test_agents_see_only_their_queues(app, as_token, token_for, routed):
     """Without membership an agent sees no queue and no conversation; with it, they do."""
-    kofi = as_agent(token_for("agent", email="kofi@example.com"))
+    kofi = as_token(token_for("agent", email="kofi@example.com"))
     assert kofi("get", "/queues").get_json()["data"] == []
     assert kofi("get", f"/conversations/{routed[0]}").status_code == 404
     assert kofi("get", "/queues/billing/conversations").status_code == 404
