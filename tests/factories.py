@@ -15,7 +15,8 @@ from devstack.launcher import start_process, stop_process, wait_healthy
 from devstack.localredis import free_port
 from workspace.config import TestConfig
 from workspace.extensions import db
-from workspace.models import Author, Conversation, Message, OutboxEntry
+from workspace.jobs.dispatch import dispatch_once
+from workspace.models import Agent, Author, Conversation, Message, OutboxEntry, Queue, queue_members
 
 ROOT = Path(__file__).resolve().parent.parent  # the repository
 SECRET = "test-channel-secret"
@@ -134,3 +135,21 @@ def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1) -> bool:
             return True
         time.sleep(interval)
     return bool(predicate())
+
+
+def join_queue(app, email: str, slug: str) -> None:
+    """Make an agent a member of a queue."""
+    with app.app_context():
+        agent_id = db.session.scalar(sa.select(Agent.id).where(Agent.email == email))
+        queue_id = db.session.scalar(sa.select(Queue.id).where(Queue.slug == slug))
+        db.session.execute(queue_members.insert().values(agent_id=agent_id, queue_id=queue_id))
+        db.session.commit()
+
+
+def deliver_and_dispatch(app, deliver, post) -> int:
+    """Post and hand the outbox to RQ; returns the conversation id."""
+    response = deliver(post)
+    assert response.status_code == 202
+    with app.app_context():
+        assert dispatch_once(100)
+    return response.get_json()["conversation_id"]

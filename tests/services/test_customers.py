@@ -3,10 +3,10 @@
 import pytest
 import sqlalchemy as sa
 
-from tests.factories import make_post
+from tests.factories import join_queue, make_post
 from tests.web.test_api import validate
 from workspace.extensions import db
-from workspace.models import Agent, AuditEntry, Conversation, Queue, queue_members
+from workspace.models import AuditEntry, Conversation, Queue
 
 
 @pytest.fixture
@@ -69,15 +69,6 @@ def place(app, conversation_id: int, slug: str | None) -> None:
     with app.app_context():
         queue_id = db.session.scalar(sa.select(Queue.id).where(Queue.slug == slug)) if slug else None
         db.session.get(Conversation, conversation_id).queue_id = queue_id
-        db.session.commit()
-
-
-def join_queue(app, email: str, slug: str) -> None:
-    """Make an agent a member of a queue."""
-    with app.app_context():
-        agent_id = db.session.scalar(sa.select(Agent.id).where(Agent.email == email))
-        queue_id = db.session.scalar(sa.select(Queue.id).where(Queue.slug == slug))
-        db.session.execute(queue_members.insert().values(agent_id=agent_id, queue_id=queue_id))
         db.session.commit()
 
 

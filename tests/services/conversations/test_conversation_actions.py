@@ -5,11 +5,11 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from tests.factories import make_post
+from tests.factories import join_queue, make_post
 from workspace.channels import registry
 from workspace.extensions import db
 from workspace.jobs.dispatch import dispatch_once
-from workspace.models import Agent, AuditEntry, Conversation, Message, Queue, queue_members
+from workspace.models import Agent, AuditEntry, Conversation, Message
 
 
 @pytest.fixture
@@ -27,14 +27,6 @@ def routed(app, deliver, run_jobs):
 @pytest.fixture
 def admin(as_token, token):
     return as_token(token)
-
-
-def join_queue(app, email: str, slug: str) -> None:
-    with app.app_context():
-        agent_id = db.session.scalar(sa.select(Agent.id).where(Agent.email == email))
-        queue_id = db.session.scalar(sa.select(Queue.id).where(Queue.slug == slug))
-        db.session.execute(queue_members.insert().values(agent_id=agent_id, queue_id=queue_id))
-        db.session.commit()
 
 
 def test_reply_is_stored_queued_and_stops_the_sla_clock(app, admin, routed, run_jobs):

@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from tests.factories import make_post
+from tests.factories import deliver_and_dispatch, make_post
 from workspace.extensions import db
 from workspace.jobs.dispatch import dispatch_once, sweep
 from workspace.models import Conversation, OutboxEntry
@@ -15,14 +15,6 @@ def routed(app, conversation_id: int) -> Conversation:
         conversation = db.session.get(Conversation, conversation_id)
         db.session.expunge(conversation)
         return conversation
-
-
-def deliver_and_dispatch(app, deliver, post) -> int:
-    response = deliver(post)
-    assert response.status_code == 202
-    with app.app_context():
-        assert dispatch_once(100)
-    return response.get_json()["conversation_id"]
 
 
 def test_worker_routes_a_mention_to_its_queue_and_others_to_triage(app, deliver, run_jobs, emitted):

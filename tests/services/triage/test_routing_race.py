@@ -3,20 +3,10 @@ sees it was done."""
 
 import sqlalchemy as sa
 
-from tests.factories import make_post
+from tests.factories import deliver_and_dispatch, make_post
 from workspace.extensions import db
-from workspace.jobs.dispatch import dispatch_once
 from workspace.models import Conversation, VolumeCount
 from workspace.services.triage import decisions
-
-
-def deliver_and_dispatch(app, deliver, post) -> int:
-    """Post and hand the outbox to RQ; returns the conversation id."""
-    response = deliver(post)
-    assert response.status_code == 202
-    with app.app_context():
-        assert dispatch_once(100)
-    return response.get_json()["conversation_id"]
 
 
 def queue_volume(app) -> int:
