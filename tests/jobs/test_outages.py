@@ -2,6 +2,7 @@
 both processes stay up, and carry on with their work once Redis is back."""
 
 import contextlib
+import logging
 import time
 
 import pytest
@@ -15,8 +16,8 @@ from tests.factories import make_post, process_env, wait_for
 from workspace.extensions import db
 from workspace.infra.broker import job_queue
 from workspace.jobs import outages
-from workspace.jobs.dispatch import dispatch_once
-from workspace.models import Conversation
+from workspace.jobs.dispatch import Dispatcher, dispatch_once
+from workspace.models import Conversation, OutboxEntry
 
 OUTAGE_SECONDS = 4
 
@@ -159,3 +160,35 @@ def test_a_database_outage_is_waited_out_and_the_loop_runs_again(monkeypatch, ca
     assert len(runs) == 2
     assert waits == [0.5, 0.5, 1.0]  # the pause after the failure, then a doubling wait per miss
     assert "the database does not answer" in caplog.text and "carrying on" in caplog.text
+
+
+def outbox_empty(app) -> bool:
+    """Whether every outbox row was handed to RQ."""
+    with app.app_context():
+        try:
+            return not db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEntry))
+        finally:
+            db.session.remove()
+
+
+def test_the_dispatcher_backs_off_through_a_redis_outage_says_so_once_and_drains_after(
+        app, deliver, private_redis, caplog):
+    """Posts that keep arriving while Redis is down do not each wake the dispatcher into another failing
+    call: the outage is one warning line (no traceback) and one when it works again, and the outbox drains."""
+    caplog.set_level(logging.WARNING, logger="workspace.jobs.dispatch")
+    dispatcher = app.extensions["dispatcher"] = Dispatcher(app)
+    try:
+        with private_redis.down():
+            for n in range(30):
+                assert deliver(make_post(author={"id": f"during{n}", "handle": "d"})).status_code == 202
+                time.sleep(0.02)  # a steady trickle, each post waking the dispatcher
+            assert not outbox_empty(app)
+        assert wait_for(lambda: outbox_empty(app))
+    finally:
+        dispatcher.stop()
+    lines = [record for record in caplog.records if record.name == "workspace.jobs.dispatch"]
+    assert [record.getMessage().split(" (")[0] for record in lines][:1] == ["outbox dispatch failed"]
+    assert sum("failed" in record.getMessage() for record in lines) == 1 and not lines[0].exc_info
+    assert "works again" in lines[-1].getMessage()
+    with app.app_context():
+        assert len(job_queue().job_ids) >= 1

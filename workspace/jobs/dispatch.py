@@ -19,6 +19,7 @@ from rq.job import Job
 from workspace.extensions import db
 from workspace.infra.broker import job_queue, redis_client
 from workspace.jobs.enqueue import JOBS, PENDING, enqueue, enqueue_many, route_job_id
+from workspace.jobs.outages import OUTAGES
 from workspace.jobs.tasks import conversations
 from workspace.models import Conversation, Escalation, Message, OutboxEntry, utcnow
 from workspace.models.counts import fold_counts
@@ -28,6 +29,10 @@ log = logging.getLogger(__name__)
 
 # How often a held batch looks again whether a worker took the last job.
 HOLD_POLL_SECONDS = 0.005
+# After a failed dispatch (Redis or the database down) the loop waits this long, doubling up to the longest:
+# short, because a try costs one refused connection and the outbox should move soon after the outage.
+DISPATCH_FIRST_BACKOFF_SECONDS = 0.5
+DISPATCH_LONGEST_BACKOFF_SECONDS = 5.0
 
 
 def enqueue_routing(conversation_ids: list[int]) -> str:
@@ -64,8 +69,10 @@ def dispatch_once(batch_size: int, *, older_than: datetime | None = None) -> lis
     try:
         enqueue_routing(conversation_ids)
     except Exception:
-        # Put the rows back for the next dispatch (the sweeper would find the conversations anyway).
-        db.session.execute(sa.insert(outbox), [row._asdict() for row in claimed])
+        # Put the rows back for the next dispatch (the sweeper would find the conversations anyway), under new
+        # ids: SQLite hands a deleted highest rowid to the next insert, so a post stored meanwhile may hold one.
+        db.session.execute(sa.insert(outbox), [{"conversation_id": row.conversation_id, "created_at": row.created_at}
+                                               for row in claimed])
         db.session.commit()
         raise
     return conversation_ids
@@ -160,6 +167,7 @@ class Dispatcher:
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()
         self.stopping = False
+        self.stopped = threading.Event()
         self.last_job: str | None = None
 
     def notify(self) -> None:
@@ -172,11 +180,21 @@ class Dispatcher:
         self.wake.set()
 
     def run(self) -> None:
-        """Drain the outbox whenever notified, and every poll interval regardless."""
+        """Drain the outbox whenever notified, and every poll interval regardless; after a failure, back off.
+
+        While backing off, new posts do not cut the wait short: at 200 posts/s
+        every post used to wake the loop into another failing Redis call and
+        another traceback in the log. An outage is logged once when it starts
+        and once when dispatching works again.
+        """
         config = self.app.config
-        backoff = 0.0
+        backoff, retry_at, failing_since = 0.0, 0.0, None
         while not self.stopping:
-            self.wake.wait(timeout=max(config["DISPATCH_POLL_SECONDS"], backoff))
+            pause = retry_at - time.monotonic()
+            if pause > 0:
+                self.stopped.wait(pause)
+            else:
+                self.wake.wait(timeout=config["DISPATCH_POLL_SECONDS"])
             self.wake.clear()
             if self.stopping:
                 break
@@ -190,11 +208,18 @@ class Dispatcher:
                             self.last_job = route_job_id(batch)
                         if len(batch) < config["DISPATCH_BATCH"]:
                             break
-                    backoff = 0.0
-                except Exception:
+                    if failing_since is not None:
+                        log.warning("outbox dispatch works again after %.0f s", time.monotonic() - failing_since)
+                    backoff, retry_at, failing_since = 0.0, 0.0, None
+                except Exception as error:
                     db.session.rollback()
-                    backoff = min(max(backoff * 2, 0.5), 30.0)
-                    log.exception("outbox dispatch failed; retrying in %.1fs", backoff)
+                    backoff = min(max(backoff * 2, DISPATCH_FIRST_BACKOFF_SECONDS), DISPATCH_LONGEST_BACKOFF_SECONDS)
+                    retry_at = time.monotonic() + backoff
+                    if failing_since is None:  # one line per outage; an unexpected error keeps its traceback
+                        failing_since = time.monotonic()
+                        log.warning("outbox dispatch failed (%s: %s); retrying with backoff up to %.0f s",
+                                    type(error).__name__, error, DISPATCH_LONGEST_BACKOFF_SECONDS,
+                                    exc_info=not isinstance(error, OUTAGES))
                 finally:
                     db.session.remove()
 
@@ -207,6 +232,7 @@ class Dispatcher:
     def stop(self) -> None:
         """Stop the loop and wait for it (tests, and a clean shutdown)."""
         self.stopping = True
+        self.stopped.set()
         self.wake.set()
         if self.thread is not None:
             self.thread.join(timeout=10)
