@@ -33,8 +33,8 @@ def restored_logging():
 @pytest.fixture
 def json_app(app):
     """The app in JSON log mode (as SWITCHBOARD_LOG_FORMAT=json sets it up)."""
-    app.config["LOG_FORMAT"] = "json"
-    logs.init_app(app)
+    app.config["LOG_FORMAT"] = "json"  # read per request: the id and line hooks are always registered
+    logs.configure(json_lines=True)
     return app
 
 

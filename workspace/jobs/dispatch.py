@@ -10,6 +10,7 @@ sweeper covers anything that was enqueued but then lost by Redis.
 import logging
 import threading
 import time
+from collections import OrderedDict
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -33,11 +34,46 @@ HOLD_POLL_SECONDS = 0.005
 # short, because a try costs one refused connection and the outbox should move soon after the outage.
 DISPATCH_FIRST_BACKOFF_SECONDS = 0.5
 DISPATCH_LONGEST_BACKOFF_SECONDS = 5.0
+# Request ids remembered for conversations waiting in the outbox (a few minutes of a heavy backlog).
+ORIGINS_KEPT = 50_000
 
 
-def enqueue_routing(conversation_ids: list[int]) -> str:
-    """Enqueue one routing job for these conversations; returns its job id."""
-    return enqueue(conversations.route_conversations, sorted(set(conversation_ids))).id
+class RequestOrigins:
+    """Which request stored each conversation waiting in the outbox, kept in this process for its routing job's meta.
+
+    The outbox row carries no request id; the webhook that stored the
+    conversation notes it here, and the dispatcher that claims the row takes it
+    into the job's meta (`request_ids`). Rows another process dispatches (the
+    sweeper's, another web process's) go without: the trace is best effort,
+    the routing is not. Bounded, the oldest forgotten first.
+    """
+
+    def __init__(self, limit: int = ORIGINS_KEPT):
+        self.limit = limit
+        self.by_conversation: OrderedDict[int, str] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def note(self, conversation_ids: list[int], request_id: str) -> None:
+        """Remember that this request stored (a post of) these conversations."""
+        with self.lock:
+            for conversation_id in conversation_ids:
+                self.by_conversation[conversation_id] = request_id
+                self.by_conversation.move_to_end(conversation_id)
+            while len(self.by_conversation) > self.limit:
+                self.by_conversation.popitem(last=False)
+
+    def take(self, conversation_ids: list[int]) -> dict[str, str]:
+        """Forget and return the request ids of these conversations, keyed by conversation id (a string, as JSON)."""
+        with self.lock:
+            found = {cid: self.by_conversation.pop(cid) for cid in conversation_ids if cid in self.by_conversation}
+        return {str(cid): request_id for cid, request_id in found.items()}
+
+
+def enqueue_routing(conversation_ids: list[int], request_ids: dict[str, str] | None = None) -> str:
+    """Enqueue one routing job for these conversations (with the requests that stored them in its meta, when
+    known); returns its job id."""
+    return enqueue(conversations.route_conversations, sorted(set(conversation_ids)),
+                   meta={"request_ids": request_ids} if request_ids else None).id
 
 
 def dispatch_once(batch_size: int, *, older_than: datetime | None = None) -> list[int]:
@@ -66,9 +102,13 @@ def dispatch_once(batch_size: int, *, older_than: datetime | None = None) -> lis
         return []
     db.session.commit()
     conversation_ids = [row.conversation_id for row in sorted(claimed)]
+    origins = current_app.extensions.get("request_origins")
+    request_ids = origins.take(conversation_ids) if origins is not None else {}
     try:
-        enqueue_routing(conversation_ids)
+        enqueue_routing(conversation_ids, request_ids)
     except Exception:
+        for conversation_id, request_id in request_ids.items():
+            origins.note([int(conversation_id)], request_id)
         # Put the rows back for the next dispatch (the sweeper would find the conversations anyway), under new
         # ids: SQLite hands a deleted highest rowid to the next insert, so a post stored meanwhile may hold one.
         db.session.execute(sa.insert(outbox), [{"conversation_id": row.conversation_id, "created_at": row.created_at}
@@ -238,14 +278,17 @@ class Dispatcher:
             self.thread.join(timeout=10)
 
 
-def notify() -> None:
-    """Wake this process's dispatcher, if it runs here."""
+def notify(conversation_ids: list[int] = (), request_id: str | None = None) -> None:
+    """Wake this process's dispatcher, if it runs here, noting which request stored these conversations."""
+    if request_id and conversation_ids:
+        current_app.extensions["request_origins"].note(conversation_ids, request_id)
     dispatcher = current_app.extensions.get("dispatcher")
     if dispatcher is not None:
         dispatcher.notify()
 
 
 def init_app(app: Flask) -> None:
-    """Attach a dispatcher to the app when configured to run one."""
+    """Attach the request origins, and a dispatcher when configured to run one."""
+    app.extensions["request_origins"] = RequestOrigins()
     if app.config["DISPATCHER_ENABLED"]:
         app.extensions["dispatcher"] = Dispatcher(app)
