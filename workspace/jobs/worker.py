@@ -3,6 +3,7 @@
 import logging
 import time
 
+from flask import current_app
 from redis.exceptions import RedisError
 from rq import SimpleWorker
 from rq.job import Job
@@ -66,6 +67,9 @@ def log_job(job: Job, seconds: float) -> None:
     origins = {"request_id": meta["request_id"]} if meta.get("request_id") else {}
     if meta.get("request_ids"):
         origins["request_ids"] = sorted(set(meta["request_ids"].values()))
-    log.log(logging.WARNING if status == "failed" else logging.INFO, "%s %s %s", job.func_name, job.id, status,
+    # Text lines are read by a person at a terminal (./bin/run): a routine success is a debug line there, so the
+    # periodic jobs do not bury the banner; JSON lines feed a log pipeline, which wants every job.
+    routine = logging.INFO if current_app.config.get("LOG_FORMAT") == "json" else logging.DEBUG
+    log.log(logging.WARNING if status == "failed" else routine, "%s %s %s", job.func_name, job.id, status,
             extra={"job_id": job.id, "function": job.func_name, "job_args": job.args, "status": status,
                    "duration_ms": round(seconds * 1000, 2), **origins})

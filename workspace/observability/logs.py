@@ -34,6 +34,8 @@ RQ_JOB_LINES = frozenset({
     "Worker %s: job %s result will never expire, clean up result key manually",
 })
 
+# The gevent websocket server's per-request access lines (gunicorn's --access-logfile ends up here).
+ACCESS_LOGGER = "geventwebsocket.handler"
 # Our handler's name on the root logger, so configuring again replaces it (and leaves others alone).
 HANDLER_NAME = "switchboard"
 
@@ -80,6 +82,8 @@ def configure(json_lines: bool, level: int = logging.INFO) -> None:
         root.removeHandler(previous)
     root.addHandler(handler)
     root.setLevel(level)
+    if json_lines:  # our request line replaces the web server's access line (geventwebsocket logs it at info)
+        logging.getLogger(ACCESS_LOGGER).setLevel(logging.WARNING)
     rq_worker = logging.getLogger("rq.worker")
     if not any(isinstance(f, RqJobLinesAtDebug) for f in rq_worker.filters):
         rq_worker.addFilter(RqJobLinesAtDebug())
