@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 import redis  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
-from bench.http_load import read_response  # noqa: E402
+from bench.http_load import build_request, read_response, run_load  # noqa: E402
 from bench.ingest import SECRET, post, signed  # noqa: E402
 from bench.stack import process_environment  # noqa: E402
 from devstack.launcher import Supervised, flask, start_process, stop_process, wait_healthy  # noqa: E402
@@ -60,6 +60,8 @@ DRAIN_TARGET_SECONDS = 60.0
 FAULTS = ((0.15, "kill the worker (SIGKILL)"), (0.30, "restart Redis, keeping its AOF"),
           (0.45, "kill the web process (SIGKILL)"), (0.60, "restart PostgreSQL"),
           (0.75, "restart Redis with its data removed"))
+# How long the hello-world baseline runs before the load.
+BASELINE_SECONDS = 3.0
 # A killed service stays down this long before it is started again.
 OUTAGE_SECONDS = 3.0
 
@@ -319,6 +321,8 @@ def main() -> None:
     try:
         if not wait_healthy(f"http://127.0.0.1:{port}"):
             sys.exit(f"the web process did not become healthy (see {workdir}/web.log)")
+        # The same-run baseline: how fast this machine answers GET /ping now (it says how busy the machine is).
+        hello = run_load(port, [build_request("GET", "/ping")] * 100_000, BASELINE_SECONDS)["per_second"]
         supervisor.start()
         announcements.start()
         run = uuid.uuid4().hex[:8]
@@ -386,7 +390,8 @@ def main() -> None:
     print()
     print(f"soak: {args.minutes:g} min at {args.rate:.0f} posts/s on "
           f"{'PostgreSQL' if pg else 'SQLite'}, {SENDERS} senders; faults: {', '.join(f for _, f in FAULTS)}")
-    print(f"sent                {sent:9d}   (achieved {sent / max(1e-9, ended - started):.0f} posts/s)")
+    print(f"sent                {sent:9d}   (achieved {sent / max(1e-9, ended - started):.0f} posts/s; same-run "
+          f"baseline: GET /ping {hello:.0f} req/s, closed loop)")
     print(f"acknowledged (2xx)  {acknowledged:9d}   unanswered: {sent - acknowledged}   "
           f"re-sends: {sum(s.resends for s in senders)}   answers: {dict(statuses)}")
     print(f"stored              {result['stored']:9d}   (distinct post ids {result['distinct']})")
