@@ -373,6 +373,10 @@ def main() -> None:
         announcements.stopping = True
         for process in supervised.values():
             stop_process(process.child)
+            try:  # stop_process waits for the group's leader (the shell) only: leave nothing of the group behind
+                os.killpg(process.child.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         redis_server.process.terminate()
         if pg is not None:
             pg.stop()

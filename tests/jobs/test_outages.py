@@ -8,6 +8,7 @@ import time
 import pytest
 import sqlalchemy as sa
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from rq.job import Job, JobStatus
 
 from devstack.launcher import start_process, stop_process
@@ -160,6 +161,22 @@ def test_a_database_outage_is_waited_out_and_the_loop_runs_again(monkeypatch, ca
     assert len(runs) == 2
     assert waits == [0.5, 0.5, 1.0]  # the pause after the failure, then a doubling wait per miss
     assert "the database does not answer" in caplog.text and "carrying on" in caplog.text
+
+
+def test_a_stop_asked_for_before_an_outage_is_not_lost_waiting_for_redis(monkeypatch, caplog):
+    """A worker told to stop (SIGTERM) whose last job an outage then cuts short stops, instead of waiting for
+    Redis to come back (the soak found such workers left running after their stack was gone)."""
+    monkeypatch.setattr(outages, "unreachable", lambda database=True: "Redis")
+    monkeypatch.setattr(outages.time, "sleep", lambda seconds: pytest.fail("waited for Redis after a stop"))
+    runs = []
+
+    def run() -> bool:
+        runs.append(True)
+        raise RedisConnectionError("Connection refused")
+
+    with caplog.at_level("WARNING", logger=outages.__name__):
+        outages.keep_running(run, "worker", stop_requested=lambda: True)
+    assert len(runs) == 1 and "stopping as asked" in caplog.text
 
 
 def outbox_empty(app) -> bool:

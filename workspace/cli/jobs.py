@@ -30,7 +30,7 @@ def worker(burst: bool):
     outages.wait_for_services("worker")  # a worker started during an outage waits for its end
     current_model()  # load the model before the first job, once for the whole process
     db.session.remove()
-    interrupted = []
+    interrupted, stopping = [], []
 
     def run() -> bool:
         while interrupted:
@@ -43,9 +43,11 @@ def worker(burst: bool):
         finally:
             if process.interrupted is not None:
                 interrupted.append(process.interrupted)
+            if process.stopping:
+                stopping.append(True)
         return burst or process.stopping
 
-    outages.keep_running(run, "worker")
+    outages.keep_running(run, "worker", stop_requested=lambda: bool(stopping))
 
 
 @click.command("scheduler")
