@@ -23,16 +23,6 @@ def test_json_lines_carry_the_message_and_the_extra_fields():
     assert line["job_id"] == "j1" and line["args_seen"] == [1, 2] and line["ts"].endswith("Z")
 
 
-@pytest.fixture(autouse=True)
-def restored_logging():
-    """Put the root logger and RQ's worker logger back as they were after each test."""
-    root, rq_worker = logging.getLogger(), logging.getLogger("rq.worker")
-    handlers, level, filters = list(root.handlers), root.level, list(rq_worker.filters)
-    yield
-    root.handlers[:], rq_worker.filters[:] = handlers, filters
-    root.setLevel(level)
-
-
 @pytest.fixture
 def json_app(app):
     """The app in JSON log mode (as SWITCHBOARD_LOG_FORMAT=json sets it up)."""

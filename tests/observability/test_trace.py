@@ -19,16 +19,6 @@ from workspace.live import trace
 from workspace.observability import logs
 
 
-@pytest.fixture(autouse=True)
-def restored_logging():
-    """Put the root logger and RQ's worker logger back as they were after each test."""
-    root, rq_worker = logging.getLogger(), logging.getLogger("rq.worker")
-    handlers, level, filters = list(root.handlers), root.level, list(rq_worker.filters)
-    yield
-    root.handlers[:], rq_worker.filters[:] = handlers, filters
-    root.setLevel(level)
-
-
 def test_every_request_gets_an_id_in_text_mode_too(client):
     """Without JSON logs the answer still carries an id: the caller's when sane, a new one otherwise."""
     assert client.get("/ping", headers={"X-Request-Id": "probe-000123"}).headers["X-Request-Id"] == "probe-000123"
