@@ -81,7 +81,7 @@ def start_sso():
     """Send the browser to the provider with a new state, nonce and PKCE challenge."""
     if not sso_enabled():
         abort(404)
-    metadata = _provider_metadata()
+    metadata = provider_metadata()
     flow = {"state": secrets.token_urlsafe(32), "nonce": secrets.token_urlsafe(32),
             "verifier": secrets.token_urlsafe(64), "next": safe_next(request.args.get("next"))}
     url, _ = _client().create_authorization_url(
@@ -98,23 +98,24 @@ def finish_sso():
         abort(404)
     # One use only: a replayed or second callback finds nothing to match.
     flow = session.pop(SESSION_KEY, None)
-    state = request.args.get("state", "")
-    if not isinstance(flow, dict) or not secrets.compare_digest(state.encode(), str(flow.get("state")).encode()):
-        raise SsoFailure("this sign-in was not started here, was already used, or was tampered with; "
-                         "start again with the button below", code="bad_state", status=400)
     name = current_app.config["SSO_NAME"]
+    # An error signs no one in, so it is shown even when the provider leaves the state off (some do on Deny).
     if "error" in request.args:
         if request.args["error"] == "access_denied":
             raise SsoFailure(f"{name} did not let you in (access was denied or cancelled)", code="access_denied",
                              status=403)
         detail = request.args.get("error_description") or request.args["error"]
         raise SsoFailure(f"{name} refused the sign-in: {detail[:MAX_PROVIDER_TEXT]}", code="provider_error")
+    state = request.args.get("state", "")
+    if not isinstance(flow, dict) or not secrets.compare_digest(state.encode(), str(flow.get("state")).encode()):
+        raise SsoFailure("this sign-in was not started here, was already used, or was tampered with; "
+                         "start again with the button below", code="bad_state", status=400)
     code = request.args.get("code")
     if not code:
         raise SsoFailure(f"{name} sent no authorization code", code="provider_error", status=400)
-    metadata = _provider_metadata()
+    metadata = provider_metadata()
     id_token = _exchange_code(metadata, code, flow["verifier"])
-    claims = _verify_id_token(id_token, metadata, flow["nonce"])
+    claims = verify_id_token(id_token, metadata, flow["nonce"])
     config = current_app.config
     agent = accounts.sign_in(accounts.identity_from_claims(metadata["issuer"], claims),
                              accounts.SsoPolicy(tuple(config["SSO_ALLOWED_DOMAINS"]), config["SSO_CREATE_AGENTS"]))
@@ -148,7 +149,7 @@ def _get_json(url: str, what: str) -> dict:
     return document
 
 
-def _provider_metadata() -> dict:
+def provider_metadata() -> dict:
     """The provider's discovery document, checked to be for the configured issuer."""
     issuer = current_app.config["SSO_ISSUER"]
     metadata = _get_json(f"{issuer}/.well-known/openid-configuration", "discovery document")
@@ -185,7 +186,7 @@ def _exchange_code(metadata: dict, code: str, verifier: str) -> str:
     return id_token
 
 
-def _verify_id_token(id_token: str, metadata: dict, nonce: str) -> dict:
+def verify_id_token(id_token: str, metadata: dict, nonce: str) -> dict:
     """Check the ID token's signature against the provider's keys, then its issuer, audience, expiry and nonce.
 
     Returns:
