@@ -11,13 +11,13 @@ import json
 import os
 import subprocess
 import sys
-import time
 from urllib.parse import quote
 
 import pytest
 import requests
 
-from tests.factories import ROOT
+from devstack.launcher import stop_process
+from tests.factories import ROOT, wait_for
 
 # What Switchboard is registered as at the provider in the tests (the provider accepts any client).
 CLIENT_ID = "switchboard"
@@ -39,36 +39,26 @@ def sso_env(issuer: str, **overrides) -> dict:
 @contextlib.contextmanager
 def running_provider(folder, port: int, *args: str):
     """Run the provider on a port (extra command-line options after the port); yield its issuer URL."""
-    log = open(folder / f"oidc-provider-{port}.log", "a")
-    env = dict(os.environ, NO_COLOR="1")
-    process = subprocess.Popen([sys.executable, "-m", "oidc_provider_mock", "--port", str(port), *args], cwd=ROOT,
-                               env=env, stdout=log, stderr=log, start_new_session=True)
-    issuer = f"http://127.0.0.1:{port}"
+    path = folder / f"oidc-provider-{port}.log"
+    with open(path, "a") as log:
+        process = subprocess.Popen([sys.executable, "-m", "oidc_provider_mock", "--port", str(port), *args],
+                                   cwd=ROOT, env=dict(os.environ, NO_COLOR="1"), stdout=log, stderr=log,
+                                   start_new_session=True)
+        issuer = f"http://127.0.0.1:{port}"
+        try:
+            if not wait_for(lambda: _discovery_answers(issuer), timeout=30):
+                pytest.fail(f"the OIDC provider did not start:\n{path.read_text()}")
+            yield issuer
+        finally:
+            stop_process(process)
+
+
+def _discovery_answers(issuer: str) -> bool:
+    """Tell whether the provider serves its discovery document yet."""
     try:
-        if not _wait_for_discovery(issuer):
-            pytest.fail("the OIDC provider did not start:\n" + (folder / f"oidc-provider-{port}.log").read_text())
-        yield issuer
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-
-
-def _wait_for_discovery(issuer: str, timeout: float = 30.0) -> bool:
-    """Poll the discovery document until it answers or the time runs out; tell which."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{issuer}/.well-known/openid-configuration", timeout=2).status_code == 200:
-                return True
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    return False
+        return requests.get(f"{issuer}/.well-known/openid-configuration", timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
 
 
 def add_person(issuer: str, subject: str, **claims) -> None:
