@@ -142,7 +142,8 @@ def _get_json(url: str, what: str) -> dict:
         document = response.json()
     except (requests.RequestException, ValueError) as error:
         current_app.logger.warning("single sign-on: fetching %s from %s failed: %s", what, url, error)
-        raise SsoFailure(f"{name} cannot be reached right now; try again later, or sign in with your password",
+        fallback = "" if current_app.config.get("SSO_ONLY") else ", or sign in with your password"
+        raise SsoFailure(f"{name} cannot be reached right now; try again later{fallback}",
                          code="provider_unavailable", status=503) from error
     if not isinstance(document, dict):
         raise SsoFailure(f"{name} answered with an unusable {what}", code="provider_error")
