@@ -231,4 +231,5 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def sso_button() -> dict:
+        """The provider's name for the sign-in button, or None to show no button."""
         return {"sso_name": app.config["SSO_NAME"] if sso_enabled() else None}
