@@ -107,7 +107,8 @@ def test_the_scaled_topology_through_nginx(app, redis_url, tmp_path):
     announced: list[int] = []
     console.on("conversation.created", lambda data: announced.extend(c["id"] for c in data["conversations"]))
     try:
-        assert wait_healthy(base, START_SECONDS), "the topology did not start:\n" + (tmp_path / "launcher.log").read_text()
+        started = wait_healthy(base, START_SECONDS)
+        assert started, "the topology did not start:\n" + (tmp_path / "launcher.log").read_text()
         family = descendants(launcher.pid)
         token = prepare(app)
         console.connect(base, auth={"token": token}, transports=["polling"], wait_timeout=30)
