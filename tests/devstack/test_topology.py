@@ -5,9 +5,7 @@ to nginx's sticky sessions) gets every conversation.created once, counts equal m
 stops every process without losing an acknowledged post. Runs on PostgreSQL when TEST_DATABASE_URL is set."""
 
 import json
-import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -22,6 +20,7 @@ import sqlalchemy as sa
 
 from devstack import nginx
 from devstack.launcher import descendants, wait_healthy
+from devstack.localredis import free_port_run
 from tests.conftest import POSTGRES_URL
 from tests.factories import ROOT, SECRET, make_post, process_env, wait_for
 from tests.jobs.test_exactly_once import drained
@@ -36,24 +35,6 @@ START_SECONDS = 240
 STOP_SECONDS = 60
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(bool(nginx.missing()), reason=str(nginx.missing()))]
-
-
-def free_port_run(count: int) -> int:
-    """A port such that it and the next count-1 ports are free (the launcher takes PORT, PORT+2, ...)."""
-    for base in range(20000 + os.getpid() % 20000, 60000, 7):
-        probes = []
-        try:
-            for port in range(base, base + count):
-                probe = socket.socket()
-                probes.append(probe)
-                probe.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for probe in probes:
-                probe.close()
-    raise RuntimeError("no run of free ports")
 
 
 def prepare(app) -> str:
