@@ -41,7 +41,7 @@ from bench.http_load import build_request, run_load  # noqa: E402
 from bench.live import DRAIN_SECONDS, SECRET, percentile, populate, report, webhook_phase  # noqa: E402
 from bench.stack import process_environment, redis_for  # noqa: E402
 from devstack import nginx  # noqa: E402
-from devstack.launcher import descendants, wait_healthy  # noqa: E402
+from devstack.launcher import alive, descendants, wait_healthy  # noqa: E402
 from devstack.localredis import free_port_run  # noqa: E402
 from workspace.channels.signature import sign  # noqa: E402
 
@@ -204,15 +204,6 @@ def run_topology(label: str, extra: list[str], args, workdir: str, redis_url: st
         launcher.wait(timeout=60)
         log.close()
     return figures
-
-
-def alive(pid: int) -> bool:
-    """Whether a process exists and is not a zombie."""
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rpartition(")")[2].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def main() -> None:

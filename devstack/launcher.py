@@ -83,6 +83,15 @@ def stop_all(children: list[subprocess.Popen], timeout: float = 10) -> None:
         child.wait()
 
 
+def alive(pid: int) -> bool:
+    """Whether a process exists and is not a zombie (Linux /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def group_alive(group: int) -> bool:
     """Whether any process of a process group is still alive (not a zombie)."""
     for entry in os.listdir("/proc"):

@@ -19,7 +19,7 @@ import socketio
 import sqlalchemy as sa
 
 from devstack import nginx
-from devstack.launcher import descendants, wait_healthy
+from devstack.launcher import alive, descendants, wait_healthy
 from devstack.localredis import free_port_run
 from tests.conftest import POSTGRES_URL
 from tests.factories import ROOT, SECRET, make_post, process_env, wait_for
@@ -54,15 +54,6 @@ def signed(post: dict) -> tuple[bytes, dict]:
     """A webhook body and its headers."""
     body = json.dumps(post).encode()
     return body, {"Content-Type": "application/json", "X-Switchboard-Signature": sign(SECRET, body)}
-
-
-def alive(pid: int) -> bool:
-    """Whether a process exists and is not a zombie."""
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rpartition(")")[2].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 @pytest.mark.parametrize("database_url", ["postgresql" if POSTGRES_URL else "sqlite"], indirect=True)
