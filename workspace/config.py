@@ -136,6 +136,10 @@ class Config:
     # `./bin/run` sets it to instance/prometheus and empties it at each start.
     METRICS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
 
+    # Proxies in front of the web processes (nginx: 1) whose X-Forwarded-For and X-Forwarded-Proto
+    # are believed, so per-address limits and logs see the real client; 0 believes no such header.
+    PROXY_COUNT = _env_int("SWITCHBOARD_PROXY_COUNT", 0)
+
     API_PAGE_SIZE = 50
     API_MAX_PAGE_SIZE = 200
 
