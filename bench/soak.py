@@ -46,7 +46,7 @@ import sqlalchemy as sa  # noqa: E402
 from bench.http_load import build_request, read_response, run_load  # noqa: E402
 from bench.ingest import SECRET, post, signed  # noqa: E402
 from bench.stack import process_environment  # noqa: E402
-from devstack.launcher import Supervised, flask, start_process, stop_process, wait_healthy  # noqa: E402
+from devstack.launcher import Supervised, flask, start_process, stop_all, wait_healthy  # noqa: E402
 from devstack.localredis import free_port, start_redis  # noqa: E402
 
 # Concurrent senders sharing the pace; each keeps one keep-alive connection and waits for each answer, so
@@ -371,12 +371,7 @@ def main() -> None:
     finally:
         stopping.set()
         announcements.stopping = True
-        for process in supervised.values():
-            stop_process(process.child)
-            try:  # stop_process waits for the group's leader (the shell) only: leave nothing of the group behind
-                os.killpg(process.child.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        stop_all([process.child for process in supervised.values()])
         redis_server.process.terminate()
         if pg is not None:
             pg.stop()
