@@ -23,7 +23,7 @@ def build_request(method: str, path: str, body: bytes = b"", headers: dict | Non
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
-def _read_response(conn: socket.socket, buffer: bytearray) -> int:
+def read_response(conn: socket.socket, buffer: bytearray) -> int:
     """Read one response off a keep-alive connection; return its status code."""
     while b"\r\n\r\n" not in buffer:
         chunk = conn.recv(65536)
@@ -57,7 +57,7 @@ def _connection(port: int, requests: list[bytes], deadline: float, results: list
         if time.monotonic() >= deadline:
             break
         conn.sendall(request)
-        status = _read_response(conn, buffer)
+        status = read_response(conn, buffer)
         statuses[status] = statuses.get(status, 0) + 1
         sent += 1
     conn.close()

@@ -189,6 +189,15 @@ def metrics_folder(env: dict) -> str:
     return str(folder)
 
 
+def announce_when_up(base: str, banner: str, timeout: float = 120.0) -> None:
+    """Print the banner again once the web process answers, below the processes' start-up lines where it
+    cannot be missed; or say that it does not answer."""
+    if wait_healthy(base, timeout):
+        print(f"\n{banner}", flush=True)
+    else:
+        say("web", f"not answering at {base} after {timeout:.0f} s; its lines above say why")
+
+
 def relay(name: str, stream) -> None:
     """Copy a child's output to ours, each line prefixed with its process name."""
     for line in stream:
@@ -339,12 +348,15 @@ def main(argv: list[str] | None = None) -> None:
             processes.append(("tickets", relayed("tickets", env)))
         for name, start in processes:
             supervised.append(Supervised(name, start))
-        print(f"\nSwitchboard is running at http://localhost:{env['PORT']}/  (Ctrl-C stops it)\n"
-              f"REDIS_URL={env['REDIS_URL']}  (export it to use `flask --app wsgi ...` alongside)\n"
-              f"Escalations go to {stub + '/  (the ticketing stub)' if stub else env['SWITCHBOARD_TICKETING_URL']}\n"
-              f"Processes: {', '.join(name for name, _ in processes)}\n"
-              f"{demo}",
-              flush=True)
+        tickets = stub + '/  (the ticketing stub)' if stub else env['SWITCHBOARD_TICKETING_URL']
+        banner = (f"Switchboard is running at http://localhost:{env['PORT']}/  (Ctrl-C stops it)\n"
+                  f"REDIS_URL={env['REDIS_URL']}  (export it to use `flask --app wsgi ...` alongside)\n"
+                  f"Escalations go to {tickets}\n"
+                  f"Processes: {', '.join(name for name, _ in processes)}\n"
+                  f"{demo}")
+        print(f"\n{banner}", flush=True)
+        threading.Thread(target=announce_when_up, args=(f"http://127.0.0.1:{env['PORT']}", banner),
+                         daemon=True).start()
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         while True:
             threading.Event().wait(0.5)

@@ -126,8 +126,9 @@ class Config:
     SPIKE_Z_THRESHOLD = _env_float("SWITCHBOARD_SPIKE_Z_THRESHOLD", 4.0)
     SPIKE_MIN_RATIO = _env_float("SWITCHBOARD_SPIKE_MIN_RATIO", 3.0)
 
-    # "json": every process logs JSON lines, web processes one per request (with an X-Request-Id);
-    # "text": plain lines (gunicorn's access log is then the per-request line).
+    # "json": every process logs JSON lines, web processes one per request, workers one per job (each with its
+    # request and job ids); "text": plain lines for a terminal (gunicorn's access log is the per-request line,
+    # a routine job's line is a debug line). Every answer carries X-Request-Id either way.
     LOG_FORMAT = os.environ.get("SWITCHBOARD_LOG_FORMAT", "text")
     # /metrics answers a bearer token equal to this (or an admin's API token); unset, admins' tokens only.
     METRICS_TOKEN = os.environ.get("SWITCHBOARD_METRICS_TOKEN")

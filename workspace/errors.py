@@ -1,10 +1,16 @@
 """Domain exceptions and the one JSON error envelope."""
 
+import sqlalchemy as sa
 from flask import Flask, jsonify
 from flask_wtf.csrf import CSRFError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from werkzeug.exceptions import HTTPException
 
 from workspace.extensions import db
+
+# What a 503 for an outage tells the caller to wait before trying again (a database restart takes seconds).
+OUTAGE_RETRY_AFTER_SECONDS = 5
 
 
 class SwitchboardError(Exception):
@@ -74,6 +80,20 @@ def init_app(app: Flask) -> None:
         response = error_response(error.code or 500, code, error.description or error.name)
         if error.code == 405 and error.valid_methods:
             response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response
+
+    @app.errorhandler(sa.exc.OperationalError)
+    @app.errorhandler(sa.exc.InterfaceError)
+    @app.errorhandler(RedisConnectionError)
+    @app.errorhandler(RedisTimeoutError)
+    def handle_outage(error: Exception):
+        """The database or Redis did not answer (restarting, down, locked): 503 with Retry-After, so a webhook
+        sender or the console tries again, rather than a 500 for a fault that is not the request's."""
+        db.session.rollback()
+        app.logger.warning("answering 503: %s: %s", type(error).__name__, str(error).splitlines()[0][:200])
+        response = error_response(503, "unavailable", "A service Switchboard needs is not answering. "
+                                  "Try again shortly.")
+        response.headers["Retry-After"] = str(OUTAGE_RETRY_AFTER_SECONDS)
         return response
 
     @app.errorhandler(Exception)

@@ -1,9 +1,13 @@
-"""The launcher supervises: a process that dies is started again, after a wait that grows while it keeps dying."""
+"""The launcher supervises: a process that dies is started again, after a wait that grows while it keeps dying;
+and it prints its banner again once the web process answers."""
 
+import http.server
 import subprocess
 import sys
+import threading
 
-from devstack.launcher import Supervised, metrics_folder
+from devstack.launcher import Supervised, announce_when_up, metrics_folder
+from devstack.localredis import free_port
 from tests.factories import wait_for
 
 
@@ -58,3 +62,31 @@ def test_metrics_folder_defaults_to_the_instance_folder():
     env = {}
     folder = metrics_folder(env)
     assert env["PROMETHEUS_MULTIPROC_DIR"] == folder and folder.endswith("instance/prometheus")
+
+
+class Healthy(http.server.BaseHTTPRequestHandler):
+    """A web process that answers /healthz."""
+
+    def do_GET(self):  # noqa: N802 - http.server's name
+        self.send_response(200 if self.path == "/healthz" else 404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_the_banner_is_printed_again_once_the_web_process_answers(capsys):
+    """The banner (URL, sign-in, token, secrets) comes again after the processes' start-up lines, once /healthz
+    answers; if it never does, a line says so instead."""
+    server = http.server.HTTPServer(("127.0.0.1", 0), Healthy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        announce_when_up(f"http://127.0.0.1:{server.server_port}", "Switchboard is running\ntoken: abc", timeout=10)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert capsys.readouterr().out == "\nSwitchboard is running\ntoken: abc\n"
+    announce_when_up(f"http://127.0.0.1:{free_port()}", "Switchboard is running", timeout=0.5)
+    printed = capsys.readouterr().out
+    assert "Switchboard is running" not in printed and "not answering" in printed

@@ -77,7 +77,7 @@ def test_dispatchers_racing_over_one_outbox_enqueue_each_row_once(app, deliver, 
                       for n in range(60))
     enqueued, lock = [], threading.Lock()
 
-    def slow_enqueue(conversation_ids):
+    def slow_enqueue(conversation_ids, request_ids=None):
         time.sleep(0.005)  # a Redis round trip, widened so the dispatchers overlap
         with lock:
             enqueued.extend(conversation_ids)
@@ -114,14 +114,14 @@ def test_a_failed_enqueue_leaves_the_claimed_rows_in_the_outbox(app, deliver, mo
 
     conversation_id = deliver(make_post()).get_json()["conversation_id"]
 
-    def refuse(conversation_ids):
+    def refuse(conversation_ids, request_ids=None):
         raise RedisConnectionError("down")
 
     monkeypatch.setattr(dispatch, "enqueue_routing", refuse)
     with app.app_context(), pytest.raises(RedisConnectionError):
         dispatch.dispatch_once(10)
     assert outbox_size(app) == 1
-    monkeypatch.setattr(dispatch, "enqueue_routing", lambda ids: "job")
+    monkeypatch.setattr(dispatch, "enqueue_routing", lambda ids, request_ids=None: "job")
     with app.app_context():
         assert dispatch.dispatch_once(10) == [conversation_id]
     assert outbox_size(app) == 0

@@ -2,11 +2,13 @@
 both processes stay up, and carry on with their work once Redis is back."""
 
 import contextlib
+import logging
 import time
 
 import pytest
 import sqlalchemy as sa
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from rq.job import Job, JobStatus
 
 from devstack.launcher import start_process, stop_process
@@ -15,8 +17,8 @@ from tests.factories import make_post, process_env, wait_for
 from workspace.extensions import db
 from workspace.infra.broker import job_queue
 from workspace.jobs import outages
-from workspace.jobs.dispatch import dispatch_once
-from workspace.models import Conversation
+from workspace.jobs.dispatch import Dispatcher, dispatch_once
+from workspace.models import Conversation, OutboxEntry
 
 OUTAGE_SECONDS = 4
 
@@ -159,3 +161,51 @@ def test_a_database_outage_is_waited_out_and_the_loop_runs_again(monkeypatch, ca
     assert len(runs) == 2
     assert waits == [0.5, 0.5, 1.0]  # the pause after the failure, then a doubling wait per miss
     assert "the database does not answer" in caplog.text and "carrying on" in caplog.text
+
+
+def test_a_stop_asked_for_before_an_outage_is_not_lost_waiting_for_redis(monkeypatch, caplog):
+    """A worker told to stop (SIGTERM) whose last job an outage then cuts short stops, instead of waiting for
+    Redis to come back (the soak found such workers left running after their stack was gone)."""
+    monkeypatch.setattr(outages, "unreachable", lambda database=True: "Redis")
+    monkeypatch.setattr(outages.time, "sleep", lambda seconds: pytest.fail("waited for Redis after a stop"))
+    runs = []
+
+    def run() -> bool:
+        runs.append(True)
+        raise RedisConnectionError("Connection refused")
+
+    with caplog.at_level("WARNING", logger=outages.__name__):
+        outages.keep_running(run, "worker", stop_requested=lambda: True)
+    assert len(runs) == 1 and "stopping as asked" in caplog.text
+
+
+def outbox_empty(app) -> bool:
+    """Whether every outbox row was handed to RQ."""
+    with app.app_context():
+        try:
+            return not db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEntry))
+        finally:
+            db.session.remove()
+
+
+def test_the_dispatcher_backs_off_through_a_redis_outage_says_so_once_and_drains_after(
+        app, deliver, private_redis, caplog):
+    """Posts that keep arriving while Redis is down do not each wake the dispatcher into another failing
+    call: the outage is one warning line (no traceback) and one when it works again, and the outbox drains."""
+    caplog.set_level(logging.WARNING, logger="workspace.jobs.dispatch")
+    dispatcher = app.extensions["dispatcher"] = Dispatcher(app)
+    try:
+        with private_redis.down():
+            for n in range(30):
+                assert deliver(make_post(author={"id": f"during{n}", "handle": "d"})).status_code == 202
+                time.sleep(0.02)  # a steady trickle, each post waking the dispatcher
+            assert not outbox_empty(app)
+        assert wait_for(lambda: outbox_empty(app))
+    finally:
+        dispatcher.stop()
+    lines = [record for record in caplog.records if record.name == "workspace.jobs.dispatch"]
+    assert [record.getMessage().split(" (")[0] for record in lines][:1] == ["outbox dispatch failed"]
+    assert sum("failed" in record.getMessage() for record in lines) == 1 and not lines[0].exc_info
+    assert "works again" in lines[-1].getMessage()
+    with app.app_context():
+        assert len(job_queue().job_ids) >= 1

@@ -7,7 +7,10 @@ import pytest
 
 from tests.factories import make_post
 from workspace.extensions import db
+from workspace.infra.broker import job_queue
 from workspace.jobs import dispatch
+from workspace.jobs.enqueue import enqueue
+from workspace.jobs.tasks import conversations
 from workspace.observability import logs
 
 
@@ -20,21 +23,11 @@ def test_json_lines_carry_the_message_and_the_extra_fields():
     assert line["job_id"] == "j1" and line["args_seen"] == [1, 2] and line["ts"].endswith("Z")
 
 
-@pytest.fixture(autouse=True)
-def restored_logging():
-    """Put the root logger and RQ's worker logger back as they were after each test."""
-    root, rq_worker = logging.getLogger(), logging.getLogger("rq.worker")
-    handlers, level, filters = list(root.handlers), root.level, list(rq_worker.filters)
-    yield
-    root.handlers[:], rq_worker.filters[:] = handlers, filters
-    root.setLevel(level)
-
-
 @pytest.fixture
 def json_app(app):
     """The app in JSON log mode (as SWITCHBOARD_LOG_FORMAT=json sets it up)."""
-    app.config["LOG_FORMAT"] = "json"
-    logs.init_app(app)
+    app.config["LOG_FORMAT"] = "json"  # read per request: the id and line hooks are always registered
+    logs.configure(json_lines=True)
     return app
 
 
@@ -55,10 +48,10 @@ def test_a_webhook_logs_one_line_with_its_request_id_and_conversations(json_app,
     assert json.loads(logs.JsonFormatter().format(first))["request_id"] == "sender-abc-123"
 
 
-def test_a_job_logs_one_line_and_rq_per_job_lines_move_to_debug(app, deliver, run_jobs, caplog):
+def test_a_job_logs_one_line_and_rq_per_job_lines_move_to_debug(json_app, deliver, run_jobs, caplog):
     """A worker run logs one line per job naming the conversations the webhook stored; RQ's own per-job
     INFO lines are not shown at INFO (they are DEBUG lines now)."""
-    logs.configure(json_lines=False)
+    app = json_app
     caplog.set_level(logging.INFO)
     conversation_id = deliver(make_post(text="@billing charged twice")).json["conversation_id"]
     with app.app_context():
@@ -72,3 +65,17 @@ def test_a_job_logs_one_line_and_rq_per_job_lines_move_to_debug(app, deliver, ru
     rq_lines = [r.msg for r in caplog.records if r.name == "rq.worker"]
     assert rq_lines  # RQ still says it started and stopped
     assert not set(rq_lines) & logs.RQ_JOB_LINES
+
+
+def test_in_text_mode_a_routine_job_line_is_a_debug_line_and_a_failure_a_warning(app, run_jobs, caplog):
+    """Text logs are for a person at a terminal: a job that succeeded logs at debug (hidden by default), so
+    the periodic jobs do not bury the start-up banner; a failed job still shows, as a warning."""
+    logs.configure(json_lines=False)
+    caplog.set_level(logging.DEBUG, logger="switchboard.job")
+    with app.app_context():
+        enqueue(conversations.assign_queues, [])
+        job_queue().enqueue_call("builtins.int", args=("not a number",), job_id="broken")  # raises ValueError
+        db.session.remove()
+    run_jobs()
+    levels = {record.job_id: record.levelno for record in caplog.records if record.name == "switchboard.job"}
+    assert levels == {"assign-": logging.DEBUG, "broken": logging.WARNING}

@@ -8,9 +8,10 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.factories import SECRET, make_config, make_post, running
+from tests.web.test_auth import socket_app  # noqa: F401  (fixture)
 from workspace import create_app
 from workspace.channels.signature import sign
-from workspace.extensions import db
+from workspace.extensions import db, socketio
 from workspace.jobs import dispatch
 from workspace.models import Author, Conversation
 
@@ -93,12 +94,15 @@ def test_outbox_routing_and_rq_figures_follow_a_post_through_a_real_worker(scrap
     with app.app_context():
         dispatch.dispatch_once(10)
         db.session.remove()
+    time.sleep(0.01)  # so the waiting job's age is above zero on any clock
     queued = scraper()
     assert value(queued, "switchboard_outbox_depth") == 0
     assert value(queued, "switchboard_rq_jobs", queue=app.config["RQ_QUEUE"], state="queued") == 1
+    assert value(queued, "switchboard_rq_oldest_queued_age_seconds", queue=app.config["RQ_QUEUE"]) > 0
     run_jobs()
     routed = scraper()
     assert value(routed, "switchboard_rq_jobs", queue=app.config["RQ_QUEUE"], state="queued") == 0
+    assert value(routed, "switchboard_rq_oldest_queued_age_seconds", queue=app.config["RQ_QUEUE"]) == 0
     for histogram in ("switchboard_routing_job_seconds_count", "switchboard_routing_latency_seconds_count"):
         assert value(routed, histogram) - value(queued, histogram) == 1
     assert value(routed, "switchboard_metrics_source_up", source="database") == 1
@@ -164,3 +168,18 @@ def test_web_and_worker_processes_both_contribute_in_multiprocess_mode(app, chan
     assert value(figures, "switchboard_routing_job_seconds_count") >= 1
     writers = {path.name for path in folder.glob("*.db")}
     assert len({name.rsplit("_", 1)[-1] for name in writers}) >= 2, writers  # files of two pids at least
+
+
+def test_socketio_clients_count_accepted_connections_while_they_are_open(scraper, socket_app, token):  # noqa: F811
+    """Each accepted console connection adds one while it is open; a refused one adds nothing."""
+    console_app = socket_app
+    before = value(scraper(), "switchboard_socketio_clients")
+    refused = socketio.test_client(console_app, flask_test_client=console_app.test_client())
+    assert not refused.is_connected()
+    consoles = [socketio.test_client(console_app, auth={"token": token}) for _ in range(2)]
+    assert all(console.is_connected() for console in consoles)
+    assert value(scraper(), "switchboard_socketio_clients") - before == 2
+    consoles[0].disconnect()
+    assert value(scraper(), "switchboard_socketio_clients") - before == 1
+    consoles[1].disconnect()
+    assert value(scraper(), "switchboard_socketio_clients") == before

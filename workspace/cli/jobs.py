@@ -35,7 +35,7 @@ def worker(burst: bool):
     # The app and model live as long as the process: kept out of the garbage collector's sight, they cost no
     # collection, least of all the one at exit, which took about 4 s of a stop on a busy 2-core machine.
     gc.freeze()
-    interrupted = []
+    interrupted, stopping = [], []
 
     def run() -> bool:
         while interrupted:
@@ -48,9 +48,11 @@ def worker(burst: bool):
         finally:
             if process.interrupted is not None:
                 interrupted.append(process.interrupted)
+            if process.stopping:
+                stopping.append(True)
         return burst or process.stopping
 
-    outages.keep_running(run, "worker")
+    outages.keep_running(run, "worker", stop_requested=lambda: bool(stopping))
 
 
 @click.command("scheduler")

@@ -10,6 +10,7 @@ sweeper covers anything that was enqueued but then lost by Redis.
 import logging
 import threading
 import time
+from collections import OrderedDict
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -19,6 +20,7 @@ from rq.job import Job
 from workspace.extensions import db
 from workspace.infra.broker import job_queue, redis_client
 from workspace.jobs.enqueue import JOBS, PENDING, enqueue, enqueue_many, route_job_id
+from workspace.jobs.outages import OUTAGES
 from workspace.jobs.tasks import conversations
 from workspace.models import Conversation, Escalation, Message, OutboxEntry, utcnow
 from workspace.models.counts import fold_counts
@@ -28,11 +30,50 @@ log = logging.getLogger(__name__)
 
 # How often a held batch looks again whether a worker took the last job.
 HOLD_POLL_SECONDS = 0.005
+# After a failed dispatch (Redis or the database down) the loop waits this long, doubling up to the longest:
+# short, because a try costs one refused connection and the outbox should move soon after the outage.
+DISPATCH_FIRST_BACKOFF_SECONDS = 0.5
+DISPATCH_LONGEST_BACKOFF_SECONDS = 5.0
+# Request ids remembered for conversations waiting in the outbox (a few minutes of a heavy backlog).
+ORIGINS_KEPT = 50_000
 
 
-def enqueue_routing(conversation_ids: list[int]) -> str:
-    """Enqueue one routing job for these conversations; returns its job id."""
-    return enqueue(conversations.route_conversations, sorted(set(conversation_ids))).id
+class RequestOrigins:
+    """Which request stored each conversation waiting in the outbox, kept in this process for its routing job's meta.
+
+    The outbox row carries no request id; the webhook that stored the
+    conversation notes it here, and the dispatcher that claims the row takes it
+    into the job's meta (`request_ids`). Rows another process dispatches (the
+    sweeper's, another web process's) go without: the trace is best effort,
+    the routing is not. Bounded, the oldest forgotten first.
+    """
+
+    def __init__(self, limit: int = ORIGINS_KEPT):
+        self.limit = limit
+        self.by_conversation: OrderedDict[int, str] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def note(self, conversation_ids: list[int], request_id: str) -> None:
+        """Remember that this request stored (a post of) these conversations."""
+        with self.lock:
+            for conversation_id in conversation_ids:
+                self.by_conversation[conversation_id] = request_id
+                self.by_conversation.move_to_end(conversation_id)
+            while len(self.by_conversation) > self.limit:
+                self.by_conversation.popitem(last=False)
+
+    def take(self, conversation_ids: list[int]) -> dict[str, str]:
+        """Forget and return the request ids of these conversations, keyed by conversation id (a string, as JSON)."""
+        with self.lock:
+            found = {cid: self.by_conversation.pop(cid) for cid in conversation_ids if cid in self.by_conversation}
+        return {str(cid): request_id for cid, request_id in found.items()}
+
+
+def enqueue_routing(conversation_ids: list[int], request_ids: dict[str, str] | None = None) -> str:
+    """Enqueue one routing job for these conversations (with the requests that stored them in its meta, when
+    known); returns its job id."""
+    return enqueue(conversations.route_conversations, sorted(set(conversation_ids)),
+                   meta={"request_ids": request_ids} if request_ids else None).id
 
 
 def dispatch_once(batch_size: int, *, older_than: datetime | None = None) -> list[int]:
@@ -61,11 +102,17 @@ def dispatch_once(batch_size: int, *, older_than: datetime | None = None) -> lis
         return []
     db.session.commit()
     conversation_ids = [row.conversation_id for row in sorted(claimed)]
+    origins = current_app.extensions.get("request_origins")
+    request_ids = origins.take(conversation_ids) if origins is not None else {}
     try:
-        enqueue_routing(conversation_ids)
+        enqueue_routing(conversation_ids, request_ids)
     except Exception:
-        # Put the rows back for the next dispatch (the sweeper would find the conversations anyway).
-        db.session.execute(sa.insert(outbox), [row._asdict() for row in claimed])
+        for conversation_id, request_id in request_ids.items():
+            origins.note([int(conversation_id)], request_id)
+        # Put the rows back for the next dispatch (the sweeper would find the conversations anyway), under new
+        # ids: SQLite hands a deleted highest rowid to the next insert, so a post stored meanwhile may hold one.
+        db.session.execute(sa.insert(outbox), [{"conversation_id": row.conversation_id, "created_at": row.created_at}
+                                               for row in claimed])
         db.session.commit()
         raise
     return conversation_ids
@@ -160,6 +207,7 @@ class Dispatcher:
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()
         self.stopping = False
+        self.stopped = threading.Event()
         self.last_job: str | None = None
 
     def notify(self) -> None:
@@ -172,11 +220,21 @@ class Dispatcher:
         self.wake.set()
 
     def run(self) -> None:
-        """Drain the outbox whenever notified, and every poll interval regardless."""
+        """Drain the outbox whenever notified, and every poll interval regardless; after a failure, back off.
+
+        While backing off, new posts do not cut the wait short: at 200 posts/s
+        every post used to wake the loop into another failing Redis call and
+        another traceback in the log. An outage is logged once when it starts
+        and once when dispatching works again.
+        """
         config = self.app.config
-        backoff = 0.0
+        backoff, retry_at, failing_since = 0.0, 0.0, None
         while not self.stopping:
-            self.wake.wait(timeout=max(config["DISPATCH_POLL_SECONDS"], backoff))
+            pause = retry_at - time.monotonic()
+            if pause > 0:
+                self.stopped.wait(pause)
+            else:
+                self.wake.wait(timeout=config["DISPATCH_POLL_SECONDS"])
             self.wake.clear()
             if self.stopping:
                 break
@@ -190,11 +248,18 @@ class Dispatcher:
                             self.last_job = route_job_id(batch)
                         if len(batch) < config["DISPATCH_BATCH"]:
                             break
-                    backoff = 0.0
-                except Exception:
+                    if failing_since is not None:
+                        log.warning("outbox dispatch works again after %.0f s", time.monotonic() - failing_since)
+                    backoff, retry_at, failing_since = 0.0, 0.0, None
+                except Exception as error:
                     db.session.rollback()
-                    backoff = min(max(backoff * 2, 0.5), 30.0)
-                    log.exception("outbox dispatch failed; retrying in %.1fs", backoff)
+                    backoff = min(max(backoff * 2, DISPATCH_FIRST_BACKOFF_SECONDS), DISPATCH_LONGEST_BACKOFF_SECONDS)
+                    retry_at = time.monotonic() + backoff
+                    if failing_since is None:  # one line per outage; an unexpected error keeps its traceback
+                        failing_since = time.monotonic()
+                        log.warning("outbox dispatch failed (%s: %s); retrying with backoff up to %.0f s",
+                                    type(error).__name__, error, DISPATCH_LONGEST_BACKOFF_SECONDS,
+                                    exc_info=not isinstance(error, OUTAGES))
                 finally:
                     db.session.remove()
 
@@ -207,19 +272,23 @@ class Dispatcher:
     def stop(self) -> None:
         """Stop the loop and wait for it (tests, and a clean shutdown)."""
         self.stopping = True
+        self.stopped.set()
         self.wake.set()
         if self.thread is not None:
             self.thread.join(timeout=10)
 
 
-def notify() -> None:
-    """Wake this process's dispatcher, if it runs here."""
+def notify(conversation_ids: list[int] = (), request_id: str | None = None) -> None:
+    """Wake this process's dispatcher, if it runs here, noting which request stored these conversations."""
+    if request_id and conversation_ids:
+        current_app.extensions["request_origins"].note(conversation_ids, request_id)
     dispatcher = current_app.extensions.get("dispatcher")
     if dispatcher is not None:
         dispatcher.notify()
 
 
 def init_app(app: Flask) -> None:
-    """Attach a dispatcher to the app when configured to run one."""
+    """Attach the request origins, and a dispatcher when configured to run one."""
+    app.extensions["request_origins"] = RequestOrigins()
     if app.config["DISPATCHER_ENABLED"]:
         app.extensions["dispatcher"] = Dispatcher(app)

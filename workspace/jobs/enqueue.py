@@ -23,7 +23,7 @@ from rq.job import Job, JobStatus
 from workspace.extensions import db
 from workspace.infra.broker import job_queue
 from workspace.jobs.tasks import background, conversations
-from workspace.live import signals
+from workspace.live import signals, trace
 from workspace.models import Correction
 from workspace.services.conversations.replies import DELIVERY_JOB_TIMEOUT
 from workspace.services.escalation.tickets import CREATE_JOB_TIMEOUT
@@ -103,15 +103,24 @@ JOBS: dict[Callable, JobSpec] = {
 }
 
 
-def enqueue(function: Callable, *args, **kwargs) -> Job:
-    """Enqueue one job of the table by function reference, with its id, timeout and retries."""
-    return job_queue().enqueue_call(function, args=args, kwargs=kwargs, **JOBS[function].options(*args, **kwargs))
+def job_meta(meta: dict | None = None) -> dict | None:
+    """A job's meta: the given fields, plus the id of the request (or of the request behind the job) that
+    asks for it, so the job's log line and events can name it (see live.trace)."""
+    request_id = trace.current().get("request_id")
+    merged = {**({"request_id": request_id} if request_id else {}), **(meta or {})}
+    return merged or None
+
+
+def enqueue(function: Callable, *args, meta: dict | None = None, **kwargs) -> Job:
+    """Enqueue one job of the table by function reference, with its id, timeout, retries and meta."""
+    return job_queue().enqueue_call(function, args=args, kwargs=kwargs, meta=job_meta(meta),
+                                    **JOBS[function].options(*args, **kwargs))
 
 
 def enqueue_many(function: Callable, calls: list[tuple]) -> list[Job]:
     """Enqueue many jobs of one kind in one Redis pipeline (one tuple of arguments a job)."""
-    queue = job_queue()
-    return queue.enqueue_many([queue.prepare_data(function, args=args, **JOBS[function].options(*args))
+    queue, meta = job_queue(), job_meta()
+    return queue.enqueue_many([queue.prepare_data(function, args=args, meta=meta, **JOBS[function].options(*args))
                                for args in calls])
 
 

@@ -65,14 +65,17 @@ def wait_for_services(what: str, *, database: bool = True, first_wait: float = F
                     what, time.monotonic() - down_since)
 
 
-def keep_running(run: Callable[[], bool], what: str, *, database: bool = True) -> None:
+def keep_running(run: Callable[[], bool], what: str, *, database: bool = True,
+                 stop_requested: Callable[[], bool] = lambda: False) -> None:
     """Call `run` until it says it stopped on request; after an outage (raised or not), wait for the
-    services and call it again.
+    services and call it again, unless a stop was asked for meanwhile.
 
     Args:
         run: one life of the loop; returns True when asked to stop (a signal), False when it gave up.
         what: the process, for the log.
         database: whether the loop needs the database as well as Redis.
+        stop_requested: whether a stop was asked for (a SIGTERM that came before the outage: the soak found
+            workers told to stop, then cut off from Redis, waiting for it for good).
     """
     wait = FIRST_WAIT_SECONDS
     while True:
@@ -84,6 +87,10 @@ def keep_running(run: Callable[[], bool], what: str, *, database: bool = True) -
         except StopRequested:
             return
         except OUTAGES as error:
+            if stop_requested():
+                log.warning("%s: stopping as asked (an outage cut the last job short: %s)", what,
+                            type(error).__name__)
+                return
             log.warning("%s: interrupted by an outage (%s: %s); starting again once it is over",
                         what, type(error).__name__, error)
         if time.monotonic() - started >= HEALTHY_RUN_SECONDS:

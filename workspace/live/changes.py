@@ -1,6 +1,7 @@
 """Changes gathered during a transaction, published after it commits: events, counts and signals.
 
-Every `conversation.*` event carries `{"conversations": [...]}`: a routing job
+Every `conversation.*` event carries `{"conversations": [...]}` (and a `trace`
+naming the request or job behind it, when one is at work): a routing job
 sends one event per queue room for its whole batch rather than one per
 conversation, since each emit is a Redis PUBLISH (events were 63% of a
 routing job's time when sent one by one).
@@ -15,7 +16,7 @@ from collections import defaultdict
 
 from blinker import Signal
 
-from workspace.live import signals
+from workspace.live import signals, trace
 from workspace.live.publish import publish
 from workspace.live.rooms import conversation_room, queue_room
 from workspace.models import Conversation
@@ -61,9 +62,9 @@ class Changes:
         for queue_id, kinds in self.by_queue.items():
             for kind, payloads in kinds.items():
                 if payloads:
-                    publish(f"conversation.{kind}", {"conversations": payloads}, queue_room(queue_id))
+                    publish(f"conversation.{kind}", conversation_event(payloads), queue_room(queue_id))
         for payload in self.viewed:
-            publish("conversation.updated", {"conversations": [payload]}, conversation_room(payload["id"]))
+            publish("conversation.updated", conversation_event([payload]), conversation_room(payload["id"]))
         if self.queue_ids:
             queue_ids = sorted(self.queue_ids)
             counts = queue_counts(queue_ids)
@@ -74,6 +75,16 @@ class Changes:
         for signal, ids in self.effects.items():
             if ids:
                 signal.send(None, ids=ids)
+
+
+def conversation_event(payloads: list[dict]) -> dict:
+    """A `conversation.*` event's data: the conversations, and the trace of the request or job that changed
+    them (see live.trace), so a console's trace can be matched to the logs."""
+    data = {"conversations": payloads}
+    context = trace.for_conversations([payload["id"] for payload in payloads])
+    if context:
+        data["trace"] = context
+    return data
 
 
 def announce(signal: Signal, *ids: int) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from flask import Flask
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 from workspace.config import Config
 from workspace.live import signals
@@ -44,6 +44,11 @@ ROUTING_LATENCY_SECONDS = Histogram(
 DELIVERY_FAILURES = Counter(
     "switchboard_delivery_failures", "Failed reply delivery attempts: 'failed' for good, 'error' to be retried.",
     ["outcome"])
+# Kept by the socket handlers as clients come and go; "livesum" adds up the live processes' figures and drops a
+# dead process's, so a killed web process does not leave its clients counted forever.
+SOCKETIO_CLIENTS = Gauge(
+    "switchboard_socketio_clients", "Authenticated Socket.IO connections (consoles and dashboards) open now.",
+    multiprocess_mode="livesum")
 ESCALATION_FAILURES = Counter(
     "switchboard_escalation_failures", "Failed attempts to create an escalation's ticket (each one is retried).")
 
@@ -51,6 +56,16 @@ ESCALATION_FAILURES = Counter(
 def count_webhook(channel: str | None, status: int) -> None:
     """Count one webhook answer (the label set is bounded by the configured channels)."""
     WEBHOOK_RESPONSES.labels(channel or UNKNOWN_CHANNEL, str(status)).inc()
+
+
+def socket_connected() -> None:
+    """Count an accepted Socket.IO connection."""
+    SOCKETIO_CLIENTS.inc()
+
+
+def socket_disconnected() -> None:
+    """Count a closed Socket.IO connection (one that was accepted)."""
+    SOCKETIO_CLIENTS.dec()
 
 
 def observe_ingest(started: float) -> None:

@@ -3,9 +3,12 @@
 `configure` is called by the processes' entry points (the web app factory only
 when JSON is asked for, the worker and scheduler commands always). A request
 gets an id (the caller's `X-Request-Id` when it is a sane token, else a new
-one) that its log line and its response carry; a webhook's line also names the
-conversations it stored, which the routing job's line names again, so a post
-can be followed from its webhook to its routing.
+one) that its response carries, in any mode; it is bound as the trace
+(`live.trace`) for the request, so jobs enqueued on it carry it in their meta
+and its events name it. A webhook's line also names the conversations it
+stored; the routing job's line names them again and the requests that stored
+them (`request_ids`), and its `conversation.created` events carry both, so a
+post can be followed from its webhook to its routing and to the console.
 """
 
 import json
@@ -15,7 +18,9 @@ import sys
 import time
 import uuid
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
+
+from workspace.live import trace
 
 # Attributes every LogRecord has; anything else on a record came from `extra=` and goes into the JSON line.
 STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
@@ -29,6 +34,8 @@ RQ_JOB_LINES = frozenset({
     "Worker %s: job %s result will never expire, clean up result key manually",
 })
 
+# The gevent websocket server's per-request access lines (gunicorn's --access-logfile ends up here).
+ACCESS_LOGGER = "geventwebsocket.handler"
 # Our handler's name on the root logger, so configuring again replaces it (and leaves others alone).
 HANDLER_NAME = "switchboard"
 
@@ -75,6 +82,8 @@ def configure(json_lines: bool, level: int = logging.INFO) -> None:
         root.removeHandler(previous)
     root.addHandler(handler)
     root.setLevel(level)
+    if json_lines:  # our request line replaces the web server's access line (geventwebsocket logs it at info)
+        logging.getLogger(ACCESS_LOGGER).setLevel(logging.WARNING)
     rq_worker = logging.getLogger("rq.worker")
     if not any(isinstance(f, RqJobLinesAtDebug) for f in rq_worker.filters):
         rq_worker.addFilter(RqJobLinesAtDebug())
@@ -89,14 +98,18 @@ def request_id() -> str:
 
 
 def _start() -> None:
-    """Note when the request began, for its line's duration."""
+    """Note when the request began (for its line's duration) and bind its id as the trace (live.trace)."""
     g.request_started = time.perf_counter()
+    g.trace_token = trace.bind(request_id=request_id())
 
 
-def _log_request(response):
-    """Log one line for the request (method, path, status, duration, id, and any fields views added)."""
+def _finish(response):
+    """Echo the request id; in JSON mode, log one line for the request (method, path, status, duration, id,
+    and any fields views added)."""
     rid = request_id()
     response.headers["X-Request-Id"] = rid
+    if current_app.config.get("LOG_FORMAT") != "json":
+        return response
     started = g.get("request_started")
     request_log.info("%s %s %s", request.method, request.path, response.status_code, extra={
         "request_id": rid, "method": request.method, "path": request.path, "status": response.status_code,
@@ -105,15 +118,26 @@ def _log_request(response):
     return response
 
 
+def _unbind(error=None) -> None:
+    """Unbind the request's trace (a test client runs requests in the test's own context)."""
+    token = g.pop("trace_token", None)
+    if token is not None:
+        try:
+            trace.unbind(token)
+        except ValueError:  # torn down in another context than the one that bound it: nothing to restore
+            pass
+
+
 def add_fields(**fields) -> None:
     """Add fields to this request's log line (a webhook adds its channel and the conversations it stored)."""
     g.setdefault("log_fields", {}).update(fields)
 
 
 def init_app(app: Flask) -> None:
-    """In JSON mode, format this process's logs as JSON and log one line per request."""
-    if app.config.get("LOG_FORMAT") != "json":
-        return
-    configure(json_lines=True)
+    """Give every request an id (bound as the trace, echoed as X-Request-Id); in JSON mode, format this
+    process's logs as JSON and log one line per request."""
     app.before_request(_start)
-    app.after_request(_log_request)
+    app.after_request(_finish)
+    app.teardown_request(_unbind)
+    if app.config.get("LOG_FORMAT") == "json":
+        configure(json_lines=True)

@@ -1,10 +1,11 @@
 """What /metrics renders: the instruments of every process, and live figures read at scrape time.
 
-The live figures (outbox depth and age, RQ jobs per state, SLA at-risk and
-breached counts) are read from the database and Redis when Prometheus asks,
+The live figures (outbox depth and age, RQ jobs per state and the oldest queued
+job's age, SLA at-risk and breached counts) are read from the database and Redis when Prometheus asks,
 with bounded queries: each count stops at COUNT_CAP, the outbox's oldest row
 comes from its primary key, the SLA counts from the SLA-status index, and RQ's
-figures from one pipeline of LLEN and ZCARD calls. Nothing is kept between
+figures from one pipeline of LLEN, ZCARD and LINDEX calls and one HGET of
+the oldest job's enqueue time. Nothing is kept between
 scrapes, so every process answers the same figures.
 """
 
@@ -15,6 +16,8 @@ from flask import current_app
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 from redis.exceptions import RedisError
+from rq.job import Job
+from rq.utils import str_to_date
 from sqlalchemy.exc import SQLAlchemyError
 
 from workspace.extensions import db
@@ -51,7 +54,7 @@ class LiveFigures:
         finally:
             db.session.rollback()
         try:
-            yield self._rq()
+            yield from self._rq()
             up.add_metric(["redis"], 1)
         except RedisError as error:
             log.warning("metrics: Redis did not answer (%s)", type(error).__name__)
@@ -75,21 +78,28 @@ class LiveFigures:
                                 "(0 when empty).", value=max(0.0, age))
         yield sla
 
-    def _rq(self) -> GaugeMetricFamily:
-        """Jobs of the app's RQ queue per state, in one Redis round-trip."""
+    def _rq(self) -> tuple[GaugeMetricFamily, GaugeMetricFamily]:
+        """Jobs of the app's RQ queue per state, and the oldest queued job's age, in two Redis round-trips."""
         queue = job_queue()
         registries = {"started": queue.started_job_registry, "scheduled": queue.scheduled_job_registry,
                       "deferred": queue.deferred_job_registry, "failed": queue.failed_job_registry}
-        pipe = redis_client().pipeline(transaction=False)
+        connection = redis_client()
+        pipe = connection.pipeline(transaction=False)
         pipe.llen(queue.key)
         for registry in registries.values():
             pipe.zcard(registry.key)
-        counts = pipe.execute()
+        pipe.lindex(queue.key, 0)  # the job waiting longest (RQ appends, workers pop from the left)
+        *counts, oldest = pipe.execute()
         family = GaugeMetricFamily("switchboard_rq_jobs", "Jobs of an RQ queue by state (queued: waiting for a "
                                    "worker).", labels=["queue", "state"])
         for state, count in zip(("queued", *registries), counts, strict=True):
             family.add_metric([queue.name, state], count)
-        return family
+        age = GaugeMetricFamily("switchboard_rq_oldest_queued_age_seconds", "How long the job waiting longest in "
+                                "an RQ queue has waited (0 when none waits).", labels=["queue"])
+        enqueued_at = connection.hget(Job.key_for(oldest.decode()), "enqueued_at") if oldest else None
+        waited = (utcnow() - str_to_date(enqueued_at)).total_seconds() if enqueued_at else 0.0
+        age.add_metric([queue.name], max(0.0, waited))
+        return family, age
 
 
 class _Scrape:

@@ -9,6 +9,7 @@ from workspace.live import presence, signals
 from workspace.live.changes import announce
 from workspace.live.rooms import agent_room, conversation_room, dashboard_room, queue_room
 from workspace.models import Agent, Conversation, is_id
+from workspace.observability import instruments
 from workspace.services.conversations.actions import can_see
 from workspace.services.conversations.queues import visible_queue_ids
 from workspace.services.supervision import push as dashboard_push
@@ -31,6 +32,7 @@ def connect(auth=None):
         join_room(queue_room(queue_id))
     _status_changed(agent, presence.agent_connected(agent.id), "online")
     db.session.remove()
+    instruments.socket_connected()  # last: a connection refused on the way is not counted
 
 
 def _status_changed(agent: Agent, before: str | None, status: str) -> None:
@@ -128,7 +130,8 @@ def disconnect(*args):
     """A closed tab leaves whatever it was viewing; with no console left the agent is offline."""
     if session.get("agent_id") and session.get("viewing"):
         _stop_viewing(session["viewing"], session["agent_id"])
-    if session.get("agent_id"):
+    if session.get("agent_id"):  # an accepted connection (a refused one never reaches here)
+        instruments.socket_disconnected()
         presence.agent_disconnected(session["agent_id"])
         dashboard_push.mark_changed()
 

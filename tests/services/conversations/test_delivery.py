@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from prometheus_client import REGISTRY
 
 from tests.factories import SECRET, make_post
 from tests.payloads import discourse_headers, discourse_post, encode
@@ -251,3 +252,25 @@ def test_a_refused_callback_fails_for_good(app, callback_conversation, receiver,
     message_id = reply_to(callback_conversation)
     assert deliver_now(app, message_id) == "failed"
     assert "401" in message(app, message_id).delivery_error and receiver.posted == []
+
+
+def delivery_failures(outcome: str) -> float:
+    """The delivery-failure counter of /metrics for one outcome (this process's registry)."""
+    return REGISTRY.get_sample_value("switchboard_delivery_failures_total", {"outcome": outcome}) or 0.0
+
+
+def test_failed_deliveries_are_counted_for_metrics(app, forum_server, topic_conversation, reply_to, run_jobs):
+    """Through a real worker: an attempt the forum answers 500 counts as an error (to be retried); a refused
+    key counts as failed for good."""
+    errors, failed = delivery_failures("error"), delivery_failures("failed")
+    forum_server.fail_next = 1
+    reply_to(topic_conversation)
+    run_jobs()
+    assert (delivery_failures("error") - errors, delivery_failures("failed") - failed) == (1, 0)
+    with app.app_context():
+        channel = db.session.scalar(sa.select(Channel).where(Channel.slug == "community"))
+        channel.settings = {**channel.settings, "api_key": "wrong-key-123"}
+        db.session.commit()
+    reply_to(topic_conversation, "A second reply, refused.")
+    run_jobs()
+    assert delivery_failures("failed") - failed == 1

@@ -5,6 +5,7 @@ import threading
 
 import requests
 import sqlalchemy as sa
+from prometheus_client import REGISTRY
 
 from tests.factories import make_post, running_stub, wait_for
 from tests.services.escalation.ticketing import AUTH, escalation_of, stub_tickets, work_with_scheduler
@@ -189,3 +190,11 @@ def test_a_conversation_still_being_routed_or_not_visible_cannot_be_escalated(ap
     assert response.status_code == 404
     assert admin("post", "/conversations/999999/escalate").status_code == 404
     assert counts() == before and escalation_of(app, conversation_id) is None
+
+
+def test_failed_ticket_attempts_are_counted_for_metrics(app, stub_url, admin, conversation_id, run_jobs):
+    """With nothing listening at the ticketing URL, the worker's failed attempt counts as an escalation failure."""
+    before = REGISTRY.get_sample_value("switchboard_escalation_failures_total") or 0.0
+    assert admin("post", f"/conversations/{conversation_id}/escalate").status_code == 202
+    run_jobs()
+    assert REGISTRY.get_sample_value("switchboard_escalation_failures_total") - before == 1

@@ -83,7 +83,7 @@ def receive_webhook(slug: str):
                               current_app.config["THREAD_WINDOW_SECONDS"])
     instruments.observe_ingest(started)
     logs.add_fields(channel=channel.slug, conversation_ids=sorted({o.conversation_id for o in outcomes}))
-    dispatch.notify()
+    dispatch.notify(sorted({o.conversation_id for o in outcomes if o.status == "stored"}), logs.request_id())
     stored = sum(outcome.status == "stored" for outcome in outcomes)
     status = 202 if stored else 200
     if len(outcomes) == 1 and not isinstance(payload, list):  # one post in, one outcome out
