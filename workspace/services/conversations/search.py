@@ -62,8 +62,14 @@ class Found:
     """One conversation in a search's results, with the snippet that shows why."""
 
     conversation: Conversation
-    snippet: str
+    # The matching post around its first match: (text, matched) pieces, plain text (see snippet_parts).
+    parts: list[tuple[str, bool]]
     rank: float
+
+    @property
+    def snippet(self) -> str:
+        """The pieces as safe HTML, each matched word in <mark>."""
+        return as_html(self.parts)
 
 
 @dataclass
@@ -278,16 +284,17 @@ def tsquery_text(query: SearchQuery, *, prefix: bool = True) -> str:
     return " & ".join(parts)
 
 
-def highlight(text: str, terms: list[str], *, prefix: str | None = None) -> str:
-    """A window of text around the first matched term, escaped, with each match in <mark>.
+def snippet_parts(text: str, terms: list[str], *, prefix: str | None = None) -> list[tuple[str, bool]]:
+    """A window of text around the first matched term, as (text, matched) pieces in order.
 
     Args:
-        text: the post's text (untrusted: everything in it is escaped).
+        text: the post's text (untrusted: returned as plain text, for the caller to escape or set as text).
         terms: the lower-case tokens to mark, as whole words.
         prefix: a token to mark also at the start of a longer word (the word still being typed).
 
     Returns:
-        Safe HTML: escaped text with <mark> elements, and an ellipsis where it was cut.
+        The window's pieces, each a matched word or the plain text between; an ellipsis opens or
+        closes the plain pieces where the window cuts the text.
     """
     pattern = _term_pattern(terms, prefix)
     first = pattern.search(text) if pattern else None
@@ -300,13 +307,23 @@ def highlight(text: str, terms: list[str], *, prefix: str | None = None) -> str:
         space = text.rfind(" ", start, end)
         end = space if space > (first.end() if first else start) else end
     window = text[start:end]
-    pieces, position = [], 0
+    pieces, position = [("…" if start else "", False)], 0
     for match in (pattern.finditer(window) if pattern else ()):
-        pieces.append(escape(window[position:match.start()]))
-        pieces.append(Markup("<mark>%s</mark>") % window[match.start():match.end()])
+        pieces += [(window[position:match.start()], False), (window[match.start():match.end()], True)]
         position = match.end()
-    pieces.append(escape(window[position:]))
-    return str(Markup("…" if start else "") + Markup("").join(pieces) + Markup("…" if end < len(text) else ""))
+    pieces.append((window[position:] + ("…" if end < len(text) else ""), False))
+    return [(piece, marked) for piece, marked in pieces if piece]
+
+
+def highlight(text: str, terms: list[str], *, prefix: str | None = None) -> str:
+    """The snippet_parts of a text as safe HTML: everything escaped, each matched word in <mark>."""
+    return as_html(snippet_parts(text, terms, prefix=prefix))
+
+
+def as_html(parts: list[tuple[str, bool]]) -> str:
+    """Snippet pieces as safe HTML: every piece escaped, the matched ones in <mark>."""
+    return str(Markup("").join(Markup("<mark>%s</mark>") % piece if marked else escape(piece)
+                               for piece, marked in parts))
 
 
 def _term_pattern(terms: list[str], prefix: str | None) -> re.Pattern | None:
@@ -337,7 +354,7 @@ def _load(page: list[_Hit], query: SearchQuery) -> list[Found]:
         subject, text = texts.get(hit.message_id, ("", latest.get(hit.conversation_id, "")))
         if subject and pattern and not pattern.search(text):
             text = subject  # the words matched the subject alone
-        found.append(Found(conversations[hit.conversation_id], highlight(text, terms, prefix=prefix), hit.rank))
+        found.append(Found(conversations[hit.conversation_id], snippet_parts(text, terms, prefix=prefix), hit.rank))
     return found
 
 
