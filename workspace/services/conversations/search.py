@@ -3,10 +3,15 @@
 How a search runs, on either database:
 1. The query is parsed (search_query.py) into tokens and filters; nothing typed
    reaches FTS5 or tsquery syntax except tokens of letters and digits.
-2. The text index gives the newest WINDOW matching messages (FTS5 walks its
-   doclist by rowid; PostgreSQL's GIN index gives the matches), already joined
-   to their conversations so visibility and filters apply before the cap. A
-   lone word is also looked up as a customer's handle or name.
+2. The text index gives the newest WINDOW matching messages, already joined
+   to their conversations so visibility and filters apply before the cap. FTS5
+   walks its doclist by rowid, newest first, and stops there. On PostgreSQL the
+   newest SCAN matches come from a LIMIT subquery read lazily (backwards along
+   the primary key for a common word, a GIN bitmap for a rare one) and joined
+   to conversations by primary key: a filter that passes few of them costs at
+   most SCAN lookups, however many messages there are, and a query whose
+   filters pass none of the newest SCAN matches is one to narrow with a date.
+   A lone word is also looked up as a customer's handle or name.
 3. In Python: each message is scored (BM25's term-frequency and length
    weighting, a subject match counting double), the best per conversation is
    kept, ordered by score (then newest conversation first), the cursor
@@ -39,8 +44,11 @@ from workspace.models.search_index import AUTHORS_FTS, MESSAGES_FTS, VECTOR_COLU
 from workspace.services.conversations.queues import previews, visible_queue_ids
 from workspace.services.conversations.search_query import TOKEN, SearchQuery, parse
 
-# Matching messages considered per search (the newest ones); bounds every search's cost.
-WINDOW = 500
+# Matching messages ranked per search (the newest that pass the filters); bounds every search's cost.
+# Each is loaded and scored, so it is a few pages' worth, not more.
+WINDOW = 200
+# Matching messages PostgreSQL reads at most, newest first, looking for WINDOW that pass the filters.
+SCAN = 2000
 # BM25's term-frequency saturation and length normalisation (the usual values).
 K1, B = 1.2, 0.75
 # Customers a lone word may name (handles and names are short; more than this is not a person search).
@@ -183,8 +191,22 @@ def _newest_matches(dialect: str, query: SearchQuery, where: list, *, prefix: bo
         statement = (sa.select(*columns).select_from(FTS_TABLE.join(Message, Message.id == FTS_TABLE.c.rowid))
                      .where(FTS_MATCH(fts5_query(query, prefix=prefix))).order_by(FTS_TABLE.c.rowid.desc()))
     else:
+        # The newest SCAN matches come from a subquery with its own LIMIT, which PostgreSQL cannot
+        # flatten: it reads them lazily, newest first (backwards along the primary key for a common
+        # word, a GIN bitmap and a small sort for a rare one), and the join below stops as soon as
+        # WINDOW pass the filters. Joined directly, the planner started from the conversations a
+        # filter named (status:open: every open conversation, then each one's messages), which cost
+        # a second at 1M messages; this way a search never reads more than SCAN matches.
         tsquery = sa.func.to_tsquery(SIMPLE, tsquery_text(query, prefix=prefix))
-        statement = sa.select(*columns).where(VECTOR.op("@@")(tsquery)).order_by(Message.id.desc())
+        newest = (sa.select(*columns, Message.author_id, Message.created_at).where(VECTOR.op("@@")(tsquery))
+                  .order_by(Message.id.desc()).limit(SCAN).subquery("newest"))
+        # The filters name Message's columns (from:, after:, before:); here they read the subquery's.
+        adapt = sa.sql.util.ClauseAdapter(newest)
+        statement = (sa.select(newest.c.id, newest.c.conversation_id, newest.c.subject, newest.c.text)
+                     .join(Conversation, Conversation.id == newest.c.conversation_id)
+                     .where(*(adapt.traverse(condition) for condition in where))
+                     .order_by(newest.c.id.desc()).limit(WINDOW))
+        return db.session.execute(statement).all()
     statement = statement.join(Conversation, Conversation.id == Message.conversation_id).where(*where).limit(WINDOW)
     return db.session.execute(statement).all()
 
