@@ -111,10 +111,10 @@ def test_personal_messages_keep_their_privacy_flag(app, send, api):
     assert api(f"/conversations/{conversation.id}").get_json()["private"] is True
 
 
-@pytest.mark.parametrize("event,event_type", [("ping", "ping"), ("post_edited", "post"), ("like", "like"),
+@pytest.mark.parametrize("event,event_type", [("ping", "ping"), ("topic_edited", "topic"), ("like", "like"),
                                               ("user_created", "user")])
 def test_events_without_a_new_post_answer_200_and_change_nothing(send, counts, event, event_type):
-    """Pings, edits, likes and user events are acknowledged with the reason, and store nothing."""
+    """Pings, topic edits, likes and user events are acknowledged with the reason, and store nothing."""
     before = counts()
     payload = {"ping": "OK"} if event == "ping" else discourse_post()
     response = send(payload, event=event, headers={"X-Discourse-Event-Type": event_type})

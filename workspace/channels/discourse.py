@@ -5,6 +5,10 @@ in a family named by `X-Discourse-Event-Type` (`post`, `topic`, `ping`, …),
 signed in `X-Discourse-Event-Signature: sha256=<hex HMAC-SHA256 of the body>`
 with the webhook's secret, which is the channel's secret.
 
+A post edited on the forum arrives as `post_edited` with its new raw text, and a
+deleted one as `post_destroyed`: the stored message takes the new text (and so the
+search index with it), or loses its text, never gaining a second message.
+
 A new topic arrives twice: `topic_created` (title, no text) and `post_created`
 with `post_number` 1, whose payload carries the topic's title too
 (`topic_title`), in either order. The post is the one stored, with the title
@@ -28,7 +32,7 @@ from workspace.channels import fields, settings
 from workspace.channels.html import html_to_text
 from workspace.channels.native import MAX_TEXT
 from workspace.channels.outbound import NotConfigured, Refused, check, parent_post, timeout
-from workspace.channels.post import Ignored, InboundAuthor, InboundPost
+from workspace.channels.post import Ignored, InboundAuthor, InboundPost, SourceChange
 from workspace.channels.signature import require_signature, verify
 from workspace.errors import ValidationError
 from workspace.models import Message
@@ -42,7 +46,7 @@ EVENT_HEADER = "X-Discourse-Event"
 TYPE_HEADER = "X-Discourse-Event-Type"
 INSTANCE_HEADER = "X-Discourse-Instance"
 # Event families Discourse sends (core and its bundled plugins); their other
-# events (edits, likes, users, …) are acknowledged and not tracked.
+# events (likes, users, …) are acknowledged and not tracked.
 KNOWN_TYPES = frozenset({
     "ping", "topic", "post", "user", "group", "category", "tag", "reviewable", "notification", "solved",
     "assign", "user_badge", "group_user", "like", "user_promoted", "topic_voting", "chat_message", "flag",
@@ -57,8 +61,8 @@ def authenticate(channel, headers, body: bytes) -> None:
                       hint=" (set the webhook's secret in Discourse)")
 
 
-def parse(payload, *, max_batch: int, headers, channel) -> list[InboundPost]:
-    """Turn one Discourse event into its post: post_created gives one; other known events none.
+def parse(payload, *, max_batch: int, headers, channel) -> list[InboundPost] | list[SourceChange]:
+    """Turn one Discourse event into its post (post_created) or the change to one (post_edited, post_destroyed).
 
     Args:
         payload: the decoded body, e.g. {"post": {...}}.
@@ -67,7 +71,7 @@ def parse(payload, *, max_batch: int, headers, channel) -> list[InboundPost]:
         channel: the channel row, whose settings name the API user replies are posted as.
 
     Returns:
-        The post, as a one-item list; raises Ignored for events that carry none.
+        The post or the change, as a one-item list; raises Ignored for events that carry neither.
     """
     event = headers.get(EVENT_HEADER, "")
     family = headers.get(TYPE_HEADER) or event.partition("_")[0]
@@ -78,10 +82,32 @@ def parse(payload, *, max_batch: int, headers, channel) -> list[InboundPost]:
     fields.get_object(payload, "body")
     if event == "post_created":
         return [_post(fields.get_object(payload.get("post"), "post"), headers, channel)]
+    if event in ("post_edited", "post_destroyed"):
+        return [_change(fields.get_object(payload.get("post"), "post"), deleted=event == "post_destroyed")]
     if event == "topic_created":
         fields.get_object(payload.get("topic"), "topic")
         raise Ignored("a topic's text and title arrive with its first post (post_created, post_number 1)")
     raise Ignored(f"event {event[:64]!r} is not tracked")
+
+
+def _change(post: dict, *, deleted: bool) -> SourceChange:
+    """An edited post's new text and title, or the news that it is gone."""
+    external_id = fields.get_id(post, "id", "post.id")
+    if deleted:
+        return SourceChange(external_id, deleted=True)
+    text = _text(post)
+    return SourceChange(external_id, text=text,
+                        subject=fields.get_text(post, "topic_title", "post.topic_title", limit=fields.MAX_SUBJECT))
+
+
+def _text(post: dict) -> str:
+    """The post's text: its raw Markdown, else its cooked HTML as text; a post with neither is refused."""
+    raw = fields.get_text(post, "raw", "post.raw", limit=MAX_TEXT)
+    text = raw if raw and raw.strip() else html_to_text(
+        fields.get_text(post, "cooked", "post.cooked", limit=MAX_TEXT) or "")
+    if not text.strip():
+        raise ValidationError("post: neither raw nor cooked has any text", code="invalid_field")
+    return text
 
 
 def _post(post: dict, headers, channel) -> InboundPost:
@@ -94,11 +120,7 @@ def _post(post: dict, headers, channel) -> InboundPost:
         raise Ignored("posted by staff: the brand's own post is not queued")
     if username == (channel.settings or {}).get("api_username"):
         raise Ignored("posted by Switchboard's own API user")
-    raw = fields.get_text(post, "raw", "post.raw", limit=MAX_TEXT)
-    text = raw if raw and raw.strip() else html_to_text(
-        fields.get_text(post, "cooked", "post.cooked", limit=MAX_TEXT) or "")
-    if not text.strip():
-        raise ValidationError("post: neither raw nor cooked has any text", code="invalid_field")
+    text = _text(post)
     topic_id = fields.get_id(post, "topic_id", "post.topic_id")
     post_number = fields.get_int(post, "post_number", "post.post_number")
     trust_level = fields.get_int(post, "trust_level", "post.trust_level")

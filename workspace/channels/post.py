@@ -41,3 +41,14 @@ class Ignored(Exception):
 
     Not an error: the sender is answered 200 with the reason, and nothing changes.
     """
+
+
+@dataclass(frozen=True, slots=True)
+class SourceChange:
+    """A post already delivered, edited or deleted where it was written; it carries no new post."""
+
+    external_id: str
+    # The post's new text and subject after an edit (None: the subject did not come with it).
+    text: str = ""
+    subject: str | None = None
+    deleted: bool = False

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from workspace.channels import callback, fields, settings
 from workspace.channels.native import MAX_TEXT
-from workspace.channels.post import Ignored, InboundAuthor, InboundPost
+from workspace.channels.post import Ignored, InboundAuthor, InboundPost, SourceChange
 from workspace.channels.signature import require_signature
 from workspace.errors import Unauthorized, ValidationError
 
@@ -35,8 +35,10 @@ TWEETS = "tweet_create_events"
 UNTRACKED = frozenset({
     "favorite_events", "follow_events", "unfollow_events", "block_events", "unblock_events", "mute_events",
     "unmute_events", "user_event", "direct_message_events", "direct_message_indicate_typing_events",
-    "direct_message_mark_read_events", "tweet_delete_events",
+    "direct_message_mark_read_events",
 })
+# A customer deleted a tweet: {"status": {"id": ..., "user_id": ...}, "timestamp_ms": ...} each.
+DELETES = "tweet_delete_events"
 CREATED_AT = "%a %b %d %H:%M:%S %z %Y"
 # X's tokens are base64; no JSON body (which needs braces and quotes) can match.
 CRC_TOKEN = re.compile(r"[A-Za-z0-9+/=_-]{1,256}")  # "Wed Oct 10 20:19:24 +0000 2018"
@@ -72,7 +74,7 @@ def challenge(channel, args) -> dict:
     return {"response_token": _sign(_consumer_secret(channel), token.encode())}
 
 
-def parse(payload, *, max_batch: int, headers, channel) -> list[InboundPost]:
+def parse(payload, *, max_batch: int, headers, channel) -> list[InboundPost] | list[SourceChange]:
     """Turn an Account Activity delivery into the mentions it carries, all or nothing.
 
     Args:
@@ -92,6 +94,8 @@ def parse(payload, *, max_batch: int, headers, channel) -> list[InboundPost]:
     if expected and brand != expected:
         raise ValidationError(f"for_user_id: {brand} is not this channel's account ({expected})",
                               code="wrong_account")
+    if TWEETS not in payload and DELETES in payload:
+        return _deletions(payload[DELETES])
     if TWEETS not in payload:
         untracked = sorted(UNTRACKED & set(payload))
         if untracked:
@@ -105,6 +109,18 @@ def parse(payload, *, max_batch: int, headers, channel) -> list[InboundPost]:
     if not posts:
         raise Ignored("only the brand's own tweets or retweets: nothing to queue")
     return posts
+
+
+def _deletions(events) -> list[SourceChange]:
+    """The tweets a delivery of tweet_delete_events says are gone."""
+    if not isinstance(events, list) or not events:
+        raise ValidationError(f"{DELETES}: a non-empty array", code="invalid_field")
+    changes = []
+    for index, event in enumerate(events):
+        fields.get_object(event, f"{DELETES}[{index}]")
+        status = fields.get_object(event.get("status"), f"{DELETES}[{index}].status")
+        changes.append(SourceChange(fields.get_id(status, "id", f"{DELETES}[{index}].status.id"), deleted=True))
+    return changes
 
 
 def _tweet(tweet, at: str, brand: str) -> InboundPost | None:

@@ -7,4 +7,10 @@ export const reply = (id, text) => api('POST', `/conversations/${id}/replies`, {
 export const addNote = (id, text) => api('POST', `/conversations/${id}/notes`, { text });
 // Hand the agent the next conversation to work on (assigning it to them).
 export const next = () => api('POST', '/conversations/next', {});
-export const search = (text) => api('GET', `/search?q=${encodeURIComponent(text)}`);
+// One page of search results; `cursor` continues a search, `signal` cancels it.
+export function search(text, { cursor, limit, signal } = {}) {
+  const params = new URLSearchParams({ q: text });
+  if (cursor) params.set('cursor', cursor);
+  if (limit) params.set('limit', limit);
+  return api('GET', `/search?${params}`, undefined, { signal });
+}

@@ -10,8 +10,9 @@ export class ApiError extends Error {
   constructor(status, code, message) { super(message); this.status = status; this.code = code; }
 }
 
-export async function api(method, path, body) {
-  const options = { method, headers: { Accept: 'application/json' }, credentials: 'same-origin' };
+// `signal` (an AbortSignal) cancels the request: a stale search as the agent types on.
+export async function api(method, path, body, { signal } = {}) {
+  const options = { method, headers: { Accept: 'application/json' }, credentials: 'same-origin', signal };
   if (body !== undefined) {
     options.headers['Content-Type'] = 'application/json';
     options.body = JSON.stringify(body);

@@ -211,6 +211,16 @@ def test_the_api_pages_and_returns_snippets(client, token, world):
     assert not {row["id"] for row in first["data"]} & {row["id"] for row in rest["data"]}
 
 
+def test_the_api_gives_highlights_as_plain_text_pieces(client, token, world):
+    """highlights: the post's own characters (unescaped, for setting as text) with the matched words flagged."""
+    rows = client.get("/api/v1/search", query_string={"q": "refund more"},
+                      headers={"Authorization": f"Bearer {token}"}).get_json()["data"]
+    assert [row["id"] for row in rows] == [world["hostile"]]
+    pieces = rows[0]["highlights"]
+    assert "".join(piece["text"] for piece in pieces) == '<script>alert("x")</script> refund & <b>more</b>'
+    assert [piece["text"] for piece in pieces if piece["mark"]] == ["refund", "more"]
+
+
 def test_stored_edited_and_deleted_posts_change_the_index_in_their_own_transaction(app, world):
     """Before any commit, a new post is findable, an edit replaces its old words, a delete removes them."""
     with app.app_context():

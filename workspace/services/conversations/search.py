@@ -3,10 +3,15 @@
 How a search runs, on either database:
 1. The query is parsed (search_query.py) into tokens and filters; nothing typed
    reaches FTS5 or tsquery syntax except tokens of letters and digits.
-2. The text index gives the newest WINDOW matching messages (FTS5 walks its
-   doclist by rowid; PostgreSQL's GIN index gives the matches), already joined
-   to their conversations so visibility and filters apply before the cap. A
-   lone word is also looked up as a customer's handle or name.
+2. The text index gives the newest WINDOW matching messages, already joined
+   to their conversations so visibility and filters apply before the cap. FTS5
+   walks its doclist by rowid, newest first, and stops there. On PostgreSQL the
+   newest SCAN matches come from a LIMIT subquery read lazily (backwards along
+   the primary key for a common word, a GIN bitmap for a rare one) and joined
+   to conversations by primary key: a filter that passes few of them costs at
+   most SCAN lookups, however many messages there are, and a query whose
+   filters pass none of the newest SCAN matches is one to narrow with a date.
+   A lone word is also looked up as a customer's handle or name.
 3. In Python: each message is scored (BM25's term-frequency and length
    weighting, a subject match counting double), the best per conversation is
    kept, ordered by score (then newest conversation first), the cursor
@@ -39,8 +44,11 @@ from workspace.models.search_index import AUTHORS_FTS, MESSAGES_FTS, VECTOR_COLU
 from workspace.services.conversations.queues import previews, visible_queue_ids
 from workspace.services.conversations.search_query import TOKEN, SearchQuery, parse
 
-# Matching messages considered per search (the newest ones); bounds every search's cost.
-WINDOW = 500
+# Matching messages ranked per search (the newest that pass the filters); bounds every search's cost.
+# Each is loaded and scored, so it is a few pages' worth, not more.
+WINDOW = 200
+# Matching messages PostgreSQL reads at most, newest first, looking for WINDOW that pass the filters.
+SCAN = 2000
 # BM25's term-frequency saturation and length normalisation (the usual values).
 K1, B = 1.2, 0.75
 # Customers a lone word may name (handles and names are short; more than this is not a person search).
@@ -62,8 +70,14 @@ class Found:
     """One conversation in a search's results, with the snippet that shows why."""
 
     conversation: Conversation
-    snippet: str
+    # The matching post around its first match: (text, matched) pieces, plain text (see snippet_parts).
+    parts: list[tuple[str, bool]]
     rank: float
+
+    @property
+    def snippet(self) -> str:
+        """The pieces as safe HTML, each matched word in <mark>."""
+        return as_html(self.parts)
 
 
 @dataclass
@@ -177,8 +191,22 @@ def _newest_matches(dialect: str, query: SearchQuery, where: list, *, prefix: bo
         statement = (sa.select(*columns).select_from(FTS_TABLE.join(Message, Message.id == FTS_TABLE.c.rowid))
                      .where(FTS_MATCH(fts5_query(query, prefix=prefix))).order_by(FTS_TABLE.c.rowid.desc()))
     else:
+        # The newest SCAN matches come from a subquery with its own LIMIT, which PostgreSQL cannot
+        # flatten: it reads them lazily, newest first (backwards along the primary key for a common
+        # word, a GIN bitmap and a small sort for a rare one), and the join below stops as soon as
+        # WINDOW pass the filters. Joined directly, the planner started from the conversations a
+        # filter named (status:open: every open conversation, then each one's messages), which cost
+        # a second at 1M messages; this way a search never reads more than SCAN matches.
         tsquery = sa.func.to_tsquery(SIMPLE, tsquery_text(query, prefix=prefix))
-        statement = sa.select(*columns).where(VECTOR.op("@@")(tsquery)).order_by(Message.id.desc())
+        newest = (sa.select(*columns, Message.author_id, Message.created_at).where(VECTOR.op("@@")(tsquery))
+                  .order_by(Message.id.desc()).limit(SCAN).subquery("newest"))
+        # The filters name Message's columns (from:, after:, before:); here they read the subquery's.
+        adapt = sa.sql.util.ClauseAdapter(newest)
+        statement = (sa.select(newest.c.id, newest.c.conversation_id, newest.c.subject, newest.c.text)
+                     .join(Conversation, Conversation.id == newest.c.conversation_id)
+                     .where(*(adapt.traverse(condition) for condition in where))
+                     .order_by(newest.c.id.desc()).limit(WINDOW))
+        return db.session.execute(statement).all()
     statement = statement.join(Conversation, Conversation.id == Message.conversation_id).where(*where).limit(WINDOW)
     return db.session.execute(statement).all()
 
@@ -278,16 +306,17 @@ def tsquery_text(query: SearchQuery, *, prefix: bool = True) -> str:
     return " & ".join(parts)
 
 
-def highlight(text: str, terms: list[str], *, prefix: str | None = None) -> str:
-    """A window of text around the first matched term, escaped, with each match in <mark>.
+def snippet_parts(text: str, terms: list[str], *, prefix: str | None = None) -> list[tuple[str, bool]]:
+    """A window of text around the first matched term, as (text, matched) pieces in order.
 
     Args:
-        text: the post's text (untrusted: everything in it is escaped).
+        text: the post's text (untrusted: returned as plain text, for the caller to escape or set as text).
         terms: the lower-case tokens to mark, as whole words.
         prefix: a token to mark also at the start of a longer word (the word still being typed).
 
     Returns:
-        Safe HTML: escaped text with <mark> elements, and an ellipsis where it was cut.
+        The window's pieces, each a matched word or the plain text between; an ellipsis opens or
+        closes the plain pieces where the window cuts the text.
     """
     pattern = _term_pattern(terms, prefix)
     first = pattern.search(text) if pattern else None
@@ -300,13 +329,23 @@ def highlight(text: str, terms: list[str], *, prefix: str | None = None) -> str:
         space = text.rfind(" ", start, end)
         end = space if space > (first.end() if first else start) else end
     window = text[start:end]
-    pieces, position = [], 0
+    pieces, position = [("…" if start else "", False)], 0
     for match in (pattern.finditer(window) if pattern else ()):
-        pieces.append(escape(window[position:match.start()]))
-        pieces.append(Markup("<mark>%s</mark>") % window[match.start():match.end()])
+        pieces += [(window[position:match.start()], False), (window[match.start():match.end()], True)]
         position = match.end()
-    pieces.append(escape(window[position:]))
-    return str(Markup("…" if start else "") + Markup("").join(pieces) + Markup("…" if end < len(text) else ""))
+    pieces.append((window[position:] + ("…" if end < len(text) else ""), False))
+    return [(piece, marked) for piece, marked in pieces if piece]
+
+
+def highlight(text: str, terms: list[str], *, prefix: str | None = None) -> str:
+    """The snippet_parts of a text as safe HTML: everything escaped, each matched word in <mark>."""
+    return as_html(snippet_parts(text, terms, prefix=prefix))
+
+
+def as_html(parts: list[tuple[str, bool]]) -> str:
+    """Snippet pieces as safe HTML: every piece escaped, the matched ones in <mark>."""
+    return str(Markup("").join(Markup("<mark>%s</mark>") % piece if marked else escape(piece)
+                               for piece, marked in parts))
 
 
 def _term_pattern(terms: list[str], prefix: str | None) -> re.Pattern | None:
@@ -337,7 +376,7 @@ def _load(page: list[_Hit], query: SearchQuery) -> list[Found]:
         subject, text = texts.get(hit.message_id, ("", latest.get(hit.conversation_id, "")))
         if subject and pattern and not pattern.search(text):
             text = subject  # the words matched the subject alone
-        found.append(Found(conversations[hit.conversation_id], highlight(text, terms, prefix=prefix), hit.rank))
+        found.append(Found(conversations[hit.conversation_id], snippet_parts(text, terms, prefix=prefix), hit.rank))
     return found
 
 

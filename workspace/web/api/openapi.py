@@ -107,9 +107,14 @@ SCHEMAS = {
     },
     "SearchResult": {
         "allOf": [ref("Conversation"), {
-            "type": "object", "required": ["snippet"],
+            "type": "object", "required": ["snippet", "highlights"],
             "properties": {"snippet": {"type": "string", "description": (
-                "Escaped HTML: the matching post's text around the first match, matched words in <mark>.")}},
+                "Escaped HTML: the matching post's text around the first match, matched words in <mark>.")},
+                "highlights": {"type": "array", "description": (
+                    "The same snippet as plain-text pieces in order, `mark` true on each matched word: set each as "
+                    "text (never as HTML) to show it without parsing the post."),
+                    "items": {"type": "object", "required": ["text", "mark"], "additionalProperties": False,
+                              "properties": {"text": {"type": "string"}, "mark": {"type": "boolean"}}}}},
         }],
     },
     "ConversationDetail": {

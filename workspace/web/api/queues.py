@@ -57,5 +57,7 @@ def search_conversations():
     found, next_cursor = search(g.agent, text, limit=page_size(), cursor=request.args.get("cursor"))
     texts = previews([item.conversation.id for item in found])
     return jsonify(data=[{**serialize_conversation(item.conversation, preview=texts.get(item.conversation.id, "")),
-                          "snippet": item.snippet} for item in found],
+                          "snippet": item.snippet,
+                          "highlights": [{"text": piece, "mark": marked} for piece, marked in item.parts]}
+                         for item in found],
                    next_cursor=next_cursor)

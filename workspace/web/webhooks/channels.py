@@ -7,13 +7,14 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.exceptions import MethodNotAllowed
 
-from workspace.channels.post import Ignored
+from workspace.channels.post import Ignored, SourceChange
 from workspace.channels.registry import adapter_for
 from workspace.errors import NotFound, SwitchboardError, ValidationError
 from workspace.extensions import db
 from workspace.jobs import dispatch
 from workspace.models import Channel
 from workspace.observability import instruments, logs
+from workspace.services.intake.edits import apply_source_changes
 from workspace.services.intake.group_commit import store_delivery
 from workspace.web.validation import finite_number, refuse_constant, refuse_lone_surrogates, whole_body
 
@@ -79,6 +80,8 @@ def receive_webhook(slug: str):
                               channel=channel)
     except Ignored as nothing:
         return jsonify(status="ignored", reason=str(nothing)), 200
+    if posts and isinstance(posts[0], SourceChange):  # edits and deletions of posts already delivered
+        return receive_changes(channel, posts)
     outcomes = store_delivery(current_app._get_current_object(), channel.id, posts,
                               current_app.config["THREAD_WINDOW_SECONDS"])
     instruments.observe_ingest(started)
@@ -98,6 +101,18 @@ def receive_webhook(slug: str):
             for o in outcomes
         ],
     ), status
+
+
+def receive_changes(channel, changes: list[SourceChange]):
+    """Answer a delivery of edits or deletions: 200 with what became of each, once committed."""
+    outcomes = apply_source_changes(channel.id, changes)
+    logs.add_fields(channel=channel.slug, conversation_ids=sorted({o.conversation_id for o in outcomes
+                                                                   if o.conversation_id is not None}))
+    results = [{"id": o.external_id, "status": o.status, "conversation_id": o.conversation_id,
+                "message_id": o.message_id} for o in outcomes]
+    if len(results) == 1:
+        return jsonify(results[0]), 200
+    return jsonify(results=results), 200
 
 
 @bp.after_request

@@ -10,6 +10,7 @@ import { initCustomer } from './customer.js';
 import { initKeyboard } from './keyboard.js';
 import { applyChanges, initList, loadList, runSearch, selectQueue } from './list.js';
 import { initQueues, loadQueues, updateCounts } from './queues.js';
+import { initSearch } from './search.js';
 import { app, filters, me, state } from './state.js';
 
 const HEARTBEAT_EVERY = 30000;  // ms; assignment hands work only to agents whose console says they are online
@@ -47,6 +48,7 @@ initList({ open: openConversation, changed: refreshConversation });
 initCustomer({ openConversation });
 initComposer();
 initKeyboard();
+initSearch({ open: openConversation, list: runSearch });
 $('#conv-status').addEventListener('change', (event) => change({ status: event.target.value }));
 $('#conv-queue').addEventListener('change', (event) => change({ queue: event.target.value }));
 $('#conv-priority').addEventListener('change', (event) => change({ priority: event.target.value }));
@@ -59,7 +61,6 @@ $('#show-help').addEventListener('click', () => $('#help').showModal());
 // Back on a phone: conversation -> list -> queues.
 $('#back').addEventListener('click', () => { app.dataset.view = app.dataset.view === 'conversation' ? 'list' : 'queues'; });
 $('#more').addEventListener('click', () => loadList(false));
-$('#search').addEventListener('keydown', (event) => { if (event.key === 'Enter') runSearch(event.target.value); });
 ['#filter-status', '#filter-assignee', '#filter-tag', '#filter-channel'].forEach((id) =>
   $(id).addEventListener('change', () => loadList(true)));
 window.addEventListener('popstate', (event) => {
