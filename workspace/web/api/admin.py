@@ -65,8 +65,12 @@ def update_queue(slug: str):
     return jsonify(serialize_queue(admin.save_queue(queue, request.get_json(silent=True), g.agent)))
 
 
+# An integration's token (the webhooks scope) reads channels and changes their settings or secret; no more.
+INTEGRATION = ("admin", "webhooks")
+
+
 @bp.get("/channels")
-@role_required("admin")
+@role_required("admin", scopes=INTEGRATION)
 def list_channels():
     """List channels with their webhook paths and secrets."""
     return jsonify(data=[channel_view(c) for c in db.session.scalars(sa.select(Channel).order_by(Channel.slug))])
@@ -80,7 +84,7 @@ def create_channel():
 
 
 @bp.patch("/channels/<slug>")
-@role_required("admin")
+@role_required("admin", scopes=INTEGRATION)
 def update_channel(slug: str):
     """Rename, enable/disable, change the settings of, or rotate the secret of a channel."""
     channel = admin.find(Channel, slug=slug)
