@@ -91,6 +91,7 @@ SETTING_OPTIONS = (
     ("--api-key", "A Discourse API key for that user."),
     ("--consumer-secret", "The X app's consumer secret (signs webhooks and the CRC answer)."),
     ("--user-id", "The brand's X account id (for_user_id); its own tweets are not queued."),
+    ("--rate-limit", "Signed deliveries a second the channel takes before 429 (any kind; default 300)."),
 )
 
 

@@ -101,8 +101,9 @@ SCHEMAS["ChannelAdmin"] = {"type": "object", "required": ["id", "slug", "name", 
                                           "webhook_path": {"type": "string"},
                                           "settings": {"type": "object", "description": (
                                               "per kind: callback_url; Discourse base_url, api_username, "
-                                              "api_key; X user_id, consumer_secret. Write-only ones show as "
-                                              "<name>_set")},
+                                              "api_key; X user_id, consumer_secret; every kind rate_limit ("
+                                              "signed deliveries a second, default 300). Write-only ones show "
+                                              "as <name>_set")},
                                           "setting_names": {"type": "array", "items": {"type": "string"}},
                                           "write_only_settings": {"type": "array", "items": {"type": "string"}}}}
 _ADMIN = {"400": ERROR, "401": ERROR, "403": ERROR, "409": ERROR}
