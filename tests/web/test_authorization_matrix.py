@@ -50,6 +50,7 @@ ROUTES = {
     "GET /dashboard": ("uffoo", None),
     "GET /qa": ("uffoo", None),
     "GET /reviews": ("uoooo", None),
+    "GET /tokens": ("uoooo", None),
     "GET /reports/weekly": ("uffoo", None),
     "GET /login": ("ooooo", None),
     "POST /login": ("ooooo", None),

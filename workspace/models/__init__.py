@@ -3,6 +3,7 @@
 from workspace.models.agent import (
     ADMIN_SCOPES,
     ROLES,
+    SCOPE_MEANINGS,
     TOKEN_SCOPES,
     Agent,
     ApiToken,
@@ -42,8 +43,8 @@ __all__ = [
     "ACTIVE_STATUSES", "BULK_STATES", "INCIDENT_STATUSES", "ITEM_RESULTS", "MATCH_KINDS", "MAX_ID",
     "NOT_DUE", "ROLES", "SCOPES", "SCORES", "SEARCH_OBJECTS", "STATUSES", "STRATEGIES", "TARGETS",
     "TICKET_DONE_STATUSES", "TRIAGE",
-    "ADMIN_SCOPES", "TOKEN_SCOPES", "Agent", "ApiToken", "Assignment", "AuditEntry", "Author", "AuthorNote",
-    "BulkAction", "BulkItem",
+    "ADMIN_SCOPES", "SCOPE_MEANINGS", "TOKEN_SCOPES", "Agent", "ApiToken", "Assignment", "AuditEntry", "Author",
+    "AuthorNote", "BulkAction", "BulkItem",
     "BusinessCalendar", "Channel", "Conversation", "Correction", "Escalation", "Incident", "Macro", "MacroUsage",
     "Message", "ModelVersion", "OutboxEntry", "Priority", "QaReview", "Queue", "QueueCount", "Rule", "SlaOutcome",
     "SlaPolicy", "UTCDateTime", "VolumeCount", "has_role", "hash_token", "incident_conversations", "is_id",

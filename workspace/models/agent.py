@@ -77,13 +77,15 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-# What a token may do (an agent's session may do all its role allows):
-#   read     - GET the API and open a live socket (presence only: viewing, heartbeats);
-#   write    - every agent action: POST/PATCH/PUT/DELETE on the API, typing and taking the soft lock;
-#   admin    - the admin endpoints (agents, queues, channels, rules, ...) and /metrics; admins' tokens only;
-#   webhooks - what a platform integration needs: read channels (webhook path and secret) and change
-#              their settings or rotate their secret, nothing else; admins' tokens only, as channels are.
-TOKEN_SCOPES = ("read", "write", "admin", "webhooks")
+# What a token may do (an agent's session may do all its role allows). webhooks is what a platform
+# integration needs: read channels (webhook path and secret), change their settings or rotate their secret.
+SCOPE_MEANINGS = {
+    "read": "read the API and open a live socket",
+    "write": "act: reply, note, assign, change conversations, type in the console",
+    "admin": "the admin endpoints and /metrics (admins only)",
+    "webhooks": "read channels and change their settings or secret (admins only)",
+}
+TOKEN_SCOPES = tuple(SCOPE_MEANINGS)
 # Scopes only an admin's token may carry (they reach admin-only endpoints).
 ADMIN_SCOPES = frozenset({"admin", "webhooks"})
 
