@@ -21,6 +21,7 @@ from workspace.web import (  # noqa: F401  (sockets: handlers before init_app)
     health,
     metrics,
     sockets,
+    sso,
     validation,
 )
 from workspace.web.pages.console import bp as console_bp
@@ -64,6 +65,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     headers.init_app(app)
     webhook_limits.init_app(app)
     auth.init_app(app)
+    sso.init_app(app)
     dispatch.init_app(app)
     group_commit.init_app(app)
     dashboard_push.init_app(app)

@@ -80,6 +80,23 @@ class Config:
     LOGIN_ATTEMPTS_PER_EMAIL = _env_int("SWITCHBOARD_LOGIN_ATTEMPTS_PER_EMAIL", 8)
     LOGIN_ATTEMPTS_PER_ADDRESS = _env_int("SWITCHBOARD_LOGIN_ATTEMPTS_PER_ADDRESS", 30)
     LOGIN_WINDOW_SECONDS = _env_int("SWITCHBOARD_LOGIN_WINDOW_SECONDS", 900)
+    # OpenID Connect single sign-on (workspace/web/sso.py); off while SSO_ISSUER is unset. The issuer's
+    # /.well-known/openid-configuration names its endpoints and keys.
+    SSO_ISSUER = (os.environ.get("SWITCHBOARD_SSO_ISSUER") or "").rstrip("/") or None
+    SSO_CLIENT_ID = os.environ.get("SWITCHBOARD_SSO_CLIENT_ID")
+    SSO_CLIENT_SECRET = os.environ.get("SWITCHBOARD_SSO_CLIENT_SECRET")
+    # The button reads "Sign in with <SSO_NAME>".
+    SSO_NAME = os.environ.get("SWITCHBOARD_SSO_NAME", "single sign-on")
+    # Email domains allowed to sign in this way (empty: any domain the provider vouches for).
+    SSO_ALLOWED_DOMAINS = [d.strip().lower().lstrip("@") for d in
+                           os.environ.get("SWITCHBOARD_SSO_ALLOWED_DOMAINS", "").split(",") if d.strip()]
+    # Someone the provider vouches for but who has no agent yet: created (an agent in no queue), or refused.
+    SSO_CREATE_AGENTS = os.environ.get("SWITCHBOARD_SSO_CREATE_AGENTS", "0") == "1"
+    # Password sign-in is then refused for everyone but admins (who keep it, so a provider outage
+    # cannot lock out the people who can fix the configuration).
+    SSO_ONLY = os.environ.get("SWITCHBOARD_SSO_ONLY", "0") == "1"
+    # Each call to the provider (discovery, keys, token) gives up after this long.
+    SSO_TIMEOUT_SECONDS = _env_float("SWITCHBOARD_SSO_TIMEOUT_SECONDS", 10.0)
 
     # Flask-SocketIO's async mode; unset picks what is installed (gevent, as the
     # Procfile's worker runs). bench/live.py compares "threading" against it.

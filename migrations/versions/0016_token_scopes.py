@@ -4,13 +4,13 @@ Before this, every token could do all its agent could, so existing tokens keep
 exactly that: "read write" for everyone, plus "admin webhooks" for admins' tokens.
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0015
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0016'
-down_revision = '0013'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 

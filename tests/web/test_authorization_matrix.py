@@ -55,6 +55,10 @@ ROUTES = {
     "GET /login": ("ooooo", None),
     "POST /login": ("ooooo", None),
     "POST /logout": ("uoooo", None),
+    # Single sign-on: 404 while SWITCHBOARD_SSO_ISSUER is unset, as here; when on, public steps of signing in
+    # (tests/web/test_sso.py).
+    "GET /login/sso": ("hhhhh", None),
+    "GET /login/sso/callback": ("hhhhh", None),
     # Public: probes, the document, static files, and what senders sign with their own secrets.
     "GET /ping": ("ooooo", None),
     "GET /healthz": ("ooooo", None),

@@ -2,9 +2,10 @@
 
 import functools
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, request, url_for
 from flask_login import current_user
 from werkzeug.security import check_password_hash
 
@@ -154,6 +155,13 @@ def authenticate(email: str, password: str, address: str) -> Agent:
         raise Forbidden("this account is deactivated", code="deactivated")
     redis.delete(f"login:email:{email.strip().lower()}")
     return agent
+
+
+def safe_next(target: str | None) -> str:
+    """Only follow a relative redirect after sign-in (never to another site)."""
+    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("console.console")
 
 
 @login.user_loader

@@ -1,7 +1,5 @@
 """Sign-in, sign-out and the console shell (the console itself is static/js/pages/console/)."""
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -9,7 +7,8 @@ from workspace.errors import SwitchboardError
 from workspace.extensions import csrf, db
 from workspace.models import SCOPE_MEANINGS, scopes_allowed
 from workspace.services import audit
-from workspace.web.auth import authenticate
+from workspace.web.auth import authenticate, safe_next
+from workspace.web.sso import check_password_sign_in
 
 bp = Blueprint("console", __name__)
 
@@ -23,13 +22,14 @@ def login():
         try:
             agent = authenticate(request.form.get("email", ""), request.form.get("password", ""),
                                  request.remote_addr or "?")
+            check_password_sign_in(agent)
         except SwitchboardError as failure:
             error, status = failure.message, failure.status
         else:
             login_user(agent, remember=bool(request.form.get("remember")))
             audit.record(agent, "agent.sign_in", "agent", agent.id)
             db.session.commit()
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
     return render_template("login.html", error=error, email=request.form.get("email", "")), status
 
 
@@ -70,10 +70,3 @@ def tokens_page():
     """The signed-in agent's API tokens: list, issue (the scopes their role allows) and revoke."""
     scopes = [(scope, SCOPE_MEANINGS[scope]) for scope in scopes_allowed(current_user)]
     return render_template("tokens.html", agent=current_user, scopes=scopes)
-
-
-def _safe_next(target: str | None) -> str:
-    """Only follow a relative redirect after sign-in (never to another site)."""
-    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("console.console")
