@@ -188,7 +188,11 @@ def _agent(role: str, name: str, queues: list) -> Agent:
 def matrix_app(app):
     """The test app's database and Redis, without the Socket.IO message queue (the socket test client's limit)."""
     config = {key: app.config[key] for key in ("SQLALCHEMY_DATABASE_URI", "REDIS_URL", "RQ_QUEUE", "MODEL_DIR")}
-    return create_app(make_config(SOCKETIO_MESSAGE_QUEUE=None, **config))
+    matrix_app = create_app(make_config(SOCKETIO_MESSAGE_QUEUE=None, **config))
+    yield matrix_app
+    with matrix_app.app_context():  # its own engine: close its connections before the schema is dropped
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import Flask, current_app, g, request, url_for
 from flask_login import current_user
 from werkzeug.security import check_password_hash
@@ -33,7 +34,8 @@ def token_for_secret(secret: str | None) -> ApiToken:
     Returns:
         The token, whose agent is active.
     """
-    row = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(secret or "")))
+    row = db.session.scalar(sa.select(ApiToken).options(so.joinedload(ApiToken.agent))
+                            .where(ApiToken.token_hash == hash_token(secret or "")))  # one query, as before
     if row is None or row.revoked_at is not None or not row.agent.active:
         raise Unauthorized("the API token is unknown or revoked", code="invalid_token")
     now = utcnow()
