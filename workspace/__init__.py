@@ -27,6 +27,7 @@ from workspace.web import (  # noqa: F401  (sockets: handlers before init_app)
 )
 from workspace.web.pages.console import bp as console_bp
 from workspace.web.pages.supervisor import bp as dashboard_bp
+from workspace.web.webhooks import limits as webhook_limits
 from workspace.web.webhooks.channels import bp as ingest_bp
 from workspace.web.webhooks.tickets import bp as ticketing_bp
 
@@ -63,6 +64,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     broker.init_app(app)
     errors.init_app(app)
     headers.init_app(app)
+    webhook_limits.init_app(app)
     auth.init_app(app)
     sso.init_app(app)
     dispatch.init_app(app)

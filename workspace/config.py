@@ -25,6 +25,13 @@ class Config:
     MAX_CONTENT_LENGTH = 1024 * 1024
     # Senders may batch this many posts in one JSON array.
     WEBHOOK_MAX_BATCH = _env_int("SWITCHBOARD_WEBHOOK_MAX_BATCH", 500)
+    # Signed deliveries a second a channel takes when its settings name no rate_limit (above the 200 posts/s
+    # the design's soak sends); beyond it, 429 with Retry-After.
+    WEBHOOK_RATE_LIMIT = _env_float("SWITCHBOARD_WEBHOOK_RATE_LIMIT", 300.0)
+    # Badly signed deliveries an address may send a channel a minute before it gets 429 without being heard.
+    WEBHOOK_BAD_SIGNATURES_PER_MINUTE = _env_float("SWITCHBOARD_WEBHOOK_BAD_SIGNATURES_PER_MINUTE", 60.0)
+    # Web processes serving webhooks (gunicorn workers x hosts): each counts alone, so each takes its share.
+    WEB_PROCESSES = _env_int("SWITCHBOARD_WEB_PROCESSES", 1)
     # A post by the same author on the same channel within this many seconds
     # of their last one joins that conversation.
     THREAD_WINDOW_SECONDS = _env_int("SWITCHBOARD_THREAD_WINDOW_SECONDS", 4 * 3600)

@@ -68,7 +68,9 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(SwitchboardError)
     def handle_domain_error(error: SwitchboardError):
         db.session.rollback()
-        return error_response(error.status, error.code, error.message)
+        response = error_response(error.status, error.code, error.message)
+        response.headers.update(getattr(error, "headers", {}))  # e.g. a 429's Retry-After
+        return response
 
     @app.errorhandler(CSRFError)
     def handle_csrf_error(error: CSRFError):

@@ -9,7 +9,8 @@ A kind's module exposes:
 - optionally `challenge(channel, args)`: the answer to a sender's GET check of
   the webhook URL (X's CRC);
 - `send(message, *, key, retrying)`: post one reply to the platform (see channels.outbound);
-- `SETTINGS`: what an admin sets on such a channel, setting -> check (see channels.settings);
+- `SETTINGS`: what an admin sets on such a channel, setting -> check (see channels.settings), beside the
+  COMMON_SETTINGS every kind takes;
 - optionally `REPLY_LIMIT` (characters a reply may have; else the workspace's maximum) and
   `LINK_CHARS` (what every link counts as, when the platform shortens links).
 
@@ -30,6 +31,8 @@ SENDERS: dict[str, Callable[..., str | None]] = {kind: module.send for kind, mod
 
 
 KINDS = tuple(CHANNELS)
+# Settings every kind takes, beside its own SETTINGS: rate_limit is signed deliveries a second (web/webhooks/limits).
+COMMON_SETTINGS = {"rate_limit": settings.rate}
 # Characters a reply may have where the kind sets no limit of its own: the workspace's maximum.
 DEFAULT_REPLY_LIMIT = 20_000
 _LINK = re.compile(r"https?://\S+", re.IGNORECASE)
@@ -42,12 +45,12 @@ def adapter_for(kind: str) -> ModuleType:
 
 def setting_names(kind: str) -> list[str]:
     """The settings a channel of this kind takes."""
-    return list(CHANNELS[kind].SETTINGS)
+    return [*CHANNELS[kind].SETTINGS, *COMMON_SETTINGS]
 
 
 def clean_settings(kind: str, changes, current: dict | None = None) -> dict:
     """Return a channel's settings updated with `changes`, each checked by its kind (see settings.clean)."""
-    return settings.clean(kind, CHANNELS[kind].SETTINGS, changes, current)
+    return settings.clean(kind, {**CHANNELS[kind].SETTINGS, **COMMON_SETTINGS}, changes, current)
 
 
 def reply_limit(kind: str) -> int:

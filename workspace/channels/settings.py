@@ -34,6 +34,19 @@ def pattern(regex: str, description: str):
     return check
 
 
+MAX_RATE = 100_000
+
+
+def rate(name: str, value) -> int:
+    """Check a rate setting: a whole number of deliveries a second, 1 to MAX_RATE (digits from the CLI too)."""
+    if isinstance(value, str) and value.isdigit() and len(value) <= 6:
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_RATE:
+        raise ValidationError(f"settings.{name}: a whole number of deliveries a second, 1 to {MAX_RATE}",
+                              code="invalid_field")
+    return value
+
+
 token = pattern(r"[\x21-\x7e]{8,200}", "8 to 200 printable characters, no spaces")
 # Settings the platform issued: accepted, never shown again.
 WRITE_ONLY = frozenset({"api_key", "consumer_secret"})

@@ -7,10 +7,11 @@ from werkzeug.security import generate_password_hash
 
 from workspace.channels.registry import KINDS, clean_settings
 from workspace.channels.settings import visible_settings
-from workspace.errors import ValidationError
+from workspace.errors import SwitchboardError, ValidationError
 from workspace.extensions import db
-from workspace.models import ROLES, STRATEGIES, Agent, ApiToken, Channel, Queue
+from workspace.models import ROLES, STRATEGIES, TOKEN_SCOPES, Agent, Channel, Queue
 from workspace.models.counts import queue_counts, recount
+from workspace.services import tokens
 
 agent_cli = AppGroup("agent", help="Manage agents.")
 token_cli = AppGroup("token", help="Manage API tokens.")
@@ -41,15 +42,46 @@ def create_agent(email: str, name: str, role: str, password: str | None):
 @token_cli.command("create")
 @click.argument("email")
 @click.option("--name", default="cli", show_default=True, help="What the token is for.")
-def create_token(email: str, name: str):
+@click.option("--scope", "scopes", multiple=True, type=click.Choice(TOKEN_SCOPES),
+              help="Repeat for each scope (default: all the agent may have; admin and webhooks are admins' only).")
+@click.option("--expires", help='When it stops working: "30d", "12h" or an ISO 8601 date (default: never).')
+def create_token(email: str, name: str, scopes: tuple[str, ...], expires: str | None):
     """Issue an API token for an agent and print it (it is stored hashed: copy it now)."""
+    agent = _agent(email)
+    body = {"name": name, "expires": expires, **({"scopes": list(scopes)} if scopes else {})}
+    try:
+        _, secret = tokens.issue_token(agent, body, None)
+    except SwitchboardError as error:
+        _fail(error.message)
+    click.echo(secret)  # alone, so scripts can capture it; `flask token list` shows its scopes and expiry
+
+
+@token_cli.command("list")
+@click.argument("email")
+def list_tokens(email: str):
+    """List an agent's tokens: id, name, scopes, created, expires, last used, revoked (never the secret)."""
+    for token in tokens.list_tokens(_agent(email)):
+        state = tokens.token_state(token)
+        click.echo("\t".join(str(state[key] or "-") for key in (
+            "id", "name", "created_at", "expires_at", "last_used_at", "revoked_at")) + "\t" + token.scopes)
+
+
+@token_cli.command("revoke")
+@click.argument("token_id", type=int)
+def revoke_token(token_id: int):
+    """Revoke a token by its id (from `flask token list`); it is audited as the system's."""
+    try:
+        token = tokens.revoke_token(token_id, None)
+    except SwitchboardError as error:
+        _fail(error.message)
+    click.echo(f"revoked token {token_id} ({token.name})")
+
+
+def _agent(email: str) -> Agent:
     agent = db.session.scalar(sa.select(Agent).where(Agent.email == email.lower()))
     if agent is None:
         _fail(f"no agent with email {email}")
-    token, secret = ApiToken.issue(agent, name)
-    db.session.add(token)
-    db.session.commit()
-    click.echo(secret)
+    return agent
 
 
 SETTING_OPTIONS = (
@@ -59,6 +91,7 @@ SETTING_OPTIONS = (
     ("--api-key", "A Discourse API key for that user."),
     ("--consumer-secret", "The X app's consumer secret (signs webhooks and the CRC answer)."),
     ("--user-id", "The brand's X account id (for_user_id); its own tweets are not queued."),
+    ("--rate-limit", "Signed deliveries a second the channel takes before 429 (any kind; default 300)."),
 )
 
 

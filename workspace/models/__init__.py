@@ -1,6 +1,17 @@
 """The database models, one noun per module."""
 
-from workspace.models.agent import ROLES, Agent, ApiToken, has_role, hash_token, queue_members
+from workspace.models.agent import (
+    ADMIN_SCOPES,
+    ROLES,
+    SCOPE_MEANINGS,
+    TOKEN_SCOPES,
+    Agent,
+    ApiToken,
+    has_role,
+    hash_token,
+    queue_members,
+    scopes_allowed,
+)
 from workspace.models.assignment import STRATEGIES, Assignment
 from workspace.models.audit import AuditEntry
 from workspace.models.author import Author, AuthorNote
@@ -33,11 +44,11 @@ __all__ = [
     "ACTIVE_STATUSES", "BULK_STATES", "INCIDENT_STATUSES", "ITEM_RESULTS", "MATCH_KINDS", "MAX_ID",
     "NOT_DUE", "ROLES", "SCOPES", "SCORES", "SEARCH_OBJECTS", "STATUSES", "STRATEGIES", "TARGETS",
     "TICKET_DONE_STATUSES", "TRIAGE",
-    "Agent", "ApiToken", "Assignment", "AuditEntry", "Author", "AuthorNote", "BulkAction", "BulkItem",
+    "ADMIN_SCOPES", "SCOPE_MEANINGS", "TOKEN_SCOPES", "Agent", "ApiToken", "Assignment", "AuditEntry", "Author",
+    "AuthorNote", "BulkAction", "BulkItem",
     "BusinessCalendar", "Channel", "Conversation", "Correction", "Escalation", "Incident", "Macro", "MacroUsage",
     "Message", "ModelVersion", "OutboxEntry", "Priority", "QaReview", "Queue", "QueueCount", "Rule", "SlaOutcome",
     "SlaPolicy", "SsoIdentity", "UTCDateTime", "VolumeCount", "has_role", "hash_token", "incident_conversations",
-    "is_id",
-    "queue_members",
+    "is_id", "queue_members", "scopes_allowed",
     "utcnow",
 ]

@@ -77,6 +77,24 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# What a token may do (an agent's session may do all its role allows). webhooks is what a platform
+# integration needs: read channels (webhook path and secret), change their settings or rotate their secret.
+SCOPE_MEANINGS = {
+    "read": "read the API and open a live socket",
+    "write": "act: reply, note, assign, change conversations, type in the console",
+    "admin": "the admin endpoints and /metrics (admins only)",
+    "webhooks": "read channels and change their settings or secret (admins only)",
+}
+TOKEN_SCOPES = tuple(SCOPE_MEANINGS)
+# Scopes only an admin's token may carry (they reach admin-only endpoints).
+ADMIN_SCOPES = frozenset({"admin", "webhooks"})
+
+
+def scopes_allowed(agent: "Agent") -> tuple[str, ...]:
+    """The scopes a token of this agent may carry: never more than the agent's own rights."""
+    return tuple(scope for scope in TOKEN_SCOPES if scope not in ADMIN_SCOPES or has_role(agent, "admin"))
+
+
 class ApiToken(db.Model):
     """A bearer token for the REST API; only its hash is stored."""
 
@@ -87,12 +105,37 @@ class ApiToken(db.Model):
     name: so.Mapped[str] = so.mapped_column(sa.String(120))
     token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    # Written at most once a minute per token (see web/auth.py), so a busy token costs no write per request.
     last_used_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
+    # Space-separated, from TOKEN_SCOPES.
+    scopes: so.Mapped[str] = so.mapped_column(sa.String(64), default=" ".join(TOKEN_SCOPES))
+    expires_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
+    # Kept (not deleted) so the listing and the audit log can still name a revoked token.
+    revoked_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
 
     agent: so.Mapped[Agent] = so.relationship(back_populates="tokens")
 
+    @property
+    def scope_set(self) -> frozenset[str]:
+        """The token's scopes, as a set."""
+        return frozenset(self.scopes.split())
+
+    def expired(self, now: datetime) -> bool:
+        """Tell whether the token's expiry has passed."""
+        return self.expires_at is not None and self.expires_at <= now
+
     @classmethod
-    def issue(cls, agent: Agent, name: str) -> tuple["ApiToken", str]:
-        """Create a token for an agent; returns the row and the only copy of the secret."""
+    def issue(cls, agent: Agent, name: str, scopes=None,
+              expires_at: Optional[datetime] = None) -> tuple["ApiToken", str]:
+        """Create a token for an agent; returns the row and the only copy of the secret.
+
+        Args:
+            agent: whose token it is.
+            name: what it is for.
+            scopes: from TOKEN_SCOPES (checked by the caller against scopes_allowed); None gives all the agent may have.
+            expires_at: when it stops working; None for never.
+        """
         secret = "sb_" + secrets.token_urlsafe(32)
-        return cls(agent=agent, name=name, token_hash=hash_token(secret)), secret
+        chosen = scopes_allowed(agent) if scopes is None else [s for s in TOKEN_SCOPES if s in set(scopes)]
+        return cls(agent=agent, name=name, token_hash=hash_token(secret), scopes=" ".join(chosen),
+                   expires_at=expires_at), secret

@@ -1,9 +1,11 @@
 """Who is calling: console sessions (email + password) and API bearer tokens, roles, CSRF."""
 
 import functools
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import Flask, current_app, g, request, url_for
 from flask_login import current_user
 from werkzeug.security import check_password_hash
@@ -11,64 +13,115 @@ from werkzeug.security import check_password_hash
 from workspace.errors import Forbidden, SwitchboardError, Unauthorized
 from workspace.extensions import csrf, db, login
 from workspace.infra.broker import redis_client
-from workspace.models import Agent, ApiToken, has_role, hash_token
+from workspace.models import Agent, ApiToken, has_role, hash_token, utcnow
 
 # State-changing methods: a browser session must prove them with a CSRF token.
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
-def agent_for_token(token: str | None) -> Agent | None:
-    """Return the active agent a bearer token belongs to, or None."""
-    if not token:
-        return None
-    return db.session.scalar(
-        sa.select(Agent).join(ApiToken).where(ApiToken.token_hash == hash_token(token), Agent.active)
-    )
+# last_used_at is written at most this often per token: a busy token costs one write a minute, not one a request.
+LAST_USED_EVERY = timedelta(minutes=1)
+# Methods that only read; anything else through a token needs the `write` scope.
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
-def _bearer_agent() -> Agent | None:
-    """The agent of this request's bearer token; raises 401 for a malformed or unknown one."""
+def token_for_secret(secret: str | None) -> ApiToken:
+    """Return the live token a bearer secret belongs to, noting its use; 401 when unknown, revoked or expired.
+
+    Args:
+        secret: the bearer token as sent.
+
+    Returns:
+        The token, whose agent is active.
+    """
+    row = db.session.scalar(sa.select(ApiToken).options(so.joinedload(ApiToken.agent))
+                            .where(ApiToken.token_hash == hash_token(secret or "")))  # one query, as before
+    if row is None or row.revoked_at is not None or not row.agent.active:
+        raise Unauthorized("the API token is unknown or revoked", code="invalid_token")
+    now = utcnow()
+    if row.expired(now):
+        raise Unauthorized("the API token has expired", code="token_expired")
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_EVERY:
+        # Conditional, so concurrent requests of one token write it once; committed now, so a view that
+        # fails and rolls back still leaves the use recorded.
+        db.session.execute(sa.update(ApiToken).where(
+            ApiToken.id == row.id,
+            sa.or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - LAST_USED_EVERY),
+        ).values(last_used_at=now))
+        db.session.commit()
+    return row
+
+
+def _bearer_token() -> ApiToken | None:
+    """The token of this request's Authorization header; raises 401 for a malformed, unknown or dead one."""
     header = request.headers.get("Authorization", "")
     if not header:
         return None
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthorized("send an API token as 'Authorization: Bearer <token>'")
-    agent = agent_for_token(token.strip())
-    if agent is None:
-        raise Unauthorized("the API token is unknown or revoked", code="invalid_token")
-    return agent
+    return token_for_secret(secret.strip())
+
+
+def require_scope(*scopes: str) -> None:
+    """Refuse (403, naming the scope) a token-authenticated request whose token holds none of `scopes`.
+
+    A console session is not limited by scopes: it has all its agent's rights.
+    """
+    token = g.get("api_token")
+    if token is not None and not token.scope_set & set(scopes):
+        raise Forbidden(f"this API token lacks the {' or '.join(scopes)} scope", code="insufficient_scope")
+
+
+def _method_scope() -> str:
+    return "read" if request.method in READ_METHODS else "write"
+
+
+def _authenticate_request() -> None:
+    """Set g.agent (and g.api_token for a bearer token), or raise 401; sessions prove writes with CSRF."""
+    token = _bearer_token()
+    if token is not None:
+        g.api_token, g.agent = token, token.agent
+        return
+    if not current_user.is_authenticated:
+        raise Unauthorized("sign in, or send an API token as 'Authorization: Bearer <token>'")
+    if request.method in UNSAFE_METHODS:
+        csrf.protect()
+    g.api_token, g.agent = None, current_user._get_current_object()
 
 
 def agent_required(view):
-    """Require a signed-in agent: a bearer token, or a console session (with CSRF on writes)."""
+    """Require a signed-in agent: a bearer token holding `read` (GET) or `write` (anything else), or a console
+    session (with CSRF on writes)."""
 
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
-        agent = _bearer_agent()
-        if agent is None:
-            if not current_user.is_authenticated:
-                raise Unauthorized("sign in, or send an API token as 'Authorization: Bearer <token>'")
-            if request.method in UNSAFE_METHODS:
-                csrf.protect()
-            agent = current_user._get_current_object()
-        g.agent = agent
+        _authenticate_request()
+        require_scope(_method_scope())
         return view(*args, **kwargs)
 
     return wrapped
 
 
-def role_required(role: str):
-    """Require a signed-in agent (see agent_required) holding at least `role`."""
+def role_required(role: str, scopes: tuple[str, ...] | None = None):
+    """Require a signed-in agent (see agent_required) holding at least `role`.
+
+    Args:
+        role: the least role that may call the view.
+        scopes: the token scopes any one of which lets a token in; by default `admin` for admin views, else
+            `read` or `write` by method.
+    """
 
     def decorate(view):
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
+            _authenticate_request()
             if not has_role(g.agent, role):
                 raise Forbidden(f"this needs the {role} role")
+            require_scope(*(scopes or (("admin",) if role == "admin" else (_method_scope(),))))
             return view(*args, **kwargs)
 
-        return agent_required(wrapped)
+        return wrapped
 
     return decorate
 

@@ -1,4 +1,5 @@
-"""GET /metrics: the Prometheus exposition, for a scraper holding the metrics token or an admin's API token."""
+"""GET /metrics: the Prometheus exposition, for a scraper holding the metrics token or an admin's API token
+with the admin scope."""
 
 import hmac
 
@@ -8,7 +9,7 @@ from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4
 from workspace.errors import Forbidden, Unauthorized
 from workspace.models import has_role
 from workspace.observability import scrape
-from workspace.web.auth import agent_for_token
+from workspace.web.auth import token_for_secret
 
 bp = Blueprint("metrics", __name__)
 
@@ -22,11 +23,14 @@ def require_scraper() -> None:
     expected = current_app.config.get("METRICS_TOKEN")
     if expected and hmac.compare_digest(token.encode(), expected.encode()):
         return
-    agent = agent_for_token(token)
-    if agent is None:
-        raise Unauthorized("the token is neither the metrics token nor an API token", code="invalid_token")
-    if not has_role(agent, "admin"):
+    try:
+        api_token = token_for_secret(token)
+    except Unauthorized:
+        raise Unauthorized("the token is neither the metrics token nor a live API token", code="invalid_token")
+    if not has_role(api_token.agent, "admin"):
         raise Forbidden("only the metrics token or an admin's API token may read /metrics")
+    if "admin" not in api_token.scope_set:
+        raise Forbidden("this API token lacks the admin scope", code="insufficient_scope")
 
 
 @bp.get("/metrics")

@@ -4,35 +4,48 @@ from flask import request, session
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
 
+from workspace.errors import Unauthorized
 from workspace.extensions import db, socketio
 from workspace.live import presence, signals
 from workspace.live.changes import announce
 from workspace.live.rooms import agent_room, conversation_room, dashboard_room, queue_room
-from workspace.models import Agent, Conversation, is_id
+from workspace.models import Agent, ApiToken, Conversation, is_id
 from workspace.observability import instruments
 from workspace.services.conversations.actions import can_see
 from workspace.services.conversations.queues import visible_queue_ids
 from workspace.services.supervision import push as dashboard_push
-from workspace.web.auth import agent_for_token
+from workspace.web.auth import token_for_secret
 
 
 @socketio.on("connect")
 def connect(auth=None):
     """Refuse anonymous connections; join the agent's own room and the rooms of their queues."""
     if current_user.is_authenticated:
-        agent = current_user._get_current_object()
+        agent, may_write = current_user._get_current_object(), True
     else:
-        token = auth.get("token") if isinstance(auth, dict) else None
-        agent = agent_for_token(token or request.args.get("token"))
+        secret = auth.get("token") if isinstance(auth, dict) else None
+        token = _live_token(secret or request.args.get("token"))
+        # A socket only reads (the `read` scope); typing and taking the soft lock also need `write`.
+        agent = token.agent if token is not None and "read" in token.scope_set else None
+        may_write = agent is not None and "write" in token.scope_set
     if agent is None:
         raise ConnectionRefusedError("unauthorized")
     session["agent_id"] = agent.id
+    session["may_write"] = may_write
     join_room(agent_room(agent.id))
     for queue_id in visible_queue_ids(agent):
         join_room(queue_room(queue_id))
     _status_changed(agent, presence.agent_connected(agent.id), "online")
     db.session.remove()
     instruments.socket_connected()  # last: a connection refused on the way is not counted
+
+
+def _live_token(secret: str | None) -> ApiToken | None:
+    """The live token a socket's secret belongs to, or None (a socket is refused, not answered with 401)."""
+    try:
+        return token_for_secret(secret) if secret else None
+    except Unauthorized:
+        return None
 
 
 def _status_changed(agent: Agent, before: str | None, status: str) -> None:
@@ -58,8 +71,11 @@ def watch_dashboard(data=None):
     return {"ok": True}
 
 
-def _agent_and_conversation(data) -> tuple[Agent, int] | tuple[None, None]:
-    """The connection's agent and the conversation id in the event, if they may see it."""
+def _agent_and_conversation(data, write: bool = False) -> tuple[Agent, int] | tuple[None, None]:
+    """The connection's agent and the conversation id in the event, if they may see it (and, for `write`,
+    the connection came with a session or a token holding the write scope)."""
+    if write and not session.get("may_write"):
+        return None, None
     agent = db.session.get(Agent, session.get("agent_id"))
     conversation_id = data.get("conversation_id") if isinstance(data, dict) else None
     if agent is None or not is_id(conversation_id):
@@ -95,7 +111,7 @@ def view(data):
 @socketio.on("typing")
 def typing(data):
     """The agent is typing a reply: they take the soft lock unless someone else holds it."""
-    agent, conversation_id = _agent_and_conversation(data)
+    agent, conversation_id = _agent_and_conversation(data, write=True)
     if agent is None:
         return {"ok": False}
     holds = presence.typing(conversation_id, agent)
@@ -107,7 +123,7 @@ def typing(data):
 @socketio.on("take_over")
 def take_over(data):
     """Take the soft lock from whoever holds it."""
-    agent, conversation_id = _agent_and_conversation(data)
+    agent, conversation_id = _agent_and_conversation(data, write=True)
     if agent is None:
         return {"ok": False}
     presence.take_over(conversation_id, agent)

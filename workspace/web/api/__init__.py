@@ -9,4 +9,5 @@ from workspace.web.api import admin, authors, classifier, conversations, queues,
 from workspace.web.api import escalations  # noqa: E402,F401
 from workspace.web.api import bulk, macros  # noqa: E402,F401
 from workspace.web.api import sla  # noqa: E402,F401
+from workspace.web.api import tokens  # noqa: E402,F401
 from workspace.web.api import dashboard, incidents, quality  # noqa: E402,F401  (supervision routes register on bp)

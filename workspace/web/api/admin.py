@@ -65,8 +65,12 @@ def update_queue(slug: str):
     return jsonify(serialize_queue(admin.save_queue(queue, request.get_json(silent=True), g.agent)))
 
 
+# An integration's token (the webhooks scope) reads channels and changes their settings or secret; no more.
+INTEGRATION = ("admin", "webhooks")
+
+
 @bp.get("/channels")
-@role_required("admin")
+@role_required("admin", scopes=INTEGRATION)
 def list_channels():
     """List channels with their webhook paths and secrets."""
     return jsonify(data=[channel_view(c) for c in db.session.scalars(sa.select(Channel).order_by(Channel.slug))])
@@ -80,7 +84,7 @@ def create_channel():
 
 
 @bp.patch("/channels/<slug>")
-@role_required("admin")
+@role_required("admin", scopes=INTEGRATION)
 def update_channel(slug: str):
     """Rename, enable/disable, change the settings of, or rotate the secret of a channel."""
     channel = admin.find(Channel, slug=slug)
@@ -97,8 +101,9 @@ SCHEMAS["ChannelAdmin"] = {"type": "object", "required": ["id", "slug", "name", 
                                           "webhook_path": {"type": "string"},
                                           "settings": {"type": "object", "description": (
                                               "per kind: callback_url; Discourse base_url, api_username, "
-                                              "api_key; X user_id, consumer_secret. Write-only ones show as "
-                                              "<name>_set")},
+                                              "api_key; X user_id, consumer_secret; every kind rate_limit ("
+                                              "signed deliveries a second, default 300). Write-only ones show "
+                                              "as <name>_set")},
                                           "setting_names": {"type": "array", "items": {"type": "string"}},
                                           "write_only_settings": {"type": "array", "items": {"type": "string"}}}}
 _ADMIN = {"400": ERROR, "401": ERROR, "403": ERROR, "409": ERROR}

@@ -31,12 +31,12 @@ def get_conversation(conversation_id: int):
 @agent_required
 def update_conversation(conversation_id: int):
     """Change queue (a correction the classifier learns from), status, assignee, tags or priority."""
+    conversation = _load(conversation_id)  # first: one the agent may not see is 404 whatever the body
     body = _object(request.get_json(silent=True), f"one or more of: {', '.join(CHANGES)}")
     unknown = sorted(set(body) - set(CHANGES))
     if unknown:
         raise ValidationError(f"{unknown[0]}: cannot be changed here (fields: {', '.join(CHANGES)})",
                               code="invalid_field")
-    conversation = _load(conversation_id)
     for field, change in CHANGES.items():
         if field in body:
             change(conversation, body[field], g.agent)
@@ -47,16 +47,18 @@ def update_conversation(conversation_id: int):
 @agent_required
 def reply_to_conversation(conversation_id: int):
     """Reply to the customer; delivery is queued and its state shows on the message."""
+    conversation = _load(conversation_id)  # first: one the agent may not see is 404 whatever the body
     body = _object(request.get_json(silent=True), "text")
-    return jsonify(serialize_message(reply(_load(conversation_id), body.get("text"), g.agent))), 201
+    return jsonify(serialize_message(reply(conversation, body.get("text"), g.agent))), 201
 
 
 @bp.post("/conversations/<int:conversation_id>/notes")
 @agent_required
 def note_conversation(conversation_id: int):
     """Add an internal note (agents only see it)."""
+    conversation = _load(conversation_id)  # first: one the agent may not see is 404 whatever the body
     body = _object(request.get_json(silent=True), "text")
-    return jsonify(serialize_message(add_note(_load(conversation_id), body.get("text"), g.agent))), 201
+    return jsonify(serialize_message(add_note(conversation, body.get("text"), g.agent))), 201
 
 
 @bp.post("/conversations/next")

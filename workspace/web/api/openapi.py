@@ -254,6 +254,10 @@ PATHS = {
             "200": json_body({"oneOf": [ref("PostOutcome"), ref("BatchOutcome"), ref("IgnoredDelivery")]},
                              "Every post was already stored, or the event carries no post: nothing changed."),
             "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR, "413": ERROR, "415": ERROR,
+            "429": {**ERROR, "description": (
+                "Over the channel's rate_limit (signed deliveries a second), or too many badly signed deliveries "
+                "from this address; Retry-After says how many seconds to wait."),
+                "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}}},
         },
     }},
     "/healthz": {"get": {

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from workspace.errors import SwitchboardError
 from workspace.extensions import csrf, db
+from workspace.models import SCOPE_MEANINGS, scopes_allowed
 from workspace.services import audit
 from workspace.web.auth import authenticate, safe_next
 from workspace.web.sso import check_password_sign_in
@@ -61,3 +62,11 @@ def admin_page():
     if current_user.role != "admin":
         abort(403)
     return render_template("admin.html", agent=current_user)
+
+
+@bp.get("/tokens")
+@login_required
+def tokens_page():
+    """The signed-in agent's API tokens: list, issue (the scopes their role allows) and revoke."""
+    scopes = [(scope, SCOPE_MEANINGS[scope]) for scope in scopes_allowed(current_user)]
+    return render_template("tokens.html", agent=current_user, scopes=scopes)

@@ -9,7 +9,7 @@ from werkzeug.exceptions import MethodNotAllowed
 
 from workspace.channels.post import Ignored, SourceChange
 from workspace.channels.registry import adapter_for
-from workspace.errors import NotFound, SwitchboardError, ValidationError
+from workspace.errors import NotFound, SwitchboardError, Unauthorized, ValidationError
 from workspace.extensions import db
 from workspace.jobs import dispatch
 from workspace.models import Channel
@@ -17,6 +17,7 @@ from workspace.observability import instruments, logs
 from workspace.services.intake.edits import apply_source_changes
 from workspace.services.intake.group_commit import store_delivery
 from workspace.web.validation import finite_number, refuse_constant, refuse_lone_surrogates, whole_body
+from workspace.web.webhooks.limits import webhook_limits
 
 bp = Blueprint("ingest", __name__)
 
@@ -68,12 +69,20 @@ def receive_webhook(slug: str):
     """Accept a signed delivery of one or more posts; 2xx only once committed."""
     started = time.perf_counter()
     channel = enabled_channel(slug)
+    limits = webhook_limits()
+    address = request.remote_addr or "?"
+    limits.refuse_known_forger(channel, address)  # before the body is read or a signature computed
     adapter = adapter_for(channel.kind)
     body = whole_body()  # 413 past MAX_CONTENT_LENGTH, chunked or not
     if request.mimetype != "application/json":
         raise SwitchboardError("send the posts as application/json", code="unsupported_media_type",
                                status=415)
-    adapter.authenticate(channel, request.headers, body)
+    try:
+        adapter.authenticate(channel, request.headers, body)
+    except Unauthorized:
+        limits.count_bad_signature(channel, address)
+        raise
+    limits.take_delivery(channel)  # only signed deliveries count against the channel's rate
     payload = decode_json(body)
     try:
         posts = adapter.parse(payload, max_batch=current_app.config["WEBHOOK_MAX_BATCH"], headers=request.headers,

@@ -1,0 +1,388 @@
+"""The authorization matrix: every URL rule and every Socket.IO event, for every kind of caller.
+
+The rules come from the app's own url_map and the events from the Socket.IO server's handlers, so a new
+route or event without a line here fails the test until someone says who may call it.
+
+Callers, in this order (the last ones may undo what the first did, so destructive calls go to admins last):
+anonymous; an agent not in the conversation's queue (tech); an agent in it (billing); a supervisor; an admin.
+Each API call goes with the caller's full token; each page with the caller's console session.
+
+Outcomes: u = 401 (or, for a page, the way to the sign-in page); f = 403; h = 404, not theirs to see;
+o = let through (any other answer under 500: what a valid body would do is each endpoint's own test).
+The last column is the token scope the route needs: a token of an admin holding every scope but that one
+must get 403 naming it ("admin|webhooks": either will do; None: the route takes no API token).
+"""
+
+from dataclasses import dataclass
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.security import generate_password_hash
+
+from tests.factories import make_config
+from tests.supervision import make_conversation, make_reply
+from workspace import create_app
+from workspace.extensions import db, socketio
+from workspace.models import (
+    TOKEN_SCOPES,
+    Agent,
+    ApiToken,
+    AuthorNote,
+    BulkAction,
+    BusinessCalendar,
+    Channel,
+    Conversation,
+    Incident,
+    Macro,
+    QaReview,
+    Queue,
+    Rule,
+    SlaPolicy,
+)
+
+ACTORS = ("anonymous", "agent_out", "agent_in", "supervisor", "admin")
+
+ROUTES = {
+    # Pages: sessions only.
+    "GET /": ("uoooo", None),
+    "GET /conversations/<int:conversation_id>": ("uoooo", None),  # the console shell; its data comes from the API
+    "GET /admin": ("ufffo", None),
+    "GET /dashboard": ("uffoo", None),
+    "GET /qa": ("uffoo", None),
+    "GET /reviews": ("uoooo", None),
+    "GET /tokens": ("uoooo", None),
+    "GET /reports/weekly": ("uffoo", None),
+    "GET /login": ("ooooo", None),
+    "POST /login": ("ooooo", None),
+    "POST /logout": ("uoooo", None),
+    # Single sign-on: 404 while SWITCHBOARD_SSO_ISSUER is unset, as here; when on, public steps of signing in
+    # (tests/web/test_sso.py).
+    "GET /login/sso": ("hhhhh", None),
+    "GET /login/sso/callback": ("hhhhh", None),
+    # Public: probes, the document, static files, and what senders sign with their own secrets.
+    "GET /ping": ("ooooo", None),
+    "GET /healthz": ("ooooo", None),
+    "GET /static/<path:filename>": ("ooooo", None),
+    "GET /api/v1/openapi.json": ("ooooo", None),
+    "GET /webhooks/<slug>": ("ooooo", None),
+    "POST /webhooks/<slug>": ("uuuuu", None),  # unsigned: 401 whoever asks
+    "POST /webhooks/ticketing/status": ("uuuuu", None),
+    "GET /metrics": ("ufffo", "admin"),
+    # Agents, queues, channels.
+    "GET /api/v1/agents": ("uffoo", "read"),
+    "POST /api/v1/agents": ("ufffo", "admin"),
+    "PATCH /api/v1/agents/<int:agent_id>": ("ufffo", "admin"),
+    "GET /api/v1/queues": ("uoooo", "read"),
+    "POST /api/v1/queues": ("ufffo", "admin"),
+    "PATCH /api/v1/queues/<slug>": ("ufffo", "admin"),
+    "GET /api/v1/queues/<slug>/conversations": ("uhooo", "read"),
+    "PUT /api/v1/queues/<slug>/members/<int:agent_id>": ("ufffo", "admin"),
+    "GET /api/v1/queues/<slug>/sla": ("uffoo", "read"),
+    "PUT /api/v1/queues/<slug>/sla/<level>": ("ufffo", "admin"),
+    "DELETE /api/v1/queues/<slug>/sla/<level>": ("ufffo", "admin"),
+    "GET /api/v1/channels": ("ufffo", "admin|webhooks"),
+    "POST /api/v1/channels": ("ufffo", "admin"),
+    "PATCH /api/v1/channels/<slug>": ("ufffo", "admin|webhooks"),
+    # Tokens.
+    "GET /api/v1/tokens": ("uoooo", "read"),
+    "POST /api/v1/tokens": ("uoooo", "write"),
+    "DELETE /api/v1/tokens/<int:token_id>": ("uhohh", "write"),  # own tokens only (admins: the agents/ path)
+    "GET /api/v1/agents/<int:agent_id>/tokens": ("ufffo", "admin"),
+    "POST /api/v1/agents/<int:agent_id>/tokens": ("ufffo", "admin"),
+    "DELETE /api/v1/agents/<int:agent_id>/tokens/<int:token_id>": ("ufffo", "admin"),
+    # Conversations and customers: seen only through a queue the agent works (supervisors and admins: all).
+    "GET /api/v1/search": ("uoooo", "read"),
+    "POST /api/v1/conversations/next": ("uoooo", "write"),
+    "GET /api/v1/conversations/<int:conversation_id>": ("uhooo", "read"),
+    "PATCH /api/v1/conversations/<int:conversation_id>": ("uhooo", "write"),
+    "GET /api/v1/conversations/<int:conversation_id>/assignments": ("uhooo", "read"),
+    "POST /api/v1/conversations/<int:conversation_id>/escalate": ("uhooo", "write"),
+    "POST /api/v1/conversations/<int:conversation_id>/macros/<int:macro_id>": ("uhooo", "write"),
+    "POST /api/v1/conversations/<int:conversation_id>/notes": ("uhooo", "write"),
+    "POST /api/v1/conversations/<int:conversation_id>/replies": ("uhooo", "write"),
+    "GET /api/v1/authors/<int:author_id>": ("uhooo", "read"),
+    "PATCH /api/v1/authors/<int:author_id>": ("uhooo", "write"),
+    "POST /api/v1/authors/<int:author_id>/notes": ("uhooo", "write"),
+    "PATCH /api/v1/authors/<int:author_id>/notes/<int:note_id>": ("uhofo", "write"),  # its writer, or an admin
+    "DELETE /api/v1/authors/<int:author_id>/notes/<int:note_id>": ("uhooo", "write"),
+    # Macros and bulk actions.
+    "GET /api/v1/macros": ("uoooo", "read"),
+    "POST /api/v1/macros": ("uoooo", "write"),
+    "GET /api/v1/macros/<int:macro_id>": ("uhooo", "read"),  # a team macro: its queue's agents
+    "PATCH /api/v1/macros/<int:macro_id>": ("uhfoo", "write"),  # a team macro: supervisors and admins edit it
+    "DELETE /api/v1/macros/<int:macro_id>": ("uhfoo", "write"),  # hidden outside its queue
+    "POST /api/v1/macros/<int:macro_id>/preview": ("uhooo", "write"),
+    "GET /api/v1/macros/export": ("ufffo", "admin"),
+    "POST /api/v1/macros/import": ("ufffo", "admin"),
+    "GET /api/v1/bulk": ("uoooo", "read"),
+    "POST /api/v1/bulk": ("uoooo", "write"),
+    "POST /api/v1/bulk/dry-run": ("uoooo", "write"),
+    "GET /api/v1/bulk/<int:bulk_id>": ("uhoho", "read"),  # agent_in's: its owner and admins
+    "GET /api/v1/bulk/<int:bulk_id>/items": ("uhoho", "read"),
+    "POST /api/v1/bulk/<int:bulk_id>/undo": ("uhoho", "write"),
+    # Routing (admins), SLA calendars (admins), supervision.
+    "GET /api/v1/rules": ("uffoo", "read"),
+    "POST /api/v1/rules": ("ufffo", "admin"),
+    "GET /api/v1/rules/<int:rule_id>": ("uffoo", "read"),
+    "PATCH /api/v1/rules/<int:rule_id>": ("ufffo", "admin"),
+    "DELETE /api/v1/rules/<int:rule_id>": ("ufffo", "admin"),
+    "POST /api/v1/rules/reorder": ("ufffo", "admin"),
+    "GET /api/v1/routing/accuracy": ("uffoo", "read"),
+    "GET /api/v1/routing/models": ("uffoo", "read"),
+    "POST /api/v1/routing/models/<version>/promote": ("ufffh", "admin"),  # no such version
+    "POST /api/v1/routing/replay": ("uffoo", "write"),
+    "POST /api/v1/routing/retrain": ("ufffo", "admin"),
+    "POST /api/v1/routing/rollback": ("ufffo", "admin"),
+    "GET /api/v1/calendars": ("uffoo", "read"),
+    "POST /api/v1/calendars": ("ufffo", "admin"),
+    "GET /api/v1/calendars/<int:calendar_id>": ("uffoo", "read"),
+    "PATCH /api/v1/calendars/<int:calendar_id>": ("ufffo", "admin"),
+    "DELETE /api/v1/calendars/<int:calendar_id>": ("ufffo", "admin"),
+    "POST /api/v1/calendars/<int:calendar_id>/import": ("ufffo", "admin"),
+    "GET /api/v1/dashboard": ("uffoo", "read"),
+    "GET /api/v1/dashboard/conversations": ("uffoo", "read"),
+    "GET /api/v1/dashboard/export": ("uffoo", "read"),
+    "GET /api/v1/incidents": ("uffoo", "read"),
+    "POST /api/v1/incidents": ("uffoo", "write"),
+    "GET /api/v1/incidents/<int:incident_id>": ("uffoo", "read"),
+    "PATCH /api/v1/incidents/<int:incident_id>": ("uffoo", "write"),
+    "POST /api/v1/incidents/<int:incident_id>/resolve": ("uffoo", "write"),
+    "GET /api/v1/qa/averages": ("uffoo", "read"),
+    "GET /api/v1/qa/reviews": ("uoooo", "read"),  # agents see the reviews of their own replies
+    "POST /api/v1/qa/reviews": ("uffoo", "write"),
+    "PATCH /api/v1/qa/reviews/<int:review_id>": ("uffoo", "write"),
+    "GET /api/v1/qa/sample": ("uffoo", "read"),
+}
+
+# Socket events: outcome per actor (u: connection refused; f: answered {"ok": false}; o: answered, not refused).
+# The scope column: a token without it connects but is refused the event ("connect": read is needed to connect).
+SOCKET_EVENTS = {
+    "connect": ("uoooo", "read"),
+    "watch_dashboard": ("uffoo", "read"),
+    "view": ("ufooo", "read"),
+    "typing": ("ufooo", "write"),
+    "take_over": ("ufooo", "write"),
+    "heartbeat": ("uoooo", "read"),
+    "leave": ("uoooo", None),  # leaving what one does not view is a no-op
+    "disconnect": ("uoooo", None),
+}
+
+
+@dataclass
+class World:
+    """The ids and credentials the matrix fills paths and headers with."""
+
+    ids: dict
+    tokens: dict
+    agents: dict
+
+
+def _agent(role: str, name: str, queues: list) -> Agent:
+    agent = Agent(email=f"{name}@example.com", name=name, role=role, password_hash=generate_password_hash("pw"),
+                  queues=queues)
+    db.session.add(agent)
+    return agent
+
+
+@pytest.fixture
+def matrix_app(app):
+    """The test app's database and Redis, without the Socket.IO message queue (the socket test client's limit)."""
+    config = {key: app.config[key] for key in ("SQLALCHEMY_DATABASE_URI", "REDIS_URL", "RQ_QUEUE", "MODEL_DIR")}
+    matrix_app = create_app(make_config(SOCKETIO_MESSAGE_QUEUE=None, **config))
+    yield matrix_app
+    with matrix_app.app_context():  # its own engine: close its connections before the schema is dropped
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def world(matrix_app) -> World:
+    """One of everything a path can name, in billing; agents in and out of billing; a token each."""
+    with matrix_app.app_context():
+        db.session.add(Channel(slug="forum", name="Forum", kind="native", secret="matrix-channel-secret"))
+        queues = {slug: Queue(slug=slug, name=slug.title()) for slug in ("triage", "billing", "tech")}
+        db.session.add_all(queues.values())
+        agents = {"agent_out": _agent("agent", "agent_out", [queues["tech"]]),
+                  "agent_in": _agent("agent", "agent_in", [queues["billing"]]),
+                  "supervisor": _agent("supervisor", "supervisor", []),
+                  "admin": _agent("admin", "admin", [])}
+        db.session.commit()
+        tokens = {}
+        for name, agent in agents.items():
+            row, tokens[name] = ApiToken.issue(agent, "matrix")
+            db.session.add(row)
+        spare, _ = ApiToken.issue(agents["agent_in"], "to revoke")
+        db.session.add(spare)
+        conversation_id = make_conversation("billing")
+        conversation = db.session.get(Conversation, conversation_id)
+        reply_id = make_reply(conversation_id, agents["agent_in"].id)
+        note = AuthorNote(author_id=conversation.author_id, agent_id=agents["agent_in"].id, text="prefers email")
+        macro = Macro(name="Thanks", template="Thanks!", scope="team", queue_id=queues["billing"].id,
+                      owner_id=agents["supervisor"].id)
+        rule = Rule(position=1, name="refunds", conditions={"any": [{"field": "text", "op": "contains",
+                                                                      "value": "refund"}]},
+                    actions={"queue": "billing"})
+        calendar = BusinessCalendar(name="Office", time_zone="UTC", hours={"mon": [["09:00", "17:00"]]})
+        incident = Incident(title="Outage")
+        bulk = BulkAction(agent_id=agents["agent_in"].id, kind="reply", template="hi", selection={"ids": []})
+        policy = SlaPolicy(queue_id=queues["billing"].id, priority=0, first_reply_minutes=60)  # urgent
+        db.session.add_all([note, macro, rule, calendar, incident, bulk, policy])
+        db.session.flush()
+        review = QaReview(message_id=reply_id, conversation_id=conversation_id, agent_id=agents["agent_in"].id,
+                          reviewer_id=agents["supervisor"].id, accuracy=3, tone=3, resolution=3)
+        db.session.add(review)
+        db.session.commit()
+        ids = {"conversation_id": conversation_id, "author_id": conversation.author_id, "note_id": note.id,
+               "macro_id": macro.id, "rule_id": rule.id, "calendar_id": calendar.id, "incident_id": incident.id,
+               "review_id": review.id, "bulk_id": bulk.id, "agent_id": agents["agent_in"].id, "token_id": spare.id,
+               "level": "urgent", "version": "v-none", "filename": "css/console.css"}
+        agent_ids = {name: agent.get_id() for name, agent in agents.items()}
+        db.session.remove()
+    return World(ids=ids, tokens=tokens, agents=agent_ids)
+
+
+def _path(rule: str, world: World) -> str:
+    """Fill a rule's placeholders; a slug is the queue, channel or webhook channel the path is about."""
+    slug = "forum" if rule.startswith(("/api/v1/channels", "/webhooks")) else "billing"
+    path = rule.replace("<slug>", slug)
+    for name, value in world.ids.items():
+        for converter in ("int:", "path:", ""):
+            path = path.replace(f"<{converter}{name}>", str(value))
+    assert "<" not in path, f"no value for a placeholder of {rule}"
+    return path
+
+
+def _outcome(response) -> str:
+    status = response.status_code
+    assert status < 500, f"{status}: {response.get_data(as_text=True)[:300]}"
+    if status == 401 or (status == 302 and "/login" in response.headers.get("Location", "")):
+        return "u"
+    if status == 404 and (response.get_json(silent=True) or {}).get("error", {}).get("code") == "nothing_waiting":
+        return "o"  # let through, and the queues are simply empty
+    return {403: "f", 404: "h"}.get(status, "o")
+
+
+def _call(app, method: str, rule: str, path: str, actor: str, world: World, headers=None):
+    """Call a route as an actor: the API and /metrics with a bearer token, anything else with a session."""
+    client = app.test_client()
+    headers = dict(headers or {})
+    api = rule.startswith("/api/v1") or rule == "/metrics"
+    if actor != "anonymous" and api and "Authorization" not in headers:
+        headers["Authorization"] = f"Bearer {world.tokens[actor]}"
+    if actor != "anonymous" and not api:
+        with client.session_transaction() as session:
+            session["_user_id"], session["_fresh"] = world.agents[actor], True
+    body = {} if method in ("POST", "PUT", "PATCH") else None
+    response = client.open(path, method=method, json=body, headers=headers)
+    response.get_data()  # read, then close: a static file's handle is released
+    response.close()
+    return response
+
+
+def _routes(app) -> dict[str, str]:
+    """Every 'METHOD rule' the app answers (HEAD and OPTIONS are Flask's own), deletions last."""
+    routes = {f"{method} {rule.rule}": rule.rule for rule in app.url_map.iter_rules()
+              for method in sorted(rule.methods - {"HEAD", "OPTIONS"})}
+    return dict(sorted(routes.items(), key=lambda item: (item[0].startswith("DELETE"), item[0])))
+
+
+def test_every_route_and_socket_event_is_in_the_matrix(matrix_app):
+    """A new route or event fails here until the matrix says who may call it."""
+    assert sorted(_routes(matrix_app)) == sorted(ROUTES), "add the new route to ROUTES (or remove a stale line)"
+    events = {event for event, _handler, namespace in socketio.handlers if namespace == "/"}
+    assert events == set(SOCKET_EVENTS), "add the new socket event to SOCKET_EVENTS"
+
+
+def test_every_route_answers_each_caller_as_the_matrix_says(matrix_app, world):
+    """Anonymous, agents in and out of the queue, supervisor and admin each get the matrix's outcome."""
+    mismatches = []
+    for key, rule in _routes(matrix_app).items():
+        method = key.split()[0]
+        expected, _scope = ROUTES[key]
+        got = ""
+        for number, actor in enumerate(ACTORS):
+            outcome = _outcome(_call(matrix_app, method, rule, _path(rule, world), actor, world))
+            # A DELETE let through for an earlier caller leaves nothing for the later ones.
+            if outcome == "h" and expected[number] == "o" and method == "DELETE" and "o" in got:
+                outcome = "o"
+            got += outcome
+        if got != expected:
+            mismatches.append(f"{key}: expected {expected}, got {got}")
+    assert not mismatches, "\n".join(mismatches)
+
+
+def _scoped_token(app, scopes) -> str:
+    with app.app_context():
+        agent = db.session.scalar(sa.select(Agent).where(Agent.email == "admin@example.com"))
+        row, secret = ApiToken.issue(agent, "scoped", scopes)
+        db.session.add(row)
+        db.session.commit()
+        return secret
+
+
+def test_a_token_without_the_routes_scope_gets_403_naming_it(matrix_app, world):
+    """For each route taking tokens, an admin's token holding every scope but the needed one is refused,
+    naming the scope; a token holding just that scope is let through."""
+    mismatches = []
+    for key, rule in _routes(matrix_app).items():
+        method = key.split()[0]
+        needed = ROUTES[key][1]
+        if needed is None:
+            continue
+        lacking = _scoped_token(matrix_app, [s for s in TOKEN_SCOPES if s not in needed.split("|")])
+        refused = _call(matrix_app, method, rule, _path(rule, world), "admin", world,
+                        {"Authorization": f"Bearer {lacking}"})
+        message = (refused.get_json(silent=True) or {}).get("error", {}).get("message", "")
+        if refused.status_code != 403 or needed.split("|")[0] not in message:
+            mismatches.append(f"{key} without {needed}: {refused.status_code} {message}")
+        holding = _scoped_token(matrix_app, needed.split("|")[-1:])
+        allowed = _call(matrix_app, method, rule, _path(rule, world), "admin", world,
+                        {"Authorization": f"Bearer {holding}"})
+        if _outcome(allowed) not in ("o", "h"):
+            mismatches.append(f"{key} with only {needed}: {allowed.status_code}")
+    assert not mismatches, "\n".join(mismatches)
+
+
+def _socket(app, actor: str, world: World, token: str | None = None):
+    """A socket as an actor: its console session, or the token given; anonymous has neither."""
+    if token is not None:
+        return socketio.test_client(app, auth={"token": token})
+    client = app.test_client()
+    if actor != "anonymous":
+        with client.session_transaction() as session:
+            session["_user_id"], session["_fresh"] = world.agents[actor], True
+    return socketio.test_client(app, flask_test_client=client)
+
+
+def _socket_outcome(app, event: str, actor: str, world: World, token: str | None = None) -> str:
+    connection = _socket(app, actor, world, token)
+    if not connection.is_connected():
+        return "u"
+    try:
+        if event in ("connect", "disconnect"):
+            return "o"
+        data = {"status": "online"} if event == "heartbeat" else {"conversation_id": world.ids["conversation_id"]}
+        answer = connection.emit(event, data, callback=True)
+        return "f" if isinstance(answer, dict) and answer.get("ok") is False else "o"
+    finally:
+        connection.disconnect()
+
+
+def test_every_socket_event_answers_each_caller_as_the_matrix_says(matrix_app, world):
+    """Sockets refuse anonymous callers; conversation events are refused for a conversation outside the agent's
+    queues; the dashboard room is for supervisors and admins."""
+    got = {event: "".join(_socket_outcome(matrix_app, event, actor, world) for actor in ACTORS)
+           for event in SOCKET_EVENTS}
+    assert got == {event: expected for event, (expected, _scope) in SOCKET_EVENTS.items()}
+
+
+def test_a_socket_token_without_the_events_scope_is_refused(matrix_app, world):
+    """A token lacking `read` cannot connect; one lacking `write` connects but cannot type or take the lock."""
+    for event, (_expected, needed) in SOCKET_EVENTS.items():
+        if needed is None:
+            continue
+        lacking = _scoped_token(matrix_app, [s for s in TOKEN_SCOPES if s != needed])
+        outcome = _socket_outcome(matrix_app, event, "admin", world, lacking)
+        assert outcome == ("u" if needed == "read" else "f"), event
+        if needed == "write":  # the same token can still read: it connects and views
+            assert _socket_outcome(matrix_app, "view", "admin", world, lacking) == "o"
