@@ -27,6 +27,7 @@ from workspace.models.supervision import (
     VolumeCount,
     incident_conversations,
 )
+from workspace.models.two_factor import RecoveryCode
 
 __all__ = [
     "ACTIVE_STATUSES", "BULK_STATES", "INCIDENT_STATUSES", "ITEM_RESULTS", "MATCH_KINDS", "MAX_ID",
@@ -34,8 +35,8 @@ __all__ = [
     "TICKET_DONE_STATUSES", "TRIAGE",
     "Agent", "ApiToken", "Assignment", "AuditEntry", "Author", "AuthorNote", "BulkAction", "BulkItem",
     "BusinessCalendar", "Channel", "Conversation", "Correction", "Escalation", "Incident", "Macro", "MacroUsage",
-    "Message", "ModelVersion", "OutboxEntry", "Priority", "QaReview", "Queue", "QueueCount", "Rule", "SlaOutcome",
-    "SlaPolicy", "UTCDateTime", "VolumeCount", "has_role", "hash_token", "incident_conversations", "is_id",
-    "queue_members",
+    "Message", "ModelVersion", "OutboxEntry", "Priority", "QaReview", "Queue", "QueueCount", "RecoveryCode", "Rule",
+    "SlaOutcome", "SlaPolicy", "UTCDateTime", "VolumeCount", "has_role", "hash_token", "incident_conversations",
+    "is_id", "queue_members",
     "utcnow",
 ]
