@@ -32,7 +32,8 @@ function agentRow(agent) {
         && save(() => agents.resetTwoFactor(agent.id), 'Two-factor sign-in reset') })
     : el('span', { text: 'off' });
   return el('tr', { dataset: { id: agent.id } }, el('td', { text: agent.name }), el('td', { text: agent.email }),
-    el('td', {}, role), el('td', {}, active), el('td', {}, member), el('td', {}, capacity), el('td', {}, twoFactor));
+    el('td', {}, role), el('td', {}, active), el('td', {}, member), el('td', {}, capacity),
+    el('td', { class: 'two-factor' }, twoFactor));
 }
 
 function queueRow(queue) {
