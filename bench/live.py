@@ -45,7 +45,7 @@ import requests  # noqa: E402
 
 from bench.consoles import run_consoles  # noqa: E402
 from bench.stack import process_environment, redis_for  # noqa: E402
-from devstack.launcher import start_process, stop_process, wait_healthy  # noqa: E402
+from devstack.launcher import descendants, start_process, stop_process, wait_healthy  # noqa: E402
 from workspace.channels.signature import sign  # noqa: E402
 
 SECRET = "live-bench"
@@ -59,22 +59,15 @@ THREADING_WEB = "gunicorn --worker-class gthread --threads 64 --workers 1 --bind
 
 def cpu_seconds(root: int) -> float:
     """CPU time used so far by a process and all its descendants (Linux /proc)."""
-    parents, times = {}, {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as handle:
-                    fields = handle.read().rpartition(")")[2].split()
-            except OSError:
-                continue
-            parents[int(entry)] = int(fields[1])
-            times[int(entry)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    family, found = set(), [root]
-    while found:
-        pid = found.pop()
-        family.add(pid)
-        found += [child for child, parent in parents.items() if parent == pid]
-    return sum(times.get(pid, 0.0) for pid in family)
+    total = 0.0
+    for pid in descendants(root):
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -85,11 +78,17 @@ def percentile(values: list[float], share: float) -> float:
 
 def prepare(workdir: str, redis_url: str) -> tuple[str, str, int]:
     """Create the database with a channel, two queues and a supervisor; return its URL, a token, a queue id."""
+    url = f"sqlite:///{workdir}/live-{uuid.uuid4().hex[:6]}.db"
+    return (url, *populate(url, redis_url))
+
+
+def populate(url: str, redis_url: str) -> tuple[str, int]:
+    """Give a database (its tables created if missing) the channel `forum`, the queues billing and triage and a
+    supervisor; return the supervisor's API token and the billing queue's id."""
     from workspace import create_app
     from workspace.extensions import db
     from workspace.models import Agent, ApiToken, Channel, Queue
 
-    url = f"sqlite:///{workdir}/live-{uuid.uuid4().hex[:6]}.db"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": redis_url, "DISPATCHER_ENABLED": False})
     with app.app_context():
         db.create_all()
@@ -103,7 +102,7 @@ def prepare(workdir: str, redis_url: str) -> tuple[str, str, int]:
         queue_id = billing.id
         db.session.remove()
         db.engine.dispose()
-    return url, token, queue_id
+    return token, queue_id
 
 
 def start_stack(variant: str, env: dict, log) -> list[subprocess.Popen]:

@@ -2,9 +2,14 @@
 and the Procfile's processes, until Ctrl-C. A process that dies is started again
 (after a wait that grows while it keeps dying), not a reason to stop the rest.
 
-Usage: python -m devstack.launcher [--no-demo]
+With --scale, the production topology on one machine: nginx on PORT in front
+of N web processes (on 127.0.0.1, ports PORT+2 onwards), N workers, one
+scheduler, all supervised alike.
+
+Usage: python -m devstack.launcher [--no-demo] [--database URL] [--scale web=2,worker=2]
 """
 
+import argparse
 import json
 import os
 import secrets
@@ -16,6 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from devstack import nginx
 from devstack.localredis import start_redis
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +32,11 @@ RESTART_FIRST_SECONDS = 1.0
 RESTART_LONGEST_SECONDS = 30.0
 # A process that ran this long before it died was healthy: its next restart waits the least again.
 HEALTHY_SECONDS = 60.0
+# On Ctrl-C every process is asked to stop at once and killed if still there after this long
+# (gunicorn's own graceful timeout, in the Procfile, is shorter).
+STOP_SECONDS = 4.5
+# What --scale may scale; nginx, the scheduler and the ticketing stub are one each.
+SCALABLE = ("web", "worker")
 
 
 def procfile() -> dict[str, str]:
@@ -37,21 +48,80 @@ def procfile() -> dict[str, str]:
 
 def start_process(name: str, env: dict, **popen) -> subprocess.Popen:
     """Start one Procfile process (web, worker, scheduler) in its own session."""
-    return subprocess.Popen(procfile()[name], shell=True, cwd=ROOT, env=env, start_new_session=True, **popen)
+    # `exec`: the process itself, not a shell that a stop signal would end before it, is what we wait for.
+    return subprocess.Popen(f"exec {procfile()[name]}", shell=True, cwd=ROOT, env=env, start_new_session=True,
+                            **popen)
 
 
 def stop_process(child: subprocess.Popen, timeout: float = 10) -> None:
     """Stop a process started by start_process, and its children, politely then firmly."""
-    if child.poll() is None:
+    stop_all([child], timeout)
+
+
+def stop_all(children: list[subprocess.Popen], timeout: float = 10) -> None:
+    """Ask every process (and its children) to stop at once, then kill what is left after `timeout`."""
+    for child in children:
+        if child.poll() is None:
+            try:
+                os.killpg(child.pid, signal.SIGTERM)
+            except (ProcessLookupError, PermissionError):
+                child.terminate()
+    deadline = time.monotonic() + timeout
+    for child in children:
         try:
-            os.killpg(child.pid, signal.SIGTERM)
-        except (ProcessLookupError, PermissionError):
-            child.terminate()
-    try:
-        child.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(child.pid, signal.SIGKILL)
+            child.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            pass
+        # Each child leads its own process group: wait for the whole group (gunicorn's workers, say).
+        while group_alive(child.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if group_alive(child.pid):
+            try:
+                os.killpg(child.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                child.kill()
         child.wait()
+
+
+def alive(pid: int) -> bool:
+    """Whether a process exists and is not a zombie (Linux /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def group_alive(group: int) -> bool:
+    """Whether any process of a process group is still alive (not a zombie)."""
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    fields = handle.read().rpartition(")")[2].split()
+            except OSError:
+                continue
+            if int(fields[2]) == group and fields[0] != "Z":
+                return True
+    return False
+
+
+def descendants(root: int) -> set[int]:
+    """The ids of a process and of all its descendants alive now (Linux /proc)."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    parents[int(entry)] = int(handle.read().rpartition(")")[2].split()[1])
+            except OSError:
+                continue
+    family, found = set(), [root]
+    while found:
+        pid = found.pop()
+        family.add(pid)
+        found += [child for child, parent in parents.items() if parent == pid]
+    return family
 
 
 def wait_healthy(base: str, timeout: float = 60.0) -> bool:
@@ -163,18 +233,60 @@ class Supervised:
             self.started, self.restart_at = now, None
             say(self.name, f"started again (pid {self.child.pid})")
 
+
     def stop(self) -> None:
         """Stop the process for good."""
         stop_process(self.child)
 
 
-def relayed(name: str, env: dict) -> Callable[[], subprocess.Popen]:
-    """A starter for one Procfile process whose output is copied to ours."""
+def stop_supervised(supervised: list[Supervised]) -> None:
+    """Stop every process at once, Redis last (the others may still talk to it on their way out)."""
+    first = [process.child for process in supervised if process.name != "redis"]
+    stop_all(first, STOP_SECONDS)
+    stop_all([process.child for process in supervised if process.name == "redis"], STOP_SECONDS)
+
+
+def relayed(name: str, env: dict, kind: str | None = None) -> Callable[[], subprocess.Popen]:
+    """A starter for one Procfile process (`kind`, by default its name) whose output is copied to ours."""
     def start() -> subprocess.Popen:
-        child = start_process(name, env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        child = start_process(kind or name, env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         threading.Thread(target=relay, args=(name, child.stdout), daemon=True).start()
         return child
     return start
+
+
+def relayed_nginx(listen: str, web_addresses: list[str]) -> Callable[[], subprocess.Popen]:
+    """A starter for nginx in front of the web processes, its output copied to ours."""
+    def start() -> subprocess.Popen:
+        child = nginx.start_nginx(listen, web_addresses, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        threading.Thread(target=relay, args=("nginx", child.stdout), daemon=True).start()
+        return child
+    return start
+
+
+def parse_scale(text: str) -> dict[str, int]:
+    """Read --scale's "web=2,worker=2" (each at least 1); an unknown name or bad count is an error."""
+    scale = {kind: 1 for kind in SCALABLE}
+    for part in filter(None, text.split(",")):
+        kind, _, count = part.partition("=")
+        if kind.strip() not in SCALABLE or not count.strip().isdigit() or int(count) < 1:
+            raise argparse.ArgumentTypeError(f"{part!r}: expected web=N or worker=N with N >= 1")
+        scale[kind.strip()] = int(count)
+    return scale
+
+
+def scaled_processes(env: dict, scale: dict[str, int]) -> list[tuple[str, Callable[[], subprocess.Popen]]]:
+    """The processes of the topology: nginx on PORT, web processes on 127.0.0.1 from PORT+2 (behind it,
+    believing its X-Forwarded-For), workers, and one scheduler; named web1, web2, worker1, ..."""
+    port = int(env["PORT"])
+    addresses = [f"127.0.0.1:{port + 2 + n}" for n in range(scale["web"])]
+    processes = [("nginx", relayed_nginx(env["PORT"], addresses))]
+    for number, address in enumerate(addresses, 1):
+        web_env = dict(env, WEB_HOST="127.0.0.1", PORT=address.rsplit(":", 1)[1], SWITCHBOARD_PROXY_COUNT="1")
+        processes.append((f"web{number}", relayed(f"web{number}", web_env, "web")))
+    processes += [(f"worker{n}", relayed(f"worker{n}", env, "worker")) for n in range(1, scale["worker"] + 1)]
+    processes.append(("scheduler", relayed("scheduler", env)))
+    return processes
 
 
 def private_redis(env: dict) -> Callable[[], subprocess.Popen]:
@@ -190,11 +302,27 @@ def private_redis(env: dict) -> Callable[[], subprocess.Popen]:
     return start
 
 
-def main() -> None:
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the launcher's options."""
+    parser = argparse.ArgumentParser(prog="bin/run", description=__doc__.splitlines()[0])
+    parser.add_argument("--no-demo", action="store_true", help="skip the demo data")
+    parser.add_argument("--database", metavar="URL", help="the database (DATABASE_URL); default a SQLite file in "
+                                                         "instance/")
+    parser.add_argument("--scale", type=parse_scale, metavar="web=N,worker=N",
+                        help="run N web processes behind nginx on PORT, and N workers")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
     """Start everything, print where to go, keep every process running, and stop everything on Ctrl-C."""
+    options = arguments(argv)
+    if options.scale and (reason := nginx.missing()):
+        sys.exit(f"--scale needs nginx in front of the web processes: {reason}")
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env.setdefault("PORT", "5000")
+    if options.database:
+        env["DATABASE_URL"] = options.database
     supervised: list[Supervised] = []
     if not env.get("REDIS_URL"):
         supervised.append(Supervised("redis", private_redis(env)))
@@ -202,12 +330,19 @@ def main() -> None:
     metrics_folder(env)
     try:
         flask(env, "db", "upgrade")
-        demo = "" if "--no-demo" in sys.argv else flask(env, "seed")
-        for name in PROCESSES + (("tickets",) if stub else ()):
-            supervised.append(Supervised(name, relayed(name, env)))
+        demo = "" if options.no_demo else flask(env, "seed")
+        if options.scale:
+            processes = scaled_processes(env, options.scale)
+        else:
+            processes = [(name, relayed(name, env)) for name in PROCESSES]
+        if stub:
+            processes.append(("tickets", relayed("tickets", env)))
+        for name, start in processes:
+            supervised.append(Supervised(name, start))
         print(f"\nSwitchboard is running at http://localhost:{env['PORT']}/  (Ctrl-C stops it)\n"
               f"REDIS_URL={env['REDIS_URL']}  (export it to use `flask --app wsgi ...` alongside)\n"
               f"Escalations go to {stub + '/  (the ticketing stub)' if stub else env['SWITCHBOARD_TICKETING_URL']}\n"
+              f"Processes: {', '.join(name for name, _ in processes)}\n"
               f"{demo}",
               flush=True)
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -218,8 +353,7 @@ def main() -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        for process in reversed(supervised):
-            process.stop()
+        stop_supervised(supervised)
 
 
 if __name__ == "__main__":

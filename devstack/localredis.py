@@ -35,6 +35,24 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def free_port_run(count: int) -> int:
+    """Return a port that is free with the count-1 ports after it (`./bin/run --scale` takes PORT, PORT+2, ...)."""
+    for base in range(20000 + os.getpid() % 20000, 60000, count + 3):
+        probes = []
+        try:
+            for port in range(base, base + count):
+                probe = socket.socket()
+                probes.append(probe)
+                probe.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for probe in probes:
+                probe.close()
+    raise RuntimeError(f"no {count} free ports in a row")
+
+
 def start_redis(directory: str, port: int | None = None, *, persist: bool = False) -> tuple[subprocess.Popen, str]:
     """Start a redis-server; return it and its URL once it answers.
 

@@ -6,6 +6,7 @@ import secrets
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from workspace import cli, errors, jobs, models, observability  # noqa: F401  (models register their tables)
 from workspace.config import Config
@@ -22,6 +23,7 @@ from workspace.web import (  # noqa: F401  (sockets: handlers before init_app)
     metrics,
     signin,
     sockets,
+    sso,
     validation,
 )
 from workspace.web.pages.console import bp as console_bp
@@ -64,6 +66,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     errors.init_app(app)
     headers.init_app(app)
     auth.init_app(app)
+    sso.init_app(app)
     dispatch.init_app(app)
     group_commit.init_app(app)
     dashboard_push.init_app(app)
@@ -75,6 +78,11 @@ def create_app(config: type | dict | None = None) -> Flask:
     socketio.server_options.pop("client_manager", None)
     socketio.init_app(app, message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE", app.config["REDIS_URL"]),
                       async_mode=app.config.get("SOCKETIO_ASYNC_MODE"))
+    if app.config["PROXY_COUNT"]:
+        # Outside Socket.IO's middleware, so its requests see the real client too. Only as many
+        # hops as there are proxies are believed: a client's own X-Forwarded-For is ignored.
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)

@@ -83,6 +83,23 @@ class Config:
     KNOWN_DEVICE_DAYS = _env_int("SWITCHBOARD_KNOWN_DEVICE_DAYS", 180)
     # After a right password, the second-factor code must follow within this many seconds.
     TWO_FACTOR_PENDING_SECONDS = _env_int("SWITCHBOARD_TWO_FACTOR_PENDING_SECONDS", 300)
+    # OpenID Connect single sign-on (workspace/web/sso.py); off while SSO_ISSUER is unset. The issuer's
+    # /.well-known/openid-configuration names its endpoints and keys.
+    SSO_ISSUER = (os.environ.get("SWITCHBOARD_SSO_ISSUER") or "").rstrip("/") or None
+    SSO_CLIENT_ID = os.environ.get("SWITCHBOARD_SSO_CLIENT_ID")
+    SSO_CLIENT_SECRET = os.environ.get("SWITCHBOARD_SSO_CLIENT_SECRET")
+    # The button reads "Sign in with <SSO_NAME>".
+    SSO_NAME = os.environ.get("SWITCHBOARD_SSO_NAME", "single sign-on")
+    # Email domains allowed to sign in this way (empty: any domain the provider vouches for).
+    SSO_ALLOWED_DOMAINS = [d.strip().lower().lstrip("@") for d in
+                           os.environ.get("SWITCHBOARD_SSO_ALLOWED_DOMAINS", "").split(",") if d.strip()]
+    # Someone the provider vouches for but who has no agent yet: created (an agent in no queue), or refused.
+    SSO_CREATE_AGENTS = os.environ.get("SWITCHBOARD_SSO_CREATE_AGENTS", "0") == "1"
+    # Password sign-in is then refused for everyone but admins (who keep it, so a provider outage
+    # cannot lock out the people who can fix the configuration).
+    SSO_ONLY = os.environ.get("SWITCHBOARD_SSO_ONLY", "0") == "1"
+    # Each call to the provider (discovery, keys, token) gives up after this long.
+    SSO_TIMEOUT_SECONDS = _env_float("SWITCHBOARD_SSO_TIMEOUT_SECONDS", 10.0)
 
     # Flask-SocketIO's async mode; unset picks what is installed (gevent, as the
     # Procfile's worker runs). bench/live.py compares "threading" against it.
@@ -128,6 +145,10 @@ class Config:
     # (prometheus_client reads the same variable when imported); unset, each process reports its own.
     # `./bin/run` sets it to instance/prometheus and empties it at each start.
     METRICS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+
+    # Proxies in front of the web processes (nginx: 1) whose X-Forwarded-For and X-Forwarded-Proto
+    # are believed, so per-address limits and logs see the real client; 0 believes no such header.
+    PROXY_COUNT = _env_int("SWITCHBOARD_PROXY_COUNT", 0)
 
     API_PAGE_SIZE = 50
     API_MAX_PAGE_SIZE = 200

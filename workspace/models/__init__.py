@@ -18,6 +18,7 @@ from workspace.models.queue_count import QueueCount
 from workspace.models.rule import Rule
 from workspace.models.search_index import SEARCH_OBJECTS
 from workspace.models.sla import TARGETS, BusinessCalendar, SlaOutcome, SlaPolicy
+from workspace.models.sso_identity import SsoIdentity
 from workspace.models.supervision import (
     INCIDENT_STATUSES,
     MATCH_KINDS,
@@ -36,7 +37,7 @@ __all__ = [
     "Agent", "ApiToken", "Assignment", "AuditEntry", "Author", "AuthorNote", "BulkAction", "BulkItem",
     "BusinessCalendar", "Channel", "Conversation", "Correction", "Escalation", "Incident", "Macro", "MacroUsage",
     "Message", "ModelVersion", "OutboxEntry", "Priority", "QaReview", "Queue", "QueueCount", "RecoveryCode", "Rule",
-    "SlaOutcome", "SlaPolicy", "UTCDateTime", "VolumeCount", "has_role", "hash_token", "incident_conversations",
-    "is_id", "queue_members",
+    "SlaOutcome", "SlaPolicy", "SsoIdentity", "UTCDateTime", "VolumeCount", "has_role", "hash_token",
+    "incident_conversations", "is_id", "queue_members",
     "utcnow",
 ]

@@ -1,9 +1,10 @@
 """Who is calling: console sessions and API bearer tokens, roles, CSRF (signing in: services/signin/)."""
 
 import functools
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Flask, g, request
+from flask import Flask, g, request, url_for
 from flask_login import current_user
 
 from workspace.errors import Forbidden, Unauthorized
@@ -68,6 +69,13 @@ def role_required(role: str):
         return agent_required(wrapped)
 
     return decorate
+
+
+def safe_next(target: str | None) -> str:
+    """Only follow a relative redirect after sign-in (never to another site)."""
+    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("console.console")
 
 
 @login.user_loader

@@ -1,7 +1,6 @@
 """Finishing a console sign-in: the pending second-factor step, the known-device cookie, 429 with Retry-After."""
 
 import time
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, redirect, request, session, url_for
 from flask_login import login_user
@@ -12,6 +11,7 @@ from workspace.models import Agent
 from workspace.services import audit
 from workspace.services.signin import devices
 from workspace.services.signin.throttle import Throttled
+from workspace.web.auth import safe_next
 
 # The browser's known-device token (services/signin/devices.py): HttpOnly, never sent cross-site.
 DEVICE_COOKIE = "sb_device"
@@ -87,9 +87,3 @@ def throttled_page(response: Response, error: Throttled) -> Response:
     response.headers["Retry-After"] = str(error.retry_after)
     return response
 
-
-def safe_next(target: str | None) -> str:
-    """Only follow a relative redirect after sign-in (never to another site)."""
-    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("console.console")

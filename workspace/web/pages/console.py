@@ -10,6 +10,7 @@ from workspace.services.signin import two_factor
 from workspace.services.signin.passwords import check_password
 from workspace.services.signin.throttle import Throttled
 from workspace.web.signin import begin_second_factor, client_address, complete_sign_in, device_token, throttled_page
+from workspace.web.sso import check_password_sign_in
 
 bp = Blueprint("console", __name__)
 
@@ -23,6 +24,7 @@ def login():
         try:
             agent = check_password(request.form.get("email", ""), request.form.get("password", ""),
                                    client_address(), device_token())
+            check_password_sign_in(agent)
         except Throttled as failure:
             page = render_template("login.html", error=failure.message, email=request.form.get("email", ""))
             return throttled_page(current_app.make_response(page), failure)
@@ -65,4 +67,3 @@ def admin_page():
     if current_user.role != "admin":
         abort(403)
     return render_template("admin.html", agent=current_user)
-
