@@ -21,11 +21,13 @@ from workspace.web import (  # noqa: F401  (sockets: handlers before init_app)
     headers,
     health,
     metrics,
+    signin,
     sockets,
     sso,
     validation,
 )
 from workspace.web.pages.console import bp as console_bp
+from workspace.web.pages.security import bp as security_bp
 from workspace.web.pages.supervisor import bp as dashboard_bp
 from workspace.web.webhooks import limits as webhook_limits
 from workspace.web.webhooks.channels import bp as ingest_bp
@@ -91,6 +93,8 @@ def create_app(config: type | dict | None = None) -> Flask:
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(ticketing_bp)
+    app.register_blueprint(security_bp)
+    app.register_blueprint(signin.bp)  # the 429 + Retry-After answer for throttled attempts
     cli.init_app(app)
     return app
 

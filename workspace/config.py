@@ -76,10 +76,20 @@ class Config:
     # it, bearer-token API calls and signed webhooks do not.
     WTF_CSRF_CHECK_DEFAULT = False
     WTF_CSRF_TIME_LIMIT = None
-    # Sign-in attempts allowed per email and per address in the window.
-    LOGIN_ATTEMPTS_PER_EMAIL = _env_int("SWITCHBOARD_LOGIN_ATTEMPTS_PER_EMAIL", 8)
-    LOGIN_ATTEMPTS_PER_ADDRESS = _env_int("SWITCHBOARD_LOGIN_ATTEMPTS_PER_ADDRESS", 30)
-    LOGIN_WINDOW_SECONDS = _env_int("SWITCHBOARD_LOGIN_WINDOW_SECONDS", 900)
+    # Sign-in throttling (workspace/services/signin/throttle.py): failed passwords or codes allowed before
+    # delays start, per (email, address) or (email, known browser), per email from unknown browsers, and per
+    # address; past them each failure doubles the wait before the next try, from the first delay to the cap.
+    LOGIN_FREE_FAILURES_PER_PAIR = _env_int("SWITCHBOARD_LOGIN_FREE_FAILURES_PER_PAIR", 3)
+    LOGIN_FREE_FAILURES_PER_EMAIL = _env_int("SWITCHBOARD_LOGIN_FREE_FAILURES_PER_EMAIL", 20)
+    LOGIN_FREE_FAILURES_PER_ADDRESS = _env_int("SWITCHBOARD_LOGIN_FREE_FAILURES_PER_ADDRESS", 20)
+    LOGIN_FIRST_DELAY_SECONDS = _env_float("SWITCHBOARD_LOGIN_FIRST_DELAY_SECONDS", 1.0)
+    LOGIN_MAX_DELAY_SECONDS = _env_float("SWITCHBOARD_LOGIN_MAX_DELAY_SECONDS", 900.0)
+    # Failures are forgotten after this long without an attempt (at least the cap).
+    LOGIN_MEMORY_SECONDS = _env_int("SWITCHBOARD_LOGIN_MEMORY_SECONDS", 3600)
+    # A browser that signed in is "known" for its email this long (its failures then slow only itself).
+    KNOWN_DEVICE_DAYS = _env_int("SWITCHBOARD_KNOWN_DEVICE_DAYS", 180)
+    # After a right password, the second-factor code must follow within this many seconds.
+    TWO_FACTOR_PENDING_SECONDS = _env_int("SWITCHBOARD_TWO_FACTOR_PENDING_SECONDS", 300)
     # OpenID Connect single sign-on (workspace/web/sso.py); off while SSO_ISSUER is unset. The issuer's
     # /.well-known/openid-configuration names its endpoints and keys.
     SSO_ISSUER = (os.environ.get("SWITCHBOARD_SSO_ISSUER") or "").rstrip("/") or None

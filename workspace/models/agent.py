@@ -46,6 +46,12 @@ class Agent(db.Model):
     # Most open conversations automatic assignment gives the agent across all queues.
     capacity: so.Mapped[int] = so.mapped_column(default=10, server_default="10")
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    # TOTP second factor (workspace/services/signin/two_factor.py): the base32 secret, set while enrolling
+    # and kept once confirmed; the time it was confirmed (None: no second factor asked); and the last
+    # 30-second step whose code was accepted, so one code never works twice.
+    totp_secret: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64))
+    totp_enabled_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
+    totp_last_step: so.Mapped[Optional[int]] = so.mapped_column(sa.BigInteger)
 
     tokens: so.Mapped[list["ApiToken"]] = so.relationship(back_populates="agent")
     queues: so.Mapped[list["Queue"]] = so.relationship(  # noqa: F821

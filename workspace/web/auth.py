@@ -1,4 +1,4 @@
-"""Who is calling: console sessions (email + password) and API bearer tokens, roles, CSRF."""
+"""Who is calling: console sessions and API bearer tokens, roles, CSRF (signing in: services/signin/)."""
 
 import functools
 from datetime import timedelta
@@ -6,13 +6,11 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import Flask, current_app, g, request, url_for
+from flask import Flask, g, request, url_for
 from flask_login import current_user
-from werkzeug.security import check_password_hash
 
-from workspace.errors import Forbidden, SwitchboardError, Unauthorized
+from workspace.errors import Forbidden, Unauthorized
 from workspace.extensions import csrf, db, login
-from workspace.infra.broker import redis_client
 from workspace.models import Agent, ApiToken, has_role, hash_token, utcnow
 
 # State-changing methods: a browser session must prove them with a CSRF token.
@@ -124,39 +122,6 @@ def role_required(role: str, scopes: tuple[str, ...] | None = None):
         return wrapped
 
     return decorate
-
-
-def authenticate(email: str, password: str, address: str) -> Agent:
-    """Check an email and password, refusing when too many attempts were made recently.
-
-    Args:
-        email: as typed; compared case-insensitively.
-        password: as typed.
-        address: the client's address, for the per-address limit.
-
-    Returns:
-        The agent, when the password is right and the agent is active.
-    """
-    config = current_app.config
-    keys = {f"login:email:{email.strip().lower()}": config["LOGIN_ATTEMPTS_PER_EMAIL"],
-            f"login:addr:{address}": config["LOGIN_ATTEMPTS_PER_ADDRESS"]}
-    redis = redis_client()
-    with redis.pipeline() as pipe:
-        for key in keys:
-            # Start the window on the first attempt (SET NX keeps an existing one), then count.
-            pipe.set(key, 0, ex=config["LOGIN_WINDOW_SECONDS"], nx=True)
-            pipe.incr(key)
-        counts = pipe.execute()[1::2]
-    if any(count > limit for count, limit in zip(counts, keys.values(), strict=True)):
-        raise SwitchboardError("too many sign-in attempts; wait a few minutes", code="too_many_attempts",
-                               status=429)
-    agent = db.session.scalar(sa.select(Agent).where(Agent.email == email.strip().lower()))
-    if agent is None or not agent.password_hash or not check_password_hash(agent.password_hash, password):
-        raise Unauthorized("wrong email or password", code="bad_credentials")
-    if not agent.active:
-        raise Forbidden("this account is deactivated", code="deactivated")
-    redis.delete(f"login:email:{email.strip().lower()}")
-    return agent
 
 
 def safe_next(target: str | None) -> str:

@@ -25,8 +25,15 @@ function agentRow(agent) {
   const capacity = el('input', { type: 'number', min: 0, max: 1000, value: agent.capacity, class: 'capacity',
     title: 'most open conversations automatic assignment gives them',
     onchange: (e) => save(() => agents.update(agent.id, { capacity: Number(e.target.value) }), 'Capacity saved') });
+  // A lost phone: the admin turns the agent's second factor off; they set it up again from their Security page.
+  const twoFactor = agent.two_factor
+    ? el('button', { type: 'button', text: 'On: reset', 'aria-label': `Reset two-factor sign-in of ${agent.name}`,
+      onclick: () => window.confirm(`Turn off two-factor sign-in for ${agent.name}?`)
+        && save(() => agents.resetTwoFactor(agent.id), 'Two-factor sign-in reset') })
+    : el('span', { text: 'off' });
   return el('tr', { dataset: { id: agent.id } }, el('td', { text: agent.name }), el('td', { text: agent.email }),
-    el('td', {}, role), el('td', {}, active), el('td', {}, member), el('td', {}, capacity));
+    el('td', {}, role), el('td', {}, active), el('td', {}, member), el('td', {}, capacity),
+    el('td', { class: 'two-factor' }, twoFactor));
 }
 
 function queueRow(queue) {

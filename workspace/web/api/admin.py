@@ -17,7 +17,7 @@ from workspace.web.auth import role_required
 def agent_view(agent: Agent) -> dict:
     """An agent as admins see it: role, activation and queues."""
     return {**serialize_agent(agent), "active": agent.active, "queues": sorted(q.slug for q in agent.queues),
-            "capacity": agent.capacity}
+            "capacity": agent.capacity, "two_factor": agent.totp_enabled_at is not None}
 
 
 def channel_view(channel: Channel) -> dict:
@@ -93,7 +93,8 @@ def update_channel(slug: str):
 
 SCHEMAS["AgentAdmin"] = {"allOf": [ref("Agent"), {"type": "object", "required": ["active", "queues"], "properties": {
     "active": {"type": "boolean"}, "queues": {"type": "array", "items": {"type": "string"}},
-    "capacity": {"type": "integer"}}}]}
+    "capacity": {"type": "integer"},
+    "two_factor": {"type": "boolean", "description": "Signing in asks for a TOTP code."}}}]}
 SCHEMAS["ChannelAdmin"] = {"type": "object", "required": ["id", "slug", "name", "kind", "enabled", "secret"],
                            "properties": {"id": {"type": "integer"}, "slug": {"type": "string"},
                                           "name": {"type": "string"}, "kind": {"type": "string"},

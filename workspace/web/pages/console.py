@@ -1,13 +1,16 @@
 """Sign-in, sign-out and the console shell (the console itself is static/js/pages/console/)."""
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, logout_user
 
 from workspace.errors import SwitchboardError
 from workspace.extensions import csrf, db
 from workspace.models import SCOPE_MEANINGS, scopes_allowed
 from workspace.services import audit
-from workspace.web.auth import authenticate, safe_next
+from workspace.services.signin import two_factor
+from workspace.services.signin.passwords import check_password
+from workspace.services.signin.throttle import Throttled
+from workspace.web.signin import begin_second_factor, client_address, complete_sign_in, device_token, throttled_page
 from workspace.web.sso import check_password_sign_in
 
 bp = Blueprint("console", __name__)
@@ -15,21 +18,24 @@ bp = Blueprint("console", __name__)
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Show the sign-in form; on POST check the password (rate-limited) and start a session."""
+    """Show the sign-in form; on POST check the password (throttled), then ask for the second factor or sign in."""
     error, status = None, 200
     if request.method == "POST":
         csrf.protect()
         try:
-            agent = authenticate(request.form.get("email", ""), request.form.get("password", ""),
-                                 request.remote_addr or "?")
+            agent = check_password(request.form.get("email", ""), request.form.get("password", ""),
+                                   client_address(), device_token())
             check_password_sign_in(agent)
+        except Throttled as failure:
+            page = render_template("login.html", error=failure.message, email=request.form.get("email", ""))
+            return throttled_page(current_app.make_response(page), failure)
         except SwitchboardError as failure:
             error, status = failure.message, failure.status
         else:
-            login_user(agent, remember=bool(request.form.get("remember")))
-            audit.record(agent, "agent.sign_in", "agent", agent.id)
-            db.session.commit()
-            return redirect(safe_next(request.args.get("next")))
+            remember, next_url = bool(request.form.get("remember")), request.args.get("next")
+            if two_factor.enabled(agent):
+                return begin_second_factor(agent, remember, next_url)
+            return complete_sign_in(agent, remember, next_url)
     return render_template("login.html", error=error, email=request.form.get("email", "")), status
 
 

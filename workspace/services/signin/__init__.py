@@ -1,0 +1,1 @@
+"""Signing in: password checks behind growing delays, known-device tokens and the TOTP second factor."""
