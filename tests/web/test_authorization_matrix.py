@@ -57,6 +57,14 @@ ROUTES = {
     "POST /logout": ("uoooo", None),
     # Single sign-on: 404 while SWITCHBOARD_SSO_ISSUER is unset, as here; when on, public steps of signing in
     # (tests/web/test_sso.py).
+    # Two-factor: the code step follows a right password (without one it leads back to the sign-in page);
+    # each agent's own Security page.
+    "GET /login/code": ("uuuuu", None),
+    "POST /login/code": ("uuuuu", None),
+    "GET /account/security": ("uoooo", None),
+    "POST /account/security/two-factor/start": ("uoooo", None),
+    "POST /account/security/two-factor/confirm": ("uoooo", None),
+    "POST /account/security/two-factor/disable": ("uoooo", None),
     "GET /login/sso": ("hhhhh", None),
     "GET /login/sso/callback": ("hhhhh", None),
     # Public: probes, the document, static files, and what senders sign with their own secrets.
@@ -90,6 +98,7 @@ ROUTES = {
     "GET /api/v1/agents/<int:agent_id>/tokens": ("ufffo", "admin"),
     "POST /api/v1/agents/<int:agent_id>/tokens": ("ufffo", "admin"),
     "DELETE /api/v1/agents/<int:agent_id>/tokens/<int:token_id>": ("ufffo", "admin"),
+    "DELETE /api/v1/agents/<int:agent_id>/two-factor": ("ufffo", "admin"),
     # Conversations and customers: seen only through a queue the agent works (supervisors and admins: all).
     "GET /api/v1/search": ("uoooo", "read"),
     "POST /api/v1/conversations/next": ("uoooo", "write"),
