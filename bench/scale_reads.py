@@ -12,7 +12,9 @@ Procfile's web process (gunicorn, gevent) and times every read an agent or
 supervisor waits on, with GET /ping as the baseline of the same run; the SLA
 watcher's tick is timed in process. The web's event-loop heartbeat
 (workspace/observability/stalls.py) logs every stall over 5 ms; the longest
-during the read mix is printed. At the last size, single-post webhook ingest
+during the read mix is printed, wall clock and the CPU time the loop's
+thread ran meanwhile (on a shared, busy host the first includes waits for a
+CPU; the second is what the process's own code held the loop). At the last size, single-post webhook ingest
 is measured with the search index and again without it (its triggers, or its
 tsvector column, dropped).
 
@@ -60,14 +62,19 @@ AGENTS = 20
 QUEUES = 10
 LONG_THREAD = 2_000
 LONG_HISTORY = 500
-MINUTES_A_YEAR = 525_600
+# The store grows by history, not by a busier day: posts arrive at this rate, so 100k messages are 50 days of
+# it and 10M about 14 years, and every figure of a day or a week (the reports, the rollups) stays the same.
+MESSAGES_PER_DAY = 2_000
+# Open conversations carry an assignee only among the newest ones: an agent's load is bounded by capacity,
+# while the unassigned backlog grows with the store.
+ASSIGNED_WINDOW = 5_000
 # Common support words first (they come up most), then made-up ones: the generator skews towards low ids.
 COMMON = ["account", "order", "help", "please", "thanks", "app", "payment", "card", "login", "refund", "charged",
           "twice", "cannot", "password", "delivery", "parcel", "broken", "error", "update", "invoice"]
 WORDS = 2_000
 SEARCH_QUERY = "invoice broken"
 PASSWORD = "bench-password"
-STALL = re.compile(r"event loop stalled ([0-9.]+) ms")
+STALL = re.compile(r"event loop stalled ([0-9.]+) ms \(running code ([0-9.]+) ms\)")
 
 
 class Sql:
@@ -112,6 +119,11 @@ def author_of(c: str, conversations: int) -> str:
     return f"(CASE WHEN {c} % {step} = 0 THEN 1 ELSE 2 + ({c} * 7919) % (AUTHORS - 1) END)"
 
 
+def conversation_age(c: str, conversations: int) -> str:
+    """Conversation c's age in minutes: the newest is now, each earlier one 4 * 1440 / MESSAGES_PER_DAY before."""
+    return f"((({conversations} - {c}) * {4 * 1440 * 100 // MESSAGES_PER_DAY}) / 100)"
+
+
 def word(n: str, salt: int) -> str:
     """A word id for row n, skewed towards the common words (a product of two uniform picks)."""
     return f"(1 + ((({n} * {salt}) % {WORDS}) * (({n} * {salt * 3 + 1}) % {WORDS})) / {WORDS})"
@@ -150,8 +162,8 @@ def build(sql: Sql, messages: int) -> dict:
         f"FROM {source}"))
     execute(sa.text(f"UPDATE authors SET tags = {sql.json(['vip'])} WHERE id % 100 = 0"))
 
-    # Conversation c: newer ids are newer; age in minutes spreads them over a year.
-    age = f"((({conversations} - c) * {MINUTES_A_YEAR}) / {conversations})"
+    # Conversation c: newer ids are newer, one every 4 * 1440 / MESSAGES_PER_DAY minutes.
+    age = conversation_age("c", conversations)
     status = "(CASE WHEN (c * 17) % 100 < 4 THEN 'open' WHEN (c * 17) % 100 < 6 THEN 'pending' ELSE 'resolved' END)"
     queue = ("(CASE WHEN (c * 31) % 100 < 30 THEN 1 WHEN (c * 31) % 100 < 50 THEN 2 WHEN (c * 31) % 100 < 65 THEN 3 "
              "WHEN (c * 31) % 100 < 75 THEN 4 WHEN (c * 31) % 100 < 83 THEN 5 WHEN (c * 31) % 100 < 89 THEN 6 "
@@ -167,7 +179,8 @@ def build(sql: Sql, messages: int) -> dict:
         "priority_score, subject, thread_key, tags, private, explanation, sla_due_at, sla_status, sla_check_at, "
         "waiting_since, created_at, updated_at, last_message_at, resolved_at, first_reply_at) "
         f"SELECT c, a % 3 + 1, a, {queue}, "
-        f"CASE WHEN st = 'open' AND c % 5 >= 2 THEN NULL ELSE 1 + c % {AGENTS} END, st, {priority}, 0.0, "
+        f"CASE WHEN st = 'resolved' OR (c % 5 < 2 AND c > {conversations - ASSIGNED_WINDOW}) "
+        f"THEN 1 + c % {AGENTS} END, st, {priority}, 0.0, "
         "'Order question ' || c, 't' || c, "
         f"{sql.json(['refund'])}, {sql.false}, {sql.json({'sentiment': 0.2})}, "
         f"{sql.minutes_ago(f'{age} - 240')}, "
@@ -206,8 +219,8 @@ def build(sql: Sql, messages: int) -> dict:
         f"CASE WHEN {inbound} THEN NULL ELSE 1 + {c} % {AGENTS} END, "
         f"CASE WHEN {inbound} THEN 'inbound' ELSE 'outbound' END, CASE WHEN {inbound} THEN 'm' || n END, '', "
         f"{words}, "
-        f"{sql.minutes_ago(f'((({conversations} - {c}) * {MINUTES_A_YEAR}) / {conversations}) - 5 * ((n - 1) % 4)')}, "
-        f"{sql.minutes_ago(f'((({conversations} - {c}) * {MINUTES_A_YEAR}) / {conversations}) - 5 * ((n - 1) % 4)')}, "
+        f"{sql.minutes_ago(conversation_age(c, conversations) + ' - 5 * ((n - 1) % 4)')}, "
+        f"{sql.minutes_ago(conversation_age(c, conversations) + ' - 5 * ((n - 1) % 4)')}, "
         f"0, CASE WHEN {inbound} THEN NULL ELSE 'sent' END "
         f"FROM {source} {joins}"))
     prefix, source = sql.series(LONG_THREAD)
@@ -330,8 +343,9 @@ def measure_size(args, url: str, redis_url: str, workdir: str, messages: int, in
             figures[label] = timings(lambda m=method, p=path, b=body, w=who: call(m, p, b, w), args.requests)
         with open(log_path) as lines:
             lines.seek(offset)
-            stalls = [float(m.group(1)) for m in STALL.finditer(lines.read())]
-        figures["longest stall (ms)"] = max(stalls, default=0.0)
+            stalls = [(float(m.group(1)), float(m.group(2))) for m in STALL.finditer(lines.read())]
+        figures["longest stall (ms)"] = max((wall for wall, _ in stalls), default=0.0)
+        figures["longest held (ms)"] = max((held for _, held in stalls), default=0.0)
         if ingest:
             figures["ingest"] = measure_ingest(app, port, args.ingest_seconds)
     finally:
@@ -376,6 +390,7 @@ def main() -> None:
     try:
         for number, size in enumerate(sizes):
             results[size] = measure_size(args, url, redis_url, workdir, size, ingest=number == len(sizes) - 1)
+            report({size: results[size]}, [size], url)  # as it goes: the largest sizes take long
     finally:
         if redis_process:
             redis_process.terminate()
@@ -395,12 +410,15 @@ def report(results: dict, sizes: list[int], url: str) -> None:
             ratio = f"{percentiles(results[sizes[-1]][label])[1] / percentiles(results[100_000][label])[1]:8.2f}x"
         print(f"{label:34}" + "".join(f"{p50:10.2f} /{p99:9.2f}" for p50, p99 in cells) + f"   {ratio}")
     print(f"{'longest event-loop stall (ms)':34}" + "".join(f"{results[s]['longest stall (ms)']:22.1f}" for s in sizes)
+          + "   (wall clock: includes the host not scheduling the process)")
+    print(f"{'  of it running our code (ms)':34}" + "".join(f"{results[s]['longest held (ms)']:22.1f}" for s in sizes)
           + "   (goal <= 50 ms)")
     print(f"{'build (s)':34}" + "".join(f"{results[s]['build seconds']:22.0f}" for s in sizes))
-    ingest = results[sizes[-1]]["ingest"]
-    print(f"single-post ingest at {sizes[-1]:,}: {ingest['with']:.0f} posts/s with the search index, "
-          f"{ingest['without']:.0f} without ({ingest['with'] / ingest['without']:.0%}; goal >= 90%); "
-          f"/ping {ingest['ping']:.0f} req/s")
+    ingest = results[sizes[-1]].get("ingest")
+    if ingest:
+        print(f"single-post ingest at {sizes[-1]:,}: {ingest['with']:.0f} posts/s with the search index, "
+              f"{ingest['without']:.0f} without ({ingest['with'] / ingest['without']:.0%}; goal >= 90%); "
+              f"/ping {ingest['ping']:.0f} req/s")
 
 
 if __name__ == "__main__":

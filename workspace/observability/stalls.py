@@ -9,6 +9,11 @@ threshold is logged (`event loop stalled`, with its milliseconds) and every
 stall over a few milliseconds is observed in a histogram, so /metrics and a
 benchmark reading the log can both tell the longest stall of a period.
 
+A late wake-up has two causes: code of this process held the loop, or the
+machine gave the process no CPU (a busy host). The log line tells them apart:
+it also says how much CPU time the loop's thread used during the late tick,
+the part that code of this process held.
+
 Started once per process, at its first request, and only where gevent has
 patched the standard library (the gunicorn gevent worker): under the Flask
 development server or in tests there is no loop to watch.
@@ -46,8 +51,8 @@ class Heartbeat:
         self.longest = 0.0
         self.greenlet = None
 
-    def record(self, stalled: float) -> None:
-        """Count one measured lateness: histogram, longest, and a log line when over the threshold."""
+    def record(self, stalled: float, held: float | None = None) -> None:
+        """Count one measured lateness (and the CPU time the loop's thread used meanwhile, when known)."""
         if stalled < NOTICED_SECONDS:
             return
         STALL_SECONDS.observe(stalled)
@@ -55,14 +60,16 @@ class Heartbeat:
             self.longest = stalled
             LONGEST_STALL.set(stalled)
         if stalled >= self.log_above:
-            log.warning("event loop stalled %.1f ms", stalled * 1000, extra={"stall_ms": round(stalled * 1000, 1)})
+            held_ms = None if held is None else round(max(0.0, held) * 1000, 1)
+            log.warning("event loop stalled %.1f ms (running code %s ms)", stalled * 1000, held_ms,
+                        extra={"stall_ms": round(stalled * 1000, 1), "held_ms": held_ms})
 
     def run(self) -> None:
-        """Sleep a tick, measure how late the wake-up was, forever."""
+        """Sleep a tick, measure how late the wake-up was and the CPU time used meanwhile, forever."""
         while True:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.thread_time()
             gevent.sleep(self.tick)
-            self.record(time.perf_counter() - started - self.tick)
+            self.record(time.perf_counter() - started - self.tick, time.thread_time() - cpu)
 
     def start(self) -> "Heartbeat":
         """Start the heartbeat greenlet (once)."""
