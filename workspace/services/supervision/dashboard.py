@@ -34,7 +34,7 @@ from workspace.models import (
 )
 from workspace.models.counts import AT_RISK_STATES, kept_counts
 from workspace.serializers import SERIALIZED, serialize_incident, timestamp
-from workspace.services.conversations.queues import ORDER
+from workspace.services.conversations.queues import ORDER, first_in_order
 from workspace.services.supervision import incidents as incident_service
 from workspace.services.supervision.volume import NEGATIVE_BELOW, bucket_of
 
@@ -265,6 +265,11 @@ def drilldown(metric: str, *, queue: str | None = None, agent_id: int | None = N
         query = query.where(Conversation.queue_id == queue_row.id)
     elif metric in QUEUE_METRICS + ("volume",):
         raise ValidationError("queue: is required for this metric", code="invalid_field")
+    if metric == "depth":  # open and pending: two ranges of the queue-order index, merged
+        ids = first_in_order([[Conversation.queue_id == queue_row.id, Conversation.status == status]
+                              for status in ("open", "pending")], DRILLDOWN_LIMIT)
+        found = {c.id: c for c in db.session.scalars(query.where(Conversation.id.in_(ids))).unique()}
+        return [found[i] for i in ids if i in found]
     query = _filter(query, metric, now=now, agent_id=agent_id, bucket=bucket, incident_id=incident_id)
     return db.session.scalars(query.limit(DRILLDOWN_LIMIT)).unique().all()
 
@@ -272,8 +277,7 @@ def drilldown(metric: str, *, queue: str | None = None, agent_id: int | None = N
 def _filter(query, metric: str, *, now, agent_id, bucket, incident_id):
     """Narrow the conversations to those a metric counts, in the order a supervisor wants them."""
     if metric in QUEUE_METRICS:
-        statuses = ("open", "pending") if metric == "depth" else ("pending",) if metric == "pending" else ("open",)
-        query = query.where(Conversation.status.in_(statuses))
+        query = query.where(Conversation.status == ("pending" if metric == "pending" else "open"))
         if metric == "unassigned":
             query = query.where(Conversation.assignee_id.is_(None))
         if metric in AT_RISK_STATES:
