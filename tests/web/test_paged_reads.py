@@ -113,7 +113,8 @@ def test_an_agent_pages_only_the_history_in_their_queues(app, client, token_for,
     assert [c["id"] for c in page.get_json()["data"]] == [ids[2]] and page.get_json()["next_cursor"] is None
 
 
-@pytest.mark.parametrize("cursor", ["nonsense", "bm90IGEgY3Vyc29y", "MjAyNi0wMS0wMXwx", "MjAyNi0wMS0wMVQwMDowMDowMCswMDowMHx4"])
+@pytest.mark.parametrize("cursor", ["nonsense", "bm90IGEgY3Vyc29y", "MjAyNi0wMS0wMXwx",
+                                    "MjAyNi0wMS0wMVQwMDowMDowMCswMDowMHx4"])
 def test_a_forged_history_cursor_is_400(call, history, cursor):
     """A cursor the API did not give (not base64, no separator, no time zone, no id) is refused, not a 500."""
     response = call("get", f"/authors/{history[0]}/conversations?cursor={cursor}")
