@@ -315,7 +315,7 @@ def measure_size(args, url: str, redis_url: str, workdir: str, messages: int, in
     port, env = process_environment(workdir, "scale", url, redis_url)
     env.update(SWITCHBOARD_STALL_LOG_MS="5", SWITCHBOARD_DISPATCHER="0")
     log_path = os.path.join(workdir, f"web-{messages}.log")
-    log = open(log_path, "w")
+    log = open(log_path, "w+")
     web = start_process("web", env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     sessions = {name: requests.Session() for name in ("token", "agent_token", "browser")}
@@ -344,7 +344,7 @@ def measure_size(args, url: str, redis_url: str, workdir: str, messages: int, in
             if path.endswith("/next"):
                 release(response)
         log.flush()
-        offset = os.path.getsize(log_path)
+        offset = os.fstat(log.fileno()).st_size
         figures["/ping (baseline)"] = timings(lambda: sessions["token"].get(base + "/ping", timeout=10), args.requests)
         for label, (method, path, body, who) in plan.items():
             times = []
@@ -355,7 +355,8 @@ def measure_size(args, url: str, redis_url: str, workdir: str, messages: int, in
                 if path.endswith("/next"):
                     release(response)
             figures[label] = times
-        with open(log_path) as lines:
+        log.flush()
+        with open(log.fileno(), closefd=False) as lines:  # by descriptor: a /tmp cleaner may have unlinked the path
             lines.seek(offset)
             stalls = [(float(m.group(1)), float(m.group(2))) for m in STALL.finditer(lines.read())]
         figures["longest stall (ms)"] = max((wall for wall, _ in stalls), default=0.0)
