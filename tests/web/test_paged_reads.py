@@ -12,10 +12,9 @@ from workspace.models import Conversation, Message, Queue, utcnow
 
 
 @pytest.fixture
-def call(client, token):
-    def call(method, path, **kwargs):
-        return getattr(client, method)(f"/api/v1{path}", headers={"Authorization": f"Bearer {token}"}, **kwargs)
-    return call
+def call(as_token, token):
+    """Call the API as Ada (an admin)."""
+    return as_token(token)
 
 
 @pytest.fixture
