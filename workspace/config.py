@@ -153,6 +153,15 @@ class Config:
     # (prometheus_client reads the same variable when imported); unset, each process reports its own.
     # `./bin/run` sets it to instance/prometheus and empties it at each start.
     METRICS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    # Watch the web process's gevent loop with a heartbeat (observability/stalls.py), and log
+    # every stall of at least this many milliseconds.
+    STALL_MONITOR = os.environ.get("SWITCHBOARD_STALL_MONITOR", "1") == "1"
+    STALL_LOG_MS = _env_float("SWITCHBOARD_STALL_LOG_MS", 100.0)
+    # A customer's history and a conversation's thread are read this many at a time (the newest first).
+    HISTORY_PAGE_SIZE = _env_int("SWITCHBOARD_HISTORY_PAGE_SIZE", 50)
+    THREAD_PAGE_SIZE = _env_int("SWITCHBOARD_THREAD_PAGE_SIZE", 100)
+    # A bulk dry run goes through at most this many conversations in the request; the rest are the job's.
+    BULK_DRY_RUN_LIMIT = _env_int("SWITCHBOARD_BULK_DRY_RUN_LIMIT", 200)
 
     # Proxies in front of the web processes (nginx: 1) whose X-Forwarded-For and X-Forwarded-Proto
     # are believed, so per-address limits and logs see the real client; 0 believes no such header.

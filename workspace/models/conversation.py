@@ -60,6 +60,13 @@ class Conversation(db.Model):
         sa.Index("ix_conversations_sla_check", "sla_check_at"),
         # The dashboard's at-risk and breached counts and lists: only those rows are read.
         sa.Index("ix_conversations_sla_status", "sla_status", "status", "queue_id"),
+        # The dashboard's oldest wait per queue and its drill-down: the first entry of a queue's open rows.
+        sa.Index("ix_conversations_queue_waiting", "queue_id", "status", "waiting_since"),
+        # The volume and negative-sentiment drill-downs: a queue's conversations of one bucket.
+        sa.Index("ix_conversations_queue_recent", "queue_id", "last_message_at"),
+        # Agents' loads on the dashboard and their drill-downs: an agent's conversations by status, in work order.
+        sa.Index("ix_conversations_assignee_order", "assignee_id", "status", "priority", "sla_due_at", "created_at",
+                 "id"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)

@@ -43,14 +43,19 @@ KEPT_SUMS = sa.select(COUNTS.c.queue_id, *(sa.func.sum(COUNTS.c[name]) for name 
     COUNTS.c.queue_id.in_(sa.bindparam("queue_ids", expanding=True))).group_by(COUNTS.c.queue_id)
 
 
+def kept_counts(queue_ids: list[int]) -> dict[int, dict]:
+    """Return the kept open, unassigned and pending counts for each queue id (a few rows each, no COUNT(*))."""
+    counts = {queue_id: dict.fromkeys(KEPT, 0) for queue_id in queue_ids}
+    if queue_ids:
+        for queue_id, *values in db.session.connection().execute(KEPT_SUMS, {"queue_ids": list(queue_ids)}):
+            counts[queue_id].update(zip(KEPT, map(int, values), strict=True))
+    return counts
+
+
 def queue_counts(queue_ids: list[int]) -> dict[int, dict]:
     """Return open, unassigned, pending and at-risk counts for each queue id."""
-    counts = {queue_id: {"open": 0, "unassigned": 0, "pending": 0, "at_risk": 0} for queue_id in queue_ids}
-    if not queue_ids:
-        return counts
+    counts = {queue_id: {**kept, "at_risk": 0} for queue_id, kept in kept_counts(queue_ids).items()}
     connection = db.session.connection()
-    for queue_id, *values in connection.execute(KEPT_SUMS, {"queue_ids": list(queue_ids)}):
-        counts[queue_id].update(zip(KEPT, map(int, values), strict=True))
     for queue_id in queue_ids:
         counts[queue_id]["at_risk"] = connection.execute(
             AT_RISK, {"queue_id": queue_id, "cap": AT_RISK_CAP}).scalar_one()

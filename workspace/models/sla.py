@@ -73,6 +73,8 @@ class SlaOutcome(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("conversation_id", "target", "started_at", name="uq_sla_outcomes_target_run"),
         sa.Index("ix_sla_outcomes_queue_due", "queue_id", "due_at"),
+        # The weekly report's hits: outcomes met in a week (misses are found by due_at).
+        sa.Index("ix_sla_outcomes_queue_completed", "queue_id", "completed_at"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)

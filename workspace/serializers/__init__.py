@@ -90,9 +90,10 @@ def sort_key(conversation: Conversation) -> str:
             f"{conversation.created_at:%Y%m%d%H%M%S%f}|{conversation.id:012d}")
 
 
-def serialize_conversation(conversation: Conversation, *, detail: bool = False, preview: str | None = None) -> dict:
+def serialize_conversation(conversation: Conversation, *, detail: bool = False, preview: str | None = None,
+                           messages: tuple[list[Message], int | None] | None = None) -> dict:
     """A conversation as listed (with the start of its latest post, when given); with detail,
-    its messages, author and explanation."""
+    its messages (the page given as (messages, cursor to earlier ones), else all), author and explanation."""
     data = {
         "id": conversation.id,
         "status": conversation.status,
@@ -125,7 +126,9 @@ def serialize_conversation(conversation: Conversation, *, detail: bool = False, 
         data["preview"] = preview
     if detail:
         data["author"] = serialize_author(conversation.author)
-        data["messages"] = [serialize_message(m) for m in conversation.messages]
+        shown, earlier = messages if messages is not None else (conversation.messages, None)
+        data["messages"] = [serialize_message(m) for m in shown]
+        data["earlier_messages"] = earlier
         data["explanation"] = conversation.explanation
         data["routed_at"] = timestamp(conversation.routed_at)
         data["escalation"] = serialize_escalation(conversation.escalation)

@@ -1,10 +1,14 @@
 """Knowing the customer: tags and internal notes on authors, audited, seen only through visible conversations."""
 
+import base64
+from datetime import datetime
+
 import sqlalchemy as sa
 
 from workspace.errors import Forbidden, NotFound, ValidationError
 from workspace.extensions import db
 from workspace.models import Agent, Author, AuthorNote, Conversation, is_id, utcnow
+from workspace.serializers import SERIALIZED
 from workspace.services import audit
 from workspace.services.conversations.actions import clean_tags
 from workspace.services.conversations.queues import visible_queue_ids
@@ -41,11 +45,49 @@ def visible_author(author_id: int, agent: Agent) -> Author:
     return author
 
 
-def customer_history(author: Author, agent: Agent) -> list[Conversation]:
-    """The customer's conversations the agent may see, newest first."""
-    return list(db.session.scalars(
-        sa.select(Conversation).where(Conversation.author_id == author.id, *_visible_conversations(agent))
-        .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())))
+def customer_history(author: Author, agent: Agent, *, limit: int,
+                     cursor: str | None = None) -> tuple[list[Conversation], str | None]:
+    """A page of the customer's conversations the agent may see, newest first.
+
+    Read by the (author_id, last_message_at) index, so a customer with years
+    of history costs one page.
+
+    Args:
+        author: the customer.
+        agent: who is looking (agents see their queues' conversations only).
+        limit: the page's size.
+        cursor: where the previous page ended (its `next` cursor).
+
+    Returns:
+        (the conversations, the cursor to the next page or None at the end)
+    """
+    query = sa.select(Conversation).options(*SERIALIZED).where(Conversation.author_id == author.id,
+                                                               *_visible_conversations(agent))
+    if cursor is not None:
+        moment, last_id = _decode_history_cursor(cursor)
+        moment = sa.literal(moment, type_=Conversation.last_message_at.type)
+        query = query.where(sa.or_(Conversation.last_message_at < moment,
+                                   sa.and_(Conversation.last_message_at == moment, Conversation.id < last_id)))
+    rows = db.session.scalars(query.order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
+                              .limit(limit + 1)).unique().all()
+    page = list(rows[:limit])
+    return page, _encode_history_cursor(page[-1]) if len(rows) > limit else None
+
+
+def _encode_history_cursor(conversation: Conversation) -> str:
+    key = f"{conversation.last_message_at.isoformat()}|{conversation.id}"
+    return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
+
+
+def _decode_history_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        moment, _, last_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition("|")
+        parsed = datetime.fromisoformat(moment)
+        if parsed.tzinfo is None or not is_id(int(last_id)):
+            raise ValueError(cursor)
+        return parsed, int(last_id)
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationError("cursor: not a cursor this API returned", code="invalid_cursor")
 
 
 def customer_notes(author: Author) -> list[AuthorNote]:

@@ -62,7 +62,9 @@ export function clearSelection() { bulk.all = false; bulk.picked.clear(); render
 // ---------- the dry run, then the run
 
 function describeSummary(s) {
-  const parts = [`${s.total} conversation${s.total === 1 ? '' : 's'}: ${s.will_change} will change`];
+  const partial = s.checked < s.total;
+  const parts = [`${s.total} conversation${s.total === 1 ? '' : 's'}`
+    + `${partial ? ` (the first ${s.checked} checked)` : ''}: ${s.will_change} will change`];
   if (s.unchanged) parts.push(`${s.unchanged} already as asked`);
   parts.push(`${s.vip} VIP customer${s.vip === 1 ? '' : 's'}`);
   if (s.skipped) parts.push(`${s.skipped} skipped`);
@@ -88,7 +90,7 @@ async function dryRun() {
     ...summary.sample.slice(0, 1).map((s) => el('div', { class: 'sample' },
       el('div', { class: 'meta', text: `For example #${s.conversation_id} (${s.author}):` }),
       renderOutcome({ reply: s.reply, changes: s.changes }))));
-  $('#bulk-run').disabled = summary.will_change === 0;
+  $('#bulk-run').disabled = summary.will_change === 0 && summary.checked === summary.total;
 }
 
 function openDialog(title, request, { text = false } = {}) {

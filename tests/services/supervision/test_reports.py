@@ -104,3 +104,18 @@ def test_the_default_week_is_the_last_complete_one():
     """Without a week, the report covers the Monday-to-Sunday before the current week."""
     assert reports.parse_week(None, now=datetime(2026, 12, 1, 9, tzinfo=UTC)) == datetime(2026, 11, 23, tzinfo=UTC)
     assert reports.parse_week("2026-W48") == datetime(2026, 11, 23, tzinfo=UTC)
+
+
+def test_a_finished_week_is_computed_once_and_the_current_week_every_time(app, monkeypatch):
+    """A finished week's report is kept (its figures no longer change); the week under way is read afresh."""
+    computed = []
+    real = reports._compute
+    monkeypatch.setattr(reports, "_compute", lambda start, now: computed.append(start) or real(start, now))
+    now = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    with app.app_context():
+        first = reports.weekly_report(MONDAY, now=now)
+        assert reports.weekly_report(MONDAY, now=now) is first
+        current = MONDAY + timedelta(weeks=2)  # the week of `now`, under way
+        reports.weekly_report(current, now=now)
+        reports.weekly_report(current, now=now)
+    assert computed == [MONDAY, current, current]

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from workspace.extensions import db
 from workspace.models import Agent, Conversation, Queue, utcnow
 from workspace.services.conversations.actions import commit_change
-from workspace.services.conversations.queues import ORDER, visible_queue_ids
+from workspace.services.conversations.queues import ORDER, first_in_order, visible_queue_ids
 
 # Candidates looked at per attempt; a race lost on one moves on to the next.
 CANDIDATES = 20
@@ -30,15 +30,19 @@ def get_next(agent: Agent, queue_slug: str | None = None) -> Conversation | None
         queue_ids = [queue_id for queue_id in queue_ids if queue_id == wanted]
     if not queue_ids:
         return None
-    query = (sa.select(Conversation.id)
-             .where(Conversation.queue_id.in_(queue_ids), Conversation.status == "open",
-                    Conversation.assignee_id.is_(None))
-             .order_by(*ORDER))
+    waiting = (Conversation.status == "open", Conversation.assignee_id.is_(None))
+    # The heads of each queue's range of the queue-order index, not a sort of every unassigned row.
+    candidates = first_in_order([[Conversation.queue_id == queue_id, *waiting] for queue_id in queue_ids], CANDIDATES)
+    query = sa.select(Conversation.id).where(*waiting).order_by(*ORDER)
     if db.engine.dialect.name == "postgresql":
         query = query.limit(1).with_for_update(skip_locked=True)
+        # Lock the first free candidate; if other claimers hold every one, look past them in the whole queue.
+        found = db.session.scalars(query.where(Conversation.id.in_(candidates))).all() if candidates else []
+        if not found and candidates:
+            found = db.session.scalars(query.where(Conversation.queue_id.in_(queue_ids))).all()
     else:
-        query = query.limit(CANDIDATES)
-    for conversation_id in db.session.scalars(query).all():
+        found = candidates
+    for conversation_id in found:
         claimed = db.session.execute(
             sa.update(Conversation)
             .where(Conversation.id == conversation_id, Conversation.assignee_id.is_(None))

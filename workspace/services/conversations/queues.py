@@ -38,6 +38,31 @@ def previews(conversation_ids: list[int]) -> dict[int, str]:
 ORDER = (Conversation.priority, Conversation.sla_due_at, Conversation.created_at, Conversation.id)
 
 
+def first_in_order(branches: list[list], limit: int) -> list[int]:
+    """The ids of the first `limit` conversations in work order matching any of the branches' conditions.
+
+    A query over `queue_id IN (...)` or `status IN (...)` cannot read the
+    queue-order index in order: it sorts every matching row, the whole
+    backlog. Each branch here names one range of that index (one queue, one
+    status), read in order and cut at `limit`; then only the branches' heads
+    are merged.
+
+    Args:
+        branches: one list of WHERE conditions per index range (disjoint).
+        limit: how many ids at most.
+
+    Returns:
+        The ids, in work order.
+    """
+    heads = [sa.select(*ORDER).where(*conditions).order_by(*ORDER).limit(limit).subquery() for conditions in branches]
+    if not heads:
+        return []
+    merged = sa.union_all(*(sa.select(*head.c) for head in heads)).subquery()
+    return list(db.session.scalars(
+        sa.select(merged.c.id).order_by(merged.c.priority, merged.c.sla_due_at, merged.c.created_at, merged.c.id)
+        .limit(limit)))
+
+
 def list_conversations(queue: Queue, *, status: str, limit: int, cursor: str | None,
                        assignee_id: int | None | str = "any", tag: str | None = None, channel: str | None = None):
     """Return one page of a queue's conversations in work order, and the next cursor.

@@ -1,11 +1,35 @@
-"""Reading threads in batches: each conversation's newest inbound post, message texts and storing times by id."""
+"""Reading threads: a page of one conversation's messages; in batches, each conversation's newest inbound post,
+message texts and storing times by id."""
 
 from datetime import datetime
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from workspace.extensions import db
 from workspace.models import Message
+
+
+def thread_page(conversation_id: int, *, limit: int, before: int | None = None) -> tuple[list[Message], int | None]:
+    """A page of a conversation's messages: the newest `limit` (older than message `before`, when given).
+
+    Read newest first by the (conversation_id, id) index, so a thread of
+    thousands of messages costs what a short one does.
+
+    Args:
+        conversation_id: the conversation.
+        limit: how many messages at most.
+        before: a message id from an earlier page's `earlier` cursor.
+
+    Returns:
+        (the messages, oldest first; the cursor to the messages before them, or None at the thread's start)
+    """
+    query = sa.select(Message).options(so.joinedload(Message.agent)).where(Message.conversation_id == conversation_id)
+    if before is not None:
+        query = query.where(Message.id < before)
+    rows = db.session.scalars(query.order_by(Message.id.desc()).limit(limit + 1)).all()
+    page = list(reversed(rows[:limit]))
+    return page, page[0].id if len(rows) > limit else None
 
 
 def latest_inbound(conversation_ids: list[int]) -> dict[int, int]:

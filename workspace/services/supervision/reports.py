@@ -1,9 +1,11 @@
 """The weekly report: volumes, SLA hit rates, reply times, top topics and sentiment for one ISO week."""
 
 import re
+import time
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from workspace.errors import ValidationError
 from workspace.extensions import db
@@ -12,6 +14,11 @@ from workspace.services.supervision.dashboard import percentile
 
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 TOP = 10
+# A finished week's report is kept this long per web process: its figures no longer change, and
+# computing one reads a week of rows (a supervisor's reloads and prints would each hold the loop).
+FINISHED_WEEK_SECONDS = 600
+# At most this many finished weeks are kept per process.
+FINISHED_WEEKS_KEPT = 12
 
 
 def parse_week(value: str | None, now: datetime | None = None) -> datetime:
@@ -36,8 +43,25 @@ def week_label(start: datetime) -> str:
 
 
 def weekly_report(start: datetime, now: datetime | None = None) -> dict:
-    """Every figure of the weekly report for the week starting at `start` (SLA hit rates: see `_sla`)."""
+    """Every figure of the weekly report for the week starting at `start` (SLA hit rates: see `_sla`).
+
+    A finished week's report is computed once per FINISHED_WEEK_SECONDS in each process; the
+    current week's every time.
+    """
     now = now or utcnow()
+    if start + timedelta(weeks=1) > now:
+        return _compute(start, now)
+    kept = current_app.extensions.setdefault("weekly_reports", {})
+    entry = kept.get(start)
+    if entry is None or time.monotonic() - entry[0] >= FINISHED_WEEK_SECONDS:
+        for stale in sorted(kept, key=lambda week: kept[week][0])[:max(0, len(kept) + 1 - FINISHED_WEEKS_KEPT)]:
+            del kept[stale]
+        entry = kept[start] = (time.monotonic(), _compute(start, now))
+    return entry[1]
+
+
+def _compute(start: datetime, now: datetime) -> dict:
+    """The weekly report's figures, read from the rollups, the SLA outcomes and the week's first replies."""
     end = start + timedelta(weeks=1)
     days = [start + timedelta(days=i) for i in range(7)]
     return {

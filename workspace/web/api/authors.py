@@ -1,6 +1,6 @@
 """Customers: their profile, history, tags and internal notes."""
 
-from flask import g, jsonify, request
+from flask import current_app, g, jsonify, request
 
 from workspace.errors import ValidationError
 from workspace.serializers import serialize_author, serialize_author_note, serialize_conversation
@@ -8,16 +8,28 @@ from workspace.services import customers
 from workspace.web.api import bp
 from workspace.web.api.openapi import ERROR, PATHS, SCHEMAS, json_body, ref
 from workspace.web.auth import agent_required
+from workspace.web.validation import page_size
 
 
 @bp.get("/authors/<int:author_id>")
 @agent_required
 def get_author(author_id: int):
-    """Show a customer with their notes and every conversation they have had (that you may see), newest first."""
+    """Show a customer with their notes and their latest conversations (that you may see), newest first;
+    `more_conversations` is the cursor for GET .../conversations, the rest of their history."""
     author = customers.visible_author(author_id, g.agent)
+    history, more = customers.customer_history(author, g.agent, limit=current_app.config["HISTORY_PAGE_SIZE"])
     return jsonify({**serialize_author(author),
                     "notes": [serialize_author_note(n) for n in customers.customer_notes(author)],
-                    "conversations": [serialize_conversation(c) for c in customers.customer_history(author, g.agent)]})
+                    "conversations": [serialize_conversation(c) for c in history], "more_conversations": more})
+
+
+@bp.get("/authors/<int:author_id>/conversations")
+@agent_required
+def list_author_conversations(author_id: int):
+    """A page of a customer's history (conversations you may see), newest first; `cursor` from the previous page."""
+    author = customers.visible_author(author_id, g.agent)
+    history, more = customers.customer_history(author, g.agent, limit=page_size(), cursor=request.args.get("cursor"))
+    return jsonify(data=[serialize_conversation(c) for c in history], next_cursor=more)
 
 
 @bp.patch("/authors/<int:author_id>")
@@ -69,6 +81,13 @@ _AUTHOR = [{"name": "author_id", "in": "path", "required": True, "schema": {"typ
 _NOTE = _AUTHOR + [{"name": "note_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
 _TEXT = {"required": True, "content": {"application/json": {"schema": {
     "type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}}}}}
+PATHS["/api/v1/authors/{author_id}/conversations"] = {"get": {
+    "operationId": "list_author_conversations", "summary": "A page of a customer's history, newest first.",
+    "parameters": [*_AUTHOR, {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                   {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}}],
+    "responses": {"200": json_body({"type": "object", "required": ["data", "next_cursor"], "properties": {
+        "data": {"type": "array", "items": ref("Conversation")}, "next_cursor": {"type": ["string", "null"]}}},
+        "A page of conversations."), "400": ERROR, "401": ERROR, "404": ERROR}}}
 PATHS["/api/v1/authors/{author_id}"]["patch"] = {
     "operationId": "update_author", "summary": "Replace a customer's tags.", "parameters": _AUTHOR,
     "requestBody": {"required": True, "content": {"application/json": {"schema": {

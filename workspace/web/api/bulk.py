@@ -14,7 +14,8 @@ from workspace.web.validation import page_size
 @bp.post("/bulk/dry-run")
 @agent_required
 def dry_run_bulk():
-    """What a bulk action would do (how many change, VIPs, locks, failures, a sample); nothing is written."""
+    """What a bulk action would do (how many change, VIPs, locks, failures, a sample) to the first `checked`
+    of the `total` chosen; nothing is written."""
     return jsonify(service.dry_run(request.get_json(silent=True), g.agent))
 
 
@@ -97,6 +98,7 @@ PATHS["/api/v1/bulk/dry-run"] = {"post": {
     "responses": {"200": json_body({"type": "object", "properties": {
         **{k: {"type": "integer"} for k in ("total", "will_change", "unchanged", "vip", "skipped", "failing",
                                             "locked_count")},
+        "checked": {"type": "integer", "description": "how many (the first, in work order) the figures count"},
         "locked": {"type": "array", "items": {"type": "object"}},
         "failures": {"type": "array", "items": {"type": "object"}},
         "sample": {"type": "array", "items": {"type": "object"}}}}, "The dry run."),

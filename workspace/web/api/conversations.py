@@ -1,19 +1,19 @@
 """Conversations: read, change, reply, note, and get the next one to work."""
 
-import sqlalchemy.orm as so
-from flask import g, jsonify, request
+from flask import current_app, g, jsonify, request
 
 from workspace.errors import NotFound, ValidationError
 from workspace.extensions import db
-from workspace.models import Conversation, Message
+from workspace.models import Conversation
 from workspace.serializers import serialize_conversation, serialize_message
 from workspace.services.conversations import actions as service
 from workspace.services.conversations.claims import get_next
 from workspace.services.conversations.replies import add_note, reply
+from workspace.services.conversations.threads import thread_page
 from workspace.web.api import bp
 from workspace.web.api.openapi import ERROR, PATHS, ref
 from workspace.web.auth import agent_required
-from workspace.web.validation import json_object
+from workspace.web.validation import json_object, page_size, whole_number
 
 # What PATCH can change on a conversation, and the service that changes it.
 CHANGES = {"queue": service.move_conversation, "status": service.set_status, "assignee": service.assign,
@@ -23,8 +23,23 @@ CHANGES = {"queue": service.move_conversation, "status": service.set_status, "as
 @bp.get("/conversations/<int:conversation_id>")
 @agent_required
 def get_conversation(conversation_id: int):
-    """Show a conversation: its messages, author and routing explanation."""
-    return jsonify(serialize_conversation(_load(conversation_id), detail=True))
+    """Show a conversation: its newest messages (`earlier_messages` pages back), author and routing explanation."""
+    return jsonify(conversation_detail(_load(conversation_id)))
+
+
+@bp.get("/conversations/<int:conversation_id>/messages")
+@agent_required
+def list_conversation_messages(conversation_id: int):
+    """A page of a conversation's messages, oldest first, before the message `before` (the newest by default)."""
+    conversation = _load(conversation_id)
+    messages, earlier = thread_page(conversation.id, limit=page_size(), before=whole_number("before", low=1))
+    return jsonify(data=[serialize_message(m) for m in messages], earlier_messages=earlier)
+
+
+def conversation_detail(conversation: Conversation) -> dict:
+    """A conversation in full, with its newest THREAD_PAGE_SIZE messages and the cursor to the earlier ones."""
+    page = thread_page(conversation.id, limit=current_app.config["THREAD_PAGE_SIZE"])
+    return serialize_conversation(conversation, detail=True, messages=page)
 
 
 @bp.patch("/conversations/<int:conversation_id>")
@@ -40,7 +55,7 @@ def update_conversation(conversation_id: int):
     for field, change in CHANGES.items():
         if field in body:
             change(conversation, body[field], g.agent)
-    return jsonify(serialize_conversation(_load(conversation_id), detail=True))
+    return jsonify(conversation_detail(_load(conversation_id)))
 
 
 @bp.post("/conversations/<int:conversation_id>/replies")
@@ -71,7 +86,7 @@ def take_next_conversation():
     conversation = get_next(g.agent, queue)
     if conversation is None:
         raise NotFound("nothing waiting in your queues", code="nothing_waiting")
-    return jsonify(serialize_conversation(_load(conversation.id), detail=True))
+    return jsonify(conversation_detail(_load(conversation.id)))
 
 
 def _object(body, wanted: str) -> dict:
@@ -81,11 +96,7 @@ def _object(body, wanted: str) -> dict:
 
 
 def _load(conversation_id: int) -> Conversation:
-    conversation = db.session.get(
-        Conversation, conversation_id,
-        options=[so.selectinload(Conversation.messages).joinedload(Message.agent)],
-    )
-    return service.ensure_visible(conversation, g.agent)
+    return service.ensure_visible(db.session.get(Conversation, conversation_id), g.agent)
 
 
 _ID = [{"name": "conversation_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
@@ -93,6 +104,16 @@ _DETAIL = {"description": "The conversation.", "content": {"application/json": {
 _MESSAGE = {"description": "The stored message.", "content": {"application/json": {"schema": ref("Message")}}}
 _TEXT = {"required": True, "content": {"application/json": {"schema": {
     "type": "object", "required": ["text"], "properties": {"text": {"type": "string", "minLength": 1}}}}}}
+PATHS["/api/v1/conversations/{conversation_id}/messages"] = {"get": {
+    "operationId": "list_conversation_messages",
+    "summary": "A page of the thread, oldest first, before message `before`; `earlier_messages` pages further back.",
+    "parameters": [*_ID, {"name": "before", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                   {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}}],
+    "responses": {"200": {"description": "The messages.", "content": {"application/json": {"schema": {
+        "type": "object", "required": ["data", "earlier_messages"],
+        "properties": {"data": {"type": "array", "items": ref("Message")},
+                       "earlier_messages": {"type": ["integer", "null"]}}}}}},
+                  "400": ERROR, "401": ERROR, "404": ERROR}}}
 PATHS["/api/v1/conversations/{conversation_id}"]["patch"] = {
     "operationId": "update_conversation",
     "summary": "Change queue, status, assignee, tags or priority; each change is audited and sent live.",

@@ -4,11 +4,11 @@ from flask import g, jsonify
 
 from workspace.extensions import db
 from workspace.models import Conversation
-from workspace.serializers import serialize_conversation
 from workspace.services.conversations.actions import ensure_visible
 from workspace.services.escalation.signature import SIGNATURE_HEADER
 from workspace.services.escalation.tickets import escalate
 from workspace.web.api import bp
+from workspace.web.api.conversations import conversation_detail
 from workspace.web.api.openapi import DOCUMENT, ERROR, PATHS, SCHEMAS, json_body, ref
 from workspace.web.auth import agent_required
 
@@ -18,7 +18,7 @@ from workspace.web.auth import agent_required
 def escalate_conversation(conversation_id: int):
     """Escalate to a ticket: 202 while it is being created, 200 when it was already escalated (one ticket)."""
     escalation, created = escalate(ensure_visible(db.session.get(Conversation, conversation_id), g.agent), g.agent)
-    return jsonify(serialize_conversation(escalation.conversation, detail=True)), 202 if created else 200
+    return jsonify(conversation_detail(escalation.conversation)), 202 if created else 200
 
 
 _DETAIL = json_body(ref("ConversationDetail"), "The conversation, with its escalation.")

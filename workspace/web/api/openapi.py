@@ -120,7 +120,10 @@ SCHEMAS = {
     "ConversationDetail": {
         "allOf": [ref("Conversation"), {
             "type": "object", "required": ["messages", "explanation", "routed_at", "author"],
-            "properties": {"messages": {"type": "array", "items": ref("Message")},
+            "properties": {"messages": {"type": "array", "items": ref("Message"),
+                                        "description": "the newest messages, oldest first"},
+                           "earlier_messages": {"type": ["integer", "null"], "description":
+                                                "`before` for GET .../messages: the earlier ones (null: none)"},
                            "explanation": {"type": ["object", "null"]}, "routed_at": NULLABLE_TIME,
                            "author": ref("Author"), "escalation": ref("Escalation")},
         }],
@@ -128,7 +131,10 @@ SCHEMAS = {
     "AuthorDetail": {
         "allOf": [ref("Author"), {
             "type": "object", "required": ["conversations", "notes"],
-            "properties": {"conversations": {"type": "array", "items": ref("Conversation")},
+            "properties": {"conversations": {"type": "array", "items": ref("Conversation"),
+                                             "description": "the latest, newest first"},
+                           "more_conversations": {"type": ["string", "null"], "description":
+                                                  "`cursor` for GET .../conversations: the rest (null: none)"},
                            "notes": {"type": "array", "items": ref("AuthorNote")}},
         }],
     },
@@ -222,7 +228,7 @@ PATHS = {
         "responses": {"200": json_body(ref("ConversationDetail"), "The conversation."), **ERRORS},
     }},
     "/api/v1/authors/{author_id}": {"get": {
-        "operationId": "get_author", "summary": "A customer with their whole history.",
+        "operationId": "get_author", "summary": "A customer with their latest conversations.",
         "parameters": [{"name": "author_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
         "responses": {"200": json_body(ref("AuthorDetail"), "The customer."), **ERRORS},
     }},
