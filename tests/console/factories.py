@@ -12,3 +12,15 @@ def serious_violations(page, within: str | None = None) -> list:
     elements `within` selects: [(rule id, [targets])], empty when the page is clean."""
     found = Axe().run(page, context=within).response["violations"]
     return [(rule["id"], [node["target"] for node in rule["nodes"]]) for rule in found if rule["impact"] in GATING]
+
+
+def submit(page, form: str, fields: dict, appears: str) -> None:
+    """Fill the form's fields by name (choosing in a select), press its submit button and wait for `appears`."""
+    for name, value in fields.items():
+        field = page.locator(f"{form} [name={name}]")
+        if field.evaluate("element => element.tagName") == "SELECT":
+            field.select_option(value)
+        else:
+            field.fill(value)
+    page.click(f"{form} button:not([type=button])")
+    page.wait_for_selector(appears)

@@ -5,7 +5,7 @@ import pyotp
 import pytest
 from werkzeug.security import generate_password_hash
 
-from tests.console.factories import PASSWORD, serious_violations
+from tests.console.factories import PASSWORD, serious_violations, submit
 from tests.console.test_console import post_webhook
 from tests.factories import make_post
 from workspace.extensions import db
@@ -27,8 +27,8 @@ PHONES_AND_TABLETS = (360, 390, 768)
 
 @pytest.fixture
 def replied(app, root, open_console, live_server):
-    """A billing conversation Ana has replied to (so quality review has a sample), and Tia, who signs in with a
-    second factor; returns the conversation's id."""
+    """A billing conversation Ana has replied to (so quality review has a sample), Tia, who signs in with a second
+    factor, every admin section with rows and an open incident on the dashboard; returns the conversation's id."""
     with app.app_context():
         db.session.add(Agent(email="tia@example.com", name="Tia", role="agent", totp_secret=pyotp.random_base32(),
                              totp_enabled_at=utcnow(), password_hash=generate_password_hash(PASSWORD)))
@@ -44,11 +44,8 @@ def replied(app, root, open_console, live_server):
     fill_every_admin_section(open_console(root))
     page = open_console("sam@example.com")
     page.goto(f"{live_server}/dashboard")
-    page.fill("#new-incident input[name=title]", "Cards charged twice")
-    page.select_option("#new-incident select[name=kind]", "phrase")
-    page.fill("#new-incident input[name=value]", "charged twice")
-    page.click("#new-incident button")
-    page.wait_for_selector('#incident-table tr:has-text("Cards charged twice")')
+    submit(page, "#new-incident", {"title": "Cards charged twice", "kind": "phrase", "value": "charged twice"},
+           '#incident-table tr:has-text("Cards charged twice")')
     page.context.close()
     return conversation_id
 
@@ -57,19 +54,11 @@ def fill_every_admin_section(page) -> None:
     """From the admin page, add a calendar, an SLA policy on business hours and a macro, so every section has
     rows to check."""
     page.click("text=Admin")
-    page.fill("#new-calendar input[name=name]", "Paris office")
-    page.fill("#new-calendar input[name=time_zone]", "Europe/Paris")
-    page.click("#new-calendar button[type=submit]")
-    page.wait_for_selector("#calendars tbody tr")
+    submit(page, "#new-calendar", {"name": "Paris office", "time_zone": "Europe/Paris"}, "#calendars tbody tr")
     page.wait_for_selector("#new-policy select[name=calendar] option:has-text('Paris office')", state="attached")
-    page.fill("#new-policy input[name=first_reply_minutes]", "30")
-    page.select_option("#new-policy select[name=calendar]", "Paris office")
-    page.click("#new-policy button[type=submit]")
-    page.wait_for_selector("#policies tbody tr")
-    page.fill("#macro-form input[name=name]", "Refund sent")
-    page.fill("#macro-form textarea[name=template]", "Your refund is on its way.")
-    page.click("#macro-save")
-    page.wait_for_selector("#macros-admin tbody tr")
+    submit(page, "#new-policy", {"first_reply_minutes": "30", "calendar": "Paris office"}, "#policies tbody tr")
+    submit(page, "#macro-form", {"name": "Refund sent", "template": "Your refund is on its way."},
+           "#macros-admin tbody tr")
     page.context.close()
 
 
@@ -136,10 +125,13 @@ def test_no_page_is_wider_than_a_phone_or_tablet_and_the_key_controls_are_reacha
                            if not reachable(page, control)]
             send = page.locator("#send-reply")
             assert send.inner_text() == "Send" and send.evaluate("button => button.scrollWidth <= button.clientWidth")
-            page.get_by_role("button", name="Customer").click()
+            # By keyboard: the customer's panel opens in the conversation's place, with focus on the way back.
+            page.get_by_role("button", name="Customer details").focus()
+            page.keyboard.press("Enter")
             assert reachable(page, "#cust-name") and reachable(page, "#cust-tags")
             assert page.evaluate("document.documentElement.scrollWidth") <= width
-            page.get_by_role("button", name="Back to the conversation").click()
-            assert page.locator("#reply-text").is_visible()
+            assert page.evaluate("document.activeElement.textContent") == "Back to the conversation"
+            page.keyboard.press("Enter")
+            assert page.locator("#reply-text").is_visible() and not page.locator("#cust-name").is_visible()
     assert wider == {}
     assert unreachable == []
