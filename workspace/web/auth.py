@@ -11,6 +11,7 @@ from workspace.errors import Forbidden, SwitchboardError, Unauthorized
 from workspace.extensions import csrf, db, login
 from workspace.infra.broker import redis_client
 from workspace.models import Agent, ApiToken, has_role, hash_token
+from workspace.web.validation import check_documented_request
 
 # State-changing methods: a browser session must prove them with a CSRF token.
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -52,6 +53,8 @@ def agent_required(view):
                 csrf.protect()
             agent = current_user._get_current_object()
         g.agent = agent
+        if not getattr(view, "checks_role", False):  # a role is checked first, then the request
+            check_documented_request()
         return view(*args, **kwargs)
 
     return wrapped
@@ -65,8 +68,10 @@ def role_required(role: str):
         def wrapped(*args, **kwargs):
             if not has_role(g.agent, role):
                 raise Forbidden(f"this needs the {role} role")
+            check_documented_request()
             return view(*args, **kwargs)
 
+        wrapped.checks_role = True
         return agent_required(wrapped)
 
     return decorate
