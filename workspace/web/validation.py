@@ -257,9 +257,14 @@ def _check_body(validator, required: bool, json_only: bool) -> None:
         raise ValidationError("body: nested too deeply", code="invalid_json") from None
 
 
+# Keywords that say only "none of the forms fit": an error under them, or another at a field, says more.
+_VAGUE = {"anyOf", "oneOf", "allOf", "if", "not"}
+
+
 def _refuse_first_error(validator, value, where: str) -> None:
-    error = next(iter(sorted(validator.iter_errors(value), key=lambda e: (len(e.path), list(map(str, e.path))))),
-                 None)
+    """Raise a ValidationError for the most telling error: a plain one before a vague one, outer fields first."""
+    error = min(validator.iter_errors(value), default=None,
+                key=lambda e: (e.validator in _VAGUE, len(e.path), list(map(str, e.path))))
     if error is not None:
         raise ValidationError(_describe(error, where), code="invalid_field")
 
