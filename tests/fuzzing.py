@@ -80,6 +80,8 @@ def fuzz_config(token: str, *, examples: int, seed: int, phases: tuple[str, ...]
     """Every check, as the holder of `token`, with a fixed seed and `examples` per operation and phase."""
     return SchemathesisConfig.from_dict({
         "seed": seed,
+        # A loaded CI machine can take seconds to answer; a timeout here would be reported as an error.
+        "request-timeout": 300,
         "headers": {"Authorization": f"Bearer {token}"},
         "generation": {"max-examples": examples, "database": "none"},
         # Every check; a 5xx never counts as accepting valid data (Schemathesis's default lets it pass
