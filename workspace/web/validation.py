@@ -274,6 +274,8 @@ def _describe(error, where: str) -> str:
     for step in error.absolute_path:
         path += f"[{step}]" if isinstance(step, int) else f"{'.' if path else ''}{step}"
     keyword, expected = error.validator, error.validator_value
+    if keyword in _VAGUE | {"required"} and "x-error" in error.schema:  # the document's own words for it
+        return error.schema["x-error"]
     if keyword == "required":
         missing = next((name for name in expected if name not in (error.instance or {})), expected[0])
         return f"{path + '.' if path else ''}{missing}: is required"

@@ -201,14 +201,17 @@ _POLICY = closed(
      "at_risk_fraction": {"type": ["number", "null"], "exclusiveMinimum": 0, "exclusiveMaximum": 1}},
     anyOf=[{"required": [f"{target}_minutes"], "properties": {f"{target}_minutes": {"type": "integer"}}}
            for target in TARGETS],
-    # Business hours are counted on a calendar: it must be named.
-    **{"if": {"required": ["business_hours"], "properties": {"business_hours": {"const": True}}},
-       "then": {"required": ["calendar"], "properties": {"calendar": {"type": "string"}}}})
+    **{"x-error": "a policy needs at least one of first_reply_minutes, next_reply_minutes, resolution_minutes",
+       # Business hours are counted on a calendar: it must be named.
+       "if": {"required": ["business_hours"], "properties": {"business_hours": {"const": True}}},
+       "then": {"required": ["calendar"], "properties": {"calendar": {"type": "string"}},
+                "x-error": "calendar: business hours need a calendar (or set business_hours false)"}})
 _CALENDAR_ID = [{"name": "calendar_id", "in": "path", "required": True, "schema": ID}]
 _SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
 _LEVEL = {"name": "level", "in": "path", "required": True,
           "schema": {"enum": ["urgent", "high", "normal", "low"]}}
 _DELETED = {"description": "Deleted."}
+_ICAL_ERROR = {"x-error": "ical: the file's text (an iCalendar, BEGIN:VCALENDAR ...)"}
 
 
 PATHS["/api/v1/calendars"] = {
@@ -233,7 +236,7 @@ PATHS["/api/v1/calendars/{calendar_id}/import"] = {"post": {
     "parameters": [*_CALENDAR_ID, {"name": "replace", "in": "query", "schema": {"type": "boolean"}}],
     "requestBody": {"required": True, "content": {
         "text/calendar": {"schema": {"type": "string"}},
-        "application/json": {"schema": closed({"ical": {"type": "string"}}, required=("ical",))}}},
+        "application/json": {"schema": closed({"ical": {"type": "string"}}, required=("ical",), **_ICAL_ERROR)}}},
     "responses": {"200": json_body({"type": "object", "required": ["imported", "skipped", "calendar"], "properties": {
         "imported": {"type": "integer"}, "skipped": {"type": "array", "items": {"type": "string"}},
         "calendar": ref("Calendar")}}, "Imported."), **_ADMIN}}}
