@@ -45,7 +45,7 @@ def test_every_api_route_has_a_declaration_that_compiles(app):
     ("post", "/queues", {"slug": "ok", "sla_minutes": {"urgent": "soon"}}, "sla_minutes.urgent: must be integer"),
     ("post", "/macros/import", {"macros": [{"name": "A", "scope": "global", "actions": [{"type": 5}]}]},
      "macros[0].actions[0].type: one of reply, note, add_tags, remove_tags, priority, move, assign, status, "
-     "snooze, tag_customer"),
+     "snooze, tag_customer, escalate"),
     ("post", "/agents", {"name": "No email"}, "email: is required"),
     ("patch", "/conversations/1", {}, "body: at least 1 fields"),
 ])

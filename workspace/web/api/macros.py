@@ -2,6 +2,7 @@
 
 from flask import g, jsonify, request
 
+from macros.actions import PARSERS
 from workspace.errors import ValidationError
 from workspace.extensions import db
 from workspace.models import SCOPES, Conversation, Macro, is_id
@@ -104,8 +105,7 @@ def import_macros():
 
 
 _ACTION = {"type": "object", "required": ["type"], "properties": {
-    "type": {"enum": ["reply", "note", "add_tags", "remove_tags", "priority", "move", "assign", "status", "snooze",
-                      "tag_customer"]},
+    "type": {"enum": list(PARSERS)},
     "text": {"type": "string"}, "tags": {"type": "array", "items": {"type": "string"}},
     "priority": {"enum": ["urgent", "high", "normal", "low"]}, "queue": {"type": "string"},
     "assignee": {"oneOf": [{"type": "integer"}, {"const": "me"}, {"type": "null"}]},
