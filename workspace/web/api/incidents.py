@@ -74,10 +74,9 @@ _IDS = {"type": "array", "items": ID, "maxItems": incidents.MAX_IDS_PER_REQUEST,
         "description": "conversation ids (404 for one that names none)"}
 _FIELDS = {
     "title": text(incidents.MAX_TITLE_CHARS),
-    "match": {"oneOf": [{"type": "null"}, closed({"kind": {"enum": list(MATCH_KINDS)},
-                                                 "value": text(incidents.MAX_MATCH_CHARS)},
-                                                required=("kind", "value"))],
-              "description": "what new posts it takes in; a queue match names a queue (404 if none)"},
+    "match": {**closed({"kind": {"enum": list(MATCH_KINDS)}, "value": text(incidents.MAX_MATCH_CHARS)},
+                       required=("kind", "value")), "type": ["object", "null"],
+              "description": "what new posts it takes in, or null; a queue match names a queue (404 if none)"},
     "status": {"const": "open", "description": "re-open (resolve with POST .../resolve)"},
     "add_conversations": _IDS, "remove_conversations": _IDS}
 
