@@ -98,8 +98,9 @@ def main() -> None:
     print(f"database: {'PostgreSQL' if args.database_url else 'SQLite'}; seed {args.seed}")
     describe(f"baseline (the test's run, {BASELINE_EXAMPLES} examples, no stateful)", baseline, documented)
     describe(f"long run ({args.examples} examples, with stateful)", long, documented)
-    for line in long["report"].lines() + long["report"].errors:
-        print(" ", line)
+    for name, outcome in (("baseline", baseline), ("long run", long)):
+        for line in outcome["report"].lines() + outcome["report"].errors:
+            print(f"  {name}: {line}")
 
 
 if __name__ == "__main__":
