@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from flask import g, jsonify, request
 
 from workspace.channels.registry import KINDS, setting_names
-from workspace.channels.settings import MAX_URL, WRITE_ONLY, visible_settings
+from workspace.channels.settings import MAX_RATE, MAX_URL, WRITE_ONLY, visible_settings
 from workspace.extensions import db
 from workspace.models import ROLES, STRATEGIES, Agent, Channel, Queue
 from workspace.models.counts import queue_counts
@@ -127,13 +127,15 @@ _QUEUE_FIELDS = {
         level: {"type": "integer", "minimum": 1, "maximum": 525_600} for level in admin.LEVELS}},
     "routing_threshold": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
     "assignment": {"enum": list(STRATEGIES)}}
-_SETTING = {"type": ["string", "null"], "maxLength": MAX_URL,
-            "description": "a setting of the channel's kind (setting_names); null or empty removes it"}
+_SETTING = {"type": ["string", "integer", "null"], "maxLength": MAX_URL, "minimum": 1, "maximum": MAX_RATE,
+            "description": "a setting of the channel's kind (setting_names), a number for rate_limit; null or "
+                           "empty removes it"}
 _CHANNEL_FIELDS = {
     "slug": SLUG, "name": text(120), "kind": {"enum": list(KINDS)}, "enabled": {"type": "boolean"},
     "rotate_secret": {"type": "boolean"},
     "settings": {"type": "object", "maxProperties": 20, "additionalProperties": _SETTING, "description": (
-        "per kind: callback_url; Discourse base_url, api_username, api_key; X user_id, consumer_secret")}}
+        "every kind: rate_limit (signed deliveries a second); per kind: callback_url; Discourse base_url, "
+        "api_username, api_key; X user_id, consumer_secret")}}
 
 
 def _body(fields: dict, names: tuple, required: tuple = ()) -> dict:
