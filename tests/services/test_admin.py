@@ -37,7 +37,7 @@ def test_create_and_change_an_agent_with_queues(app, call):
     ({"email": "ada@example.com", "name": "Dup"}, 409, "email"), ({"email": "not-an-email", "name": "X"}, 400, "email"),
     ({"email": "x@y.org", "name": "X", "role": "king"}, 400, "role"),
     ({"email": "x@y.org", "name": "X", "password": "short"}, 400, "password"),
-    ({"email": "x@y.org", "name": "X", "queues": ["nowhere"]}, 400, "queues"),
+    ({"email": "x@y.org", "name": "X", "queues": ["nowhere"]}, 404, "queues"),
     ({"email": "x@y.org", "name": "X", "shoe": 9}, 400, "shoe"),
 ])
 def test_bad_agents_are_refused(call, body, status, field):

@@ -93,7 +93,8 @@ def test_a_token_cannot_issue_a_broader_token(issue, as_token, app):
 
 
 @pytest.mark.parametrize("field,value,fragment", [
-    ("scopes", ["root"], "'root' is not a scope"), ("scopes", [], "non-empty"), ("scopes", "read", "list"),
+    ("scopes", ["root"], "scopes[0]: one of read, write, admin, webhooks"), ("scopes", [], "scopes: at least 1"),
+    ("scopes", "read", "scopes: must be array"),
     ("expires", "yesterday", "expires"), ("expires", "2001-01-01", "future"), ("expires", "99999d", "5 years"),
     ("name", "", "name"), ("name", "x" * 121, "name"), ("colour", "red", "unknown field")])
 def test_bad_token_requests_are_400_naming_the_field(issue, as_token, field, value, fragment):

@@ -170,9 +170,9 @@ def test_query_numbers_past_an_id_or_not_ascii_digits_are_400(admin, query):
 
 
 @pytest.mark.parametrize("method, path, body, field", [
-    ("post", "/incidents", {"title": "Outage", "add_conversations": [2**63]}, "conversation ids"),
+    ("post", "/incidents", {"title": "Outage", "add_conversations": [2**63]}, "add_conversations[0]"),
     ("post", "/bulk/dry-run", {"kind": "status", "status": "resolved", "conversation_ids": [2**64]},
-     "conversation_ids"),
+     "conversation_ids[0]"),
     ("post", "/bulk/dry-run", {"kind": "macro", "macro_id": 10**30, "conversation_ids": [1]}, "macro_id"),
     ("post", "/bulk/dry-run", {"kind": "status", "status": "open", "incident_id": -2**70}, "incident_id"),
 ])

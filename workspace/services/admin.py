@@ -56,7 +56,7 @@ def _queues(slugs) -> list[Queue]:
     found = db.session.scalars(sa.select(Queue).where(Queue.slug.in_(slugs))).all()
     missing = sorted(set(slugs) - {q.slug for q in found})
     if missing:
-        raise ValidationError(f"queues: no queue named {missing[0]!r}", code="invalid_field")
+        raise NotFound(f"queues: no queue named {missing[0]!r}")
     return list(found)
 
 

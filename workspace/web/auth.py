@@ -12,6 +12,7 @@ from flask_login import current_user
 from workspace.errors import Forbidden, Unauthorized
 from workspace.extensions import csrf, db, login
 from workspace.models import Agent, ApiToken, has_role, hash_token, utcnow
+from workspace.web.validation import check_documented_request
 
 # State-changing methods: a browser session must prove them with a CSRF token.
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -96,6 +97,7 @@ def agent_required(view):
     def wrapped(*args, **kwargs):
         _authenticate_request()
         require_scope(_method_scope())
+        check_documented_request()
         return view(*args, **kwargs)
 
     return wrapped
@@ -117,6 +119,7 @@ def role_required(role: str, scopes: tuple[str, ...] | None = None):
             if not has_role(g.agent, role):
                 raise Forbidden(f"this needs the {role} role")
             require_scope(*(scopes or (("admin",) if role == "admin" else (_method_scope(),))))
+            check_documented_request()
             return view(*args, **kwargs)
 
         return wrapped

@@ -129,6 +129,21 @@ def test_a_lone_word_finds_customers_by_handle_and_order_numbers_by_text(find, w
     assert world["order"] in find("ordersbot")
 
 
+def test_a_filter_finds_older_matches_behind_thousands_of_newer_ones(app, world, find):
+    """Filtered search stays complete: 2,100 newer "refund" posts elsewhere don't hide billing's older ones
+    (PostgreSQL reads the newest matches first, then further back when too few pass the filters)."""
+    with app.app_context():
+        tech = db.session.get(Conversation, world["tech"])
+        posted = START + timedelta(days=30)
+        db.session.execute(sa.insert(Message), [
+            {"conversation_id": tech.id, "channel_id": tech.channel_id, "author_id": tech.author_id,
+             "direction": "inbound", "subject": "", "text": f"refund request {number}", "created_at": posted,
+             "received_at": posted} for number in range(2_100)])
+        db.session.commit()
+    assert set(find("refund queue:billing")) == {world["dense"], world["sparse"], world["hostile"]}
+    assert set(find("refund status:pending")) == {world["sparse"]}
+
+
 def test_agents_see_only_their_queues(as_role, world):
     """An agent of billing never finds the tech conversation; a supervisor does."""
     assert world["tech"] not in as_role("agent")("refund")

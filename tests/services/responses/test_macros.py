@@ -169,15 +169,18 @@ def test_scopes_decide_who_uses_and_who_manages(call, world):
     assert call("Ada", "delete", f"/macros/{team['id']}").status_code == 204
 
 
-@pytest.mark.parametrize("fields,says", [
-    ({"name": ""}, "name"), ({"scope": "everyone"}, "scope"), ({"scope": "team", "queue": "nope"}, "queue"),
-    ({"template": "{{ ''.__class__ }"}, "template line 1"), ({"actions": [{"type": "launch"}]}, "actions[0].type"),
-    ({"template": "", "actions": [{"type": "reply"}]}, "needs the macro's template"), ({"colour": "red"}, "colour"),
+@pytest.mark.parametrize("fields,status,says", [
+    ({"name": ""}, 400, "name"), ({"scope": "everyone"}, 400, "scope"),
+    ({"scope": "team", "queue": "nope"}, 404, "queue"),
+    ({"template": "{{ ''.__class__ }"}, 400, "template line 1"),
+    ({"actions": [{"type": "launch"}]}, 400, "actions[0].type"),
+    ({"template": "", "actions": [{"type": "reply"}]}, 400, "needs the macro's template"),
+    ({"colour": "red"}, 400, "colour"),
 ])
-def test_invalid_macros_are_refused_with_the_reason(call, world, fields, says):
-    """A macro that cannot work is never saved; the message says what is wrong."""
+def test_invalid_macros_are_refused_with_the_reason(call, world, fields, status, says):
+    """A macro that cannot work is never saved (a team queue that names none is a 404); the message says why."""
     response = call("Ada", "post", "/macros", json={**OUTAGE, **fields})
-    assert response.status_code == 400 and says in response.get_json()["error"]["message"]
+    assert response.status_code == status and says in response.get_json()["error"]["message"]
 
 
 def test_search_ranks_by_match_then_by_use(call, world):

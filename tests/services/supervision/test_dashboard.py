@@ -198,8 +198,14 @@ def test_routed_posts_feed_the_volume_and_sentiment_charts(app, client, deliver,
     assert [c["preview"] for c in negative["data"]] == ["@billing I was charged twice, this is awful and I am angry"]
 
 
+def test_a_drill_down_on_a_queue_that_names_none_is_404(client, floor):
+    """metric=open&queue=nope: no such queue."""
+    response = get(client, "/dashboard/conversations?metric=open&queue=nope", floor["sam_token"])
+    assert response.status_code == 404 and response.get_json()["error"]["message"].startswith("queue")
+
+
 @pytest.mark.parametrize(("query", "field"), [
-    ("metric=everything", "metric"), ("metric=open", "queue"), ("metric=open&queue=nope", "queue"),
+    ("metric=everything", "metric"), ("metric=open", "queue"),
     ("metric=volume&queue=billing&bucket=yesterday", "bucket"), ("metric=volume&queue=billing&bucket=2026-12-01T10:00",
                                                                  "bucket"),
     ("metric=agent_open", "agent_id"), ("metric=agent_open&agent_id=x", "agent_id"), ("metric=incident", "incident_id"),

@@ -62,15 +62,22 @@ def test_a_supervisor_opens_renames_and_lists_an_incident(app, call):
 @pytest.mark.parametrize(("body", "field"), [
     ({}, "title"), ({"title": ""}, "title"), ({"title": "x" * 201}, "title"), ([], "body"),
     ({"title": "t", "match": {"kind": "moon", "value": "x"}}, "match"),
-    ({"title": "t", "match": {"kind": "queue", "value": "nope"}}, "match.value"),
     ({"title": "t", "match": {"kind": "tag", "value": ""}}, "match.value"),
-    ({"title": "t", "add_conversations": [999999]}, "add_conversations"),
-    ({"title": "t", "add_conversations": ["1"]}, "conversation ids"),
+    ({"title": "t", "add_conversations": ["1"]}, "add_conversations[0]"),
 ])
 def test_bad_incidents_are_refused_and_nothing_is_written(app, call, body, field):
     """A clear 400 naming the field; no incident is left behind."""
     response = call("POST", "/incidents", json=body)
     assert response.status_code == 400 and response.get_json()["error"]["message"].startswith(field)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Incident)) == 0
+
+
+@pytest.mark.parametrize("body", [{"title": "t", "match": {"kind": "queue", "value": "nope"}},
+                                  {"title": "t", "add_conversations": [999999]}])
+def test_an_incident_naming_what_does_not_exist_is_404_and_nothing_is_written(app, call, body):
+    """A queue or conversation that names none: 404, no incident left behind."""
+    assert call("POST", "/incidents", json=body).status_code == 404
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Incident)) == 0
 

@@ -55,7 +55,7 @@ def test_reviewed_replies_leave_the_sample(client, team):
 
 
 @pytest.mark.parametrize(("query", "field"), [
-    ("mode=lucky", "mode"), ("mode=agent", "agent_id"), ("mode=queue", "queue"), ("mode=queue&queue=nope", "queue"),
+    ("mode=lucky", "mode"), ("mode=agent", "agent_id"), ("mode=queue", "queue"),
     ("limit=0", "limit"), ("limit=51", "limit"), ("agent_id=me", "agent_id"),
 ])
 def test_bad_sampling_parameters_are_400(client, team, query, field):
@@ -104,11 +104,17 @@ def test_bad_scores_are_refused_and_nothing_is_written(app, client, team, scores
         assert db.session.scalar(sa.select(sa.func.count()).select_from(QaReview)) == 0
 
 
+def test_sampling_a_queue_that_names_none_is_404(client, team):
+    """mode=queue&queue=nope: no such queue."""
+    response = client.get("/api/v1/qa/sample?mode=queue&queue=nope", headers=bearer(team["sam_token"]))
+    assert response.status_code == 404
+
+
 def test_only_agent_replies_are_reviewed_and_each_once(app, client, team):
     """A customer post is not a reply; a second review of the same reply is a 409."""
     with app.app_context():
         post_id = db.session.scalar(sa.select(Message.id).where(Message.direction == "inbound"))
-    assert score(client, team["sam_token"], post_id).status_code == 400
+    assert score(client, team["sam_token"], post_id).status_code == 404  # no agent reply of that id
     assert score(client, team["sam_token"], team["replies"]["bob"]).status_code == 201
     again = score(client, team["sam_token"], team["replies"]["bob"])
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "already_reviewed"

@@ -54,14 +54,14 @@ def test_moving_to_the_same_queue_changes_nothing(app, routed_id, patch):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Correction)) == 0
 
 
-@pytest.mark.parametrize("body,message", [
-    ({"queue": "nowhere"}, "no queue named"), ({"queue": 7}, "queue slug"), ({"colour": "red"}, "colour"),
-    ({}, "body"), (["queue"], "body"),
+@pytest.mark.parametrize("body,status,message", [
+    ({"queue": "nowhere"}, 404, "no queue named"), ({"queue": 7}, 400, "queue"), ({"colour": "red"}, 400, "colour"),
+    ({}, 400, "body"), (["queue"], 400, "body"),
 ])
-def test_bad_moves_are_400_and_change_nothing(app, routed_id, patch, body, message):
-    """Unknown queues, wrong types and fields that cannot be changed are refused."""
+def test_bad_moves_are_refused_and_change_nothing(app, routed_id, patch, body, status, message):
+    """Unknown queues (404), wrong types and fields that cannot be changed (400) are refused."""
     response = patch(routed_id, body)
-    assert response.status_code == 400 and message in response.get_json()["error"]["message"]
+    assert response.status_code == status and message in response.get_json()["error"]["message"]
     with app.app_context():
         assert db.session.get(Conversation, routed_id).queue.slug == "billing"
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 0

@@ -108,7 +108,7 @@ def change_queue(conversation: Conversation, queue_slug, agent: Agent) -> tuple[
         raise ValidationError("queue: must be a queue slug", code="invalid_field")
     queue = db.session.scalar(sa.select(Queue).where(Queue.slug == queue_slug))
     if queue is None:
-        raise ValidationError(f"queue: no queue named {queue_slug!r}", code="invalid_field")
+        raise NotFound(f"queue: no queue named {queue_slug!r}")
     if conversation.status == "new":
         raise ValidationError("queue: the conversation is still being routed; try again in a moment",
                               code="not_routed")

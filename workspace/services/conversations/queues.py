@@ -121,7 +121,7 @@ def assignee_filter(value: str | None, agent: Agent):
         return None
     if value == "me":
         return agent.id
-    if value.isdigit():
+    if value.isascii() and value.isdigit() and len(value) <= 12:  # not '²', nor past what int() takes cheaply
         return int(value)
     raise ValidationError("assignee: me, none, any or an agent id", code="invalid_field")
 

@@ -47,8 +47,9 @@ from workspace.services.conversations.search_query import TOKEN, SearchQuery, pa
 # Matching messages ranked per search (the newest that pass the filters); bounds every search's cost.
 # Each is loaded and scored, so it is a few pages' worth, not more.
 WINDOW = 200
-# Matching messages PostgreSQL reads at most, newest first, looking for WINDOW that pass the filters.
-SCAN = 2000
+# Matching messages PostgreSQL reads, newest first, looking for WINDOW that pass the filters: a few
+# thousand first; only a selective filter over a common word reads further (then every match).
+SCANS = (2_000, 20_000, None)
 # BM25's term-frequency saturation and length normalisation (the usual values).
 K1, B = 1.2, 0.75
 # Customers a lone word may name (handles and names are short; more than this is not a person search).
@@ -191,22 +192,30 @@ def _newest_matches(dialect: str, query: SearchQuery, where: list, *, prefix: bo
         statement = (sa.select(*columns).select_from(FTS_TABLE.join(Message, Message.id == FTS_TABLE.c.rowid))
                      .where(FTS_MATCH(fts5_query(query, prefix=prefix))).order_by(FTS_TABLE.c.rowid.desc()))
     else:
-        # The newest SCAN matches come from a subquery with its own LIMIT, which PostgreSQL cannot
+        # The newest matches come from a subquery with its own LIMIT, which PostgreSQL cannot
         # flatten: it reads them lazily, newest first (backwards along the primary key for a common
         # word, a GIN bitmap and a small sort for a rare one), and the join below stops as soon as
         # WINDOW pass the filters. Joined directly, the planner started from the conversations a
         # filter named (status:open: every open conversation, then each one's messages), which cost
-        # a second at 1M messages; this way a search never reads more than SCAN matches.
+        # a second at 1M messages. Only when too few of the newest pass the filters does a search read
+        # further back (SCANS), so a selective filter over a common word costs more, never misses.
         tsquery = sa.func.to_tsquery(SIMPLE, tsquery_text(query, prefix=prefix))
-        newest = (sa.select(*columns, Message.author_id, Message.created_at).where(VECTOR.op("@@")(tsquery))
-                  .order_by(Message.id.desc()).limit(SCAN).subquery("newest"))
-        # The filters name Message's columns (from:, after:, before:); here they read the subquery's.
-        adapt = sa.sql.util.ClauseAdapter(newest)
-        statement = (sa.select(newest.c.id, newest.c.conversation_id, newest.c.subject, newest.c.text)
-                     .join(Conversation, Conversation.id == newest.c.conversation_id)
-                     .where(*(adapt.traverse(condition) for condition in where))
-                     .order_by(newest.c.id.desc()).limit(WINDOW))
-        return db.session.execute(statement).all()
+        matches = (sa.select(*columns, Message.author_id, Message.created_at).where(VECTOR.op("@@")(tsquery))
+                   .order_by(Message.id.desc()))
+        for scan in SCANS:
+            newest = (matches.limit(scan) if scan else matches).subquery("newest")
+            # The filters name Message's columns (from:, after:, before:); here they read the subquery's.
+            adapt = sa.sql.util.ClauseAdapter(newest)
+            statement = (sa.select(newest.c.id, newest.c.conversation_id, newest.c.subject, newest.c.text)
+                         .join(Conversation, Conversation.id == newest.c.conversation_id)
+                         .where(*(adapt.traverse(condition) for condition in where))
+                         .order_by(newest.c.id.desc()).limit(WINDOW))
+            rows = db.session.execute(statement).all()
+            # Fewer than WINDOW passed the filters: older matches may still pass them, unless this
+            # scan already read every match there is (a rare term's usual case).
+            if len(rows) >= WINDOW or not scan or db.session.scalar(
+                    sa.select(sa.func.count()).select_from(newest)) < scan:
+                return rows
     statement = statement.join(Conversation, Conversation.id == Message.conversation_id).where(*where).limit(WINDOW)
     return db.session.execute(statement).all()
 

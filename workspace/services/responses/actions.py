@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from macros import Action, TemplateError, describe, parse_time, render
 from workspace.channels.registry import reply_fits, reply_limit
-from workspace.errors import ValidationError
+from workspace.errors import NotFound, ValidationError
 from workspace.extensions import db
 from workspace.live import signals
 from workspace.live.changes import Changes
@@ -218,6 +218,9 @@ def apply_actions(conversation: Conversation, template: str, actions: list[Actio
                 except ValidationError as error:
                     error.message = f"{describe(action)} (action {index + 1}): {error.message}"
                     raise
+                except NotFound as error:  # what the macro names is gone: the macro is at fault, a 400
+                    raise ValidationError(f"{describe(action)} (action {index + 1}): {error.message}",
+                                          code="invalid_field") from None
     except Exception:
         for new in set(db.session.new) - added_before:
             db.session.expunge(new)

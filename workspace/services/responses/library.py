@@ -136,10 +136,11 @@ def _clean(data, *, current: Macro | None = None) -> dict:
         raise ValidationError(f"scope: one of {', '.join(SCOPES)}", code="invalid_field")
     queue = None
     if merged["scope"] == "team":
-        queue = db.session.scalar(sa.select(Queue).where(Queue.slug == merged["queue"])) \
-            if isinstance(merged["queue"], str) else None
-        if queue is None:
+        if not isinstance(merged["queue"], str):
             raise ValidationError("queue: a team macro names its team's queue (a queue slug)", code="invalid_field")
+        queue = db.session.scalar(sa.select(Queue).where(Queue.slug == merged["queue"]))
+        if queue is None:
+            raise NotFound(f"queue: no queue named {merged['queue']!r}")
     try:
         library.check_template(merged["template"])
         actions = library.parse_actions(merged["actions"], template=merged["template"])

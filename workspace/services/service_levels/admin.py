@@ -137,7 +137,7 @@ def save_policy(queue: Queue, level: str, data, admin: Agent | None) -> SlaPolic
         calendar = db.session.scalar(sa.select(BusinessCalendar).where(BusinessCalendar.name == data["calendar"])) \
             if isinstance(data["calendar"], str) else None
         if calendar is None:
-            raise ValidationError(f"calendar: no calendar named {data['calendar']!r}", code="invalid_field")
+            raise NotFound(f"calendar: no calendar named {data['calendar']!r}")
     if business_hours and calendar is None:
         raise ValidationError("calendar: business hours need a calendar (or set business_hours false)",
                               code="invalid_field")

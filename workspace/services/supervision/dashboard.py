@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from routing.spikes import BUCKET_MINUTES, BUCKETS_PER_DAY
-from workspace.errors import ValidationError
+from workspace.errors import NotFound, ValidationError
 from workspace.extensions import db
 from workspace.live import presence
 from workspace.models import (
@@ -261,7 +261,7 @@ def drilldown(metric: str, *, queue: str | None = None, agent_id: int | None = N
     if queue is not None:
         queue_row = db.session.scalar(sa.select(Queue).where(Queue.slug == queue))
         if queue_row is None:
-            raise ValidationError(f"queue: no queue named {queue!r}", code="invalid_field")
+            raise NotFound(f"queue: no queue named {queue!r}")
         query = query.where(Conversation.queue_id == queue_row.id)
     elif metric in QUEUE_METRICS + ("volume",):
         raise ValidationError("queue: is required for this metric", code="invalid_field")

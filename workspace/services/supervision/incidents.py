@@ -277,7 +277,7 @@ def _add(incident: Incident, conversation_ids: list[int]) -> int:
     known = set(db.session.scalars(sa.select(Conversation.id).where(Conversation.id.in_(conversation_ids))))
     missing = sorted(set(conversation_ids) - known)
     if missing:
-        raise ValidationError(f"add_conversations: no conversation {missing[0]}", code="invalid_field")
+        raise NotFound(f"add_conversations: no conversation {missing[0]}")
     _insert_links([(incident.id, c) for c in conversation_ids])
     return len(set(conversation_ids))
 
@@ -296,7 +296,7 @@ def _set_match(incident: Incident, data: dict) -> None:
         raise ValidationError(f"match.value: a text of 1 to {MAX_MATCH_CHARS} characters", code="invalid_field")
     value = value.strip() if match["kind"] != "tag" else value.strip().lower()
     if match["kind"] == "queue" and db.session.scalar(sa.select(Queue.id).where(Queue.slug == value)) is None:
-        raise ValidationError(f"match.value: no queue named {value!r}", code="invalid_field")
+        raise NotFound(f"match.value: no queue named {value!r}")
     incident.match_kind, incident.match_value = match["kind"], value
 
 

@@ -53,7 +53,7 @@ def sample(mode: str, *, agent_id: int | None = None, queue: str | None = None, 
     if queue is not None:
         queue_id = db.session.scalar(sa.select(Queue.id).where(Queue.slug == queue))
         if queue_id is None:
-            raise ValidationError(f"queue: no queue named {queue!r}", code="invalid_field")
+            raise NotFound(f"queue: no queue named {queue!r}")
         query = query.where(Conversation.queue_id == queue_id)
     if mode == "negative":
         query = query.where(Conversation.explanation["sentiment"].as_float() < NEGATIVE_BELOW)
@@ -69,7 +69,7 @@ def review(data, reviewer: Agent) -> QaReview:
         raise ValidationError("message_id: the id of an agent's reply", code="invalid_field")
     message = db.session.get(Message, message_id)
     if message is None or message.direction != "outbound" or message.agent_id is None:
-        raise ValidationError(f"message_id: {message_id} is not an agent's reply", code="invalid_field")
+        raise NotFound(f"message_id: no agent reply {message_id}")
     if db.session.scalar(sa.select(QaReview.id).where(QaReview.message_id == message_id)) is not None:
         raise ValidationError("message_id: this reply is reviewed already; change that review instead",
                               code="already_reviewed", status=409)

@@ -18,7 +18,7 @@ from workspace.services.triage.decisions import ensure_triage, post_for, queues_
 # Conversations are routed in batches of this many (one classifier call each).
 BATCH = 500
 EXAMPLES_PER_MOVE = 3
-_PERIOD = re.compile(r"^(\d+)([mhdw])$")
+_PERIOD = re.compile(r"^([0-9]{1,6})([mhdw])$")  # 6 digits: far past any history, within timedelta
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 
 import routing
 from routing import RuleError
-from workspace.errors import NotFound, ValidationError
+from workspace.errors import NotFound, SwitchboardError, ValidationError
 from workspace.extensions import db
 from workspace.models import Agent, Queue, Rule, utcnow
 from workspace.services import audit
@@ -107,7 +107,7 @@ def reorder_rules(order, agent: Agent) -> list[Rule]:
     if not isinstance(order, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in order):
         raise ValidationError("order: must be a list of rule ids", code="invalid_field")
     if sorted(order) != sorted(rule.id for rule in rules):
-        raise ValidationError("order: must list every rule id exactly once", code="invalid_field")
+        raise SwitchboardError("order: must list every rule id exactly once", code="conflict", status=409)
     before = [rule.id for rule in rules]
     by_id = {rule.id: rule for rule in rules}
     _renumber([by_id[rule_id] for rule_id in order])

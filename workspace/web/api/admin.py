@@ -3,14 +3,15 @@
 import sqlalchemy as sa
 from flask import g, jsonify, request
 
-from workspace.channels.registry import setting_names
-from workspace.channels.settings import WRITE_ONLY, visible_settings
+from workspace.channels.registry import KINDS, setting_names
+from workspace.channels.settings import MAX_RATE, MAX_URL, WRITE_ONLY, visible_settings
 from workspace.extensions import db
-from workspace.models import Agent, Channel, Queue
+from workspace.models import ROLES, STRATEGIES, Agent, Channel, Queue
+from workspace.models.counts import queue_counts
 from workspace.serializers import serialize_agent, serialize_channel, serialize_queue
 from workspace.services import admin
 from workspace.web.api import bp
-from workspace.web.api.openapi import ERROR, PATHS, SCHEMAS, json_body, list_of, ref
+from workspace.web.api.openapi import ERROR, ID, PATHS, SCHEMAS, SLUG, closed, json_body, list_of, ref, text
 from workspace.web.auth import role_required
 
 
@@ -54,7 +55,7 @@ def update_agent(agent_id: int):
 @role_required("admin")
 def create_queue():
     """Create a queue (slug, name, description, SLA minutes per level, routing threshold)."""
-    return jsonify(serialize_queue(admin.save_queue(None, request.get_json(silent=True), g.agent))), 201
+    return jsonify(_queue_view(admin.save_queue(None, request.get_json(silent=True), g.agent))), 201
 
 
 @bp.patch("/queues/<slug>")
@@ -62,7 +63,11 @@ def create_queue():
 def update_queue(slug: str):
     """Change a queue's name, description, SLA targets or routing threshold."""
     queue = admin.find(Queue, slug=slug)
-    return jsonify(serialize_queue(admin.save_queue(queue, request.get_json(silent=True), g.agent)))
+    return jsonify(_queue_view(admin.save_queue(queue, request.get_json(silent=True), g.agent)))
+
+
+def _queue_view(queue: Queue) -> dict:
+    return serialize_queue(queue, queue_counts([queue.id])[queue.id])
 
 
 # An integration's token (the webhooks scope) reads channels and changes their settings or secret; no more.
@@ -107,34 +112,66 @@ SCHEMAS["ChannelAdmin"] = {"type": "object", "required": ["id", "slug", "name", 
                                               "as <name>_set")},
                                           "setting_names": {"type": "array", "items": {"type": "string"}},
                                           "write_only_settings": {"type": "array", "items": {"type": "string"}}}}
-_ADMIN = {"400": ERROR, "401": ERROR, "403": ERROR, "409": ERROR}
-_BODY = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
+_ADMIN = {"400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR, "409": ERROR}
+_AGENT_FIELDS = {
+    "email": {**text(254), "pattern": "^\\s*[^@\\s\\x00]+@[^@\\s\\x00]+\\.[^@\\s\\x00]+\\s*$"},
+    "name": text(120), "role": {"enum": list(ROLES)},
+    "password": {"type": "string", "minLength": 10, "maxLength": 1000},
+    "active": {"type": "boolean"},
+    "queues": {"type": "array", "items": {"type": "string"}, "maxItems": 1000,
+               "description": "queue slugs; one that names no queue is a 404"},
+    "capacity": {"type": "integer", "minimum": 0, "maximum": admin.MAX_CAPACITY}}
+_QUEUE_FIELDS = {
+    "slug": SLUG, "name": text(120), "description": text(2000, blank=True),
+    "sla_minutes": {"type": ["object", "null"], "additionalProperties": False, "properties": {
+        level: {"type": "integer", "minimum": 1, "maximum": 525_600} for level in admin.LEVELS}},
+    "routing_threshold": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+    "assignment": {"enum": list(STRATEGIES)}}
+_SETTING = {"type": ["string", "integer", "null"], "maxLength": MAX_URL, "minimum": 1, "maximum": MAX_RATE,
+            "description": "a setting of the channel's kind (setting_names), a number for rate_limit; null or "
+                           "empty removes it"}
+_CHANNEL_FIELDS = {
+    "slug": SLUG, "name": text(120), "kind": {"enum": list(KINDS)}, "enabled": {"type": "boolean"},
+    "rotate_secret": {"type": "boolean"},
+    "settings": {"type": "object", "maxProperties": 20, "additionalProperties": _SETTING, "description": (
+        "every kind: rate_limit (signed deliveries a second); per kind: callback_url; Discourse base_url, "
+        "api_username, api_key; X user_id, consumer_secret")}}
+
+
+def _body(fields: dict, names: tuple, required: tuple = ()) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": closed(
+        {name: fields[name] for name in names}, required=required)}}}
 
 
 def _path(name: str, kind: str = "string") -> list:
-    return [{"name": name, "in": "path", "required": True, "schema": {"type": kind}}]
+    return [{"name": name, "in": "path", "required": True, "schema": ID if kind == "integer" else {"type": kind}}]
 
 
 PATHS["/api/v1/agents"] = {
     "get": {"operationId": "list_agents", "summary": "Agents with roles and queues (supervisors).",
             "responses": {"200": list_of("AgentAdmin"), "401": ERROR, "403": ERROR}},
-    "post": {"operationId": "create_agent", "summary": "Create an agent (admins).", "requestBody": _BODY,
+    "post": {"operationId": "create_agent", "summary": "Create an agent (admins).",
+             "requestBody": _body(_AGENT_FIELDS, admin.AGENT_FIELDS, ("email", "name")),
              "responses": {"201": json_body(ref("AgentAdmin"), "Created."), **_ADMIN}}}
 PATHS["/api/v1/agents/{agent_id}"] = {"patch": {
     "operationId": "update_agent", "summary": "Change an agent (admins).", "parameters": _path("agent_id", "integer"),
-    "requestBody": _BODY, "responses": {"200": json_body(ref("AgentAdmin"), "Changed."), **_ADMIN, "404": ERROR}}}
+    "requestBody": _body(_AGENT_FIELDS, admin.AGENT_FIELDS),
+    "responses": {"200": json_body(ref("AgentAdmin"), "Changed."), **_ADMIN}}}
 PATHS["/api/v1/queues"]["post"] = {
-    "operationId": "create_queue", "summary": "Create a queue (admins).", "requestBody": _BODY,
+    "operationId": "create_queue", "summary": "Create a queue (admins).",
+    "requestBody": _body(_QUEUE_FIELDS, admin.QUEUE_FIELDS, ("slug",)),
     "responses": {"201": json_body(ref("Queue"), "Created."), **_ADMIN}}
 PATHS["/api/v1/queues/{slug}"] = {"patch": {
     "operationId": "update_queue", "summary": "Change a queue (admins).", "parameters": _path("slug"),
-    "requestBody": _BODY, "responses": {"200": json_body(ref("Queue"), "Changed."), **_ADMIN, "404": ERROR}}}
+    "requestBody": _body(_QUEUE_FIELDS, admin.QUEUE_FIELDS[1:]),
+    "responses": {"200": json_body(ref("Queue"), "Changed."), **_ADMIN}}}
 PATHS["/api/v1/channels"] = {
     "get": {"operationId": "list_channels", "summary": "Channels with secrets (admins).",
             "responses": {"200": list_of("ChannelAdmin"), "401": ERROR, "403": ERROR}},
-    "post": {"operationId": "create_channel", "summary": "Create a channel (admins).", "requestBody": _BODY,
+    "post": {"operationId": "create_channel", "summary": "Create a channel (admins).",
+             "requestBody": _body(_CHANNEL_FIELDS, admin.CHANNEL_FIELDS, ("slug",)),
              "responses": {"201": json_body(ref("ChannelAdmin"), "Created."), **_ADMIN}}}
 PATHS["/api/v1/channels/{slug}"] = {"patch": {
     "operationId": "update_channel", "summary": "Rename, enable/disable or rotate the secret (admins).",
-    "parameters": _path("slug"), "requestBody": _BODY,
-    "responses": {"200": json_body(ref("ChannelAdmin"), "Changed."), **_ADMIN, "404": ERROR}}}
+    "parameters": _path("slug"), "requestBody": _body(_CHANNEL_FIELDS, admin.CHANNEL_CHANGES),
+    "responses": {"200": json_body(ref("ChannelAdmin"), "Changed."), **_ADMIN}}}

@@ -6,7 +6,8 @@ from workspace.errors import ValidationError
 from workspace.serializers import serialize_author, serialize_author_note, serialize_conversation
 from workspace.services import customers
 from workspace.web.api import bp
-from workspace.web.api.openapi import ERROR, PATHS, SCHEMAS, json_body, ref
+from workspace.web.api.conversations import TAGS
+from workspace.web.api.openapi import ERROR, ID, PATHS, SCHEMAS, closed, json_body, ref, text
 from workspace.web.auth import agent_required
 from workspace.web.validation import page_size
 
@@ -77,22 +78,21 @@ SCHEMAS["AuthorNote"] = {
     "properties": {"id": {"type": "integer"}, "text": {"type": "string"}, "agent": ref("Agent"),
                    "created_at": {"type": "string"}, "updated_at": {"type": "string"}},
 }
-_AUTHOR = [{"name": "author_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
-_NOTE = _AUTHOR + [{"name": "note_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
-_TEXT = {"required": True, "content": {"application/json": {"schema": {
-    "type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}}}}}
+_AUTHOR = [{"name": "author_id", "in": "path", "required": True, "schema": ID}]
+_NOTE = _AUTHOR + [{"name": "note_id", "in": "path", "required": True, "schema": ID}]
+_TEXT = {"required": True, "content": {"application/json": {"schema": closed(
+    {"text": text(customers.MAX_NOTE_CHARS)}, required=("text",))}}}
 PATHS["/api/v1/authors/{author_id}/conversations"] = {"get": {
     "operationId": "list_author_conversations", "summary": "A page of a customer's history, newest first.",
-    "parameters": [*_AUTHOR, {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+    "parameters": [*_AUTHOR, {"name": "cursor", "in": "query", "schema": {"type": "string", "maxLength": 200}},
                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}}],
     "responses": {"200": json_body({"type": "object", "required": ["data", "next_cursor"], "properties": {
         "data": {"type": "array", "items": ref("Conversation")}, "next_cursor": {"type": ["string", "null"]}}},
         "A page of conversations."), "400": ERROR, "401": ERROR, "404": ERROR}}}
 PATHS["/api/v1/authors/{author_id}"]["patch"] = {
     "operationId": "update_author", "summary": "Replace a customer's tags.", "parameters": _AUTHOR,
-    "requestBody": {"required": True, "content": {"application/json": {"schema": {
-        "type": "object", "required": ["tags"],
-        "properties": {"tags": {"type": "array", "items": {"type": "string"}}}}}}},
+    "requestBody": {"required": True, "content": {"application/json": {"schema": closed(
+        {"tags": TAGS}, required=("tags",))}}},
     "responses": {"200": json_body(ref("Author"), "The customer."), "400": ERROR, "401": ERROR, "404": ERROR}}
 PATHS["/api/v1/authors/{author_id}/notes"] = {"post": {
     "operationId": "add_author_note", "summary": "Add an internal note about a customer.", "parameters": _AUTHOR,

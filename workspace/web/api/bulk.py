@@ -2,11 +2,15 @@
 
 from flask import g, jsonify, request
 
+from workspace.channels.registry import DEFAULT_REPLY_LIMIT as MAX_REPLY_CHARS
+from workspace.config import Config
 from workspace.errors import ValidationError
-from workspace.models import BULK_STATES, ITEM_RESULTS
+from workspace.models import BULK_STATES, ITEM_RESULTS, MAX_ID, STATUSES
 from workspace.services.responses import bulk as service
+from workspace.services.responses.bulk.selection import KINDS
 from workspace.web.api import bp
-from workspace.web.api.openapi import ERROR, PATHS, SCHEMAS, json_body, ref
+from workspace.web.api.conversations import ASSIGNEE, TAGS
+from workspace.web.api.openapi import ERROR, ID, PAGE_LIMIT, PATHS, SCHEMAS, closed, json_body, ref, text
 from workspace.web.auth import agent_required
 from workspace.web.validation import page_size
 
@@ -64,20 +68,29 @@ def undo_bulk(bulk_id: int):
     return jsonify(service.serialize_bulk(bulk)), 202
 
 
-SCHEMAS["BulkInput"] = {
-    "type": "object", "required": ["kind"],
-    "properties": {
-        "kind": {"enum": ["macro", "reply", "assign", "tags", "move", "status"]},
-        "macro_id": {"type": "integer"}, "text": {"type": "string", "description": "reply template (kind reply)"},
-        "assignee": {"oneOf": [{"type": "integer"}, {"const": "me"}, {"type": "null"}]},
-        "add": {"type": "array", "items": {"type": "string"}}, "remove": {"type": "array", "items": {"type": "string"}},
-        "queue": {"type": "string"}, "status": {"enum": ["open", "pending", "resolved"]},
-        "conversation_ids": {"type": "array", "items": {"type": "integer"}},
-        "filter": {"type": "object", "description": "all matching: queue, status, assignee, tag, channel"},
-        "incident_id": {"type": "integer", "description": "an incident's open conversations (supervisors)"},
-        "include_locked": {"type": "boolean", "description": "also change conversations another agent is replying to"},
-    },
-}
+_KIND_NEEDS = {"macro": {"required": ["macro_id"]}, "reply": {"required": ["text"]},
+               "assign": {"required": ["assignee"]}, "move": {"required": ["queue"]},
+               "status": {"required": ["status"]},
+               "tags": {"anyOf": [{"required": [verb], "properties": {verb: {"minItems": 1}}}
+                                  for verb in ("add", "remove")]}}
+SCHEMAS["BulkInput"] = closed({
+    "kind": {"enum": list(KINDS)},
+    "macro_id": ID, "text": {**text(MAX_REPLY_CHARS), "description": "reply template (kind reply)"},
+    "assignee": ASSIGNEE, "add": TAGS, "remove": TAGS,
+    "queue": {"type": "string"}, "status": {"enum": ["open", "pending", "resolved"]},
+    "conversation_ids": {"type": "array", "items": ID, "minItems": 1, "maxItems": Config.BULK_MAX_CONVERSATIONS},
+    "filter": closed({"queue": {"type": "string"}, "status": {"enum": list(STATUSES)}, "assignee": {
+        "anyOf": [{"enum": ["me", "none", "any"]}, ID]}, "tag": {"type": "string"}, "channel": {"type": "string"}},
+        required=("queue",), description="all matching, in one queue: status (open), assignee, tag, channel"),
+    "incident_id": {**ID, "description": "an incident's open conversations (supervisors)"},
+    "include_locked": {"type": "boolean", "description": "also change conversations another agent is replying to"},
+}, required=("kind",),
+    # Conversations are chosen one way: listed, all matching a filter, or an incident's.
+    oneOf=[{"required": [way]} for way in ("conversation_ids", "filter", "incident_id")],
+    allOf=[{"if": {"properties": {"kind": {"const": kind}}}, "then": needs} for kind, needs in _KIND_NEEDS.items()])
+_BULK_NOTE = ("Refused for what only the data can tell: a filter or incident that selects nothing (400 "
+              "nothing_selected) or too much (400 too_many); a macro or reply template that does not apply "
+              "(400 invalid_macro). Ids and slugs that name nothing are 404.")
 SCHEMAS["Bulk"] = {
     "type": "object",
     "required": ["id", "kind", "state", "total", "done", "skipped", "failed", "processed", "undoable"],
@@ -89,12 +102,12 @@ SCHEMAS["Bulk"] = {
                    "finished_at": {"type": ["string", "null"]}, "undone_at": {"type": ["string", "null"]},
                    "undoable": {"type": "boolean"}, "undo_until": {"type": ["string", "null"]}},
 }
-_BULK_ID = [{"name": "bulk_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+_BULK_ID = [{"name": "bulk_id", "in": "path", "required": True, "schema": ID}]
 _BULK_BODY = {"required": True, "content": {"application/json": {"schema": ref("BulkInput")}}}
 _BULK = json_body(ref("Bulk"), "The bulk action.")
 PATHS["/api/v1/bulk/dry-run"] = {"post": {
     "operationId": "dry_run_bulk", "summary": "What a bulk action would do; nothing is written.",
-    "requestBody": _BULK_BODY,
+    "description": _BULK_NOTE, "requestBody": _BULK_BODY,
     "responses": {"200": json_body({"type": "object", "properties": {
         **{k: {"type": "integer"} for k in ("total", "will_change", "unchanged", "vip", "skipped", "failing",
                                             "locked_count")},
@@ -105,8 +118,8 @@ PATHS["/api/v1/bulk/dry-run"] = {"post": {
         "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR}}}
 PATHS["/api/v1/bulk"] = {
     "post": {"operationId": "create_bulk", "summary": "Start a bulk action (an RQ job; `bulk.progress` events).",
-             "requestBody": _BULK_BODY, "responses": {"202": _BULK, "400": ERROR, "401": ERROR, "403": ERROR,
-                                                                 "404": ERROR}},
+             "description": _BULK_NOTE, "requestBody": _BULK_BODY,
+             "responses": {"202": _BULK, "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR}},
     "get": {"operationId": "list_bulk", "summary": "Your latest bulk actions.",
             "responses": {"200": json_body({"type": "object", "properties": {
                 "data": {"type": "array", "items": ref("Bulk")}}}, "Newest first."), "401": ERROR}},
@@ -116,9 +129,10 @@ PATHS["/api/v1/bulk/{bulk_id}"] = {"get": {
     "responses": {"200": _BULK, "401": ERROR, "404": ERROR}}}
 PATHS["/api/v1/bulk/{bulk_id}/items"] = {"get": {
     "operationId": "list_bulk_items", "summary": "Per-conversation results, in order.",
-    "parameters": [*_BULK_ID, {"name": "result", "in": "query", "schema": {"type": "string"}},
-                   {"name": "after", "in": "query", "schema": {"type": "integer"}},
-                   {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}}],
+    "parameters": [*_BULK_ID, {"name": "result", "in": "query", "schema": {"enum": list(ITEM_RESULTS)}},
+                   {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": -1, "maximum": MAX_ID},
+                    "description": "next_after of the previous page"},
+                   PAGE_LIMIT],
     "responses": {"200": json_body({"type": "object", "properties": {
         "data": {"type": "array", "items": {"type": "object", "properties": {
             "conversation_id": {"type": "integer"}, "result": {"type": "string"},

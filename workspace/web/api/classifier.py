@@ -7,7 +7,7 @@ from workspace.jobs.enqueue import enqueue_retrain
 from workspace.models import ModelVersion
 from workspace.services.triage import classifier
 from workspace.web.api import bp
-from workspace.web.api.openapi import ERROR, NULLABLE_TIME, PATHS, SCHEMAS, TIME, json_body, ref
+from workspace.web.api.openapi import ERROR, NULLABLE_TIME, PATHS, SCHEMAS, TIME, json_body, ref, whole_number_query
 from workspace.web.auth import role_required
 from workspace.web.validation import json_object, whole_number
 
@@ -145,8 +145,7 @@ PATHS.update({
     "/api/v1/routing/accuracy": {"get": {
         "operationId": "routing_accuracy",
         "summary": "Predicted vs final queue of conversations routed in the last N days (supervisor).",
-        "parameters": [{"name": "days", "in": "query",
-                        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ACCURACY_DAYS, "default": 7}}],
+        "parameters": [whole_number_query("days", low=1, high=MAX_ACCURACY_DAYS)],
         "responses": {"200": json_body(ref("RoutingAccuracy"), "The figures."), **ADMIN_ERRORS},
     }},
 })

@@ -2,16 +2,18 @@
 
 from flask import current_app, g, jsonify, request
 
+from workspace.channels.registry import DEFAULT_REPLY_LIMIT as MAX_REPLY_CHARS
 from workspace.errors import NotFound, ValidationError
 from workspace.extensions import db
 from workspace.models import Conversation
 from workspace.serializers import serialize_conversation, serialize_message
 from workspace.services.conversations import actions as service
+from workspace.services.conversations.actions import MAX_TAG_CHARS, MAX_TAGS, SETTABLE_STATUSES
 from workspace.services.conversations.claims import get_next
 from workspace.services.conversations.replies import add_note, reply
 from workspace.services.conversations.threads import thread_page
 from workspace.web.api import bp
-from workspace.web.api.openapi import ERROR, PATHS, ref
+from workspace.web.api.openapi import ERROR, ID, PATHS, closed, ref, text
 from workspace.web.auth import agent_required
 from workspace.web.validation import json_object, page_size, whole_number
 
@@ -99,43 +101,47 @@ def _load(conversation_id: int) -> Conversation:
     return service.ensure_visible(db.session.get(Conversation, conversation_id), g.agent)
 
 
-_ID = [{"name": "conversation_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+_ID = [{"name": "conversation_id", "in": "path", "required": True, "schema": ID}]
 _DETAIL = {"description": "The conversation.", "content": {"application/json": {"schema": ref("ConversationDetail")}}}
 _MESSAGE = {"description": "The stored message.", "content": {"application/json": {"schema": ref("Message")}}}
-_TEXT = {"required": True, "content": {"application/json": {"schema": {
-    "type": "object", "required": ["text"], "properties": {"text": {"type": "string", "minLength": 1}}}}}}
+_TEXT = {"required": True, "content": {"application/json": {"schema": closed(
+    {"text": text(MAX_REPLY_CHARS)}, required=("text",))}}}
+_FAIL = {"400": ERROR, "401": ERROR, "404": ERROR}
+# Tags as clean_tags takes them: blank ones are dropped, the rest trimmed and lower-cased.
+TAGS = {"type": "array", "maxItems": MAX_TAGS, "items": text(MAX_TAG_CHARS, blank=True)}
+ASSIGNEE = {"oneOf": [ID, {"const": "me"}, {"type": "null"}]}
+PATHS["/api/v1/conversations/{conversation_id}"]["get"]["parameters"] = _ID
 PATHS["/api/v1/conversations/{conversation_id}/messages"] = {"get": {
     "operationId": "list_conversation_messages",
     "summary": "A page of the thread, oldest first, before message `before`; `earlier_messages` pages further back.",
-    "parameters": [*_ID, {"name": "before", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+    "parameters": [*_ID, {"name": "before", "in": "query", "schema": ID},
                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}}],
     "responses": {"200": {"description": "The messages.", "content": {"application/json": {"schema": {
         "type": "object", "required": ["data", "earlier_messages"],
         "properties": {"data": {"type": "array", "items": ref("Message")},
-                       "earlier_messages": {"type": ["integer", "null"]}}}}}},
-                  "400": ERROR, "401": ERROR, "404": ERROR}}}
+                       "earlier_messages": {"type": ["integer", "null"]}}}}}}, **_FAIL}}}
 PATHS["/api/v1/conversations/{conversation_id}"]["patch"] = {
     "operationId": "update_conversation",
     "summary": "Change queue, status, assignee, tags or priority; each change is audited and sent live.",
+    "description": ("A queue slug that names no queue is a 404; a conversation still being routed (status new) "
+                    "refuses changes of queue and status (400 not_routed); an agent who does not work the queue "
+                    "cannot be assigned (400 not_a_member)."),
     "parameters": _ID,
-    "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "properties": {
+    "requestBody": {"required": True, "content": {"application/json": {"schema": closed({
         "queue": {"type": "string", "description": "destination queue slug (teaches the classifier)"},
-        "status": {"enum": ["open", "pending", "resolved", "spam"]},
-        "assignee": {"oneOf": [{"type": "integer"}, {"const": "me"}, {"type": "null"}]},
-        "tags": {"type": "array", "items": {"type": "string"}},
-        "priority": {"enum": ["urgent", "high", "normal", "low"]}}}}}},
-    "responses": {"200": _DETAIL, "400": ERROR, "401": ERROR, "404": ERROR},
+        "status": {"enum": list(SETTABLE_STATUSES)}, "assignee": ASSIGNEE, "tags": TAGS,
+        "priority": {"enum": ["urgent", "high", "normal", "low"]}}, minProperties=1)}}},
+    "responses": {"200": _DETAIL, **_FAIL},
 }
 PATHS["/api/v1/conversations/{conversation_id}/replies"] = {"post": {
     "operationId": "reply_to_conversation", "summary": "Reply to the customer (delivery is queued).",
-    "parameters": _ID, "requestBody": _TEXT,
-    "responses": {"201": _MESSAGE, "400": ERROR, "401": ERROR, "404": ERROR}}}
+    "description": "A reply longer than its channel allows (280 on X, links counted as 23) is 400 reply_too_long.",
+    "parameters": _ID, "requestBody": _TEXT, "responses": {"201": _MESSAGE, **_FAIL}}}
 PATHS["/api/v1/conversations/{conversation_id}/notes"] = {"post": {
     "operationId": "note_conversation", "summary": "Add an internal note.", "parameters": _ID, "requestBody": _TEXT,
-    "responses": {"201": _MESSAGE, "400": ERROR, "401": ERROR, "404": ERROR}}}
+    "responses": {"201": _MESSAGE, **_FAIL}}}
 PATHS["/api/v1/conversations/next"] = {"post": {
     "operationId": "take_next_conversation",
     "summary": "Claim the most urgent unassigned open conversation of your queues; never the same to two agents.",
-    "requestBody": {"content": {"application/json": {"schema": {
-        "type": "object", "properties": {"queue": {"type": "string"}}}}}},
-    "responses": {"200": _DETAIL, "400": ERROR, "401": ERROR, "404": ERROR}}}
+    "requestBody": {"content": {"application/json": {"schema": closed({"queue": {"type": "string"}})}}},
+    "responses": {"200": _DETAIL, **_FAIL}}}

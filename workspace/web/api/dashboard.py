@@ -12,7 +12,7 @@ from workspace.serializers import serialize_conversation
 from workspace.services.conversations.queues import previews
 from workspace.services.supervision import dashboard
 from workspace.web.api import bp
-from workspace.web.api.openapi import ERROR, PATHS, json_body
+from workspace.web.api.openapi import ERROR, PATHS, json_body, whole_number_query
 from workspace.web.auth import role_required
 from workspace.web.validation import whole_number
 
@@ -136,9 +136,13 @@ def export_dashboard():
 
 
 _SUPERVISOR = {"400": ERROR, "401": ERROR, "403": ERROR}
-_QUERY = [{"name": name, "in": "query", "schema": schema} for name, schema in (
-    ("metric", {"enum": list(dashboard.METRICS)}), ("queue", {"type": "string"}), ("agent_id", {"type": "integer"}),
-    ("incident_id", {"type": "integer"}), ("bucket", {"type": "string", "format": "date-time"}))]
+_QUERY = [{"name": "metric", "in": "query", "required": True, "schema": {"enum": list(dashboard.METRICS)}},
+          {"name": "queue", "in": "query", "allowEmptyValue": True, "schema": {"type": "string"}},
+          whole_number_query("agent_id"), whole_number_query("incident_id"),
+          {"name": "bucket", "in": "query", "allowEmptyValue": True,
+           "schema": {"type": "string", "format": "date-time"}}]
+_DRILLDOWN_NOTE = ("Each metric needs its own filter: a queue for the queue figures, agent_id for the agent "
+                   "figures, bucket for volume, incident_id for incidents (400 naming the one missing).")
 PATHS["/api/v1/dashboard"] = {"get": {
     "operationId": "get_dashboard", "summary": "The supervisors' dashboard: queues, volume, sentiment, reply "
     "times, agents and incidents (supervisors).",
@@ -147,6 +151,7 @@ PATHS["/api/v1/dashboard"] = {"get": {
                                    "Every figure."), "401": ERROR, "403": ERROR}}}
 PATHS["/api/v1/dashboard/conversations"] = {"get": {
     "operationId": "list_dashboard_conversations", "summary": "The conversations behind one number (supervisors).",
+    "description": _DRILLDOWN_NOTE,
     "parameters": _QUERY,
     "responses": {"200": json_body({"type": "object", "required": ["data"], "properties": {
         "data": {"type": "array", "items": {"$ref": "#/components/schemas/Conversation"}}}}, "Up to 200."),
@@ -154,7 +159,8 @@ PATHS["/api/v1/dashboard/conversations"] = {"get": {
 PATHS["/api/v1/dashboard/export"] = {"get": {
     "operationId": "export_dashboard", "summary": "A dashboard table as CSV; cells that would start a formula "
     "are prefixed with a quote (supervisors).",
+    "description": "table=drilldown takes the drill-down's parameters: " + _DRILLDOWN_NOTE,
     "parameters": [{"name": "table", "in": "query", "required": True, "schema": {"enum": list(EXPORT_TABLES)}},
-                   *_QUERY],
+                   *[{**parameter, "required": False} for parameter in _QUERY]],
     "responses": {"200": {"description": "CSV with a header row.", "content": {"text/csv": {"schema": {
         "type": "string"}}}}, **_SUPERVISOR, "404": ERROR}}}

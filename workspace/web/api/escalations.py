@@ -9,7 +9,7 @@ from workspace.services.escalation.signature import SIGNATURE_HEADER
 from workspace.services.escalation.tickets import escalate
 from workspace.web.api import bp
 from workspace.web.api.conversations import conversation_detail
-from workspace.web.api.openapi import DOCUMENT, ERROR, PATHS, SCHEMAS, json_body, ref
+from workspace.web.api.openapi import DOCUMENT, ERROR, ID, PATHS, SCHEMAS, json_body, ref
 from workspace.web.auth import agent_required
 
 
@@ -39,7 +39,7 @@ PATHS["/api/v1/conversations/{conversation_id}/escalate"] = {"post": {
     "operationId": "escalate_conversation",
     "summary": "Escalate to a ticket in the ticketing system (created by a job, retried while it is down). "
                "Escalating again returns the same escalation: one ticket per conversation.",
-    "parameters": [{"name": "conversation_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+    "parameters": [{"name": "conversation_id", "in": "path", "required": True, "schema": ID}],
     "responses": {"202": _DETAIL, "200": _DETAIL, "400": ERROR, "401": ERROR, "404": ERROR}}}
 PATHS["/webhooks/ticketing/status"] = {"post": {
     "operationId": "receive_ticket_status",

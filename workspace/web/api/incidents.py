@@ -2,11 +2,12 @@
 
 from flask import g, jsonify, request
 
+from workspace.models import MATCH_KINDS
 from workspace.serializers import serialize_incident
 from workspace.services.responses import bulk
 from workspace.services.supervision import incidents
 from workspace.web.api import bp
-from workspace.web.api.openapi import ERROR, PATHS, SCHEMAS, json_body, ref
+from workspace.web.api.openapi import ERROR, ID, PATHS, SCHEMAS, closed, json_body, ref, text
 from workspace.web.auth import role_required
 
 
@@ -69,14 +70,22 @@ SCHEMAS["Incident"] = {
                                                     "active": {"type": "integer"}}},
         "bulk": {"oneOf": [ref("Bulk"), {"type": "null"}],
                  "description": "after resolve with resolve_conversations: the bulk action resolving them"}}}
-_BODY = {"required": True, "content": {"application/json": {"schema": {"type": "object", "properties": {
-    "title": {"type": "string", "maxLength": 200},
-    "match": {"type": ["object", "null"], "properties": {"kind": {"enum": ["queue", "tag", "phrase"]},
-                                                        "value": {"type": "string"}}},
-    "status": {"const": "open"},
-    "add_conversations": {"type": "array", "items": {"type": "integer"}},
-    "remove_conversations": {"type": "array", "items": {"type": "integer"}}}}}}}
-_ID = [{"name": "incident_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+_IDS = {"type": "array", "items": ID, "maxItems": incidents.MAX_IDS_PER_REQUEST,
+        "description": "conversation ids (404 for one that names none)"}
+_FIELDS = {
+    "title": text(incidents.MAX_TITLE_CHARS),
+    "match": {**closed({"kind": {"enum": list(MATCH_KINDS)}, "value": text(incidents.MAX_MATCH_CHARS)},
+                       required=("kind", "value")), "type": ["object", "null"],
+              "description": "what new posts it takes in, or null; a queue match names a queue (404 if none)"},
+    "status": {"const": "open", "description": "re-open (resolve with POST .../resolve)"},
+    "add_conversations": _IDS, "remove_conversations": _IDS}
+
+
+def _body(required: tuple = ()) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": closed(_FIELDS, required=required)}}}
+
+
+_ID = [{"name": "incident_id", "in": "path", "required": True, "schema": ID}]
 _ONE = json_body(ref("Incident"), "The incident.")
 _FAIL = {"400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR}
 PATHS["/api/v1/incidents"] = {
@@ -84,15 +93,16 @@ PATHS["/api/v1/incidents"] = {
             "parameters": [{"name": "status", "in": "query", "schema": {"enum": ["open", "resolved"]}}],
             "responses": {"200": json_body({"type": "object", "required": ["data"], "properties": {
                 "data": {"type": "array", "items": ref("Incident")}}}, "The list."), **_FAIL}},
-    "post": {"operationId": "create_incident", "summary": "Open an incident (supervisors).", "requestBody": _BODY,
+    "post": {"operationId": "create_incident", "summary": "Open an incident (supervisors).",
+             "requestBody": _body(("title",)),
              "responses": {"201": _ONE, **_FAIL}}}
 PATHS["/api/v1/incidents/{incident_id}"] = {
     "get": {"operationId": "get_incident", "summary": "One incident (supervisors).", "parameters": _ID,
             "responses": {"200": _ONE, **_FAIL}},
     "patch": {"operationId": "update_incident", "summary": "Change an incident (supervisors).", "parameters": _ID,
-              "requestBody": _BODY, "responses": {"200": _ONE, **_FAIL}}}
+              "requestBody": _body(), "responses": {"200": _ONE, **_FAIL}}}
 PATHS["/api/v1/incidents/{incident_id}/resolve"] = {"post": {
     "operationId": "resolve_incident", "summary": "End an incident, optionally resolving its open conversations.",
-    "parameters": _ID, "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
-        "resolve_conversations": {"type": "boolean"}}}}}},
+    "parameters": _ID, "requestBody": {"content": {"application/json": {"schema": closed({
+        "resolve_conversations": {"type": "boolean"}})}}},
     "responses": {"200": _ONE, **_FAIL}}}

@@ -2,14 +2,15 @@
 
 from flask import g, jsonify, request
 
+from macros.actions import PARSERS
 from workspace.errors import ValidationError
 from workspace.extensions import db
-from workspace.models import Conversation, Macro, is_id
+from workspace.models import SCOPES, Conversation, Macro, is_id
 from workspace.serializers import serialize_agent, timestamp
 from workspace.services.conversations.actions import ensure_visible
 from workspace.services.responses import library as service
 from workspace.web.api import bp
-from workspace.web.api.openapi import ERROR, PATHS, SCHEMAS, json_body, ref
+from workspace.web.api.openapi import ERROR, ID, PATHS, SCHEMAS, closed, json_body, ref, text
 from workspace.web.auth import agent_required, role_required
 
 
@@ -104,26 +105,36 @@ def import_macros():
 
 
 _ACTION = {"type": "object", "required": ["type"], "properties": {
-    "type": {"enum": ["reply", "note", "add_tags", "remove_tags", "priority", "move", "assign", "status", "snooze",
-                      "tag_customer"]},
+    "type": {"enum": list(PARSERS)},
     "text": {"type": "string"}, "tags": {"type": "array", "items": {"type": "string"}},
     "priority": {"enum": ["urgent", "high", "normal", "low"]}, "queue": {"type": "string"},
     "assignee": {"oneOf": [{"type": "integer"}, {"const": "me"}, {"type": "null"}]},
     "status": {"enum": ["open", "pending", "resolved"]}, "minutes": {"type": "integer"},
     "until": {"type": "string", "format": "date-time"}}}
-SCHEMAS["MacroInput"] = {"type": "object", "properties": {
-    "name": {"type": "string", "maxLength": 120}, "description": {"type": "string"},
+_MACRO_FIELDS = {
+    "name": text(service.MAX_NAME_CHARS), "description": {"type": "string", "maxLength": service.MAX_DESCRIPTION_CHARS},
     "template": {"type": "string", "description": "sandboxed Jinja: author, agent, conversation, queue, channel"},
-    "actions": {"type": "array", "items": _ACTION}, "scope": {"enum": ["personal", "team", "global"]},
-    "queue": {"type": ["string", "null"], "description": "the team's queue slug (team scope)"}}}
+    "actions": {"type": "array", "items": _ACTION}, "scope": {"enum": list(SCOPES)},
+    "queue": {"type": ["string", "null"], "description": "the team's queue slug (team scope; 404 if none)"}}
+# A team macro names its team's queue.
+_TEAM_QUEUE = {"if": {"required": ["scope"], "properties": {"scope": {"const": "team"}}},
+               "then": {"required": ["queue"], "properties": {"queue": {"type": "string"}}}}
+SCHEMAS["MacroInput"] = closed(_MACRO_FIELDS, minProperties=1)
+SCHEMAS["NewMacro"] = closed(_MACRO_FIELDS, required=("name",), **_TEAM_QUEUE)
+SCHEMAS["MacroExport"] = closed({**_MACRO_FIELDS, "scope": {"enum": ["team", "global"]}},
+                                required=("name", "scope"), **_TEAM_QUEUE)
 SCHEMAS["Macro"] = {
     "type": "object", "required": ["id", "name", "description", "template", "actions", "scope", "queue", "owner",
                                    "usage", "can_manage"],
-    "properties": {**SCHEMAS["MacroInput"]["properties"], "id": {"type": "integer"}, "owner": ref("Agent"),
+    "properties": {"name": {"type": "string"}, "description": {"type": "string"}, "template": {"type": "string"},
+                   "actions": {"type": "array", "items": {"type": "object"}}, "scope": {"enum": list(SCOPES)},
+                   "queue": {"type": ["string", "null"]}, "id": {"type": "integer"}, "owner": ref("Agent"),
                    "usage": {"type": "object", "properties": {"mine": {"type": "integer"},
                                                               "total": {"type": "integer"}}},
                    "can_manage": {"type": "boolean"}, "created_at": {"type": "string"},
                    "updated_at": {"type": "string"}}}
+_MACRO_NOTE = ("Actions and the template are compiled on the way in: one that does not compile (a Jinja error, an "
+               "action missing what it needs) is 400 invalid_macro, naming the action.")
 SCHEMAS["MacroChange"] = {"type": "object", "properties": {
     "action": {"type": "string"}, "description": {"type": "string"}, "before": {"type": "object"},
     "after": {"type": "object"}}}
@@ -134,27 +145,30 @@ SCHEMAS["MacroResult"] = {
                    "reply_limit": {"type": "integer"},
                    "changes": {"type": "array", "items": ref("MacroChange")}}}
 _EXPORT = {"type": "object", "required": ["macros"],
-           "properties": {"macros": {"type": "array", "items": ref("MacroInput")}}}
-_MACRO_ID = [{"name": "macro_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+           "properties": {"macros": {"type": "array", "items": {"type": "object"}}}}
+_IMPORT = closed({"macros": {"type": "array", "items": ref("MacroExport"), "minItems": 1,
+                             "maxItems": service.MAX_IMPORT}}, required=("macros",))
+_MACRO_ID = [{"name": "macro_id", "in": "path", "required": True, "schema": ID}]
 _MACRO_BODY = {"required": True, "content": {"application/json": {"schema": ref("MacroInput")}}}
+_NEW_MACRO_BODY = {"required": True, "content": {"application/json": {"schema": ref("NewMacro")}}}
 _MACRO = json_body(ref("Macro"), "The macro.")
 _RESULT = json_body(ref("MacroResult"), "The reply and the changes.")
 PATHS["/api/v1/macros"] = {
     "get": {"operationId": "list_macros", "summary": "Macros you may use, ranked by match with q and by use.",
-            "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}},
-                           {"name": "manage", "in": "query", "schema": {"enum": ["1"]},
+            "parameters": [{"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 200}},
+                           {"name": "manage", "in": "query", "schema": {"enum": ["1", "0"]},
                             "description": "list the macros you may manage instead"}],
             "responses": {"200": json_body({"type": "object", "properties": {
                 "data": {"type": "array", "items": ref("Macro")}}}, "The macros."), "400": ERROR, "401": ERROR}},
     "post": {"operationId": "create_macro", "summary": "Create a macro (team: supervisors; global: admins).",
-             "requestBody": _MACRO_BODY,
-             "responses": {"201": _MACRO, "400": ERROR, "401": ERROR, "403": ERROR}},
+             "description": _MACRO_NOTE, "requestBody": _NEW_MACRO_BODY,
+             "responses": {"201": _MACRO, "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR}},
 }
 PATHS["/api/v1/macros/{macro_id}"] = {
     "get": {"operationId": "get_macro", "summary": "One macro.", "parameters": _MACRO_ID,
             "responses": {"200": _MACRO, "401": ERROR, "404": ERROR}},
     "patch": {"operationId": "update_macro", "summary": "Change a macro you manage.", "parameters": _MACRO_ID,
-              "requestBody": _MACRO_BODY,
+              "description": _MACRO_NOTE, "requestBody": _MACRO_BODY,
               "responses": {"200": _MACRO, "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR}},
     "delete": {"operationId": "delete_macro", "summary": "Delete a macro you manage.", "parameters": _MACRO_ID,
                "responses": {"204": {"description": "Deleted."}, "401": ERROR, "403": ERROR, "404": ERROR}},
@@ -163,19 +177,20 @@ PATHS["/api/v1/macros/{macro_id}/preview"] = {"post": {
     "operationId": "preview_macro", "summary": "The rendered reply and every change, with nothing written.",
     "parameters": _MACRO_ID,
     "requestBody": {"required": True, "content": {"application/json": {"schema": {
-        "type": "object", "required": ["conversation_id"], "properties": {"conversation_id": {"type": "integer"}}}}}},
+        "type": "object", "required": ["conversation_id"], "properties": {"conversation_id": ID}}}}},
     "responses": {"200": _RESULT, "400": ERROR, "401": ERROR, "404": ERROR}}}
 PATHS["/api/v1/conversations/{conversation_id}/macros/{macro_id}"] = {"post": {
     "operationId": "apply_macro", "summary": "Apply a macro: every action or none (the error names the action).",
-    "parameters": [{"name": "conversation_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+    "parameters": [{"name": "conversation_id", "in": "path", "required": True, "schema": ID},
                    *_MACRO_ID],
+    "description": "A macro whose action cannot apply here (a queue since deleted, a reply too long) is 400.",
     "responses": {"200": _RESULT, "400": ERROR, "401": ERROR, "404": ERROR}}}
 PATHS["/api/v1/macros/export"] = {"get": {
     "operationId": "export_macros", "summary": "Team and global macros as JSON (admins).",
     "responses": {"200": json_body(_EXPORT, "The macros."), "401": ERROR, "403": ERROR}}}
 PATHS["/api/v1/macros/import"] = {"post": {
     "operationId": "import_macros", "summary": "Create or update macros from exported JSON (admins); all or nothing.",
-    "requestBody": {"required": True, "content": {"application/json": {"schema": _EXPORT}}},
+    "description": _MACRO_NOTE, "requestBody": {"required": True, "content": {"application/json": {"schema": _IMPORT}}},
     "responses": {"200": json_body({"type": "object", "properties": {"created": {"type": "integer"},
                                                                      "updated": {"type": "integer"}}}, "Counts."),
-                  "400": ERROR, "401": ERROR, "403": ERROR}}}
+                  "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR}}}

@@ -6,9 +6,40 @@ their routes, so a route and its documentation change together.
 
 from flask import jsonify
 
+from workspace.config import Config
+from workspace.models import MAX_ID, STATUSES
 from workspace.web.api import bp
+from workspace.web.validation import DocumentedRequests
 
 NULLABLE_STRING = {"type": ["string", "null"]}
+# A database id: ids out of this range name no row (a 404 in a path, a 400 in a body).
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+# A queue's or channel's slug, as services.admin.SLUG checks it.
+SLUG = {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$"}
+
+
+def whole_number_query(name: str, *, low: int = 0, high: int = MAX_ID, **extra) -> dict:
+    """A query parameter that validation.whole_number reads: digits from low to high; empty means absent."""
+    return {"name": name, "in": "query", "allowEmptyValue": True,
+            "schema": {"type": "integer", "minimum": low, "maximum": high}, **extra}
+
+
+# The page size every list takes (validation.page_size).
+PAGE_LIMIT = whole_number_query("limit", low=1, high=Config.API_MAX_PAGE_SIZE)
+
+
+def text(limit: int, *, blank: bool = False) -> dict:
+    """A string of at most `limit` characters, without NUL (no database stores it); not blank unless allowed."""
+    if blank:
+        return {"type": "string", "maxLength": limit, "pattern": "^[^\\x00]*$"}
+    return {"type": "string", "minLength": 1, "maxLength": limit, "pattern": "^[^\\x00]*[^\\s\\x00][^\\x00]*$"}
+
+
+def closed(properties: dict, *, required: tuple = (), **extra) -> dict:
+    """An object of exactly these fields (others are refused, as the services refuse them)."""
+    return {"type": "object", "properties": properties, "additionalProperties": False,
+            **({"required": list(required)} if required else {}), **extra}
+
 TIME = {"type": "string", "format": "date-time"}
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
 
@@ -187,12 +218,14 @@ PATHS = {
         "summary": "A queue's conversations in work order: priority, SLA due time, age.",
         "parameters": [
             {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}},
-            {"name": "status", "in": "query", "schema": {"type": "string", "default": "open"}},
-            {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
+            {"name": "status", "in": "query", "schema": {"enum": list(STATUSES), "default": "open"}},
+            PAGE_LIMIT,
             {"name": "cursor", "in": "query", "schema": {"type": "string"}},
-            {"name": "assignee", "in": "query", "schema": {"type": "string"}, "description": "me, none or an id"},
-            {"name": "tag", "in": "query", "schema": {"type": "string"}},
-            {"name": "channel", "in": "query", "schema": {"type": "string"}},
+            {"name": "assignee", "in": "query", "allowEmptyValue": True, "description": "me, none, any or an id",
+             "schema": {"anyOf": [{"enum": ["me", "none", "any"]}, {"type": "integer", "minimum": 0,
+                                                                  "maximum": MAX_ID}]}},
+            {"name": "tag", "in": "query", "allowEmptyValue": True, "schema": {"type": "string"}},
+            {"name": "channel", "in": "query", "allowEmptyValue": True, "schema": {"type": "string"}},
         ],
         "responses": {"200": json_body({"type": "object", "required": ["data", "next_cursor"], "properties": {
             "data": {"type": "array", "items": ref("Conversation")}, "next_cursor": NULLABLE_STRING}},
@@ -212,8 +245,9 @@ PATHS = {
             " conversations, newest activity first."),
         "parameters": [
             {"name": "q", "in": "query", "required": True,
-             "schema": {"type": "string", "minLength": 2, "maxLength": 500}},
-            {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
+             "schema": {"type": "string", "minLength": 2, "maxLength": 500, "pattern": "\\S[\\s\\S]*\\S",
+                        "description": "at least 2 characters besides spaces"}},
+            PAGE_LIMIT,
             {"name": "cursor", "in": "query", "schema": {"type": "string"}},
         ],
         "responses": {"200": json_body({"type": "object", "required": ["data", "next_cursor"], "properties": {
@@ -224,12 +258,12 @@ PATHS = {
         "operationId": "get_conversation",
         "summary": "A conversation with its messages, author and routing explanation.",
         "parameters": [{"name": "conversation_id", "in": "path", "required": True,
-                        "schema": {"type": "integer"}}],
+                        "schema": ID}],
         "responses": {"200": json_body(ref("ConversationDetail"), "The conversation."), **ERRORS},
     }},
     "/api/v1/authors/{author_id}": {"get": {
         "operationId": "get_author", "summary": "A customer with their latest conversations.",
-        "parameters": [{"name": "author_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "parameters": [{"name": "author_id", "in": "path", "required": True, "schema": ID}],
         "responses": {"200": json_body(ref("AuthorDetail"), "The customer."), **ERRORS},
     }},
     "/api/v1/openapi.json": {"get": {
@@ -298,3 +332,7 @@ DOCUMENT = {
 def openapi_document():
     """Serve the OpenAPI document."""
     return jsonify(DOCUMENT)
+
+
+# Requests are checked against this document once authenticated and authorised (see web.auth).
+bp.record_once(lambda state: state.app.extensions.setdefault("documented_requests", DocumentedRequests(DOCUMENT)))

@@ -2,10 +2,11 @@
 
 from flask import g, jsonify, request
 
+from workspace.models import SCORES
 from workspace.serializers import serialize_agent, serialize_message, serialize_review
 from workspace.services.supervision import quality
 from workspace.web.api import bp
-from workspace.web.api.openapi import ERROR, PATHS, SCHEMAS, json_body, ref
+from workspace.web.api.openapi import ERROR, ID, PATHS, SCHEMAS, closed, json_body, ref, text, whole_number_query
 from workspace.web.auth import agent_required, role_required
 from workspace.web.validation import whole_number
 
@@ -61,9 +62,11 @@ SCHEMAS["Review"] = {
                                                                                         "resolution")},
                    "comment": {"type": "string"}, "reply": {"type": "string"}, "created_at": {"type": "string"},
                    "updated_at": {"type": "string"}}}
-_SCORES = {"type": "object", "properties": {
-    "message_id": {"type": "integer"}, "comment": {"type": "string", "maxLength": 5000},
-    **{name: {"type": "integer", "minimum": 1, "maximum": 5} for name in ("accuracy", "tone", "resolution")}}}
+_SCORE_FIELDS = {"comment": text(quality.MAX_COMMENT_CHARS, blank=True),
+                 **{name: {"type": "integer", "minimum": 1, "maximum": 5} for name in SCORES}}
+_SCORES = closed(_SCORE_FIELDS)
+_NEW_REVIEW = closed({"message_id": {**ID, "description": "an agent's reply (404 for any other message)"},
+                     **_SCORE_FIELDS}, required=("message_id", *SCORES))
 _FAIL = {"400": ERROR, "401": ERROR, "403": ERROR}
 
 
@@ -75,23 +78,23 @@ def _list(schema: dict, what: str) -> dict:
 PATHS["/api/v1/qa/sample"] = {"get": {
     "operationId": "sample_replies", "summary": "Unreviewed agent replies at random (supervisors).",
     "parameters": [{"name": "mode", "in": "query", "schema": {"enum": list(quality.SAMPLE_MODES)}},
-                   {"name": "agent_id", "in": "query", "schema": {"type": "integer"}},
-                   {"name": "queue", "in": "query", "schema": {"type": "string"}},
-                   {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 50}}],
-    "responses": {"200": _list(ref("Message"), "The sampled replies."), **_FAIL}}}
+                   whole_number_query("agent_id"),
+                   {"name": "queue", "in": "query", "allowEmptyValue": True, "schema": {"type": "string"}},
+                   whole_number_query("limit", low=1, high=50)],
+    "responses": {"200": _list(ref("Message"), "The sampled replies."), **_FAIL, "404": ERROR}}}
 PATHS["/api/v1/qa/reviews"] = {
     "get": {"operationId": "list_reviews", "summary": "Reviews: your own as an agent; anyone's as a supervisor.",
-            "parameters": [{"name": "agent_id", "in": "query", "schema": {"type": "integer"}}],
+            "parameters": [whole_number_query("agent_id")],
             "responses": {"200": _list(ref("Review"), "The reviews."), **_FAIL}},
     "post": {"operationId": "create_review", "summary": "Score a reply (supervisors).",
-             "requestBody": {"required": True, "content": {"application/json": {"schema": _SCORES}}},
-             "responses": {"201": json_body(ref("Review"), "The review."), **_FAIL, "409": ERROR}}}
+             "requestBody": {"required": True, "content": {"application/json": {"schema": _NEW_REVIEW}}},
+             "responses": {"201": json_body(ref("Review"), "The review."), **_FAIL, "404": ERROR, "409": ERROR}}}
 PATHS["/api/v1/qa/reviews/{review_id}"] = {"patch": {
     "operationId": "update_review", "summary": "Change a review (supervisors).",
-    "parameters": [{"name": "review_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+    "parameters": [{"name": "review_id", "in": "path", "required": True, "schema": ID}],
     "requestBody": {"required": True, "content": {"application/json": {"schema": _SCORES}}},
     "responses": {"200": json_body(ref("Review"), "The review."), **_FAIL, "404": ERROR}}}
 PATHS["/api/v1/qa/averages"] = {"get": {
     "operationId": "review_averages", "summary": "Each agent's average scores per week (supervisors).",
-    "parameters": [{"name": "weeks", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 52}}],
+    "parameters": [whole_number_query("weeks", low=1, high=52)],
     "responses": {"200": _list({"type": "object"}, "Per agent, per week."), **_FAIL}}}

@@ -5,7 +5,7 @@ from flask import jsonify
 from workspace.services.triage.replay import parse_period, replay
 from workspace.services.triage.rules import rules_in_order
 from workspace.web.api import bp
-from workspace.web.api.openapi import ERROR, PATHS, SCHEMAS, json_body, ref
+from workspace.web.api.openapi import ERROR, PATHS, SCHEMAS, closed, json_body, ref
 from workspace.web.auth import role_required
 from workspace.web.validation import json_object
 
@@ -33,9 +33,11 @@ SCHEMAS["ReplayReport"] = {
 PATHS["/api/v1/routing/replay"] = {"post": {
     "operationId": "replay_routing",
     "summary": "What-if: where a period's conversations would go under draft rules (supervisors; changes nothing).",
-    "requestBody": {"content": {"application/json": {"schema": {
-        "type": "object", "properties": {"since": {"type": "string", "default": "7d", "example": "7d"},
-                                         "rules": {"type": "array", "items": ref("RuleInput"),
-                                                   "description": "draft rules; omitted: the rules in force"}}}}}},
+    "description": "A draft rule that does not compile is 400 invalid_rule, saying which and where.",
+    "requestBody": {"content": {"application/json": {"schema": closed({
+        "since": {"type": "string", "default": "7d", "example": "7d", "pattern": "^\\s*[1-9][0-9]{0,5}[mhdw]\\s*$",
+                  "description": "minutes, hours, days or weeks back"},
+        "rules": {"type": "array", "items": ref("NewRule"), "maxItems": 1000,
+                  "description": "draft rules; omitted: the rules in force"}})}}},
     "responses": {"200": json_body(ref("ReplayReport"), "The report."), "400": ERROR, "401": ERROR, "403": ERROR},
 }}

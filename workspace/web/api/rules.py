@@ -2,9 +2,10 @@
 
 from flask import g, jsonify, request
 
+from workspace.models import MAX_ID
 from workspace.services.triage import rules as service
 from workspace.web.api import bp
-from workspace.web.api.openapi import ERROR, PATHS, SCHEMAS, json_body, ref
+from workspace.web.api.openapi import ERROR, ID, PATHS, SCHEMAS, closed, json_body, ref, text
 from workspace.web.auth import role_required
 
 
@@ -68,12 +69,18 @@ SCHEMAS["Rule"] = {
                    "position": {"type": "integer"}, "created_at": {"type": "string"},
                    "updated_at": {"type": "string"}},
 }
-SCHEMAS["RuleInput"] = {
-    "type": "object",
-    "properties": {"name": {"type": "string"}, "enabled": {"type": "boolean"}, "conditions": {"type": "object"},
-                   "actions": {"type": "object"}, "position": {"type": "integer", "minimum": 0}},
-}
-_RULE_ID = [{"name": "rule_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+_RULE_FIELDS = {
+    "name": text(200), "enabled": {"type": "boolean"},
+    "conditions": {"type": "object", "minProperties": 1, "description": "all/any/not trees of conditions"},
+    "actions": {"type": "object", "description": "queue, priority, score, tags, assign, spam, stop"},
+    "position": {"type": "integer", "minimum": 0, "maximum": MAX_ID,
+                 "description": "0 to the number of other rules (400 past it)"}}
+SCHEMAS["RuleInput"] = closed(_RULE_FIELDS)
+SCHEMAS["NewRule"] = closed(_RULE_FIELDS, required=("name", "conditions", "actions"))
+_RULES_NOTE = ("Conditions and actions are a small language, compiled on the way in: one that does not compile "
+               "(an unknown field or queue, an RE2 pattern that does not parse, nesting past the limit) is "
+               "400 invalid_rule, saying where.")
+_RULE_ID = [{"name": "rule_id", "in": "path", "required": True, "schema": ID}]
 _ADMIN_ERRORS = {"400": ERROR, "401": ERROR, "403": ERROR}
 _RULE_LIST = json_body({"type": "object", "required": ["data"],
                         "properties": {"data": {"type": "array", "items": ref("Rule")}}}, "The rules, in order.")
@@ -81,13 +88,15 @@ PATHS["/api/v1/rules"] = {
     "get": {"operationId": "list_rules", "summary": "The rules in evaluation order (supervisors).",
             "responses": {"200": _RULE_LIST, "401": ERROR, "403": ERROR}},
     "post": {"operationId": "create_rule", "summary": "Create a rule (admins); refused with the reason if invalid.",
-             "requestBody": {"required": True, "content": {"application/json": {"schema": ref("RuleInput")}}},
+             "description": _RULES_NOTE,
+             "requestBody": {"required": True, "content": {"application/json": {"schema": ref("NewRule")}}},
              "responses": {"201": json_body(ref("Rule"), "Created."), **_ADMIN_ERRORS}},
 }
 PATHS["/api/v1/rules/{rule_id}"] = {
     "get": {"operationId": "get_rule", "summary": "One rule.", "parameters": _RULE_ID,
             "responses": {"200": json_body(ref("Rule"), "The rule."), "401": ERROR, "403": ERROR, "404": ERROR}},
     "patch": {"operationId": "update_rule", "summary": "Change a rule (admins).", "parameters": _RULE_ID,
+              "description": _RULES_NOTE,
               "requestBody": {"required": True, "content": {"application/json": {"schema": ref("RuleInput")}}},
               "responses": {"200": json_body(ref("Rule"), "Changed."), **_ADMIN_ERRORS, "404": ERROR}},
     "delete": {"operationId": "delete_rule", "summary": "Delete a rule (admins).", "parameters": _RULE_ID,
@@ -95,8 +104,8 @@ PATHS["/api/v1/rules/{rule_id}"] = {
 }
 PATHS["/api/v1/rules/reorder"] = {"post": {
     "operationId": "reorder_rules", "summary": "Set the evaluation order (admins).",
-    "requestBody": {"required": True, "content": {"application/json": {"schema": {
-        "type": "object", "required": ["order"],
-        "properties": {"order": {"type": "array", "items": {"type": "integer"}}}}}}},
-    "responses": {"200": _RULE_LIST, **_ADMIN_ERRORS},
+    "description": "An order that does not name every rule exactly once is 409 (the rules changed meanwhile?).",
+    "requestBody": {"required": True, "content": {"application/json": {"schema": closed(
+        {"order": {"type": "array", "items": ID, "maxItems": 10_000}}, required=("order",))}}},
+    "responses": {"200": _RULE_LIST, **_ADMIN_ERRORS, "409": ERROR},
 }}

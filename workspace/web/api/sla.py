@@ -3,15 +3,29 @@
 import sqlalchemy as sa
 from flask import g, jsonify, request
 
+from sla.calendar import DAYS, MAX_HOLIDAYS, MAX_WINDOWS_PER_DAY
 from workspace.errors import ValidationError
 from workspace.extensions import db
 from workspace.models import Agent, Assignment, BusinessCalendar, Conversation, Queue, SlaPolicy
 from workspace.serializers import serialize_assignment, serialize_calendar, serialize_sla_policy
-from workspace.services.admin import find
+from workspace.services.admin import MAX_CAPACITY, find
 from workspace.services.conversations.actions import ensure_visible
 from workspace.services.service_levels import admin
+from workspace.services.service_levels.admin import MAX_TARGET_MINUTES, TARGETS
 from workspace.web.api import bp
-from workspace.web.api.openapi import ERROR, NULLABLE_STRING, PATHS, SCHEMAS, TIME, json_body, list_of, ref
+from workspace.web.api.openapi import (
+    ERROR,
+    ID,
+    NULLABLE_STRING,
+    PATHS,
+    SCHEMAS,
+    TIME,
+    closed,
+    json_body,
+    list_of,
+    ref,
+    text,
+)
 from workspace.web.auth import agent_required, role_required
 
 
@@ -164,36 +178,65 @@ SCHEMAS["ConversationDetail"]["allOf"][1]["properties"].update(
 SCHEMAS["Queue"]["properties"]["assignment"] = {"enum": ["off", "round_robin", "least_loaded"]}
 
 _ADMIN = {"400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR}
-_BODY = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
-_CALENDAR_ID = [{"name": "calendar_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+
+
+def _body(schema: dict) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+_WINDOW = {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "string", "pattern": "^[0-9]{2}:[0-9]{2}$"}}
+_CALENDAR_FIELDS = {
+    "name": text(120), "time_zone": {"type": "string", "maxLength": 100, "description": "an IANA time zone"},
+    "hours": {"type": "object", "additionalProperties": False, "minProperties": 1, "properties": {
+        day: {"type": ["array", "null"], "maxItems": MAX_WINDOWS_PER_DAY, "items": _WINDOW} for day in DAYS}},
+    "holidays": {"type": "array", "maxItems": MAX_HOLIDAYS, "items": {
+        "type": "object", "required": ["start"], "properties": {
+            "name": {"type": "string"}, "start": {"type": "string"}, "end": {"type": "string"}}}}}
+_CALENDAR_NOTE = ("Hours and holidays are checked as a whole (an unknown time zone, overlapping windows, a closure "
+                  "ending before it starts): 400 invalid_calendar, saying which.")
+_MINUTES = {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_TARGET_MINUTES}
+_POLICY = closed(
+    {**{f"{target}_minutes": _MINUTES for target in TARGETS}, "business_hours": {"type": "boolean"},
+     "calendar": {"type": ["string", "null"], "description": "a calendar's name; one that names none is a 404"},
+     "at_risk_fraction": {"type": ["number", "null"], "exclusiveMinimum": 0, "exclusiveMaximum": 1}},
+    anyOf=[{"required": [f"{target}_minutes"], "properties": {f"{target}_minutes": {"type": "integer"}}}
+           for target in TARGETS],
+    **{"x-error": "a policy needs at least one of first_reply_minutes, next_reply_minutes, resolution_minutes",
+       # Business hours are counted on a calendar: it must be named.
+       "if": {"required": ["business_hours"], "properties": {"business_hours": {"const": True}}},
+       "then": {"required": ["calendar"], "properties": {"calendar": {"type": "string"}},
+                "x-error": "calendar: business hours need a calendar (or set business_hours false)"}})
+_CALENDAR_ID = [{"name": "calendar_id", "in": "path", "required": True, "schema": ID}]
 _SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
 _LEVEL = {"name": "level", "in": "path", "required": True,
           "schema": {"enum": ["urgent", "high", "normal", "low"]}}
 _DELETED = {"description": "Deleted."}
+_ICAL_ERROR = {"x-error": "ical: the file's text (an iCalendar, BEGIN:VCALENDAR ...)"}
 
 
 PATHS["/api/v1/calendars"] = {
     "get": {"operationId": "list_calendars", "summary": "Business-hours calendars (supervisors).",
             "responses": {"200": list_of("Calendar"), "401": ERROR, "403": ERROR}},
-    "post": {"operationId": "create_calendar", "summary": "Create a calendar (admins).", "requestBody": _BODY,
+    "post": {"operationId": "create_calendar", "summary": "Create a calendar (admins).", "description": _CALENDAR_NOTE,
+             "requestBody": _body(closed(_CALENDAR_FIELDS, required=("name", "time_zone", "hours"))),
              "responses": {"201": json_body(ref("Calendar"), "Created."), **_ADMIN, "409": ERROR}}}
 PATHS["/api/v1/calendars/{calendar_id}"] = {
     "get": {"operationId": "get_calendar", "summary": "One calendar (supervisors).", "parameters": _CALENDAR_ID,
             "responses": {"200": json_body(ref("Calendar"), "The calendar."), "401": ERROR, "403": ERROR,
                           "404": ERROR}},
     "patch": {"operationId": "update_calendar", "summary": "Change a calendar (admins).", "parameters": _CALENDAR_ID,
-              "requestBody": _BODY,
+              "description": _CALENDAR_NOTE, "requestBody": _body(closed(_CALENDAR_FIELDS)),
               "responses": {"200": json_body(ref("Calendar"), "Changed."), **_ADMIN, "409": ERROR}},
     "delete": {"operationId": "delete_calendar", "summary": "Delete a calendar no policy uses (admins).",
                "parameters": _CALENDAR_ID, "responses": {"204": _DELETED, **_ADMIN, "409": ERROR}}}
 PATHS["/api/v1/calendars/{calendar_id}/import"] = {"post": {
     "operationId": "import_calendar_holidays",
     "summary": "Add an iCalendar file's events as holidays (admins); replace=true replaces them.",
+    "description": "A file that is not iCalendar text is 400 invalid_ical.",
     "parameters": [*_CALENDAR_ID, {"name": "replace", "in": "query", "schema": {"type": "boolean"}}],
     "requestBody": {"required": True, "content": {
         "text/calendar": {"schema": {"type": "string"}},
-        "application/json": {"schema": {"type": "object", "required": ["ical"],
-                                        "properties": {"ical": {"type": "string"}}}}}},
+        "application/json": {"schema": closed({"ical": {"type": "string"}}, required=("ical",), **_ICAL_ERROR)}}},
     "responses": {"200": json_body({"type": "object", "required": ["imported", "skipped", "calendar"], "properties": {
         "imported": {"type": "integer"}, "skipped": {"type": "array", "items": {"type": "string"}},
         "calendar": ref("Calendar")}}, "Imported."), **_ADMIN}}}
@@ -206,20 +249,22 @@ PATHS["/api/v1/queues/{slug}/sla"] = {"get": {
         "401": ERROR, "403": ERROR, "404": ERROR}}}
 PATHS["/api/v1/queues/{slug}/sla/{level}"] = {
     "put": {"operationId": "set_queue_sla_policy", "summary": "Set the policy for one priority level (admins).",
-            "parameters": [_SLUG, _LEVEL], "requestBody": _BODY,
+            "parameters": [_SLUG, _LEVEL], "requestBody": _body(_POLICY),
             "responses": {"200": json_body(ref("SlaPolicy"), "Set."), **_ADMIN}},
     "delete": {"operationId": "delete_queue_sla_policy", "summary": "Remove the policy for a level (admins).",
                "parameters": [_SLUG, _LEVEL], "responses": {"204": _DELETED, **_ADMIN}}}
 PATHS["/api/v1/queues/{slug}/members/{agent_id}"] = {"put": {
     "operationId": "set_member_capacity",
     "summary": "How many open conversations of this queue assignment may give an agent (admins).",
-    "parameters": [_SLUG, {"name": "agent_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-    "requestBody": _BODY,
+    "description": "An agent who does not work the queue is 400 not_a_member.",
+    "parameters": [_SLUG, {"name": "agent_id", "in": "path", "required": True, "schema": ID}],
+    "requestBody": _body(closed({"capacity": {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_CAPACITY}},
+                                required=("capacity",))),
     "responses": {"200": json_body({"type": "object", "properties": {
         "queue": {"type": "string"}, "agent_id": {"type": "integer"},
         "capacity": {"type": ["integer", "null"]}}}, "Set."), **_ADMIN}}}
 PATHS["/api/v1/conversations/{conversation_id}/assignments"] = {"get": {
     "operationId": "list_conversation_assignments",
     "summary": "A conversation's automatic assignments and returns, with why, newest first.",
-    "parameters": [{"name": "conversation_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+    "parameters": [{"name": "conversation_id", "in": "path", "required": True, "schema": ID}],
     "responses": {"200": list_of("Assignment"), "401": ERROR, "404": ERROR}}}

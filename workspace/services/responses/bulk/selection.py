@@ -99,7 +99,7 @@ def choose_which(body: dict, agent: Agent) -> tuple[list[int], dict]:
         raise ValidationError("filter: an object with queue, status, assignee, tag, channel", code="invalid_field")
     queue = db.session.scalar(sa.select(Queue).where(Queue.slug == chosen.get("queue")))
     if queue is None or queue.id not in visible_queue_ids(agent):
-        raise ValidationError(f"filter.queue: no queue named {chosen.get('queue')!r}", code="invalid_field")
+        raise NotFound(f"filter.queue: no queue named {chosen.get('queue')!r}")
     assignee = chosen.get("assignee")
     conditions = queue_filter(queue, status=chosen.get("status", "open"),
                               assignee_id=assignee_filter(None if assignee is None else str(assignee), agent),

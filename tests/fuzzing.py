@@ -1,0 +1,156 @@
+"""Schemathesis over the served OpenAPI document, shared by the test suite and bench/fuzz_api.py.
+
+The app is served over real HTTP (werkzeug's server in a thread, the same app object and
+database as the test), and Schemathesis's own engine runs every phase asked for with every
+check it has: no 5xx, documented statuses, content types and response bodies, schema-valid
+requests accepted and schema-violating ones refused.
+"""
+
+import collections
+import contextlib
+import threading
+from dataclasses import dataclass, field
+
+import schemathesis
+from schemathesis.config import SchemathesisConfig
+from schemathesis.engine import events, from_schema
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+# A schema-valid request may still be refused for a reason no schema can state: state (a cursor
+# the server never issued) or a rule across query parameters (OpenAPI has no way to say "queue is
+# required when metric is depth"). Each such answer is listed here, by operationId, as the exact
+# (status, error code, start of message) it gives: positive_data_acceptance lets that answer and no
+# other pass for that operation. 404 and 409 (an id or slug naming nothing, a conflict) already pass.
+_INVALID_RULE = [(400, "invalid_rule", "")]  # the rule language: compiled, not a schema
+_INVALID_MACRO = [(400, "invalid_macro", "")]  # a Jinja template and actions: compiled, not a schema
+_CALENDAR = [(400, "invalid_calendar", "")]  # a time zone that exists, windows that do not overlap
+_BULK = [*_INVALID_MACRO, (400, "nothing_selected", ""), (400, "too_many", "")]
+STATE_DEPENDENT = {
+    "search_conversations": [(400, "invalid_cursor", "cursor:")],
+    "list_queue_conversations": [(400, "invalid_cursor", "cursor:")],
+    "list_dashboard_conversations": [(400, "invalid_field", "queue: is required for this metric"),
+                                     (400, "invalid_field", "agent_id: is required"),
+                                     (400, "invalid_field", "bucket:"), (400, "invalid_field", "incident_id:")],
+    "export_dashboard": [(400, "invalid_field", "queue: is required for this metric"),
+                         (400, "invalid_field", "agent_id: is required"),
+                         (400, "invalid_field", "bucket:"), (400, "invalid_field", "incident_id:")],
+    "sample_replies": [(400, "invalid_field", "queue: is required to sample one queue"),
+                       (400, "invalid_field", "agent_id: is required")],
+    # The test channel is a native one: only X channels answer the CRC challenge.
+    "answer_challenge": [(405, "method_not_allowed", "")],
+    "update_conversation": [(400, "not_routed", ""), (400, "not_a_member", ""),
+                            (400, "invalid_field", "assignee: no active agent")],
+    "reply_to_conversation": [(400, "reply_too_long", "")],
+    "set_member_capacity": [(400, "not_a_member", "")],
+    # Which settings exist, and what a URL must be, depend on the channel's kind.
+    "create_channel": [(400, "invalid_field", "settings.")],
+    "update_channel": [(400, "invalid_field", "settings.")],
+    "create_rule": [*_INVALID_RULE, (400, "invalid_field", "position: must be a whole number from 0 to")],
+    "update_rule": [*_INVALID_RULE, (400, "invalid_field", "position: must be a whole number from 0 to")],
+    "replay_routing": _INVALID_RULE,
+    "create_macro": _INVALID_MACRO, "update_macro": _INVALID_MACRO, "import_macros": _INVALID_MACRO,
+    "create_bulk": _BULK, "dry_run_bulk": _BULK,
+    "create_calendar": _CALENDAR, "update_calendar": _CALENDAR,
+    "import_calendar_holidays": [(400, "invalid_ical", "")],
+}
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """werkzeug's handler without a log line per request (thousands of them)."""
+
+    def log_request(self, *args, **kwargs) -> None:
+        """Log nothing: the report says what failed."""
+
+
+@contextlib.contextmanager
+def serving(app):
+    """Serve the app over real HTTP on a free local port; yield its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=False, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+def fuzz_config(token: str, *, examples: int, seed: int, phases: tuple[str, ...]) -> SchemathesisConfig:
+    """Every check, as the holder of `token`, with a fixed seed and `examples` per operation and phase."""
+    return SchemathesisConfig.from_dict({
+        "seed": seed,
+        # A loaded CI machine can take seconds to answer; a timeout here would be reported as an error.
+        "request-timeout": 300,
+        "headers": {"Authorization": f"Bearer {token}"},
+        "generation": {"max-examples": examples, "database": "none"},
+        # Every check; a 5xx never counts as accepting valid data (Schemathesis's default lets it pass
+        # here, since not_a_server_error reports it too).
+        "checks": {"enabled": True,
+                   "positive_data_acceptance": {"expected-statuses": ["2xx", "3xx", "401", "403", "404", "409",
+                                                                      "429"]}},
+        "phases": {name: {"enabled": name in phases} for name in ("examples", "coverage", "fuzzing", "stateful")},
+    })
+
+
+def state_dependent(failure, case, response) -> bool:
+    """Tell whether a positive_data_acceptance failure is one of the STATE_DEPENDENT answers."""
+    if type(failure).__name__ != "RejectedPositiveData":
+        return False
+    try:
+        error = response.json()["error"]
+    except (ValueError, KeyError, TypeError):
+        return False
+    return any(response.status_code == status and error.get("code") == code
+               and str(error.get("message", "")).startswith(message)
+               for status, code, message in STATE_DEPENDENT.get(case.operation.definition.raw.get("operationId"), ()))
+
+
+@dataclass
+class FuzzReport:
+    """What a run did: operations and cases, and each failure by check and operation."""
+
+    operations: set = field(default_factory=set)
+    cases: int = 0
+    failures: dict = field(default_factory=lambda: collections.defaultdict(list))
+    errors: list = field(default_factory=list)
+
+    def by_check(self) -> collections.Counter:
+        """Failed cases per check."""
+        return collections.Counter({check: sum(len(found) for (name, _), found in self.failures.items()
+                                               if name == check)
+                                    for check, _ in self.failures})
+
+    def lines(self) -> list[str]:
+        """One line per (check, operation) that failed: how often, with the first failure and its curl."""
+        return [f"{check} {label} x{len(found)}: {found[0]}" for (check, label), found in sorted(self.failures.items())]
+
+
+def _describe(info, interaction) -> str:
+    """A failure's title and message, the request as curl and the answer's status and start."""
+    response = interaction.response if interaction is not None else None
+    answer = f"-> {response.status_code} {response.content[:300]!r}" if response is not None else ""
+    return (f"{info.failure.title}: {info.failure.message.strip()[:400]}\n    "
+            f"{info.code_sample.strip()[:500]}\n    {answer}")
+
+
+def fuzz(base_url: str, config: SchemathesisConfig) -> FuzzReport:
+    """Run Schemathesis's engine over the served document and collect what it found."""
+    schema = schemathesis.openapi.from_url(f"{base_url}/api/v1/openapi.json", config=config)
+    schema.hook("filter_failure")(lambda context, failure, case, response: not state_dependent(
+        failure, case, response))
+    report = FuzzReport()
+    for event in from_schema(schema).execute():
+        if isinstance(event, events.ScenarioFinished):
+            report.operations.add(event.recorder.label)
+            report.cases += len(event.recorder.cases)
+            for case_id, checks in event.recorder.checks.items():
+                for check in checks:
+                    if check.failure_info is not None:
+                        report.failures[(check.name, event.recorder.label)].append(
+                            _describe(check.failure_info, event.recorder.interactions.get(case_id)))
+        elif isinstance(event, events.NonFatalError):
+            report.errors.append(f"{event.label}: {event.value!r}"[:500])
+        elif isinstance(event, events.FatalError):
+            report.errors.append(f"fatal: {event.exception!r}"[:500])
+    return report
