@@ -1,8 +1,8 @@
 """The console's search box in a real browser: results as you type, highlighted safely, keyboard, paging, axe."""
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
+from tests.console.factories import serious_violations
 from tests.console.test_console import post_webhook
 from tests.factories import make_post
 
@@ -19,12 +19,6 @@ def walruses(live_server):
                                             text=f"@billing my walrus figurine number {number} arrived broken"))
     return post_webhook(live_server, make_post(author={"id": "mallory", "handle": "mallory"}, text=HOSTILE))
 
-
-def serious_violations(page) -> list:
-    """What axe-core finds on the page that is serious or critical (WCAG 2.1 AA rules included)."""
-    found = Axe().run(page).response["violations"]
-    return [(rule["id"], [node["target"] for node in rule["nodes"]]) for rule in found
-            if rule["impact"] in ("serious", "critical")]
 
 
 def routed(page, count: int) -> None:

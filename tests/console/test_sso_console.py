@@ -1,9 +1,9 @@
 """Single sign-on in a real browser: the button, the real provider's page, and the console as the right agent."""
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
 from devstack.localredis import free_port
+from tests.console.factories import serious_violations
 from tests.factories import running
 from tests.oidc_provider import NAME, add_person, running_provider, sso_env
 
@@ -33,12 +33,6 @@ def page(browser):
     yield page
     context.close()
 
-
-def serious_violations(page) -> list:
-    """What axe-core finds on the page that is serious or critical (WCAG 2.1 AA rules included)."""
-    found = Axe().run(page).response["violations"]
-    return [(rule["id"], [node["target"] for node in rule["nodes"]]) for rule in found
-            if rule["impact"] in ("serious", "critical")]
 
 
 def test_sign_in_with_the_provider_lands_in_the_console_as_that_agent(page, sso_server, provider):

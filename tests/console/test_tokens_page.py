@@ -1,15 +1,8 @@
 """API tokens in a real browser: an agent issues, sees and revokes their own; an admin revokes anyone's."""
 
 import requests
-from axe_playwright_python.sync_playwright import Axe
 
-from tests.console.factories import PASSWORD
-
-
-def serious_violations(page, within: str | None = None) -> list:
-    """axe-core's serious and critical findings on the page as it is now (or in the part `within` selects)."""
-    results = Axe().run(page, context=within)
-    return [(v["id"], v["impact"]) for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+from tests.console.factories import PASSWORD, serious_violations
 
 
 def test_an_agent_issues_a_scoped_token_sees_it_once_and_revokes_it(open_console, live_server):
@@ -54,7 +47,7 @@ def test_an_admin_revokes_an_agents_token_from_the_admin_page(admin_page, live_s
     page.select_option("#token-agent", label="Ana (ana@example.com)")
     row = page.wait_for_selector('#agent-tokens tr:has-text("ana laptop")')
     assert secret not in page.content()
-    assert serious_violations(page, "#tokens-admin") == []  # this section (the older ones are not yet clean)
+    assert serious_violations(page) == []
     page.once("dialog", lambda dialog: dialog.accept())
     row.query_selector("button").click()
     page.wait_for_selector('#agent-tokens tr:has-text("ana laptop") >> text=revoked')

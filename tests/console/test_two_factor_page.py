@@ -6,22 +6,10 @@ import time
 import pyotp
 import pytest
 import sqlalchemy as sa
-from axe_playwright_python.sync_playwright import Axe
 
-from tests.console.factories import PASSWORD
+from tests.console.factories import PASSWORD, serious_violations
 from workspace.extensions import db
 from workspace.models import Agent, AuditEntry, utcnow
-
-# axe-core impacts that fail a test (minor and moderate ones are reported by axe but not gating).
-GATING = ("serious", "critical")
-
-
-def assert_accessible(page, within: str | None = None) -> None:
-    """axe-core finds no serious or critical violation on the page as it is now (or in the elements `within`
-    selects)."""
-    results = Axe().run(page, context=within)
-    bad = [violation for violation in results.response["violations"] if violation["impact"] in GATING]
-    assert not bad, results.generate_report()
 
 
 @pytest.fixture
@@ -58,23 +46,23 @@ def test_enrol_then_sign_in_with_a_code_then_with_a_recovery_code(context, live_
     page.wait_for_selector("#queues li", state="attached")
     page.click("text=Security")
     page.wait_for_selector("#two-factor-state")
-    assert_accessible(page)
+    assert serious_violations(page) == []
 
     page.click("text=Set up two-factor sign-in")
     assert page.locator("svg.qr").is_visible()
     secret = page.inner_text("#totp-secret")
     assert f"secret={secret}" in page.locator("#totp-uri").text_content()
-    assert_accessible(page)
+    assert serious_violations(page) == []
     page.get_by_label("Code").fill(pyotp.TOTP(secret).now())
     page.click("text=Turn on two-factor sign-in")
     codes = page.locator("#recovery-codes code").all_inner_texts()
     assert len(codes) == 10
-    assert_accessible(page)
+    assert serious_violations(page) == []
 
     sign_out(page, live_server)
     password_step(page, live_server)
     page.wait_for_url(f"{live_server}/login/code")
-    assert_accessible(page)
+    assert serious_violations(page) == []
     page.get_by_label("Code").fill(pyotp.TOTP(secret).at(time.time() + 30))  # the confirmation spent this step
     page.press("input[name=code]", "Enter")
     page.wait_for_selector("#queues li", state="attached")
@@ -91,7 +79,7 @@ def test_enrol_then_sign_in_with_a_code_then_with_a_recovery_code(context, live_
     page.press("input[name=code]", "Enter")
     assert page.get_by_role("alert").inner_text() == "wrong or already used code"
     assert page.url == f"{live_server}/login/code"
-    assert_accessible(page)
+    assert serious_violations(page) == []
 
 
 def test_an_admin_resets_an_agents_second_factor_from_the_admin_page(app, people, admin_page):
@@ -102,7 +90,7 @@ def test_an_admin_resets_an_agents_second_factor_from_the_admin_page(app, people
         db.session.commit()
     admin_page.reload()
     button = admin_page.get_by_role("button", name="Reset two-factor sign-in of Ana")
-    assert_accessible(admin_page, within=".two-factor")  # the rest of the admin page is not this test's
+    assert serious_violations(admin_page) == []
     admin_page.once("dialog", lambda dialog: dialog.accept())
     button.click()
     row = admin_page.locator(f"#agents tr[data-id='{people['Ana']}']")

@@ -14,16 +14,17 @@ async function save(action, success) {
 }
 
 function agentRow(agent) {
-  const role = el('select', { onchange: (e) => save(() => agents.update(agent.id, { role: e.target.value }), 'Role changed') },
+  const role = el('select', { 'aria-label': `Role of ${agent.name}`, onchange: (e) => save(() => agents.update(agent.id, { role: e.target.value }), 'Role changed') },
     ...['agent', 'supervisor', 'admin'].map((r) => el('option', { value: r, text: r, selected: r === agent.role })));
-  const active = el('input', { type: 'checkbox', checked: agent.active,
+  const active = el('input', { type: 'checkbox', checked: agent.active, 'aria-label': `${agent.name} is active`,
     onchange: (e) => save(() => agents.update(agent.id, { active: e.target.checked }), 'Saved') });
   const member = el('select', { multiple: true, size: Math.min(queues.length, 4), class: 'queues',
+    'aria-label': `Queues of ${agent.name}`,
     onchange: (e) => save(() => agents.update(agent.id,
       { queues: [...e.target.selectedOptions].map((o) => o.value) }), 'Queues saved') },
     ...queues.map((q) => el('option', { value: q.slug, text: q.name, selected: agent.queues.includes(q.slug) })));
   const capacity = el('input', { type: 'number', min: 0, max: 1000, value: agent.capacity, class: 'capacity',
-    title: 'most open conversations automatic assignment gives them',
+    'aria-label': `Capacity of ${agent.name}`, title: 'most open conversations automatic assignment gives them',
     onchange: (e) => save(() => agents.update(agent.id, { capacity: Number(e.target.value) }), 'Capacity saved') });
   // A lost phone: the admin turns the agent's second factor off; they set it up again from their Security page.
   const twoFactor = agent.two_factor
@@ -38,25 +39,26 @@ function agentRow(agent) {
 
 function queueRow(queue) {
   const sla = el('input', { value: PRIORITIES.map((l) => (queue.sla_minutes || {})[l] ?? '').join('/'),
-    placeholder: 'defaults', title: 'minutes to first reply, urgent/high/normal/low; blank keeps the default',
+    placeholder: 'defaults', 'aria-label': `SLA minutes of ${queue.name} (urgent/high/normal/low)`,
+    title: 'minutes to first reply, urgent/high/normal/low; blank keeps the default',
     onchange: (e) => {
       const parts = e.target.value.split('/').map((p) => p.trim());
       const targets = Object.fromEntries(PRIORITIES.map((l, i) => [l, Number(parts[i])]).filter(([, v]) => v > 0));
       save(() => queueAdmin.update(queue.slug, { sla_minutes: targets }), 'SLA saved');
     } });
   const threshold = el('input', { type: 'number', min: 0, max: 1, step: 0.05, value: queue.routing_threshold ?? '',
-    placeholder: 'default', onchange: (e) => save(() => queueAdmin.update(queue.slug,
+    placeholder: 'default', 'aria-label': `Routing threshold of ${queue.name}`, onchange: (e) => save(() => queueAdmin.update(queue.slug,
       { routing_threshold: e.target.value === '' ? null : Number(e.target.value) }), 'Threshold saved') });
   return el('tr', { dataset: { slug: queue.slug } }, el('td', { text: queue.slug }), el('td', { text: queue.name }),
     el('td', {}, sla), el('td', {}, threshold));
 }
 
 function channelRow(channel) {
-  const enabled = el('input', { type: 'checkbox', checked: channel.enabled,
+  const enabled = el('input', { type: 'checkbox', checked: channel.enabled, 'aria-label': `${channel.name} is enabled`,
     onchange: (e) => save(() => channels.update(channel.slug, { enabled: e.target.checked }), 'Saved') });
   const secret = el('code', { class: 'secret', text: '••••••••' });
-  const reveal = el('button', { text: 'show', onclick: () => { secret.textContent = channel.secret; } });
-  const rotate = el('button', { text: 'new secret', onclick: () => confirm('Senders must switch to the new secret. Go on?')
+  const reveal = el('button', { text: 'show', 'aria-label': `Show the secret of ${channel.name}`, onclick: () => { secret.textContent = channel.secret; } });
+  const rotate = el('button', { text: 'new secret', 'aria-label': `New secret for ${channel.name}`, onclick: () => confirm('Senders must switch to the new secret. Go on?')
     && save(() => channels.update(channel.slug, { rotate_secret: true }), 'New secret made') });
   return el('tr', { dataset: { slug: channel.slug } }, el('td', { text: channel.slug }), el('td', { text: channel.name }),
     el('td', { text: channel.kind }), el('td', {}, enabled), el('td', { text: channel.webhook_path }),

@@ -25,7 +25,8 @@ function calendarRow(calendar) {
       if (result.skipped.length) toast(`Imported ${result.imported}; skipped: ${result.skipped.join('; ')}`);
     }, 'Holidays imported');
   } });
-  const remove = el('button', { text: 'delete', onclick: () => confirm(`Delete ${calendar.name}?`)
+  const remove = el('button', { text: 'delete', 'aria-label': `Delete ${calendar.name}`,
+    onclick: () => confirm(`Delete ${calendar.name}?`)
     && save(() => sla.deleteCalendar(calendar.id), 'Calendar deleted') });
   return el('tr', { dataset: { id: calendar.id } }, el('td', { text: calendar.name }), el('td', { text: calendar.time_zone }),
     el('td', { text: hoursText(calendar.hours) }),
@@ -41,12 +42,12 @@ function policyRow(queue, policy) {
     el('td', { text: minutes(policy.resolution_minutes) }),
     el('td', { text: policy.business_hours ? `business hours (${policy.calendar})` : 'calendar time' }),
     el('td', { text: policy.at_risk_fraction ?? 'default' }),
-    el('td', {}, el('button', { text: 'remove', onclick: () => save(
+    el('td', {}, el('button', { text: 'remove', 'aria-label': `Remove the ${policy.priority} policy of ${queue.slug}`, onclick: () => save(
       () => sla.deletePolicy(queue.slug, policy.priority), 'Policy removed') })));
 }
 
 function assignmentRow(queue) {
-  const strategy = el('select', { onchange: (e) => save(() => queueAdmin.update(queue.slug,
+  const strategy = el('select', { 'aria-label': `Automatic assignment in ${queue.name}`, onchange: (e) => save(() => queueAdmin.update(queue.slug,
     { assignment: e.target.value }), 'Assignment saved') },
   ...Object.entries(STRATEGIES).map(([value, text]) => el('option', { value, text, selected: value === queue.assignment })));
   return el('tr', { dataset: { slug: queue.slug } }, el('td', { text: queue.name }), el('td', {}, strategy));

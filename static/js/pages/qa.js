@@ -14,7 +14,7 @@ function scale(name) {
 
 function sampleCard(reply) {
   const form = el('form', { class: 'row-form' }, ...SCORES.map(scale),
-    el('input', { name: 'comment', placeholder: 'Comment for the agent', maxlength: 5000, size: 50 }),
+    el('input', { name: 'comment', placeholder: 'Comment for the agent', 'aria-label': 'Comment for the agent', maxlength: 5000, size: 50 }),
     el('button', { type: 'submit', class: 'primary', text: 'Save review' }));
   const card = el('div', { class: 'sample', dataset: { messageId: reply.id } },
     el('div', { class: 'muted' }, `${reply.agent.name} · `, el('a', { href: conversationPage(reply.conversation_id),

@@ -58,8 +58,12 @@ $('#why').addEventListener('click', () => { $('#explanation').hidden = !$('#expl
 $('#get-next').addEventListener('click', getNext);
 $('#escalate').addEventListener('click', escalateOpen);
 $('#show-help').addEventListener('click', () => $('#help').showModal());
-// Back on a phone: conversation -> list -> queues.
-$('#back').addEventListener('click', () => { app.dataset.view = app.dataset.view === 'conversation' ? 'list' : 'queues'; });
+// Back on a phone: customer -> conversation -> list -> queues.
+const BACK = { customer: 'conversation', conversation: 'list' };
+$('#back').addEventListener('click', () => { app.dataset.view = BACK[app.dataset.view] || 'queues'; });
+// On a phone the customer panel takes the conversation's place (on a desk both show side by side).
+$('#show-customer').addEventListener('click', () => { app.dataset.view = 'customer'; $('#hide-customer').focus(); });
+$('#hide-customer').addEventListener('click', () => { app.dataset.view = 'conversation'; $('#show-customer').focus(); });
 $('#more').addEventListener('click', () => loadList(false));
 ['#filter-status', '#filter-assignee', '#filter-tag', '#filter-channel'].forEach((id) =>
   $(id).addEventListener('change', () => loadList(true)));
