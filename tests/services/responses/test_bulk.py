@@ -90,11 +90,11 @@ def test_dry_run_counts_vips_and_locks_renders_a_sample_and_writes_nothing(app, 
     ({"kind": "status", "status": "escalated", "conversation_ids": [1]}, 400, "status"),
     ({"kind": "tags", "conversation_ids": [1]}, 400, "tags to add or remove"),
     ({"kind": "reply", "text": "{{ ''.__class__ }}", "conversation_ids": [1]}, 400, "unsafe"),
-    ({"kind": "status", "status": "open", "filter": {"queue": "tech"}}, 400, "filter.queue"),
+    ({"kind": "status", "status": "open", "filter": {"queue": "tech"}}, 404, "filter.queue"),  # not theirs: 404
     ({"kind": "status", "status": "open", "conversation_ids": [99999]}, 404, "no conversation 99999"),
     ({"kind": "macro", "macro_id": 99999, "conversation_ids": [1]}, 404, "no macro"),
     ({"kind": "macro", "macro_id": "1", "conversation_ids": [1]}, 400, "macro_id"),
-    ({"kind": "reply", "text": " ", "conversation_ids": [1]}, 400, "text: the reply to send"),
+    ({"kind": "reply", "text": " ", "conversation_ids": [1]}, 400, "text: must not be blank"),
 ])
 def test_bad_bulk_requests_are_refused_and_start_nothing(app, call, world, body, status, says):  # noqa: F811
     """Each mistake is named; no bulk action is recorded."""

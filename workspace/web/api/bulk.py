@@ -68,11 +68,13 @@ def undo_bulk(bulk_id: int):
     return jsonify(service.serialize_bulk(bulk)), 202
 
 
-_KIND_NEEDS = {"macro": {"required": ["macro_id"]}, "reply": {"required": ["text"]},
-               "assign": {"required": ["assignee"]}, "move": {"required": ["queue"]},
-               "status": {"required": ["status"]},
+_KIND_NEEDS = {"macro": {"required": ["macro_id"], "x-error": "macro_id: the macro to apply"},
+               "reply": {"required": ["text"], "x-error": "text: the reply to send"},
+               "assign": {"required": ["assignee"], "x-error": "assignee: who to assign (an id, me or null)"},
+               "move": {"required": ["queue"], "x-error": "queue: the queue to move them to"},
+               "status": {"required": ["status"], "x-error": "status: open, pending or resolved"},
                "tags": {"anyOf": [{"required": [verb], "properties": {verb: {"minItems": 1}}}
-                                  for verb in ("add", "remove")]}}
+                                  for verb in ("add", "remove")], "x-error": "add or remove: tags to add or remove"}}
 SCHEMAS["BulkInput"] = closed({
     "kind": {"enum": list(KINDS)},
     "macro_id": ID, "text": {**text(MAX_REPLY_CHARS), "description": "reply template (kind reply)"},
@@ -87,6 +89,7 @@ SCHEMAS["BulkInput"] = closed({
 }, required=("kind",),
     # Conversations are chosen one way: listed, all matching a filter, or an incident's.
     oneOf=[{"required": [way]} for way in ("conversation_ids", "filter", "incident_id")],
+    **{"x-error": "choose conversations one way: conversation_ids, filter or incident_id"},
     allOf=[{"if": {"properties": {"kind": {"const": kind}}}, "then": needs} for kind, needs in _KIND_NEEDS.items()])
 _BULK_NOTE = ("Refused for what only the data can tell: a filter or incident that selects nothing (400 "
               "nothing_selected) or too much (400 too_many); a macro or reply template that does not apply "

@@ -31,8 +31,9 @@ PAGE_LIMIT = whole_number_query("limit", low=1, high=Config.API_MAX_PAGE_SIZE)
 def text(limit: int, *, blank: bool = False) -> dict:
     """A string of at most `limit` characters, without NUL (no database stores it); not blank unless allowed."""
     if blank:
-        return {"type": "string", "maxLength": limit, "pattern": "^[^\\x00]*$"}
-    return {"type": "string", "minLength": 1, "maxLength": limit, "pattern": "^[^\\x00]*[^\\s\\x00][^\\x00]*$"}
+        return {"type": "string", "maxLength": limit, "pattern": "^[^\\x00]*$", "x-pattern": "no NUL character"}
+    return {"type": "string", "minLength": 1, "maxLength": limit, "pattern": "^[^\\x00]*[^\\s\\x00][^\\x00]*$",
+            "x-pattern": "must not be blank (nor hold a NUL character)"}
 
 
 def closed(properties: dict, *, required: tuple = (), **extra) -> dict:
