@@ -292,7 +292,8 @@ def _describe(error, where: str) -> str:
         "minimum": lambda: f"at least {expected}", "maximum": lambda: f"at most {expected}",
         "minItems": lambda: f"at least {expected} items", "maxItems": lambda: f"at most {expected} items",
         "uniqueItems": lambda: "items must not repeat", "minProperties": lambda: f"at least {expected} fields",
-        "maxProperties": lambda: f"at most {expected} fields", "pattern": lambda: error.schema.get("x-pattern", "not in the expected form"),
+        "maxProperties": lambda: f"at most {expected} fields",
+        "pattern": lambda: error.schema.get("x-pattern", "not in the expected form"),
         "format": lambda: f"must be a {expected}",
     }
     reason = reasons.get(keyword, lambda: "not an allowed value (see the API document)")()
