@@ -52,6 +52,9 @@ STATE_DEPENDENT = {
     "create_bulk": _BULK, "dry_run_bulk": _BULK,
     "create_calendar": _CALENDAR, "update_calendar": _CALENDAR,
     "import_calendar_holidays": [(400, "invalid_ical", "")],
+    # An expiry of the documented form may still name no real date, or one past, or over 5 years on.
+    "issue_own_token": [(400, "invalid_field", "expires:")],
+    "issue_agent_token": [(400, "invalid_field", "expires:")],
 }
 
 

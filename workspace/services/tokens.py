@@ -15,6 +15,8 @@ from workspace.services.admin import only_fields
 MAX_LIFETIME = timedelta(days=5 * 365)
 MAX_NAME = 120
 _RELATIVE = re.compile(r"^(\d{1,5})([hd])$")
+# What an expiry looks like (the API document's pattern): relative, or the start of an ISO 8601 date.
+EXPIRES_PATTERN = r"^\s*(\d{1,5}[hd]|\d{4}-\d{2}-\d{2}([Tt ][^\x00]*)?)\s*$"
 
 
 def parse_expiry(value, now: datetime) -> datetime | None:

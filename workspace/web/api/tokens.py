@@ -5,7 +5,7 @@ from flask import g, jsonify, request
 from workspace.models import Agent, ApiToken
 from workspace.services import admin, tokens
 from workspace.web.api import bp
-from workspace.web.api.openapi import ERROR, NULLABLE_TIME, PATHS, SCHEMAS, TIME, json_body, list_of, ref
+from workspace.web.api.openapi import ERROR, ID, NULLABLE_TIME, PATHS, SCHEMAS, TIME, json_body, list_of, ref, text
 from workspace.web.auth import agent_required, role_required
 
 
@@ -77,17 +77,18 @@ SCHEMAS["IssuedApiToken"] = {"allOf": [ref("ApiToken"), {
     "properties": {"token": {"type": "string", "description": "the secret: shown in this answer only"}}}]}
 _ISSUE_BODY = {"required": True, "content": {"application/json": {"schema": {
     "type": "object", "required": ["name"], "additionalProperties": False, "properties": {
-        "name": {"type": "string", "minLength": 1, "maxLength": 120},
+        "name": text(tokens.MAX_NAME),
         "scopes": {"type": "array", "minItems": 1, "items": {"enum": ["read", "write", "admin", "webhooks"]},
                    "description": ("read: GET the API and live sockets; write: agent actions; admin: admin "
                                    "endpoints and /metrics; webhooks: read channels and change their settings or "
                                    "secret. admin and webhooks only on admins' tokens, and a token issues no "
                                    "scope it lacks. Default: all the agent (and calling token) may have.")},
-        "expires": {"type": ["string", "null"],
+        "expires": {"type": ["string", "null"], "maxLength": 40, "pattern": tokens.EXPIRES_PATTERN,
+                    "x-pattern": '"30d", "12h" or an ISO 8601 date or date-time',
                     "description": '"30d", "12h", or an ISO 8601 date or date-time, at most 5 years on; null: never'},
     }}}}}
-_TOKEN_ID = {"name": "token_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-_AGENT_ID = {"name": "agent_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_TOKEN_ID = {"name": "token_id", "in": "path", "required": True, "schema": ID}
+_AGENT_ID = {"name": "agent_id", "in": "path", "required": True, "schema": ID}
 _ISSUED = json_body(ref("IssuedApiToken"), "Issued; the secret is shown once.")
 _REVOKED = json_body(ref("ApiToken"), "Revoked (revoking again changes nothing).")
 _DENIED = {"401": ERROR, "403": ERROR}
