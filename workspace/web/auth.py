@@ -91,7 +91,7 @@ def _authenticate_request() -> None:
 
 def agent_required(view):
     """Require a signed-in agent: a bearer token holding `read` (GET) or `write` (anything else), or a console
-    session (with CSRF on writes)."""
+    session (with CSRF on writes); then the request must be as its operation in the API document says."""
 
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
@@ -104,7 +104,7 @@ def agent_required(view):
 
 
 def role_required(role: str, scopes: tuple[str, ...] | None = None):
-    """Require a signed-in agent (see agent_required) holding at least `role`.
+    """Require a signed-in agent (see agent_required) holding at least `role`, then a documented request.
 
     Args:
         role: the least role that may call the view.
