@@ -8,8 +8,9 @@ import sqlalchemy as sa
 
 from workspace.extensions import db
 from workspace.models import Agent, Author, Channel, Conversation, Message, Queue
-from workspace.services.conversations.search import highlight, search
+from workspace.services.conversations.search import search
 from workspace.services.conversations.search_query import parse
+from workspace.services.conversations.snippets import highlight
 from workspace.web.api.openapi import DOCUMENT
 
 START = datetime(2026, 3, 1, 12, tzinfo=UTC)

@@ -6,17 +6,17 @@ How a search runs, on either database:
 2. The text index gives the newest WINDOW matching messages, already joined
    to their conversations so visibility and filters apply before the cap. FTS5
    walks its doclist by rowid, newest first, and stops there. On PostgreSQL the
-   newest SCAN matches come from a LIMIT subquery read lazily (backwards along
-   the primary key for a common word, a GIN bitmap for a rare one) and joined
-   to conversations by primary key: a filter that passes few of them costs at
-   most SCAN lookups, however many messages there are, and a query whose
-   filters pass none of the newest SCAN matches is one to narrow with a date.
+   newest matches come from a LIMIT subquery read lazily (backwards along the
+   primary key for a common word, a GIN bitmap for a rare one) and joined to
+   conversations by primary key: 2,000 first, then further back (SCANS) only
+   when fewer than WINDOW of them pass the filters, so a selective filter over
+   a common word costs more but never misses an older match.
    A lone word is also looked up as a customer's handle or name.
 3. In Python: each message is scored (BM25's term-frequency and length
    weighting, a subject match counting double), the best per conversation is
    kept, ordered by score (then newest conversation first), the cursor
-   applied, one page taken; snippets are cut from the matching posts and
-   escaped before the matched words are marked.
+   applied, one page taken; snippets are cut from the matching posts
+   (snippets.py) and escaped before the matched words are marked.
 
 Why score in Python rather than with FTS5's bm25() or PostgreSQL's ts_rank():
 bm25() reads the whole doclist of every term once per query for its IDF (at
@@ -35,7 +35,6 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from markupsafe import Markup, escape
 
 from workspace.errors import ValidationError
 from workspace.extensions import db
@@ -43,6 +42,7 @@ from workspace.models import Agent, Author, Channel, Conversation, Message, Queu
 from workspace.models.search_index import AUTHORS_FTS, MESSAGES_FTS, VECTOR_COLUMN
 from workspace.services.conversations.queues import previews, visible_queue_ids
 from workspace.services.conversations.search_query import TOKEN, SearchQuery, parse
+from workspace.services.conversations.snippets import as_html, snippet_parts, term_pattern
 
 # Matching messages ranked per search (the newest that pass the filters); bounds every search's cost.
 # Each is loaded and scored, so it is a few pages' worth, not more.
@@ -56,9 +56,6 @@ K1, B = 1.2, 0.75
 PEOPLE = 50
 # A customer found by handle or name ranks above any text match (ranks: lower is better).
 PERSON_RANK = -1.0e9
-# Characters of context a snippet shows around the first match.
-SNIPPET_CHARS = 180
-SNIPPET_LEAD = 50
 # The PostgreSQL vector of a message: a stored generated column, outside the metadata (models/search_index.py).
 VECTOR = sa.literal_column(f"messages.{VECTOR_COLUMN}")
 SIMPLE = sa.literal_column("'simple'::regconfig")
@@ -230,9 +227,9 @@ def score(query: SearchQuery, posts: list[tuple[str, str]]) -> list[float]:
     Returns:
         One score per post, higher for more relevant.
     """
-    patterns = [_term_pattern([word], None) for word in query.words]
+    patterns = [term_pattern([word], None) for word in query.words]
     if query.words and query.prefix_last:
-        patterns[-1] = _term_pattern([], query.words[-1])
+        patterns[-1] = term_pattern([], query.words[-1])
     patterns += [re.compile(r"(?<![^\W_])" + r"[\W_]+".join(map(re.escape, phrase)) + r"(?![^\W_])", re.IGNORECASE)
                  for phrase in query.phrases]
     lengths = [text.count(" ") + 1 for _, text in posts]
@@ -315,57 +312,6 @@ def tsquery_text(query: SearchQuery, *, prefix: bool = True) -> str:
     return " & ".join(parts)
 
 
-def snippet_parts(text: str, terms: list[str], *, prefix: str | None = None) -> list[tuple[str, bool]]:
-    """A window of text around the first matched term, as (text, matched) pieces in order.
-
-    Args:
-        text: the post's text (untrusted: returned as plain text, for the caller to escape or set as text).
-        terms: the lower-case tokens to mark, as whole words.
-        prefix: a token to mark also at the start of a longer word (the word still being typed).
-
-    Returns:
-        The window's pieces, each a matched word or the plain text between; an ellipsis opens or
-        closes the plain pieces where the window cuts the text.
-    """
-    pattern = _term_pattern(terms, prefix)
-    first = pattern.search(text) if pattern else None
-    start = max(0, first.start() - SNIPPET_LEAD) if first else 0
-    if start:  # begin at a word boundary
-        space = text.find(" ", start, first.start())
-        start = space + 1 if space != -1 else start
-    end = min(len(text), start + SNIPPET_CHARS)
-    if end < len(text):
-        space = text.rfind(" ", start, end)
-        end = space if space > (first.end() if first else start) else end
-    window = text[start:end]
-    pieces, position = [("…" if start else "", False)], 0
-    for match in (pattern.finditer(window) if pattern else ()):
-        pieces += [(window[position:match.start()], False), (window[match.start():match.end()], True)]
-        position = match.end()
-    pieces.append((window[position:] + ("…" if end < len(text) else ""), False))
-    return [(piece, marked) for piece, marked in pieces if piece]
-
-
-def highlight(text: str, terms: list[str], *, prefix: str | None = None) -> str:
-    """The snippet_parts of a text as safe HTML: everything escaped, each matched word in <mark>."""
-    return as_html(snippet_parts(text, terms, prefix=prefix))
-
-
-def as_html(parts: list[tuple[str, bool]]) -> str:
-    """Snippet pieces as safe HTML: every piece escaped, the matched ones in <mark>."""
-    return str(Markup("").join(Markup("<mark>%s</mark>") % piece if marked else escape(piece)
-                               for piece, marked in parts))
-
-
-def _term_pattern(terms: list[str], prefix: str | None) -> re.Pattern | None:
-    alternatives = [re.escape(term) for term in terms] + ([re.escape(prefix) + r"[^\W_]*"] if prefix else [])
-    if not alternatives:
-        return None
-    # A term matches at token boundaries, as the index tokenizes (letters and digits only).
-    return re.compile(r"(?<![^\W_])(?:" + "|".join(sorted(alternatives, key=len, reverse=True)) + r")(?![^\W_])",
-                      re.IGNORECASE)
-
-
 def _load(page: list[_Hit], query: SearchQuery) -> list[Found]:
     """The page's conversations, in order, each with its snippet."""
     ids = [hit.conversation_id for hit in page]
@@ -379,7 +325,7 @@ def _load(page: list[_Hit], query: SearchQuery) -> list[Found]:
     latest = previews([hit.conversation_id for hit in page if hit.message_id is None])
     terms = query.terms()
     prefix = query.words[-1] if query.words and query.prefix_last else None
-    pattern = _term_pattern(terms, prefix)
+    pattern = term_pattern(terms, prefix)
     found = []
     for hit in page:
         subject, text = texts.get(hit.message_id, ("", latest.get(hit.conversation_id, "")))
