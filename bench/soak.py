@@ -18,17 +18,17 @@ announced (`conversation.created`, read from the Socket.IO Redis channel) more
 than once for a conversation, and queue volume counts beyond the inbound
 messages.
 
+Its PostgreSQL and Redis are in bench/soak_servers.py.
+
 Usage: .venv/bin/python bench/soak.py [--minutes 10] [--rate 200]
 """
 
 import argparse
-import glob
 import json
 import os
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -45,9 +45,9 @@ import sqlalchemy as sa  # noqa: E402
 
 from bench.http_load import build_request, read_response, run_load  # noqa: E402
 from bench.ingest import SECRET, post, signed  # noqa: E402
+from bench.soak_servers import Postgres, Redis, postgres_bindir  # noqa: E402
 from bench.stack import process_environment  # noqa: E402
 from devstack.launcher import Supervised, flask, start_process, stop_all, wait_healthy  # noqa: E402
-from devstack.localredis import free_port, start_redis  # noqa: E402
 
 # Concurrent senders sharing the pace; each keeps one keep-alive connection and waits for each answer, so
 # there must be enough of them to hold the rate when answers slow down (32 x 1/0.16 s = 200 posts/s).
@@ -62,91 +62,11 @@ FAULTS = ((0.15, "kill the worker (SIGKILL)"), (0.30, "restart Redis, keeping it
           (0.75, "restart Redis with its data removed"))
 # How long the hello-world baseline runs before the load.
 BASELINE_SECONDS = 3.0
-# A killed service stays down this long before it is started again.
-OUTAGE_SECONDS = 3.0
 
 
 def say(text: str) -> None:
     """Print a timestamped line of the soak's own."""
     print(f"{time.strftime('%H:%M:%S')} soak | {text}", flush=True)
-
-
-class Postgres:
-    """A throwaway PostgreSQL cluster on a free port, run as the postgres user when we are root."""
-
-    def __init__(self, bindir: str, folder: str):
-        self.bindir, self.folder = bindir, folder
-        self.data = os.path.join(folder, "data")
-        self.port = free_port()
-        os.makedirs(folder, exist_ok=True)
-        self.prefix: list[str] = []
-        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-            shutil.chown(folder, "postgres")
-            self.prefix = ["runuser", "-u", "postgres", "--"]
-        self._run("initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8")
-        self.start()
-
-    def _run(self, tool: str, *args: str) -> None:
-        """Run one of the cluster's tools, failing loudly."""
-        result = subprocess.run([*self.prefix, os.path.join(self.bindir, tool), *args], capture_output=True,
-                                text=True)
-        if result.returncode:
-            raise RuntimeError(f"{tool} failed: {result.stdout}{result.stderr}")
-
-    def _ctl(self, action: str, *args: str) -> None:
-        # fsync off: a soak on a shared disk; a fast (clean) restart loses nothing without it.
-        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
-        self._run("pg_ctl", action, "-D", self.data, "-w", "-l", os.path.join(self.folder, "postgres.log"),
-                  "-o", options, *args)
-
-    def start(self) -> None:
-        """Start the server and wait until it accepts connections."""
-        self._ctl("start")
-
-    def restart(self) -> None:
-        """Stop the server (fast mode: sessions are cut off) and start it again."""
-        self._ctl("restart", "-m", "fast")
-
-    def stop(self) -> None:
-        """Stop the server for good."""
-        self._ctl("stop", "-m", "fast")
-
-    def alive(self) -> bool:
-        """Whether the server accepts connections."""
-        try:
-            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-            return True
-        except OSError:
-            return False
-
-    @property
-    def url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
-
-
-def postgres_bindir() -> str | None:
-    """Debian's newest PostgreSQL server binaries, or None."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
-    return os.path.dirname(found[-1]) if found else None
-
-
-class Redis:
-    """The stack's Redis, persisted (AOF) in its folder, always on the same port."""
-
-    def __init__(self, folder: str):
-        self.folder = folder
-        self.process, self.url = start_redis(folder, persist=True)
-        self.port = int(self.url.rsplit(":", 1)[1].split("/")[0])
-
-    def restart(self, keep_data: bool) -> None:
-        """Kill the server (SIGKILL: no final write), optionally delete its data, and start it again."""
-        self.process.kill()
-        self.process.wait()
-        if not keep_data:
-            for path in Path(self.folder).glob("appendonly*"):
-                shutil.rmtree(path) if path.is_dir() else path.unlink()
-        time.sleep(OUTAGE_SECONDS)
-        self.process, _ = start_redis(self.folder, self.port, persist=True)
 
 
 class Sender(threading.Thread):
