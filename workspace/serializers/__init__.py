@@ -90,10 +90,10 @@ def sort_key(conversation: Conversation) -> str:
             f"{conversation.created_at:%Y%m%d%H%M%S%f}|{conversation.id:012d}")
 
 
-def serialize_conversation(conversation: Conversation, *, detail: bool = False, preview: str | None = None,
-                           messages: tuple[list[Message], int | None] | None = None) -> dict:
-    """A conversation as listed (with the start of its latest post, when given); with detail,
-    its messages (the page given as (messages, cursor to earlier ones), else all), author and explanation."""
+def serialize_conversation(conversation: Conversation, *, preview: str | None = None,
+                           thread: tuple[list[Message], int | None] | None = None) -> dict:
+    """A conversation as listed (with the start of its latest post, when given); given a page of its
+    thread (see services.conversations.threads.thread_page), in full: those messages, author and explanation."""
     data = {
         "id": conversation.id,
         "status": conversation.status,
@@ -124,9 +124,9 @@ def serialize_conversation(conversation: Conversation, *, detail: bool = False, 
     ]
     if preview is not None:
         data["preview"] = preview
-    if detail:
+    if thread is not None:
         data["author"] = serialize_author(conversation.author)
-        shown, earlier = messages if messages is not None else (conversation.messages, None)
+        shown, earlier = thread
         data["messages"] = [serialize_message(m) for m in shown]
         data["earlier_messages"] = earlier
         data["explanation"] = conversation.explanation

@@ -11,11 +11,13 @@ and deletions may arrive before, or instead of, the post itself.
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from workspace.channels.post import SourceChange
 from workspace.extensions import db
 from workspace.live.changes import Changes
 from workspace.models import Message, utcnow
+from workspace.serializers import SERIALIZED
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +41,10 @@ def apply_source_changes(channel_id: int, changes: list[SourceChange]) -> list[C
         One outcome per change, in order; committed (and announced to consoles) before this returns.
     """
     ids = sorted({change.external_id for change in changes})
+    # With each message its conversation and what announcing it reads: one query, not a few per conversation.
     messages = {message.external_id: message for message in db.session.scalars(
-        sa.select(Message).where(Message.channel_id == channel_id, Message.external_id.in_(ids),
-                                 Message.direction == "inbound"))}
+        sa.select(Message).options(so.joinedload(Message.conversation).options(*SERIALIZED))
+        .where(Message.channel_id == channel_id, Message.external_id.in_(ids), Message.direction == "inbound"))}
     outcomes, touched = [], {}
     for change in changes:
         message = messages.get(change.external_id)
@@ -66,5 +69,3 @@ def apply_source_changes(channel_id: int, changes: list[SourceChange]) -> list[C
     db.session.commit()
     announcement.publish()
     return outcomes
-
-

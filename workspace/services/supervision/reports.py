@@ -52,11 +52,12 @@ def weekly_report(start: datetime, now: datetime | None = None) -> dict:
     if start + timedelta(weeks=1) > now:
         return _compute(start, now)
     kept = current_app.extensions.setdefault("weekly_reports", {})
-    entry = kept.get(start)
+    entry = kept.pop(start, None)  # put back last: the dict's order is least recently read first
     if entry is None or time.monotonic() - entry[0] >= FINISHED_WEEK_SECONDS:
-        for stale in sorted(kept, key=lambda week: kept[week][0])[:max(0, len(kept) + 1 - FINISHED_WEEKS_KEPT)]:
-            del kept[stale]
-        entry = kept[start] = (time.monotonic(), _compute(start, now))
+        entry = (time.monotonic(), _compute(start, now))
+    kept[start] = entry
+    if len(kept) > FINISHED_WEEKS_KEPT:
+        del kept[next(iter(kept))]
     return entry[1]
 
 

@@ -41,7 +41,7 @@ def list_conversation_messages(conversation_id: int):
 def conversation_detail(conversation: Conversation) -> dict:
     """A conversation in full, with its newest THREAD_PAGE_SIZE messages and the cursor to the earlier ones."""
     page = thread_page(conversation.id, limit=current_app.config["THREAD_PAGE_SIZE"])
-    return serialize_conversation(conversation, detail=True, messages=page)
+    return serialize_conversation(conversation, thread=page)
 
 
 @bp.patch("/conversations/<int:conversation_id>")
