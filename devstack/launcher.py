@@ -266,8 +266,11 @@ def relayed(name: str, env: dict, kind: str | None = None) -> Callable[[], subpr
 
 def relayed_nginx(listen: str, web_addresses: list[str]) -> Callable[[], subprocess.Popen]:
     """A starter for nginx in front of the web processes, its output copied to ours."""
+    folder = nginx.prefix_folder()
+
     def start() -> subprocess.Popen:
-        child = nginx.start_nginx(listen, web_addresses, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        child = nginx.start_nginx(listen, web_addresses, folder, text=True, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT)
         threading.Thread(target=relay, args=("nginx", child.stdout), daemon=True).start()
         return child
     return start
