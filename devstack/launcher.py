@@ -242,7 +242,6 @@ class Supervised:
             self.started, self.restart_at = now, None
             say(self.name, f"started again (pid {self.child.pid})")
 
-
     def stop(self) -> None:
         """Stop the process for good."""
         stop_process(self.child)
@@ -257,21 +256,20 @@ def stop_supervised(supervised: list[Supervised]) -> None:
 
 def relayed(name: str, env: dict, kind: str | None = None) -> Callable[[], subprocess.Popen]:
     """A starter for one Procfile process (`kind`, by default its name) whose output is copied to ours."""
-    def start() -> subprocess.Popen:
-        child = start_process(kind or name, env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        threading.Thread(target=relay, args=(name, child.stdout), daemon=True).start()
-        return child
-    return start
+    return relaying(name, lambda **popen: start_process(kind or name, env, **popen))
 
 
 def relayed_nginx(listen: str, web_addresses: list[str]) -> Callable[[], subprocess.Popen]:
     """A starter for nginx in front of the web processes, its output copied to ours."""
     folder = nginx.prefix_folder()
+    return relaying("nginx", lambda **popen: nginx.start_nginx(listen, web_addresses, folder, **popen))
 
+
+def relaying(name: str, start_child: Callable[..., subprocess.Popen]) -> Callable[[], subprocess.Popen]:
+    """Wrap a starter (taking Popen's keywords) so the child's output is copied to ours, prefixed by `name`."""
     def start() -> subprocess.Popen:
-        child = nginx.start_nginx(listen, web_addresses, folder, text=True, stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT)
-        threading.Thread(target=relay, args=("nginx", child.stdout), daemon=True).start()
+        child = start_child(text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        threading.Thread(target=relay, args=(name, child.stdout), daemon=True).start()
         return child
     return start
 
