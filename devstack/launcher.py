@@ -18,7 +18,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from devstack import nginx
@@ -85,43 +86,42 @@ def stop_all(children: list[subprocess.Popen], timeout: float = 10) -> None:
 
 def alive(pid: int) -> bool:
     """Whether a process exists and is not a zombie (Linux /proc)."""
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rpartition(")")[2].split()[0] != "Z"
-    except OSError:
-        return False
+    fields = _stat(pid)
+    return fields is not None and fields[0] != "Z"
 
 
 def group_alive(group: int) -> bool:
     """Whether any process of a process group is still alive (not a zombie)."""
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as handle:
-                    fields = handle.read().rpartition(")")[2].split()
-            except OSError:
-                continue
-            if int(fields[2]) == group and fields[0] != "Z":
-                return True
-    return False
+    return any(int(fields[2]) == group and fields[0] != "Z" for _, fields in _processes())
 
 
 def descendants(root: int) -> set[int]:
     """The ids of a process and of all its descendants alive now (Linux /proc)."""
-    parents = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as handle:
-                    parents[int(entry)] = int(handle.read().rpartition(")")[2].split()[1])
-            except OSError:
-                continue
+    children = defaultdict(list)
+    for pid, fields in _processes():
+        children[int(fields[1])].append(pid)
     family, found = set(), [root]
     while found:
         pid = found.pop()
         family.add(pid)
-        found += [child for child, parent in parents.items() if parent == pid]
+        found += children[pid]
     return family
+
+
+def _stat(pid: int | str) -> list[str] | None:
+    """A process's /proc/<pid>/stat fields after its name (state, parent, group, ...), or None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rpartition(")")[2].split()
+    except OSError:
+        return None
+
+
+def _processes() -> Iterator[tuple[int, list[str]]]:
+    """Each process alive now (zombies included), with its /proc stat fields."""
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and (fields := _stat(entry)) is not None:
+            yield int(entry), fields
 
 
 def wait_healthy(base: str, timeout: float = 60.0) -> bool:
@@ -242,7 +242,6 @@ class Supervised:
             self.started, self.restart_at = now, None
             say(self.name, f"started again (pid {self.child.pid})")
 
-
     def stop(self) -> None:
         """Stop the process for good."""
         stop_process(self.child)
@@ -257,18 +256,20 @@ def stop_supervised(supervised: list[Supervised]) -> None:
 
 def relayed(name: str, env: dict, kind: str | None = None) -> Callable[[], subprocess.Popen]:
     """A starter for one Procfile process (`kind`, by default its name) whose output is copied to ours."""
-    def start() -> subprocess.Popen:
-        child = start_process(kind or name, env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        threading.Thread(target=relay, args=(name, child.stdout), daemon=True).start()
-        return child
-    return start
+    return relaying(name, lambda **popen: start_process(kind or name, env, **popen))
 
 
 def relayed_nginx(listen: str, web_addresses: list[str]) -> Callable[[], subprocess.Popen]:
     """A starter for nginx in front of the web processes, its output copied to ours."""
+    folder = nginx.prefix_folder()
+    return relaying("nginx", lambda **popen: nginx.start_nginx(listen, web_addresses, folder, **popen))
+
+
+def relaying(name: str, start_child: Callable[..., subprocess.Popen]) -> Callable[[], subprocess.Popen]:
+    """Wrap a starter (taking Popen's keywords) so the child's output is copied to ours, prefixed by `name`."""
     def start() -> subprocess.Popen:
-        child = nginx.start_nginx(listen, web_addresses, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        threading.Thread(target=relay, args=("nginx", child.stdout), daemon=True).start()
+        child = start_child(text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        threading.Thread(target=relay, args=(name, child.stdout), daemon=True).start()
         return child
     return start
 

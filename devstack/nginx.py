@@ -1,6 +1,7 @@
 """nginx in front of several web processes: the shipped config (deploy/nginx.conf) filled in and run
 in a folder of its own, as `./bin/run --scale` and the topology tests and benchmarks use it."""
 
+import atexit
 import os
 import shutil
 import subprocess
@@ -29,12 +30,19 @@ def render(listen: str, web_addresses: list[str], static: Path = ROOT / "static"
         SWITCHBOARD_LISTEN=listen, SWITCHBOARD_WEB_SERVERS=servers, SWITCHBOARD_STATIC=str(static))
 
 
-def start_nginx(listen: str, web_addresses: list[str], **popen) -> subprocess.Popen:
-    """Write the config into a fresh folder (nginx's prefix: pid, temporary files) and run nginx in the
-    foreground in its own session, after checking the config; raise RuntimeError if it is refused."""
+def prefix_folder() -> Path:
+    """A fresh folder for nginx's prefix (config, pid, temporary files), removed when this process exits:
+    one per launcher run, however often its nginx is started again."""
     folder = Path(tempfile.mkdtemp(prefix="switchboard-nginx-"))
     folder.chmod(0o755)  # run as root, nginx's workers are `nobody` and keep large bodies in temp/
-    (folder / "temp").mkdir()
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+def start_nginx(listen: str, web_addresses: list[str], folder: Path, **popen) -> subprocess.Popen:
+    """Write the config into `folder` (from prefix_folder) and run nginx in the foreground in its own
+    session, after checking the config; raise RuntimeError if it is refused."""
+    (folder / "temp").mkdir(exist_ok=True)
     config = folder / "nginx.conf"
     config.write_text(render(listen, web_addresses))
     command = [NGINX, "-p", str(folder), "-c", str(config), "-g", "daemon off;"]

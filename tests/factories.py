@@ -137,6 +137,20 @@ def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1) -> bool:
     return bool(predicate())
 
 
+def drained(app) -> bool:
+    """Whether every conversation is routed up to its latest inbound post and the outbox is empty."""
+    with app.app_context():
+        try:
+            latest = sa.select(sa.func.max(Message.id)).where(
+                Message.conversation_id == Conversation.id, Message.direction == "inbound").scalar_subquery()
+            unrouted = db.session.scalar(sa.select(sa.func.count()).select_from(Conversation).where(
+                Conversation.routed_message_id.is_distinct_from(latest)))
+            waiting = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEntry))
+            return unrouted == 0 and waiting == 0
+        finally:
+            db.session.remove()
+
+
 def join_queue(app, email: str, slug: str) -> None:
     """Make an agent a member of a queue."""
     with app.app_context():

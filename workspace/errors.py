@@ -92,7 +92,7 @@ def init_app(app: Flask) -> None:
         """The database or Redis did not answer (restarting, down, locked): 503 with Retry-After, so a webhook
         sender or the console tries again, rather than a 500 for a fault that is not the request's."""
         db.session.rollback()
-        app.logger.warning("answering 503: %s: %s", type(error).__name__, str(error).splitlines()[0][:200])
+        app.logger.warning("answering 503: %s: %s", type(error).__name__, str(error).partition("\n")[0][:200])
         response = error_response(503, "unavailable", "A service Switchboard needs is not answering. "
                                   "Try again shortly.")
         response.headers["Retry-After"] = str(OUTAGE_RETRY_AFTER_SECONDS)

@@ -22,8 +22,7 @@ from devstack import nginx
 from devstack.launcher import alive, descendants, wait_healthy
 from devstack.localredis import free_port_run
 from tests.conftest import POSTGRES_URL
-from tests.factories import ROOT, SECRET, make_post, process_env, wait_for
-from tests.jobs.test_exactly_once import drained
+from tests.factories import ROOT, SECRET, drained, make_post, process_env, wait_for
 from workspace.channels.signature import sign
 from workspace.extensions import db
 from workspace.models import Agent, ApiToken, Channel, Message, Queue, VolumeCount

@@ -10,10 +10,10 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from tests.factories import SECRET, make_post, running_many
+from tests.factories import SECRET, drained, make_post, running_many
 from workspace.channels.signature import sign
 from workspace.extensions import db
-from workspace.models import Conversation, Message, OutboxEntry, VolumeCount
+from workspace.models import Conversation, Message, VolumeCount
 from workspace.models.counts import queue_counts
 
 POSTS = 300
@@ -27,20 +27,6 @@ def send(session: requests.Session, base: str, post: dict) -> int:
         "Content-Type": "application/json", "X-Switchboard-Signature": sign(SECRET, body)})
     assert response.status_code == 202, response.text
     return response.json()["conversation_id"]
-
-
-def drained(app) -> bool:
-    """Whether every conversation is routed up to its latest inbound post and the outbox is empty."""
-    with app.app_context():
-        try:
-            latest = sa.select(sa.func.max(Message.id)).where(
-                Message.conversation_id == Conversation.id, Message.direction == "inbound").scalar_subquery()
-            unrouted = db.session.scalar(sa.select(sa.func.count()).select_from(Conversation).where(
-                Conversation.routed_message_id.is_distinct_from(latest)))
-            waiting = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEntry))
-            return unrouted == 0 and waiting == 0
-        finally:
-            db.session.remove()
 
 
 def announced(listener) -> list[int]:

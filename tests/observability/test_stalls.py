@@ -6,13 +6,11 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 import gevent
 
+from tests.factories import ROOT
 from workspace.observability import stalls
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_held_loop_is_seen_as_a_stall_and_logged(caplog):

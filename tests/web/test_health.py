@@ -2,6 +2,8 @@
 
 import json
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+
 from devstack.localredis import free_port
 from tests.factories import SECRET, make_config, make_post
 from workspace import create_app
@@ -42,3 +44,15 @@ def test_a_database_that_does_not_answer_is_a_503_with_retry_after_not_a_500(red
     for answer in answers:
         assert answer.status_code == 503 and answer.headers["Retry-After"] == "5"
         assert answer.get_json()["error"]["code"] == "unavailable"
+
+
+def test_an_outage_error_without_a_message_is_still_a_503(app, client):
+    """Redis can raise its ConnectionError bare: the 503 handler's log line must not fail on the empty message
+    (which made the handler itself raise, and the answer a 500)."""
+
+    def lost() -> None:
+        raise RedisConnectionError()
+
+    app.add_url_rule("/lost-redis", view_func=lost)
+    answer = client.get("/lost-redis")
+    assert answer.status_code == 503 and answer.get_json()["error"]["code"] == "unavailable"

@@ -206,8 +206,7 @@ class Dispatcher:
         self.wake = threading.Event()
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()
-        self.stopping = False
-        self.stopped = threading.Event()
+        self.stopping = threading.Event()
         self.last_job: str | None = None
 
     def notify(self) -> None:
@@ -229,14 +228,14 @@ class Dispatcher:
         """
         config = self.app.config
         backoff, retry_at, failing_since = 0.0, 0.0, None
-        while not self.stopping:
+        while not self.stopping.is_set():
             pause = retry_at - time.monotonic()
             if pause > 0:
-                self.stopped.wait(pause)
+                self.stopping.wait(pause)
             else:
                 self.wake.wait(timeout=config["DISPATCH_POLL_SECONDS"])
             self.wake.clear()
-            if self.stopping:
+            if self.stopping.is_set():
                 break
             time.sleep(config["DISPATCH_LINGER_SECONDS"])  # let a burst gather into one batch
             with self.app.app_context():
@@ -266,13 +265,12 @@ class Dispatcher:
     def _hold_while_workers_are_busy(self) -> None:
         """Wait while the last job is still queued, up to the hold time (see the class docstring)."""
         deadline = time.monotonic() + self.app.config["DISPATCH_HOLD_SECONDS"]
-        while not self.stopping and time.monotonic() < deadline and waiting_in_queue(self.last_job):
+        while not self.stopping.is_set() and time.monotonic() < deadline and waiting_in_queue(self.last_job):
             time.sleep(HOLD_POLL_SECONDS)
 
     def stop(self) -> None:
         """Stop the loop and wait for it (tests, and a clean shutdown)."""
-        self.stopping = True
-        self.stopped.set()
+        self.stopping.set()
         self.wake.set()
         if self.thread is not None:
             self.thread.join(timeout=10)
