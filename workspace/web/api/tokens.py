@@ -9,22 +9,15 @@ from workspace.web.api.openapi import ERROR, ID, NULLABLE_TIME, PATHS, SCHEMAS, 
 from workspace.web.auth import agent_required, role_required
 
 
-def token_view(token: ApiToken) -> dict:
-    """A token as its owner and admins see it: name, scopes and dates, never the secret."""
-    state = tokens.token_state(token)
-    return {key: state[key] for key in ("id", "agent_id", "name", "scopes", "created_at", "expires_at",
-                                        "last_used_at", "revoked_at")}
-
-
 def _issued(token: ApiToken, secret: str):
-    return jsonify({**token_view(token), "token": secret}), 201
+    return jsonify({**tokens.token_state(token), "token": secret}), 201
 
 
 @bp.get("/tokens")
 @agent_required
 def list_own_tokens():
     """List your API tokens (revoked ones say when)."""
-    return jsonify(data=[token_view(token) for token in tokens.list_tokens(g.agent)])
+    return jsonify(data=[tokens.token_state(token) for token in tokens.list_tokens(g.agent)])
 
 
 @bp.post("/tokens")
@@ -38,14 +31,14 @@ def issue_own_token():
 @agent_required
 def revoke_own_token(token_id: int):
     """Revoke one of your tokens (anyone else's is not found here: admins use the agent's path)."""
-    return jsonify(token_view(tokens.revoke_token(token_id, g.agent, owner=g.agent)))
+    return jsonify(tokens.token_state(tokens.revoke_token(token_id, g.agent, owner=g.agent)))
 
 
 @bp.get("/agents/<int:agent_id>/tokens")
 @role_required("admin")
 def list_agent_tokens(agent_id: int):
     """List an agent's API tokens (admins)."""
-    return jsonify(data=[token_view(token) for token in tokens.list_tokens(admin.find(Agent, id=agent_id))])
+    return jsonify(data=[tokens.token_state(token) for token in tokens.list_tokens(admin.find(Agent, id=agent_id))])
 
 
 @bp.post("/agents/<int:agent_id>/tokens")
@@ -60,7 +53,7 @@ def issue_agent_token(agent_id: int):
 @role_required("admin")
 def revoke_agent_token(agent_id: int, token_id: int):
     """Revoke an agent's token (admins)."""
-    return jsonify(token_view(tokens.revoke_token(token_id, g.agent, owner=admin.find(Agent, id=agent_id))))
+    return jsonify(tokens.token_state(tokens.revoke_token(token_id, g.agent, owner=admin.find(Agent, id=agent_id))))
 
 
 SCHEMAS["ApiToken"] = {
