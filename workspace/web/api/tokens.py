@@ -2,7 +2,7 @@
 
 from flask import g, jsonify, request
 
-from workspace.models import Agent, ApiToken
+from workspace.models import TOKEN_SCOPES, Agent, ApiToken
 from workspace.services import admin, tokens
 from workspace.web.api import bp
 from workspace.web.api.openapi import ERROR, ID, NULLABLE_TIME, PATHS, SCHEMAS, TIME, json_body, list_of, ref, text
@@ -61,7 +61,7 @@ SCHEMAS["ApiToken"] = {
                                    "revoked_at"],
     "properties": {
         "id": {"type": "integer"}, "agent_id": {"type": "integer"}, "name": {"type": "string"},
-        "scopes": {"type": "array", "items": {"enum": ["read", "write", "admin", "webhooks"]}},
+        "scopes": {"type": "array", "items": {"enum": list(TOKEN_SCOPES)}},
         "created_at": TIME, "expires_at": NULLABLE_TIME,
         "last_used_at": {**NULLABLE_TIME, "description": "kept to the minute"},
         "revoked_at": NULLABLE_TIME}}
@@ -71,7 +71,7 @@ SCHEMAS["IssuedApiToken"] = {"allOf": [ref("ApiToken"), {
 _ISSUE_BODY = {"required": True, "content": {"application/json": {"schema": {
     "type": "object", "required": ["name"], "additionalProperties": False, "properties": {
         "name": text(tokens.MAX_NAME),
-        "scopes": {"type": "array", "minItems": 1, "items": {"enum": ["read", "write", "admin", "webhooks"]},
+        "scopes": {"type": "array", "minItems": 1, "items": {"enum": list(TOKEN_SCOPES)},
                    "description": ("read: GET the API and live sockets; write: agent actions; admin: admin "
                                    "endpoints and /metrics; webhooks: read channels and change their settings or "
                                    "secret. admin and webhooks only on admins' tokens, and a token issues no "
