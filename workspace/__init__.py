@@ -21,7 +21,6 @@ from workspace.web import (  # noqa: F401  (sockets: handlers before init_app)
     headers,
     health,
     metrics,
-    signin,
     sockets,
     sso,
     validation,
@@ -94,7 +93,6 @@ def create_app(config: type | dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(ticketing_bp)
     app.register_blueprint(security_bp)
-    app.register_blueprint(signin.bp)  # the 429 + Retry-After answer for throttled attempts
     cli.init_app(app)
     return app
 

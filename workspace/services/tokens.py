@@ -67,7 +67,8 @@ def check_scopes(value, agent: Agent, caller: ApiToken | None) -> list[str]:
     if unknown:
         raise ValidationError(f"scopes: {unknown[0]!r} is not a scope ({', '.join(TOKEN_SCOPES)})",
                               code="invalid_field")
-    beyond = [scope for scope in value if scope not in scopes_allowed(agent)]
+    allowed = scopes_allowed(agent)
+    beyond = [scope for scope in value if scope not in allowed]
     if beyond:
         raise Forbidden(f"scopes: {beyond[0]} is only for admins' tokens", code="scope_not_allowed")
     if caller is not None and not set(value) <= caller.scope_set:
@@ -102,8 +103,8 @@ def issue_token(agent: Agent, data, actor: Agent | None, caller: ApiToken | None
     name = data.get("name")
     if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME or "\x00" in name:
         raise ValidationError(f"name: a string of 1 to {MAX_NAME} characters", code="invalid_field")
-    scopes = check_scopes(data["scopes"], agent, caller) if "scopes" in data else list(
-        scope for scope in scopes_allowed(agent) if caller is None or scope in caller.scope_set)
+    scopes = check_scopes(data["scopes"], agent, caller) if "scopes" in data else [
+        scope for scope in scopes_allowed(agent) if caller is None or scope in caller.scope_set]
     token, secret = ApiToken.issue(agent, name.strip(), scopes, parse_expiry(data.get("expires"), utcnow()))
     db.session.add(token)
     db.session.flush()

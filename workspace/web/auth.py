@@ -89,18 +89,25 @@ def _authenticate_request() -> None:
     g.api_token, g.agent = None, current_user._get_current_object()
 
 
-def agent_required(view):
-    """Require a signed-in agent: a bearer token holding `read` (GET) or `write` (anything else), or a console
-    session (with CSRF on writes); then the request must be as its operation in the API document says."""
+def _guarded(view, role: str | None, scopes: tuple[str, ...] | None):
+    """Wrap a view in the one order of checks: who is calling, their role, the token's scope, the document."""
 
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         _authenticate_request()
-        require_scope(_method_scope())
+        if role is not None and not has_role(g.agent, role):
+            raise Forbidden(f"this needs the {role} role")
+        require_scope(*(scopes or (("admin",) if role == "admin" else (_method_scope(),))))
         check_documented_request()
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def agent_required(view):
+    """Require a signed-in agent: a bearer token holding `read` (GET) or `write` (anything else), or a console
+    session (with CSRF on writes); then the request must be as its operation in the API document says."""
+    return _guarded(view, None, None)
 
 
 def role_required(role: str, scopes: tuple[str, ...] | None = None):
@@ -111,20 +118,7 @@ def role_required(role: str, scopes: tuple[str, ...] | None = None):
         scopes: the token scopes any one of which lets a token in; by default `admin` for admin views, else
             `read` or `write` by method.
     """
-
-    def decorate(view):
-        @functools.wraps(view)
-        def wrapped(*args, **kwargs):
-            _authenticate_request()
-            if not has_role(g.agent, role):
-                raise Forbidden(f"this needs the {role} role")
-            require_scope(*(scopes or (("admin",) if role == "admin" else (_method_scope(),))))
-            check_documented_request()
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorate
+    return functools.partial(_guarded, role=role, scopes=scopes)
 
 
 def safe_next(target: str | None) -> str:

@@ -2,10 +2,9 @@
 
 import time
 
-from flask import Blueprint, Response, current_app, redirect, request, session, url_for
+from flask import Response, current_app, redirect, request, session, url_for
 from flask_login import login_user
 
-from workspace.errors import error_response
 from workspace.extensions import db
 from workspace.models import Agent
 from workspace.services import audit
@@ -17,17 +16,6 @@ from workspace.web.auth import safe_next
 DEVICE_COOKIE = "sb_device"
 # Session key of a sign-in whose password was right and whose code is still awaited.
 PENDING = "second_factor"
-
-bp = Blueprint("signin", __name__)
-
-
-@bp.app_errorhandler(Throttled)
-def throttled_error(error: Throttled):
-    """A throttled attempt anywhere in the API: the one error shape, 429 and Retry-After."""
-    db.session.rollback()
-    response = error_response(error.status, error.code, error.message)
-    response.headers["Retry-After"] = str(error.retry_after)
-    return response
 
 
 def client_address() -> str:
@@ -84,6 +72,5 @@ def complete_sign_in(agent: Agent, remember: bool, next_url: str | None, how: st
 def throttled_page(response: Response, error: Throttled) -> Response:
     """A page that refused a throttled attempt: 429 and Retry-After, so scripts and browsers both know."""
     response.status_code = error.status
-    response.headers["Retry-After"] = str(error.retry_after)
+    response.headers.update(error.headers)
     return response
-

@@ -92,6 +92,8 @@ class Throttled(SwitchboardError):
         unit = "second" if retry_after == 1 else "seconds"
         super().__init__(f"too many failed attempts; try again in {retry_after} {unit}")
         self.retry_after = retry_after
+        # The app's SwitchboardError handler (workspace/errors.py) sends these with the 429.
+        self.headers = {"Retry-After": str(retry_after)}
 
 
 @dataclass

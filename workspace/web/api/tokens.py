@@ -2,29 +2,22 @@
 
 from flask import g, jsonify, request
 
-from workspace.models import Agent, ApiToken
+from workspace.models import TOKEN_SCOPES, Agent, ApiToken
 from workspace.services import admin, tokens
 from workspace.web.api import bp
 from workspace.web.api.openapi import ERROR, ID, NULLABLE_TIME, PATHS, SCHEMAS, TIME, json_body, list_of, ref, text
 from workspace.web.auth import agent_required, role_required
 
 
-def token_view(token: ApiToken) -> dict:
-    """A token as its owner and admins see it: name, scopes and dates, never the secret."""
-    state = tokens.token_state(token)
-    return {key: state[key] for key in ("id", "agent_id", "name", "scopes", "created_at", "expires_at",
-                                        "last_used_at", "revoked_at")}
-
-
 def _issued(token: ApiToken, secret: str):
-    return jsonify({**token_view(token), "token": secret}), 201
+    return jsonify({**tokens.token_state(token), "token": secret}), 201
 
 
 @bp.get("/tokens")
 @agent_required
 def list_own_tokens():
     """List your API tokens (revoked ones say when)."""
-    return jsonify(data=[token_view(token) for token in tokens.list_tokens(g.agent)])
+    return jsonify(data=[tokens.token_state(token) for token in tokens.list_tokens(g.agent)])
 
 
 @bp.post("/tokens")
@@ -38,14 +31,14 @@ def issue_own_token():
 @agent_required
 def revoke_own_token(token_id: int):
     """Revoke one of your tokens (anyone else's is not found here: admins use the agent's path)."""
-    return jsonify(token_view(tokens.revoke_token(token_id, g.agent, owner=g.agent)))
+    return jsonify(tokens.token_state(tokens.revoke_token(token_id, g.agent, owner=g.agent)))
 
 
 @bp.get("/agents/<int:agent_id>/tokens")
 @role_required("admin")
 def list_agent_tokens(agent_id: int):
     """List an agent's API tokens (admins)."""
-    return jsonify(data=[token_view(token) for token in tokens.list_tokens(admin.find(Agent, id=agent_id))])
+    return jsonify(data=[tokens.token_state(token) for token in tokens.list_tokens(admin.find(Agent, id=agent_id))])
 
 
 @bp.post("/agents/<int:agent_id>/tokens")
@@ -60,7 +53,7 @@ def issue_agent_token(agent_id: int):
 @role_required("admin")
 def revoke_agent_token(agent_id: int, token_id: int):
     """Revoke an agent's token (admins)."""
-    return jsonify(token_view(tokens.revoke_token(token_id, g.agent, owner=admin.find(Agent, id=agent_id))))
+    return jsonify(tokens.token_state(tokens.revoke_token(token_id, g.agent, owner=admin.find(Agent, id=agent_id))))
 
 
 SCHEMAS["ApiToken"] = {
@@ -68,7 +61,7 @@ SCHEMAS["ApiToken"] = {
                                    "revoked_at"],
     "properties": {
         "id": {"type": "integer"}, "agent_id": {"type": "integer"}, "name": {"type": "string"},
-        "scopes": {"type": "array", "items": {"enum": ["read", "write", "admin", "webhooks"]}},
+        "scopes": {"type": "array", "items": {"enum": list(TOKEN_SCOPES)}},
         "created_at": TIME, "expires_at": NULLABLE_TIME,
         "last_used_at": {**NULLABLE_TIME, "description": "kept to the minute"},
         "revoked_at": NULLABLE_TIME}}
@@ -78,7 +71,7 @@ SCHEMAS["IssuedApiToken"] = {"allOf": [ref("ApiToken"), {
 _ISSUE_BODY = {"required": True, "content": {"application/json": {"schema": {
     "type": "object", "required": ["name"], "additionalProperties": False, "properties": {
         "name": text(tokens.MAX_NAME),
-        "scopes": {"type": "array", "minItems": 1, "items": {"enum": ["read", "write", "admin", "webhooks"]},
+        "scopes": {"type": "array", "minItems": 1, "items": {"enum": list(TOKEN_SCOPES)},
                    "description": ("read: GET the API and live sockets; write: agent actions; admin: admin "
                                    "endpoints and /metrics; webhooks: read channels and change their settings or "
                                    "secret. admin and webhooks only on admins' tokens, and a token issues no "
