@@ -1,16 +1,9 @@
 """The authorization matrix: every URL rule and every Socket.IO event, for every kind of caller.
 
 The rules come from the app's own url_map and the events from the Socket.IO server's handlers, so a new
-route or event without a line here fails the test until someone says who may call it.
+route or event without a line in the table fails the test until someone says who may call it.
 
-Callers, in this order (the last ones may undo what the first did, so destructive calls go to admins last):
-anonymous; an agent not in the conversation's queue (tech); an agent in it (billing); a supervisor; an admin.
-Each API call goes with the caller's full token; each page with the caller's console session.
-
-Outcomes: u = 401 (or, for a page, the way to the sign-in page); f = 403; h = 404, not theirs to see;
-o = let through (any other answer under 500: what a valid body would do is each endpoint's own test).
-The last column is the token scope the route needs: a token of an admin holding every scope but that one
-must get 403 naming it ("admin|webhooks": either will do; None: the route takes no API token).
+The table itself, and what its letters mean: tests/web/authorization_table.py.
 """
 
 from dataclasses import dataclass
@@ -21,6 +14,7 @@ from werkzeug.security import generate_password_hash
 
 from tests.factories import make_config
 from tests.supervision import make_conversation, make_reply
+from tests.web.authorization_table import ACTORS, BODIES, ROUTES, SOCKET_EVENTS
 from workspace import create_app
 from workspace.extensions import db, socketio
 from workspace.models import (
@@ -39,144 +33,6 @@ from workspace.models import (
     Rule,
     SlaPolicy,
 )
-
-ACTORS = ("anonymous", "agent_out", "agent_in", "supervisor", "admin")
-
-ROUTES = {
-    # Pages: sessions only.
-    "GET /": ("uoooo", None),
-    "GET /conversations/<int:conversation_id>": ("uoooo", None),  # the console shell; its data comes from the API
-    "GET /admin": ("ufffo", None),
-    "GET /dashboard": ("uffoo", None),
-    "GET /qa": ("uffoo", None),
-    "GET /reviews": ("uoooo", None),
-    "GET /tokens": ("uoooo", None),
-    "GET /reports/weekly": ("uffoo", None),
-    "GET /login": ("ooooo", None),
-    "POST /login": ("ooooo", None),
-    "POST /logout": ("uoooo", None),
-    # Single sign-on: 404 while SWITCHBOARD_SSO_ISSUER is unset, as here; when on, public steps of signing in
-    # (tests/web/test_sso.py).
-    # Two-factor: the code step follows a right password (without one it leads back to the sign-in page);
-    # each agent's own Security page.
-    "GET /login/code": ("uuuuu", None),
-    "POST /login/code": ("uuuuu", None),
-    "GET /account/security": ("uoooo", None),
-    "POST /account/security/two-factor/start": ("uoooo", None),
-    "POST /account/security/two-factor/confirm": ("uoooo", None),
-    "POST /account/security/two-factor/disable": ("uoooo", None),
-    "GET /login/sso": ("hhhhh", None),
-    "GET /login/sso/callback": ("hhhhh", None),
-    # Public: probes, the document, static files, and what senders sign with their own secrets.
-    "GET /ping": ("ooooo", None),
-    "GET /healthz": ("ooooo", None),
-    "GET /static/<path:filename>": ("ooooo", None),
-    "GET /api/v1/openapi.json": ("ooooo", None),
-    "GET /webhooks/<slug>": ("ooooo", None),
-    "POST /webhooks/<slug>": ("uuuuu", None),  # unsigned: 401 whoever asks
-    "POST /webhooks/ticketing/status": ("uuuuu", None),
-    "GET /metrics": ("ufffo", "admin"),
-    # Agents, queues, channels.
-    "GET /api/v1/agents": ("uffoo", "read"),
-    "POST /api/v1/agents": ("ufffo", "admin"),
-    "PATCH /api/v1/agents/<int:agent_id>": ("ufffo", "admin"),
-    "GET /api/v1/queues": ("uoooo", "read"),
-    "POST /api/v1/queues": ("ufffo", "admin"),
-    "PATCH /api/v1/queues/<slug>": ("ufffo", "admin"),
-    "GET /api/v1/queues/<slug>/conversations": ("uhooo", "read"),
-    "PUT /api/v1/queues/<slug>/members/<int:agent_id>": ("ufffo", "admin"),
-    "GET /api/v1/queues/<slug>/sla": ("uffoo", "read"),
-    "PUT /api/v1/queues/<slug>/sla/<level>": ("ufffo", "admin"),
-    "DELETE /api/v1/queues/<slug>/sla/<level>": ("ufffo", "admin"),
-    "GET /api/v1/channels": ("ufffo", "admin|webhooks"),
-    "POST /api/v1/channels": ("ufffo", "admin"),
-    "PATCH /api/v1/channels/<slug>": ("ufffo", "admin|webhooks"),
-    # Tokens.
-    "GET /api/v1/tokens": ("uoooo", "read"),
-    "POST /api/v1/tokens": ("uoooo", "write"),
-    "DELETE /api/v1/tokens/<int:token_id>": ("uhohh", "write"),  # own tokens only (admins: the agents/ path)
-    "GET /api/v1/agents/<int:agent_id>/tokens": ("ufffo", "admin"),
-    "POST /api/v1/agents/<int:agent_id>/tokens": ("ufffo", "admin"),
-    "DELETE /api/v1/agents/<int:agent_id>/tokens/<int:token_id>": ("ufffo", "admin"),
-    "DELETE /api/v1/agents/<int:agent_id>/two-factor": ("ufffo", "admin"),
-    # Conversations and customers: seen only through a queue the agent works (supervisors and admins: all).
-    "GET /api/v1/search": ("uoooo", "read"),
-    "POST /api/v1/conversations/next": ("uoooo", "write"),
-    "GET /api/v1/conversations/<int:conversation_id>": ("uhooo", "read"),
-    "GET /api/v1/conversations/<int:conversation_id>/messages": ("uhooo", "read"),
-    "PATCH /api/v1/conversations/<int:conversation_id>": ("uhooo", "write"),
-    "GET /api/v1/conversations/<int:conversation_id>/assignments": ("uhooo", "read"),
-    "POST /api/v1/conversations/<int:conversation_id>/escalate": ("uhooo", "write"),
-    "POST /api/v1/conversations/<int:conversation_id>/macros/<int:macro_id>": ("uhooo", "write"),
-    "POST /api/v1/conversations/<int:conversation_id>/notes": ("uhooo", "write"),
-    "POST /api/v1/conversations/<int:conversation_id>/replies": ("uhooo", "write"),
-    "GET /api/v1/authors/<int:author_id>": ("uhooo", "read"),
-    "GET /api/v1/authors/<int:author_id>/conversations": ("uhooo", "read"),
-    "PATCH /api/v1/authors/<int:author_id>": ("uhooo", "write"),
-    "POST /api/v1/authors/<int:author_id>/notes": ("uhooo", "write"),
-    "PATCH /api/v1/authors/<int:author_id>/notes/<int:note_id>": ("uhofo", "write"),  # its writer, or an admin
-    "DELETE /api/v1/authors/<int:author_id>/notes/<int:note_id>": ("uhooo", "write"),
-    # Macros and bulk actions.
-    "GET /api/v1/macros": ("uoooo", "read"),
-    "POST /api/v1/macros": ("uoooo", "write"),
-    "GET /api/v1/macros/<int:macro_id>": ("uhooo", "read"),  # a team macro: its queue's agents
-    "PATCH /api/v1/macros/<int:macro_id>": ("uhfoo", "write"),  # a team macro: supervisors and admins edit it
-    "DELETE /api/v1/macros/<int:macro_id>": ("uhfoo", "write"),  # hidden outside its queue
-    "POST /api/v1/macros/<int:macro_id>/preview": ("uhooo", "write"),
-    "GET /api/v1/macros/export": ("ufffo", "admin"),
-    "POST /api/v1/macros/import": ("ufffo", "admin"),
-    "GET /api/v1/bulk": ("uoooo", "read"),
-    "POST /api/v1/bulk": ("uoooo", "write"),
-    "POST /api/v1/bulk/dry-run": ("uoooo", "write"),
-    "GET /api/v1/bulk/<int:bulk_id>": ("uhoho", "read"),  # agent_in's: its owner and admins
-    "GET /api/v1/bulk/<int:bulk_id>/items": ("uhoho", "read"),
-    "POST /api/v1/bulk/<int:bulk_id>/undo": ("uhoho", "write"),
-    # Routing (admins), SLA calendars (admins), supervision.
-    "GET /api/v1/rules": ("uffoo", "read"),
-    "POST /api/v1/rules": ("ufffo", "admin"),
-    "GET /api/v1/rules/<int:rule_id>": ("uffoo", "read"),
-    "PATCH /api/v1/rules/<int:rule_id>": ("ufffo", "admin"),
-    "DELETE /api/v1/rules/<int:rule_id>": ("ufffo", "admin"),
-    "POST /api/v1/rules/reorder": ("ufffo", "admin"),
-    "GET /api/v1/routing/accuracy": ("uffoo", "read"),
-    "GET /api/v1/routing/models": ("uffoo", "read"),
-    "POST /api/v1/routing/models/<version>/promote": ("ufffh", "admin"),  # no such version
-    "POST /api/v1/routing/replay": ("uffoo", "write"),
-    "POST /api/v1/routing/retrain": ("ufffo", "admin"),
-    "POST /api/v1/routing/rollback": ("ufffo", "admin"),
-    "GET /api/v1/calendars": ("uffoo", "read"),
-    "POST /api/v1/calendars": ("ufffo", "admin"),
-    "GET /api/v1/calendars/<int:calendar_id>": ("uffoo", "read"),
-    "PATCH /api/v1/calendars/<int:calendar_id>": ("ufffo", "admin"),
-    "DELETE /api/v1/calendars/<int:calendar_id>": ("ufffo", "admin"),
-    "POST /api/v1/calendars/<int:calendar_id>/import": ("ufffo", "admin"),
-    "GET /api/v1/dashboard": ("uffoo", "read"),
-    "GET /api/v1/dashboard/conversations": ("uffoo", "read"),
-    "GET /api/v1/dashboard/export": ("uffoo", "read"),
-    "GET /api/v1/incidents": ("uffoo", "read"),
-    "POST /api/v1/incidents": ("uffoo", "write"),
-    "GET /api/v1/incidents/<int:incident_id>": ("uffoo", "read"),
-    "PATCH /api/v1/incidents/<int:incident_id>": ("uffoo", "write"),
-    "POST /api/v1/incidents/<int:incident_id>/resolve": ("uffoo", "write"),
-    "GET /api/v1/qa/averages": ("uffoo", "read"),
-    "GET /api/v1/qa/reviews": ("uoooo", "read"),  # agents see the reviews of their own replies
-    "POST /api/v1/qa/reviews": ("uffoo", "write"),
-    "PATCH /api/v1/qa/reviews/<int:review_id>": ("uffoo", "write"),
-    "GET /api/v1/qa/sample": ("uffoo", "read"),
-}
-
-# Socket events: outcome per actor (u: connection refused; f: answered {"ok": false}; o: answered, not refused).
-# The scope column: a token without it connects but is refused the event ("connect": read is needed to connect).
-SOCKET_EVENTS = {
-    "connect": ("uoooo", "read"),
-    "watch_dashboard": ("uffoo", "read"),
-    "view": ("ufooo", "read"),
-    "typing": ("ufooo", "write"),
-    "take_over": ("ufooo", "write"),
-    "heartbeat": ("uoooo", "read"),
-    "leave": ("uoooo", None),  # leaving what one does not view is a no-op
-    "disconnect": ("uoooo", None),
-}
 
 
 @dataclass
@@ -250,21 +106,6 @@ def world(matrix_app) -> World:
         agent_ids = {name: agent.get_id() for name, agent in agents.items()}
         db.session.remove()
     return World(ids=ids, tokens=tokens, agents=agent_ids)
-
-
-# A valid body for the writes whose answer turns on whether the caller may see their target: the edge
-# checks a body against the document first and answers 400 to anyone for an invalid one (which tells
-# nothing), so an empty body would never reach the visibility check this matrix is about.
-BODIES = {
-    "PATCH /api/v1/authors/<int:author_id>": {"tags": ["vip"]},
-    "PATCH /api/v1/authors/<int:author_id>/notes/<int:note_id>": {"text": "edited"},
-    "POST /api/v1/authors/<int:author_id>/notes": {"text": "a note"},
-    "PATCH /api/v1/conversations/<int:conversation_id>": {"priority": "high"},
-    "POST /api/v1/conversations/<int:conversation_id>/notes": {"text": "a note"},
-    "POST /api/v1/conversations/<int:conversation_id>/replies": {"text": "a reply"},
-    "PATCH /api/v1/macros/<int:macro_id>": {"name": "Thanks again"},
-    "POST /api/v1/macros/<int:macro_id>/preview": {"conversation_id": "<conversation_id>"},
-}
 
 
 def _body(route: str, world: World) -> dict:
