@@ -47,6 +47,12 @@ __all__ = [
 # admins can pick per-queue thresholds from evidence.
 COVERAGE_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 WORST_CONFUSIONS = 10
+# Equal-width confidence bins of the reliability table and the expected calibration error.
+RELIABILITY_BINS = 10
+# A candidate whose expected calibration error exceeds the active model's by more than this is
+# not promoted: its thresholds would mean something else. The margin absorbs the noise of
+# measuring calibration on a few hundred rows.
+ECE_TOLERANCE = 0.01
 MIN_EXAMPLES = 2  # a label needs this many training rows to be learned (calibration folds need 2)
 
 
@@ -295,6 +301,8 @@ def evaluate(model: QueueModel, texts: Sequence[str], labels: Sequence[str]) -> 
         for i, j in zip(*np.unravel_index(worst, matrix.shape), strict=True)
         if matrix[i, j] > 0
     ]
+    predicted_labels = set(predicted)
+    never = sorted(label for label in present if label not in predicted_labels)
     coverage = []
     for threshold in COVERAGE_THRESHOLDS:
         kept = confidence >= threshold
@@ -319,17 +327,51 @@ def evaluate(model: QueueModel, texts: Sequence[str], labels: Sequence[str]) -> 
             for label, p, r, f, s in zip(present, precision, recall, f1, support, strict=True)
         },
         "worst_confusions": confusions,
+        "never_predicted": never,
         "coverage": coverage,
+        **calibration(confidence, correct),
         "eval_fingerprint": fingerprint(texts, truth),
     }
+
+
+def calibration(confidence: np.ndarray, correct: np.ndarray, bins: int = RELIABILITY_BINS) -> dict:
+    """Measure how well stated confidence matches accuracy.
+
+    Args:
+        confidence: the probability of each prediction.
+        correct: whether each prediction was right.
+        bins: equal-width confidence bins over (0, 1].
+
+    Returns:
+        {"ece": the expected calibration error (the row-weighted mean gap between
+        confidence and accuracy over the bins), "reliability": [{"low", "high",
+        "n", "confidence", "accuracy"}] for each non-empty bin}.
+    """
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    # Bin i holds confidences in (edges[i], edges[i+1]]; a confidence of exactly 0 joins the first.
+    which = np.clip(np.searchsorted(edges, confidence, side="left") - 1, 0, bins - 1)
+    table, ece = [], 0.0
+    for i in range(bins):
+        rows = which == i
+        n = int(rows.sum())
+        if not n:
+            continue
+        conf, acc = float(confidence[rows].mean()), float(correct[rows].mean())
+        ece += n / len(confidence) * abs(conf - acc)
+        table.append({"low": round(float(edges[i]), 2), "high": round(float(edges[i + 1]), 2), "n": n,
+                      "confidence": round(conf, 4), "accuracy": round(acc, 4)})
+    return {"ece": round(ece, 4), "reliability": table}
 
 
 def should_promote(candidate_metrics: dict, active_metrics: dict | None, *, force: bool = False) -> tuple[bool, str]:
     """Decide whether a candidate model may replace the active one.
 
     The candidate must score at least the active model's accuracy on the same
-    held-out rows (same eval_fingerprint); macro-F1 is reported, not gated, so
-    a small F1 wobble cannot block a more accurate model.
+    held-out rows (same eval_fingerprint), and its expected calibration error
+    may exceed the active model's by at most ECE_TOLERANCE (an admin's
+    thresholds are confidences: a worse-calibrated model would route
+    differently at the same threshold). Macro-F1 is reported, not gated, so a
+    small F1 wobble cannot block a more accurate model.
 
     Args:
         candidate_metrics: evaluate() output for the candidate.
@@ -352,9 +394,13 @@ def should_promote(candidate_metrics: dict, active_metrics: dict | None, *, forc
         f"accuracy {cand:.4f} vs active {act:.4f} (macro-F1 {candidate_metrics['macro_f1']:.4f} "
         f"vs {active_metrics['macro_f1']:.4f}) on {candidate_metrics['n']} held-out rows"
     )
-    if cand >= act:
-        return True, f"candidate is at least as accurate: {detail}"
-    return False, f"candidate is less accurate: {detail}"
+    if cand < act:
+        return False, f"candidate is less accurate: {detail}"
+    cand_ece, act_ece = candidate_metrics.get("ece"), active_metrics.get("ece")
+    if cand_ece is not None and act_ece is not None and cand_ece > act_ece + ECE_TOLERANCE:
+        return False, (f"candidate is worse calibrated: expected calibration error {cand_ece:.4f} vs active "
+                       f"{act_ece:.4f} (tolerance {ECE_TOLERANCE}); {detail}")
+    return True, f"candidate is at least as accurate and as well calibrated: {detail}"
 
 
 def compare(

@@ -22,7 +22,8 @@ one holds) and ``{"not": c}``. A leaf holds exactly one of these keys:
 ``sentiment_at_most`` number in [-1, 1] (VADER compound)
 ``length_at_least``   characters, integer
 ``length_at_most``    characters, integer
-``language``          refused: language detection is not available
+``language``          ISO 639-1 code or list of codes (any), e.g. "es" or
+                      ["es", "pt"]; see routing.language.SUPPORTED
 ====================  =====================================================
 
 Text conditions (mention, keywords, phrase, regex, length_*) take
@@ -39,6 +40,7 @@ from collections.abc import Callable, Sequence
 import re2
 
 from routing.errors import RuleError
+from routing.language import language_codes
 from routing.post import Post
 from routing.text import TermIndex, Words, mentions
 
@@ -61,14 +63,15 @@ Predicate = Callable[["PostFacts"], bool]
 class PostFacts:
     """A post prepared once for all rules: raw text, folded words, mentions, tags, sentiment."""
 
-    __slots__ = ("post", "raw", "words", "mentioned", "mention_order", "tags", "sentiment")
+    __slots__ = ("post", "raw", "words", "mentioned", "mention_order", "tags", "sentiment", "language")
 
-    def __init__(self, post: Post, sentiment: float = 0.0) -> None:
+    def __init__(self, post: Post, sentiment: float = 0.0, language: str = "") -> None:
         """Prepare a post for matching.
 
         Args:
             post: the post.
-            sentiment: its VADER compound score.
+            sentiment: its compound sentiment score.
+            language: its ISO 639-1 code ("" if unknown); the post's own language wins when set.
         """
         subject_words, text_words = Words(post.subject), Words(post.text)
         in_subject, in_text = mentions(post.subject), mentions(post.text)
@@ -80,6 +83,7 @@ class PostFacts:
         self.mention_order = tuple(in_subject + in_text)  # subject first: the mention fallback takes the first
         self.tags = frozenset(t.lower() for t in post.author_tags)
         self.sentiment = sentiment
+        self.language = post.language or language
 
 
 def _string_list(
@@ -197,8 +201,13 @@ def _leaf(kind: str, spec: dict) -> Predicate:
         at_least = kind == "length_at_least"
         return lambda f: (sum(map(len, f.raw[field])) >= n) if at_least else (sum(map(len, f.raw[field])) <= n)
 
-    # "language" lands here too: no offline detector ships with Switchboard.
-    raise RuleError("language conditions are not available: language detection is not installed")
+    # The one leaf kind left (compile_condition lets only known kinds through): language.
+    codes = _string_list(value, "language")
+    try:
+        languages = language_codes(codes)
+    except ValueError as exc:
+        raise RuleError(str(exc)) from exc
+    return lambda f: f.language in languages
 
 
 # Keys each leaf kind accepts besides its own.

@@ -34,3 +34,4 @@ class Decision:
     assignee: str | None = None  # agent email, if a rule assigned one
     spam: bool = False
     explanation: dict = field(default_factory=dict)  # JSON-serialisable
+    language: str = ""  # ISO 639-1 code of the post ("" when it has no letters to tell from)

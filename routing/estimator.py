@@ -35,15 +35,19 @@ class CalibratedLinearSVC(ClassifierMixin, BaseEstimator):
         cv: folds used to collect out-of-fold scores for fitting the temperature;
             lowered automatically to the size of the rarest class (at least 2).
         random_state: seed of the SVM's coordinate descent.
+        class_weight: "balanced" weighs each class inversely to its frequency, so a rare
+            queue's errors cost as much as a common one's; None weighs rows equally.
     """
 
-    def __init__(self, C: float = 1.0, cv: int = 3, random_state: int | None = 0) -> None:
+    def __init__(self, C: float = 1.0, cv: int = 3, random_state: int | None = 0,
+                 class_weight: str | None = "balanced") -> None:
         self.C = C
         self.cv = cv
         self.random_state = random_state
+        self.class_weight = class_weight
 
     def _svc(self) -> LinearSVC:
-        return LinearSVC(C=self.C, random_state=self.random_state)
+        return LinearSVC(C=self.C, random_state=self.random_state, class_weight=self.class_weight)
 
     def fit(self, X, y):
         """Fit the SVM on all rows and the temperature on out-of-fold scores.

@@ -20,3 +20,4 @@ class Post:
     author_tags: frozenset[str] = frozenset()  # e.g. {"vip"}
     waiting_seconds: float = 0.0  # how long the customer has waited for a reply so far
     sla_seconds: float | None = None  # the SLA target it is measured against, if known
+    language: str = ""  # ISO 639-1 code when already detected (routing.language); "" lets the router detect it

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from routing.conditions import PostFacts
 from routing.decision import Decision
+from routing.language import detect_many
 from routing.post import Post
 from routing.priority import PriorityWeights, assess
 from routing.rules import CompiledRule, RuleOutcome, apply_rules
@@ -107,10 +108,13 @@ def route_many(
     if not posts:
         return []
     compounds = sentiments(f"{p.subject}\n{p.text}" if p.subject else p.text for p in posts)
+    # Only posts whose language is not known yet are detected (a stored message keeps its own).
+    unknown = [i for i, p in enumerate(posts) if not p.language]
+    detected = dict(zip(unknown, detect_many([f"{posts[i].subject}\n{posts[i].text}" for i in unknown]), strict=True))
     predictions = model.top_labels([model_text(p) for p in posts], k=TOP_K) if model is not None else None
     decisions = []
     for i, post in enumerate(posts):
-        facts = PostFacts(post, compounds[i])
+        facts = PostFacts(post, compounds[i], detected.get(i, ""))
         outcome = apply_rules(rules, facts, existing)
         queue, reason, mention, model_info = _choose_queue(
             facts, outcome, predictions[i] if predictions is not None else None, model, existing, settings
@@ -138,7 +142,9 @@ def route_many(
                     "queue_reason": reason,
                     "priority": priority.to_dict(),
                     "sentiment": round(compounds[i], 4),
+                    "language": facts.language,
                 },
+                language=facts.language,
             )
         )
     return decisions

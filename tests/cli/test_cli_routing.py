@@ -10,7 +10,7 @@ from tests.services.triage.test_classifier_service import (  # noqa: F401  (isol
     write_rows,
 )
 from workspace.extensions import db
-from workspace.models import ModelVersion
+from workspace.models import AuditEntry, ModelVersion, Queue
 
 
 def invoke(runner, *args):
@@ -86,3 +86,35 @@ def test_train_and_retrain_from_conversations(app, runner, channel):
     assert again.exit_code == 0 and "(unchanged): no new training data" in again.output
     version = active_version(app)
     assert invoke(runner, "promote", version).output == f"version {version} is active\n"
+
+
+def test_an_admins_history_with_its_own_labels_trains_through_a_mapping(app, runner, channel, tmp_path):
+    """Labels that are not queues are refused; mapped (--map, --mapping) and created (--create-queues) they train,
+    and --all keeps the gate's model beside the one trained on every row."""
+    rows = [(text, {"billing": "Billing issue", "tech": "Tech"}[label]) for text, label in labelled_rows(200)]
+    rows += [(f"my parcel courier delivery tracking late {n}", "Shipping") for n in range(12)]  # a rare, new queue
+    path = write_rows(tmp_path / "history.csv", rows)
+    refused = invoke(runner, "train", "--file", str(path))
+    assert refused.exit_code != 0 and "labels that are not queues" in refused.output
+    bad_slug = invoke(runner, "train", "--file", str(path), "--create-queues")
+    assert bad_slug.exit_code != 0 and "cannot be queue slugs: 'Billing issue'" in bad_slug.output
+    mapping = tmp_path / "mapping.csv"
+    mapping.write_text("label,queue\nBilling issue,billing\nTech,tech\n")
+    trained = invoke(runner, "train", "--file", str(path), "--mapping", str(mapping), "--map", "Shipping=shipping",
+                     "--create-queues", "--all")
+    assert trained.exit_code == 0, trained.output
+    assert "lowest recall: " in trained.output and "never predicted" not in trained.output
+    with app.app_context():
+        row = db.session.scalar(sa.select(ModelVersion).where(ModelVersion.active.is_(True)))
+        assert row.labels == ["billing", "shipping", "tech"] and row.training_size == 212
+        assert row.metrics["gate_artifact"] == f"{row.version}-gate.model"
+        assert db.session.scalar(sa.select(Queue.name).where(Queue.slug == "shipping")) == "Shipping"
+        assert db.session.scalar(sa.select(AuditEntry.action).where(AuditEntry.target_type == "queue")) \
+            == "queue.create"
+    report = invoke(runner, "evaluate", "--file", str(write_rows(tmp_path / "check.csv", labelled_rows(40, 8))))
+    for expected in ("calibration: expected calibration error", "stated", "at each threshold", "routed",
+                     "never predicted: none"):
+        assert expected in report.output
+    assert "--map, --mapping and --create-queues apply to --file" in invoke(runner, "train", "--from-conversations",
+                                                                             "--create-queues").output
+    assert "expected LABEL=QUEUE" in invoke(runner, "train", "--file", str(path), "--map", "nope").output

@@ -173,7 +173,8 @@ def test_the_explanation_is_json_and_complete():
         Post(text="HACKED, help!", author_tags=frozenset({"vip"})), rs, FakeModel([("security", 0.6)]), queues=QUEUES
     )
     explanation = json.loads(json.dumps(d.explanation))
-    assert set(explanation) == {"rules", "mention", "model", "queue_reason", "priority", "sentiment"}
+    assert set(explanation) == {"rules", "mention", "model", "queue_reason", "priority", "sentiment",
+                                "language"}
     assert explanation["priority"]["level"] == d.priority
     assert {c["factor"] for c in explanation["priority"]["contributions"]} >= {"urgency_words", "vip"}
     assert -1 <= explanation["sentiment"] <= 1

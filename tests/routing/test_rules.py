@@ -43,7 +43,7 @@ def matches(conditions, post=None, sentiment=0.0, **post_fields):
         ({"conditions": {"followers_at_least": True}, "actions": {"tags": ["x"]}}, "must be an integer"),
         ({"conditions": {"verified": "yes"}, "actions": {"tags": ["x"]}}, "true or false"),
         ({"conditions": {"sentiment_at_most": -2}, "actions": {"tags": ["x"]}}, "between -1 and 1"),
-        ({"conditions": {"language": "fr"}, "actions": {"tags": ["x"]}}, "language detection is not installed"),
+        ({"conditions": {"language": "xx"}, "actions": {"tags": ["x"]}}, "language 'xx' is not supported"),
         ({"conditions": {"any": []}, "actions": {"tags": ["x"]}}, "non-empty list"),
         ({"conditions": {"mention": "bad handle!"}, "actions": {"tags": ["x"]}}, "not a handle"),
         ({"actions": {"tags": ["x"]}}, "conditions are missing"),

@@ -100,6 +100,8 @@ class Conversation(db.Model):
     # against the queue agents leave it in, they give routing accuracy.
     routed_queue_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("queues.id"))
     predicted_queue: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64))
+    # The language of the newest routed post (ISO 639-1): shown to agents, a search filter (lang:).
+    language: so.Mapped[Optional[str]] = so.mapped_column(sa.String(8), index=True)
     resolved_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
     first_reply_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
     # A snoozed conversation is pending until this time, then reopens (macros' snooze action).

@@ -34,6 +34,8 @@ class Message(db.Model):
     subject: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
     text: so.Mapped[str] = so.mapped_column(sa.Text)
     url: so.Mapped[Optional[str]] = so.mapped_column(sa.String(2048))
+    # ISO 639-1 code detected when routing read it (routing.language); None before, or without letters.
+    language: so.Mapped[Optional[str]] = so.mapped_column(sa.String(8))
     # The sender's payload as received, unknown fields included.
     raw: so.Mapped[Optional[dict]] = so.mapped_column(sa.JSON)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)

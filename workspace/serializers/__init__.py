@@ -79,7 +79,7 @@ def serialize_message(message: Message) -> dict:
         "subject": message.subject, "text": message.text, "url": message.url,
         "in_reply_to": message.in_reply_to, "created_at": timestamp(message.created_at),
         "received_at": timestamp(message.received_at), "delivery_status": message.delivery_status,
-        "delivery_error": message.delivery_error,
+        "delivery_error": message.delivery_error, "language": message.language,
     }
 
 
@@ -114,6 +114,7 @@ def serialize_conversation(conversation: Conversation, *, preview: str | None = 
         "updated_at": timestamp(conversation.updated_at),
         "last_message_at": timestamp(conversation.last_message_at),
         "snoozed_until": timestamp(conversation.snoozed_until),
+        "language": conversation.language,
         "sort_key": sort_key(conversation),
     }
     explanation = conversation.explanation or {}

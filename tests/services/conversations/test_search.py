@@ -32,11 +32,12 @@ def world(app, channel):
         db.session.flush()
         ids = {}
 
-        def conversation(name, author, queue, text, *, channel=forum, status="open", tags=(), subject="", days=0):
+        def conversation(name, author, queue, text, *, channel=forum, status="open", tags=(), subject="", days=0,
+                         language="en"):
             posted = START + timedelta(days=days)
             row = Conversation(channel_id=channel.id, author_id=author.id, queue_id=queue.id, status=status,
                                subject=subject, tags=list(tags), created_at=posted, updated_at=posted,
-                               last_message_at=posted)
+                               last_message_at=posted, language=language)
             db.session.add(row)
             db.session.flush()
             db.session.add(Message(conversation_id=row.id, channel_id=channel.id, author_id=author.id,
@@ -50,7 +51,7 @@ def world(app, channel):
                      channel=social, status="pending", days=2)
         conversation("phrase", maya, billing, "I was charged twice for March", days=4)
         conversation("reversed", omar, billing, "Twice now I was charged", channel=social, days=5)
-        conversation("tech", maya, tech, "Login refund screen is broken", days=6)
+        conversation("tech", maya, tech, "Login refund screen is broken", days=6, language="es")
         conversation("order", bot, billing, "Order 98765 was never delivered", subject="Missing parcel", days=8)
         conversation("hostile", omar, billing, '<script>alert("x")</script> refund & <b>more</b>',
                      channel=social, days=9)
@@ -115,10 +116,12 @@ def test_quoted_phrase_matches_words_in_order(find, world):
     ("refund after:2026-03-03", {"sparse", "tech", "hostile"}),  # that day counts
     ("refund before:2026-03-03", {"dense"}),
     ("status:pending", {"sparse"}),
+    ("refund lang:es", {"tech"}),
+    ("lang:ES", {"tech"}),
     ("from:@omar channel:social before:2026-03-07", {"sparse", "reversed"}),
 ])
 def test_each_filter_narrows_the_results(find, world, query, expected):
-    """from:, tag:, status:, queue:, channel:, before: and after: each narrow, alone or with words."""
+    """from:, tag:, status:, queue:, channel:, lang:, before: and after: each narrow, alone or with words."""
     assert set(find(query)) == {world[name] for name in expected}
 
 
@@ -198,7 +201,8 @@ def test_hostile_queries_never_fail(client, token, world, text):
     assert "data" in body or set(body["error"]) == {"code", "message"}
 
 
-@pytest.mark.parametrize("text", ["x" * 501, "refund status:bogus", "refund after:someday", "before:2026-13-01"])
+@pytest.mark.parametrize("text", ["x" * 501, "refund status:bogus", "refund after:someday", "before:2026-13-01",
+                                  "refund lang:xx"])
 def test_malformed_queries_are_refused_with_the_error_envelope(client, token, world, text):
     """Too long, or a filter value that means nothing: 400 with a message naming the field."""
     response = client.get("/api/v1/search", query_string={"q": text}, headers={"Authorization": f"Bearer {token}"})

@@ -91,7 +91,7 @@ def search(agent: Agent, text: str, *, limit: int = 50, cursor: str | None = Non
     Args:
         agent: who is searching; only conversations in queues they may see are returned.
         text: what they typed (untrusted): words, "phrases", from:@handle, tag:, status:,
-            queue:, channel:, before:/after: dates.
+            queue:, channel:, lang: (ISO 639-1), before:/after: dates.
         limit: page size.
         cursor: the opaque cursor a previous page returned, or None.
 
@@ -148,6 +148,8 @@ def _conversation_conditions(agent: Agent, query: SearchQuery) -> list | None:
     if query.tag:
         # Tags are a JSON list of strings; its text holds "tag" with the quotes (as the queue filter reads it).
         conditions.append(sa.cast(Conversation.tags, sa.Text).contains(json.dumps(query.tag)))
+    if query.language:
+        conditions.append(Conversation.language == query.language)
     if query.channel:
         channel_id = db.session.scalar(sa.select(Channel.id).where(Channel.slug == query.channel))
         if channel_id is None:

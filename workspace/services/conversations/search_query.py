@@ -1,4 +1,4 @@
-"""The search box's small syntax: words, "quoted phrases" and filters such as from:@maya or status:open.
+"""The search box's small syntax: words, "quoted phrases" and filters such as from:@maya, status:open or lang:es.
 
 Parsing never fails on what a user might type mid-word: unknown `key:value`
 pairs are words, stray quotes close themselves, control characters and NUL are
@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+from routing.language import SUPPORTED
 from workspace.errors import ValidationError
 from workspace.models import STATUSES
 
@@ -19,7 +20,7 @@ from workspace.models import STATUSES
 MAX_QUERY_CHARS = 500
 # Words and phrase words beyond this many are ignored (each is one more index lookup).
 MAX_TERMS = 12
-FILTERS = ("from", "tag", "status", "queue", "channel", "before", "after")
+FILTERS = ("from", "tag", "status", "queue", "channel", "lang", "before", "after")
 
 # What both indexes call a token: a run of letters or digits (FTS5's unicode61 and
 # PostgreSQL's "simple" parser both split on underscores and punctuation).
@@ -42,6 +43,7 @@ class SearchQuery:
     status: str | None = None
     queue: str | None = None
     channel: str | None = None
+    language: str | None = None  # ISO 639-1 code (lang:es)
     before: datetime | None = None
     after: datetime | None = None
     # The last bare word matches as a prefix while the agent is still typing it.
@@ -55,7 +57,8 @@ class SearchQuery:
     @property
     def has_filter(self) -> bool:
         """Whether any filter narrows the search."""
-        return any((self.author_handle, self.tag, self.status, self.queue, self.channel, self.before, self.after))
+        return any((self.author_handle, self.tag, self.status, self.queue, self.channel, self.language, self.before,
+                    self.after))
 
     def terms(self) -> list[str]:
         """Every word to highlight in a snippet."""
@@ -111,6 +114,10 @@ def _apply_filter(query: SearchQuery, key: str, value: str) -> None:
         if lowered not in STATUSES:
             raise ValidationError(f"status: one of {', '.join(STATUSES)}", code="invalid_field")
         query.status = lowered
+    elif key == "lang":
+        if lowered not in SUPPORTED:
+            raise ValidationError(f"lang: one of {', '.join(SUPPORTED)}", code="invalid_field")
+        query.language = lowered
     elif key in ("before", "after"):
         try:
             day = date.fromisoformat(value)

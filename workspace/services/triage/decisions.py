@@ -11,7 +11,7 @@ from routing import Decision, Post, RoutingSettings
 from workspace.extensions import db
 from workspace.live import signals
 from workspace.live.changes import Changes
-from workspace.models import TRIAGE, Conversation, Priority, Queue, utcnow
+from workspace.models import TRIAGE, Conversation, Message, Priority, Queue, utcnow
 from workspace.models.counts import fold_counts
 from workspace.services import assignment
 from workspace.services.conversations.queues import PREVIEW_CHARS
@@ -121,6 +121,7 @@ def _route_round(conversation_ids: list[int]) -> tuple[int, list[int]]:
         kinds.append("created" if conversation.status == "new" else "updated")
         _apply(conversation, decision, queues, now, policies)
         conversation.routed_message_id = latest[conversation.id]  # as claimed; keeps the session in step
+    _store_languages({latest[c.id]: d.language for c, d in zip(pending, decisions, strict=True)})
     db.session.flush()  # queue ids are set from the relationships here
     routed_texts = [texts[latest[c.id]] for c in pending]
     volume.record(pending, routed_texts)
@@ -137,6 +138,15 @@ def _route_round(conversation_ids: list[int]) -> tuple[int, list[int]]:
     db.session.rollback()
     assignment.assign_waiting(sorted(changes.queue_ids))
     return len(routed), lost
+
+
+def _store_languages(languages: dict[int, str]) -> None:
+    """Record on each routed message the language routing detected in it, in one UPDATE."""
+    known = {message_id: code for message_id, code in languages.items() if code}
+    if known:
+        db.session.execute(sa.update(Message).where(Message.id.in_(list(known)))
+                           .values(language=sa.case(known, value=Message.id)),
+                           execution_options={"synchronize_session": False})
 
 
 def queues_by_slug() -> dict[str, Queue]:
@@ -201,6 +211,8 @@ def _apply(conversation: Conversation, decision: Decision, queues: dict[str, Que
         conversation.waiting_since = conversation.last_message_at
     conversation.priority = priority
     conversation.priority_score = decision.score
+    if decision.language:
+        conversation.language = decision.language
     conversation.tags = sorted(set(conversation.tags or ()) | set(decision.tags))
     conversation.explanation = decision.explanation
     clocks.sync(conversation, now, policies)

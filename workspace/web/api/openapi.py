@@ -117,6 +117,7 @@ SCHEMAS = {
             "author": ref("AuthorSummary"), "sla_due_at": NULLABLE_TIME, "created_at": TIME,
             "updated_at": TIME, "last_message_at": TIME,
             "sentiment": {"type": ["number", "null"]},
+            "language": {**NULLABLE_STRING, "description": "ISO 639-1 code of the newest routed post"},
             "snoozed_until": {**NULLABLE_TIME, "description": "pending until then (a macro's snooze)"},
             "priority_reasons": {"type": "array", "items": {"type": "object"}},
             "preview": {"type": "string", "description": "start of the latest post (lists only)"},
@@ -135,6 +136,7 @@ SCHEMAS = {
             "url": NULLABLE_STRING, "in_reply_to": NULLABLE_STRING, "created_at": TIME, "received_at": TIME,
             "delivery_status": {"enum": [None, "queued", "sending", "sent", "failed", "skipped"]},
             "delivery_error": NULLABLE_STRING,
+            "language": {**NULLABLE_STRING, "description": "ISO 639-1 code detected when routed"},
         },
     },
     "SearchResult": {
@@ -239,7 +241,8 @@ PATHS = {
             "Full-text search over posts, subjects and customers' handles and names. `q` takes words (all must"
             " match; the last also matches as a word start, for results as you type), \"quoted phrases\", and"
             " filters: `from:@handle` (posts by that customer), `tag:refund`, `status:open`, `queue:billing`,"
-            " `channel:forum`, `before:2026-03-01` (posted before that day) and `after:2026-03-01` (on that day"
+            " `channel:forum`, `lang:es` (the language detected in its newest post),"
+            " `before:2026-03-01` (posted before that day) and `after:2026-03-01` (on that day"
             " or later). A lone word also finds customers by handle or name; they rank first. Results are ranked"
             " among the newest 500 matching posts: narrow a very common word with a filter. Each result carries"
             " `snippet`, escaped HTML with the matched words in `<mark>`. Filters alone list matching"

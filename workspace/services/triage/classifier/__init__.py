@@ -13,6 +13,7 @@ from workspace.services.triage.classifier.data import (
     conversation_examples,
     held_out,
     read_labelled_file,
+    read_mapping,
     split_held_out,
 )
 from workspace.services.triage.classifier.feedback import (
@@ -51,6 +52,7 @@ __all__ = [
     "model_dir",
     "promote",
     "read_labelled_file",
+    "read_mapping",
     "record_retrain_request",
     "retrain",
     "rollback",

@@ -6,7 +6,7 @@ import csv
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -15,7 +15,9 @@ from routing import Post
 from routing.text import model_text
 from workspace.errors import ValidationError
 from workspace.extensions import db
-from workspace.models import TRIAGE, Channel, Conversation, Correction, Message, Queue
+from workspace.models import TRIAGE, Agent, Channel, Conversation, Correction, Message, Queue
+from workspace.services import audit
+from workspace.services.admin import SLUG
 
 # Percent of distinct texts held out of training for the promotion gate.
 HOLDOUT_PERCENT = 20
@@ -113,6 +115,62 @@ def conversation_examples() -> tuple[list[str], list[str], list[int]]:
     return texts, labels, unused
 
 
+def read_mapping(path: str | Path) -> dict[str, str]:
+    """Read a label -> queue mapping from a CSV file with columns label and queue.
+
+    Raises:
+        ValidationError: a missing file or column, an empty cell, or a label mapped twice (naming the row).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValidationError(f"{path}: no such file")
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            if {"label", "queue"} - set(reader.fieldnames or ()):
+                raise ValidationError(f"{path.name}: the header must name label and queue")
+            pairs = [(n, (row.get("label") or "").strip(), (row.get("queue") or "").strip())
+                     for n, row in enumerate(reader, 2)]
+    except UnicodeDecodeError as exc:
+        raise ValidationError(f"{path.name}: not UTF-8 text ({exc.reason})") from exc
+    mapping: dict[str, str] = {}
+    for number, label, queue in pairs:
+        if not label or not queue:
+            raise ValidationError(f"{path.name} row {number}: {'label' if not label else 'queue'} is empty")
+        if mapping.get(label, queue) != queue:
+            raise ValidationError(f"{path.name} row {number}: {label!r} is already mapped to {mapping[label]!r}")
+        mapping[label] = queue
+    return mapping
+
+
+def map_labels(labels: Sequence[str], mapping: Mapping[str, str]) -> list[str]:
+    """Return each label as the queue slug the mapping names for it (labels not in it stay as they are)."""
+    return [mapping.get(label, label) for label in labels]
+
+
+def create_missing_queues(labels: Sequence[str], agent: Agent | None) -> list[str]:
+    """Create (in the caller's transaction, audited) a queue for each label that is not one yet.
+
+    Returns:
+        The slugs created, sorted.
+
+    Raises:
+        ValidationError: a label that cannot be a queue slug (naming it), or the triage queue.
+    """
+    known = set(db.session.scalars(sa.select(Queue.slug)))
+    missing = sorted(set(labels) - known)
+    bad = [label for label in missing if not SLUG.match(label) or label == TRIAGE]
+    if bad:
+        raise ValidationError(f"labels that cannot be queue slugs: {', '.join(map(repr, bad[:10]))}; map them to "
+                              "slugs (lower-case letters, digits, - and _) with a label -> queue mapping")
+    for slug in missing:
+        queue = Queue(slug=slug, name=slug.replace("_", " ").replace("-", " ").capitalize())
+        db.session.add(queue)
+        db.session.flush()
+        audit.record(agent, "queue.create", "queue", queue.id, after={"slug": slug, "source": "training file"})
+    return missing
+
+
 def check_labels(labels: Sequence[str]) -> None:
     """Refuse labels that are not queues (or are triage), and data with fewer than two learnable labels."""
     from routing.classifier import MIN_EXAMPLES  # lazy: scikit-learn, which the web process never loads
@@ -123,7 +181,8 @@ def check_labels(labels: Sequence[str]) -> None:
     if unknown:
         listed = ", ".join(f"{label!r} ({counts[label]} rows)" for label in unknown[:10])
         raise ValidationError(f"labels that are not queues: {listed}; labels must be queue slugs "
-                              f"({', '.join(sorted(known)) or 'none exist yet'}), and never triage")
+                              f"({', '.join(sorted(known)) or 'none exist yet'}), and never triage: map them "
+                              "to queues, or let training create the missing queues")
     usable = [label for label, n in counts.items() if n >= MIN_EXAMPLES]
     if len(usable) < 2:
         raise ValidationError(f"training needs at least 2 labels with {MIN_EXAMPLES}+ examples each; got "

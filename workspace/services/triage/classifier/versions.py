@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,10 +17,13 @@ from workspace.services import audit
 from workspace.services.triage.classifier.data import (
     check_labels,
     conversation_examples,
+    create_missing_queues,
+    map_labels,
     read_labelled_file,
     split_held_out,
 )
 from workspace.services.triage.classifier.loading import (
+    ModelUnusable,
     artifact_key,
     forget_loaded,
     load_artifact,
@@ -32,19 +35,40 @@ if TYPE_CHECKING:  # scikit-learn loads only when training or measuring, so the 
     from routing.classifier import QueueModel  # lazy: scikit-learn, which the web process never loads
 
 SEED = 0  # fixed, so the same data trains the same model
+# Suffix of the version name of a gate twin (the model measured by the gate when the saved one saw every row).
+GATE_TWIN = "-gate"
 
 
-def train_from_file(path: str | Path, *, force: bool = False, agent: Agent | None = None) -> dict:
-    """Train a version from a CSV or JSONL file of `text,label` rows and put it through the promotion gate."""
+def gate_artifact(row: ModelVersion) -> str:
+    """Return the artifact a gate measures for a version: its gate twin if it has one, else itself."""
+    return (row.metrics or {}).get("gate_artifact") or row.artifact
+
+
+def train_from_file(path: str | Path, *, mapping: Mapping[str, str] | None = None, create_queues: bool = False,
+                    fit_all: bool = False, force: bool = False, agent: Agent | None = None) -> dict:
+    """Train a version from a CSV or JSONL file of `text,label` rows and put it through the promotion gate.
+
+    Args:
+        path: the file (an admin's labelled history).
+        mapping: label -> queue slug, for labels that are not queue slugs themselves.
+        create_queues: create the queues that the (mapped) labels name and that do not exist yet.
+        fit_all: after the gate, train the saved model on every row (see train_from_examples).
+        force: make it active even if it scores worse than the active version.
+        agent: who asked, for the audit log.
+    """
     texts, labels = read_labelled_file(path)
-    return train_from_examples(texts, labels, source="file", force=force, agent=agent)
+    labels = map_labels(labels, mapping or {})
+    if create_queues:
+        create_missing_queues(labels, agent)
+    return train_from_examples(texts, labels, source="file", fit_all=fit_all, force=force, agent=agent)
 
 
 def train_from_conversations(*, force: bool = False, agent: Agent | None = None,
-                             source: str = "conversations") -> dict:
+                             source: str = "conversations", fit_all: bool = False) -> dict:
     """Train a version from handled conversations and corrections, gate it, and mark the corrections used."""
     texts, labels, unused = conversation_examples()
-    return train_from_examples(texts, labels, source=source, force=force, agent=agent, corrections=unused)
+    return train_from_examples(texts, labels, source=source, force=force, agent=agent, corrections=unused,
+                               fit_all=fit_all)
 
 
 def retrain(force: bool = False) -> dict:
@@ -53,8 +77,14 @@ def retrain(force: bool = False) -> dict:
 
 
 def train_from_examples(texts: Sequence[str], labels: Sequence[str], *, source: str, force: bool = False,
-                        agent: Agent | None = None, corrections: Sequence[int] = ()) -> dict:
+                        agent: Agent | None = None, corrections: Sequence[int] = (), fit_all: bool = False) -> dict:
     """Train, save and record one version from model inputs and queue slugs, promoting it if it passes the gate.
+
+    The gate measures a model trained without the held-out rows. With fit_all, the
+    version then routes with a model trained on every row (nothing of an admin's
+    history is left unused), and the gate's model is kept beside it as its "gate
+    twin": later gates compare candidates with the twin, which never saw a held-out
+    row, so a version trained on everything cannot win by having memorised them.
 
     Args:
         texts: model inputs, composed by routing.classifier.model_text().
@@ -63,6 +93,7 @@ def train_from_examples(texts: Sequence[str], labels: Sequence[str], *, source: 
         force: make it active even if it scores worse than the active version.
         agent: who asked, for the audit log (None for the system).
         corrections: ids of the corrections among the rows, marked as used by this run.
+        fit_all: save a model trained on every row (measured by its gate twin).
 
     Returns:
         {"version", "active", "skipped", "decision", "metrics", "training_size"}; skipped means the
@@ -91,7 +122,14 @@ def train_from_examples(texts: Sequence[str], labels: Sequence[str], *, source: 
         raise ValidationError(f"cannot train: {exc}") from exc
     model.version = f"{datetime.fromisoformat(model.trained_at):%Y%m%dT%H%M%SZ}-{data_fp[:8]}"
     promote, reason = _gate(model, held_texts, held_labels, force)
-    model.metrics = {**model.metrics, "data_fingerprint": data_fp}
+    metrics = {**model.metrics, "data_fingerprint": data_fp}
+    if fit_all and held_texts:
+        twin = model
+        twin.version = f"{model.version}{GATE_TWIN}"
+        metrics["gate_artifact"] = save_model(twin, model_dir(), artifact_key()).name
+        model = train(texts, labels, holdout=0, seed=SEED)
+        model.version = twin.version.removesuffix(GATE_TWIN)
+    model.metrics = metrics
     path = save_model(model, model_dir(), artifact_key())
     row = ModelVersion(
         version=model.version, artifact=path.name, active=False, source=source, metrics=model.metrics,
@@ -118,7 +156,7 @@ def _gate(model: QueueModel, texts: list[str], labels: list[str], force: bool) -
     if active is None:
         return should_promote(model.metrics, None, force=force)
     try:
-        active_metrics = evaluate(load_artifact(active.artifact), texts, labels)
+        active_metrics = evaluate(load_artifact(gate_artifact(active)), texts, labels)
     except ModelError as exc:
         return force, f"the active version {active.version} cannot be loaded to compare with ({exc})"
     promote, reason = should_promote(model.metrics, active_metrics, force=force)
@@ -161,10 +199,14 @@ def promote(version: str, *, force: bool = False, agent: Agent | None = None) ->
         SwitchboardError: the gate refused it (code "not_promoted").
     """
     row = get_version(version)
-    model = load_version(row)
+    load_version(row)
     if row.active:
         return row
     if not force:
+        try:
+            model = load_artifact(gate_artifact(row))
+        except ModelError as exc:
+            raise ModelUnusable(f"version {row.version}'s gate twin cannot be loaded: {exc}") from exc
         texts, labels, _ = conversation_examples()
         _, _, held_texts, held_labels = split_held_out(texts, labels)
         ok, reason = _gate(model, held_texts, held_labels, force=False)
