@@ -5,6 +5,14 @@ class and applies them one by one, which made a single prediction over 77
 queues cost ~7 ms of per-class overhead. One temperature, fitted on
 cross-validated scores, gives comparable calibration and a prediction that is
 one matrix product and one softmax.
+
+A single temperature cannot follow the whole reliability curve, though: on
+Banking77 it left posts scored 0.7-0.9 right 9-12 points less often than
+stated. So, given enough rows, the probability of the top class is then mapped
+through an isotonic curve fitted on the same out-of-fold predictions (the
+stated confidence becomes the accuracy seen at that confidence on held-out
+folds), and the other classes share the rest in their softmax proportions.
+That is one interpolation per post, and it never changes which class is top.
 """
 
 from __future__ import annotations
@@ -13,12 +21,16 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.isotonic import IsotonicRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.svm import LinearSVC
 
 # Bounds of log(temperature) searched: SVM margins are O(1), so temperatures
 # from ~0.007 to ~150 cover every sensible sharpness.
 _LOG_T_BOUNDS = (-5.0, 5.0)
+# Fewer out-of-fold rows than this fit the temperature only: an isotonic curve
+# on a few hundred points follows their noise.
+MIN_ROWS_FOR_ISOTONIC = 1000
 
 
 def _scores(svc: LinearSVC, X) -> np.ndarray:
@@ -74,6 +86,12 @@ class CalibratedLinearSVC(ClassifierMixin, BaseEstimator):
             return -float(logp[np.arange(len(truth)), truth].mean())
 
         self.temperature_ = float(np.exp(minimize_scalar(nll, bounds=_LOG_T_BOUNDS, method="bounded").x))
+        self.top_curve_ = None
+        if len(truth) >= MIN_ROWS_FOR_ISOTONIC:
+            probs = softmax(out_of_fold / self.temperature_, axis=1)
+            iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+            iso.fit(probs.max(axis=1), probs.argmax(axis=1) == truth)
+            self.top_curve_ = (iso.X_thresholds_, iso.y_thresholds_)
         self.svc_ = self._svc().fit(X, y)
         return self
 
@@ -83,7 +101,21 @@ class CalibratedLinearSVC(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X) -> np.ndarray:
         """Return calibrated class probabilities, columns in classes_ order."""
-        return softmax(self.decision_function(X) / self.temperature_, axis=1)
+        probs = softmax(self.decision_function(X) / self.temperature_, axis=1)
+        if getattr(self, "top_curve_", None) is None:
+            return probs
+        rows = np.arange(len(probs))
+        top_index = probs.argmax(axis=1)
+        top = probs[rows, top_index]
+        others = probs.copy()
+        others[rows, top_index] = 0.0
+        second = others.max(axis=1)
+        # The curve's value, but never below what keeps the top class on top once the others are rescaled.
+        mapped = np.maximum(np.interp(top, *self.top_curve_), second / np.maximum(1.0 - top + second, 1e-12))
+        scale = np.where(top < 1.0, (1.0 - mapped) / np.maximum(1.0 - top, 1e-12), 0.0)
+        others *= scale[:, None]
+        others[rows, top_index] = mapped
+        return others
 
     def predict(self, X) -> np.ndarray:
         """Return the most probable class of each row."""

@@ -113,6 +113,7 @@ ROUTES = {
     "POST /api/v1/routing/models/<version>/promote": ("ufffh", "admin"),  # no such version
     "POST /api/v1/routing/replay": ("uffoo", "write"),
     "POST /api/v1/routing/retrain": ("ufffo", "admin"),
+    "POST /api/v1/routing/train": ("ufffo", "admin"),
     "POST /api/v1/routing/rollback": ("ufffo", "admin"),
     "GET /api/v1/calendars": ("uffoo", "read"),
     "POST /api/v1/calendars": ("ufffo", "admin"),

@@ -75,6 +75,13 @@ def _retrain_id(force: bool = False) -> str:
     return f"retrain-{current_app.config['RQ_QUEUE']}{'-forced' if force else ''}"
 
 
+def train_upload_id(upload: str, mapping: dict, create_queues: bool, fit_all: bool, force: bool,
+                    agent_id: int | None) -> str:
+    """One training job per uploaded file (named by its digest) and options: uploading it twice trains once."""
+    options = repr((sorted(mapping.items()), create_queues, fit_all, force)).encode()
+    return f"train-{upload.partition('.')[0]}-{hashlib.sha1(options).hexdigest()[:8]}"
+
+
 # Backoff between delivery attempts: a minute, then longer, up to an hour.
 DELIVERY_RETRY = Retry(max=6, interval=[10, 30, 60, 300, 900, 3600])
 JOBS: dict[Callable, JobSpec] = {
@@ -98,6 +105,9 @@ JOBS: dict[Callable, JobSpec] = {
     # Banking77-sized data trains in under a minute; the timeout bounds a stuck run.
     background.retrain: JobSpec(_retrain_id, 1800, Retry(max=2, interval=[60, 300]), result_ttl=DAY,
                                 failure_ttl=7 * DAY),
+    # One job per uploaded file (named by its digest) and options: uploading it twice trains once.
+    background.train_upload: JobSpec(train_upload_id, 1800, Retry(max=2, interval=[60, 300]), result_ttl=DAY,
+                                     failure_ttl=7 * DAY),
     # Repeated edits of one policy: one re-plan.
     background.resync_slas: JobSpec(lambda queue_id, priority: f"sla-resync-{queue_id}-{priority}", 600),
 }

@@ -20,6 +20,13 @@ def retrain(force: bool = False) -> dict:
     return classifier.retrain(force=force)
 
 
+def train_upload(upload: str, mapping: dict, create_queues: bool, fit_all: bool, force: bool,
+                 agent_id: int | None) -> dict:
+    """Train from a training file an admin uploaded (checked when it was accepted) through the promotion gate."""
+    return classifier.train_upload(upload, mapping=mapping, create_queues=create_queues, fit_all=fit_all,
+                                   force=force, agent_id=agent_id)
+
+
 def resync_slas(queue_id: int, priority: int | None = None) -> int:
     """Re-plan the SLA clocks of a queue's active conversations after a policy or calendar change."""
     return clocks.resync(queue_id, priority)

@@ -3,11 +3,22 @@
 from flask import g, jsonify
 
 from workspace.errors import ValidationError
-from workspace.jobs.enqueue import enqueue_retrain
+from workspace.jobs.enqueue import enqueue, enqueue_retrain
+from workspace.jobs.tasks import background
 from workspace.models import ModelVersion
 from workspace.services.triage import classifier
 from workspace.web.api import bp
-from workspace.web.api.openapi import ERROR, NULLABLE_TIME, PATHS, SCHEMAS, TIME, json_body, ref, whole_number_query
+from workspace.web.api.openapi import (
+    ERROR,
+    NULLABLE_TIME,
+    PATHS,
+    SCHEMAS,
+    TIME,
+    json_body,
+    ref,
+    text,
+    whole_number_query,
+)
 from workspace.web.auth import role_required
 from workspace.web.validation import json_object, whole_number
 
@@ -39,6 +50,19 @@ def retrain_classifier():
     """Enqueue a retrain from conversations and corrections; the new version must pass the gate unless forced."""
     force = _force()
     return jsonify(job_id=classifier.record_retrain_request(g.agent, enqueue_retrain(force), force), force=force), 202
+
+
+@bp.post("/routing/train")
+@role_required("admin")
+def train_classifier():
+    """Accept a labelled history file (checked now) and enqueue its training through the promotion gate."""
+    body = json_object()
+    mapping, create_queues = body.get("mapping") or {}, body.get("create_queues", False)
+    accepted = classifier.accept_upload(body["file_name"], body["content"], mapping=mapping,
+                                        create_queues=create_queues)
+    job = enqueue(background.train_upload, accepted["upload"], mapping, create_queues, body.get("all", False),
+                  body.get("force", False), g.agent.id)
+    return jsonify(job_id=job.id, **accepted), 202
 
 
 @bp.get("/routing/models")
@@ -85,7 +109,8 @@ SCHEMAS.update({
             "version": {"type": "string"}, "active": {"type": "boolean"},
             "source": {"type": "string", "description": "file, demo, conversations or retrain"},
             "metrics": {"type": "object", "description": "Held-out accuracy, macro_f1, per_class, "
-                        "worst_confusions, coverage, and the data_fingerprint of the training data."},
+                        "never_predicted, worst_confusions, coverage, ece and reliability (calibration), and "
+                        "the data_fingerprint of the training data."},
             "labels": {"type": "array", "items": {"type": "string"}}, "training_size": {"type": "integer"},
             "library_versions": {"type": "object", "additionalProperties": {"type": "string"}},
             "decision": {"type": "string", "description": "Why it was, or was not, made active."},
@@ -112,7 +137,36 @@ SCHEMAS.update({
     },
 })
 
+MAX_UPLOAD_CHARS = 1_000_000  # within the app's request size limit (MAX_CONTENT_LENGTH); larger files: the CLI
+TRAIN_BODY = {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["file_name", "content"], "additionalProperties": False, "properties": {
+        "file_name": {"type": "string", "minLength": 5, "maxLength": 200,
+                      "pattern": r"\.([cC][sS][vV]|[jJ][sS][oO][nN][lL])$",
+                      "description": "The file's name: .csv (header text,label; optional subject, channel) or "
+                                     ".jsonl (one object a line with the same keys)."},
+        "content": text(MAX_UPLOAD_CHARS),
+        "mapping": {"type": "object", "maxProperties": 500, "description": "label -> queue slug",
+                    "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 64}},
+        "create_queues": {"type": "boolean", "default": False,
+                          "description": "Create the queues the (mapped) labels name that do not exist yet."},
+        "all": {"type": "boolean", "default": False,
+                "description": "After the gate, route with a model trained on every row (the gate's is kept)."},
+        "force": {"type": "boolean", "default": False},
+    }}}}}
+
 PATHS.update({
+    "/api/v1/routing/train": {"post": {
+        "operationId": "train_classifier",
+        "summary": "Upload a labelled history (admin): checked at once, trained by a job through the promotion gate.",
+        "requestBody": TRAIN_BODY,
+        "responses": {"202": json_body({"type": "object", "required": ["job_id", "upload", "rows", "labels",
+                                                                        "new_queues"], "properties": {
+            "job_id": {"type": "string"}, "upload": {"type": "string"}, "rows": {"type": "integer"},
+            "labels": {"type": "object", "additionalProperties": {"type": "integer"},
+                       "description": "Rows per queue, after the mapping."},
+            "new_queues": {"type": "array", "items": {"type": "string"}}}}, "Accepted; training is enqueued."),
+            **ADMIN_ERRORS},
+    }},
     "/api/v1/routing/retrain": {"post": {
         "operationId": "retrain_classifier",
         "summary": "Enqueue a retrain from conversations and corrections (admin); it must pass the gate unless forced.",

@@ -27,6 +27,7 @@ from workspace.services.triage.classifier.loading import (
     load_artifact,
     model_dir,
 )
+from workspace.services.triage.classifier.uploads import accept_upload, train_upload
 from workspace.services.triage.classifier.versions import (
     evaluate_version,
     get_version,
@@ -41,6 +42,7 @@ from workspace.services.triage.classifier.versions import (
 
 __all__ = [
     "ModelUnusable",
+    "accept_upload",
     "artifact_key",
     "conversation_examples",
     "current_model",
@@ -61,4 +63,5 @@ __all__ = [
     "train_from_conversations",
     "train_from_examples",
     "train_from_file",
+    "train_upload",
 ]

@@ -52,6 +52,8 @@ def read_labelled_file(path: str | Path) -> tuple[list[str], list[str]]:
                 raise ValidationError(f"{path.name}: expected a .csv or .jsonl file")
     except UnicodeDecodeError as exc:
         raise ValidationError(f"{path.name}: not UTF-8 text ({exc.reason})") from exc
+    except csv.Error as exc:
+        raise ValidationError(f"{path.name}: not a readable CSV file ({exc})") from exc
     texts, labels = [], []
     for number, row in rows:
         text, label = (str(row.get(key) or "").strip() for key in ("text", "label"))
@@ -148,11 +150,8 @@ def map_labels(labels: Sequence[str], mapping: Mapping[str, str]) -> list[str]:
     return [mapping.get(label, label) for label in labels]
 
 
-def create_missing_queues(labels: Sequence[str], agent: Agent | None) -> list[str]:
-    """Create (in the caller's transaction, audited) a queue for each label that is not one yet.
-
-    Returns:
-        The slugs created, sorted.
+def creatable_queues(labels: Sequence[str]) -> list[str]:
+    """Return, sorted, the labels that are not queues yet, each checked to be a usable queue slug.
 
     Raises:
         ValidationError: a label that cannot be a queue slug (naming it), or the triage queue.
@@ -160,9 +159,23 @@ def create_missing_queues(labels: Sequence[str], agent: Agent | None) -> list[st
     known = set(db.session.scalars(sa.select(Queue.slug)))
     missing = sorted(set(labels) - known)
     bad = [label for label in missing if not SLUG.match(label) or label == TRIAGE]
-    if bad:
-        raise ValidationError(f"labels that cannot be queue slugs: {', '.join(map(repr, bad[:10]))}; map them to "
-                              "slugs (lower-case letters, digits, - and _) with a label -> queue mapping")
+    if bad or TRIAGE in labels:
+        raise ValidationError(f"labels that cannot be queue slugs: {', '.join(map(repr, bad[:10] or [TRIAGE]))}; "
+                              "map them to slugs (lower-case letters, digits, - and _; never triage) with a "
+                              "label -> queue mapping")
+    return missing
+
+
+def create_missing_queues(labels: Sequence[str], agent: Agent | None) -> list[str]:
+    """Create (in the caller's transaction, audited) a queue for each label that is not one yet.
+
+    Returns:
+        The slugs created, sorted.
+
+    Raises:
+        ValidationError: as creatable_queues().
+    """
+    missing = creatable_queues(labels)
     for slug in missing:
         queue = Queue(slug=slug, name=slug.replace("_", " ").replace("-", " ").capitalize())
         db.session.add(queue)

@@ -1,0 +1,29 @@
+"""Training from an admin's history on the admin page, in a real browser with the real worker: upload, map
+labels to queues, create the missing one, and see the trained version with its figures; the section is axe-clean."""
+
+from tests.console.factories import serious_violations
+from tests.services.triage.test_classifier_service import labelled_rows
+
+
+def test_an_admin_uploads_a_history_and_sees_the_trained_version(admin_page):
+    """A CSV whose labels are not queues trains once they are mapped or created; the version lists its figures."""
+    page = admin_page
+    rows = [(text, {"billing": "Billing issue", "tech": "tech"}[label]) for text, label in labelled_rows(160)]
+    rows += [(f"parcel courier delivery tracking late {n}", "shipping") for n in range(10)]
+    content = "text,label\n" + "".join(f"{text},{label}\n" for text, label in rows)
+    page.set_input_files("#train-upload input[name=history]",
+                         {"name": "history.csv", "mimeType": "text/csv", "buffer": content.encode()})
+    page.fill("#train-upload textarea[name=mapping]", "Billing issue = billing")
+    page.check("#train-upload input[name=create_queues]")
+    page.click("#train-upload button[type=submit]")
+    page.wait_for_selector("#train-status:has-text('Training on 170 rows (billing 80, shipping 10, tech 80)')")
+    assert "new queues: shipping" in page.text_content("#train-status")
+    for _ in range(120):  # the real worker trains it: ask again until the version is listed
+        page.click("#refresh-versions")
+        if page.query_selector("#model-versions tbody tr"):
+            break
+        page.wait_for_timeout(500)
+    cells = page.eval_on_selector_all("#model-versions tbody tr:first-child td", "cells => cells.map(c => c.textContent)")
+    assert cells[1] == "active" and cells[2] == "file" and cells[6] == "none"
+    assert float(cells[4]) > 0.9 and 0 <= float(cells[5]) <= 1
+    assert serious_violations(page, "#training-admin") == []
