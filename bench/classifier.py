@@ -82,12 +82,17 @@ def out_of_scope(embeddings: bool) -> None:
     metrics = evaluate(model, test_texts, test_labels)
     routed = next(c for c in metrics["coverage"] if c["threshold"] == threshold)
     kept = routed["coverage"] * routed["accuracy"]  # in-scope posts routed and right, of all in-scope posts
-    abstained = float((model.predict_proba_many(oos_texts).max(axis=1) < threshold).mean())
+    oos_confidence = model.predict_proba_many(oos_texts).max(axis=1)
+    abstained = float((oos_confidence < threshold).mean())
     print(f"in scope:         accuracy {metrics['accuracy']:.4f} with no threshold; at {threshold}: "
           f"{routed['coverage']:.1%} routed, {routed['accuracy']:.2%} of them right")
     print(f"                  routed and right: {kept:.4f} of all in-scope posts "
           f"({kept / metrics['accuracy']:.1%} of the accuracy without a threshold)")
     print(f"out of scope:     {abstained:.1%} abstain (sent to triage) at threshold {threshold}")
+    print("  by threshold:   " + "  ".join(
+        f">={c['threshold']:.1f}: {float((oos_confidence < c['threshold']).mean()):.1%} abstain, "
+        f"{c['coverage'] * c['accuracy'] / metrics['accuracy']:.1%} of in-scope accuracy kept"
+        for c in metrics["coverage"]))
     print_calibration(metrics)
 
 

@@ -1,12 +1,18 @@
 """Training from an admin's history on the admin page, in a real browser with the real worker: upload, map
-labels to queues, create the missing one, and see the trained version with its figures; the section is axe-clean."""
+labels to queues, create the missing one, and see the trained version with its figures; the section is axe-clean.
+Then the console explains a routed post with its language and the model's confidence in words."""
+
+import re
 
 from tests.console.factories import serious_violations
+from tests.console.test_console import post_webhook
+from tests.factories import make_post
 from tests.services.triage.test_classifier_service import labelled_rows
 
 
-def test_an_admin_uploads_a_history_and_sees_the_trained_version(admin_page):
-    """A CSV whose labels are not queues trains once they are mapped or created; the version lists its figures."""
+def test_an_admin_uploads_a_history_and_sees_the_trained_version(admin_page, live_server):
+    """A CSV whose labels are not queues trains once they are mapped or created; the version lists its figures;
+    a Spanish post routed by it shows its language and the confidence in words."""
     page = admin_page
     rows = [(text, {"billing": "Billing issue", "tech": "tech"}[label]) for text, label in labelled_rows(160)]
     rows += [(f"parcel courier delivery tracking late {n}", "shipping") for n in range(10)]
@@ -23,7 +29,20 @@ def test_an_admin_uploads_a_history_and_sees_the_trained_version(admin_page):
         if page.query_selector("#model-versions tbody tr"):
             break
         page.wait_for_timeout(500)
-    cells = page.eval_on_selector_all("#model-versions tbody tr:first-child td", "cells => cells.map(c => c.textContent)")
+    cells = page.eval_on_selector_all("#model-versions tbody tr:first-child td",
+                                      "cells => cells.map(c => c.textContent)")
     assert cells[1] == "active" and cells[2] == "file" and cells[6] == "none"
     assert float(cells[4]) > 0.9 and 0 <= float(cells[5]) <= 1
     assert serious_violations(page, "#training-admin") == []
+
+    conversation_id = post_webhook(live_server, make_post(text="Mi factura tiene un cargo doble del plan, ayuda"))
+    for _ in range(60):  # the worker routes it: open it again until the explanation has its language
+        page.goto(f"{live_server}/conversations/{conversation_id}")
+        page.wait_for_selector("#thread .message.inbound")
+        page.click("#why")
+        if page.query_selector("#explanation .language"):
+            break
+        page.wait_for_timeout(500)
+    assert page.inner_text("#explanation .language") == "Language: es"
+    words = r"(almost certainly right|very likely right|likely right|a toss-up|probably wrong)"
+    assert re.search(rf"(billing|tech|shipping) \d+% \({words}\)", page.inner_text("#explanation"))

@@ -4,6 +4,7 @@ import { attempt } from '../../lib/api.js';
 import { $, ago, el, fill, linkified, toast } from '../../lib/dom.js';
 import { conversationPage } from '../../lib/routes.js';
 import { canEscalate, escalate, renderEscalation } from '../../features/escalation.js';
+import { confidenceWords } from '../../features/confidence.js';
 import { viewing } from '../../features/presence.js';
 import { showCustomer } from './customer.js';
 import { applyChanges, renderList } from './list.js';
@@ -39,12 +40,13 @@ function renderConversation() {
 function renderExplanation() {
   const e = state.conversation.explanation || {};
   const rules = (e.rules || []).map((r) => el('li', { text: `${r.name}: ${r.status}` }));
-  const model = e.model ? `model ${e.model.version}: ${(e.model.labels || []).map(([l, p]) => `${l} ${(p * 100).toFixed(0)}%`).join(', ')}` : 'no model';
+  const model = e.model ? `model ${e.model.version}: ${(e.model.labels || []).map(([l, p]) => `${l} ${(p * 100).toFixed(0)}% (${confidenceWords(p)})`).join(', ')}` : 'no model';
   const priority = ((e.priority || {}).contributions || []).map((p) => el('li', { text: `${p.points > 0 ? '+' : ''}${p.points} ${p.factor}: ${p.detail}` }));
   fill($('#explanation'),
     el('p', { text: e.queue_reason || 'Not routed yet.' }),
     rules.length > 0 && el('div', {}, 'Rules:', el('ul', {}, rules)),
     el('p', { text: model }),
+    Boolean(e.language) && el('p', { class: 'language', text: `Language: ${e.language}` }),
     priority.length > 0 && el('div', {}, `Priority ${(e.priority || {}).level} (score ${(e.priority || {}).score}):`, el('ul', {}, priority)),
     ...slaAndAssignment(state.conversation));
 }
