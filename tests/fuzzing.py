@@ -55,6 +55,8 @@ STATE_DEPENDENT = {
     # An expiry of the documented form may still name no real date, or one past, or over 5 years on.
     "issue_own_token": [(400, "invalid_field", "expires:")],
     "issue_agent_token": [(400, "invalid_field", "expires:")],
+    # A schema-valid upload is still refused when its rows are not a labelled history of known queues.
+    "train_classifier": [(400, "invalid_training_file", "content: ")],
 }
 
 

@@ -165,7 +165,9 @@ PATHS.update({
             "labels": {"type": "object", "additionalProperties": {"type": "integer"},
                        "description": "Rows per queue, after the mapping."},
             "new_queues": {"type": "array", "items": {"type": "string"}}}}, "Accepted; training is enqueued."),
-            **ADMIN_ERRORS},
+            **ADMIN_ERRORS, "400": json_body(ref("Error"), "A body the document refuses, or (invalid_training_file) "
+                                                          "a file whose rows or labels cannot train: the message "
+                                                          "names the row or label.")},
     }},
     "/api/v1/routing/retrain": {"post": {
         "operationId": "retrain_classifier",

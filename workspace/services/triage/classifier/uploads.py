@@ -40,7 +40,8 @@ def accept_upload(file_name: str, content: str, *, mapping: Mapping[str, str], c
         {"upload": the kept file's name, "rows", "labels": {queue: rows}, "new_queues": [slugs]}.
 
     Raises:
-        ValidationError: naming what is wrong (the suffix, a row, a label); nothing is kept then.
+        ValidationError: naming what is wrong (the suffix; or, with code invalid_training_file, a row or a
+            label); nothing is kept then.
     """
     suffix = Path(file_name).suffix.lower()
     if suffix not in SUFFIXES:
@@ -60,6 +61,9 @@ def accept_upload(file_name: str, content: str, *, mapping: Mapping[str, str], c
         if not create_queues:
             check_labels(labels)
         os.replace(tmp, path)
+    except ValidationError as exc:
+        # What the file holds, which its schema cannot check: one code, the message naming the row or label.
+        raise ValidationError(f"content: {exc.message}", code="invalid_training_file") from exc
     finally:
         tmp.unlink(missing_ok=True)
         scratch.rmdir()
