@@ -76,6 +76,7 @@ class CalibratedLinearSVC(ClassifierMixin, BaseEstimator):
         if len(self.classes_) < 2 or counts.min() < 2:
             raise ValueError("CalibratedLinearSVC needs at least two classes with two rows each")
         folds = StratifiedKFold(n_splits=int(min(self.cv, counts.min())))
+        # One fold at a time: liblinear's random state is global, so folds fitted in threads would not repeat.
         out_of_fold = cross_val_predict(self._svc(), X, y, cv=folds, method="decision_function")
         if out_of_fold.ndim == 1:
             out_of_fold = np.column_stack([-out_of_fold, out_of_fold]) / 2
