@@ -5,7 +5,8 @@ import random
 import numpy as np
 import pytest
 
-from routing.classifier import calibration, compare, evaluate, should_promote, train
+from routing.classifier import compare, evaluate, should_promote, train
+from routing.evaluation import calibration
 from tests.routing.test_classifier import FRAMES, TOPICS, dataset
 
 
