@@ -43,7 +43,7 @@ class RoutingSettings:
     """Routing knobs: the triage queue, classifier confidence thresholds and priority weights."""
 
     triage_queue: str = TRIAGE
-    threshold: float = 0.7  # default minimum model probability to route without a human (calibrated)
+    threshold: float = 0.6  # default minimum model probability to route without a human (calibrated)
     queue_thresholds: Mapping[str, float] = field(default_factory=dict)  # per-queue overrides
     weights: PriorityWeights = field(default_factory=PriorityWeights)
 

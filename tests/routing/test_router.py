@@ -128,16 +128,16 @@ def test_the_model_routes_when_confident_and_triages_when_not():
     """Above the threshold the model's queue is used; below it the post goes to triage, saying so."""
     confident = route(Post(text="x"), model=FakeModel([("billing", 0.87), ("cards", 0.1)]), queues=QUEUES)
     assert confident.queue == "billing"
-    assert confident.explanation["queue_reason"] == "model predicted billing (0.87 \u2265 0.70)"
+    assert confident.explanation["queue_reason"] == "model predicted billing (0.87 \u2265 0.60)"
     assert confident.explanation["model"] == {
         "version": "test-1",
         "labels": [["billing", 0.87], ["cards", 0.1]],
-        "threshold": 0.7,
+        "threshold": 0.6,
         "chosen": True,
     }
     unsure = route(Post(text="x"), model=FakeModel([("billing", 0.31)]), queues=QUEUES)
     assert unsure.queue == "triage"
-    assert unsure.explanation["queue_reason"] == "model confidence 0.31 below threshold 0.70: sent to triage"
+    assert unsure.explanation["queue_reason"] == "model confidence 0.31 below threshold 0.60: sent to triage"
 
 
 def test_per_queue_thresholds_and_unknown_labels():
