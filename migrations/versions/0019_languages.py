@@ -1,12 +1,12 @@
 """Languages: the detected language of each routed message and of its conversation (searchable).
 
-Revision ID: 0021
+Revision ID: 0019
 Revises: 0018
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0021'
+revision = '0019'
 down_revision = '0018'
 branch_labels = None
 depends_on = None
