@@ -22,10 +22,11 @@ import re
 from collections.abc import Callable
 from types import ModuleType
 
-from workspace.channels import discourse, khoros, native, settings, x
+from workspace.channels import discourse, email, khoros, native, settings, x
 
 # kind -> its module; adding a kind is one module here and its tests.
-CHANNELS: dict[str, ModuleType] = {"native": native, "discourse": discourse, "x": x, "khoros": khoros}
+CHANNELS: dict[str, ModuleType] = {"native": native, "discourse": discourse, "x": x, "khoros": khoros,
+                                   "email": email}
 # kind -> send(message, *, key, retrying) -> the reply's URL, or None.
 SENDERS: dict[str, Callable[..., str | None]] = {kind: module.send for kind, module in CHANNELS.items()}
 
