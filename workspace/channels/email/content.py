@@ -183,4 +183,5 @@ def _attachment(part: EmailMessage, disposition: str) -> Attachment:
     return Attachment(
         filename=_filename(part) or "attachment", declared_type=part.get_content_type()[:100],
         sniffed_type=sniff(data), size=len(data), data=data if len(data) <= MAX_ATTACHMENT else None,
-        content_id=content_id, inline=disposition == "inline" or (content_id is not None and disposition != "attachment"))
+        content_id=content_id,
+        inline=disposition == "inline" or (content_id is not None and disposition != "attachment"))

@@ -9,9 +9,8 @@ the reply and its delivery key, so a retried send carries the same one.
 
 import html
 import smtplib
-from email.message import EmailMessage
 from email.headerregistry import Address as HeaderAddress
-from email.policy import SMTP
+from email.message import EmailMessage
 from email.utils import format_datetime
 
 import sqlalchemy as sa

@@ -92,7 +92,8 @@ def parse_message(raw: bytes) -> Mail:
     if not raw.strip():
         raise ValidationError("the message is empty", code="invalid_message")
     if header_block_size(raw) > MAX_HEADER_BYTES:
-        raise ValidationError(f"the message's headers are over {MAX_HEADER_BYTES // 1024} KiB", code="headers_too_large")
+        raise ValidationError(f"the message's headers are over {MAX_HEADER_BYTES // 1024} KiB",
+                              code="headers_too_large")
     try:
         message = message_from_bytes(raw, policy=policy.default)
     except RecursionError:

@@ -22,7 +22,8 @@ from workspace.models import Author, EmailAttachment, EmailSuppression, Message,
 from workspace.services.intake.store import ATTEMPTS, stage_posts
 
 MESSAGES, AUTHORS = Message.__table__, Author.__table__
-RECENT_FROM = sa.select(sa.func.count()).select_from(MESSAGES.join(AUTHORS, MESSAGES.c.author_id == AUTHORS.c.id)).where(
+RECENT_FROM = sa.select(sa.func.count()).select_from(
+    MESSAGES.join(AUTHORS, MESSAGES.c.author_id == AUTHORS.c.id)).where(
     AUTHORS.c.channel_id == sa.bindparam("channel_id"), AUTHORS.c.external_id == sa.bindparam("sender"),
     MESSAGES.c.received_at >= sa.bindparam("since", type_=MESSAGES.c.received_at.type))
 
