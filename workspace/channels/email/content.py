@@ -128,6 +128,9 @@ def read_body(message: EmailMessage) -> Body:
             body.attachments.append(_attachment(part, disposition))
     if html:
         body.html, body.remote_images = sanitise(html[:MAX_HTML])
+    for attachment in body.attachments:  # shown in the HTML, whatever its disposition says
+        if attachment.content_id and f"cid:{attachment.content_id}" in body.html:
+            attachment.inline = True
     text = plain if plain is not None and plain.strip() else html_to_text(html or "")
     body.text, body.quoted, body.signature = split_reply(text[:MAX_TEXT])
     return body

@@ -18,10 +18,10 @@ from workspace.channels import email
 from workspace.channels.email.parsing import parse_message
 from workspace.errors import SwitchboardError
 from workspace.extensions import db
-from workspace.models import Author, EmailAttachment, EmailSuppression, Message, SuspendedEmail, utcnow
+from workspace.models import Author, Channel, EmailAttachment, EmailSuppression, Message, SuspendedEmail, utcnow
 from workspace.services.intake.store import ATTEMPTS, stage_posts
 
-MESSAGES, AUTHORS = Message.__table__, Author.__table__
+MESSAGES, AUTHORS, CHANNELS = Message.__table__, Author.__table__, Channel.__table__
 RECENT_FROM = sa.select(sa.func.count()).select_from(
     MESSAGES.join(AUTHORS, MESSAGES.c.author_id == AUTHORS.c.id)).where(
     AUTHORS.c.channel_id == sa.bindparam("channel_id"), AUTHORS.c.external_id == sa.bindparam("sender"),
@@ -110,3 +110,29 @@ def _suppress(channel_id: int, address: str, reason: str) -> None:
         EmailSuppression.channel_id == channel_id, EmailSuppression.address == address))
     if exists is None:
         db.session.add(EmailSuppression(channel_id=channel_id, address=address, reason=reason))
+
+
+EMAIL_CHANNELS = sa.select(CHANNELS.c.id, CHANNELS.c.slug, CHANNELS.c.kind, CHANNELS.c.secret, CHANNELS.c.enabled,
+                           CHANNELS.c.settings).where(CHANNELS.c.kind == "email", CHANNELS.c.enabled.is_(True))
+
+
+def channel_for_address(address: str):
+    """The enabled email channel mail to this address belongs to, or None.
+
+    Its own address, the same with a +tag (replies), or any other mailbox on
+    its domain (billing@, sales@: routing rules tell them apart by recipient).
+    """
+    address = address.strip().strip("<>").lower()
+    local, _, domain = address.rpartition("@")
+    channels = db.session.connection().execute(EMAIL_CHANNELS).all()
+    db.session.close()
+    on_domain = None
+    for channel in channels:
+        own = str((channel.settings or {}).get("address") or "").lower()
+        own_local, _, own_domain = own.rpartition("@")
+        if own_domain != domain:
+            continue
+        if local.partition("+")[0] == own_local:
+            return channel
+        on_domain = on_domain or channel
+    return on_domain

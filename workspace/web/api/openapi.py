@@ -202,11 +202,15 @@ SCHEMAS = {
     },
 }
 
+SCHEMAS["SuspendedMail"] = {
+    "type": "object", "required": ["status", "id"],
+    "properties": {"status": {"const": "suspended"}, "id": {"type": "string", "description": "its Message-ID"}},
+}
 SCHEMAS["IgnoredDelivery"] = {
     "type": "object", "required": ["status", "reason"],
     "properties": {"status": {"const": "ignored"}, "reason": {"type": "string"}},
 }
-WEBHOOK_OUTCOME = {"oneOf": [ref("PostOutcome"), ref("BatchOutcome")]}
+WEBHOOK_OUTCOME = {"oneOf": [ref("PostOutcome"), ref("BatchOutcome"), ref("SuspendedMail")]}
 
 PATHS = {
     "/api/v1/queues": {"get": {
@@ -285,11 +289,13 @@ PATHS = {
     }, "post": {
         "operationId": "receive_webhook",
         "summary": ("Deliver one post, or an array of up to 500, signed with the channel's secret; Discourse, "
-                    "X and Khoros channels take their platform's own payloads and signatures."),
+                    "X and Khoros channels take their platform's own payloads and signatures; email channels one "
+                    "raw message (message/rfc822, up to EMAIL_MAX_BYTES), its Message-ID its id."),
         "security": [{"signature": []}],
         "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
-            "oneOf": [ref("Post"), {"type": "array", "items": ref("Post"), "minItems": 1, "maxItems": 500}]}}}},
+            "oneOf": [ref("Post"), {"type": "array", "items": ref("Post"), "minItems": 1, "maxItems": 500}]}},
+            "message/rfc822": {"schema": {"type": "string", "format": "binary"}}}},
         "responses": {
             "202": json_body(WEBHOOK_OUTCOME, "Stored (committed) and queued for routing."),
             "200": json_body({"oneOf": [ref("PostOutcome"), ref("BatchOutcome"), ref("IgnoredDelivery")]},
