@@ -11,7 +11,7 @@ from tests.channels.email.mail import plain
 from workspace.channels.email.addresses import reply_address
 from workspace.extensions import db
 from workspace.jobs.dispatch import dispatch_once
-from workspace.models import Channel, Conversation, Message
+from workspace.models import Channel, Conversation, Message, Rule
 from workspace.services.conversations import delivery
 
 
@@ -117,3 +117,21 @@ def test_new_mail_from_the_same_customer_without_thread_headers_is_a_new_convers
     send(listener, plain())
     send(listener, plain(message_id="<other@customer.example>", subject="A different problem"))
     assert conversation_of(app, "m1@customer.example") != conversation_of(app, "other@customer.example")
+
+
+def test_the_recipient_mailbox_routes_mail_to_its_queue(app, listener, run_jobs):
+    """A rule on recipient "billing" sends mail to billing@ (and billing+anything@) to the billing queue."""
+    with app.app_context():
+        db.session.add(Rule(position=1, name="billing mailbox", conditions={"recipient": "billing"},
+                            actions={"queue": "billing", "stop": True}))
+        db.session.commit()
+    send(listener, plain(to="billing@example.test", text="Where is my invoice?"), to=("billing@example.test",))
+    send(listener, plain(message_id="<tech@customer.example>", text="The app crashes."))
+    with app.app_context():
+        assert dispatch_once(100)
+    run_jobs()
+    with app.app_context():
+        billing = db.session.get(Conversation, conversation_of(app, "m1@customer.example"))
+        other = db.session.get(Conversation, conversation_of(app, "tech@customer.example"))
+        assert billing.queue.slug == "billing"
+        assert other.queue.slug != "billing"
