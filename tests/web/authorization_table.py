@@ -80,6 +80,7 @@ ROUTES = {
     "POST /api/v1/conversations/<int:conversation_id>/macros/<int:macro_id>": ("uhooo", "write"),
     "POST /api/v1/conversations/<int:conversation_id>/notes": ("uhooo", "write"),
     "POST /api/v1/conversations/<int:conversation_id>/replies": ("uhooo", "write"),
+    "GET /api/v1/attachments/<int:attachment_id>": ("uhooo", "read"),
     "GET /api/v1/authors/<int:author_id>": ("uhooo", "read"),
     "GET /api/v1/authors/<int:author_id>/conversations": ("uhooo", "read"),
     "PATCH /api/v1/authors/<int:author_id>": ("uhooo", "write"),

@@ -25,8 +25,11 @@ class EmailAttachment(db.Model):
     # For inline images the HTML refers to as cid:<content_id>.
     content_id: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
     inline: so.Mapped[bool] = so.mapped_column(default=False)
-    # None when the file was over the size limit: its name and size are still shown.
-    data: so.Mapped[Optional[bytes]] = so.mapped_column(sa.LargeBinary)
+    # None when the file was over the size limit: its name and size are still shown. Deferred: listing a
+    # thread's attachments never reads their bytes.
+    data: so.Mapped[Optional[bytes]] = so.mapped_column(sa.LargeBinary, deferred=True)
+
+    message = so.relationship("Message", back_populates="attachments")
 
 
 class EmailSuppression(db.Model):

@@ -53,5 +53,8 @@ class Message(db.Model):
     delivery_attempted_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
 
     conversation = so.relationship("Conversation", back_populates="messages")
+    # Received email only (see models.email); loaded when a thread shows an email message.
+    attachments = so.relationship("EmailAttachment", back_populates="message", order_by="EmailAttachment.id",
+                                  passive_deletes=True)
     author = so.relationship("Author")
     agent = so.relationship("Agent")
