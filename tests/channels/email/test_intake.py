@@ -151,3 +151,35 @@ def test_a_flooding_sender_is_suspended_not_queued(app, listener):
         held = db.session.scalars(sa.select(SuspendedEmail).order_by(SuspendedEmail.id)).all()
         assert [h.message_key for h in held] == ["flood3@customer.example", "flood4@customer.example"]
         assert held[0].raw.startswith(b"From:") or b"Message-ID" in held[0].raw
+
+
+def test_the_api_shows_the_email_and_serves_its_attachments(app, client, token, listener):
+    """The thread carries from/to/cc, the quoted history, HTML with cid images pointing at their attachment;
+    images are served inline, anything else as a download, never as a page."""
+    message = EmailMessage()
+    message["From"], message["To"], message["Cc"] = "Ann <ann@customer.example>", ADDRESS, "bob@customer.example"
+    message["Subject"], message["Message-ID"] = "Broken", "<api@customer.example>"
+    message.set_content("It is broken.\n\nOn Sun, Dec 6, 2026 Support wrote:\n> Try again")
+    message.add_alternative('<p>It is broken. <img src="cid:pic@x"><img src="https://track.example/p.gif"></p>',
+                            subtype="html")
+    png = b"\x89PNG\r\n\x1a\n" + b"\x02" * 32
+    message.get_payload()[1].add_related(png, maintype="image", subtype="png", cid="<pic@x>", filename="p.png")
+    message.add_attachment(b"<script>alert(1)</script>", maintype="text", subtype="html", filename="page.html")
+    send(listener, message.as_bytes(policy=SMTP))
+    auth = {"Authorization": f"Bearer {token}"}
+    conversation_id = messages(app)[0][0]
+    detail = client.get(f"/api/v1/conversations/{conversation_id}", headers=auth).get_json()
+    email = detail["messages"][0]["email"]
+    assert email["from"] == {"address": "ann@customer.example", "name": "Ann"}
+    assert email["cc"] == [{"address": "bob@customer.example", "name": ""}]
+    assert "Try again" in email["quoted"] and detail["messages"][0]["text"] == "It is broken."
+    picture, page = email["attachments"]
+    assert f'src="{picture["url"]}"' in email["html"] and "track.example" not in email["html"]
+    assert email["remote_images"] == 1
+    image = client.get(picture["url"], headers=auth)
+    assert (image.status_code, image.mimetype, image.data) == (200, "image/png", png)
+    download = client.get(page["url"], headers=auth)
+    assert download.mimetype == "application/octet-stream"
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    assert "sandbox" in download.headers["Content-Security-Policy"]
+    assert client.get(page["url"]).status_code == 401
