@@ -59,6 +59,9 @@ ROUTES = {
     "PUT /api/v1/queues/<slug>/sla/<level>": ("ufffo", "admin"),
     "DELETE /api/v1/queues/<slug>/sla/<level>": ("ufffo", "admin"),
     "GET /api/v1/channels": ("ufffo", "admin|webhooks"),
+    "GET /api/v1/suspended-mail": ("ufffo", "admin"),
+    "POST /api/v1/suspended-mail/<int:suspended_id>/release": ("ufffh", "admin"),  # none held: 404
+    "DELETE /api/v1/suspended-mail/<int:suspended_id>": ("ufffh", "admin"),
     "POST /api/v1/channels": ("ufffo", "admin"),
     "PATCH /api/v1/channels/<slug>": ("ufffo", "admin|webhooks"),
     # Tokens.

@@ -141,8 +141,9 @@ def test_a_bounce_is_recorded_and_stops_mail_to_that_address(app, listener):
         assert suppressed.address == "gone@customer.example"
 
 
-def test_a_flooding_sender_is_suspended_not_queued(app, listener):
-    """Past EMAIL_FLOOD_MESSAGES in the window, further mail is held in suspended mail."""
+def test_a_flooding_sender_is_suspended_not_queued(app, client, token, listener):
+    """Past EMAIL_FLOOD_MESSAGES in the window, further mail is held in suspended mail; an admin releases or
+    drops each."""
     app.config["EMAIL_FLOOD_MESSAGES"] = 3
     for number in range(5):
         send(listener, plain(message_id=f"<flood{number}@customer.example>", subject=f"spam {number}"))
@@ -150,7 +151,18 @@ def test_a_flooding_sender_is_suspended_not_queued(app, listener):
     with app.app_context():
         held = db.session.scalars(sa.select(SuspendedEmail).order_by(SuspendedEmail.id)).all()
         assert [h.message_key for h in held] == ["flood3@customer.example", "flood4@customer.example"]
-        assert held[0].raw.startswith(b"From:") or b"Message-ID" in held[0].raw
+        assert b"Message-ID: <flood3@customer.example>" in held[0].raw
+        first, second = held[0].id, held[1].id
+    auth = {"Authorization": f"Bearer {token}"}
+    listed = client.get("/api/v1/suspended-mail", headers=auth).get_json()["data"]
+    assert [(h["message_id"], h["sender"]) for h in listed] == [
+        ("flood4@customer.example", "ann@customer.example"), ("flood3@customer.example", "ann@customer.example")]
+    released = client.post(f"/api/v1/suspended-mail/{first}/release", headers=auth)
+    assert released.status_code == 200 and released.get_json()["status"] == "stored"
+    assert client.delete(f"/api/v1/suspended-mail/{second}", headers=auth).status_code == 204
+    assert client.get("/api/v1/suspended-mail", headers=auth).get_json()["data"] == []
+    assert client.post(f"/api/v1/suspended-mail/{first}/release", headers=auth).status_code == 404
+    assert [row[1] for row in messages(app)][-1] == "flood3@customer.example"
 
 
 def test_the_api_shows_the_email_and_serves_its_attachments(app, client, token, listener):

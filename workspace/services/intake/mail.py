@@ -44,13 +44,14 @@ class MailOutcome:
     message_id: int | None = None
 
 
-def receive_mail(channel, raw: bytes, envelope: list[str] | tuple = ()) -> MailOutcome:
+def receive_mail(channel, raw: bytes, envelope: list[str] | tuple = (), *, flood_check: bool = True) -> MailOutcome:
     """Store one raw message received on an email channel; committed before this returns.
 
     Args:
         channel: the channel row (id, slug, kind, secret, settings).
         raw: the message as received.
         envelope: its SMTP envelope recipients, when it came over SMTP.
+        flood_check: False when an admin releases suspended mail (it is stored whatever the sender's rate).
 
     Returns:
         The outcome; raises ValidationError for a message that cannot be read and
@@ -62,7 +63,7 @@ def receive_mail(channel, raw: bytes, envelope: list[str] | tuple = ()) -> MailO
     mail = parse_message(raw)
     for attempt in range(ATTEMPTS):
         try:
-            outcome = _stage(channel, mail, list(envelope), raw)
+            outcome = _stage(channel, mail, list(envelope), raw, flood_check)
             db.session.commit()
             return outcome
         except IntegrityError:
@@ -72,10 +73,10 @@ def receive_mail(channel, raw: bytes, envelope: list[str] | tuple = ()) -> MailO
     raise AssertionError("unreachable")
 
 
-def _stage(channel, mail, envelope: list[str], raw: bytes) -> MailOutcome:
+def _stage(channel, mail, envelope: list[str], raw: bytes, flood_check: bool) -> MailOutcome:
     post = email.post_for(channel, mail, envelope)
     run = db.session.connection().execute
-    if not post.raw["email"]["bounced"] and _flooding(channel, post.author.external_id):
+    if flood_check and not post.raw["email"]["bounced"] and _flooding(channel, post.author.external_id):
         known = run(sa.select(SuspendedEmail.id).where(SuspendedEmail.channel_id == channel.id,
                                                         SuspendedEmail.message_key == post.external_id)).first()
         if known is None:
