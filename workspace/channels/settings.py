@@ -67,7 +67,7 @@ def boolean(name: str, value) -> bool:
 
 token = pattern(r"[\x21-\x7e]{8,200}", "8 to 200 printable characters, no spaces")
 # Settings the platform issued: accepted, never shown again.
-WRITE_ONLY = frozenset({"api_key", "consumer_secret", "smtp_password"})
+WRITE_ONLY = frozenset({"api_key", "consumer_secret", "smtp_password", "imap_password"})
 
 
 def clean(kind: str, allowed: dict, changes, current: dict | None = None) -> dict:

@@ -1,4 +1,4 @@
-"""`flask smtp`: the SMTP listener a brand's MTA delivers or relays mail to.
+"""`flask smtp`: the SMTP listener a brand's MTA delivers or relays mail to; `flask imap`: mailbox polling.
 
 Each message is stored (services.intake.mail) before the listener answers
 250, so a sender that heard 250 can forget the message; anything that goes
@@ -20,6 +20,7 @@ from flask.cli import with_appcontext
 from workspace.errors import ValidationError
 from workspace.extensions import db
 from workspace.jobs import dispatch
+from workspace.services.intake.imap import poll_mailbox, polled_channels
 from workspace.services.intake.mail import MessageTooLarge, channel_for_address, receive_mail
 
 log = logging.getLogger(__name__)
@@ -105,3 +106,26 @@ def smtp(host: str | None, port: int | None):
         signal.signal(signum, lambda *_: stop.set())
     stop.wait()
     controller.stop()
+
+
+@click.command("imap")
+@click.option("--every", default=30.0, show_default=True, help="Seconds between polls of each mailbox.")
+@click.option("--once", is_flag=True, help="Poll every mailbox once and stop.")
+@with_appcontext
+def imap(every: float, once: bool):
+    """Poll the email channels' IMAP mailboxes (imap_host settings) and store their new mail."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    while not stop.is_set():
+        for channel in polled_channels():
+            report = poll_mailbox(channel)
+            if report.stored:
+                dispatch.notify(sorted(set(report.stored)))
+            click.echo(f"{channel.slug}: {len(report.stored)} stored, {report.duplicates} duplicates, "
+                       f"{report.suspended} suspended, {report.refused} refused, {report.failed} failed"
+                       + (f"; {report.error}" if report.error else ""))
+        db.session.remove()
+        if once:
+            return
+        stop.wait(every)

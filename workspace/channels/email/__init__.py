@@ -34,6 +34,13 @@ SETTINGS = {
     "smtp_username": settings.pattern(r"[\x21-\x7e]{1,200}", "1 to 200 printable characters"),
     "smtp_password": settings.token,
     "smtp_starttls": settings.boolean,
+    # A mailbox the brand already has, polled by `flask imap` (channels.email.mailbox).
+    "imap_host": settings.pattern(r"[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]", "a host name or address"),
+    "imap_port": settings.port,
+    "imap_username": settings.pattern(r"[\x21-\x7e]{1,200}", "1 to 200 printable characters"),
+    "imap_password": settings.token,
+    "imap_tls": settings.boolean,
+    "imap_folder": settings.pattern(r"[^\x00-\x1f\x7f]{1,200}", "a folder name, e.g. INBOX"),
 }
 # The webhook's body is one raw RFC 5322 message.
 MEDIA_TYPE = "message/rfc822"
