@@ -3,7 +3,12 @@
 import base64
 import io
 import zipfile
+from email import message_from_bytes
+from email.header import decode_header, make_header
 from email.message import EmailMessage
+from email.policy import compat32
+from email.utils import getaddresses
+from pathlib import Path
 
 import pytest
 
@@ -226,3 +231,24 @@ def test_sanitise_keeps_ordinary_formatting():
     html, dropped = sanitise('<ul><li><a href="https://example.org/x">x</a></li></ul><table><tr><td>1</td></tr></table>')
     assert dropped == 0
     assert 'href="https://example.org/x"' in html and "noopener" in html and "<td>1</td>" in html
+
+
+CORPUS = sorted((Path(__file__).parent / "corpus").glob("msg_*.txt"))
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=[path.name for path in CORPUS])
+def test_real_world_messages_parse_with_their_sender_and_subject(path):
+    """Every message of the corpus reads without error, with the sender and subject its headers give."""
+    data = path.read_bytes()
+    reference = message_from_bytes(data, policy=compat32)
+    try:
+        mail = parse_message(data)
+    except ValidationError as refused:  # only a message with no headers at all may be refused
+        assert not reference.keys(), refused
+        return
+    senders = [address for _, address in getaddresses(reference.get_all("From", [])) if "@" in address]
+    if senders:
+        assert mail.sender.address.lower() == senders[0].lower()
+    if reference["Subject"] is not None:
+        expected = " ".join(str(make_header(decode_header(str(reference["Subject"])))).split())
+        assert " ".join(mail.subject.split()) == expected[:500]
