@@ -118,6 +118,11 @@ def test_the_webhook_takes_a_signed_raw_message(app, client, mailbox):
     refused = client.post("/webhooks/mail", data=bad, headers={"Content-Type": "message/rfc822",
                                                                "X-Switchboard-Signature": sign(SECRET, bad)})
     assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "invalid_message"
+    app.config["EMAIL_MAX_BYTES"] = 100_000
+    big = plain(message_id="<big@customer.example>", text="x" * 200_000)
+    too_big = client.post("/webhooks/mail", data=big, headers={"Content-Type": "message/rfc822",
+                                                               "X-Switchboard-Signature": sign(SECRET, big)})
+    assert too_big.status_code == 413
     assert len(messages(app)) == 1
 
 
