@@ -11,7 +11,7 @@ from tests.channels.email.mail import plain
 from workspace.channels.email.addresses import reply_address
 from workspace.extensions import db
 from workspace.jobs.dispatch import dispatch_once
-from workspace.models import Channel, Conversation, Message, Rule
+from workspace.models import Channel, Conversation, Message, Rule, SuspendedEmail
 from workspace.services.conversations import delivery
 
 
@@ -135,3 +135,24 @@ def test_the_recipient_mailbox_routes_mail_to_its_queue(app, listener, run_jobs)
         other = db.session.get(Conversation, conversation_of(app, "tech@customer.example"))
         assert billing.queue.slug == "billing"
         assert other.queue.slug != "billing"
+
+
+def test_an_auto_responder_mailing_us_in_a_loop_is_never_answered_and_is_suspended(app, listener, relay):
+    """Another auto-responder's mail is stored and flagged; past the flood limit it is suspended; nothing of
+    ours that an automation writes goes back to it, so the loop stops."""
+    app.config["EMAIL_FLOOD_MESSAGES"] = 5
+    for number in range(8):
+        send(listener, plain(sender="robot@vendor.example", message_id=f"<auto{number}@vendor.example>",
+                             subject="Auto: ticket received", text="We received your message.",
+                             headers={"Auto-Submitted": "auto-replied", "Precedence": "bulk"}),
+             sender="robot@vendor.example")
+    with app.app_context():
+        stored = db.session.scalars(sa.select(Message).order_by(Message.id)).all()
+        assert len(stored) == 5 and all(m.raw["email"]["automatic"] for m in stored)
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(SuspendedEmail)) == 3
+        automatic = Message(conversation_id=stored[-1].conversation_id, channel_id=stored[-1].channel_id,
+                            direction="outbound", text="Thanks for your message.", delivery_status="queued")
+        db.session.add(automatic)
+        db.session.commit()
+        assert delivery.deliver_reply(automatic.id) == "skipped"
+    assert relay.received == []
