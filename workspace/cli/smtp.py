@@ -11,6 +11,7 @@ import asyncio
 import logging
 import signal
 import threading
+import time
 
 import click
 from aiosmtpd.controller import Controller
@@ -24,6 +25,11 @@ from workspace.services.intake.imap import poll_mailbox, polled_channels
 from workspace.services.intake.mail import MessageTooLarge, channel_for_address, receive_mail
 
 log = logging.getLogger(__name__)
+# Which channel takes an address is looked up at most this often (as webhooks' channel cache): a new or
+# disabled channel reaches the listener within it.
+CHANNEL_CACHE_SECONDS = 2.0
+# Addresses remembered at most: RCPT to endless made-up addresses must not grow the cache without end.
+CHANNEL_CACHE_SIZE = 10_000
 
 
 class MailHandler:
@@ -31,6 +37,7 @@ class MailHandler:
 
     def __init__(self, app: Flask):
         self.app = app
+        self.channels: dict[str, tuple[float, object]] = {}
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's name
         """Take a recipient only if an email channel receives its mail."""
@@ -45,11 +52,19 @@ class MailHandler:
         return await asyncio.get_running_loop().run_in_executor(None, self._store, envelope)
 
     def _channel(self, address: str):
+        """The channel taking mail to this address (cached briefly), from any thread."""
+        cached = self.channels.get(address)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
         with self.app.app_context():
             try:
-                return channel_for_address(address)
+                channel = channel_for_address(address)
             finally:
                 db.session.remove()
+        if len(self.channels) >= CHANNEL_CACHE_SIZE:
+            self.channels.clear()
+        self.channels[address] = (time.monotonic() + CHANNEL_CACHE_SECONDS, channel)
+        return channel
 
     def _store(self, envelope) -> str:
         with self.app.app_context():
@@ -68,7 +83,7 @@ class MailHandler:
     def _store_each(self, envelope) -> str:
         by_channel: dict[int, tuple] = {}
         for address in envelope.rcpt_tos:
-            channel = channel_for_address(address)
+            channel = self._channel(address)
             if channel is not None:
                 by_channel.setdefault(channel.id, (channel, []))[1].append(address)
         stored = []
