@@ -5,7 +5,8 @@ A kind's module exposes:
   is signed with the sender's own scheme;
 - `parse(payload, *, max_batch, headers, channel)`: the posts the delivery
   carries, all or nothing (ValidationError names the field), or raise
-  post.Ignored for an event that carries none;
+  post.Ignored for an event that carries none (email instead has `post_for(channel, mail, envelope)`:
+  its raw messages, from SMTP, IMAP or its webhook, are stored by services.intake.mail);
 - optionally `challenge(channel, args)`: the answer to a sender's GET check of
   the webhook URL (X's CRC);
 - `send(message, *, key, retrying)`: post one reply to the platform (see channels.outbound);

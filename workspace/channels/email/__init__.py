@@ -16,14 +16,14 @@ from workspace.channels import settings
 from workspace.channels.email import outgoing
 from workspace.channels.email.addresses import channel_address, channel_domain, recipient_mailboxes
 from workspace.channels.email.automatic import automatic_reason
-from workspace.channels.email.parsing import Mail, parse_message
+from workspace.channels.email.parsing import Mail
 from workspace.channels.email.threads import thread_key_for
 from workspace.channels.fields import EARLIEST_YEAR, LATEST_YEAR
 from workspace.channels.native import authenticate
 from workspace.channels.post import InboundAuthor, InboundPost
 from workspace.errors import ValidationError
 
-__all__ = ["MEDIA_TYPE", "SETTINGS", "authenticate", "parse", "post_for", "send"]
+__all__ = ["MEDIA_TYPE", "SETTINGS", "authenticate", "post_for", "send"]
 
 # What an admin sets on an email channel: its mailbox and the relay replies go out through.
 SETTINGS = {
@@ -45,22 +45,6 @@ SETTINGS = {
 # The webhook's body is one raw RFC 5322 message.
 MEDIA_TYPE = "message/rfc822"
 NO_TEXT = "(no text)"
-
-
-def parse(payload: bytes, *, max_batch: int = 1, headers=None, channel=None, recipients=()) -> list[InboundPost]:
-    """Read one raw message into the post it is, threaded against this channel's conversations.
-
-    Args:
-        payload: the raw message.
-        max_batch: unused (one message per delivery).
-        headers: unused.
-        channel: the channel row it arrived on.
-        recipients: the envelope recipients (SMTP RCPT TO), when known.
-
-    Returns:
-        One post.
-    """
-    return [post_for(channel, parse_message(payload), list(recipients))]
 
 
 def post_for(channel, mail: Mail, envelope: list[str]) -> InboundPost:
