@@ -27,7 +27,7 @@ from devstack.localredis import start_redis
 
 ROOT = Path(__file__).resolve().parent.parent
 # The processes a local run needs, by Procfile name.
-PROCESSES = ("web", "worker", "scheduler")
+PROCESSES = ("web", "worker", "scheduler", "smtp")
 # A process that dies is started again after this wait, doubled each time it dies young, up to the longest.
 RESTART_FIRST_SECONDS = 1.0
 RESTART_LONGEST_SECONDS = 30.0
@@ -353,6 +353,8 @@ def main(argv: list[str] | None = None) -> None:
         banner = (f"Switchboard is running at http://localhost:{env['PORT']}/  (Ctrl-C stops it)\n"
                   f"REDIS_URL={env['REDIS_URL']}  (export it to use `flask --app wsgi ...` alongside)\n"
                   f"Escalations go to {tickets}\n"
+                  f"Mail in: smtp://{env.get('SWITCHBOARD_SMTP_HOST', '127.0.0.1')}:"
+                  f"{env.get('SWITCHBOARD_SMTP_PORT', '2525')}\n"
                   f"Processes: {', '.join(name for name, _ in processes)}\n"
                   f"{demo}")
         print(f"\n{banner}", flush=True)

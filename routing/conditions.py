@@ -16,6 +16,9 @@ one holds) and ``{"not": c}``. A leaf holds exactly one of these keys:
                       or lookaround); ``"flags"``: letters of "ims"
                       (ignore case, multi-line, dot matches newline)
 ``channel``           channel slug or list of slugs
+``recipient``         email address or list (any) the mail was sent to; a
+                      value without "@" matches that mailbox on any domain
+                      ("billing" = billing@…); +tags are ignored
 ``author_tag``        tag or list of tags (any), case-insensitive
 ``followers_at_least`` integer N
 ``verified``          true or false
@@ -179,6 +182,10 @@ def _leaf(kind: str, spec: dict) -> Predicate:
         channels = frozenset(c.lower() for c in _string_list(value, "channel"))
         return lambda f: f.post.channel.lower() in channels
 
+    if kind == "recipient":
+        wanted = frozenset(r.lower() for r in _string_list(value, "recipient"))
+        return lambda f: any(r in wanted or r.partition("@")[0] in wanted for r in f.post.recipients)
+
     if kind == "author_tag":
         tags = frozenset(t.lower() for t in _string_list(value, "author_tag"))
         return lambda f: not tags.isdisjoint(f.tags)
@@ -219,6 +226,7 @@ _MODIFIERS = {
     "length_at_least": {"field"},
     "length_at_most": {"field"},
     "channel": set(),
+    "recipient": set(),
     "author_tag": set(),
     "followers_at_least": set(),
     "verified": set(),

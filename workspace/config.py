@@ -36,6 +36,14 @@ class Config:
     # of their last one joins that conversation.
     THREAD_WINDOW_SECONDS = _env_int("SWITCHBOARD_THREAD_WINDOW_SECONDS", 4 * 3600)
 
+    # Email (workspace/channels/email): the largest message taken (SMTP answers 552 past it, the webhook 413),
+    # the listener's address, and a sender's messages within a window past which their mail is suspended.
+    EMAIL_MAX_BYTES = _env_int("SWITCHBOARD_EMAIL_MAX_BYTES", 25 * 1024 * 1024)
+    SMTP_LISTEN_HOST = os.environ.get("SWITCHBOARD_SMTP_HOST", "127.0.0.1")
+    SMTP_LISTEN_PORT = _env_int("SWITCHBOARD_SMTP_PORT", 2525)
+    EMAIL_FLOOD_MESSAGES = _env_int("SWITCHBOARD_EMAIL_FLOOD_MESSAGES", 20)
+    EMAIL_FLOOD_SECONDS = _env_int("SWITCHBOARD_EMAIL_FLOOD_SECONDS", 300)
+
     # The dispatcher hands new work to RQ in batches of at most this many
     # conversations, waiting at most this long for a batch to fill.
     DISPATCH_BATCH = _env_int("SWITCHBOARD_DISPATCH_BATCH", 200)

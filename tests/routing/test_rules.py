@@ -156,6 +156,15 @@ def test_author_channel_and_numeric_conditions():
     assert not matches({"length_at_most": 10}, post=post)
 
 
+def test_recipient_conditions_match_an_address_or_a_mailbox_on_any_domain():
+    """recipient: a full address matches exactly; a bare mailbox name matches it on any domain."""
+    post = Post(text="refund", channel_kind="email", recipients=frozenset({"billing@example.test"}))
+    assert matches({"recipient": "billing@example.test"}, post=post)
+    assert matches({"recipient": ["sales", "Billing"]}, post=post)
+    assert not matches({"recipient": "support"}, post=post)
+    assert not matches({"recipient": "billing"}, post=Post(text="refund"))
+
+
 def test_conditions_nest_with_all_any_not():
     """all/any/not combine and nest; an empty all matches every post."""
     cond = {"all": [{"any": [{"keywords": ["refund"]}, {"mention": "billing"}]}, {"not": {"channel": "x"}}]}

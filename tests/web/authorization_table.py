@@ -59,6 +59,9 @@ ROUTES = {
     "PUT /api/v1/queues/<slug>/sla/<level>": ("ufffo", "admin"),
     "DELETE /api/v1/queues/<slug>/sla/<level>": ("ufffo", "admin"),
     "GET /api/v1/channels": ("ufffo", "admin|webhooks"),
+    "GET /api/v1/suspended-mail": ("ufffo", "admin"),
+    "POST /api/v1/suspended-mail/<int:suspended_id>/release": ("ufffh", "admin"),  # none held: 404
+    "DELETE /api/v1/suspended-mail/<int:suspended_id>": ("ufffh", "admin"),
     "POST /api/v1/channels": ("ufffo", "admin"),
     "PATCH /api/v1/channels/<slug>": ("ufffo", "admin|webhooks"),
     # Tokens.
@@ -80,6 +83,7 @@ ROUTES = {
     "POST /api/v1/conversations/<int:conversation_id>/macros/<int:macro_id>": ("uhooo", "write"),
     "POST /api/v1/conversations/<int:conversation_id>/notes": ("uhooo", "write"),
     "POST /api/v1/conversations/<int:conversation_id>/replies": ("uhooo", "write"),
+    "GET /api/v1/attachments/<int:attachment_id>": ("uhooo", "read"),
     "GET /api/v1/authors/<int:author_id>": ("uhooo", "read"),
     "GET /api/v1/authors/<int:author_id>/conversations": ("uhooo", "read"),
     "PATCH /api/v1/authors/<int:author_id>": ("uhooo", "write"),

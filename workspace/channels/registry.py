@@ -5,7 +5,8 @@ A kind's module exposes:
   is signed with the sender's own scheme;
 - `parse(payload, *, max_batch, headers, channel)`: the posts the delivery
   carries, all or nothing (ValidationError names the field), or raise
-  post.Ignored for an event that carries none;
+  post.Ignored for an event that carries none (email instead has `post_for(channel, mail, envelope)`:
+  its raw messages, from SMTP, IMAP or its webhook, are stored by services.intake.mail);
 - optionally `challenge(channel, args)`: the answer to a sender's GET check of
   the webhook URL (X's CRC);
 - `send(message, *, key, retrying)`: post one reply to the platform (see channels.outbound);
@@ -22,10 +23,11 @@ import re
 from collections.abc import Callable
 from types import ModuleType
 
-from workspace.channels import discourse, khoros, native, settings, x
+from workspace.channels import discourse, email, khoros, native, settings, x
 
 # kind -> its module; adding a kind is one module here and its tests.
-CHANNELS: dict[str, ModuleType] = {"native": native, "discourse": discourse, "x": x, "khoros": khoros}
+CHANNELS: dict[str, ModuleType] = {"native": native, "discourse": discourse, "x": x, "khoros": khoros,
+                                   "email": email}
 # kind -> send(message, *, key, retrying) -> the reply's URL, or None.
 SENDERS: dict[str, Callable[..., str | None]] = {kind: module.send for kind, module in CHANNELS.items()}
 

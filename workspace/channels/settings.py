@@ -47,9 +47,27 @@ def rate(name: str, value) -> int:
     return value
 
 
+def port(name: str, value) -> int:
+    """Check a TCP port setting: 1 to 65535 (digits from the CLI too)."""
+    if isinstance(value, str) and value.isdigit() and len(value) <= 5:
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise ValidationError(f"settings.{name}: a port number, 1 to 65535", code="invalid_field")
+    return value
+
+
+def boolean(name: str, value) -> bool:
+    """Check a yes/no setting: true or false ("true"/"false" from the CLI too)."""
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        value = value.lower() == "true"
+    if not isinstance(value, bool):
+        raise ValidationError(f"settings.{name}: true or false", code="invalid_field")
+    return value
+
+
 token = pattern(r"[\x21-\x7e]{8,200}", "8 to 200 printable characters, no spaces")
 # Settings the platform issued: accepted, never shown again.
-WRITE_ONLY = frozenset({"api_key", "consumer_secret"})
+WRITE_ONLY = frozenset({"api_key", "consumer_secret", "smtp_password", "imap_password"})
 
 
 def clean(kind: str, allowed: dict, changes, current: dict | None = None) -> dict:

@@ -7,6 +7,7 @@ from workspace.cli.demo import seed
 from workspace.cli.jobs import scheduler, sweep, worker
 from workspace.cli.replay import replay_command
 from workspace.cli.service_levels import calendar_cli, sla_cli
+from workspace.cli.smtp import imap, smtp
 from workspace.cli.triage import routing_cli
 
 
@@ -14,5 +15,5 @@ def init_app(app: Flask) -> None:
     """Register the commands on the app's CLI."""
     routing_cli.add_command(replay_command)
     for command in (agent_cli, token_cli, channel_cli, queue_cli, seed, sweep, worker, scheduler, routing_cli,
-                    calendar_cli, sla_cli):
+                    calendar_cli, sla_cli, smtp, imap):
         app.cli.add_command(command)

@@ -91,6 +91,12 @@ SETTING_OPTIONS = (
     ("--api-key", "A Discourse API key for that user."),
     ("--consumer-secret", "The X app's consumer secret (signs webhooks and the CRC answer)."),
     ("--user-id", "The brand's X account id (for_user_id); its own tweets are not queued."),
+    ("--address", "The email channel's address, e.g. support@example.com (mail to its domain reaches it)."),
+    ("--smtp-host", "The relay an email channel sends replies through."),
+    ("--smtp-port", "The relay's port (default 25)."),
+    ("--smtp-username", "A user name for the relay, if it asks for one."),
+    ("--smtp-password", "Its password."),
+    ("--smtp-starttls", "true: upgrade the relay connection with STARTTLS."),
     ("--rate-limit", "Signed deliveries a second the channel takes before 429 (any kind; default 300)."),
 )
 

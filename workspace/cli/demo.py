@@ -36,6 +36,8 @@ QUEUES = [
     ("feedback", "Feedback", "Praise, suggestions, feature requests.", None),
 ]
 CHANNELS = [("forum", "Community forum"), ("x", "X mentions"), ("app", "In-app feedback")]
+# (slug, name, address): the demo's email channel; mail to any address on its domain reaches it (billing@…).
+DEMO_MAIL = ("mail", "Support mailbox", "support@switchboard.localhost")
 
 # (text, subject, queue) templates; {product} and {amount} vary per post. The queue
 # labels the demo classifier's training variants; the posts themselves are routed.
@@ -95,6 +97,10 @@ def seed_demo(post_count: int = 300, seed: int = 7) -> str:
             channel = Channel(slug=slug, name=name, kind="native")
             db.session.add(channel)
         channels.append(channel)
+    mail = db.session.scalar(sa.select(Channel).where(Channel.slug == DEMO_MAIL[0]))
+    if mail is None:
+        mail = Channel(slug=DEMO_MAIL[0], name=DEMO_MAIL[1], kind="email", settings={"address": DEMO_MAIL[2]})
+        db.session.add(mail)
     db.session.flush()
     for email, slugs in MEMBERSHIPS.items():
         agent = db.session.scalar(sa.select(Agent).where(Agent.email == email))
@@ -133,6 +139,7 @@ def seed_demo(post_count: int = 300, seed: int = 7) -> str:
             outcomes = store_posts(channel.id, posts[begin:begin + 200], window_seconds=3600)
             stored += sum(o.status == "stored" for o in outcomes)
     secrets_text = "\n".join(f"  channel {c.slug:6} secret {c.secret}" for c in channels)
+    secrets_text += f"\n  channel {mail.slug:6} address {DEMO_MAIL[2]} (mail it at the smtp:// listener above)"
     return (
         f"demo data: {stored} new posts (routed by the worker shortly)\n"
         f"console sign-in: {PEOPLE[0][0]} / {DEMO_PASSWORD} (also ana@example.com, sam@example.com)\n"

@@ -19,6 +19,7 @@ from workspace.models.base import MAX_ID, UTCDateTime, is_id, utcnow
 from workspace.models.bulk import BULK_STATES, ITEM_RESULTS, BulkAction, BulkItem
 from workspace.models.channel import Channel
 from workspace.models.conversation import ACTIVE_STATUSES, NOT_DUE, STATUSES, Conversation, Priority
+from workspace.models.email import EmailAttachment, EmailSuppression, SuspendedEmail
 from workspace.models.escalation import TICKET_DONE_STATUSES, Escalation
 from workspace.models.macro import SCOPES, Macro, MacroUsage
 from workspace.models.message import Message
@@ -46,7 +47,7 @@ __all__ = [
     "NOT_DUE", "ROLES", "SCOPES", "SCORES", "SEARCH_OBJECTS", "STATUSES", "STRATEGIES", "TARGETS",
     "TICKET_DONE_STATUSES", "TRIAGE",
     "ADMIN_SCOPES", "SCOPE_MEANINGS", "TOKEN_SCOPES", "Agent", "ApiToken", "Assignment", "AuditEntry", "Author",
-    "AuthorNote", "BulkAction", "BulkItem",
+    "AuthorNote", "BulkAction", "BulkItem", "EmailAttachment", "EmailSuppression", "SuspendedEmail",
     "BusinessCalendar", "Channel", "Conversation", "Correction", "Escalation", "Incident", "Macro", "MacroUsage",
     "Message", "ModelVersion", "OutboxEntry", "Priority", "QaReview", "Queue", "QueueCount", "RecoveryCode", "Rule",
     "SlaOutcome", "SlaPolicy", "SsoIdentity", "UTCDateTime", "VolumeCount", "has_role", "hash_token",

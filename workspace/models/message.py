@@ -21,6 +21,8 @@ class Message(db.Model):
         # Outbound messages and notes have no external id (NULLs never clash).
         sa.UniqueConstraint("channel_id", "external_id", name="uq_messages_channel_external"),
         sa.Index("ix_messages_conversation", "conversation_id", "id"),
+        # A sender's recent messages: the email channel's flood check reads a range of it.
+        sa.Index("ix_messages_author_received", "author_id", "received_at"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -53,5 +55,8 @@ class Message(db.Model):
     delivery_attempted_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
 
     conversation = so.relationship("Conversation", back_populates="messages")
+    # Received email only (see models.email); loaded when a thread shows an email message.
+    attachments = so.relationship("EmailAttachment", back_populates="message", order_by="EmailAttachment.id",
+                                  passive_deletes=True)
     author = so.relationship("Author")
     agent = so.relationship("Agent")

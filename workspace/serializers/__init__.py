@@ -22,6 +22,7 @@ from workspace.models import (
     SlaPolicy,
 )
 from workspace.models.counts import AT_RISK_CAP
+from workspace.serializers.email import serialize_email
 
 # Loader options for conversations about to be serialized (no query per row).
 SERIALIZED = (so.joinedload(Conversation.queue), so.joinedload(Conversation.channel),
@@ -72,8 +73,8 @@ def serialize_author_note(note) -> dict:
 
 
 def serialize_message(message: Message) -> dict:
-    """One message; text is returned as data, for the client to escape."""
-    return {
+    """One message; text is returned as data, for the client to escape (email: its details, see serializers.email)."""
+    data = {
         "id": message.id, "direction": message.direction, "external_id": message.external_id,
         "author_id": message.author_id, "agent": serialize_agent(message.agent),
         "subject": message.subject, "text": message.text, "url": message.url,
@@ -81,6 +82,10 @@ def serialize_message(message: Message) -> dict:
         "received_at": timestamp(message.received_at), "delivery_status": message.delivery_status,
         "delivery_error": message.delivery_error, "language": message.language,
     }
+    email = serialize_email(message) if message.raw and "email" in message.raw else None
+    if email is not None:
+        data["email"] = email
+    return data
 
 
 def sort_key(conversation: Conversation) -> str:

@@ -2,6 +2,7 @@
 import * as agents from '../clients/admin/agents.js';
 import * as channels from '../clients/admin/channels.js';
 import * as queueAdmin from '../clients/admin/queues.js';
+import * as suspendedMail from '../clients/admin/suspended_mail.js';
 import { PRIORITIES, list as listQueues } from '../clients/queues.js';
 import { attempt } from '../lib/api.js';
 import { $, el } from '../lib/dom.js';
@@ -77,12 +78,23 @@ function settingInput(channel, name) {
   return el('label', {}, input);
 }
 
+function suspendedRow(held) {
+  return el('tr', { dataset: { id: held.id } }, el('td', { text: new Date(held.created_at).toLocaleString() }),
+    el('td', { text: held.sender }), el('td', { text: held.subject }), el('td', { text: held.reason }),
+    el('td', {}, el('button', { text: 'Release', 'aria-label': `Release the mail from ${held.sender}: ${held.subject}`,
+      onclick: () => save(() => suspendedMail.release(held.id), 'Released into the queues') }), ' ',
+    el('button', { text: 'Drop', 'aria-label': `Drop the mail from ${held.sender}: ${held.subject}`,
+      onclick: () => confirm('Delete this message for good?') && save(() => suspendedMail.drop(held.id), 'Dropped') })));
+}
+
 async function load() {
-  const [agentList, queueList, channelList] = await Promise.all([agents.list(), listQueues(), channels.list()]);
+  const [agentList, queueList, channelList, held] = await Promise.all([agents.list(), listQueues(), channels.list(),
+    suspendedMail.list()]);
   queues = queueList.data;
   $('#agents tbody').replaceChildren(...agentList.data.map(agentRow));
   $('#queues-admin tbody').replaceChildren(...queues.map(queueRow));
   $('#channels tbody').replaceChildren(...channelList.data.map(channelRow));
+  $('#suspended-mail tbody').replaceChildren(...held.data.map(suspendedRow));
 }
 
 function form(selector, create, message) {

@@ -49,3 +49,12 @@ def stored_times(message_ids: list[int]) -> dict[int, datetime]:
 def message_texts(message_ids: list[int]) -> dict[int, str]:
     """Return message texts by id."""
     return dict(db.session.execute(sa.select(Message.id, Message.text).where(Message.id.in_(message_ids))).all())
+
+
+def mail_recipients(message_ids: list[int]) -> dict[int, frozenset[str]]:
+    """Return the mailboxes each received email was sent to (empty for messages that are not email), by id."""
+    if not message_ids:
+        return {}
+    rows = db.session.execute(sa.select(Message.id, Message.raw).where(Message.id.in_(message_ids))).all()
+    return {message_id: frozenset(((raw or {}).get("email") or {}).get("mailboxes") or ())
+            for message_id, raw in rows}

@@ -15,7 +15,7 @@ from workspace.models import TRIAGE, Conversation, Message, Priority, Queue, utc
 from workspace.models.counts import fold_counts
 from workspace.services import assignment
 from workspace.services.conversations.queues import PREVIEW_CHARS
-from workspace.services.conversations.threads import latest_inbound, message_texts, stored_times
+from workspace.services.conversations.threads import latest_inbound, mail_recipients, message_texts, stored_times
 from workspace.services.service_levels import clocks
 from workspace.services.supervision import incidents, volume
 from workspace.services.triage.classifier import current_model
@@ -104,7 +104,10 @@ def _route_round(conversation_ids: list[int]) -> tuple[int, list[int]]:
     queues = ensure_triage(queues_by_slug())
     texts = message_texts([latest[c.id] for c in pending])
     now = utcnow()
-    posts = [post_for(c, texts[latest[c.id]], queues, now) for c in pending]
+    # Only email has recipients: other channels' messages cost no extra read.
+    recipients = mail_recipients([latest[c.id] for c in pending if c.channel.kind == "email"])
+    posts = [post_for(c, texts[latest[c.id]], queues, now, recipients.get(latest[c.id], frozenset()))
+             for c in pending]
     decisions = routing.route_many(posts, active_rules(), current_model(), queues=frozenset(queues),
                                    settings=routing_settings(queues.values()))
     # Claimed only now, so no row stays locked while the classifier runs.
@@ -170,8 +173,9 @@ def routing_settings(queues) -> RoutingSettings:
     )
 
 
-def post_for(conversation: Conversation, text: str, queues: dict[str, Queue], now: datetime) -> Post:
-    """Build the plain-data view routing gets of a conversation."""
+def post_for(conversation: Conversation, text: str, queues: dict[str, Queue], now: datetime,
+             recipients: frozenset[str] = frozenset()) -> Post:
+    """Build the plain-data view routing gets of a conversation (recipients: the mailboxes an email went to)."""
     author = conversation.author
     waiting_since = conversation.waiting_since or conversation.last_message_at
     queue = conversation.queue if conversation.queue_id else queues[TRIAGE]
@@ -185,6 +189,7 @@ def post_for(conversation: Conversation, text: str, queues: dict[str, Queue], no
         author_followers=author.followers,
         author_verified=author.verified,
         author_tags=frozenset(author.tags or ()),
+        recipients=recipients,
         waiting_seconds=max(0.0, (now - waiting_since).total_seconds()),
         sla_seconds=60.0 * clocks.sla_minutes(queue, Priority(conversation.priority)),
     )

@@ -127,7 +127,7 @@ _QUEUE_FIELDS = {
         level: {"type": "integer", "minimum": 1, "maximum": 525_600} for level in admin.LEVELS}},
     "routing_threshold": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
     "assignment": {"enum": list(STRATEGIES)}}
-_SETTING = {"type": ["string", "integer", "null"], "maxLength": MAX_URL, "minimum": 1, "maximum": MAX_RATE,
+_SETTING = {"type": ["string", "integer", "boolean", "null"], "maxLength": MAX_URL, "minimum": 1, "maximum": MAX_RATE,
             "description": "a setting of the channel's kind (setting_names), a number for rate_limit; null or "
                            "empty removes it"}
 _CHANNEL_FIELDS = {
@@ -135,7 +135,8 @@ _CHANNEL_FIELDS = {
     "rotate_secret": {"type": "boolean"},
     "settings": {"type": "object", "maxProperties": 20, "additionalProperties": _SETTING, "description": (
         "every kind: rate_limit (signed deliveries a second); per kind: callback_url; Discourse base_url, "
-        "api_username, api_key; X user_id, consumer_secret")}}
+        "api_username, api_key; X user_id, consumer_secret; email address, smtp_host, smtp_port, smtp_username, "
+        "smtp_password, smtp_starttls")}}
 
 
 def _body(fields: dict, names: tuple, required: tuple = ()) -> dict:

@@ -137,6 +137,7 @@ SCHEMAS = {
             "delivery_status": {"enum": [None, "queued", "sending", "sent", "failed", "skipped"]},
             "delivery_error": NULLABLE_STRING,
             "language": {**NULLABLE_STRING, "description": "ISO 639-1 code detected when routed"},
+            "email": ref("EmailDetails"),
         },
     },
     "SearchResult": {
@@ -204,11 +205,41 @@ SCHEMAS = {
     },
 }
 
+ADDRESS = {"type": "object", "required": ["address", "name"],
+           "properties": {"address": {"type": "string"}, "name": {"type": "string"}}}
+SCHEMAS["EmailDetails"] = {
+    "type": "object", "description": "Received email only: its addresses, the parts split from its text, and files.",
+    "required": ["from", "to", "cc", "quoted", "signature", "html", "attachments"],
+    "properties": {
+        "from": ADDRESS, "to": {"type": "array", "items": ADDRESS}, "cc": {"type": "array", "items": ADDRESS},
+        "reply_to": {"type": "array", "items": ADDRESS},
+        "recipients_dropped": {"type": "integer", "description": "recipients past the 100 kept"},
+        "quoted": {"type": "string", "description": "the quoted history, split from the new text"},
+        "signature": {"type": "string"},
+        "html": {"type": "string", "description": (
+            "the HTML part sanitised on receipt (no scripts, handlers, styles or remote images; inline cid: "
+            "images point at their attachment)")},
+        "remote_images": {"type": "integer", "description": "remote images removed from the HTML, never fetched"},
+        "automatic": {"type": ["string", "null"], "description": "why a machine sent it (never answered)"},
+        "bounced": {"type": "array", "items": {"type": "string"}, "description": "a bounce: the failed addresses"},
+        "attachments": {"type": "array", "items": {
+            "type": "object", "required": ["id", "filename", "content_type", "size", "inline", "stored", "url"],
+            "properties": {"id": {"type": "integer"}, "filename": {"type": "string"},
+                           "content_type": {"type": "string", "description": "what its bytes show"},
+                           "size": {"type": "integer"}, "inline": {"type": "boolean"},
+                           "stored": {"type": "boolean", "description": "false: over the size limit, not kept"},
+                           "url": {"type": "string"}}}},
+    },
+}
+SCHEMAS["SuspendedMail"] = {
+    "type": "object", "required": ["status", "id"],
+    "properties": {"status": {"const": "suspended"}, "id": {"type": "string", "description": "its Message-ID"}},
+}
 SCHEMAS["IgnoredDelivery"] = {
     "type": "object", "required": ["status", "reason"],
     "properties": {"status": {"const": "ignored"}, "reason": {"type": "string"}},
 }
-WEBHOOK_OUTCOME = {"oneOf": [ref("PostOutcome"), ref("BatchOutcome")]}
+WEBHOOK_OUTCOME = {"oneOf": [ref("PostOutcome"), ref("BatchOutcome"), ref("SuspendedMail")]}
 
 PATHS = {
     "/api/v1/queues": {"get": {
@@ -288,11 +319,13 @@ PATHS = {
     }, "post": {
         "operationId": "receive_webhook",
         "summary": ("Deliver one post, or an array of up to 500, signed with the channel's secret; Discourse, "
-                    "X and Khoros channels take their platform's own payloads and signatures."),
+                    "X and Khoros channels take their platform's own payloads and signatures; email channels one "
+                    "raw message (message/rfc822, up to EMAIL_MAX_BYTES), its Message-ID its id."),
         "security": [{"signature": []}],
         "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
-            "oneOf": [ref("Post"), {"type": "array", "items": ref("Post"), "minItems": 1, "maxItems": 500}]}}}},
+            "oneOf": [ref("Post"), {"type": "array", "items": ref("Post"), "minItems": 1, "maxItems": 500}]}},
+            "message/rfc822": {"schema": {"type": "string", "format": "binary"}}}},
         "responses": {
             "202": json_body(WEBHOOK_OUTCOME, "Stored (committed) and queued for routing."),
             "200": json_body({"oneOf": [ref("PostOutcome"), ref("BatchOutcome"), ref("IgnoredDelivery")]},

@@ -16,6 +16,7 @@ from workspace.models import Channel
 from workspace.observability import instruments, logs
 from workspace.services.intake.edits import apply_source_changes
 from workspace.services.intake.group_commit import store_delivery
+from workspace.services.intake.mail import receive_mail
 from workspace.web.validation import finite_number, refuse_constant, refuse_lone_surrogates, whole_body
 from workspace.web.webhooks.limits import webhook_limits
 
@@ -73,6 +74,8 @@ def receive_webhook(slug: str):
     address = request.remote_addr or "?"
     limits.refuse_known_forger(channel, address)  # before the body is read or a signature computed
     adapter = adapter_for(channel.kind)
+    if channel.kind == "email":
+        return receive_email(channel, adapter, limits, address)
     body = whole_body()  # 413 past MAX_CONTENT_LENGTH, chunked or not
     if request.mimetype != "application/json":
         raise SwitchboardError("send the posts as application/json", code="unsupported_media_type",
@@ -110,6 +113,29 @@ def receive_webhook(slug: str):
             for o in outcomes
         ],
     ), status
+
+
+def receive_email(channel, adapter, limits, address: str):
+    """Accept one signed raw message (message/rfc822) from an inbound-parse service; 2xx only once committed."""
+    request.max_content_length = current_app.config["EMAIL_MAX_BYTES"]
+    body = whole_body()
+    if request.mimetype != adapter.MEDIA_TYPE:
+        raise SwitchboardError(f"send the message as {adapter.MEDIA_TYPE}", code="unsupported_media_type",
+                               status=415)
+    try:
+        adapter.authenticate(channel, request.headers, body)
+    except Unauthorized:
+        limits.count_bad_signature(channel, address)
+        raise
+    limits.take_delivery(channel)
+    outcome = receive_mail(channel, body)
+    if outcome.status == "suspended":
+        return jsonify(status="suspended", id=outcome.message_key), 202
+    logs.add_fields(channel=channel.slug, conversation_ids=[outcome.conversation_id])
+    if outcome.status == "stored":
+        dispatch.notify([outcome.conversation_id], logs.request_id())
+    return jsonify(status=outcome.status, id=outcome.message_key, conversation_id=outcome.conversation_id,
+                   message_id=outcome.message_id), 202 if outcome.status == "stored" else 200
 
 
 def receive_changes(channel, changes: list[SourceChange]):

@@ -3,6 +3,7 @@ import * as conversations from '../../clients/conversations.js';
 import { attempt } from '../../lib/api.js';
 import { $, ago, el, fill, linkified, toast } from '../../lib/dom.js';
 import { conversationPage } from '../../lib/routes.js';
+import { renderEmail } from '../../features/email.js';
 import { canEscalate, escalate, renderEscalation } from '../../features/escalation.js';
 import { confidenceWords } from '../../features/confidence.js';
 import { viewing } from '../../features/presence.js';
@@ -19,7 +20,7 @@ function renderMessage(m) {
                                         text: m.delivery_status }),
       m.url && /^https?:\/\//i.test(m.url) && el('a', { class: 'permalink', href: m.url, target: '_blank',
                                                     rel: 'noopener noreferrer nofollow', text: 'view on platform' })),
-    el('div', { class: 'text' }, linkified(m.text)));
+    m.email ? renderEmail(m) : el('div', { class: 'text' }, linkified(m.text)));
 }
 
 function renderConversation() {

@@ -1,0 +1,146 @@
+"""`flask smtp`: the SMTP listener a brand's MTA delivers or relays mail to; `flask imap`: mailbox polling.
+
+Each message is stored (services.intake.mail) before the listener answers
+250, so a sender that heard 250 can forget the message; anything that goes
+wrong while storing is a 451 (try again), which every MTA retries. A message
+over EMAIL_MAX_BYTES is answered 552 by aiosmtpd itself, and a recipient no
+email channel takes is refused at RCPT (550) before any data is sent.
+"""
+
+import asyncio
+import logging
+import signal
+import threading
+import time
+
+import click
+from aiosmtpd.controller import Controller
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from workspace.errors import ValidationError
+from workspace.extensions import db
+from workspace.jobs import dispatch
+from workspace.services.intake.imap import poll_mailbox, polled_channels
+from workspace.services.intake.mail import MessageTooLarge, channel_for_address, receive_mail
+
+log = logging.getLogger(__name__)
+# Which channel takes an address is looked up at most this often (as webhooks' channel cache): a new or
+# disabled channel reaches the listener within it.
+CHANNEL_CACHE_SECONDS = 2.0
+# Addresses remembered at most: RCPT to endless made-up addresses must not grow the cache without end.
+CHANNEL_CACHE_SIZE = 10_000
+
+
+class MailHandler:
+    """aiosmtpd's handler: recipients checked against the email channels, messages stored before 250."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.channels: dict[str, tuple[float, object]] = {}
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's name
+        """Take a recipient only if an email channel receives its mail."""
+        channel = await asyncio.get_running_loop().run_in_executor(None, self._channel, address)
+        if channel is None:
+            return "550 5.1.1 No such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+        """Store the message for each channel it is addressed to; 250 only once all are committed."""
+        return await asyncio.get_running_loop().run_in_executor(None, self._store, envelope)
+
+    def _channel(self, address: str):
+        """The channel taking mail to this address (cached briefly), from any thread."""
+        cached = self.channels.get(address)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        with self.app.app_context():
+            try:
+                channel = channel_for_address(address)
+            finally:
+                db.session.remove()
+        if len(self.channels) >= CHANNEL_CACHE_SIZE:
+            self.channels.clear()
+        self.channels[address] = (time.monotonic() + CHANNEL_CACHE_SECONDS, channel)
+        return channel
+
+    def _store(self, envelope) -> str:
+        with self.app.app_context():
+            try:
+                return self._store_each(envelope)
+            except MessageTooLarge as error:
+                return f"552 5.3.4 {error.message}"
+            except ValidationError as error:
+                return f"550 5.6.0 {error.message}"
+            except Exception:  # noqa: BLE001 - the sender keeps the message and retries: nothing is lost
+                log.exception("storing a received message failed; answered 451")
+                return "451 4.3.0 The message could not be stored; try again later"
+            finally:
+                db.session.remove()
+
+    def _store_each(self, envelope) -> str:
+        by_channel: dict[int, tuple] = {}
+        for address in envelope.rcpt_tos:
+            channel = self._channel(address)
+            if channel is not None:
+                by_channel.setdefault(channel.id, (channel, []))[1].append(address)
+        stored = []
+        for channel, recipients in by_channel.values():
+            outcome = receive_mail(channel, envelope.original_content or envelope.content, recipients)
+            if outcome.conversation_id is not None and outcome.status == "stored":
+                dispatch.notify([outcome.conversation_id])
+            stored.append(f"{outcome.status} {outcome.conversation_id or ''}".strip())
+        return f"250 2.0.0 OK: {', '.join(stored) or 'nothing to store'}"
+
+
+def start_listener(app: Flask, host: str, port: int) -> Controller:
+    """Start the SMTP listener on host:port in a background thread; returns its controller (call .stop())."""
+    controller = Controller(MailHandler(app), hostname=host, port=port,
+                            data_size_limit=app.config["EMAIL_MAX_BYTES"], enable_SMTPUTF8=True,
+                            decode_data=False, server_hostname=host)
+    controller.start()
+    return controller
+
+
+@click.command("smtp")
+@click.option("--host", default=None, help="Address to listen on (default SWITCHBOARD_SMTP_HOST, 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port to listen on (default SWITCHBOARD_SMTP_PORT, 2525).")
+@with_appcontext
+def smtp(host: str | None, port: int | None):
+    """Run the SMTP listener that takes mail for the email channels until stopped."""
+    app = current_app._get_current_object()
+    host = host or app.config["SMTP_LISTEN_HOST"]
+    port = port or app.config["SMTP_LISTEN_PORT"]
+    db.session.remove()
+    controller = start_listener(app, host, port)
+    click.echo(f"SMTP listener on smtp://{host}:{port}")
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    stop.wait()
+    controller.stop()
+
+
+@click.command("imap")
+@click.option("--every", default=30.0, show_default=True, help="Seconds between polls of each mailbox.")
+@click.option("--once", is_flag=True, help="Poll every mailbox once and stop.")
+@with_appcontext
+def imap(every: float, once: bool):
+    """Poll the email channels' IMAP mailboxes (imap_host settings) and store their new mail."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    while not stop.is_set():
+        for channel in polled_channels():
+            report = poll_mailbox(channel)
+            if report.stored:
+                dispatch.notify(sorted(set(report.stored)))
+            click.echo(f"{channel.slug}: {len(report.stored)} stored, {report.duplicates} duplicates, "
+                       f"{report.suspended} suspended, {report.refused} refused, {report.failed} failed"
+                       + (f"; {report.error}" if report.error else ""))
+        db.session.remove()
+        if once:
+            return
+        stop.wait(every)
