@@ -1,13 +1,13 @@
 """Email channel: attachments of received mail, suppressed (bounced) addresses, suspended mail.
 
-Revision ID: 0022
-Revises: 0018
+Revision ID: 0020
+Revises: 0019
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0022'
-down_revision = '0018'
+revision = '0020'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 
