@@ -34,8 +34,8 @@ def opened(page, conversation_id: int) -> None:
     page.wait_for_function(f"() => location.pathname === '/conversations/{conversation_id}'"
                            f" && document.querySelector('#conv-subject').textContent !== ''"
                            f" && document.querySelector('#thread .message')")
-    page.wait_for_function(f"() => !document.querySelector('#rows .row[data-id=\"{conversation_id}\"]')"
-                           f" || document.querySelector('#rows .row[data-id=\"{conversation_id}\"]').matches('.selected')")
+    row_of = f"document.querySelector('#rows .row[data-id=\"{conversation_id}\"]')"
+    page.wait_for_function(f"() => !{row_of} || {row_of}.matches('.selected')")
 
 
 def on_screen(page, conversation_id: int) -> bool:
@@ -54,7 +54,8 @@ def test_the_list_keeps_the_servers_order_and_goes_on_after_each_action(app, ope
     a move with nothing after it stays and the customer's history shows the new queue."""
     ids = post_billing(live_server, BILLING)
     for number in range(BILLING + 3):  # triage is the busiest queue, so it is the one a plain start shows
-        post_webhook(live_server, make_post(text=f"hello {number}", author={"id": f"t{number}", "handle": f"t{number}"}))
+        post_webhook(live_server, make_post(text=f"hello {number}",
+                                            author={"id": f"t{number}", "handle": f"t{number}"}))
     page = open_console("ana@example.com", viewport={"width": 1400, "height": 700})
     page.wait_for_function(f"() => document.querySelector('#queues li[data-queue=billing] .count-open')"
                            f"?.textContent === '{BILLING} open'", timeout=30000)

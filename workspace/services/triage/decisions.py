@@ -104,7 +104,8 @@ def _route_round(conversation_ids: list[int]) -> tuple[int, list[int]]:
     queues = ensure_triage(queues_by_slug())
     texts = message_texts([latest[c.id] for c in pending])
     now = utcnow()
-    posts = [post_for(c, texts[latest[c.id]], queues, now) for c in pending]
+    policies = clocks.Policies()
+    posts = [post_for(c, texts[latest[c.id]], queues, now, policies) for c in pending]
     decisions = routing.route_many(posts, active_rules(), current_model(), queues=frozenset(queues),
                                    settings=routing_settings(queues.values()))
     # Claimed only now, so no row stays locked while the classifier runs.
@@ -116,7 +117,6 @@ def _route_round(conversation_ids: list[int]) -> tuple[int, list[int]]:
         return 0, lost
     pending, decisions = [c for c, _ in kept], [d for _, d in kept]
     kinds = []
-    policies = clocks.Policies()
     for conversation, decision in zip(pending, decisions, strict=True):
         kinds.append("created" if conversation.status == "new" else "updated")
         _apply(conversation, decision, queues, now, policies)
@@ -160,8 +160,9 @@ def routing_settings(queues) -> RoutingSettings:
     )
 
 
-def post_for(conversation: Conversation, text: str, queues: dict[str, Queue], now: datetime) -> Post:
-    """Build the plain-data view routing gets of a conversation."""
+def post_for(conversation: Conversation, text: str, queues: dict[str, Queue], now: datetime,
+             policies: "clocks.Policies") -> Post:
+    """Build the plain-data view routing gets of a conversation (waiting measured against its SLA policy)."""
     author = conversation.author
     waiting_since = conversation.waiting_since or conversation.last_message_at
     queue = conversation.queue if conversation.queue_id else queues[TRIAGE]
@@ -176,7 +177,7 @@ def post_for(conversation: Conversation, text: str, queues: dict[str, Queue], no
         author_verified=author.verified,
         author_tags=frozenset(author.tags or ()),
         waiting_seconds=max(0.0, (now - waiting_since).total_seconds()),
-        sla_seconds=60.0 * clocks.sla_minutes(queue, Priority(conversation.priority)),
+        sla_seconds=60.0 * policies.reply_minutes(queue, Priority(conversation.priority)),
     )
 
 

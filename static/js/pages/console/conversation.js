@@ -81,10 +81,11 @@ function slaAndAssignment(c) {
 }
 
 // Open a conversation; with `reveal`, its own queue's list (in its status) is shown with it highlighted there.
-export async function openConversation(id, { push = true, reveal: showInQueue = false } = {}) {
+// `loaded`: the conversation as an answer already gave it (get next's), not read again.
+export async function openConversation(id, { push = true, reveal: showInQueue = false, loaded = null } = {}) {
   const previous = state.conversation && state.conversation.id;
   state.opening = id;
-  const detail = await attempt(() => conversations.get(id));
+  const detail = loaded || await attempt(() => conversations.get(id));
   if (!detail || state.opening !== id) return;  // another was asked for meanwhile: that one is shown
   if (showInQueue) await showQueueOf(detail);
   state.conversation = detail;
@@ -177,5 +178,5 @@ export async function escalateOpen() {
 
 export async function getNext() {
   const detail = await attempt(() => conversations.next());
-  if (detail) openConversation(detail.id);
+  if (detail) openConversation(detail.id, { loaded: detail });
 }

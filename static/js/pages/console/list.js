@@ -6,7 +6,7 @@ import * as queues from '../../clients/queues.js';
 import { attempt } from '../../lib/api.js';
 import { $ } from '../../lib/dom.js';
 import { renderQueues } from './queues.js';
-import { ROW_HEIGHT, SORTS, renderRow, view } from './rows.js';
+import { ROW_HEIGHT, SORTS, renderRow, sortRows, view } from './rows.js';
 import { app, filters, matches, state } from './state.js';
 
 const PAGE_SIZE = 50;
@@ -19,7 +19,9 @@ const hooks = { open: () => {}, changed: () => {} };
 const drawn = new Map();
 const fresh = new Map();  // id -> when it arrived
 const previews = new Map();  // id -> preview, kept when a row leaves: a live event does not carry it
-let order = null;  // the ids in the list's order; null when the rows changed since
+let order = null;  // the ids in the list's order; null when it must be sorted again from scratch
+const moved = new Set();  // ids changed, added or removed since the order was last brought up to date
+const MAX_PLACED = 200;  // more changes than this at once: sorting everything again is quicker
 let frame = null;
 let generation = 0;  // bumped when the density or columns change: every row is drawn anew
 
@@ -32,12 +34,36 @@ export function initList({ open, changed }) {
 
 // The ids in the list's order: a search keeps the server's relevance order unless another sort is chosen.
 export function ordered() {
+  const relevance = state.search && view.sort === 'work';
+  if (order && moved.size > MAX_PLACED) order = null;
   if (!order) {
     const rows = [...state.rows.values()];
-    if (!(state.search && view.sort === 'work')) rows.sort(SORTS[view.sort].compare);
-    order = rows.map((c) => c.id);
+    order = (relevance ? rows : sortRows(rows, view.sort)).map((c) => c.id);
+  } else if (moved.size) {  // a few rows changed (live events): take them out and put each back in its place
+    order = order.filter((id) => !moved.has(id));
+    for (const id of moved) {
+      const c = state.rows.get(id);
+      if (c) order.splice(relevance ? order.length : placeOf(c), 0, id);
+    }
   }
+  moved.clear();
   return order;
+}
+
+// Where the conversation goes in the current order (a binary search by the sort's key, then sort_key).
+function placeOf(c) {
+  const key = SORTS[view.sort].key;
+  const mine = [key(c), c.sort_key];
+  let low = 0;
+  let high = order.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    const other = state.rows.get(order[middle]);
+    const theirs = [key(other), other.sort_key];
+    const before = theirs[0] !== mine[0] ? theirs[0] < mine[0] : theirs[1] < mine[1];
+    if (before) low = middle + 1; else high = middle;
+  }
+  return low;
 }
 
 // Redraw from scratch after the density or the columns changed; re-sort after the sort changed.
@@ -157,7 +183,7 @@ function keep(c) {
   const preview = c.preview ?? (known && known.preview) ?? previews.get(c.id);
   if (preview !== undefined) previews.set(c.id, preview);
   state.rows.set(c.id, { ...known, ...c, preview });
-  order = null;
+  moved.add(c.id);
 }
 
 // Load the first page of the list (reset) or the next one.
@@ -198,6 +224,7 @@ export async function runSearch(text) {
   if (!found) return;
   state.search = text;
   state.rows = new Map();
+  order = null;
   for (const c of found.data) keep(c);
   state.cursor = null;
   $('#list').scrollTop = 0;
@@ -216,7 +243,7 @@ export function include(c) {
 export function applyChanges(changed, isNew) {
   for (const c of changed) {
     if (matches(c)) keep(c);
-    else if (!state.search && state.rows.delete(c.id)) order = null;
+    else if (!state.search && state.rows.delete(c.id)) moved.add(c.id);
     if (isNew) fresh.set(c.id, Date.now());
     if (state.conversation && c.id === state.conversation.id) hooks.changed();
   }

@@ -10,17 +10,23 @@ export const COLUMNS = { priority: 'Priority', sla: 'SLA', customer: 'Customer',
 const SLA_BADGES = { at_risk: 'SLA at risk', breached: 'SLA breached' };
 const STORED = 'switchboard.console.list';
 
-// The server's queue order: its sort_key, compared by code unit (as the server does, not by locale).
-const byKey = (a, b) => (a.sort_key === b.sort_key ? 0 : a.sort_key < b.sort_key ? -1 : 1);
-const byTime = (field, sign) => (a, b) => sign * (Date.parse(a[field]) - Date.parse(b[field])) || byKey(a, b);
-// No SLA clock sorts last, as in the server's order.
-const dueTime = (c) => (c.sla_due_at ? Date.parse(c.sla_due_at) : Infinity);
+// Each order's key for a conversation (computed once per row when sorting, not once per comparison); ties,
+// and the work order itself, go by the server's sort_key, compared by code unit as the server does (not by
+// locale). No SLA clock sorts last, as in the server's order.
+const parsed = (iso) => (iso ? Date.parse(iso) : Infinity);
 export const SORTS = {
-  work: { label: 'Work order', compare: byKey },
-  sla: { label: 'SLA due first', compare: (a, b) => dueTime(a) - dueTime(b) || byKey(a, b) },
-  oldest: { label: 'Oldest first', compare: byTime('created_at', 1) },
-  newest: { label: 'Latest post first', compare: byTime('last_message_at', -1) },
+  work: { label: 'Work order', key: () => 0 },
+  sla: { label: 'SLA due first', key: (c) => parsed(c.sla_due_at) },
+  oldest: { label: 'Oldest first', key: (c) => parsed(c.created_at) },
+  newest: { label: 'Latest post first', key: (c) => -parsed(c.last_message_at) },
 };
+
+// The conversations in the chosen order.
+export function sortRows(rows, sort) {
+  const keyed = rows.map((c) => [SORTS[sort].key(c), c.sort_key, c]);
+  keyed.sort((a, b) => (a[0] !== b[0] ? (a[0] < b[0] ? -1 : 1) : a[1] === b[1] ? 0 : a[1] < b[1] ? -1 : 1));
+  return keyed.map((entry) => entry[2]);
+}
 
 function stored() {
   try { return JSON.parse(localStorage.getItem(STORED)) || {}; } catch { return {}; }
