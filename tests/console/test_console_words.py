@@ -37,7 +37,8 @@ def test_the_console_says_what_its_numbers_and_modes_mean(open_console, live_ser
     page.fill("#reply-text", "Customer is upset, be gentle")
     page.click("#send-reply")
     page.wait_for_selector("#thread .message.note")
-    assert page.inner_text("#send-reply") == "Send" and page.is_checked('input[name="kind"][value="reply"]')
+    page.wait_for_function("() => document.querySelector('#send-reply').textContent === 'Send'")
+    assert page.is_checked('input[name="kind"][value="reply"]')
 
     # A customer note is edited in place: no browser dialog.
     page.on("dialog", lambda dialog: (_ for _ in ()).throw(AssertionError(f"a dialog opened: {dialog.message}")))

@@ -19,6 +19,7 @@ const hooks = { open: () => {}, changed: () => {} };
 const drawn = new Map();
 const fresh = new Map();  // id -> when it arrived
 const previews = new Map();  // id -> preview, kept when a row leaves: a live event does not carry it
+const versions = new Map();  // id -> the newest updated_at seen, kept when a row leaves
 let order = null;  // the ids in the list's order; null when it must be sorted again from scratch
 const moved = new Set();  // ids changed, added or removed since the order was last brought up to date
 const MAX_PLACED = 200;  // more changes than this at once: sorting everything again is quicker
@@ -239,9 +240,14 @@ export function include(c) {
   if (matches(c)) { const { messages, ...row } = c; keep(row); }
 }
 
-// Patch the list in place from live events: rows appear, move and disappear.
+// Patch the list in place from live events: rows appear, move and disappear. An event older than what the
+// list already knows of that conversation (events and answers can cross) changes nothing.
 export function applyChanges(changed, isNew) {
   for (const c of changed) {
+    const known = versions.get(c.id);
+    const version = Date.parse(c.updated_at);  // as a number: the server's strings drop zero microseconds
+    if (known > version) continue;
+    versions.set(c.id, version);
     if (matches(c)) keep(c);
     else if (!state.search && state.rows.delete(c.id)) moved.add(c.id);
     if (isNew) fresh.set(c.id, Date.now());
