@@ -54,6 +54,36 @@ DEFAULT_URGENCY_TERMS: tuple[str, ...] = (
     "asap",
 )
 
+# A customer about to take the complaint public (the press, a review site, a
+# lawyer, their followers): a reply now is cheaper than a thread later, and the
+# more people would read it the more it matters, so its points grow with reach.
+DEFAULT_PUBLICITY_TERMS: tuple[str, ...] = (
+    "go to the press",
+    "going to the press",
+    "contact the press",
+    "tell the press",
+    "contact the media",
+    "tell the media",
+    "journalist",
+    "reporter",
+    "go public",
+    "going public",
+    "tell my followers",
+    "all my followers",
+    "go viral",
+    "going viral",
+    "post this everywhere",
+    "bad review",
+    "one star review",
+    "trustpilot",
+    "better business bureau",
+    "lawyer",
+    "attorney",
+    "legal action",
+    "class action",
+    "sue you",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class PriorityWeights:
@@ -71,6 +101,10 @@ class PriorityWeights:
         `influence_floor` (log10 scale: 10,000 followers with the default floor
         of 1,000 give 1 x influence_points);
       - verified: `verified_points` for a verified author;
+      - publicity: a threat to go public (a term of `publicity_terms`) adds
+        `publicity_points`, plus `publicity_reach_points` per power of ten of
+        followers above `influence_floor`: the same threat from 2.4 million
+        followers weighs far more than from 50;
       - waiting: `waiting_points` x waiting/SLA (1.0 when the SLA is just due),
         capped at `waiting_cap` x waiting_points; nothing when no SLA is known.
 
@@ -94,6 +128,9 @@ class PriorityWeights:
     influence_points: float = 5.0
     influence_floor: int = 1_000
     verified_points: float = 5.0
+    publicity_terms: tuple[str, ...] = DEFAULT_PUBLICITY_TERMS
+    publicity_points: float = 20.0
+    publicity_reach_points: float = 10.0
     waiting_points: float = 30.0
     waiting_cap: float = 2.0
     urgent_at: float = 60.0
@@ -205,6 +242,13 @@ def assess(
     if post.author_verified and w.verified_points:
         parts.append(_contribution("verified", "verified author", w.verified_points))
 
+    threats = urgency_terms_in(words, w.publicity_terms)
+    if threats and w.publicity_points:
+        reach = max(decades, 0.0) * w.publicity_reach_points
+        parts.append(_contribution("publicity", f"threatens to go public ({', '.join(threats[:2])})"
+                                   + (f" with {post.author_followers:,} followers" if reach else ""),
+                                   w.publicity_points + reach))
+
     if post.sla_seconds and post.sla_seconds > 0 and post.waiting_seconds > 0 and w.waiting_points:
         ratio = min(post.waiting_seconds / post.sla_seconds, w.waiting_cap)
         parts.append(
@@ -223,4 +267,32 @@ def assess(
     return Priority(level=level, score=score, contributions=tuple(parts))
 
 
-__all__ = ["DEFAULT_URGENCY_TERMS", "PRIORITY_LEVELS", "Priority", "PriorityWeights", "assess", "urgency_terms_in"]
+def rescore(stored: dict, author_tags: frozenset[str], weights: PriorityWeights | None = None) -> Priority:
+    """Re-score a stored priority for its author's new tags: the VIP factor is replaced, every other
+    contribution is kept as it was scored (the post's words, tone and reach have not changed).
+
+    Args:
+        stored: a Priority.to_dict() as kept in a conversation's explanation.
+        author_tags: the author's tags now.
+        weights: the weights and thresholds; PriorityWeights() if None.
+
+    Returns:
+        The new Priority; a level a rule forced stays a floor.
+    """
+    w = weights or PriorityWeights()
+    kept = [c for c in stored.get("contributions", []) if c.get("factor") not in ("vip", "rule_level")]
+    vip = sorted({t.lower() for t in author_tags} & w.vip_tags)
+    if vip:
+        kept.append(_contribution("vip", "author tag " + ", ".join(vip), w.vip_points))
+    score = float(round(sum(c["points"] for c in kept), 2))
+    level = w.level_for(score)
+    for floor in (c for c in stored.get("contributions", []) if c.get("factor") == "rule_level"):
+        forced = floor["detail"].rsplit(" ", 1)[-1]  # "<rule> forces at least <level>", as assess writes it
+        if forced in PRIORITY_LEVELS and level_rank(forced) < level_rank(level):
+            level = forced
+            kept.append(floor)
+    return Priority(level=level, score=score, contributions=tuple(kept))
+
+
+__all__ = ["DEFAULT_PUBLICITY_TERMS", "DEFAULT_URGENCY_TERMS", "PRIORITY_LEVELS", "Priority", "PriorityWeights",
+           "assess", "rescore", "urgency_terms_in"]

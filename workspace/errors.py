@@ -1,7 +1,7 @@
 """Domain exceptions and the one JSON error envelope."""
 
 import sqlalchemy as sa
-from flask import Flask, jsonify
+from flask import Flask, has_request_context, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -55,8 +55,26 @@ class Forbidden(SwitchboardError):
     code = "forbidden"
 
 
+# Titles of the error pages people see in a browser (API clients get the JSON envelope).
+PAGE_TITLES = {403: "Not allowed", 404: "Page not found", 405: "Not allowed here", 503: "Switchboard is busy",
+               500: "Something went wrong"}
+
+
+def _for_a_person() -> bool:
+    """Whether a browser asked for a page (it prefers HTML, and the path is not the API or a webhook)."""
+    if request.path.startswith(("/api/", "/webhooks/", "/socket.io")):
+        return False
+    return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+
+
 def error_response(status: int, code: str, message: str):
-    """Build the JSON error envelope every error uses."""
+    """Build the JSON error envelope every error uses; a person's browser asking for a page gets it as a page."""
+    if has_request_context() and _for_a_person():
+        title = PAGE_TITLES.get(status, "That did not work")
+        try:
+            return make_response(render_template("error.html", status=status, title=title, message=message), status)
+        except Exception:  # noqa: BLE001 - a page that cannot render itself still answers, as JSON
+            pass
     response = jsonify(error={"code": code, "message": message})
     response.status_code = status
     return response

@@ -1,9 +1,12 @@
 """The admin commands a new user runs."""
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 
 from workspace.extensions import db
-from workspace.models import Agent, ApiToken, Channel, Conversation, Queue, hash_token
+from workspace.models import Agent, ApiToken, Channel, Conversation, Message, Queue, hash_token, utcnow
+from workspace.services.service_levels.clocks import sync
 
 
 def test_create_agent_and_token(app, runner):
@@ -62,6 +65,41 @@ def test_seed_loads_demo_data_and_queues_its_routing(app, runner, run_jobs):
         statuses = set(db.session.scalars(sa.select(Conversation.status)))
         assert statuses <= {"open", "spam"} and "open" in statuses
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Agent)) == 4
+
+
+def test_the_demo_floor_is_live_at_every_start(app, runner, run_jobs):
+    """Seeded, most open conversations still have their SLA running, a few are at risk or past it, and a spike
+    of outage reports arrived together; a later start (hours on) brings the same posts up to the present."""
+    assert runner.invoke(args=["seed", "--posts", "120"]).exit_code == 0
+    run_jobs()
+
+    def floor():
+        with app.app_context():
+            rows = db.session.execute(sa.select(Conversation.sla_status, Conversation.last_message_at)
+                                      .where(Conversation.status == "open")).all()
+            db.session.remove()
+        return [status for status, _ in rows], max(when for _, when in rows)
+
+    statuses, newest = floor()
+    assert statuses.count("ok") > len(statuses) / 2
+    assert utcnow() - newest < timedelta(minutes=5)
+    with app.app_context():  # the spike: many posts within five minutes, twenty minutes ago
+        spike = db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(
+            Message.created_at.between(utcnow() - timedelta(minutes=25), utcnow() - timedelta(minutes=19))))
+        assert spike >= 20
+    with app.app_context():  # six hours pass
+        for message in db.session.scalars(sa.select(Message)):
+            message.created_at -= timedelta(hours=6)
+        for conversation in db.session.scalars(sa.select(Conversation)):
+            conversation.last_message_at -= timedelta(hours=6)
+            conversation.waiting_since -= timedelta(hours=6)
+            conversation.sla_clock, conversation.sla_paused_at = None, None
+            sync(conversation, utcnow())
+        db.session.commit()
+    assert utcnow() - floor()[1] > timedelta(hours=5)
+    assert runner.invoke(args=["seed", "--posts", "120"]).exit_code == 0
+    statuses, newest = floor()
+    assert statuses.count("ok") > len(statuses) / 2 and utcnow() - newest < timedelta(minutes=5)
 
 
 def test_sweep_command_reports_what_it_enqueued(app, runner, deliver):

@@ -14,11 +14,14 @@ def test_admin_adds_a_queue_and_an_agent_who_works_it(admin_page, open_console):
     page.fill("#new-agent input[name=email]", "newbie@example.com")
     page.fill("#new-agent input[name=password]", PASSWORD)
     page.click("#new-agent button")
-    row = page.wait_for_selector('#agents tr:has-text("newbie@example.com")')
-    row.query_selector("select.queues").select_option("refunds")
-    page.wait_for_function("() => document.querySelector('#toast').textContent === 'Queues saved'")
+    page.wait_for_selector('#agents tr:has-text("newbie@example.com")')
+    # Membership is one box per queue: ticking a second keeps the first.
+    for slug, name in (("refunds", "Refunds"), ("triage", "Triage")):
+        page.locator(f'#agents tr:has-text("newbie@example.com") fieldset.queues input[value="{slug}"]').check()
+        page.wait_for_function(f"() => document.querySelector('#toast').textContent === 'Newbie joined {name}'")
     newbie = open_console("newbie@example.com")
-    assert newbie.eval_on_selector_all("#queues li", "items => items.map(i => i.dataset.queue)") == ["refunds"]
+    assert sorted(newbie.eval_on_selector_all("#queues li", "items => items.map(i => i.dataset.queue)")) == [
+        "refunds", "triage"]
 
 
 def test_the_admin_page_is_for_admins_only(open_console, live_server):

@@ -46,7 +46,7 @@ def test_a_webhook_post_appears_live_and_counts_update(open_console, live_server
     row(page, conversation_id).wait_for(timeout=15000)
     assert "charged twice" in row(page, conversation_id).inner_text()
     page.wait_for_function(
-        "() => document.querySelector('#queues li[data-queue=billing] .count-open').textContent === '1'")
+        "() => document.querySelector('#queues li[data-queue=billing] .count-open').textContent === '1 open'")
     assert page.errors == []
 
 

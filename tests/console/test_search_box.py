@@ -24,7 +24,7 @@ def walruses(live_server):
 def routed(page, count: int) -> None:
     """Wait until the worker has routed every post into billing (its open count says so)."""
     page.wait_for_function(
-        f"() => document.querySelector('#queues li[data-queue=billing] .count-open')?.textContent === '{count}'",
+        f"() => document.querySelector('#queues li[data-queue=billing] .count-open')?.textContent === '{count} open'",
         timeout=30000)
 
 

@@ -88,3 +88,17 @@ def test_urgency_terms_are_whole_words_and_counted_once():
     assert urgency_terms_in([Words("Hacked! hacked again, HACKED")]) == ["hacked"]
     assert urgency_terms_in([Words("a down payment, written down")]) == []
     assert urgency_terms_in([Words("unhacked")]) == []
+
+
+def test_a_threat_to_go_public_weighs_with_the_authors_reach():
+    """A verified author with 2.4 million followers threatening the press is urgent; the same words from 50
+    followers are raised less; without the threat the big author is not urgent."""
+    threat = "Fix my account today or I am going to the press and telling all my followers."
+    big = {"author_followers": 2_400_000, "author_verified": True}
+    loud = assess(Post(text=threat, **big))
+    assert loud.level == "urgent"
+    publicity = {c["factor"]: c for c in loud.contributions}["publicity"]
+    assert "going to the press" in publicity["detail"] and "2,400,000 followers" in publicity["detail"]
+    small = assess(Post(text=threat, author_followers=50))
+    assert small.score < loud.score and small.level in ("normal", "high")
+    assert assess(Post(text="Please fix my account today.", **big)).level != "urgent"

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from tests.factories import join_queue, make_post
 from tests.web.test_api import validate
 from workspace.extensions import db
+from workspace.jobs.dispatch import dispatch_once
 from workspace.models import AuditEntry, Conversation, Queue
 
 
@@ -45,6 +46,30 @@ def test_customer_tags_are_normalised_and_shown_on_their_conversations(call, api
     assert tagged["tags"] == ["problem", "vip"]
     conversation = call("get", f"/authors/{author_id}").get_json()["conversations"][0]
     assert conversation["author"]["tags"] == ["problem", "vip"]
+
+
+def test_tagging_a_customer_vip_re_prioritises_their_open_conversations(app, call, api, deliver, run_jobs):
+    """A VIP tag raises the customer's routed conversation at once (its explanation says why); taking it away
+    lowers it again; a priority an agent chose by hand is left as they chose it."""
+    first = deliver(make_post(text="Where is my parcel?", author={"id": "v1", "handle": "vee"})).get_json()
+    second = deliver(make_post(text="Also, my address changed", author={"id": "v1", "handle": "vee"},
+                               thread_id="other")).get_json()
+    with app.app_context():
+        dispatch_once(100)
+    run_jobs()
+    conversation = api(f"/conversations/{first['conversation_id']}").get_json()
+    assert conversation["priority"] == "normal"
+    author_id = conversation["author"]["id"]
+    assert call("patch", f"/authors/{author_id}", json={"tags": ["vip"]}).status_code == 200
+    raised = api(f"/conversations/{first['conversation_id']}").get_json()
+    assert raised["priority"] == "high"
+    assert "vip" in [reason["factor"] for reason in raised["priority_reasons"]]
+    call("patch", f"/authors/{author_id}", json={"tags": []})
+    assert api(f"/conversations/{first['conversation_id']}").get_json()["priority"] == "normal"
+    if second["conversation_id"] != first["conversation_id"]:
+        call("patch", f"/conversations/{second['conversation_id']}", json={"priority": "low"})
+        call("patch", f"/authors/{author_id}", json={"tags": ["vip"]})
+        assert api(f"/conversations/{second['conversation_id']}").get_json()["priority"] == "low"
 
 
 @pytest.mark.parametrize("method,path,body", [

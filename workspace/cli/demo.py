@@ -1,7 +1,7 @@
 """Demo data: a small brand's support floor with a few hundred realistic posts."""
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import click
 import sqlalchemy as sa
@@ -14,8 +14,20 @@ from routing.text import model_text
 from workspace.channels.post import InboundAuthor, InboundPost
 from workspace.extensions import db
 from workspace.jobs.dispatch import dispatch_once
-from workspace.models import Agent, ApiToken, BusinessCalendar, Channel, Macro, Queue, SlaPolicy, utcnow
+from workspace.models import (
+    Agent,
+    ApiToken,
+    BusinessCalendar,
+    Channel,
+    Conversation,
+    Macro,
+    Message,
+    Queue,
+    SlaPolicy,
+    utcnow,
+)
 from workspace.services.intake.store import store_posts
+from workspace.services.service_levels import clocks
 from workspace.services.triage.classifier import train_from_examples
 
 DEMO_PASSWORD = "switchboard-demo"
@@ -113,12 +125,14 @@ def seed_demo(post_count: int = 300, seed: int = 7) -> str:
     db.session.commit()
     _train_classifier(random.Random(seed))
 
-    start = utcnow() - timedelta(hours=6)
+    now = utcnow()
+    refresh_timeline(now)
+    arrivals = timeline(rng, post_count, now)
     by_channel: dict[int, list[InboundPost]] = {}
     for number in range(post_count):
         channel = rng.choice(channels)
         person = rng.randrange(60)
-        text, subject, _ = rng.choice(POSTS)
+        text, subject, _ = OUTAGE if number < SPIKE else rng.choice(POSTS)
         followers = int(rng.paretovariate(1.2) * 40)
         post = InboundPost(
             external_id=f"demo-{number}",
@@ -129,7 +143,7 @@ def seed_demo(post_count: int = 300, seed: int = 7) -> str:
             ),
             text=text.format(product=rng.choice(PRODUCTS), amount=f"${rng.randint(5, 400)}.{rng.randint(0, 99):02}"),
             subject=subject,
-            created_at=start + timedelta(seconds=number * 60 + rng.randint(0, 59)),
+            created_at=arrivals[number],
         )
         by_channel.setdefault(channel.id, []).append(post)
     stored = 0
@@ -145,6 +159,49 @@ def seed_demo(post_count: int = 300, seed: int = 7) -> str:
         f"console sign-in: {PEOPLE[0][0]} / {DEMO_PASSWORD} (also ana@example.com, sam@example.com)\n"
         f"API token for {PEOPLE[0][0]}: {secret}\n{secrets_text}"
     )
+
+
+# The first SPIKE posts report one outage within a few minutes: the dashboard's spike, an incident to handle.
+SPIKE = 25
+OUTAGE = ("Is there an outage? {product} won't load at all for me", "", "tech")
+
+
+def timeline(rng: random.Random, count: int, now: datetime) -> list[datetime]:
+    """When each demo post arrived: the spike twenty minutes ago; of the rest most within the last hour (their
+    SLA clocks running), some one to two and a half hours back (at risk), a few older (past their SLA)."""
+    times = [now - timedelta(minutes=20, seconds=rng.randint(0, 240)) for _ in range(min(SPIKE, count))]
+    for _ in range(count - len(times)):
+        share = rng.random()
+        minutes = rng.uniform(1, 60) if share < 0.8 else rng.uniform(60, 150) if share < 0.95 else rng.uniform(150, 300)
+        times.append(now - timedelta(minutes=minutes))
+    return times
+
+
+def refresh_timeline(now: datetime) -> None:
+    """Bring the demo's earlier posts up to now, so a later start shows a live floor rather than one hours
+    past every SLA: every demo post and its conversation move forward by the time since the newest, and the
+    unresolved ones' SLA clocks start again from their new times."""
+    newest = db.session.scalar(sa.select(sa.func.max(Message.created_at)).where(Message.external_id.like("demo-%")))
+    if newest is None:
+        return
+    shift = now - timedelta(minutes=1) - newest.replace(tzinfo=now.tzinfo)
+    if shift < timedelta(minutes=5):
+        return
+    conversation_ids = sa.select(Message.conversation_id).where(Message.external_id.like("demo-%")).distinct()
+    # In Python, not SQL: SQLite keeps these times as text, where adding an interval means nothing.
+    for message in db.session.scalars(sa.select(Message).where(Message.conversation_id.in_(conversation_ids))):
+        message.created_at += shift
+        if message.received_at is not None:
+            message.received_at += shift
+    policies = clocks.Policies()
+    for conversation in db.session.scalars(sa.select(Conversation).where(Conversation.id.in_(conversation_ids))):
+        for column in ("created_at", "updated_at", "last_message_at", "waiting_since", "routed_at", "first_reply_at"):
+            if getattr(conversation, column) is not None:
+                setattr(conversation, column, getattr(conversation, column) + shift)
+        if conversation.status in clocks.RUNNING_STATUSES:
+            conversation.sla_clock, conversation.sla_paused_at = None, None
+            clocks.sync(conversation, now, policies)
+    db.session.commit()
 
 
 def _train_classifier(rng: random.Random) -> None:

@@ -7,11 +7,13 @@ import sqlalchemy as sa
 
 from workspace.errors import Forbidden, NotFound, ValidationError
 from workspace.extensions import db
+from workspace.live.changes import Changes
 from workspace.models import Agent, Author, AuthorNote, Conversation, is_id, utcnow
 from workspace.serializers import SERIALIZED
 from workspace.services import audit
 from workspace.services.conversations.actions import clean_tags
 from workspace.services.conversations.queues import visible_queue_ids
+from workspace.services.triage.rescoring import rescore_author
 
 MAX_NOTE_CHARS = 5_000
 
@@ -97,14 +99,19 @@ def customer_notes(author: Author) -> list[AuthorNote]:
 
 
 def set_author_tags(author: Author, tags, agent: Agent) -> Author:
-    """Replace a customer's tags (vip, problem, employee, or any other)."""
+    """Replace a customer's tags (vip, problem, employee, or any other); their unresolved conversations are
+    re-prioritised for them in the same transaction (a new VIP's open conversation rises at once)."""
     cleaned = clean_tags(tags)
     before = list(author.tags or [])
     if cleaned != before:
+        now = utcnow()
         author.tags = cleaned
-        author.updated_at = utcnow()
+        author.updated_at = now
+        changes = Changes()
+        rescore_author(author, changes, now)
         audit.record(agent, "author.tags", "author", author.id, before={"tags": before}, after={"tags": cleaned})
         db.session.commit()
+        changes.publish()
     return author
 
 

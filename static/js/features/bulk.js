@@ -39,7 +39,7 @@ export function pickBox(conversation) {
 
 function toggle(id, range) {
   bulk.all = false;
-  const ids = [...document.querySelectorAll('#rows .row')].map((row) => Number(row.dataset.id));
+  const ids = bulk.console.order();  // the list's order, drawn or not (the list draws only the rows on screen)
   const on = !bulk.picked.has(id);
   const targets = range && bulk.lastClicked !== null
     ? ids.slice(Math.min(ids.indexOf(id), ids.indexOf(bulk.lastClicked)), Math.max(ids.indexOf(id), ids.indexOf(bulk.lastClicked)) + 1)
@@ -124,6 +124,14 @@ async function run() {
 // Whether a bulk action is still to start, running or being undone.
 export function isRunning(job) { return RUNNING.includes(job.state); }
 
+// What the action did, or (once undoing) what is being put back: a sent reply cannot be unsent, so it says so.
+const SENT = 'send the reply';
+function undoWords(state) {
+  if (!['undoing', 'undone'].includes(state.state) || !state.actions.includes(SENT)) return state.actions.join(', ');
+  const undone = state.actions.filter((action) => action !== SENT);
+  return `${undone.join(', ') || 'nothing'} (the replies already sent stay sent)`;
+}
+
 export function showProgress(state) {
   if (bulk.current && state.id < bulk.current.id) return;
   bulk.current = state;
@@ -132,7 +140,7 @@ export function showProgress(state) {
   panel.dataset.state = state.state;
   const verb = { queued: 'Waiting to start', running: 'Working', finished: 'Finished', failed: 'Stopped',
                  undoing: 'Undoing', undone: 'Undone' }[state.state];
-  $('#bulk-progress-text').textContent = `${verb}: ${state.actions.join(', ')} · ${state.processed} of ${state.total}`
+  $('#bulk-progress-text').textContent = `${verb}: ${undoWords(state)} · ${state.processed} of ${state.total}`
     + ` · done ${state.done}, skipped ${state.skipped}, failed ${state.failed}${state.error ? ` · ${state.error}` : ''}`;
   $('#bulk-progress-bar').max = state.total || 1;
   $('#bulk-progress-bar').value = state.processed;
@@ -152,7 +160,7 @@ async function undo() {
   try { showProgress(await jobs.undo(bulk.current.id)); } catch (error) { toast(error.message); }
 }
 
-// Wire the bar, the dialog and the panel; `app` gives the console's state, filters and refresh.
+// Wire the bar, the dialog and the panel; `app` gives the console's state, filters and order() (the list's ids).
 export async function initBulk(app) {
   bulk.console = app;
   renderBar();

@@ -2,12 +2,20 @@
 // On an open conversation it previews and applies there; with conversations selected it hands the
 // chosen macro to the bulk dialog instead.
 import * as macros from '../clients/macros.js';
-import { $, el, toast } from '../lib/dom.js';
+import { $, el, exactTime, toast } from '../lib/dom.js';
 
 const picker = { macros: [], index: 0, preview: null, target: null, onChosen: null, timer: null };
 
+// A changed field's new value as people read it: lists joined, times in local words (not ISO strings).
+const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d/;
+function shown(value) {
+  if (Array.isArray(value)) return value.join(', ');
+  if (typeof value === 'string' && ISO_TIME.test(value)) return exactTime(value);
+  return value;
+}
+
 function describeChange(change) {
-  const after = Object.entries(change.after).map(([key, value]) => `${key}: ${Array.isArray(value) ? value.join(', ') : value}`);
+  const after = Object.entries(change.after).map(([key, value]) => `${key.replace(/_/g, ' ')}: ${shown(value)}`);
   if (change.action === 'reply') return 'Send the reply above';
   if (change.action === 'note') return `Internal note: ${change.after.note}`;
   return `${change.description} (${after.join('; ')})`;

@@ -53,13 +53,31 @@ export function commaList(text) {
   return text.split(',').map((item) => item.trim()).filter(Boolean);
 }
 
-// A short message at the bottom of the page (the page provides an empty #toast).
-export function toast(text) {
+// A short message at the bottom of the page (the page provides an empty #toast); with `undo`, it carries an
+// Undo button that runs it once and stays a little longer, so there is time to reach it.
+export function toast(text, { undo } = {}) {
   const box = document.querySelector('#toast');
-  box.textContent = text;
+  box.replaceChildren(text);
+  if (undo) {
+    box.append(' ', el('button', { type: 'button', class: 'undo', text: 'Undo', onclick: () => { box.hidden = true; undo(); } }));
+  }
   box.hidden = false;
   clearTimeout(toast.timer);
-  toast.timer = setTimeout(() => { box.hidden = true; }, 3500);
+  toast.timer = setTimeout(() => { box.hidden = true; }, undo ? 8000 : 3500);
+}
+
+// The exact local date and time, for the hover title of a relative time.
+export function exactTime(iso) {
+  return iso ? new Date(iso).toLocaleString([], { dateStyle: 'medium', timeStyle: 'medium' }) : '';
+}
+
+// A sentiment score (-1 to +1) as a word and the tone that colours it.
+export function sentiment(score) {
+  if (score <= -0.6) return { word: 'very negative', tone: 'neg' };
+  if (score <= -0.2) return { word: 'negative', tone: 'neg' };
+  if (score < 0.2) return { word: 'neutral', tone: '' };
+  if (score < 0.6) return { word: 'positive', tone: 'pos' };
+  return { word: 'very positive', tone: 'pos' };
 }
 
 export function ago(iso) {

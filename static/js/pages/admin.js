@@ -19,11 +19,12 @@ function agentRow(agent) {
     ...['agent', 'supervisor', 'admin'].map((r) => el('option', { value: r, text: r, selected: r === agent.role })));
   const active = el('input', { type: 'checkbox', checked: agent.active, 'aria-label': `${agent.name} is active`,
     onchange: (e) => save(() => agents.update(agent.id, { active: e.target.checked }), 'Saved') });
-  const member = el('select', { multiple: true, size: Math.min(queues.length, 4), class: 'queues',
-    'aria-label': `Queues of ${agent.name}`,
-    onchange: (e) => save(() => agents.update(agent.id,
-      { queues: [...e.target.selectedOptions].map((o) => o.value) }), 'Queues saved') },
-    ...queues.map((q) => el('option', { value: q.slug, text: q.name, selected: agent.queues.includes(q.slug) })));
+  // One box per queue: a click adds or removes that queue alone (a multi-select replaced them all).
+  const member = el('fieldset', { class: 'queues' }, el('legend', { class: 'visually-hidden', text: `Queues of ${agent.name}` }),
+    ...queues.map((q) => el('label', {}, el('input', { type: 'checkbox', value: q.slug, checked: agent.queues.includes(q.slug),
+      onchange: (e) => save(() => agents.update(agent.id, { queues: [...e.target.closest('fieldset')
+        .querySelectorAll('input:checked')].map((box) => box.value) }),
+      `${agent.name} ${e.target.checked ? 'joined' : 'left'} ${q.name}`) }), ` ${q.name}`)));
   const capacity = el('input', { type: 'number', min: 0, max: 1000, value: agent.capacity, class: 'capacity',
     'aria-label': `Capacity of ${agent.name}`, title: 'most open conversations automatic assignment gives them',
     onchange: (e) => save(() => agents.update(agent.id, { capacity: Number(e.target.value) }), 'Capacity saved') });

@@ -74,6 +74,14 @@ class Policies:
             self._calendars[calendar_id] = parse_calendar(row.time_zone, row.hours, row.holidays)
         return self._calendars[calendar_id]
 
+    def reply_minutes(self, queue: Queue, priority: Priority) -> int:
+        """The minutes within which a reply is due in this queue at this priority: its SLA policy's first-reply
+        target (its next-reply one without), else the queue's plain minutes. Priority's waiting factor
+        measures against this, so urgent billing at 30 minutes is not judged by a 480-minute default."""
+        row = self._rows.get((queue.id, priority.value)) if queue.id is not None else None
+        minutes = row and (row.first_reply_minutes or row.next_reply_minutes)
+        return int(minutes) if minutes else sla_minutes(queue, priority)
+
     def for_conversation(self, conversation: Conversation) -> Policy:
         """The policy of the conversation's queue and priority (a first-reply default without one)."""
         default_fraction = current_app.config["SLA_AT_RISK_FRACTION"]

@@ -106,7 +106,8 @@ def _route_round(conversation_ids: list[int]) -> tuple[int, list[int]]:
     now = utcnow()
     # Only email has recipients: other channels' messages cost no extra read.
     recipients = mail_recipients([latest[c.id] for c in pending if c.channel.kind == "email"])
-    posts = [post_for(c, texts[latest[c.id]], queues, now, recipients.get(latest[c.id], frozenset()))
+    policies = clocks.Policies()
+    posts = [post_for(c, texts[latest[c.id]], queues, now, policies, recipients.get(latest[c.id], frozenset()))
              for c in pending]
     decisions = routing.route_many(posts, active_rules(), current_model(), queues=frozenset(queues),
                                    settings=routing_settings(queues.values()))
@@ -119,7 +120,6 @@ def _route_round(conversation_ids: list[int]) -> tuple[int, list[int]]:
         return 0, lost
     pending, decisions = [c for c, _ in kept], [d for _, d in kept]
     kinds = []
-    policies = clocks.Policies()
     for conversation, decision in zip(pending, decisions, strict=True):
         kinds.append("created" if conversation.status == "new" else "updated")
         _apply(conversation, decision, queues, now, policies)
@@ -174,8 +174,9 @@ def routing_settings(queues) -> RoutingSettings:
 
 
 def post_for(conversation: Conversation, text: str, queues: dict[str, Queue], now: datetime,
-             recipients: frozenset[str] = frozenset()) -> Post:
-    """Build the plain-data view routing gets of a conversation (recipients: the mailboxes an email went to)."""
+             policies: "clocks.Policies", recipients: frozenset[str] = frozenset()) -> Post:
+    """Build the plain-data view routing gets of a conversation (waiting measured against its SLA policy;
+    recipients: the mailboxes an email went to)."""
     author = conversation.author
     waiting_since = conversation.waiting_since or conversation.last_message_at
     queue = conversation.queue if conversation.queue_id else queues[TRIAGE]
@@ -191,7 +192,7 @@ def post_for(conversation: Conversation, text: str, queues: dict[str, Queue], no
         author_tags=frozenset(author.tags or ()),
         recipients=recipients,
         waiting_seconds=max(0.0, (now - waiting_since).total_seconds()),
-        sla_seconds=60.0 * clocks.sla_minutes(queue, Priority(conversation.priority)),
+        sla_seconds=60.0 * policies.reply_minutes(queue, Priority(conversation.priority)),
     )
 
 

@@ -12,6 +12,7 @@ from routing import RuleError
 from workspace.errors import ValidationError
 from workspace.extensions import db
 from workspace.models import Conversation, Message, utcnow
+from workspace.services.service_levels import clocks
 from workspace.services.triage.classifier import current_model
 from workspace.services.triage.decisions import ensure_triage, post_for, queues_by_slug, routing_settings
 
@@ -50,6 +51,7 @@ def replay(since: timedelta, rule_specs: list[dict]) -> dict:
     except RuleError as error:
         raise ValidationError(str(error), code="invalid_rule")
     model, settings, now = current_model(), routing_settings(queues.values()), utcnow()
+    policies = clocks.Policies()
     by_id = {queue.id: queue.slug for queue in queues.values() if queue.id is not None}
     moves: dict[tuple[str, str], dict] = {}
     total = 0
@@ -60,7 +62,7 @@ def replay(since: timedelta, rule_specs: list[dict]) -> dict:
         for batch in db.session.scalars(query.execution_options(yield_per=BATCH)).partitions():
             total += len(batch)
             texts = _first_texts([c.id for c in batch])
-            posts = [post_for(c, texts.get(c.id, ""), queues, now) for c in batch]
+            posts = [post_for(c, texts.get(c.id, ""), queues, now, policies) for c in batch]
             decisions = routing.route_many(posts, rules, model, queues=frozenset(queues), settings=settings)
             for conversation, decision in zip(batch, decisions, strict=True):
                 before = by_id.get(conversation.routed_queue_id or conversation.queue_id, "triage")

@@ -8,6 +8,13 @@ import { typed } from '../../features/presence.js';
 import { change, refreshConversation } from './conversation.js';
 import { state } from './state.js';
 
+// Each mode's words: a note is plainly not a reply before it is sent.
+const MODES = {
+  reply: { placeholder: 'Write a reply to the customer…  (Ctrl+Enter sends)', send: 'Send', label: 'Reply to the customer' },
+  note: { placeholder: 'Write an internal note for agents; the customer never sees it…  (Ctrl+Enter adds it)',
+          send: 'Add note', label: 'Internal note' },
+};
+
 async function send(resolveAfter) {
   const text = $('#reply-text').value;
   if (!text.trim() || !state.conversation) return;
@@ -15,15 +22,25 @@ async function send(resolveAfter) {
   const id = state.conversation.id;
   if (!await attempt(() => (kind === 'note' ? conversations.addNote(id, text) : conversations.reply(id, text)))) return;
   $('#reply-text').value = '';
-  if (resolveAfter) await change({ status: 'resolved' });
+  setKind('reply', { focus: false });  // a note is one note: the next message is a reply again
   await refreshConversation();
-  toast(kind === 'note' ? 'Note added' : resolveAfter ? 'Sent and resolved' : 'Reply sent');
+  if (resolveAfter) {
+    toast(kind === 'note' ? 'Note added' : 'Reply sent');
+    await change({ status: 'resolved' });  // goes on to the next conversation, offering to reopen this one
+  } else {
+    toast(kind === 'note' ? 'Note added' : 'Reply sent');
+  }
 }
 
-export function setKind(kind) {
+export function setKind(kind, { focus = true } = {}) {
   document.querySelector(`input[name="kind"][value="${kind}"]`).checked = true;
   $('#composer').classList.toggle('note-mode', kind === 'note');
-  $('#reply-text').focus();
+  const mode = MODES[kind];
+  $('#reply-text').placeholder = mode.placeholder;
+  $('#reply-text').setAttribute('aria-label', mode.label);
+  $('#send-reply').textContent = mode.send;
+  $('#send-resolve').textContent = `${mode.send} & resolve`;
+  if (focus) $('#reply-text').focus();
 }
 
 // Macros: on the selection when there is one (bulk), else on the open conversation.

@@ -1,26 +1,44 @@
 // The open conversation: its thread, why it is where it is, and changing it.
 import * as conversations from '../../clients/conversations.js';
 import { attempt } from '../../lib/api.js';
-import { $, ago, el, fill, linkified, toast } from '../../lib/dom.js';
+import { $, ago, el, exactTime, fill, linkified, toast } from '../../lib/dom.js';
 import { conversationPage } from '../../lib/routes.js';
 import { renderEmail } from '../../features/email.js';
 import { canEscalate, escalate, renderEscalation } from '../../features/escalation.js';
 import { confidenceWords } from '../../features/confidence.js';
 import { viewing } from '../../features/presence.js';
 import { showCustomer } from './customer.js';
-import { applyChanges, renderList } from './list.js';
+import { applyChanges, include, neighbour, reveal, selectQueue } from './list.js';
 import { app, state } from './state.js';
+
+const STATUS_FILTERS = ['open', 'pending', 'resolved', 'spam', 'escalated'];
 
 function renderMessage(m) {
   const who = m.direction === 'inbound' ? (state.conversation.author.name || `@${state.conversation.author.handle}`)
     : `${m.agent ? m.agent.name : m.direction === 'note' ? 'Switchboard' : 'agent'}${m.direction === 'note' ? ' (internal note)' : ''}`;
   return el('li', { class: `message ${m.direction}`, dataset: { id: m.id } },
-    el('div', { class: 'by' }, who, ` · ${ago(m.created_at)}`,
+    el('div', { class: 'by' }, who, ' · ', el('time', { datetime: m.created_at, title: exactTime(m.created_at), text: ago(m.created_at) }),
       m.delivery_status && el('span', { class: `delivery ${m.delivery_status}`, title: m.delivery_error || '',
                                         text: m.delivery_status }),
       m.url && /^https?:\/\//i.test(m.url) && el('a', { class: 'permalink', href: m.url, target: '_blank',
                                                     rel: 'noopener noreferrer nofollow', text: 'view on platform' })),
-    m.email ? renderEmail(m) : el('div', { class: 'text' }, linkified(m.text)));
+    ...(m.email ? [renderEmail(m)] : body(m)));
+}
+
+// A long post is shown folded (its start, and a button to unfold it), so the composer stays in reach.
+const FOLD_CHARS = 1500;
+function body(m) {
+  const text = el('div', { class: 'text' }, linkified(m.text));
+  if (m.text.length <= FOLD_CHARS) return [text];
+  text.classList.add('folded');
+  const unfold = el('button', { type: 'button', class: 'unfold', 'aria-expanded': 'false',
+                                text: `Show the whole post (${Math.round(m.text.length / 1000)}k characters)` });
+  unfold.addEventListener('click', () => {
+    const folded = text.classList.toggle('folded');
+    unfold.setAttribute('aria-expanded', folded ? 'false' : 'true');
+    unfold.textContent = folded ? `Show the whole post (${Math.round(m.text.length / 1000)}k characters)` : 'Fold the post';
+  });
+  return [text, unfold];
 }
 
 function renderConversation() {
@@ -65,18 +83,32 @@ function slaAndAssignment(c) {
   return parts;
 }
 
-export async function openConversation(id, { push = true } = {}) {
+// Open a conversation; with `reveal`, its own queue's list (in its status) is shown with it highlighted there.
+// `loaded`: the conversation as an answer already gave it (get next's), not read again.
+export async function openConversation(id, { push = true, reveal: showInQueue = false, loaded = null } = {}) {
   const previous = state.conversation && state.conversation.id;
-  const detail = await attempt(() => conversations.get(id));
-  if (!detail) return;
+  state.opening = id;
+  const detail = loaded || await attempt(() => conversations.get(id));
+  if (!detail || state.opening !== id) return;  // another was asked for meanwhile: that one is shown
+  if (showInQueue) await showQueueOf(detail);
   state.conversation = detail;
   state.selected = id;
   renderConversation();
-  renderList();
+  $('#conversation').scrollTop = $('#conversation').scrollHeight;  // the latest post and the composer
+  include(detail);
+  reveal(id);
   app.dataset.view = 'conversation';
+  app.classList.add('has-conversation');
   if (push) history.pushState({ id }, '', conversationPage(id));
   viewing(id, previous);
   await showCustomer(detail.author.id);
+}
+
+// The list of the conversation's queue, filtered to its status (a deep link may name any conversation).
+async function showQueueOf(detail) {
+  if (!state.queues.some((q) => q.slug === detail.queue)) return;  // not one of the agent's queues
+  if (STATUS_FILTERS.includes(detail.status)) $('#filter-status').value = detail.status;
+  await selectQueue(detail.queue);
 }
 
 // Show a newer version of the open conversation; an answer that was overtaken (a refresh
@@ -95,10 +127,50 @@ export async function refreshConversation() {
   showConversation(await attempt(() => conversations.get(state.conversation.id)));
 }
 
-export async function change(fields) {
-  const detail = await attempt(() => conversations.update(state.conversation.id, fields));
+// What undoing each change puts back; a change with no entry is not offered an undo.
+const UNDO = { status: 'status', queue: 'queue', priority: 'priority', assignee: 'assignee' };
+const ADVANCES = (fields) => fields.status === 'resolved' || 'queue' in fields;
+
+// Change the open conversation; a resolve or a move goes on to the next conversation in the list, and the
+// toast offers to undo it.
+export async function change(fields, { undoable = true } = {}) {
+  const before = state.conversation;
+  const next = ADVANCES(fields) ? neighbour(before.id, 1) : null;
+  const after = next === before.id ? neighbour(before.id, -1) : next;
+  const detail = await attempt(() => conversations.update(before.id, fields));
+  if (!detail) return detail;
   if (showConversation(detail)) applyChanges([detail]);
+  const undo = undoable && undoFor(before, fields);
+  if (undo) toast(describe(before, fields), { undo });
+  if (after && after !== before.id && state.conversation && state.conversation.id === before.id) await openConversation(after);
+  else if (state.conversation && state.conversation.id === before.id) await showCustomer(detail.author.id);
   return detail;
+}
+
+function describe(c, fields) {
+  if (fields.status === 'resolved') return `Resolved #${c.id}`;
+  if ('queue' in fields) return `Moved #${c.id} to ${fields.queue}`;
+  if ('status' in fields) return `#${c.id} is ${fields.status}`;
+  if ('priority' in fields) return `#${c.id} is ${fields.priority} priority`;
+  return `#${c.id} assigned to you`;
+}
+
+// Put the conversation's changed fields back as they were (only what can be put back: status, queue,
+// priority, assignee).
+function undoFor(c, fields) {
+  const previous = {};
+  for (const field of Object.keys(fields)) {
+    if (!UNDO[field]) return null;
+    previous[field] = field === 'assignee' ? (c.assignee ? c.assignee.id : null) : c[field];
+  }
+  if (previous.status === 'escalated' || previous.status === 'new') return null;
+  return async () => {
+    const detail = await attempt(() => conversations.update(c.id, previous));
+    if (!detail) return;
+    applyChanges([detail]);
+    toast(`Undone: #${c.id} is back as it was`);
+    await openConversation(c.id);
+  };
 }
 
 export async function escalateOpen() {
@@ -109,5 +181,5 @@ export async function escalateOpen() {
 
 export async function getNext() {
   const detail = await attempt(() => conversations.next());
-  if (detail) openConversation(detail.id);
+  if (detail) openConversation(detail.id, { loaded: detail });
 }

@@ -1,7 +1,7 @@
 // The customer beside the open conversation: who they are, their tags, the agents' notes, their history.
 import * as authors from '../../clients/authors.js';
 import { attempt } from '../../lib/api.js';
-import { $, ago, commaList, el, fill, followers } from '../../lib/dom.js';
+import { $, ago, commaList, el, exactTime, fill, followers } from '../../lib/dom.js';
 import { me, state } from './state.js';
 
 let open = () => {};
@@ -19,14 +19,21 @@ function renderCustomer() {
     a.trust_level != null && el('div', { text: `forum trust level ${a.trust_level}` }),
     a.email && el('div', { text: a.email }));
   $('#cust-tags').value = a.tags.join(', ');
-  $('#cust-notes').replaceChildren(...a.notes.map((note) => el('li', { dataset: { id: note.id } },
+  $('#cust-notes').replaceChildren(...a.notes.map(renderNote));
+  $('#cust-history').replaceChildren(...a.conversations.map((c) => el('li', {},
+    el('button', { type: 'button', class: 'link', onclick: () => open(c.id), text: `#${c.id} ${c.subject || '(no subject)'}` }),
+    ` · ${c.status} · ${c.queue ? `queue ${c.queue}` : 'being routed'} · last post `,
+    el('time', { datetime: c.last_message_at, title: exactTime(c.last_message_at), text: ago(c.last_message_at) }))));
+}
+
+function renderNote(note) {
+  return el('li', { dataset: { id: note.id } },
     el('div', { class: 'note-text', text: note.text }),
-    el('div', { class: 'meta', text: `${note.agent ? note.agent.name : '?'} · ${ago(note.created_at)}` },
+    el('div', { class: 'meta' }, `${note.agent ? note.agent.name : 'a former agent'} · `,
+      el('time', { datetime: note.created_at, title: exactTime(note.created_at), text: ago(note.created_at) }),
       ...(mayChange(note) ? [
-        ' ', el('button', { class: 'edit-note', onclick: () => editNote(note), text: 'edit' }),
-        ' ', el('button', { class: 'delete-note', onclick: () => deleteNote(note), text: 'delete' })] : [])))));
-  $('#cust-history').replaceChildren(...a.conversations.map((c) => el('li', { onclick: () => open(c.id) },
-    `#${c.id} ${c.subject || '(no subject)'} · ${c.status} · ${c.queue || 'routing'} · ${ago(c.last_message_at)}`)));
+        ' ', el('button', { type: 'button', class: 'edit-note', onclick: (event) => editNote(event.target.closest('li'), note), text: 'Edit' }),
+        ' ', el('button', { type: 'button', class: 'delete-note', onclick: (event) => deleteNote(event.target, note), text: 'Delete' })] : [])));
 }
 
 // Load and show the customer with this id.
@@ -41,15 +48,31 @@ async function reloadCustomer() {
   renderCustomer();
 }
 
-async function editNote(note) {
-  const text = prompt('Edit note', note.text);
-  if (text === null) return;
-  await attempt(() => authors.editNote(state.author.id, note.id, text));
-  await reloadCustomer();
+// Edit a note where it is: its text becomes a field with Save and Cancel (Escape cancels too).
+function editNote(item, note) {
+  const field = el('textarea', { class: 'note-edit', rows: 3, 'aria-label': 'Edit the note' });
+  field.value = note.text;
+  const form = el('form', { class: 'note-edit-form' }, field,
+    el('button', { type: 'submit', text: 'Save' }), ' ',
+    el('button', { type: 'button', class: 'cancel', onclick: renderCustomer, text: 'Cancel' }));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (!field.value.trim() || !await attempt(() => authors.editNote(state.author.id, note.id, field.value))) return;
+    await reloadCustomer();
+  });
+  field.addEventListener('keydown', (event) => { if (event.key === 'Escape') { event.stopPropagation(); renderCustomer(); } });
+  item.replaceChildren(form);
+  field.focus();
 }
 
-async function deleteNote(note) {
-  if (!confirm('Delete this note?')) return;
+// Delete asks once more on the button itself ("Really delete?") rather than in a browser dialog.
+async function deleteNote(button, note) {
+  if (!button.classList.contains('confirming')) {
+    button.classList.add('confirming');
+    button.textContent = 'Really delete?';
+    setTimeout(() => { button.classList.remove('confirming'); button.textContent = 'Delete'; }, 4000);
+    return;
+  }
   await attempt(() => authors.deleteNote(state.author.id, note.id));
   await reloadCustomer();
 }

@@ -3,14 +3,16 @@ import { $ } from '../../lib/dom.js';
 import { toggleCurrent } from '../../features/bulk.js';
 import { openMacros, setKind } from './composer.js';
 import { change, escalateOpen, getNext, openConversation } from './conversation.js';
+import { neighbour, reveal } from './list.js';
 import { app, state } from './state.js';
 
+// j/k: open the next or previous conversation in the list, scrolled into view.
 function moveSelection(step) {
-  const rows = [...document.querySelectorAll('#rows .row')];
-  if (!rows.length) return;
-  const index = rows.findIndex((row) => Number(row.dataset.id) === state.selected);
-  const next = rows[Math.min(Math.max(index + step, 0), rows.length - 1)];
-  openConversation(Number(next.dataset.id));
+  const next = neighbour(state.selected, step);
+  if (next === null) return;
+  state.selected = next;  // a second j before the first conversation arrives goes one further
+  reveal(next);
+  openConversation(next);
 }
 
 const KEYS = {

@@ -1,15 +1,16 @@
 // The agent console: queues, the ordered list, one conversation with its customer, live.
-import { $, commaList, countdown, toast } from '../../lib/dom.js';
+import { $, commaList, countdown, el, toast } from '../../lib/dom.js';
 import { connectLive } from '../../lib/live.js';
 import { conversationFromPage } from '../../lib/routes.js';
 import { initBulk, showProgress } from '../../features/bulk.js';
 import { initPresence, renderPresence, viewing } from '../../features/presence.js';
-import { initComposer } from './composer.js';
+import { initComposer, setKind } from './composer.js';
 import { change, escalateOpen, getNext, openConversation, refreshConversation } from './conversation.js';
 import { initCustomer } from './customer.js';
 import { initKeyboard } from './keyboard.js';
-import { applyChanges, initList, loadList, runSearch, selectQueue } from './list.js';
+import { applyChanges, initList, loadList, ordered, restyle, runSearch, selectQueue } from './list.js';
 import { initQueues, loadQueues, updateCounts } from './queues.js';
+import { COLUMNS, SORTS, saveView, view } from './rows.js';
 import { initSearch } from './search.js';
 import { app, filters, me, state } from './state.js';
 
@@ -65,6 +66,7 @@ $('#back').addEventListener('click', () => { app.dataset.view = BACK[app.dataset
 $('#show-customer').addEventListener('click', () => { app.dataset.view = 'customer'; $('#hide-customer').focus(); });
 $('#hide-customer').addEventListener('click', () => { app.dataset.view = 'conversation'; $('#show-customer').focus(); });
 $('#more').addEventListener('click', () => loadList(false));
+initListView();
 ['#filter-status', '#filter-assignee', '#filter-tag', '#filter-channel'].forEach((id) =>
   $(id).addEventListener('change', () => loadList(true)));
 window.addEventListener('popstate', (event) => {
@@ -79,11 +81,30 @@ setInterval(() => {  // SLA countdowns tick in place
   }
 }, 1000);
 
+// The list's sort, density and columns, as the agent last chose them in this browser.
+function initListView() {
+  $('#list-sort').replaceChildren(...Object.entries(SORTS).map(([value, sort]) => el('option', { value, text: sort.label })));
+  $('#list-sort').value = view.sort;
+  $('#list-density').value = view.density;
+  $('#list-columns').append(...Object.entries(COLUMNS).map(([value, label]) => el('label', {},
+    el('input', { type: 'checkbox', value, checked: view.columns.includes(value) }), ` ${label}`)));
+  const changed = () => {
+    view.sort = $('#list-sort').value;
+    view.density = $('#list-density').value;
+    view.columns = [...document.querySelectorAll('#list-columns input:checked')].map((box) => box.value);
+    saveView();
+    restyle();
+  };
+  ['#list-sort', '#list-density', '#list-columns'].forEach((id) => $(id).addEventListener('change', changed));
+}
+
 (async function start() {
+  setKind('reply', { focus: false });
   await loadQueues();
-  await loadList(true);
-  startLive();
-  initBulk({ state, filters });
   const id = conversationFromPage(location.pathname);
-  if (id) openConversation(id, { push: false });
+  // A link to one conversation opens it in its own queue's list, highlighted there.
+  if (id) await openConversation(id, { push: false, reveal: true });
+  else await loadList(true);
+  startLive();
+  initBulk({ state, filters, order: ordered });
 }());

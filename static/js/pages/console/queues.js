@@ -19,10 +19,10 @@ export function renderQueues() {
                       onclick: () => onSelect(queue.slug), title: queue.description },
       el('span', { text: queue.name }),
       el('span', { class: 'counts' },
-        el('span', { class: 'count-open', title: 'open', text: c.open }),
-        el('span', { class: 'count-unassigned', title: 'unassigned', text: `${c.unassigned} new` }),
-        el('span', { class: `count-at-risk${c.at_risk ? ' some' : ''}`, title: 'at risk of missing the SLA',
-                     text: c.at_risk ? `⚠ ${atRisk(queue)}` : '' })));
+        el('span', { class: 'count-open', title: 'open conversations', text: `${c.open} open` }),
+        el('span', { class: 'count-unassigned', title: 'open conversations with no agent', text: `${c.unassigned} unassigned` }),
+        c.at_risk > 0 && el('span', { class: 'count-at-risk some', title: 'open conversations at risk of missing their SLA or past it',
+                                     text: `⚠ ${atRisk(queue)} at risk or late` })));
   }));
   const move = $('#conv-queue');
   move.replaceChildren(...state.queues.map((q) => el('option', { value: q.slug, text: q.name })));

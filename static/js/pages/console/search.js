@@ -2,7 +2,7 @@
 // combobox over a listbox of results, keyboard driven (↑/↓ choose, Enter opens, Esc closes), "More results"
 // pages on with the server's cursor, and the syntax help one Tab away.
 import * as conversations from '../../clients/conversations.js';
-import { $, ago, el, fill } from '../../lib/dom.js';
+import { $, ago, el, exactTime, fill } from '../../lib/dom.js';
 
 const DEBOUNCE_MS = 200;
 const PAGE_SIZE = 20;
@@ -25,7 +25,8 @@ function renderOption(result, index) {
                     onmousedown: (event) => event.preventDefault(),  // keep the focus in the box
                     onclick: () => choose(index) },
     el('span', { class: 'search-who', text: result.author.name || `@${result.author.handle}` }),
-    el('span', { class: 'search-meta', text: ` · ${result.queue || 'no queue'} · ${result.status} · ${ago(result.last_message_at)}` }),
+    el('span', { class: 'search-meta', title: `last post ${exactTime(result.last_message_at)}`,
+                 text: ` · ${result.queue || 'no queue'} · ${result.status} · last post ${ago(result.last_message_at)}` }),
     result.subject && el('span', { class: 'search-subject', text: result.subject }),
     snippet(result.highlights || []));
 }
