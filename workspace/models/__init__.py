@@ -24,6 +24,7 @@ from workspace.models.macro import SCOPES, Macro, MacroUsage
 from workspace.models.message import Message
 from workspace.models.model_version import Correction, ModelVersion
 from workspace.models.outbox import OutboxEntry
+from workspace.models.person import EVIDENCE_KINDS, LINK_STATUSES, Person, PersonLink
 from workspace.models.queue import TRIAGE, Queue
 from workspace.models.queue_count import QueueCount
 from workspace.models.rule import Rule
@@ -47,8 +48,9 @@ __all__ = [
     "TICKET_DONE_STATUSES", "TRIAGE",
     "ADMIN_SCOPES", "SCOPE_MEANINGS", "TOKEN_SCOPES", "Agent", "ApiToken", "Assignment", "AuditEntry", "Author",
     "AuthorNote", "BulkAction", "BulkItem",
-    "BusinessCalendar", "Channel", "Conversation", "Correction", "Escalation", "Incident", "Macro", "MacroUsage",
-    "Message", "ModelVersion", "OutboxEntry", "Priority", "QaReview", "Queue", "QueueCount", "RecoveryCode", "Rule",
+    "BusinessCalendar", "Channel", "Conversation", "Correction", "EVIDENCE_KINDS", "Escalation", "Incident",
+    "LINK_STATUSES", "Macro", "MacroUsage", "Message", "ModelVersion", "OutboxEntry", "Person", "PersonLink",
+    "Priority", "QaReview", "Queue", "QueueCount", "RecoveryCode", "Rule",
     "SlaOutcome", "SlaPolicy", "SsoIdentity", "UTCDateTime", "VolumeCount", "has_role", "hash_token",
     "incident_conversations", "is_id", "queue_members", "scopes_allowed",
     "utcnow",
