@@ -18,5 +18,7 @@ class Post:
     author_followers: int = 0
     author_verified: bool = False
     author_tags: frozenset[str] = frozenset()  # e.g. {"vip"}
+    # The customer's custom fields (plan, CRM id, country, ...) as (name, value as text) pairs.
+    author_fields: tuple[tuple[str, str], ...] = ()
     waiting_seconds: float = 0.0  # how long the customer has waited for a reply so far
     sla_seconds: float | None = None  # the SLA target it is measured against, if known

@@ -86,6 +86,13 @@ ROUTES = {
     "POST /api/v1/authors/<int:author_id>/notes": ("uhooo", "write"),
     "PATCH /api/v1/authors/<int:author_id>/notes/<int:note_id>": ("uhofo", "write"),  # its writer, or an admin
     "DELETE /api/v1/authors/<int:author_id>/notes/<int:note_id>": ("uhooo", "write"),
+    # People: links between authors the caller may both see; custom fields; imports by supervisors and admins.
+    "PATCH /api/v1/authors/<int:author_id>/fields": ("uhooo", "write"),
+    "POST /api/v1/authors/<int:author_id>/links": ("uhooo", "write"),
+    "POST /api/v1/person-links/<int:link_id>/confirm": ("uhooo", "write"),
+    "POST /api/v1/person-links/<int:link_id>/dismiss": ("uhooo", "write"),
+    "POST /api/v1/person-links/<int:link_id>/undo": ("uhooo", "write"),
+    "POST /api/v1/people/import": ("uffoo", "write"),
     # Macros and bulk actions.
     "GET /api/v1/macros": ("uoooo", "read"),
     "POST /api/v1/macros": ("uoooo", "write"),
@@ -156,6 +163,9 @@ BODIES = {
     "PATCH /api/v1/authors/<int:author_id>": {"tags": ["vip"]},
     "PATCH /api/v1/authors/<int:author_id>/notes/<int:note_id>": {"text": "edited"},
     "POST /api/v1/authors/<int:author_id>/notes": {"text": "a note"},
+    "PATCH /api/v1/authors/<int:author_id>/fields": {"fields": {"plan": "pro"}},
+    "POST /api/v1/authors/<int:author_id>/links": {"other_author_id": "<other_author_id>"},
+    "POST /api/v1/people/import": {"people": [{"email": "nobody@example.com", "fields": {"plan": "pro"}}]},
     "PATCH /api/v1/conversations/<int:conversation_id>": {"priority": "high"},
     "POST /api/v1/conversations/<int:conversation_id>/notes": {"text": "a note"},
     "POST /api/v1/conversations/<int:conversation_id>/replies": {"text": "a reply"},

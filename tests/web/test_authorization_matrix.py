@@ -28,6 +28,7 @@ from workspace.models import (
     Conversation,
     Incident,
     Macro,
+    PersonLink,
     QaReview,
     Queue,
     Rule,
@@ -84,6 +85,9 @@ def world(matrix_app) -> World:
         conversation = db.session.get(Conversation, conversation_id)
         reply_id = make_reply(conversation_id, agents["agent_in"].id)
         note = AuthorNote(author_id=conversation.author_id, agent_id=agents["agent_in"].id, text="prefers email")
+        other_author_id = db.session.get(Conversation, make_conversation("billing")).author_id
+        link = PersonLink(author_id=conversation.author_id, other_author_id=other_author_id,
+                          evidence=[{"kind": "email", "detail": "same email"}])
         macro = Macro(name="Thanks", template="Thanks!", scope="team", queue_id=queues["billing"].id,
                       owner_id=agents["supervisor"].id)
         rule = Rule(position=1, name="refunds", conditions={"any": [{"field": "text", "op": "contains",
@@ -93,7 +97,7 @@ def world(matrix_app) -> World:
         incident = Incident(title="Outage")
         bulk = BulkAction(agent_id=agents["agent_in"].id, kind="reply", template="hi", selection={"ids": []})
         policy = SlaPolicy(queue_id=queues["billing"].id, priority=0, first_reply_minutes=60)  # urgent
-        db.session.add_all([note, macro, rule, calendar, incident, bulk, policy])
+        db.session.add_all([note, link, macro, rule, calendar, incident, bulk, policy])
         db.session.flush()
         review = QaReview(message_id=reply_id, conversation_id=conversation_id, agent_id=agents["agent_in"].id,
                           reviewer_id=agents["supervisor"].id, accuracy=3, tone=3, resolution=3)
@@ -101,7 +105,7 @@ def world(matrix_app) -> World:
         db.session.commit()
         ids = {"conversation_id": conversation_id, "author_id": conversation.author_id, "note_id": note.id,
                "macro_id": macro.id, "rule_id": rule.id, "calendar_id": calendar.id, "incident_id": incident.id,
-               "review_id": review.id, "bulk_id": bulk.id, "agent_id": agents["agent_in"].id, "token_id": spare.id,
+               "review_id": review.id, "bulk_id": bulk.id, "link_id": link.id, "other_author_id": other_author_id, "agent_id": agents["agent_in"].id, "token_id": spare.id,
                "level": "urgent", "version": "v-none", "filename": "css/console.css"}
         agent_ids = {name: agent.get_id() for name, agent in agents.items()}
         db.session.remove()

@@ -146,6 +146,8 @@ def _tweet(tweet, at: str, brand: str) -> InboundPost | None:
             name=fields.get_text(user, "name", f"{at}.user.name") or "",
             followers=fields.get_int(user, "followers_count", f"{at}.user.followers_count"),
             verified=fields.get_bool(user, "verified", f"{at}.user.verified"),
+            profile_url=fields.get_url(user, "url", f"{at}.user.url"),
+            avatar_url=fields.get_url(user, "profile_image_url_https", f"{at}.user.profile_image_url_https"),
         ),
         text=text,
         in_reply_to=fields.get_id(tweet, "in_reply_to_status_id_str", f"{at}.in_reply_to_status_id_str",

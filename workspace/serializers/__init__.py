@@ -62,7 +62,23 @@ def serialize_author(author: Author) -> dict:
         "handle": author.handle, "name": author.name, "email": author.email,
         "followers": author.followers, "verified": author.verified, "tags": author.tags or [],
         "created_at": timestamp(author.created_at), "trust_level": author.trust_level,
+        "profile_url": author.profile_url, "avatar_url": author.avatar_url, "person_id": author.person_id,
     }
+
+
+def serialize_person(person, authors: list[Author], facts) -> dict:
+    """A person: the authors (visible to the caller) they write as, and what routing reads from all of them."""
+    return {"id": person.id, "name": person.name, "fields": person.fields or {},
+            "tags": sorted(facts.tags), "followers": facts.followers, "verified": facts.verified,
+            "authors": [serialize_author(a) for a in authors], "created_at": timestamp(person.created_at)}
+
+
+def serialize_person_link(link) -> dict:
+    """A link between two authors: its evidence, where it stands, who decided and when."""
+    return {"id": link.id, "status": link.status, "evidence": link.evidence or [],
+            "authors": [serialize_author(link.author), serialize_author(link.other_author)],
+            "decided_by": serialize_agent(link.decided_by), "created_at": timestamp(link.created_at),
+            "decided_at": timestamp(link.decided_at)}
 
 
 def serialize_author_note(note) -> dict:

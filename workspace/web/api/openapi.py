@@ -101,7 +101,9 @@ SCHEMAS = {
                        "external_id": {"type": "string"}, "handle": {"type": "string"},
                        "name": {"type": "string"}, "email": NULLABLE_STRING, "followers": {"type": "integer"},
                        "verified": {"type": "boolean"}, "tags": {"type": "array", "items": {"type": "string"}},
-                       "created_at": TIME, "trust_level": {"type": ["integer", "null"]}},
+                       "created_at": TIME, "trust_level": {"type": ["integer", "null"]},
+                       "profile_url": NULLABLE_STRING, "avatar_url": NULLABLE_STRING,
+                       "person_id": {"type": ["integer", "null"], "description": "their person, once linked"}},
     },
     "Conversation": {
         "type": "object",
@@ -167,14 +169,17 @@ SCHEMAS = {
                                              "description": "the latest, newest first"},
                            "more_conversations": {"type": ["string", "null"], "description":
                                                   "`cursor` for GET .../conversations: the rest (null: none)"},
-                           "notes": {"type": "array", "items": ref("AuthorNote")}},
+                           "notes": {"type": "array", "items": ref("AuthorNote")},
+                           "person": ref("Person"), "links": {"type": "array", "items": ref("PersonLink")}},
         }],
     },
     "PostAuthor": {
         "type": "object", "required": ["id", "handle"],
         "properties": {"id": {"type": ["string", "integer"]}, "handle": {"type": "string"},
                        "name": {"type": "string"}, "followers": {"type": "integer", "minimum": 0},
-                       "email": {"type": "string"}, "verified": {"type": "boolean"}},
+                       "email": {"type": "string"}, "verified": {"type": "boolean"},
+                       "url": {"type": "string", "format": "uri", "description": "their profile or homepage"},
+                       "avatar_url": {"type": "string", "format": "uri"}},
     },
     "Post": {
         "type": "object", "required": ["id", "author", "text"],
