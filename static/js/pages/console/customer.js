@@ -2,6 +2,7 @@
 import * as authors from '../../clients/authors.js';
 import { attempt } from '../../lib/api.js';
 import { $, ago, commaList, el, fill, followers } from '../../lib/dom.js';
+import { initPerson, renderPerson } from './person.js';
 import { me, state } from './state.js';
 
 let open = () => {};
@@ -26,7 +27,9 @@ function renderCustomer() {
         ' ', el('button', { class: 'edit-note', onclick: () => editNote(note), text: 'edit' }),
         ' ', el('button', { class: 'delete-note', onclick: () => deleteNote(note), text: 'delete' })] : [])))));
   $('#cust-history').replaceChildren(...a.conversations.map((c) => el('li', { onclick: () => open(c.id) },
-    `#${c.id} ${c.subject || '(no subject)'} · ${c.status} · ${c.queue || 'routing'} · ${ago(c.last_message_at)}`)));
+    `#${c.id} ${c.subject || '(no subject)'} · ${c.channel} · ${c.status} · ${c.queue || 'routing'} · `
+    + ago(c.last_message_at))));
+  renderPerson();
 }
 
 // Load and show the customer with this id.
@@ -57,6 +60,7 @@ async function deleteNote(note) {
 // Wire the tags and the note form; `openConversation(id)` opens one from their history.
 export function initCustomer({ openConversation }) {
   open = openConversation;
+  initPerson({ reloadCustomer });
   $('#cust-tags').addEventListener('change', async (event) => {
     const author = await attempt(() => authors.update(state.author.id, { tags: commaList(event.target.value) }));
     if (author) { state.author = { ...state.author, ...author }; renderCustomer(); }
