@@ -1,4 +1,5 @@
 """People: a person groups authors across channels; proposed links between authors with their evidence.
+Conversation merges and splits, and the duplicate's pointer to where it was merged.
 
 Authors gain their profile and picture addresses (evidence for a link), the
 person they belong to, and indexes on email and handle (to find the same
@@ -60,9 +61,42 @@ def upgrade():
     )
     op.create_index('ix_person_links_other', 'person_links', ['other_author_id'])
     op.create_index('ix_person_links_status', 'person_links', ['status', 'id'])
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute('ALTER TABLE conversations ADD COLUMN merged_into_id INTEGER REFERENCES conversations (id)')
+    else:
+        op.add_column('conversations', sa.Column('merged_into_id', sa.Integer(), nullable=True))
+        op.create_foreign_key('fk_conversations_merged_into_id', 'conversations', 'conversations',
+                              ['merged_into_id'], ['id'])
+    op.create_table(
+        'conversation_merges',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('kind', sa.String(length=8), nullable=False),
+        sa.Column('source_id', sa.Integer(), nullable=False),
+        sa.Column('target_id', sa.Integer(), nullable=False),
+        sa.Column('agent_id', sa.Integer(), nullable=True),
+        sa.Column('message_ids', sa.JSON(), nullable=False),
+        sa.Column('before', sa.JSON(), nullable=False),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('undone_at', sa.DateTime(), nullable=True),
+        sa.Column('undone_by_id', sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(['source_id'], ['conversations.id']),
+        sa.ForeignKeyConstraint(['target_id'], ['conversations.id']),
+        sa.ForeignKeyConstraint(['agent_id'], ['agents.id']),
+        sa.ForeignKeyConstraint(['undone_by_id'], ['agents.id']),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    op.create_index('ix_conversation_merges_source', 'conversation_merges', ['source_id', 'undone_at'])
+    op.create_index('ix_conversation_merges_target_id', 'conversation_merges', ['target_id'])
 
 
 def downgrade():
+    op.drop_index('ix_conversation_merges_target_id', table_name='conversation_merges')
+    op.drop_index('ix_conversation_merges_source', table_name='conversation_merges')
+    op.drop_table('conversation_merges')
+    with op.batch_alter_table('conversations') as batch:
+        if op.get_bind().dialect.name != 'sqlite':
+            batch.drop_constraint('fk_conversations_merged_into_id', type_='foreignkey')
+        batch.drop_column('merged_into_id')
     op.drop_index('ix_person_links_status', table_name='person_links')
     op.drop_index('ix_person_links_other', table_name='person_links')
     op.drop_table('person_links')

@@ -34,6 +34,7 @@ from workspace.models import (
     Rule,
     SlaPolicy,
 )
+from workspace.services.conversations import merging
 
 
 @dataclass
@@ -85,7 +86,10 @@ def world(matrix_app) -> World:
         conversation = db.session.get(Conversation, conversation_id)
         reply_id = make_reply(conversation_id, agents["agent_in"].id)
         note = AuthorNote(author_id=conversation.author_id, agent_id=agents["agent_in"].id, text="prefers email")
-        other_author_id = db.session.get(Conversation, make_conversation("billing")).author_id
+        other_conversation_id = make_conversation("billing")
+        duplicate = db.session.get(Conversation, make_conversation("billing"))
+        merge_id = merging.merge(duplicate, db.session.get(Conversation, other_conversation_id), None).id
+        other_author_id = db.session.get(Conversation, other_conversation_id).author_id
         link = PersonLink(author_id=conversation.author_id, other_author_id=other_author_id,
                           evidence=[{"kind": "email", "detail": "same email"}])
         macro = Macro(name="Thanks", template="Thanks!", scope="team", queue_id=queues["billing"].id,
@@ -106,7 +110,8 @@ def world(matrix_app) -> World:
         ids = {"conversation_id": conversation_id, "author_id": conversation.author_id, "note_id": note.id,
                "macro_id": macro.id, "rule_id": rule.id, "calendar_id": calendar.id, "incident_id": incident.id,
                "review_id": review.id, "bulk_id": bulk.id, "link_id": link.id,
-               "other_author_id": other_author_id, "agent_id": agents["agent_in"].id, "token_id": spare.id,
+               "other_author_id": other_author_id, "other_conversation_id": other_conversation_id,
+               "reply_id": reply_id, "merge_id": merge_id, "agent_id": agents["agent_in"].id, "token_id": spare.id,
                "level": "urgent", "version": "v-none", "filename": "css/console.css"}
         agent_ids = {name: agent.get_id() for name, agent in agents.items()}
         db.session.remove()
@@ -115,8 +120,11 @@ def world(matrix_app) -> World:
 
 def _body(route: str, world: World) -> dict:
     """The route's valid body (placeholders filled from the world), or an empty one."""
-    return {key: world.ids[value[1:-1]] if isinstance(value, str) and value.startswith("<") else value
-            for key, value in BODIES.get(route, {}).items()}
+    def filled(value):
+        if isinstance(value, list):
+            return [filled(item) for item in value]
+        return world.ids[value[1:-1]] if isinstance(value, str) and value.startswith("<") else value
+    return {key: filled(value) for key, value in BODIES.get(route, {}).items()}
 
 
 def _path(rule: str, world: World) -> str:

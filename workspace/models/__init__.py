@@ -19,6 +19,7 @@ from workspace.models.base import MAX_ID, UTCDateTime, is_id, utcnow
 from workspace.models.bulk import BULK_STATES, ITEM_RESULTS, BulkAction, BulkItem
 from workspace.models.channel import Channel
 from workspace.models.conversation import ACTIVE_STATUSES, NOT_DUE, STATUSES, Conversation, Priority
+from workspace.models.conversation_merge import MERGE_KINDS, ConversationMerge
 from workspace.models.escalation import TICKET_DONE_STATUSES, Escalation
 from workspace.models.macro import SCOPES, Macro, MacroUsage
 from workspace.models.message import Message
@@ -48,7 +49,8 @@ __all__ = [
     "TICKET_DONE_STATUSES", "TRIAGE",
     "ADMIN_SCOPES", "SCOPE_MEANINGS", "TOKEN_SCOPES", "Agent", "ApiToken", "Assignment", "AuditEntry", "Author",
     "AuthorNote", "BulkAction", "BulkItem",
-    "BusinessCalendar", "Channel", "Conversation", "Correction", "EVIDENCE_KINDS", "Escalation", "Incident",
+    "BusinessCalendar", "Channel", "Conversation", "ConversationMerge", "Correction", "MERGE_KINDS",
+    "EVIDENCE_KINDS", "Escalation", "Incident",
     "LINK_STATUSES", "Macro", "MacroUsage", "Message", "ModelVersion", "OutboxEntry", "Person", "PersonLink",
     "Priority", "QaReview", "Queue", "QueueCount", "RecoveryCode", "Rule",
     "SlaOutcome", "SlaPolicy", "SsoIdentity", "UTCDateTime", "VolumeCount", "has_role", "hash_token",

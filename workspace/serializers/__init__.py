@@ -130,6 +130,7 @@ def serialize_conversation(conversation: Conversation, *, preview: str | None = 
         "updated_at": timestamp(conversation.updated_at),
         "last_message_at": timestamp(conversation.last_message_at),
         "snoozed_until": timestamp(conversation.snoozed_until),
+        "merged_into": conversation.merged_into_id,
         "sort_key": sort_key(conversation),
     }
     explanation = conversation.explanation or {}

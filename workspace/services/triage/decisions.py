@@ -14,6 +14,7 @@ from workspace.live.changes import Changes
 from workspace.models import TRIAGE, Conversation, Priority, Queue, utcnow
 from workspace.models.counts import fold_counts
 from workspace.services import assignment
+from workspace.services.conversations.merging import follow_merges
 from workspace.services.conversations.queues import PREVIEW_CHARS
 from workspace.services.conversations.threads import latest_inbound, message_texts, stored_times
 from workspace.services.people.profiles import Facts, facts_for
@@ -41,12 +42,13 @@ def route_conversations(conversation_ids: list[int]) -> dict:
     again, in case it changed for a newer post.
 
     Args:
-        conversation_ids: conversations to consider; unknown ids are ignored.
+        conversation_ids: conversations to consider; unknown ids are ignored; a merged duplicate's
+            new posts move on to (and route in) the conversation it was merged into.
 
     Returns:
         Counts of routed and skipped conversations.
     """
-    routed, remaining = 0, list(conversation_ids)
+    routed, remaining = 0, follow_merges(list(conversation_ids))  # a merged duplicate's posts route where it went
     for _ in range(CLAIM_ROUNDS):
         done, remaining = _route_round(remaining)
         routed += done

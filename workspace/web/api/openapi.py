@@ -123,6 +123,8 @@ SCHEMAS = {
             "priority_reasons": {"type": "array", "items": {"type": "object"}},
             "preview": {"type": "string", "description": "start of the latest post (lists only)"},
             "private": {"type": "boolean", "description": "a private thread on its platform (Discourse PM)"},
+            "merged_into": {"type": ["integer", "null"], "description": "the conversation this duplicate was "
+                            "merged into; its later posts follow there"},
             "sort_key": {"type": "string", "description": "sorted by code unit, gives the queue's work order"},
         },
     },
