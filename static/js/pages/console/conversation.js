@@ -7,9 +7,10 @@ import { canEscalate, escalate, renderEscalation } from '../../features/escalati
 import { viewing } from '../../features/presence.js';
 import { showCustomer } from './customer.js';
 import { applyChanges, renderList } from './list.js';
+import { renderMerge, splitButton } from './merging.js';
 import { app, state } from './state.js';
 
-function renderMessage(m) {
+function renderMessage(m, index) {
   const who = m.direction === 'inbound' ? (state.conversation.author.name || `@${state.conversation.author.handle}`)
     : `${m.agent ? m.agent.name : m.direction === 'note' ? 'Switchboard' : 'agent'}${m.direction === 'note' ? ' (internal note)' : ''}`;
   return el('li', { class: `message ${m.direction}`, dataset: { id: m.id } },
@@ -18,7 +19,8 @@ function renderMessage(m) {
                                         text: m.delivery_status }),
       m.url && /^https?:\/\//i.test(m.url) && el('a', { class: 'permalink', href: m.url, target: '_blank',
                                                     rel: 'noopener noreferrer nofollow', text: 'view on platform' })),
-    el('div', { class: 'text' }, linkified(m.text)));
+    el('div', { class: 'text' }, linkified(m.text)),
+    index > 0 && m.direction === 'inbound' && splitButton(m));
 }
 
 function renderConversation() {
@@ -34,6 +36,7 @@ function renderConversation() {
   $('#thread').replaceChildren(...c.messages.map(renderMessage));
   renderExplanation();
   renderEscalation(c);
+  renderMerge(c);
 }
 
 function renderExplanation() {

@@ -7,6 +7,7 @@ import { initPresence, renderPresence, viewing } from '../../features/presence.j
 import { initComposer } from './composer.js';
 import { change, escalateOpen, getNext, openConversation, refreshConversation } from './conversation.js';
 import { initCustomer } from './customer.js';
+import { initMerging } from './merging.js';
 import { initKeyboard } from './keyboard.js';
 import { applyChanges, initList, loadList, runSearch, selectQueue } from './list.js';
 import { initQueues, loadQueues, updateCounts } from './queues.js';
@@ -46,6 +47,7 @@ function startLive() {
 initQueues({ select: selectQueue });
 initList({ open: openConversation, changed: refreshConversation });
 initCustomer({ openConversation });
+initMerging({ openConversation });
 initComposer();
 initKeyboard();
 initSearch({ open: openConversation, list: runSearch });
