@@ -1,5 +1,6 @@
 """People: a person groups authors across channels; proposed links between authors with their evidence.
 Conversation merges and splits, and the duplicate's pointer to where it was merged.
+Messages deleted at their source (hidden) and the versions edits there replaced.
 
 Authors gain their profile and picture addresses (evidence for a link), the
 person they belong to, and indexes on email and handle (to find the same
@@ -67,6 +68,8 @@ def upgrade():
         op.add_column('conversations', sa.Column('merged_into_id', sa.Integer(), nullable=True))
         op.create_foreign_key('fk_conversations_merged_into_id', 'conversations', 'conversations',
                               ['merged_into_id'], ['id'])
+    op.add_column('messages', sa.Column('hidden_at', sa.DateTime(), nullable=True))
+    op.add_column('messages', sa.Column('edits', sa.JSON(), nullable=True))
     op.create_table(
         'conversation_merges',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -93,6 +96,9 @@ def downgrade():
     op.drop_index('ix_conversation_merges_target_id', table_name='conversation_merges')
     op.drop_index('ix_conversation_merges_source', table_name='conversation_merges')
     op.drop_table('conversation_merges')
+    with op.batch_alter_table('messages') as batch:
+        batch.drop_column('edits')
+        batch.drop_column('hidden_at')
     with op.batch_alter_table('conversations') as batch:
         if op.get_bind().dialect.name != 'sqlite':
             batch.drop_constraint('fk_conversations_merged_into_id', type_='foreignkey')

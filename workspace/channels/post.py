@@ -55,3 +55,5 @@ class SourceChange:
     text: str = ""
     subject: str | None = None
     deleted: bool = False
+    # Brought back where it was written (Discourse post_recovered): shown again, with the text it carries.
+    recovered: bool = False

@@ -96,6 +96,7 @@ def serialize_message(message: Message) -> dict:
         "in_reply_to": message.in_reply_to, "created_at": timestamp(message.created_at),
         "received_at": timestamp(message.received_at), "delivery_status": message.delivery_status,
         "delivery_error": message.delivery_error,
+        "hidden": message.hidden_at is not None, "edits": message.edits or [],
     }
 
 

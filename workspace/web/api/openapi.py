@@ -139,6 +139,11 @@ SCHEMAS = {
             "url": NULLABLE_STRING, "in_reply_to": NULLABLE_STRING, "created_at": TIME, "received_at": TIME,
             "delivery_status": {"enum": [None, "queued", "sending", "sent", "failed", "skipped"]},
             "delivery_error": NULLABLE_STRING,
+            "hidden": {"type": "boolean", "description": "deleted where it was posted (its text is gone)"},
+            "edits": {"type": "array", "description": "versions an edit at the source replaced, oldest first",
+                      "items": {"type": "object", "properties": {"text": {"type": "string"},
+                                                                 "subject": {"type": "string"},
+                                                                 "replaced_at": {"type": "string"}}}},
         },
     },
     "SearchResult": {
