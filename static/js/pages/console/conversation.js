@@ -19,7 +19,10 @@ function renderMessage(m, index) {
                                         text: m.delivery_status }),
       m.url && /^https?:\/\//i.test(m.url) && el('a', { class: 'permalink', href: m.url, target: '_blank',
                                                     rel: 'noopener noreferrer nofollow', text: 'view on platform' })),
-    el('div', { class: 'text' }, linkified(m.text)),
+    m.hidden ? el('div', { class: 'text hidden-post', text: '(deleted where it was posted)' })
+      : el('div', { class: 'text' }, linkified(m.text)),
+    m.edits && m.edits.length > 0 && el('details', { class: 'edits' }, el('summary', { text: 'edited' }),
+      ...m.edits.map((e) => el('div', { class: 'meta', text: e.text }))),
     index > 0 && m.direction === 'inbound' && splitButton(m));
 }
 
