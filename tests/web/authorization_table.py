@@ -98,6 +98,11 @@ ROUTES = {
     "POST /api/v1/person-links/<int:link_id>/dismiss": ("uhooo", "write"),
     "POST /api/v1/person-links/<int:link_id>/undo": ("uhooo", "write"),
     "POST /api/v1/people/import": ("uffoo", "write"),
+    # Privacy: exports by supervisors and admins; erasure and retention by admins.
+    "GET /api/v1/authors/<int:author_id>/export": ("uffoo", "read"),
+    "POST /api/v1/authors/<int:author_id>/erase": ("ufffo", "admin"),
+    "POST /api/v1/retention": ("ufffo", "admin"),
+    "GET /api/v1/retention/<job_id>": ("ufffh", "admin"),  # no such job
     # Macros and bulk actions.
     "GET /api/v1/macros": ("uoooo", "read"),
     "POST /api/v1/macros": ("uoooo", "write"),
@@ -173,6 +178,7 @@ BODIES = {
     "POST /api/v1/conversations/merge": {"ids": ["<other_conversation_id>"], "into": "<conversation_id>"},
     "POST /api/v1/conversations/<int:conversation_id>/split": {"message_id": "<reply_id>"},
     "POST /api/v1/authors/<int:author_id>/links": {"other_author_id": "<other_author_id>"},
+    "POST /api/v1/retention": {"days": 3650},
     "POST /api/v1/people/import": {"people": [{"email": "nobody@example.com", "fields": {"plan": "pro"}}]},
     "PATCH /api/v1/conversations/<int:conversation_id>": {"priority": "high"},
     "POST /api/v1/conversations/<int:conversation_id>/notes": {"text": "a note"},

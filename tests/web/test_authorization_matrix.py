@@ -111,7 +111,8 @@ def world(matrix_app) -> World:
                "macro_id": macro.id, "rule_id": rule.id, "calendar_id": calendar.id, "incident_id": incident.id,
                "review_id": review.id, "bulk_id": bulk.id, "link_id": link.id,
                "other_author_id": other_author_id, "other_conversation_id": other_conversation_id,
-               "reply_id": reply_id, "merge_id": merge_id, "agent_id": agents["agent_in"].id, "token_id": spare.id,
+               "reply_id": reply_id, "merge_id": merge_id, "job_id": "retention-none",
+               "agent_id": agents["agent_in"].id, "token_id": spare.id,
                "level": "urgent", "version": "v-none", "filename": "css/console.css"}
         agent_ids = {name: agent.get_id() for name, agent in agents.items()}
         db.session.remove()
