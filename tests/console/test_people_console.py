@@ -1,6 +1,7 @@
 """The customer panel shows the person: their other channels, a proposed link to confirm and undo, custom fields."""
 
 import json
+from pathlib import Path
 
 import requests
 
@@ -54,4 +55,27 @@ def test_an_agent_confirms_a_proposed_person_sets_a_field_and_undoes_the_link(ap
     page.click("#cust-links .link-undo")
     page.wait_for_selector("#cust-links li", state="detached")
     page.wait_for_selector("#cust-history li >> nth=1", state="detached")
+    assert page.errors == []
+
+
+def test_an_admin_exports_and_erases_a_customer_and_runs_retention(root, open_console, live_server):
+    """The panel's Export data saves the JSON; Erase… blanks the customer; the admin page's retention form
+    starts the job and shows it finish."""
+    conversation_id = post_to(live_server, "forum", make_post(text="@billing my yakboot order", author={
+        "id": "f9", "handle": "yakfan", "name": "Yak Fan"}))
+    page = open_console(root)
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(f"{live_server}/conversations/{conversation_id}")
+    page.wait_for_selector("#cust-export")
+    with page.expect_download() as download:
+        page.click("#cust-export")
+    assert json.loads(Path(download.value.path()).read_text())["authors"][0]["handle"] == "yakfan"
+    page.click("#cust-erase")
+    page.wait_for_selector("#cust-name:text-matches('erased-')")
+    page.goto(f"{live_server}/admin")
+    page.wait_for_selector("#retention")
+    assert serious_violations(page, "#retention") == []
+    page.fill("#retention-days", "1")
+    page.click("#retention button[type=submit]")
+    page.wait_for_selector("#retention-status:text-matches('^finished')")
     assert page.errors == []

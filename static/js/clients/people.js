@@ -8,3 +8,5 @@ export const confirmLink = (id) => api('POST', `/person-links/${id}/confirm`);
 export const dismissLink = (id) => api('POST', `/person-links/${id}/dismiss`);
 export const undoLink = (id) => api('POST', `/person-links/${id}/undo`);
 export const importPeople = (people) => api('POST', '/people/import', { people });
+export const exportPerson = (authorId) => api('GET', `/authors/${authorId}/export`);
+export const erasePerson = (authorId) => api('POST', `/authors/${authorId}/erase`);

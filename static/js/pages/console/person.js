@@ -3,7 +3,7 @@
 import * as people from '../../clients/people.js';
 import { attempt } from '../../lib/api.js';
 import { $, el, fill } from '../../lib/dom.js';
-import { state } from './state.js';
+import { me, state } from './state.js';
 
 let reload = async () => {};
 
@@ -38,6 +38,25 @@ export function renderPerson() {
   $('#cust-links').replaceChildren(...a.links.map(linkItem));
   const fields = a.person ? a.person.fields : {};
   $('#cust-fields').replaceChildren(...Object.entries(fields).map(([name, value]) => fieldItem(name, value)));
+  fill($('#cust-privacy'),
+    me.role !== 'agent' && el('button', { type: 'button', id: 'cust-export', text: 'Export data', onclick: exportData }),
+    me.role === 'admin' && el('button', { type: 'button', id: 'cust-erase', text: 'Erase…', onclick: erase }));
+}
+
+// Save everything held about the customer as a JSON file.
+async function exportData() {
+  const data = await attempt(() => people.exportPerson(state.author.id));
+  if (!data) return;
+  const link = el('a', { href: URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' })),
+    download: `customer-${state.author.id}.json` });
+  link.click();
+  URL.revokeObjectURL(link.href);
+}
+
+// Erase the customer everywhere, after the admin confirms (it cannot be undone).
+async function erase() {
+  if (!confirm('Erase this customer on every channel: their posts, notes, profiles and fields? This cannot be undone.')) return;
+  if (await attempt(() => people.erasePerson(state.author.id))) await reload();
 }
 
 async function saveFields(changes) {
