@@ -55,6 +55,8 @@ BY_PARENT = sa.select(MESSAGES.c.external_id, *THREAD).join(
 BY_AUTHOR = sa.select(*THREAD).where(
     CONVERSATIONS.c.author_id.in_(sa.bindparam("authors", expanding=True)),
     CONVERSATIONS.c.channel_id == sa.bindparam("channel_id"), CONVERSATIONS.c.status != "spam",
+    # A private conversation (a direct message) is joined by its thread only, never by an author's public post.
+    CONVERSATIONS.c.private.is_(False),
     CONVERSATIONS.c.last_message_at >= sa.bindparam("since", type_=CONVERSATIONS.c.last_message_at.type),
 ).order_by(CONVERSATIONS.c.last_message_at, CONVERSATIONS.c.id)
 
@@ -281,4 +283,5 @@ class _ThreadFinder:
         self.by_message[post.external_id] = thread
         if post.thread_id:
             self.by_thread.setdefault(post.thread_id, thread)
-        self.by_author[thread.author_id] = thread
+        if not post.private:  # see BY_AUTHOR: the author window joins public conversations only
+            self.by_author[thread.author_id] = thread
