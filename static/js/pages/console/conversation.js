@@ -40,6 +40,9 @@ function renderConversation() {
   renderExplanation();
   renderEscalation(c);
   renderMerge(c);
+  $('#reply-private').hidden = !c.private;
+  $('#reply-text').placeholder = c.private ? 'Write a private reply…  (Ctrl+Enter sends)'
+    : 'Write a reply…  (Ctrl+Enter sends)';
 }
 
 function renderExplanation() {
