@@ -99,6 +99,8 @@ def erase_person(author: Author, agent: Agent) -> dict:
 
 def check_retention(days, mode) -> tuple[int, str]:
     """Validate a retention request: whole days of at least 1, and a mode of RETENTION_MODES."""
+    if isinstance(days, float) and days.is_integer():
+        days = int(days)  # 30.0 is the whole number JSON Schema says it is
     if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 36_500:
         raise ValidationError("days: a whole number from 1 to 36500", code="invalid_field")
     if mode not in RETENTION_MODES:

@@ -135,6 +135,7 @@ for _verb, _summary in (("confirm", "Confirm a proposed link: one person (undoab
         "operationId": f"{_verb}_person_link", "summary": _summary, "parameters": _LINK,
         "responses": _LINK_ANSWERS}}
 _IMPORT_ROW = {"type": "object", "required": ["fields"], "additionalProperties": False,
+               "oneOf": [{"required": [key]} for key in profiles.MATCH_KEYS],
                "properties": {"channel": {"type": "string", "maxLength": 64}, "external_id": text(255),
                               "handle": text(255), "email": text(254), "fields": _FIELDS}}
 PATHS["/api/v1/people/import"] = {"post": {
