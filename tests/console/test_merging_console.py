@@ -1,7 +1,7 @@
 """Merging a duplicate and splitting a thread from the console, and undoing each."""
 
 from tests.console.factories import serious_violations
-from tests.console.test_console import post_webhook
+from tests.console.test_console import post_webhook, row
 from tests.factories import make_post
 
 
@@ -29,4 +29,23 @@ def test_an_agent_merges_a_duplicate_undoes_it_and_splits_a_thread(open_console,
     page.click("#undo-merge")
     page.wait_for_selector(f"#conv-meta:text-matches('^#{duplicate} ')")
     page.wait_for_selector("#thread .message.inbound >> nth=1")
+    assert page.errors == []
+
+
+def test_a_selection_of_duplicates_merges_into_the_open_conversation(open_console, live_server):
+    """Open the conversation to keep, tick two duplicates, "Merge into open": it holds all three posts."""
+    keep = post_webhook(live_server, make_post(text="@billing outage here", thread_id="k1"))
+    dupes = [post_webhook(live_server, make_post(text=f"@billing outage too {n}", thread_id=f"d{n}",
+                                                 author={"id": f"u{n}", "handle": f"h{n}"})) for n in range(2)]
+    page = open_console("ana@example.com")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.click('#queues li[data-queue="billing"]')
+    for conversation_id in (keep, *dupes):
+        row(page, conversation_id).wait_for()
+    row(page, keep).click()
+    page.wait_for_selector("#thread .message.inbound")
+    for conversation_id in dupes:
+        row(page, conversation_id).locator(".pick").click()
+    page.click("#bulk-merge")
+    page.wait_for_selector("#thread .message.inbound >> nth=2")
     assert page.errors == []

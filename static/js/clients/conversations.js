@@ -18,3 +18,4 @@ export function search(text, { cursor, limit, signal } = {}) {
 export const merge = (id, into) => api('POST', `/conversations/${id}/merge`, { into });
 export const split = (id, messageId) => api('POST', `/conversations/${id}/split`, { message_id: messageId });
 export const undoMerge = (mergeId) => api('POST', `/conversation-merges/${mergeId}/undo`);
+export const mergeMany = (ids, into) => api('POST', '/conversations/merge', { ids, into });

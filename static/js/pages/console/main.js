@@ -85,7 +85,7 @@ setInterval(() => {  // SLA countdowns tick in place
   await loadQueues();
   await loadList(true);
   startLive();
-  initBulk({ state, filters });
+  initBulk({ state, filters, reopen: openConversation });
   const id = conversationFromPage(location.pathname);
   if (id) openConversation(id, { push: false });
 }());
