@@ -167,10 +167,12 @@ def _call(app, method: str, rule: str, path: str, actor: str, world: World, head
 
 
 def _routes(app) -> dict[str, str]:
-    """Every 'METHOD rule' the app answers (HEAD and OPTIONS are Flask's own), deletions last."""
+    """Every 'METHOD rule' the app answers (HEAD and OPTIONS are Flask's own), deletions last, and after them
+    erasing the world's customer (which takes their notes and links with it)."""
     routes = {f"{method} {rule.rule}": rule.rule for rule in app.url_map.iter_rules()
               for method in sorted(rule.methods - {"HEAD", "OPTIONS"})}
-    return dict(sorted(routes.items(), key=lambda item: (item[0].startswith("DELETE"), item[0])))
+    return dict(sorted(routes.items(), key=lambda item: (
+        2 if item[0].endswith("/erase") else 1 if item[0].startswith("DELETE") else 0, item[0])))
 
 
 def test_every_route_and_socket_event_is_in_the_matrix(matrix_app):
