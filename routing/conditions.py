@@ -23,6 +23,10 @@ one holds) and ``{"not": c}``. A leaf holds exactly one of these keys:
 ``followers_at_least`` integer N
 ``verified``          true or false
 ``sentiment_at_most`` number in [-1, 1] (VADER compound)
+``person_field``      a custom field's name on the customer's person (plan,
+                      country, ...); with ``"equals"``: a value or list of
+                      values (any, case-insensitive; numbers and booleans as
+                      JSON writes them, e.g. "true"); without: the field is set
 ``length_at_least``   characters, integer
 ``length_at_most``    characters, integer
 ``language``          ISO 639-1 code or list of codes (any), e.g. "es" or
@@ -59,6 +63,7 @@ MAX_CONDITIONS = 100
 FIELDS = ("subject", "text", "any")
 _REGEX_FLAGS = {"i": "i", "m": "m", "s": "s"}
 _HANDLE = re.compile(r"^\w[\w.-]*$")
+_FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 Predicate = Callable[["PostFacts"], bool]
 
@@ -66,7 +71,7 @@ Predicate = Callable[["PostFacts"], bool]
 class PostFacts:
     """A post prepared once for all rules: raw text, folded words, mentions, tags, sentiment."""
 
-    __slots__ = ("post", "raw", "words", "mentioned", "mention_order", "tags", "sentiment", "language")
+    __slots__ = ("post", "raw", "words", "mentioned", "mention_order", "tags", "fields", "sentiment", "language")
 
     def __init__(self, post: Post, sentiment: float = 0.0, language: str = "") -> None:
         """Prepare a post for matching.
@@ -85,6 +90,7 @@ class PostFacts:
         self.mentioned = {"subject": subject_mentions, "text": text_mentions, "any": subject_mentions | text_mentions}
         self.mention_order = tuple(in_subject + in_text)  # subject first: the mention fallback takes the first
         self.tags = frozenset(t.lower() for t in post.author_tags)
+        self.fields = {name.lower(): value.lower() for name, value in post.author_fields}
         self.sentiment = sentiment
         self.language = post.language or language
 
@@ -190,6 +196,15 @@ def _leaf(kind: str, spec: dict) -> Predicate:
         tags = frozenset(t.lower() for t in _string_list(value, "author_tag"))
         return lambda f: not tags.isdisjoint(f.tags)
 
+    if kind == "person_field":
+        if not isinstance(value, str) or not _FIELD_NAME.match(value):
+            raise RuleError(f"person_field must be a field name (a-z, 0-9, _), got {value!r}")
+        name = value.lower()
+        if "equals" not in spec:
+            return lambda f: bool(f.fields.get(name))
+        wanted = frozenset(v.lower() for v in _string_list(spec["equals"], "equals", max_chars=500))
+        return lambda f: f.fields.get(name) in wanted
+
     if kind == "followers_at_least":
         n = _number(value, kind, integer=True, low=0)
         return lambda f: f.post.author_followers >= n
@@ -228,6 +243,7 @@ _MODIFIERS = {
     "channel": set(),
     "recipient": set(),
     "author_tag": set(),
+    "person_field": {"equals"},
     "followers_at_least": set(),
     "verified": set(),
     "sentiment_at_most": set(),

@@ -19,6 +19,8 @@ class Post:
     author_verified: bool = False
     author_tags: frozenset[str] = frozenset()  # e.g. {"vip"}
     recipients: frozenset[str] = frozenset()  # email: the mailboxes it was sent to, lower-case, without +tags
+    # The customer's custom fields (plan, CRM id, country, ...) as (name, value as text) pairs.
+    author_fields: tuple[tuple[str, str], ...] = ()
     waiting_seconds: float = 0.0  # how long the customer has waited for a reply so far
     sla_seconds: float | None = None  # the SLA target it is measured against, if known
     language: str = ""  # ISO 639-1 code when already detected (routing.language); "" lets the router detect it

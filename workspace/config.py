@@ -151,6 +151,8 @@ class Config:
     # Spike detection (routing/spikes.py explains the method): how often it runs and its thresholds.
     SPIKE_INTERVAL_SECONDS = _env_int("SWITCHBOARD_SPIKE_INTERVAL_SECONDS", 60)
     SPIKE_MIN_COUNT = _env_int("SWITCHBOARD_SPIKE_MIN_COUNT", 20)
+    # How often new authors are compared with the others for the people they may be (services.people.links).
+    PEOPLE_INTERVAL_SECONDS = _env_int("SWITCHBOARD_PEOPLE_INTERVAL_SECONDS", 60)
     SPIKE_Z_THRESHOLD = _env_float("SWITCHBOARD_SPIKE_Z_THRESHOLD", 4.0)
     SPIKE_MIN_RATIO = _env_float("SWITCHBOARD_SPIKE_MIN_RATIO", 3.0)
 

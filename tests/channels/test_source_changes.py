@@ -16,6 +16,7 @@ from tests.payloads import (
     x_headers,
 )
 from workspace.extensions import db
+from workspace.jobs.dispatch import dispatch_once
 from workspace.models import Channel, Conversation, Message, Queue
 
 
@@ -140,3 +141,57 @@ def test_a_malformed_x_deletion_is_a_400(x_account, counts):
         response = x_account({"for_user_id": BRAND_ID, "tweet_delete_events": events})
         assert response.status_code == 400, events
     assert counts() == before
+
+
+def test_an_edit_keeps_the_replaced_words_in_the_messages_history(app, discourse, api):
+    """post_edited: the API shows the new text and, in `edits`, the version it replaced."""
+    conversation_id = discourse(discourse_post(raw="My order is late")).get_json()["conversation_id"]
+    discourse(discourse_post(raw="My order is very late", version=2), "post_edited")
+    with app.app_context():  # put it where the API's caller may read it
+        db.session.execute(sa.update(Conversation).values(queue_id=db.session.scalar(sa.select(Queue.id).limit(1))))
+        db.session.commit()
+    message = api(f"/conversations/{conversation_id}").get_json()["messages"][0]
+    assert message["text"] == "My order is very late" and not message["hidden"]
+    assert [e["text"] for e in message["edits"]] == ["My order is late"]
+
+
+def test_deleting_a_lone_post_withdraws_its_conversation_and_recovering_it_brings_both_back(app, discourse, found):
+    """post_destroyed hides the only post and takes the conversation out of the queue; post_recovered shows it
+    again with its text, findable, and the conversation back in the queue."""
+    conversation_id = discourse(discourse_post(raw="Ocelot collar too small")).get_json()["conversation_id"]
+    assert found("ocelot") == [conversation_id]
+    discourse(discourse_post(deleted_at="2026-11-30T11:00:00.000Z"), "post_destroyed")
+    with app.app_context():
+        conversation = db.session.get(Conversation, conversation_id)
+        assert (conversation.status, conversation.tags) == ("resolved", ["source-deleted"])
+        assert db.session.scalar(sa.select(Message.hidden_at)) is not None
+    recovered = discourse(discourse_post(raw="Ocelot collar too small"), "post_recovered")
+    assert recovered.status_code == 200 and recovered.get_json()["status"] == "recovered"
+    assert found("ocelot") == [conversation_id]
+    with app.app_context():
+        conversation = db.session.get(Conversation, conversation_id)
+        assert (conversation.status, conversation.tags) == ("open", [])
+        assert db.session.scalar(sa.select(Message.hidden_at)) is None
+
+
+def test_an_edit_that_changes_the_route_moves_an_untouched_conversation(app, discourse, token, client, run_jobs):
+    """A post routed to triage, edited to name a refund, is routed again and lands in billing by the rule."""
+    rule = client.post("/api/v1/rules", headers={"Authorization": f"Bearer {token}"}, json={
+        "name": "refunds", "conditions": {"keywords": ["refund"]}, "actions": {"queue": "billing"}})
+    assert rule.status_code == 201
+    conversation_id = discourse(discourse_post(raw="Something odd happened")).get_json()["conversation_id"]
+    route(app, run_jobs)
+    with app.app_context():
+        assert db.session.get(Conversation, conversation_id).queue.slug != "billing"
+    discourse(discourse_post(raw="Something odd happened, I want a refund", version=2), "post_edited")
+    route(app, run_jobs)
+    with app.app_context():
+        conversation = db.session.get(Conversation, conversation_id)
+        assert (conversation.queue.slug, conversation.status) == ("billing", "open")
+
+
+def route(app, run_jobs) -> None:
+    with app.app_context():
+        while dispatch_once(100):
+            pass
+    run_jobs()

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from routing.conditions import MAX_PATTERN_CHARS, MAX_TERMS, PostFacts
+from routing.conditions import MAX_PATTERN_CHARS, MAX_TERMS, PostFacts, compile_condition
 from routing.errors import RuleError
 from routing.post import Post
 from routing.rules import compile_rule, compile_rules
@@ -163,6 +163,21 @@ def test_recipient_conditions_match_an_address_or_a_mailbox_on_any_domain():
     assert matches({"recipient": ["sales", "Billing"]}, post=post)
     assert not matches({"recipient": "support"}, post=post)
     assert not matches({"recipient": "billing"}, post=Post(text="refund"))
+
+
+def test_person_field_conditions_compare_the_customers_custom_fields():
+    """person_field holds when the field is set, or equals one of the values (case-insensitive, JSON for numbers)."""
+    post = Post(text="hi", author_fields=(("plan", "Enterprise"), ("seats", "40"), ("trial", "false")))
+    assert matches({"person_field": "plan"}, post=post)
+    assert not matches({"person_field": "country"}, post=post)
+    assert matches({"person_field": "plan", "equals": ["pro", "enterprise"]}, post=post)
+    assert not matches({"person_field": "plan", "equals": "pro"}, post=post)
+    assert matches({"person_field": "seats", "equals": "40"}, post=post)
+    assert matches({"not": {"person_field": "trial", "equals": "true"}}, post=post)
+    for bad in ({"person_field": "Plan!"}, {"person_field": 3}, {"person_field": "plan", "equals": []},
+                {"person_field": "plan", "match": "all"}):
+        with pytest.raises(RuleError):
+            compile_condition(bad)
 
 
 def test_conditions_nest_with_all_any_not():

@@ -90,6 +90,23 @@ ROUTES = {
     "POST /api/v1/authors/<int:author_id>/notes": ("uhooo", "write"),
     "PATCH /api/v1/authors/<int:author_id>/notes/<int:note_id>": ("uhofo", "write"),  # its writer, or an admin
     "DELETE /api/v1/authors/<int:author_id>/notes/<int:note_id>": ("uhooo", "write"),
+    # Merging and splitting conversations: each one named must be visible to the caller.
+    "POST /api/v1/conversations/<int:conversation_id>/merge": ("uhooo", "write"),
+    "POST /api/v1/conversations/merge": ("uhooo", "write"),
+    "POST /api/v1/conversations/<int:conversation_id>/split": ("uhooo", "write"),
+    "POST /api/v1/conversation-merges/<int:merge_id>/undo": ("uhooo", "write"),
+    # People: links between authors the caller may both see; custom fields; imports by supervisors and admins.
+    "PATCH /api/v1/authors/<int:author_id>/fields": ("uhooo", "write"),
+    "POST /api/v1/authors/<int:author_id>/links": ("uhooo", "write"),
+    "POST /api/v1/person-links/<int:link_id>/confirm": ("uhooo", "write"),
+    "POST /api/v1/person-links/<int:link_id>/dismiss": ("uhooo", "write"),
+    "POST /api/v1/person-links/<int:link_id>/undo": ("uhooo", "write"),
+    "POST /api/v1/people/import": ("uffoo", "write"),
+    # Privacy: exports by supervisors and admins; erasure and retention by admins.
+    "GET /api/v1/authors/<int:author_id>/export": ("uffoo", "read"),
+    "POST /api/v1/authors/<int:author_id>/erase": ("ufffo", "admin"),
+    "POST /api/v1/retention": ("ufffo", "admin"),
+    "GET /api/v1/retention/<job_id>": ("ufffh", "admin"),  # no such job
     # Macros and bulk actions.
     "GET /api/v1/macros": ("uoooo", "read"),
     "POST /api/v1/macros": ("uoooo", "write"),
@@ -161,6 +178,13 @@ BODIES = {
     "PATCH /api/v1/authors/<int:author_id>": {"tags": ["vip"]},
     "PATCH /api/v1/authors/<int:author_id>/notes/<int:note_id>": {"text": "edited"},
     "POST /api/v1/authors/<int:author_id>/notes": {"text": "a note"},
+    "PATCH /api/v1/authors/<int:author_id>/fields": {"fields": {"plan": "pro"}},
+    "POST /api/v1/conversations/<int:conversation_id>/merge": {"into": "<other_conversation_id>"},
+    "POST /api/v1/conversations/merge": {"ids": ["<other_conversation_id>"], "into": "<conversation_id>"},
+    "POST /api/v1/conversations/<int:conversation_id>/split": {"message_id": "<reply_id>"},
+    "POST /api/v1/authors/<int:author_id>/links": {"other_author_id": "<other_author_id>"},
+    "POST /api/v1/retention": {"days": 3650},
+    "POST /api/v1/people/import": {"people": [{"email": "nobody@example.com", "fields": {"plan": "pro"}}]},
     "PATCH /api/v1/conversations/<int:conversation_id>": {"priority": "high"},
     "POST /api/v1/conversations/<int:conversation_id>/notes": {"text": "a note"},
     "POST /api/v1/conversations/<int:conversation_id>/replies": {"text": "a reply"},

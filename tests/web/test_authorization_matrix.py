@@ -29,11 +29,13 @@ from workspace.models import (
     EmailAttachment,
     Incident,
     Macro,
+    PersonLink,
     QaReview,
     Queue,
     Rule,
     SlaPolicy,
 )
+from workspace.services.conversations import merging
 
 
 @dataclass
@@ -85,6 +87,12 @@ def world(matrix_app) -> World:
         conversation = db.session.get(Conversation, conversation_id)
         reply_id = make_reply(conversation_id, agents["agent_in"].id)
         note = AuthorNote(author_id=conversation.author_id, agent_id=agents["agent_in"].id, text="prefers email")
+        other_conversation_id = make_conversation("billing")
+        duplicate = db.session.get(Conversation, make_conversation("billing"))
+        merge_id = merging.merge(duplicate, db.session.get(Conversation, other_conversation_id), None).id
+        other_author_id = db.session.get(Conversation, other_conversation_id).author_id
+        link = PersonLink(author_id=conversation.author_id, other_author_id=other_author_id,
+                          evidence=[{"kind": "email", "detail": "same email"}])
         macro = Macro(name="Thanks", template="Thanks!", scope="team", queue_id=queues["billing"].id,
                       owner_id=agents["supervisor"].id)
         rule = Rule(position=1, name="refunds", conditions={"any": [{"field": "text", "op": "contains",
@@ -94,7 +102,7 @@ def world(matrix_app) -> World:
         incident = Incident(title="Outage")
         bulk = BulkAction(agent_id=agents["agent_in"].id, kind="reply", template="hi", selection={"ids": []})
         policy = SlaPolicy(queue_id=queues["billing"].id, priority=0, first_reply_minutes=60)  # urgent
-        db.session.add_all([note, macro, rule, calendar, incident, bulk, policy])
+        db.session.add_all([note, link, macro, rule, calendar, incident, bulk, policy])
         db.session.flush()
         review = QaReview(message_id=reply_id, conversation_id=conversation_id, agent_id=agents["agent_in"].id,
                           reviewer_id=agents["supervisor"].id, accuracy=3, tone=3, resolution=3)
@@ -106,6 +114,9 @@ def world(matrix_app) -> World:
                "macro_id": macro.id, "rule_id": rule.id, "calendar_id": calendar.id, "incident_id": incident.id,
                "review_id": review.id, "bulk_id": bulk.id, "agent_id": agents["agent_in"].id, "token_id": spare.id,
                "attachment_id": attachment.id, "suspended_id": 999_999,
+               "link_id": link.id,
+               "other_author_id": other_author_id, "other_conversation_id": other_conversation_id,
+               "reply_id": reply_id, "merge_id": merge_id, "job_id": "retention-none",
                "level": "urgent", "version": "v-none", "filename": "css/console.css"}
         agent_ids = {name: agent.get_id() for name, agent in agents.items()}
         db.session.remove()
@@ -114,8 +125,11 @@ def world(matrix_app) -> World:
 
 def _body(route: str, world: World) -> dict:
     """The route's valid body (placeholders filled from the world), or an empty one."""
-    return {key: world.ids[value[1:-1]] if isinstance(value, str) and value.startswith("<") else value
-            for key, value in BODIES.get(route, {}).items()}
+    def filled(value):
+        if isinstance(value, list):
+            return [filled(item) for item in value]
+        return world.ids[value[1:-1]] if isinstance(value, str) and value.startswith("<") else value
+    return {key: filled(value) for key, value in BODIES.get(route, {}).items()}
 
 
 def _path(rule: str, world: World) -> str:
@@ -157,10 +171,12 @@ def _call(app, method: str, rule: str, path: str, actor: str, world: World, head
 
 
 def _routes(app) -> dict[str, str]:
-    """Every 'METHOD rule' the app answers (HEAD and OPTIONS are Flask's own), deletions last."""
+    """Every 'METHOD rule' the app answers (HEAD and OPTIONS are Flask's own), deletions last, and after them
+    erasing the world's customer (which takes their notes and links with it)."""
     routes = {f"{method} {rule.rule}": rule.rule for rule in app.url_map.iter_rules()
               for method in sorted(rule.methods - {"HEAD", "OPTIONS"})}
-    return dict(sorted(routes.items(), key=lambda item: (item[0].startswith("DELETE"), item[0])))
+    return dict(sorted(routes.items(), key=lambda item: (
+        2 if item[0].endswith("/erase") else 1 if item[0].startswith("DELETE") else 0, item[0])))
 
 
 def test_every_route_and_socket_event_is_in_the_matrix(matrix_app):

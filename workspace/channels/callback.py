@@ -33,6 +33,8 @@ def reply_body(message: Message, key: str) -> dict:
                          "thread_id": conversation.thread_key, "private": conversation.private},
         "in_reply_to": {"id": parent.external_id, "url": parent.url} if parent else None,
         "customer": {"id": conversation.author.external_id, "handle": conversation.author.handle},
+        # A private conversation's reply goes back privately (an X direct message to customer.id), never as a post.
+        "visibility": "private" if conversation.private else "public",
     }
 
 

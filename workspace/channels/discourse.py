@@ -6,8 +6,9 @@ signed in `X-Discourse-Event-Signature: sha256=<hex HMAC-SHA256 of the body>`
 with the webhook's secret, which is the channel's secret.
 
 A post edited on the forum arrives as `post_edited` with its new raw text, and a
-deleted one as `post_destroyed`: the stored message takes the new text (and so the
-search index with it), or loses its text, never gaining a second message.
+deleted one as `post_destroyed`, and one restored by a moderator as `post_recovered`
+with its text: the stored message takes the new text (the old one kept in its
+history), or is hidden and loses its text, or is shown again; never a second message.
 
 A new topic arrives twice: `topic_created` (title, no text) and `post_created`
 with `post_number` 1, whose payload carries the topic's title too
@@ -24,6 +25,7 @@ recording success), the sender looks for that marker among the topic's recent
 posts by the API user, and returns the post it finds instead of posting again.
 """
 
+from dataclasses import replace
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -62,7 +64,8 @@ def authenticate(channel, headers, body: bytes) -> None:
 
 
 def parse(payload, *, max_batch: int, headers, channel) -> list[InboundPost] | list[SourceChange]:
-    """Turn one Discourse event into its post (post_created) or the change to one (post_edited, post_destroyed).
+    """Turn one Discourse event into its post (post_created) or the change to one (post_edited, post_destroyed,
+    post_recovered).
 
     Args:
         payload: the decoded body, e.g. {"post": {...}}.
@@ -82,8 +85,9 @@ def parse(payload, *, max_batch: int, headers, channel) -> list[InboundPost] | l
     fields.get_object(payload, "body")
     if event == "post_created":
         return [_post(fields.get_object(payload.get("post"), "post"), headers, channel)]
-    if event in ("post_edited", "post_destroyed"):
-        return [_change(fields.get_object(payload.get("post"), "post"), deleted=event == "post_destroyed")]
+    if event in ("post_edited", "post_destroyed", "post_recovered"):
+        change = _change(fields.get_object(payload.get("post"), "post"), deleted=event == "post_destroyed")
+        return [replace(change, recovered=True) if event == "post_recovered" else change]
     if event == "topic_created":
         fields.get_object(payload.get("topic"), "topic")
         raise Ignored("a topic's text and title arrive with its first post (post_created, post_number 1)")

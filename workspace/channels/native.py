@@ -62,6 +62,8 @@ def parse_post(data, prefix: str = "") -> InboundPost:
             followers=fields.get_int(author, "followers", at("author.followers")),
             email=fields.get_text(author, "email", at("author.email"), limit=254),
             verified=fields.get_bool(author, "verified", at("author.verified")),
+            profile_url=fields.get_url(author, "url", at("author.url")),
+            avatar_url=fields.get_url(author, "avatar_url", at("author.avatar_url")),
         ),
         text=fields.get_text(data, "text", at("text"), required=True, limit=MAX_TEXT,
                              allow_empty=False),

@@ -16,6 +16,9 @@ class InboundAuthor:
     verified: bool | None = None
     # A forum's standing for the user (Discourse trust level 0-4).
     trust_level: int | None = None
+    # Their profile's web address (homepage or page elsewhere) and picture: evidence for linking people.
+    profile_url: str | None = None
+    avatar_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,3 +55,5 @@ class SourceChange:
     text: str = ""
     subject: str | None = None
     deleted: bool = False
+    # Brought back where it was written (Discourse post_recovered): shown again, with the text it carries.
+    recovered: bool = False

@@ -1,4 +1,4 @@
-"""X (Twitter) Account Activity API webhooks: the CRC challenge and tweet_create_events.
+"""X (Twitter) Account Activity API webhooks: the CRC challenge, tweet_create_events and direct_message_events.
 
 X signs every delivery in `x-twitter-webhooks-signature: sha256=<base64
 HMAC-SHA256 of the body>` with the app's consumer secret, and checks the URL
@@ -6,13 +6,18 @@ with `GET ?crc_token=…`, expecting the token signed the same way. Tweets are
 read by `id_str` (numeric ids overflow JavaScript doubles and are never used),
 with `extended_tweet.full_text` when `truncated`. The brand's own tweets
 (author = `for_user_id`) and retweets are not customer posts and are not queued.
+
+A direct message (`direct_message_events`, type `message_create`) is a private
+post: its conversation is the customer's DM thread (`dm-<sender id>`), never
+joined with their public mentions, and replies to it leave through the relay
+marked `"visibility": "private"` so the relay sends them as direct messages.
 """
 
 import base64
 import hashlib
 import hmac
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 from workspace.channels import callback, fields, settings
@@ -34,11 +39,12 @@ TWEETS = "tweet_create_events"
 # The Account Activity event keys other than tweets: acknowledged, not tracked.
 UNTRACKED = frozenset({
     "favorite_events", "follow_events", "unfollow_events", "block_events", "unblock_events", "mute_events",
-    "unmute_events", "user_event", "direct_message_events", "direct_message_indicate_typing_events",
+    "unmute_events", "user_event", "direct_message_indicate_typing_events",
     "direct_message_mark_read_events",
 })
 # A customer deleted a tweet: {"status": {"id": ..., "user_id": ...}, "timestamp_ms": ...} each.
 DELETES = "tweet_delete_events"
+DMS = "direct_message_events"
 CREATED_AT = "%a %b %d %H:%M:%S %z %Y"
 # X's tokens are base64; no JSON body (which needs braces and quotes) can match.
 CRC_TOKEN = re.compile(r"[A-Za-z0-9+/=_-]{1,256}")  # "Wed Oct 10 20:19:24 +0000 2018"
@@ -96,6 +102,11 @@ def parse(payload, *, max_batch: int, headers, channel) -> list[InboundPost] | l
                               code="wrong_account")
     if TWEETS not in payload and DELETES in payload:
         return _deletions(payload[DELETES])
+    if TWEETS not in payload and DMS in payload:
+        messages = _direct_messages(payload, brand)
+        if not messages:
+            raise Ignored("only the brand's own direct messages (or other DM events): nothing to queue")
+        return messages
     if TWEETS not in payload:
         untracked = sorted(UNTRACKED & set(payload))
         if untracked:
@@ -109,6 +120,54 @@ def parse(payload, *, max_batch: int, headers, channel) -> list[InboundPost] | l
     if not posts:
         raise Ignored("only the brand's own tweets or retweets: nothing to queue")
     return posts
+
+
+def _direct_messages(payload: dict, brand: str) -> list[InboundPost]:
+    """The customers' direct messages of a delivery, each a private post in the customer's DM thread."""
+    events = payload[DMS]
+    if not isinstance(events, list) or not events:
+        raise ValidationError(f"{DMS}: a non-empty array", code="invalid_field")
+    users = payload.get("users") or {}
+    fields.get_object(users, "users")
+    posts = []
+    for index, event in enumerate(events):
+        at = f"{DMS}[{index}]"
+        fields.get_object(event, at)
+        if event.get("type") != "message_create":
+            continue
+        create = fields.get_object(event.get("message_create"), f"{at}.message_create")
+        sender = fields.get_id(create, "sender_id", f"{at}.message_create.sender_id")
+        if sender == brand:
+            continue  # the brand's own DM (our reply, sent through the relay)
+        data = fields.get_object(create.get("message_data"), f"{at}.message_create.message_data")
+        text = fields.get_text(data, "text", f"{at}.message_create.message_data.text", required=True,
+                               limit=MAX_TEXT, allow_empty=False)
+        user = users.get(sender) or {}
+        fields.get_object(user, f"users.{sender}")
+        posts.append(InboundPost(
+            external_id=f"dm-{fields.get_id(event, 'id', f'{at}.id')}",
+            author=InboundAuthor(
+                external_id=sender,
+                handle=fields.get_text(user, "screen_name", f"users.{sender}.screen_name") or sender,
+                name=fields.get_text(user, "name", f"users.{sender}.name") or "",
+                followers=fields.get_int(user, "followers_count", f"users.{sender}.followers_count"),
+                verified=fields.get_bool(user, "verified", f"users.{sender}.verified"),
+                avatar_url=fields.get_url(user, "profile_image_url_https", f"users.{sender}.profile_image_url_https"),
+            ),
+            text=text, thread_id=f"dm-{sender}", private=True,
+            created_at=_timestamp_ms(event, at), raw=event,
+        ))
+    return posts
+
+
+def _timestamp_ms(event: dict, at: str) -> datetime | None:
+    """A DM's created_timestamp: milliseconds since the epoch, as a string of digits."""
+    value = fields.get_id(event, "created_timestamp", f"{at}.created_timestamp", required=False)
+    if value is None:
+        return None
+    if not value.isdigit() or len(value) > 15:
+        raise ValidationError(f"{at}.created_timestamp: milliseconds since 1970, as digits", code="invalid_field")
+    return fields.in_range(datetime.fromtimestamp(int(value) / 1000, tz=UTC), f"{at}.created_timestamp")
 
 
 def _deletions(events) -> list[SourceChange]:
@@ -146,6 +205,8 @@ def _tweet(tweet, at: str, brand: str) -> InboundPost | None:
             name=fields.get_text(user, "name", f"{at}.user.name") or "",
             followers=fields.get_int(user, "followers_count", f"{at}.user.followers_count"),
             verified=fields.get_bool(user, "verified", f"{at}.user.verified"),
+            profile_url=fields.get_url(user, "url", f"{at}.user.url"),
+            avatar_url=fields.get_url(user, "profile_image_url_https", f"{at}.user.profile_image_url_https"),
         ),
         text=text,
         in_reply_to=fields.get_id(tweet, "in_reply_to_status_id_str", f"{at}.in_reply_to_status_id_str",

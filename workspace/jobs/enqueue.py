@@ -110,6 +110,8 @@ JOBS: dict[Callable, JobSpec] = {
                                      failure_ttl=7 * DAY),
     # Repeated edits of one policy: one re-plan.
     background.resync_slas: JobSpec(lambda queue_id, priority: f"sla-resync-{queue_id}-{priority}", 600),
+    # One run per policy at a time; an hour covers millions of closed conversations in batches.
+    background.apply_retention: JobSpec(lambda days, mode: f"retention-{days}-{mode}", 3600, result_ttl=7 * DAY),
 }
 
 
@@ -244,3 +246,19 @@ def init_app(app: Flask) -> None:
     """Connect the receivers that turn the services' asks into jobs (once per process; connecting is idempotent)."""
     for signal, receiver in RECEIVERS.items():
         signal.connect(receiver)
+
+
+def enqueue_retention(days: int, mode: str) -> Job:
+    """Enqueue the retention job for this policy, or return the one already waiting or running."""
+    job_id = JOBS[background.apply_retention].job_id(days, mode)
+    existing = job_queue().fetch_job(job_id)
+    if existing is not None and existing.get_status() in PENDING:
+        return existing
+    if existing is not None:
+        existing.delete()
+    return enqueue(background.apply_retention, days, mode)
+
+
+def retention_job(job_id: str) -> Job | None:
+    """The retention job of this id, if RQ still holds it."""
+    return job_queue().fetch_job(job_id) if job_id.startswith("retention-") else None

@@ -20,11 +20,13 @@ from workspace.models.bulk import BULK_STATES, ITEM_RESULTS, BulkAction, BulkIte
 from workspace.models.channel import Channel
 from workspace.models.conversation import ACTIVE_STATUSES, NOT_DUE, STATUSES, Conversation, Priority
 from workspace.models.email import EmailAttachment, EmailSuppression, SuspendedEmail
+from workspace.models.conversation_merge import MERGE_KINDS, ConversationMerge
 from workspace.models.escalation import TICKET_DONE_STATUSES, Escalation
 from workspace.models.macro import SCOPES, Macro, MacroUsage
 from workspace.models.message import Message
 from workspace.models.model_version import Correction, ModelVersion
 from workspace.models.outbox import OutboxEntry
+from workspace.models.person import EVIDENCE_KINDS, LINK_STATUSES, Person, PersonLink
 from workspace.models.queue import TRIAGE, Queue
 from workspace.models.queue_count import QueueCount
 from workspace.models.rule import Rule
@@ -48,8 +50,10 @@ __all__ = [
     "TICKET_DONE_STATUSES", "TRIAGE",
     "ADMIN_SCOPES", "SCOPE_MEANINGS", "TOKEN_SCOPES", "Agent", "ApiToken", "Assignment", "AuditEntry", "Author",
     "AuthorNote", "BulkAction", "BulkItem", "EmailAttachment", "EmailSuppression", "SuspendedEmail",
-    "BusinessCalendar", "Channel", "Conversation", "Correction", "Escalation", "Incident", "Macro", "MacroUsage",
-    "Message", "ModelVersion", "OutboxEntry", "Priority", "QaReview", "Queue", "QueueCount", "RecoveryCode", "Rule",
+    "BusinessCalendar", "Channel", "Conversation", "ConversationMerge", "Correction", "MERGE_KINDS",
+    "EVIDENCE_KINDS", "Escalation", "Incident",
+    "LINK_STATUSES", "Macro", "MacroUsage", "Message", "ModelVersion", "OutboxEntry", "Person", "PersonLink",
+    "Priority", "QaReview", "Queue", "QueueCount", "RecoveryCode", "Rule",
     "SlaOutcome", "SlaPolicy", "SsoIdentity", "UTCDateTime", "VolumeCount", "has_role", "hash_token",
     "incident_conversations", "is_id", "queue_members", "scopes_allowed",
     "utcnow",

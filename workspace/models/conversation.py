@@ -119,6 +119,8 @@ class Conversation(db.Model):
     sla_paused_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
     # When the current assignee got it (an untouched one has no reply of theirs since).
     assigned_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
+    # Set while this conversation is a duplicate merged into another: its later posts follow there.
+    merged_into_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("conversations.id"))
     # Lets SQLite return the ids of a multi-row INSERT in order, so a batch of
     # new conversations is one statement rather than one per row.
     _sentinel: so.Mapped[Optional[int]] = so.orm_insert_sentinel("insert_sentinel")
@@ -128,6 +130,7 @@ class Conversation(db.Model):
     queue = so.relationship("Queue", foreign_keys=[queue_id])
     routed_queue = so.relationship("Queue", foreign_keys=[routed_queue_id])
     assignee = so.relationship("Agent")
+    merged_into = so.relationship("Conversation", remote_side=[id])
     messages: so.Mapped[list["Message"]] = so.relationship(  # noqa: F821
         back_populates="conversation", order_by="Message.id"
     )

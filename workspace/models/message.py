@@ -53,6 +53,10 @@ class Message(db.Model):
     # When the latest attempt started: an attempt still "sending" long after
     # this died with its worker, and the next one may take over.
     delivery_attempted_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
+    # Inbound only: when the post was deleted where it was written (hidden until it is recovered there),
+    # and the versions an edit at the source replaced, oldest first: [{"text", "subject", "replaced_at"}].
+    hidden_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
+    edits: so.Mapped[Optional[list]] = so.mapped_column(sa.JSON)
 
     conversation = so.relationship("Conversation", back_populates="messages")
     # Received email only (see models.email); loaded when a thread shows an email message.

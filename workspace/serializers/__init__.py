@@ -63,7 +63,23 @@ def serialize_author(author: Author) -> dict:
         "handle": author.handle, "name": author.name, "email": author.email,
         "followers": author.followers, "verified": author.verified, "tags": author.tags or [],
         "created_at": timestamp(author.created_at), "trust_level": author.trust_level,
+        "profile_url": author.profile_url, "avatar_url": author.avatar_url, "person_id": author.person_id,
     }
+
+
+def serialize_person(person, authors: list[Author], facts) -> dict:
+    """A person: the authors (visible to the caller) they write as, and what routing reads from all of them."""
+    return {"id": person.id, "name": person.name, "fields": person.fields or {},
+            "tags": sorted(facts.tags), "followers": facts.followers, "verified": facts.verified,
+            "authors": [serialize_author(a) for a in authors], "created_at": timestamp(person.created_at)}
+
+
+def serialize_person_link(link) -> dict:
+    """A link between two authors: its evidence, where it stands, who decided and when."""
+    return {"id": link.id, "status": link.status, "evidence": link.evidence or [],
+            "authors": [serialize_author(link.author), serialize_author(link.other_author)],
+            "decided_by": serialize_agent(link.decided_by), "created_at": timestamp(link.created_at),
+            "decided_at": timestamp(link.decided_at)}
 
 
 def serialize_author_note(note) -> dict:
@@ -81,6 +97,7 @@ def serialize_message(message: Message) -> dict:
         "in_reply_to": message.in_reply_to, "created_at": timestamp(message.created_at),
         "received_at": timestamp(message.received_at), "delivery_status": message.delivery_status,
         "delivery_error": message.delivery_error, "language": message.language,
+        "hidden": message.hidden_at is not None, "edits": message.edits or [],
     }
     email = serialize_email(message) if message.raw and "email" in message.raw else None
     if email is not None:
@@ -120,6 +137,7 @@ def serialize_conversation(conversation: Conversation, *, preview: str | None = 
         "last_message_at": timestamp(conversation.last_message_at),
         "snoozed_until": timestamp(conversation.snoozed_until),
         "language": conversation.language,
+        "merged_into": conversation.merged_into_id,
         "sort_key": sort_key(conversation),
     }
     explanation = conversation.explanation or {}

@@ -1,4 +1,8 @@
-"""Knowing the customer: tags and internal notes on authors, audited, seen only through visible conversations."""
+"""Knowing the customer: tags and internal notes on authors, audited, seen only through visible conversations.
+
+An author linked to others (services.people) is read as their person: one history
+across channels and the notes written on any of them.
+"""
 
 import base64
 from datetime import datetime
@@ -14,6 +18,7 @@ from workspace.services import audit
 from workspace.services.conversations.actions import clean_tags
 from workspace.services.conversations.queues import visible_queue_ids
 from workspace.services.triage.rescoring import rescore_author
+from workspace.services.people.profiles import author_ids_of
 
 MAX_NOTE_CHARS = 5_000
 
@@ -39,6 +44,14 @@ def can_see_author(agent: Agent, author: Author) -> bool:
         Conversation.author_id == author.id, *_visible_conversations(agent)))) or False
 
 
+def can_see_any(agent: Agent, author_ids: list[int]) -> set[int]:
+    """Which of these authors the agent may see (all of them for supervisors and admins)."""
+    if agent.role != "agent" or not author_ids:
+        return set(author_ids)
+    return set(db.session.scalars(sa.select(Conversation.author_id).where(
+        Conversation.author_id.in_(author_ids), *_visible_conversations(agent)).distinct()))
+
+
 def visible_author(author_id: int, agent: Agent) -> Author:
     """Return a customer the agent may see; any other does not exist for them (404, so ids do not leak)."""
     author = db.session.get(Author, author_id) if is_id(author_id) else None
@@ -49,10 +62,10 @@ def visible_author(author_id: int, agent: Agent) -> Author:
 
 def customer_history(author: Author, agent: Agent, *, limit: int,
                      cursor: str | None = None) -> tuple[list[Conversation], str | None]:
-    """A page of the customer's conversations the agent may see, newest first.
+    """A page of the customer's conversations the agent may see, newest first, across their person's channels.
 
     Read by the (author_id, last_message_at) index, so a customer with years
-    of history costs one page.
+    of history costs one page (per author of their person).
 
     Args:
         author: the customer.
@@ -63,7 +76,7 @@ def customer_history(author: Author, agent: Agent, *, limit: int,
     Returns:
         (the conversations, the cursor to the next page or None at the end)
     """
-    query = sa.select(Conversation).options(*SERIALIZED).where(Conversation.author_id == author.id,
+    query = sa.select(Conversation).options(*SERIALIZED).where(Conversation.author_id.in_(author_ids_of(author)),
                                                                *_visible_conversations(agent))
     if cursor is not None:
         moment, last_id = _decode_history_cursor(cursor)
@@ -93,9 +106,9 @@ def _decode_history_cursor(cursor: str) -> tuple[datetime, int]:
 
 
 def customer_notes(author: Author) -> list[AuthorNote]:
-    """The customer's internal notes, newest first."""
-    return list(db.session.scalars(
-        sa.select(AuthorNote).where(AuthorNote.author_id == author.id).order_by(AuthorNote.id.desc())))
+    """The customer's internal notes (on any author of their person), newest first."""
+    return list(db.session.scalars(sa.select(AuthorNote).where(AuthorNote.author_id.in_(author_ids_of(author)))
+                                   .order_by(AuthorNote.id.desc())))
 
 
 def set_author_tags(author: Author, tags, agent: Agent) -> Author:

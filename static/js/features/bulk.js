@@ -3,6 +3,8 @@
 // failed and why, and undo it for a few minutes. The dialog and the progress panel also serve the
 // dashboard, whose incidents choose their conversations themselves (openBulkDialog, initBulkPanel).
 import * as jobs from '../clients/bulk.js';
+import * as conversations from '../clients/conversations.js';
+import { attempt } from '../lib/api.js';
 import { $, el, fill, toast } from '../lib/dom.js';
 import { openPicker, renderOutcome } from './macros.js';
 
@@ -175,6 +177,7 @@ export async function initBulk(app) {
     { text: true }));
   $('#bulk-text').addEventListener('change', dryRun);
   $('#bulk-assign').addEventListener('click', () => openDialog('Assign to me', () => ({ kind: 'assign', assignee: 'me' })));
+  $('#bulk-merge').addEventListener('click', mergeIntoOpen);
   $('#bulk-tag-add').addEventListener('click', () => {
     const tag = $('#bulk-tag').value.trim();
     if (tag) openDialog(`Tag ${tag}`, () => ({ kind: 'tags', add: [tag] }));
@@ -190,6 +193,19 @@ export async function initBulk(app) {
     if (status) openDialog(`Set status ${status}`, () => ({ kind: 'status', status }));
   });
   await initBulkPanel();
+}
+
+// Merge the picked conversations (duplicates) into the open one; each merge can be undone from its conversation.
+async function mergeIntoOpen() {
+  const into = bulk.console.state.selected;
+  const ids = [...bulk.picked].filter((id) => id !== into);
+  if (!into || bulk.all || ids.length === 0) { toast('Open the conversation to keep, and tick its duplicates'); return; }
+  if (!confirm(`Merge ${ids.length} conversation(s) into #${into}?`)) return;
+  const merged = await attempt(() => conversations.mergeMany(ids, into));
+  if (!merged) return;
+  clearSelection();
+  toast(`Merged ${merged.data.length} into #${into}`);
+  await bulk.console.reopen(into);
 }
 
 // Wire the dialog and the progress panel, and show the latest bulk action if it still runs or can be undone.

@@ -1,5 +1,8 @@
 """Jobs asked for by admins and supervisors: bulk actions and their undo, retraining, SLA re-plans."""
 
+from rq import get_current_job
+
+from workspace.services.people import privacy
 from workspace.services.responses import bulk
 from workspace.services.service_levels import clocks
 from workspace.services.triage import classifier
@@ -30,3 +33,15 @@ def train_upload(upload: str, mapping: dict, create_queues: bool, fit_all: bool,
 def resync_slas(queue_id: int, priority: int | None = None) -> int:
     """Re-plan the SLA clocks of a queue's active conversations after a policy or calendar change."""
     return clocks.resync(queue_id, priority)
+
+
+def apply_retention(days: int, mode: str) -> dict:
+    """Redact or delete closed conversations older than `days`, reporting progress in the job's meta."""
+    job = get_current_job()
+
+    def report(done: int, total: int) -> None:
+        if job is not None:
+            job.meta["progress"] = {"done": done, "total": total}
+            job.save_meta()
+
+    return privacy.apply_retention(days, mode, report)

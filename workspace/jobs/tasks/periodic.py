@@ -1,9 +1,14 @@
 """Periodic jobs, run by the scheduler (see jobs.schedule): each catches up on what time has changed."""
 
+import sqlalchemy as sa
 from flask import current_app
 
+from workspace.extensions import db
+from workspace.infra.broker import redis_client
 from workspace.jobs import dispatch
+from workspace.models import Author
 from workspace.services import assignment
+from workspace.services.people import links
 from workspace.services.responses import actions
 from workspace.services.service_levels import clocks
 from workspace.services.supervision import incidents
@@ -33,3 +38,22 @@ def wake_snoozed() -> int:
 def detect_spikes() -> list[int]:
     """Look for volume spikes and open an incident for each new one; returns their ids."""
     return [incident.id for incident in incidents.detect_spikes()]
+
+
+# Where the search for people stopped: the highest author id looked at (lost with Redis: it starts again,
+# and finding a pair twice changes nothing).
+PEOPLE_SCANNED_KEY = "switchboard:people:scanned"
+# Authors looked at per run; a backlog drains a batch a minute.
+PEOPLE_BATCH = 2_000
+
+
+def propose_person_links() -> dict:
+    """Look at the authors that arrived since the last run for the people they may be; propose those links."""
+    redis = redis_client()
+    after = int(redis.get(PEOPLE_SCANNED_KEY) or 0)
+    ids = list(db.session.scalars(sa.select(Author.id).where(Author.id > after).order_by(Author.id)
+                                  .limit(PEOPLE_BATCH)))
+    proposed = links.propose_for(ids) if ids else 0
+    if ids:
+        redis.set(PEOPLE_SCANNED_KEY, ids[-1])
+    return {"authors": len(ids), "proposed": proposed}

@@ -22,8 +22,9 @@ ATTEMPTS = 3
 
 AUTHORS, CONVERSATIONS, MESSAGES, OUTBOX = (
     model.__table__ for model in (Author, Conversation, Message, OutboxEntry))
-PROFILE = ("handle", "name", "email", "followers", "verified", "trust_level")
-NEW_AUTHOR = {"handle": "", "name": "", "email": None, "followers": 0, "verified": False, "trust_level": None}
+PROFILE = ("handle", "name", "email", "followers", "verified", "trust_level", "profile_url", "avatar_url")
+NEW_AUTHOR = {"handle": "", "name": "", "email": None, "followers": 0, "verified": False, "trust_level": None,
+              "profile_url": None, "avatar_url": None}
 THREAD = (CONVERSATIONS.c.id, CONVERSATIONS.c.author_id, CONVERSATIONS.c.status, CONVERSATIONS.c.subject,
           CONVERSATIONS.c.last_message_at)
 
@@ -54,6 +55,8 @@ BY_PARENT = sa.select(MESSAGES.c.external_id, *THREAD).join(
 BY_AUTHOR = sa.select(*THREAD).where(
     CONVERSATIONS.c.author_id.in_(sa.bindparam("authors", expanding=True)),
     CONVERSATIONS.c.channel_id == sa.bindparam("channel_id"), CONVERSATIONS.c.status != "spam",
+    # A private conversation (a direct message) is joined by its thread only, never by an author's public post.
+    CONVERSATIONS.c.private.is_(False),
     CONVERSATIONS.c.last_message_at >= sa.bindparam("since", type_=CONVERSATIONS.c.last_message_at.type),
 ).order_by(CONVERSATIONS.c.last_message_at, CONVERSATIONS.c.id)
 
@@ -229,7 +232,8 @@ def _upsert_authors(channel_id: int, people: list[InboundAuthor], now: datetime)
 def _profile(person: InboundAuthor) -> dict:
     """What the sender told us about an author; fields it left out are not touched."""
     values = {"handle": person.handle or None, "name": person.name or None, "email": person.email,
-              "followers": person.followers, "verified": person.verified, "trust_level": person.trust_level}
+              "followers": person.followers, "verified": person.verified, "trust_level": person.trust_level,
+              "profile_url": person.profile_url, "avatar_url": person.avatar_url}
     return {key: value for key, value in values.items() if value is not None}
 
 
@@ -279,4 +283,5 @@ class _ThreadFinder:
         self.by_message[post.external_id] = thread
         if post.thread_id:
             self.by_thread.setdefault(post.thread_id, thread)
-        self.by_author[thread.author_id] = thread
+        if not post.private:  # see BY_AUTHOR: the author window joins public conversations only
+            self.by_author[thread.author_id] = thread

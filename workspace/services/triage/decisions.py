@@ -14,8 +14,10 @@ from workspace.live.changes import Changes
 from workspace.models import TRIAGE, Conversation, Message, Priority, Queue, utcnow
 from workspace.models.counts import fold_counts
 from workspace.services import assignment
+from workspace.services.conversations.merging import follow_merges
 from workspace.services.conversations.queues import PREVIEW_CHARS
 from workspace.services.conversations.threads import latest_inbound, mail_recipients, message_texts, stored_times
+from workspace.services.people.profiles import Facts, facts_for
 from workspace.services.service_levels import clocks
 from workspace.services.supervision import incidents, volume
 from workspace.services.triage.classifier import current_model
@@ -40,12 +42,13 @@ def route_conversations(conversation_ids: list[int]) -> dict:
     again, in case it changed for a newer post.
 
     Args:
-        conversation_ids: conversations to consider; unknown ids are ignored.
+        conversation_ids: conversations to consider; unknown ids are ignored; a merged duplicate's
+            new posts move on to (and route in) the conversation it was merged into.
 
     Returns:
         Counts of routed and skipped conversations.
     """
-    routed, remaining = 0, list(conversation_ids)
+    routed, remaining = 0, follow_merges(list(conversation_ids))  # a merged duplicate's posts route where it went
     for _ in range(CLAIM_ROUNDS):
         done, remaining = _route_round(remaining)
         routed += done
@@ -105,10 +108,9 @@ def _route_round(conversation_ids: list[int]) -> tuple[int, list[int]]:
     texts = message_texts([latest[c.id] for c in pending])
     now = utcnow()
     # Only email has recipients: other channels' messages cost no extra read.
-    recipients = mail_recipients([latest[c.id] for c in pending if c.channel.kind == "email"])
-    policies = clocks.Policies()
-    posts = [post_for(c, texts[latest[c.id]], queues, now, policies, recipients.get(latest[c.id], frozenset()))
-             for c in pending]
+    mailed = mail_recipients([latest[c.id] for c in pending if c.channel.kind == "email"])
+    posts = posts_for(pending, [texts[latest[c.id]] for c in pending], queues, now, clocks.Policies(),
+                      {c.id: mailed[latest[c.id]] for c in pending if latest[c.id] in mailed})
     decisions = routing.route_many(posts, active_rules(), current_model(), queues=frozenset(queues),
                                    settings=routing_settings(queues.values()))
     # Claimed only now, so no row stays locked while the classifier runs.
@@ -173,10 +175,20 @@ def routing_settings(queues) -> RoutingSettings:
     )
 
 
+def posts_for(conversations: list[Conversation], texts: list[str], queues: dict[str, Queue], now: datetime,
+              policies: "clocks.Policies", recipients: dict[int, frozenset[str]] | None = None) -> list[Post]:
+    """Build routing's view of each conversation, its customer read as their whole person (two queries);
+    `recipients` are the mailboxes each email conversation's post went to, by conversation id."""
+    facts = facts_for([c.author for c in conversations])
+    recipients = recipients or {}
+    return [post_for(c, text, queues, now, policies, facts[c.author_id], recipients.get(c.id, frozenset()))
+            for c, text in zip(conversations, texts, strict=True)]
+
+
 def post_for(conversation: Conversation, text: str, queues: dict[str, Queue], now: datetime,
-             policies: "clocks.Policies", recipients: frozenset[str] = frozenset()) -> Post:
-    """Build the plain-data view routing gets of a conversation (waiting measured against its SLA policy;
-    recipients: the mailboxes an email went to)."""
+             policies: "clocks.Policies", facts: Facts, recipients: frozenset[str] = frozenset()) -> Post:
+    """Build the plain-data view routing gets of a conversation: its customer's facts across channels,
+    waiting measured against its SLA policy, and the mailboxes an email went to."""
     author = conversation.author
     waiting_since = conversation.waiting_since or conversation.last_message_at
     queue = conversation.queue if conversation.queue_id else queues[TRIAGE]
@@ -187,9 +199,10 @@ def post_for(conversation: Conversation, text: str, queues: dict[str, Queue], no
         channel_kind=conversation.channel.kind,
         author_handle=author.handle,
         author_name=author.name,
-        author_followers=author.followers,
-        author_verified=author.verified,
-        author_tags=frozenset(author.tags or ()),
+        author_followers=facts.followers,
+        author_verified=facts.verified,
+        author_tags=facts.tags,
+        author_fields=facts.field_pairs(),
         recipients=recipients,
         waiting_seconds=max(0.0, (now - waiting_since).total_seconds()),
         sla_seconds=60.0 * policies.reply_minutes(queue, Priority(conversation.priority)),

@@ -14,7 +14,7 @@ from workspace.extensions import db
 from workspace.models import Conversation, Message, utcnow
 from workspace.services.service_levels import clocks
 from workspace.services.triage.classifier import current_model
-from workspace.services.triage.decisions import ensure_triage, post_for, queues_by_slug, routing_settings
+from workspace.services.triage.decisions import ensure_triage, posts_for, queues_by_slug, routing_settings
 
 # Conversations are routed in batches of this many (one classifier call each).
 BATCH = 500
@@ -62,7 +62,7 @@ def replay(since: timedelta, rule_specs: list[dict]) -> dict:
         for batch in db.session.scalars(query.execution_options(yield_per=BATCH)).partitions():
             total += len(batch)
             texts = _first_texts([c.id for c in batch])
-            posts = [post_for(c, texts.get(c.id, ""), queues, now, policies) for c in batch]
+            posts = posts_for(batch, [texts.get(c.id, "") for c in batch], queues, now, policies)
             decisions = routing.route_many(posts, rules, model, queues=frozenset(queues), settings=settings)
             for conversation, decision in zip(batch, decisions, strict=True):
                 before = by_id.get(conversation.routed_queue_id or conversation.queue_id, "triage")

@@ -8,6 +8,7 @@ from workspace.services import customers
 from workspace.web.api import bp
 from workspace.web.api.conversations import TAGS
 from workspace.web.api.openapi import ERROR, ID, PATHS, SCHEMAS, closed, json_body, ref, text
+from workspace.web.api.people import links_view, person_view
 from workspace.web.auth import agent_required
 from workspace.web.validation import page_size
 
@@ -15,11 +16,12 @@ from workspace.web.validation import page_size
 @bp.get("/authors/<int:author_id>")
 @agent_required
 def get_author(author_id: int):
-    """Show a customer with their notes and their latest conversations (that you may see), newest first;
-    `more_conversations` is the cursor for GET .../conversations, the rest of their history."""
+    """Show a customer with their person (their other channels and custom fields), its links, their notes and
+    their latest conversations on any channel (that you may see), newest first; `more_conversations` is the
+    cursor for GET .../conversations, the rest of their history."""
     author = customers.visible_author(author_id, g.agent)
     history, more = customers.customer_history(author, g.agent, limit=current_app.config["HISTORY_PAGE_SIZE"])
-    return jsonify({**serialize_author(author),
+    return jsonify({**serialize_author(author), "person": person_view(author), "links": links_view(author),
                     "notes": [serialize_author_note(n) for n in customers.customer_notes(author)],
                     "conversations": [serialize_conversation(c) for c in history], "more_conversations": more})
 

@@ -101,7 +101,9 @@ SCHEMAS = {
                        "external_id": {"type": "string"}, "handle": {"type": "string"},
                        "name": {"type": "string"}, "email": NULLABLE_STRING, "followers": {"type": "integer"},
                        "verified": {"type": "boolean"}, "tags": {"type": "array", "items": {"type": "string"}},
-                       "created_at": TIME, "trust_level": {"type": ["integer", "null"]}},
+                       "created_at": TIME, "trust_level": {"type": ["integer", "null"]},
+                       "profile_url": NULLABLE_STRING, "avatar_url": NULLABLE_STRING,
+                       "person_id": {"type": ["integer", "null"], "description": "their person, once linked"}},
     },
     "Conversation": {
         "type": "object",
@@ -122,6 +124,8 @@ SCHEMAS = {
             "priority_reasons": {"type": "array", "items": {"type": "object"}},
             "preview": {"type": "string", "description": "start of the latest post (lists only)"},
             "private": {"type": "boolean", "description": "a private thread on its platform (Discourse PM)"},
+            "merged_into": {"type": ["integer", "null"], "description": "the conversation this duplicate was "
+                            "merged into; its later posts follow there"},
             "sort_key": {"type": "string", "description": "sorted by code unit, gives the queue's work order"},
         },
     },
@@ -138,6 +142,11 @@ SCHEMAS = {
             "delivery_error": NULLABLE_STRING,
             "language": {**NULLABLE_STRING, "description": "ISO 639-1 code detected when routed"},
             "email": ref("EmailDetails"),
+            "hidden": {"type": "boolean", "description": "deleted where it was posted (its text is gone)"},
+            "edits": {"type": "array", "description": "versions an edit at the source replaced, oldest first",
+                      "items": {"type": "object", "properties": {"text": {"type": "string"},
+                                                                 "subject": {"type": "string"},
+                                                                 "replaced_at": {"type": "string"}}}},
         },
     },
     "SearchResult": {
@@ -170,14 +179,17 @@ SCHEMAS = {
                                              "description": "the latest, newest first"},
                            "more_conversations": {"type": ["string", "null"], "description":
                                                   "`cursor` for GET .../conversations: the rest (null: none)"},
-                           "notes": {"type": "array", "items": ref("AuthorNote")}},
+                           "notes": {"type": "array", "items": ref("AuthorNote")},
+                           "person": ref("Person"), "links": {"type": "array", "items": ref("PersonLink")}},
         }],
     },
     "PostAuthor": {
         "type": "object", "required": ["id", "handle"],
         "properties": {"id": {"type": ["string", "integer"]}, "handle": {"type": "string"},
                        "name": {"type": "string"}, "followers": {"type": "integer", "minimum": 0},
-                       "email": {"type": "string"}, "verified": {"type": "boolean"}},
+                       "email": {"type": "string"}, "verified": {"type": "boolean"},
+                       "url": {"type": "string", "format": "uri", "description": "their profile or homepage"},
+                       "avatar_url": {"type": "string", "format": "uri"}},
     },
     "Post": {
         "type": "object", "required": ["id", "author", "text"],

@@ -139,8 +139,10 @@ def receive_email(channel, adapter, limits, address: str):
 
 
 def receive_changes(channel, changes: list[SourceChange]):
-    """Answer a delivery of edits or deletions: 200 with what became of each, once committed."""
-    outcomes = apply_source_changes(channel.id, changes)
+    """Answer a delivery of edits, deletions or recoveries: 200 with what became of each, once committed;
+    a conversation whose edit may change its route goes back to routing."""
+    outcomes, reroute = apply_source_changes(channel.id, changes)
+    dispatch.notify(reroute, logs.request_id())
     logs.add_fields(channel=channel.slug, conversation_ids=sorted({o.conversation_id for o in outcomes
                                                                    if o.conversation_id is not None}))
     results = [{"id": o.external_id, "status": o.status, "conversation_id": o.conversation_id,

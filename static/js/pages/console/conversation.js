@@ -9,11 +9,12 @@ import { confidenceWords } from '../../features/confidence.js';
 import { viewing } from '../../features/presence.js';
 import { showCustomer } from './customer.js';
 import { applyChanges, include, neighbour, reveal, selectQueue } from './list.js';
+import { renderMerge, splitButton } from './merging.js';
 import { app, state } from './state.js';
 
 const STATUS_FILTERS = ['open', 'pending', 'resolved', 'spam', 'escalated'];
 
-function renderMessage(m) {
+function renderMessage(m, index) {
   const who = m.direction === 'inbound' ? (state.conversation.author.name || `@${state.conversation.author.handle}`)
     : `${m.agent ? m.agent.name : m.direction === 'note' ? 'Switchboard' : 'agent'}${m.direction === 'note' ? ' (internal note)' : ''}`;
   return el('li', { class: `message ${m.direction}`, dataset: { id: m.id } },
@@ -22,7 +23,11 @@ function renderMessage(m) {
                                         text: m.delivery_status }),
       m.url && /^https?:\/\//i.test(m.url) && el('a', { class: 'permalink', href: m.url, target: '_blank',
                                                     rel: 'noopener noreferrer nofollow', text: 'view on platform' })),
-    ...(m.email ? [renderEmail(m)] : body(m)));
+    ...(m.hidden ? [el('div', { class: 'text hidden-post', text: '(deleted where it was posted)' })]
+      : m.email ? [renderEmail(m)] : body(m)),
+    m.edits && m.edits.length > 0 && el('details', { class: 'edits' }, el('summary', { text: 'edited' }),
+      ...m.edits.map((e) => el('div', { class: 'meta', text: e.text }))),
+    index > 0 && m.direction === 'inbound' && splitButton(m));
 }
 
 // A long post is shown folded (its start, and a button to unfold it), so the composer stays in reach.
@@ -54,6 +59,10 @@ function renderConversation() {
   $('#thread').replaceChildren(...c.messages.map(renderMessage));
   renderExplanation();
   renderEscalation(c);
+  renderMerge(c);
+  $('#reply-private').hidden = !c.private;
+  $('#reply-text').placeholder = c.private ? 'Write a private reply…  (Ctrl+Enter sends)'
+    : 'Write a reply…  (Ctrl+Enter sends)';
 }
 
 function renderExplanation() {

@@ -2,6 +2,7 @@
 import * as authors from '../../clients/authors.js';
 import { attempt } from '../../lib/api.js';
 import { $, ago, commaList, el, exactTime, fill, followers } from '../../lib/dom.js';
+import { initPerson, renderPerson } from './person.js';
 import { me, state } from './state.js';
 
 let open = () => {};
@@ -22,8 +23,9 @@ function renderCustomer() {
   $('#cust-notes').replaceChildren(...a.notes.map(renderNote));
   $('#cust-history').replaceChildren(...a.conversations.map((c) => el('li', {},
     el('button', { type: 'button', class: 'link', onclick: () => open(c.id), text: `#${c.id} ${c.subject || '(no subject)'}` }),
-    ` · ${c.status} · ${c.queue ? `queue ${c.queue}` : 'being routed'} · last post `,
+    ` · ${c.channel} · ${c.status} · ${c.queue ? `queue ${c.queue}` : 'being routed'} · last post `,
     el('time', { datetime: c.last_message_at, title: exactTime(c.last_message_at), text: ago(c.last_message_at) }))));
+  renderPerson();
 }
 
 function renderNote(note) {
@@ -80,6 +82,7 @@ async function deleteNote(button, note) {
 // Wire the tags and the note form; `openConversation(id)` opens one from their history.
 export function initCustomer({ openConversation }) {
   open = openConversation;
+  initPerson({ reloadCustomer });
   $('#cust-tags').addEventListener('change', async (event) => {
     const author = await attempt(() => authors.update(state.author.id, { tags: commaList(event.target.value) }));
     if (author) { state.author = { ...state.author, ...author }; renderCustomer(); }

@@ -7,6 +7,7 @@ import { initPresence, renderPresence, viewing } from '../../features/presence.j
 import { initComposer, setKind } from './composer.js';
 import { change, escalateOpen, getNext, openConversation, refreshConversation } from './conversation.js';
 import { initCustomer } from './customer.js';
+import { initMerging } from './merging.js';
 import { initKeyboard } from './keyboard.js';
 import { applyChanges, initList, loadList, ordered, restyle, runSearch, selectQueue } from './list.js';
 import { initQueues, loadQueues, updateCounts } from './queues.js';
@@ -47,6 +48,7 @@ function startLive() {
 initQueues({ select: selectQueue });
 initList({ open: openConversation, changed: refreshConversation });
 initCustomer({ openConversation });
+initMerging({ openConversation });
 initComposer();
 initKeyboard();
 initSearch({ open: openConversation, list: runSearch });
@@ -106,5 +108,5 @@ function initListView() {
   if (id) await openConversation(id, { push: false, reveal: true });
   else await loadList(true);
   startLive();
-  initBulk({ state, filters, order: ordered });
+  initBulk({ state, filters, order: ordered, reopen: openConversation });
 }());
