@@ -6,14 +6,14 @@ Authors gain their profile and picture addresses (evidence for a link), the
 person they belong to, and indexes on email and handle (to find the same
 customer elsewhere). Building those indexes reads the authors once.
 
-Revision ID: 0024
-Revises: 0018
+Revision ID: 0021
+Revises: 0020
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0024'
-down_revision = '0018'
+revision = '0021'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 
