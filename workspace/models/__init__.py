@@ -19,8 +19,8 @@ from workspace.models.base import MAX_ID, UTCDateTime, is_id, utcnow
 from workspace.models.bulk import BULK_STATES, ITEM_RESULTS, BulkAction, BulkItem
 from workspace.models.channel import Channel
 from workspace.models.conversation import ACTIVE_STATUSES, NOT_DUE, STATUSES, Conversation, Priority
-from workspace.models.email import EmailAttachment, EmailSuppression, SuspendedEmail
 from workspace.models.conversation_merge import MERGE_KINDS, ConversationMerge
+from workspace.models.email import EmailAttachment, EmailSuppression, SuspendedEmail
 from workspace.models.escalation import TICKET_DONE_STATUSES, Escalation
 from workspace.models.macro import SCOPES, Macro, MacroUsage
 from workspace.models.message import Message

@@ -17,8 +17,8 @@ from workspace.serializers import SERIALIZED
 from workspace.services import audit
 from workspace.services.conversations.actions import clean_tags
 from workspace.services.conversations.queues import visible_queue_ids
-from workspace.services.triage.rescoring import rescore_author
 from workspace.services.people.profiles import author_ids_of
+from workspace.services.triage.rescoring import rescore_author
 
 MAX_NOTE_CHARS = 5_000
 

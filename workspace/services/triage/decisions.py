@@ -109,7 +109,8 @@ def _route_round(conversation_ids: list[int]) -> tuple[int, list[int]]:
     now = utcnow()
     # Only email has recipients: other channels' messages cost no extra read.
     mailed = mail_recipients([latest[c.id] for c in pending if c.channel.kind == "email"])
-    posts = posts_for(pending, [texts[latest[c.id]] for c in pending], queues, now, clocks.Policies(),
+    policies = clocks.Policies()
+    posts = posts_for(pending, [texts[latest[c.id]] for c in pending], queues, now, policies,
                       {c.id: mailed[latest[c.id]] for c in pending if latest[c.id] in mailed})
     decisions = routing.route_many(posts, active_rules(), current_model(), queues=frozenset(queues),
                                    settings=routing_settings(queues.values()))
