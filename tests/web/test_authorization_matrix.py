@@ -28,6 +28,7 @@ from workspace.models import (
     Conversation,
     Incident,
     Macro,
+    PushSubscription,
     QaReview,
     Queue,
     Rule,
@@ -97,11 +98,14 @@ def world(matrix_app) -> World:
         db.session.flush()
         review = QaReview(message_id=reply_id, conversation_id=conversation_id, agent_id=agents["agent_in"].id,
                           reviewer_id=agents["supervisor"].id, accuracy=3, tone=3, resolution=3)
-        db.session.add(review)
+        device = PushSubscription(agent_id=agents["agent_in"].id, endpoint="https://push.example.com/matrix",
+                                  p256dh="x", auth="y")
+        db.session.add_all([review, device])
         db.session.commit()
         ids = {"conversation_id": conversation_id, "author_id": conversation.author_id, "note_id": note.id,
                "macro_id": macro.id, "rule_id": rule.id, "calendar_id": calendar.id, "incident_id": incident.id,
                "review_id": review.id, "bulk_id": bulk.id, "agent_id": agents["agent_in"].id, "token_id": spare.id,
+               "device_id": device.id,
                "level": "urgent", "version": "v-none", "filename": "css/console.css"}
         agent_ids = {name: agent.get_id() for name, agent in agents.items()}
         db.session.remove()

@@ -209,3 +209,13 @@ def serialize_review(review) -> dict:
         "comment": review.comment, "reply": review.message.text,
         "created_at": timestamp(review.created_at), "updated_at": timestamp(review.updated_at),
     }
+
+
+def serialize_notification(notification) -> dict:
+    """A notification: what happened, about which conversation or incident, by whom, and whether it was read."""
+    return {
+        "id": notification.id, "kind": notification.kind, "title": notification.title,
+        "conversation_id": notification.conversation_id, "incident_id": notification.incident_id,
+        "actor_id": notification.actor_id, "created_at": timestamp(notification.created_at),
+        "read_at": timestamp(notification.read_at),
+    }

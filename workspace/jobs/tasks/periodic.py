@@ -4,6 +4,7 @@ from flask import current_app
 
 from workspace.jobs import dispatch
 from workspace.services import assignment
+from workspace.services.notifications import triggers, webpush
 from workspace.services.responses import actions
 from workspace.services.service_levels import clocks
 from workspace.services.supervision import incidents
@@ -33,3 +34,11 @@ def wake_snoozed() -> int:
 def detect_spikes() -> list[int]:
     """Look for volume spikes and open an incident for each new one; returns their ids."""
     return [incident.id for incident in incidents.detect_spikes()]
+
+
+def notifications_tick() -> dict:
+    """Hand urgent conversations nobody on call opened to the next person on call, then push what waited
+    (capped agents whose minute is over, pushes whose job was lost)."""
+    escalated = triggers.escalate()
+    pushed = [webpush.push_pending(agent_id) for agent_id in webpush.waiting_agents()]
+    return {"escalated": escalated, "agents_pushed": len(pushed)}
