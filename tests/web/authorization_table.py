@@ -21,6 +21,10 @@ ROUTES = {
     "GET /qa": ("uffoo", None),
     "GET /reviews": ("uoooo", None),
     "GET /tokens": ("uoooo", None),
+    "GET /account/notifications": ("uoooo", None),
+    "GET /manifest.webmanifest": ("ooooo", None),  # the installable console: public, as static files are
+    "GET /sw.js": ("ooooo", None),
+    "GET /offline": ("ooooo", None),
     "GET /reports/weekly": ("uffoo", None),
     "GET /login": ("ooooo", None),
     "POST /login": ("ooooo", None),

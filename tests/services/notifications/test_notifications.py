@@ -3,34 +3,16 @@ recorded once, listed with an unread count, emitted live to the agent's room, an
 
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from tests.factories import make_post
-from tests.supervision import make_agent, make_conversation
+from tests.services.notifications.conftest import billing_conversation, call
+from tests.supervision import make_conversation
 from workspace.extensions import db
 from workspace.jobs.dispatch import dispatch_once
-from workspace.models import Conversation, Notification, Rule, utcnow
+from workspace.models import Conversation, Notification, utcnow
 from workspace.services.notifications import triggers
 from workspace.services.service_levels import clocks
-
-
-@pytest.fixture
-def team(app, channel):
-    """Ann and Bo work billing, Cy works tech, Sue supervises, Ada admins; each with a token."""
-    with app.app_context():
-        people = {"ann": make_agent("agent", "Ann", ("billing",)), "bo": make_agent("agent", "Bo", ("billing",)),
-                  "cy": make_agent("agent", "Cy", ("tech",)), "sue": make_agent("supervisor", "Sue"),
-                  "ada": make_agent("admin", "Ada")}
-        db.session.add(Rule(position=1, name="urgent billing", actions={"queue": "billing", "priority": "urgent"},
-                            conditions={"phrase": "charged twice"}))
-        db.session.commit()
-    return people
-
-
-def call(client, team, who, method, path, **kwargs):
-    """Call the API as one of the team."""
-    return getattr(client, method)(f"/api/v1{path}", headers={"Authorization": f"Bearer {team[who][1]}"}, **kwargs)
 
 
 def notifications(app, who_id) -> list[tuple[str, int | None]]:
@@ -40,13 +22,6 @@ def notifications(app, who_id) -> list[tuple[str, int | None]]:
                                   .where(Notification.agent_id == who_id).order_by(Notification.id)).all()
         db.session.remove()
     return [tuple(row) for row in rows]
-
-
-def billing_conversation(app, **overrides) -> int:
-    with app.app_context():
-        conversation_id = make_conversation("billing", **overrides)
-        db.session.remove()
-    return conversation_id
 
 
 def test_an_assignment_by_someone_else_tells_the_assignee_live_and_in_the_list(app, client, team, run_jobs, emitted):

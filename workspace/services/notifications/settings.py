@@ -61,7 +61,7 @@ def update_settings(agent: Agent, data: dict) -> NotificationSettings:
     if "time_zone" in data:
         try:
             ZoneInfo(data["time_zone"])
-        except (ZoneInfoNotFoundError, ValueError, TypeError):
+        except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
             raise ValidationError("time_zone: not a known time zone (e.g. Europe/Paris)",
                                   code="invalid_field") from None
         row.time_zone = data["time_zone"]

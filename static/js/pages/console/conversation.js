@@ -4,6 +4,7 @@ import { attempt } from '../../lib/api.js';
 import { $, ago, el, fill, linkified, toast } from '../../lib/dom.js';
 import { conversationPage } from '../../lib/routes.js';
 import { canEscalate, escalate, renderEscalation } from '../../features/escalation.js';
+import { seen } from '../../features/notifications.js';
 import { viewing } from '../../features/presence.js';
 import { showCustomer } from './customer.js';
 import { applyChanges, renderList } from './list.js';
@@ -73,6 +74,7 @@ export async function openConversation(id, { push = true } = {}) {
   app.dataset.view = 'conversation';
   if (push) history.pushState({ id }, '', conversationPage(id));
   viewing(id, previous);
+  seen(id);
   await showCustomer(detail.author.id);
 }
 

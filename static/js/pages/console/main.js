@@ -3,6 +3,7 @@ import { $, commaList, countdown, toast } from '../../lib/dom.js';
 import { connectLive } from '../../lib/live.js';
 import { conversationFromPage } from '../../lib/routes.js';
 import { initBulk, showProgress } from '../../features/bulk.js';
+import * as bell from '../../features/notifications.js';
 import { initPresence, renderPresence, viewing } from '../../features/presence.js';
 import { initComposer } from './composer.js';
 import { change, escalateOpen, getNext, openConversation, refreshConversation } from './conversation.js';
@@ -19,6 +20,7 @@ function startLive() {
   const beat = () => state.socket.emit('heartbeat', { status: $('#my-status').value });
   state.socket = connectLive({
     catchUp: () => {
+      bell.catchUp();
       loadQueues();
       if (!state.search) loadList(true);
       refreshConversation();
@@ -34,6 +36,7 @@ function startLive() {
       presence: renderPresence,
       'sla.breached': ({ items }) => toast(`${items.length} conversation${items.length > 1 ? 's' : ''} breached SLA`),
       'bulk.progress': showProgress,
+      ...bell.events,
     },
   });
   initPresence({ socket: state.socket, me, current: () => state.conversation });
@@ -44,6 +47,7 @@ function startLive() {
 }
 
 initQueues({ select: selectQueue });
+bell.initNotifications({ open: openConversation });
 initList({ open: openConversation, changed: refreshConversation });
 initCustomer({ openConversation });
 initComposer();

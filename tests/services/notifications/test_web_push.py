@@ -1,0 +1,103 @@
+"""Web Push through a local RFC 8030 push service: what the phone shows, devices that are gone or hang,
+bursts collapsed under the per-minute cap, revocation, and endpoints refused as server-side request forgery."""
+
+import pytest
+import sqlalchemy as sa
+
+from tests.factories import make_post
+from tests.push_service import PushService
+from tests.services.notifications.conftest import billing_conversation, call
+from workspace.extensions import db
+from workspace.jobs.dispatch import dispatch_once
+from workspace.models import PushSubscription
+
+
+@pytest.fixture
+def push_service():
+    service = PushService()
+    yield service
+    service.close()
+
+
+def subscribe(client, team, who, device):
+    response = call(client, team, who, "post", "/push/devices", json=device.subscription())
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def test_an_assignment_reaches_the_phone_and_dead_devices_do_not_stop_the_worker(app, client, team, push_service,
+                                                                                 run_jobs):
+    """Bo's phone shows "Assigned to you" tagged with the conversation and opening it; no customer words; a
+    device the push service forgot (410) is removed, one that hangs is given up on, and the phone still gets it."""
+    app.config["PUSH_TIMEOUT_SECONDS"] = 0.5
+    phone = push_service.device("phone")
+    gone, hanging = push_service.device("old-laptop", 410), push_service.device("tablet", "hang")
+    for device in (hanging, gone, phone):
+        subscribe(client, team, "bo", device)
+    key = call(client, team, "bo", "get", "/push/key").get_json()["public_key"]
+    assert len(key) == 87  # base64url of a 65-byte uncompressed P-256 point
+    conversation_id = billing_conversation(app, text="my card number is secret")
+    call(client, team, "ann", "patch", f"/conversations/{conversation_id}", json={"assignee": team["bo"][0]})
+    run_jobs()
+    [shown] = phone.received
+    assert shown["tag"] == shown["topic"] == f"conversation-{conversation_id}"
+    assert shown["url"] == f"/conversations/{conversation_id}" and shown["renotify"] is True
+    assert shown["title"].startswith("Assigned to you by Ann") and shown["body"] == ""
+    assert push_service.refused == []
+    devices = {d["label"]: d for d in call(client, team, "bo", "get", "/push/devices").get_json()["data"]}
+    assert set(devices) == {"phone", "tablet"}  # the 410 one is gone
+    assert devices["tablet"]["last_error"] and devices["phone"]["last_sent_at"]
+    assert call(client, team, "bo", "delete", f"/push/devices/{devices['phone']['id']}").status_code == 204
+    assert call(client, team, "ann", "delete", f"/push/devices/{devices['tablet']['id']}").status_code == 404
+
+
+def test_a_burst_of_500_urgent_posts_is_one_notification_that_says_500(app, client, team, push_service, deliver,
+                                                                       run_jobs):
+    """500 urgent posts at once: Ann's phone shows one notification, saying 500, from no more pushes than
+    the per-minute cap; with the cap reached, what follows waits for the periodic run."""
+    phone = push_service.device("ann-phone")
+    subscribe(client, team, "ann", phone)
+    posts = [make_post(text=f"I was charged twice, order {n}", author={"id": f"b{n}", "handle": f"b{n}", "name": "B"})
+             for n in range(500)]
+    assert deliver(posts).status_code == 202
+    with app.app_context():
+        dispatch_once(500)
+    run_jobs()
+    shown = phone.shown()
+    assert list(shown) == ["summary"] and shown["summary"]["title"] == "500 urgent conversations waiting"
+    assert shown["summary"]["url"] == "/" and 1 <= len(phone.received) <= app.config["PUSH_PER_MINUTE"]
+
+
+def test_a_push_respects_quiet_hours_and_muted_queues(app, client, team, push_service, run_jobs):
+    """Quiet hours all day hold Bo's push back (it stays in his list); a muted queue too."""
+    phone = push_service.device("bo-phone")
+    subscribe(client, team, "bo", phone)
+    settings = call(client, team, "bo", "patch", "/notifications/settings",
+                    json={"quiet_start": "00:00", "quiet_end": "23:59", "time_zone": "Europe/Paris"})
+    assert settings.status_code == 200 and settings.get_json()["quiet_start"] == "00:00"
+    first = billing_conversation(app)
+    call(client, team, "ann", "patch", f"/conversations/{first}", json={"assignee": team["bo"][0]})
+    run_jobs()
+    assert phone.received == []  # in the list, not on the phone
+    assert call(client, team, "bo", "get", "/notifications").get_json()["unread"] == 1
+    bad = call(client, team, "bo", "patch", "/notifications/settings", json={"time_zone": "Mars/Olympus"})
+    assert bad.status_code == 400
+    call(client, team, "bo", "patch", "/notifications/settings", json={"quiet_start": None, "quiet_end": None,
+                                                                      "muted_queues": ["billing"]})
+    second = billing_conversation(app)
+    call(client, team, "ann", "patch", f"/conversations/{second}", json={"assignee": team["bo"][0]})
+    run_jobs()
+    assert phone.received == []
+
+
+@pytest.mark.parametrize("endpoint", [
+    "http://push.example.com/x", "https://127.0.0.1/x", "https://10.1.2.3/x", "https://[::1]/x",
+    "https://169.254.169.254/latest", "https://user:pw@example.com/x"])
+def test_endpoints_inside_the_network_or_not_https_are_refused(app, client, team, push_service, endpoint):
+    """Outside tests (local endpoints not allowed), a subscription must be https to a public address."""
+    app.config["PUSH_ALLOW_LOCAL_ENDPOINTS"] = False
+    body = {**push_service.device("x").subscription(), "endpoint": endpoint}
+    response = call(client, team, "bo", "post", "/push/devices", json=body)
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "unsafe_endpoint"
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(PushSubscription)) == 0
