@@ -2,9 +2,10 @@
 // that open their conversation. Served at /sw.js so its scope is the whole console.
 const CACHE = 'switchboard-shell-v1';
 const OFFLINE = '/offline';
+const SHELL = [OFFLINE, '/static/css/console.css', '/static/js/pages/offline.js'];
 
 self.addEventListener('install', (event) => {
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll([OFFLINE, '/static/css/console.css'])));
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)));
   self.skipWaiting();
 });
 
@@ -13,10 +14,15 @@ self.addEventListener('activate', (event) => {
     .then(() => self.clients.claim()));
 });
 
-// Pages come from the network; without one, the offline page (which reconnects by itself).
+// Everything comes from the network; without one, pages get the offline page (which reconnects by itself)
+// and the offline page's own style and script come from the cache.
 self.addEventListener('fetch', (event) => {
-  if (event.request.mode !== 'navigate') return;
-  event.respondWith(fetch(event.request).catch(() => caches.match(OFFLINE)));
+  const { request } = event;
+  if (request.mode === 'navigate') {
+    event.respondWith(fetch(request).catch(() => caches.match(OFFLINE)));
+  } else if (request.method === 'GET' && SHELL.includes(new URL(request.url).pathname)) {
+    event.respondWith(fetch(request).catch(() => caches.match(request, { ignoreSearch: true })));
+  }
 });
 
 // A push carries {title, body, tag, url, count}: one notification per tag, replaced rather than stacked.

@@ -16,6 +16,7 @@ SCREENS = [
     ("console", "ana@example.com", "/conversations/{id}", "#cust-name:not(:empty)"),
     ("tokens", "ana@example.com", "/tokens", "#new-token"),
     ("account security", "ana@example.com", "/account/security", "#two-factor-state"),
+    ("notification settings", "ana@example.com", "/account/notifications", "#push-settings"),
     ("my reviews", "ana@example.com", "/reviews", "main"),
     ("dashboard", "sam@example.com", "/dashboard", "#incident-table tbody tr"),
     ("quality review", "sam@example.com", "/qa", "#samples .sample form"),

@@ -2,6 +2,7 @@
 import * as notifications from '../clients/notifications.js';
 import { attempt } from '../lib/api.js';
 import { $, el } from '../lib/dom.js';
+import { registerServiceWorker } from '../lib/install.js';
 
 const when = (iso) => (iso ? new Date(iso).toLocaleString() : '—');
 
@@ -24,8 +25,8 @@ function keyBytes(text) {
 async function enablePush() {
   if (!('serviceWorker' in navigator) || !window.PushManager) { alert('This browser cannot receive pushes.'); return; }
   if (await Notification.requestPermission() !== 'granted') return;
-  const registration = await navigator.serviceWorker.register('/sw.js', { scope: '/' });
-  await navigator.serviceWorker.ready;
+  await registerServiceWorker();
+  const registration = await navigator.serviceWorker.ready;
   const { public_key: key } = await notifications.pushKey();
   const subscription = await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(key) });
   await attempt(() => notifications.addDevice({ ...subscription.toJSON(), label: navigator.platform || 'Browser' }), 'This device gets pushes');

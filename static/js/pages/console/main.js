@@ -1,5 +1,6 @@
 // The agent console: queues, the ordered list, one conversation with its customer, live.
 import { $, commaList, countdown, toast } from '../../lib/dom.js';
+import { registerServiceWorker } from '../../lib/install.js';
 import { connectLive } from '../../lib/live.js';
 import { conversationFromPage } from '../../lib/routes.js';
 import { initBulk, showProgress } from '../../features/bulk.js';
@@ -84,6 +85,7 @@ setInterval(() => {  // SLA countdowns tick in place
 }, 1000);
 
 (async function start() {
+  registerServiceWorker();
   await loadQueues();
   await loadList(true);
   startLive();
