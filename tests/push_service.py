@@ -88,7 +88,7 @@ class PushService:
             request.end_headers()
             return
         payload = http_ece.decrypt(body, private_key=device.private_key, auth_secret=device.auth, version="aes128gcm")
-        device.received.append({**json.loads(payload), "topic": request.headers.get("Topic"),
+        device.received.append({**json.loads(payload), "at": time.time(), "topic": request.headers.get("Topic"),
                                 "urgency": request.headers.get("Urgency")})
         request.send_response(201)
         request.send_header("Location", f"{self.url}/message/{len(device.received)}")

@@ -101,3 +101,14 @@ def test_endpoints_inside_the_network_or_not_https_are_refused(app, client, team
     assert response.status_code == 400 and response.get_json()["error"]["code"] == "unsafe_endpoint"
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(PushSubscription)) == 0
+
+
+def test_the_vapid_key_pair_is_made_once_at_set_up(app, runner, tmp_path):
+    """`flask push keys` makes the key file once (a second run keeps it) and prints the public key."""
+    app.config["VAPID_KEY_FILE"] = str(tmp_path / "vapid.pem")
+    first = runner.invoke(args=["push", "keys"])
+    pem = (tmp_path / "vapid.pem").read_bytes()
+    second = runner.invoke(args=["push", "keys"])
+    assert first.exit_code == second.exit_code == 0 and first.output == second.output
+    assert (tmp_path / "vapid.pem").read_bytes() == pem and b"PRIVATE KEY" in pem
+    assert (tmp_path / "vapid.pem").stat().st_mode & 0o077 == 0

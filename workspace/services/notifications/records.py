@@ -47,8 +47,8 @@ def record(drafts: list[Draft]) -> list[Notification]:
              "created_at": now} for d in {(d.agent_id, d.key): d for d in drafts}.values()]
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(Notification).on_conflict_do_nothing(index_elements=["agent_id", "key"])
-    created_ids = [db.session.scalar(statement.values(row).returning(Notification.id)) for row in rows]
-    created_ids = [i for i in created_ids if i is not None]
+    # One statement for the lot (RETURNING gives the ids of the rows inserted, not of those already there).
+    created_ids = list(db.session.scalars(statement.returning(Notification.id), rows))
     db.session.commit()
     created = db.session.scalars(sa.select(Notification).where(Notification.id.in_(created_ids))
                                  .order_by(Notification.id)).all() if created_ids else []
