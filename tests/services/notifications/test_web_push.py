@@ -9,7 +9,10 @@ from tests.push_service import PushService
 from tests.services.notifications.conftest import billing_conversation, call
 from workspace.extensions import db
 from workspace.jobs.dispatch import dispatch_once
-from workspace.models import PushSubscription
+from workspace.live import presence
+from workspace.models import PushSubscription, queue_members
+from workspace.services.notifications import triggers
+from workspace.services.triage import decisions
 
 
 @pytest.fixture
@@ -112,3 +115,31 @@ def test_the_vapid_key_pair_is_made_once_at_set_up(app, runner, tmp_path):
     assert first.exit_code == second.exit_code == 0 and first.output == second.output
     assert (tmp_path / "vapid.pem").read_bytes() == pem and b"PRIVATE KEY" in pem
     assert (tmp_path / "vapid.pem").stat().st_mode & 0o077 == 0
+
+
+def test_no_push_while_active_in_the_console_if_asked_nor_after_leaving_the_queue(app, client, team, push_service,
+                                                                                 deliver, run_jobs):
+    """Bo asked for pushes only when away: with his console online nothing is pushed. An urgent post tells Ann and
+    Bo; Ann, removed from billing before her push goes out, gets none (the list still has it), Bo gets his."""
+    ann_phone, bo_phone = push_service.device("ann"), push_service.device("bo")
+    subscribe(client, team, "ann", ann_phone)
+    subscribe(client, team, "bo", bo_phone)
+    call(client, team, "bo", "patch", "/notifications/settings", json={"only_when_away": True})
+    with app.app_context():
+        presence.agent_connected(team["bo"][0])
+    call(client, team, "ann", "patch", f"/conversations/{billing_conversation(app)}", json={"assignee": team["bo"][0]})
+    run_jobs()
+    assert bo_phone.received == []
+    with app.app_context():
+        presence.agent_disconnected(team["bo"][0])
+    conversation_id = deliver(make_post(text="charged twice again", author={"id": "q", "handle": "q", "name": "Q"})
+                              ).get_json()["conversation_id"]
+    with app.app_context():
+        decisions.route_conversations([conversation_id])  # in this process: its notify job waits in the queue
+        assert triggers.notify("routed", [conversation_id]) == 2  # told now; the pushes wait for the worker
+        db.session.execute(sa.delete(queue_members).where(queue_members.c.agent_id == team["ann"][0]))
+        db.session.commit()
+        db.session.remove()
+    run_jobs()
+    assert ann_phone.received == [] and [p["kind"] for p in bo_phone.received] == ["urgent"]
+    assert call(client, team, "ann", "get", "/notifications").get_json()["unread"] == 1
