@@ -15,6 +15,7 @@ from sla import open_intervals, parse_calendar
 from workspace.errors import NotFound, ValidationError
 from workspace.extensions import db
 from workspace.models import Agent, BusinessCalendar, OnCallShift, Queue, SlaPolicy, queue_members
+from workspace.serializers import serialize_on_call_shift
 from workspace.services import audit
 
 CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -105,12 +106,12 @@ def replace_rota(queue: Queue, shifts, actor: Agent) -> list[OnCallShift]:
         raise ValidationError(f"shifts: a list of at most {MAX_SHIFTS} shifts", code="invalid_field")
     members = set(db.session.scalars(sa.select(queue_members.c.agent_id).where(queue_members.c.queue_id == queue.id)))
     rows = [_shift(queue, index, item, members) for index, item in enumerate(shifts)]
-    before = [serialize_shift(s) for s in list_rota(queue)]
+    before = [serialize_on_call_shift(s) for s in list_rota(queue)]
     db.session.execute(sa.delete(OnCallShift).where(OnCallShift.queue_id == queue.id))
     db.session.add_all(rows)
     db.session.flush()
     audit.record(actor, "queue.on_call", "queue", queue.id, before={"shifts": before},
-                 after={"shifts": [serialize_shift(s) for s in rows]})
+                 after={"shifts": [serialize_on_call_shift(s) for s in rows]})
     db.session.commit()
     return list_rota(queue)
 
@@ -142,13 +143,6 @@ def _shift(queue: Queue, index: int, item, members: set[int]) -> OnCallShift:
         raise ValidationError(f"{where}.position: 0 to 100", code="invalid_field")
     return OnCallShift(queue_id=queue.id, agent_id=agent_id, weekday=weekday, on_date=on_date,
                        start=item["start"], end=item["end"], position=position)
-
-
-def serialize_shift(shift: OnCallShift) -> dict:
-    """One shift as the API shows it."""
-    return {"agent_id": shift.agent_id, "weekday": shift.weekday,
-            "date": shift.on_date.isoformat() if shift.on_date else None,
-            "start": shift.start, "end": shift.end, "position": shift.position}
 
 
 def who_is_on_call(now: datetime | None = None) -> list[dict]:

@@ -36,14 +36,6 @@ def settings_for(agent_id: int) -> NotificationSettings:
     return row
 
 
-def serialize_settings(row: NotificationSettings) -> dict:
-    """The settings as the API shows them (muted queues by slug)."""
-    slugs = db.session.scalars(sa.select(Queue.slug).where(Queue.id.in_(row.muted_queue_ids or []))).all()
-    return {"kinds": list(row.kinds), "priorities": list(row.priorities), "muted_queues": sorted(slugs),
-            "time_zone": row.time_zone, "quiet_start": row.quiet_start, "quiet_end": row.quiet_end,
-            "only_when_away": row.only_when_away, "include_text": row.include_text}
-
-
 def update_settings(agent: Agent, data: dict) -> NotificationSettings:
     """Change some of the agent's settings; the others keep their values."""
     row = settings_for(agent.id)

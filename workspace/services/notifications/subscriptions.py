@@ -12,7 +12,6 @@ from flask import current_app
 from workspace.errors import NotFound, ValidationError
 from workspace.extensions import db
 from workspace.models import Agent, PushSubscription, utcnow
-from workspace.serializers import timestamp
 from workspace.services import audit
 
 MAX_DEVICES = 20
@@ -104,9 +103,3 @@ def revoke(agent: Agent, subscription_id: int) -> None:
     db.session.delete(row)
     db.session.commit()
 
-
-def serialize_device(row: PushSubscription) -> dict:
-    """A device as its owner sees it: the push service's host, never the whole endpoint (a capability URL)."""
-    return {"id": row.id, "label": row.label, "push_service": urlsplit(row.endpoint).hostname,
-            "created_at": timestamp(row.created_at), "last_sent_at": timestamp(row.last_sent_at),
-            "last_error": row.last_error}

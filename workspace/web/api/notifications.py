@@ -4,7 +4,12 @@ and queues' on-call rotas."""
 from flask import g, jsonify, request
 
 from workspace.models import NOTIFICATION_KINDS
-from workspace.serializers import serialize_notification
+from workspace.serializers import (
+    serialize_notification,
+    serialize_notification_settings,
+    serialize_on_call_shift,
+    serialize_push_device,
+)
 from workspace.services.notifications import on_call, records, settings, subscriptions, vapid
 from workspace.web.api import bp
 from workspace.web.api.openapi import (
@@ -50,14 +55,14 @@ def mark_notifications_read():
 @agent_required
 def get_notification_settings():
     """What you want pushed to your devices, and when."""
-    return jsonify(settings.serialize_settings(settings.settings_for(g.agent.id)))
+    return jsonify(serialize_notification_settings(settings.settings_for(g.agent.id)))
 
 
 @bp.patch("/notifications/settings")
 @agent_required
 def update_notification_settings():
     """Change some of your push settings."""
-    return jsonify(settings.serialize_settings(settings.update_settings(g.agent, request.get_json(silent=True))))
+    return jsonify(serialize_notification_settings(settings.update_settings(g.agent, request.get_json(silent=True))))
 
 
 @bp.get("/push/key")
@@ -71,7 +76,7 @@ def get_push_key():
 @agent_required
 def list_push_devices():
     """Your devices that receive pushes."""
-    return jsonify(data=[subscriptions.serialize_device(d) for d in subscriptions.list_devices(g.agent)])
+    return jsonify(data=[serialize_push_device(d) for d in subscriptions.list_devices(g.agent)])
 
 
 @bp.post("/push/devices")
@@ -79,7 +84,7 @@ def list_push_devices():
 def add_push_device():
     """Subscribe a device: the browser's PushSubscription (endpoint and keys) and a label."""
     device = subscriptions.subscribe(g.agent, request.get_json(silent=True))
-    return jsonify(subscriptions.serialize_device(device)), 201
+    return jsonify(serialize_push_device(device)), 201
 
 
 @bp.delete("/push/devices/<int:device_id>")
@@ -101,7 +106,7 @@ def list_on_call():
 @role_required("supervisor")
 def get_on_call_rota(slug: str):
     """A queue's on-call rota (supervisors)."""
-    return jsonify(data=[on_call.serialize_shift(s) for s in on_call.list_rota(on_call.find_queue(slug))])
+    return jsonify(data=[serialize_on_call_shift(s) for s in on_call.list_rota(on_call.find_queue(slug))])
 
 
 @bp.put("/queues/<slug>/on-call")
@@ -110,7 +115,7 @@ def replace_on_call_rota(slug: str):
     """Replace a queue's on-call rota (admins)."""
     queue = on_call.find_queue(slug)
     rows = on_call.replace_rota(queue, (request.get_json(silent=True) or {}).get("shifts"), g.agent)
-    return jsonify(data=[on_call.serialize_shift(s) for s in rows])
+    return jsonify(data=[serialize_on_call_shift(s) for s in rows])
 
 
 SCHEMAS["Notification"] = {
