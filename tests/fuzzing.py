@@ -56,7 +56,7 @@ STATE_DEPENDENT = {
     "issue_own_token": [(400, "invalid_field", "expires:")],
     # A time zone must exist, quiet hours need a start and a different end, muted queues must exist.
     "update_notification_settings": [(400, "invalid_field", "time_zone:"), (400, "invalid_field", "quiet hours"),
-                                     (400, "invalid_field", "muted_queues:")],
+                                     (400, "invalid_field", "muted_queues:"), (400, "unsafe_endpoint", "")],
     # Browser keys must decode to a P-256 point and a 16-byte secret; a device count is capped.
     "add_push_device": [(400, "invalid_field", "keys."), (400, "too_many", ""), (400, "unsafe_endpoint", "")],
     # A rota's agents must work the queue; a day's shift names a weekday or a date, with different ends.

@@ -61,6 +61,7 @@ def upgrade():
         sa.Column('quiet_end', sa.String(length=5), nullable=True),
         sa.Column('only_when_away', sa.Boolean(), nullable=False),
         sa.Column('include_text', sa.Boolean(), nullable=False),
+        sa.Column('webhook_url', sa.String(length=2048), nullable=True),
         sa.Column('updated_at', sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(['agent_id'], ['agents.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('agent_id'),

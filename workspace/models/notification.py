@@ -82,4 +82,6 @@ class NotificationSettings(db.Model):
     only_when_away: so.Mapped[bool] = so.mapped_column(default=False)
     # Put the customer's words in the push (off: the least needed, a title and a link).
     include_text: so.Mapped[bool] = so.mapped_column(default=False)
+    # A Slack-compatible incoming webhook that gets the same notifications as the devices (https, public).
+    webhook_url: so.Mapped[Optional[str]] = so.mapped_column(sa.String(2048))
     updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)

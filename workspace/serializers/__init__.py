@@ -234,7 +234,8 @@ def serialize_notification_settings(settings) -> dict:
     slugs = db.session.scalars(sa.select(Queue.slug).where(Queue.id.in_(settings.muted_queue_ids or []))).all()
     return {"kinds": list(settings.kinds), "priorities": list(settings.priorities), "muted_queues": sorted(slugs),
             "time_zone": settings.time_zone, "quiet_start": settings.quiet_start, "quiet_end": settings.quiet_end,
-            "only_when_away": settings.only_when_away, "include_text": settings.include_text}
+            "only_when_away": settings.only_when_away, "include_text": settings.include_text,
+            "webhook_url": settings.webhook_url}
 
 
 def serialize_on_call_shift(shift) -> dict:

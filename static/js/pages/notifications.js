@@ -44,6 +44,7 @@ async function loadSettings() {
   form.quiet_end.value = s.quiet_end || '';
   form.only_when_away.checked = s.only_when_away;
   form.include_text.checked = s.include_text;
+  form.webhook_url.value = s.webhook_url || '';
 }
 
 $('#push-settings').addEventListener('submit', async (event) => {
@@ -54,6 +55,7 @@ $('#push-settings').addEventListener('submit', async (event) => {
     kinds: data.getAll('kinds'), priorities: data.getAll('priorities'), time_zone: form.time_zone.value,
     quiet_start: form.quiet_start.value || null, quiet_end: form.quiet_end.value || null,
     only_when_away: form.only_when_away.checked, include_text: form.include_text.checked,
+    webhook_url: form.webhook_url.value || null,
   }), 'Saved');
 });
 $('#enable-push').addEventListener('click', enablePush);

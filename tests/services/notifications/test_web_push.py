@@ -1,6 +1,10 @@
 """Web Push through a local RFC 8030 push service: what the phone shows, devices that are gone or hang,
 bursts collapsed under the per-minute cap, revocation, and endpoints refused as server-side request forgery."""
 
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
 import sqlalchemy as sa
 
@@ -143,3 +147,37 @@ def test_no_push_while_active_in_the_console_if_asked_nor_after_leaving_the_queu
     run_jobs()
     assert ann_phone.received == [] and [p["kind"] for p in bo_phone.received] == ["urgent"]
     assert call(client, team, "ann", "get", "/notifications").get_json()["unread"] == 1
+
+
+def test_a_slack_compatible_webhook_gets_the_same_notifications(app, client, team, run_jobs):
+    """Bo's incoming webhook gets `{"text": ...}` with the title and the console's link; one inside the network
+    is refused where local endpoints are not allowed."""
+    received = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - the standard library's name
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/services/T000/B000/xyz"
+        assert call(client, team, "bo", "patch", "/notifications/settings", json={"webhook_url": url}
+                    ).get_json()["webhook_url"] == url
+        conversation_id = billing_conversation(app)
+        call(client, team, "ann", "patch", f"/conversations/{conversation_id}", json={"assignee": team["bo"][0]})
+        run_jobs()
+    finally:
+        server.shutdown()
+        server.server_close()
+    [message] = received
+    assert message["text"].startswith("Assigned to you by Ann")
+    assert f"/conversations/{conversation_id}|open in Switchboard>" in message["text"]
+    app.config["PUSH_ALLOW_LOCAL_ENDPOINTS"] = False
+    refused = call(client, team, "bo", "patch", "/notifications/settings", json={"webhook_url": url})
+    assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "unsafe_endpoint"

@@ -19,11 +19,12 @@ from workspace.models import (
     Queue,
     utcnow,
 )
+from workspace.services.notifications.subscriptions import UnsafeEndpoint, check_endpoint
 
 CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 PRIORITIES = tuple(level.label for level in Priority)
 FIELDS = ("kinds", "priorities", "muted_queues", "time_zone", "quiet_start", "quiet_end", "only_when_away",
-          "include_text")
+          "include_text", "webhook_url")
 
 
 def settings_for(agent_id: int) -> NotificationSettings:
@@ -64,6 +65,13 @@ def update_settings(agent: Agent, data: dict) -> NotificationSettings:
             setattr(row, key, data[key])
     if (row.quiet_start is None) != (row.quiet_end is None) or (row.quiet_start and row.quiet_start == row.quiet_end):
         raise ValidationError("quiet hours need a start and a different end (or neither)", code="invalid_field")
+    if "webhook_url" in data:
+        if data["webhook_url"] is not None:
+            try:
+                check_endpoint(data["webhook_url"])
+            except UnsafeEndpoint as unsafe:
+                raise ValidationError(f"webhook_url: {unsafe}", code="unsafe_endpoint") from None
+        row.webhook_url = data["webhook_url"]
     for key in ("only_when_away", "include_text"):
         if key in data:
             setattr(row, key, bool(data[key]))

@@ -52,7 +52,8 @@ def push_pending(agent_id: int) -> dict:
     result = {"claimed": len(claimed), "sent": 0, "removed": 0, "failed": 0}
     agent = db.session.get(Agent, agent_id)
     devices = db.session.scalars(sa.select(PushSubscription).where(PushSubscription.agent_id == agent_id)).all()
-    wanted = _wanted(agent, claimed) if devices and agent is not None and agent.active else []
+    webhook = preferences.settings_for(agent_id).webhook_url
+    wanted = _wanted(agent, claimed) if (devices or webhook) and agent is not None and agent.active else []
     if not wanted:
         return result
     with redis.pipeline() as pipe:
@@ -61,8 +62,30 @@ def push_pending(agent_id: int) -> dict:
     for device in devices:
         outcome = send(device, message)
         result[outcome] += 1
+    if webhook:
+        result["sent" if post_to_webhook(webhook, message) else "failed"] += 1
     db.session.commit()
     return result
+
+
+def post_to_webhook(url: str, message: dict) -> bool:
+    """Post the notification to a Slack-compatible incoming webhook (`{"text": ...}` with the console's link).
+
+    Returns:
+        Whether it was taken (a failure is logged; the devices' pushes stand).
+    """
+    link = f"{current_app.config['PUBLIC_URL']}{message['url']}"
+    text = f"{message['title']}: <{link}|open in Switchboard>" + (f"\n{message['body']}" if message["body"] else "")
+    try:
+        check_endpoint(url)
+        response = requests.post(url, json={"text": text}, timeout=current_app.config["PUSH_TIMEOUT_SECONDS"],
+                                 allow_redirects=False)
+    except (requests.RequestException, UnsafeEndpoint) as error:
+        log.warning("notification webhook failed: %s", error)
+        return False
+    if response.status_code >= 300:
+        log.warning("notification webhook answered %s", response.status_code)
+    return response.status_code < 300
 
 
 def _claim(agent_id: int) -> list[Notification]:

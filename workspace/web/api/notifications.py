@@ -132,7 +132,8 @@ SCHEMAS["NotificationSettings"] = {
         "priorities": {"type": "array", "items": {"enum": list(settings.PRIORITIES)}},
         "muted_queues": {"type": "array", "items": {"type": "string"}},
         "time_zone": {"type": "string"}, "quiet_start": NULLABLE_STRING, "quiet_end": NULLABLE_STRING,
-        "only_when_away": {"type": "boolean"}, "include_text": {"type": "boolean"}}}
+        "only_when_away": {"type": "boolean"}, "include_text": {"type": "boolean"},
+        "webhook_url": NULLABLE_STRING}}
 SCHEMAS["PushDevice"] = {
     "type": "object", "required": ["id", "label", "push_service", "created_at", "last_sent_at", "last_error"],
     "properties": {"id": {"type": "integer"}, "label": {"type": "string"}, "push_service": {"type": "string"},
@@ -182,7 +183,10 @@ PATHS["/api/v1/notifications/settings"] = {
                   "muted_queues": {"type": "array", "maxItems": 200, "items": SLUG},
                   "time_zone": text(64), "quiet_start": {"oneOf": [_CLOCK, {"type": "null"}]},
                   "quiet_end": {"oneOf": [_CLOCK, {"type": "null"}]},
-                  "only_when_away": {"type": "boolean"}, "include_text": {"type": "boolean"}})}}},
+                  "only_when_away": {"type": "boolean"}, "include_text": {"type": "boolean"},
+                  "webhook_url": {"oneOf": [{"type": "string", "format": "uri", "minLength": 10, "maxLength": 2048},
+                                            {"type": "null"}],
+                                  "description": "a Slack-compatible incoming webhook (https, public) or null"}})}}},
               "responses": {"200": json_body(ref("NotificationSettings"), "Changed."), "400": ERROR, **_DENIED}}}
 PATHS["/api/v1/push/key"] = {"get": {
     "operationId": "get_push_key", "summary": "The VAPID public key (base64url), for pushManager.subscribe.",
