@@ -34,6 +34,9 @@ def upgrade():
         sa.UniqueConstraint('agent_id', 'key', name='uq_notifications_agent_key'),
     )
     op.create_index('ix_notifications_agent_read', 'notifications', ['agent_id', 'read_at', 'id'])
+    op.create_index('ix_notifications_unpushed', 'notifications', ['pushed_at', 'agent_id'])
+    op.create_index('ix_notifications_conversation', 'notifications', ['conversation_id', 'kind'])
+    op.create_index('ix_notifications_kind_unread', 'notifications', ['kind', 'read_at', 'created_at'])
     op.create_table(
         'push_subscriptions',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -89,5 +92,8 @@ def downgrade():
     op.drop_table('notification_settings')
     op.drop_index('ix_push_subscriptions_agent_id', table_name='push_subscriptions')
     op.drop_table('push_subscriptions')
+    op.drop_index('ix_notifications_kind_unread', table_name='notifications')
+    op.drop_index('ix_notifications_conversation', table_name='notifications')
+    op.drop_index('ix_notifications_unpushed', table_name='notifications')
     op.drop_index('ix_notifications_agent_read', table_name='notifications')
     op.drop_table('notifications')

@@ -27,6 +27,12 @@ class Notification(db.Model):
         sa.UniqueConstraint("agent_id", "key", name="uq_notifications_agent_key"),
         # The list (newest first) and the unread count read a range of this.
         sa.Index("ix_notifications_agent_read", "agent_id", "read_at", "id"),
+        # The push jobs' claim and the periodic run's look for what waits to be pushed.
+        sa.Index("ix_notifications_unpushed", "pushed_at", "agent_id"),
+        # A conversation's notifications: on-call escalation, and deleting a conversation.
+        sa.Index("ix_notifications_conversation", "conversation_id", "kind"),
+        # The periodic on-call escalation: unread urgent ones older than the delay.
+        sa.Index("ix_notifications_kind_unread", "kind", "read_at", "created_at"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)

@@ -144,35 +144,33 @@ def escalations_due(now: datetime | None = None) -> list[Draft]:
     the next person on call (once each)."""
     now = now or utcnow()
     cutoff = now - timedelta(minutes=current_app.config["ON_CALL_ESCALATE_MINUTES"])
-    waiting = db.session.scalars(sa.select(Notification).where(
-        Notification.kind == "urgent", Notification.key.like("oncall:%"), Notification.read_at.is_(None),
-        Notification.created_at <= cutoff).order_by(Notification.id).limit(500)).all()
-    opened = _opened_conversations([n.conversation_id for n in waiting])
+    waiting = db.session.scalars(sa.select(Notification.conversation_id).where(
+        Notification.kind == "urgent", Notification.read_at.is_(None), Notification.created_at <= cutoff,
+        Notification.key.like("oncall:%"))
+        .distinct().limit(500)).all()
+    if not waiting:
+        return []
+    told: dict[int, list[Notification]] = {}
+    for row in db.session.scalars(sa.select(Notification).where(
+            Notification.conversation_id.in_(waiting), Notification.kind == "urgent",
+            Notification.key.like("oncall:%"))):
+        told.setdefault(row.conversation_id, []).append(row)
     drafts = []
-    for notification in waiting:
-        conversation = notification.conversation_id
-        position = int(notification.key.rsplit(":", 1)[1]) + 1
-        if conversation in opened or _exists(f"oncall:{conversation}:{position}"):
+    for conversation_id, rows in told.items():
+        latest = max(rows, key=lambda row: int(row.key.rsplit(":", 1)[1]))
+        # Someone on call opened it, or the latest one told still has time.
+        if any(row.read_at is not None for row in rows) or latest.created_at > cutoff:
             continue
-        row = db.session.get(Conversation, conversation)
-        if row is None or row.status not in ACTIVE_STATUSES or row.queue_id is None:
+        conversation = db.session.get(Conversation, conversation_id)
+        if conversation is None or conversation.status not in ACTIVE_STATUSES or conversation.queue_id is None:
             continue
-        agents = on_call.on_call_now(row.queue_id, now, on_call.queue_calendar(row.queue_id))
+        position = int(latest.key.rsplit(":", 1)[1]) + 1
+        agents = on_call.on_call_now(conversation.queue_id, now, on_call.queue_calendar(conversation.queue_id))
         if position < len(agents):
-            drafts.append(Draft(agents[position], "urgent", f"oncall:{conversation}:{position}",
-                                f"Urgent, not yet opened: {_label(row)} (you are next on call)", conversation))
+            drafts.append(Draft(agents[position], "urgent", f"oncall:{conversation_id}:{position}",
+                                f"Urgent, not yet opened: {_label(conversation)} (you are next on call)",
+                                conversation_id))
     return drafts
-
-
-def _opened_conversations(conversation_ids: list[int]) -> set[int]:
-    """Which of these conversations someone on call already opened (read any notification of)."""
-    return set(db.session.scalars(sa.select(Notification.conversation_id).where(
-        Notification.conversation_id.in_(conversation_ids), Notification.key.like("oncall:%"),
-        Notification.read_at.is_not(None))))
-
-
-def _exists(key: str) -> bool:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(Notification).where(Notification.key == key)) > 0
 
 
 def _names(agent_ids: list[int]) -> dict[int, str]:
