@@ -46,12 +46,16 @@ export async function seen(conversationId) {
   renderBadge((await notifications.markRead({ conversation_id: conversationId })).unread);
 }
 
-function created({ notification, unread }) {
-  items = [notification, ...items.filter((n) => n.id !== notification.id)].slice(0, 30);
+function created({ notifications: fresh, unread }) {
+  const ids = new Set(fresh.map((n) => n.id));
+  items = [...fresh.slice().reverse(), ...items.filter((n) => !ids.has(n.id))].slice(0, 30);
   renderBadge(unread);
   render();
   if (window.Notification && Notification.permission === 'granted' && document.hidden) {
-    new Notification(notification.title, { tag: notification.conversation_id ? `conversation-${notification.conversation_id}` : 'summary' });
+    const [latest] = fresh.slice(-1);
+    const one = fresh.length === 1 && latest.conversation_id;
+    new Notification(fresh.length === 1 ? latest.title : `${fresh.length} new notifications`,
+                     { tag: one ? `conversation-${latest.conversation_id}` : 'summary' });
   }
 }
 

@@ -42,7 +42,7 @@ def test_an_assignment_by_someone_else_tells_the_assignee_live_and_in_the_list(a
     assert "Ann" in item["title"] and f"#{conversation_id}" in item["title"]
     assert notifications(app, team["ann"][0]) == []
     live = [(to, data) for name, to, data in emitted if name == "notification.created"]
-    assert live == [(f"agent:{bo_id}", {"notification": item, "unread": 1})]
+    assert live == [(f"agent:{bo_id}", {"notifications": [item], "unread": 1})]
 
 
 def test_a_mention_tells_a_colleague_who_can_see_it_and_not_one_who_cannot(app, client, team, run_jobs):

@@ -54,9 +54,10 @@ def record(drafts: list[Draft]) -> list[Notification]:
                                  .order_by(Notification.id)).all() if created_ids else []
     agent_ids = sorted({n.agent_id for n in created})
     unread = unread_counts(agent_ids)
-    for notification in created:
-        publish("notification.created", {"notification": serialize_notification(notification),
-                                         "unread": unread[notification.agent_id]}, agent_room(notification.agent_id))
+    # One event per agent for the lot (each emit is a Redis PUBLISH: a burst of 500 would otherwise be 500).
+    for agent_id in agent_ids:
+        mine = [serialize_notification(n) for n in created if n.agent_id == agent_id]
+        publish("notification.created", {"notifications": mine, "unread": unread[agent_id]}, agent_room(agent_id))
     announce(signals.notifications_created, *agent_ids)
     return created
 
