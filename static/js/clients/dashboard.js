@@ -6,5 +6,3 @@ export const snapshot = () => api('GET', '/dashboard');
 export const conversations = (params) => api('GET', `/dashboard/conversations?${new URLSearchParams(params)}`);
 // The address of the CSV download of the same conversations (a link, not a call).
 export const drilldownCsv = (params) => `${API_ROOT}/dashboard/export?table=drilldown&${new URLSearchParams(params)}`;
-// /on-call: who is on call now, queue by queue.
-export const onCall = () => api('GET', '/on-call');

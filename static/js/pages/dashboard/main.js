@@ -1,6 +1,7 @@
 // The supervisors' dashboard: figures from one snapshot, patched in place by `dashboard.snapshot` events.
 // Every number is a link to the conversations behind it.
 import * as dashboard from '../../clients/dashboard.js';
+import * as onCall from '../../clients/on_call.js';
 import { $, el, toast } from '../../lib/dom.js';
 import { connectLive } from '../../lib/live.js';
 import { initBulkPanel, isRunning, showProgress } from '../../features/bulk.js';
@@ -29,7 +30,7 @@ function renderOnCall(rows) {
 async function load() {
   try {
     render(await dashboard.snapshot());
-    renderOnCall((await dashboard.onCall()).data);
+    renderOnCall((await onCall.now()).data);
   } catch (error) { toast(error.message); }
 }
 
