@@ -340,6 +340,7 @@ def main(argv: list[str] | None = None) -> None:
     metrics_folder(env)
     try:
         flask(env, "db", "upgrade")
+        flask(env, "push", "keys")  # the VAPID key pair, made once in instance/
         demo = "" if options.no_demo else flask(env, "seed")
         if options.scale:
             processes = scaled_processes(env, options.scale)

@@ -54,6 +54,13 @@ STATE_DEPENDENT = {
     "import_calendar_holidays": [(400, "invalid_ical", "")],
     # An expiry of the documented form may still name no real date, or one past, or over 5 years on.
     "issue_own_token": [(400, "invalid_field", "expires:")],
+    # A time zone must exist, quiet hours need a start and a different end, muted queues must exist.
+    "update_notification_settings": [(400, "invalid_field", "time_zone:"), (400, "invalid_field", "quiet hours"),
+                                     (400, "invalid_field", "muted_queues:"), (400, "unsafe_endpoint", "")],
+    # Browser keys must decode to a P-256 point and a 16-byte secret; a device count is capped.
+    "add_push_device": [(400, "invalid_field", "keys."), (400, "too_many", ""), (400, "unsafe_endpoint", "")],
+    # A rota's agents must work the queue; a day's shift names a weekday or a date, with different ends.
+    "replace_on_call_rota": [(400, "not_a_member", ""), (400, "invalid_field", "shifts[")],
     "issue_agent_token": [(400, "invalid_field", "expires:")],
     # A schema-valid upload is still refused when its rows are not a labelled history of known queues.
     "train_classifier": [(400, "invalid_training_file", "content: ")],

@@ -202,6 +202,24 @@ class Config:
         "SWITCHBOARD_ESCALATION_RETRY_SECONDS", "5,15,45,135,405,1215").split(",")]
 
 
+    # Web Push (RFC 8030/8291/8292). The VAPID key pair lives in this PEM file (None: instance/vapid.pem,
+    # made at set-up or first use); the subject is how push services reach the operator (mailto: or https:).
+    VAPID_KEY_FILE = os.environ.get("SWITCHBOARD_VAPID_KEY_FILE")
+    VAPID_SUBJECT = os.environ.get("SWITCHBOARD_VAPID_SUBJECT", "mailto:support@example.com")
+    # One request to a push service gives up after this long; the job goes on to the next device.
+    PUSH_TIMEOUT_SECONDS = _env_float("SWITCHBOARD_PUSH_TIMEOUT_SECONDS", 5.0)
+    # At most this many pushes reach one agent a minute; what waits is folded into the next one.
+    PUSH_PER_MINUTE = _env_int("SWITCHBOARD_PUSH_PER_MINUTE", 6)
+    # How long a push service keeps an undelivered push (TTL header), in seconds.
+    PUSH_TTL_SECONDS = _env_int("SWITCHBOARD_PUSH_TTL_SECONDS", 3600)
+    # Push endpoints on loopback or private addresses, and plain http ones, are refused (no server-side
+    # request forgery) unless this is on: only for a local push service in tests and development.
+    PUSH_ALLOW_LOCAL_ENDPOINTS = os.environ.get("SWITCHBOARD_PUSH_ALLOW_LOCAL_ENDPOINTS", "0") == "1"
+    # An urgent conversation pushed to the person on call goes to the next one on the rota when nobody
+    # opened it within this many minutes.
+    ON_CALL_ESCALATE_MINUTES = _env_int("SWITCHBOARD_ON_CALL_ESCALATE_MINUTES", 10)
+    PUSH_CHECK_INTERVAL_SECONDS = _env_int("SWITCHBOARD_PUSH_CHECK_INTERVAL_SECONDS", 60)
+
 class TestConfig(Config):
     """Settings for the test suite: no background threads, fast sweeps."""
 
@@ -210,6 +228,7 @@ class TestConfig(Config):
     DISPATCHER_ENABLED = False
     DASHBOARD_PUSHER_ENABLED = False
     SWEEP_GRACE_SECONDS = 0
+    PUSH_ALLOW_LOCAL_ENDPOINTS = True
 
 
 class TicketingStubConfig:

@@ -16,6 +16,7 @@ SCREENS = [
     ("console", "ana@example.com", "/conversations/{id}", "#cust-name:not(:empty)"),
     ("tokens", "ana@example.com", "/tokens", "#new-token"),
     ("account security", "ana@example.com", "/account/security", "#two-factor-state"),
+    ("notification settings", "ana@example.com", "/account/notifications", "#push-settings"),
     ("my reviews", "ana@example.com", "/reviews", "main"),
     ("dashboard", "sam@example.com", "/dashboard", "#incident-table tbody tr"),
     ("quality review", "sam@example.com", "/qa", "#samples .sample form"),
@@ -54,6 +55,8 @@ def fill_every_admin_section(page) -> None:
     """From the admin page, add a calendar, an SLA policy on business hours and a macro, so every section has
     rows to check."""
     page.click("text=Admin")
+    # The forms' handlers come with the page's module scripts: a submit before they ran would post natively.
+    page.wait_for_load_state("load")
     submit(page, "#new-calendar", {"name": "Paris office", "time_zone": "Europe/Paris"}, "#calendars tbody tr")
     page.wait_for_selector("#new-policy select[name=calendar] option:has-text('Paris office')", state="attached")
     submit(page, "#new-policy", {"first_reply_minutes": "30", "calendar": "Paris office"}, "#policies tbody tr")

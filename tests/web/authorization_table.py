@@ -21,6 +21,10 @@ ROUTES = {
     "GET /qa": ("uffoo", None),
     "GET /reviews": ("uoooo", None),
     "GET /tokens": ("uoooo", None),
+    "GET /account/notifications": ("uoooo", None),
+    "GET /manifest.webmanifest": ("ooooo", None),  # the installable console: public, as static files are
+    "GET /sw.js": ("ooooo", None),
+    "GET /offline": ("ooooo", None),
     "GET /reports/weekly": ("uffoo", None),
     "GET /login": ("ooooo", None),
     "POST /login": ("ooooo", None),
@@ -72,6 +76,18 @@ ROUTES = {
     "POST /api/v1/agents/<int:agent_id>/tokens": ("ufffo", "admin"),
     "DELETE /api/v1/agents/<int:agent_id>/tokens/<int:token_id>": ("ufffo", "admin"),
     "DELETE /api/v1/agents/<int:agent_id>/two-factor": ("ufffo", "admin"),
+    # Notifications and pushes: each agent's own; on-call rotas: supervisors read, admins write.
+    "GET /api/v1/notifications": ("uoooo", "read"),
+    "POST /api/v1/notifications/read": ("uoooo", "write"),
+    "GET /api/v1/notifications/settings": ("uoooo", "read"),
+    "PATCH /api/v1/notifications/settings": ("uoooo", "write"),
+    "GET /api/v1/push/key": ("uoooo", "read"),
+    "GET /api/v1/push/devices": ("uoooo", "read"),
+    "POST /api/v1/push/devices": ("uoooo", "write"),
+    "DELETE /api/v1/push/devices/<int:device_id>": ("uhohh", "write"),  # own devices only
+    "GET /api/v1/on-call": ("uffoo", "read"),
+    "GET /api/v1/queues/<slug>/on-call": ("uffoo", "read"),
+    "PUT /api/v1/queues/<slug>/on-call": ("ufffo", "admin"),
     # Conversations and customers: seen only through a queue the agent works (supervisors and admins: all).
     "GET /api/v1/search": ("uoooo", "read"),
     "POST /api/v1/conversations/next": ("uoooo", "write"),
@@ -175,6 +191,7 @@ SOCKET_EVENTS = {
 # checks a body against the document first and answers 400 to anyone for an invalid one (which tells
 # nothing), so an empty body would never reach the visibility check this matrix is about.
 BODIES = {
+    "POST /api/v1/notifications/read": {"all": True},
     "PATCH /api/v1/authors/<int:author_id>": {"tags": ["vip"]},
     "PATCH /api/v1/authors/<int:author_id>/notes/<int:note_id>": {"text": "edited"},
     "POST /api/v1/authors/<int:author_id>/notes": {"text": "a note"},

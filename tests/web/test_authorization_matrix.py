@@ -30,6 +30,7 @@ from workspace.models import (
     Incident,
     Macro,
     PersonLink,
+    PushSubscription,
     QaReview,
     Queue,
     Rule,
@@ -106,9 +107,12 @@ def world(matrix_app) -> World:
         db.session.flush()
         review = QaReview(message_id=reply_id, conversation_id=conversation_id, agent_id=agents["agent_in"].id,
                           reviewer_id=agents["supervisor"].id, accuracy=3, tone=3, resolution=3)
+        device = PushSubscription(agent_id=agents["agent_in"].id, endpoint="https://push.example.com/matrix",
+                                  p256dh="x", auth="y")
+
         attachment = EmailAttachment(message_id=reply_id, filename="a.png", declared_type="image/png",
                                      content_type="image/png", size=8, data=b"\x89PNG\r\n\x1a\n")
-        db.session.add_all([review, attachment])
+        db.session.add_all([review, attachment, device])
         db.session.commit()
         ids = {"conversation_id": conversation_id, "author_id": conversation.author_id, "note_id": note.id,
                "macro_id": macro.id, "rule_id": rule.id, "calendar_id": calendar.id, "incident_id": incident.id,
@@ -117,6 +121,7 @@ def world(matrix_app) -> World:
                "link_id": link.id,
                "other_author_id": other_author_id, "other_conversation_id": other_conversation_id,
                "reply_id": reply_id, "merge_id": merge_id, "job_id": "retention-none",
+               "device_id": device.id,
                "level": "urgent", "version": "v-none", "filename": "css/console.css"}
         agent_ids = {name: agent.get_id() for name, agent in agents.items()}
         db.session.remove()

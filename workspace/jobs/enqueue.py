@@ -22,7 +22,7 @@ from rq.job import Job, JobStatus
 
 from workspace.extensions import db
 from workspace.infra.broker import job_queue
-from workspace.jobs.tasks import background, conversations
+from workspace.jobs.tasks import background, conversations, notifications
 from workspace.live import signals, trace
 from workspace.models import Correction
 from workspace.services.conversations.replies import DELIVERY_JOB_TIMEOUT
@@ -62,6 +62,11 @@ def route_job_id(conversation_ids: list[int]) -> str:
     the same batch again (the sweeper after the dispatcher) names the same job."""
     ids = sorted(set(conversation_ids))
     return "route-" + hashlib.sha1(",".join(map(str, ids)).encode()).hexdigest()[:20]
+
+
+def _digest(ids: list) -> str:
+    """A short stable name for a list of ids (or id pairs)."""
+    return hashlib.sha1(repr(sorted(ids)).encode()).hexdigest()[:20]
 
 
 def _escalation_retry() -> Retry:
@@ -112,6 +117,14 @@ JOBS: dict[Callable, JobSpec] = {
     background.resync_slas: JobSpec(lambda queue_id, priority: f"sla-resync-{queue_id}-{priority}", 600),
     # One run per policy at a time; an hour covers millions of closed conversations in batches.
     background.apply_retention: JobSpec(lambda days, mode: f"retention-{days}-{mode}", 3600, result_ttl=7 * DAY),
+    # Keyed per event, so a retry records nothing twice; a batch of 200 routed conversations takes well under
+    # a second.
+    notifications.notify: JobSpec(lambda kind, ids: f"notify-{kind}-{_digest(ids)}", 120,
+                                  Retry(max=3, interval=[1, 5, 30]), result_ttl=60, failure_ttl=7 * DAY),
+    # One waiting push job per agent: asking again while it waits adds nothing, so a burst is one push.
+    # Each device's request times out in PUSH_TIMEOUT_SECONDS; the job's timeout bounds the lot.
+    notifications.push_notifications: JobSpec(lambda agent_id: f"push-{agent_id}", 120, result_ttl=60,
+                                              failure_ttl=DAY),
 }
 
 
@@ -231,6 +244,25 @@ def _resync(sender, ids: list[tuple[int, int]]) -> None:
         log.warning("could not queue an SLA re-plan; clocks follow the change as conversations move")
 
 
+def _notifier(kind: str) -> Callable:
+    """A receiver that asks a worker to notify the agents a change concerns (best effort: a notification is a
+    courtesy, and the change itself stands if Redis is down)."""
+    def receive(sender, ids: list, **_) -> None:
+        try:
+            enqueue(notifications.notify, kind, list(ids))
+        except Exception:  # noqa: BLE001 - see the docstring
+            log.warning("could not queue %s notifications for %s", kind, ids[:10], exc_info=True)
+    return receive
+
+
+def _push(sender, ids: list[int]) -> None:
+    """Ask a worker to push each agent's new notifications (best effort: the periodic run pushes what waits)."""
+    try:
+        enqueue_many(notifications.push_notifications, [(agent_id,) for agent_id in sorted(set(ids))])
+    except Exception:  # noqa: BLE001 - see the docstring
+        log.warning("could not queue pushes for agents %s; the periodic run will", ids[:10], exc_info=True)
+
+
 RECEIVERS = {
     signals.replies_queued: _deliver,
     signals.escalations_requested: _escalate,
@@ -239,6 +271,12 @@ RECEIVERS = {
     signals.bulk_started: _run_bulk,
     signals.bulk_undo_requested: _undo_bulk,
     signals.sla_resync_requested: _resync,
+    signals.conversations_assigned: _notifier("assigned"),
+    signals.notes_added: _notifier("note"),
+    signals.conversations_routed: _notifier("routed"),
+    signals.sla_at_risk: _notifier("sla"),
+    signals.incidents_opened: _notifier("incident"),
+    signals.notifications_created: _push,
 }
 
 

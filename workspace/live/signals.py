@@ -30,3 +30,13 @@ bulk_undo_requested = _signals.signal("bulk-undo-requested")
 sla_resync_requested = _signals.signal("sla-resync-requested")
 # Conversations were routed (ids: conversation ids; stored_at: when each one's routed post was stored).
 conversations_routed = _signals.signal("conversations-routed")
+# Conversations were given to an agent (ids: (conversation id, id of the agent who assigned, or None) pairs).
+conversations_assigned = _signals.signal("conversations-assigned")
+# Internal notes were added (ids: message ids).
+notes_added = _signals.signal("notes-added")
+# SLA clocks went at risk (ids: conversation ids).
+sla_at_risk = _signals.signal("sla-at-risk")
+# Incidents were opened, by hand or by spike detection (ids: incident ids).
+incidents_opened = _signals.signal("incidents-opened")
+# New notifications wait for their push to be decided (ids: agent ids).
+notifications_created = _signals.signal("notifications-created")

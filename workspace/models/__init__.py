@@ -25,6 +25,13 @@ from workspace.models.escalation import TICKET_DONE_STATUSES, Escalation
 from workspace.models.macro import SCOPES, Macro, MacroUsage
 from workspace.models.message import Message
 from workspace.models.model_version import Correction, ModelVersion
+from workspace.models.notification import (
+    NOTIFICATION_KINDS,
+    Notification,
+    NotificationSettings,
+    PushSubscription,
+)
+from workspace.models.on_call import OnCallShift
 from workspace.models.outbox import OutboxEntry
 from workspace.models.person import EVIDENCE_KINDS, LINK_STATUSES, Person, PersonLink
 from workspace.models.queue import TRIAGE, Queue
@@ -46,14 +53,16 @@ from workspace.models.two_factor import RecoveryCode
 
 __all__ = [
     "ACTIVE_STATUSES", "BULK_STATES", "INCIDENT_STATUSES", "ITEM_RESULTS", "MATCH_KINDS", "MAX_ID",
-    "NOT_DUE", "ROLES", "SCOPES", "SCORES", "SEARCH_OBJECTS", "STATUSES", "STRATEGIES", "TARGETS",
+    "NOT_DUE", "NOTIFICATION_KINDS", "ROLES", "SCOPES", "SCORES", "SEARCH_OBJECTS", "STATUSES", "STRATEGIES", "TARGETS",
     "TICKET_DONE_STATUSES", "TRIAGE",
     "ADMIN_SCOPES", "SCOPE_MEANINGS", "TOKEN_SCOPES", "Agent", "ApiToken", "Assignment", "AuditEntry", "Author",
     "AuthorNote", "BulkAction", "BulkItem", "EmailAttachment", "EmailSuppression", "SuspendedEmail",
     "BusinessCalendar", "Channel", "Conversation", "ConversationMerge", "Correction", "MERGE_KINDS",
     "EVIDENCE_KINDS", "Escalation", "Incident",
-    "LINK_STATUSES", "Macro", "MacroUsage", "Message", "ModelVersion", "OutboxEntry", "Person", "PersonLink",
-    "Priority", "QaReview", "Queue", "QueueCount", "RecoveryCode", "Rule",
+    "LINK_STATUSES", "Macro", "MacroUsage", "Message", "ModelVersion",
+    "Notification", "NotificationSettings", "OnCallShift",
+    "OutboxEntry", "Person", "PersonLink",
+    "Priority", "PushSubscription", "QaReview", "Queue", "QueueCount", "RecoveryCode", "Rule",
     "SlaOutcome", "SlaPolicy", "SsoIdentity", "UTCDateTime", "VolumeCount", "has_role", "hash_token",
     "incident_conversations", "is_id", "queue_members", "scopes_allowed",
     "utcnow",

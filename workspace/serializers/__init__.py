@@ -1,6 +1,7 @@
 """One serializer per resource, shared by the REST API and the socket events."""
 
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -233,3 +234,36 @@ def serialize_review(review) -> dict:
         "comment": review.comment, "reply": review.message.text,
         "created_at": timestamp(review.created_at), "updated_at": timestamp(review.updated_at),
     }
+
+
+def serialize_notification(notification) -> dict:
+    """A notification: what happened, about which conversation or incident, by whom, and whether it was read."""
+    return {
+        "id": notification.id, "kind": notification.kind, "title": notification.title,
+        "conversation_id": notification.conversation_id, "incident_id": notification.incident_id,
+        "actor_id": notification.actor_id, "created_at": timestamp(notification.created_at),
+        "read_at": timestamp(notification.read_at),
+    }
+
+
+def serialize_push_device(device) -> dict:
+    """A device as its owner sees it: the push service's host, never the whole endpoint (a capability URL)."""
+    return {"id": device.id, "label": device.label, "push_service": urlsplit(device.endpoint).hostname,
+            "created_at": timestamp(device.created_at), "last_sent_at": timestamp(device.last_sent_at),
+            "last_error": device.last_error}
+
+
+def serialize_notification_settings(settings) -> dict:
+    """An agent's push settings (muted queues by slug)."""
+    slugs = db.session.scalars(sa.select(Queue.slug).where(Queue.id.in_(settings.muted_queue_ids or []))).all()
+    return {"kinds": list(settings.kinds), "priorities": list(settings.priorities), "muted_queues": sorted(slugs),
+            "time_zone": settings.time_zone, "quiet_start": settings.quiet_start, "quiet_end": settings.quiet_end,
+            "only_when_away": settings.only_when_away, "include_text": settings.include_text,
+            "webhook_url": settings.webhook_url}
+
+
+def serialize_on_call_shift(shift) -> dict:
+    """One shift of a queue's on-call rota: a weekday's (0 = Monday) or a date's."""
+    return {"agent_id": shift.agent_id, "weekday": shift.weekday,
+            "date": shift.on_date.isoformat() if shift.on_date else None,
+            "start": shift.start, "end": shift.end, "position": shift.position}

@@ -21,7 +21,7 @@ import sqlalchemy.orm as so
 from flask import current_app
 
 from workspace.extensions import db
-from workspace.live import presence
+from workspace.live import presence, signals
 from workspace.live.changes import Changes
 from workspace.models import Agent, Assignment, Conversation, Message, Queue, queue_members, utcnow
 from workspace.services.conversations.queues import ORDER
@@ -231,6 +231,8 @@ def _record(conversation_id: int, queue: Queue, agent_id: int | None, kind: str,
     conversation = db.session.get(Conversation, conversation_id, populate_existing=True)
     changes = Changes()
     changes.add(conversation, "updated")
+    if agent_id is not None:
+        changes.request(signals.conversations_assigned, (conversation_id, None))
     db.session.commit()
     changes.publish()
 

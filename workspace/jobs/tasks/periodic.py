@@ -8,6 +8,7 @@ from workspace.infra.broker import redis_client
 from workspace.jobs import dispatch
 from workspace.models import Author
 from workspace.services import assignment
+from workspace.services.notifications import triggers, webpush
 from workspace.services.people import links
 from workspace.services.responses import actions
 from workspace.services.service_levels import clocks
@@ -57,3 +58,11 @@ def propose_person_links() -> dict:
     if ids:
         redis.set(PEOPLE_SCANNED_KEY, ids[-1])
     return {"authors": len(ids), "proposed": proposed}
+
+
+def notifications_tick() -> dict:
+    """Hand urgent conversations nobody on call opened to the next person on call, then push what waited
+    (capped agents whose minute is over, pushes whose job was lost)."""
+    escalated = triggers.escalate()
+    pushed = [webpush.push_pending(agent_id) for agent_id in webpush.waiting_agents()]
+    return {"escalated": escalated, "agents_pushed": len(pushed)}

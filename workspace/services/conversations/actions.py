@@ -83,6 +83,8 @@ def assign(conversation: Conversation, assignee, agent: Agent) -> Conversation:
     changes = Changes()
     if change[0]["assignee_id"] is not None and conversation.status == "open":
         changes.request(signals.assignment_requested, conversation.queue_id)  # its previous agent has room
+    if change[1]["assignee_id"] is not None:
+        changes.request(signals.conversations_assigned, (conversation.id, agent.id))
     return commit_change(conversation, agent, "conversation.assign", *change, changes=changes)
 
 

@@ -40,7 +40,9 @@ def add_note(conversation: Conversation, text, agent: Agent) -> Message:
     """Store an internal note on the conversation (never sent to the customer)."""
     message = store_note(conversation, text, agent)
     db.session.flush()
-    commit_change(conversation, agent, "conversation.note", {}, {"message_id": message.id})
+    changes = Changes()
+    changes.request(signals.notes_added, message.id)  # its @mentions are told
+    commit_change(conversation, agent, "conversation.note", {}, {"message_id": message.id}, changes=changes)
     return message
 
 

@@ -18,6 +18,7 @@ from flask import current_app
 
 from sla import Calendar, add_business_time, business_minutes_between, parse_calendar
 from workspace.extensions import db
+from workspace.live import signals
 from workspace.live.changes import Changes
 from workspace.live.publish import publish
 from workspace.live.rooms import queue_room
@@ -272,6 +273,8 @@ def check(now: datetime | None = None) -> dict:
                 totals[state] += 1
                 if state == "breached":
                     misses.append((conversation, target, entry))
+                elif conversation.assignee_id is not None:
+                    changes.request(signals.sla_at_risk, conversation.id)  # its agent is told
             changes.add(conversation, "updated")
         _record_misses(misses)
         db.session.commit()

@@ -9,6 +9,8 @@ from flask import current_app
 from routing.spikes import BUCKET_MINUTES, Spike, SpikeSettings, detect_many, history_buckets, matches_phrase
 from workspace.errors import NotFound, ValidationError
 from workspace.extensions import db
+from workspace.live import signals
+from workspace.live.changes import announce
 from workspace.live.publish import publish
 from workspace.live.rooms import dashboard_room
 from workspace.models import (
@@ -99,6 +101,7 @@ def create_incident(data, agent: Agent) -> Incident:
     audit.record(agent, "incident.create", "incident", incident.id, after=_state(incident, added=added))
     db.session.commit()
     _announce("incident.updated", incident)
+    announce(signals.incidents_opened, incident.id)
     return incident
 
 
@@ -219,6 +222,7 @@ def detect_spikes(settings: SpikeSettings | None = None) -> list[Incident]:
         audit.record(None, "incident.detect", "incident", incident.id, after=_state(incident))
         db.session.commit()
         _announce("incident.detected", incident)
+        announce(signals.incidents_opened, incident.id)
         opened.append(incident)
     return opened
 

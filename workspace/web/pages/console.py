@@ -1,12 +1,23 @@
 """Sign-in, sign-out and the console shell (the console itself is static/js/pages/console/)."""
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_login import current_user, login_required, logout_user
 
 from workspace.errors import SwitchboardError
 from workspace.extensions import csrf, db
-from workspace.models import SCOPE_MEANINGS, scopes_allowed
+from workspace.models import NOTIFICATION_KINDS, SCOPE_MEANINGS, scopes_allowed
 from workspace.services import audit
+from workspace.services.notifications.settings import PRIORITIES
 from workspace.services.signin import two_factor
 from workspace.services.signin.passwords import check_password
 from workspace.services.signin.throttle import Throttled
@@ -76,3 +87,35 @@ def tokens_page():
     """The signed-in agent's API tokens: list, issue (the scopes their role allows) and revoke."""
     scopes = [(scope, SCOPE_MEANINGS[scope]) for scope in scopes_allowed(current_user)]
     return render_template("tokens.html", agent=current_user, scopes=scopes)
+
+
+@bp.get("/account/notifications")
+@login_required
+def notifications_page():
+    """The signed-in agent's devices that get pushes (add this one, revoke any) and what to push when."""
+    return render_template("notifications.html", agent=current_user, kinds=NOTIFICATION_KINDS, priorities=PRIORITIES)
+
+
+@bp.get("/manifest.webmanifest")
+def manifest():
+    """The web app manifest: the console installs to a phone's home screen or a desktop."""
+    icons = [{"src": url_for("static", filename=f"icons/icon-{size}.png"), "sizes": f"{size}x{size}",
+              "type": "image/png", "purpose": "any maskable"} for size in (192, 512)]
+    response = jsonify(name="Switchboard", short_name="Switchboard", start_url="/", scope="/", display="standalone",
+                       background_color="#ffffff", theme_color="#1a237e", icons=icons)
+    response.mimetype = "application/manifest+json"
+    return response
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """The service worker, served from the root so its scope is the whole console."""
+    response = send_from_directory(current_app.static_folder, "js/sw.js", mimetype="text/javascript", max_age=0)
+    response.headers["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@bp.get("/offline")
+def offline():
+    """The page the service worker shows when the network is gone: says so, and reconnects by itself."""
+    return render_template("offline.html")

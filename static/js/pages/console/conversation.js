@@ -6,6 +6,7 @@ import { conversationPage } from '../../lib/routes.js';
 import { renderEmail } from '../../features/email.js';
 import { canEscalate, escalate, renderEscalation } from '../../features/escalation.js';
 import { confidenceWords } from '../../features/confidence.js';
+import { seen } from '../../features/notifications.js';
 import { viewing } from '../../features/presence.js';
 import { showCustomer } from './customer.js';
 import { applyChanges, include, neighbour, reveal, selectQueue } from './list.js';
@@ -110,6 +111,7 @@ export async function openConversation(id, { push = true, reveal: showInQueue = 
   app.classList.add('has-conversation');
   if (push) history.pushState({ id }, '', conversationPage(id));
   viewing(id, previous);
+  seen(id);
   await showCustomer(detail.author.id);
 }
 

@@ -1,8 +1,10 @@
 // The agent console: queues, the ordered list, one conversation with its customer, live.
 import { $, commaList, countdown, el, toast } from '../../lib/dom.js';
+import { registerServiceWorker } from '../../lib/install.js';
 import { connectLive } from '../../lib/live.js';
 import { conversationFromPage } from '../../lib/routes.js';
 import { initBulk, showProgress } from '../../features/bulk.js';
+import * as bell from '../../features/notifications.js';
 import { initPresence, renderPresence, viewing } from '../../features/presence.js';
 import { initComposer, setKind } from './composer.js';
 import { change, escalateOpen, getNext, openConversation, refreshConversation } from './conversation.js';
@@ -21,6 +23,7 @@ function startLive() {
   const beat = () => state.socket.emit('heartbeat', { status: $('#my-status').value });
   state.socket = connectLive({
     catchUp: () => {
+      bell.catchUp();
       loadQueues();
       if (!state.search) loadList(true);
       refreshConversation();
@@ -36,6 +39,7 @@ function startLive() {
       presence: renderPresence,
       'sla.breached': ({ items }) => toast(`${items.length} conversation${items.length > 1 ? 's' : ''} breached SLA`),
       'bulk.progress': showProgress,
+      ...bell.events,
     },
   });
   initPresence({ socket: state.socket, me, current: () => state.conversation });
@@ -46,6 +50,7 @@ function startLive() {
 }
 
 initQueues({ select: selectQueue });
+bell.initNotifications({ open: openConversation });
 initList({ open: openConversation, changed: refreshConversation });
 initCustomer({ openConversation });
 initMerging({ openConversation });
@@ -102,6 +107,7 @@ function initListView() {
 
 (async function start() {
   setKind('reply', { focus: false });
+  registerServiceWorker();
   await loadQueues();
   const id = conversationFromPage(location.pathname);
   // A link to one conversation opens it in its own queue's list, highlighted there.

@@ -1,7 +1,8 @@
 // The supervisors' dashboard: figures from one snapshot, patched in place by `dashboard.snapshot` events.
 // Every number is a link to the conversations behind it.
 import * as dashboard from '../../clients/dashboard.js';
-import { $, toast } from '../../lib/dom.js';
+import * as onCall from '../../clients/on_call.js';
+import { $, el, toast } from '../../lib/dom.js';
 import { connectLive } from '../../lib/live.js';
 import { initBulkPanel, isRunning, showProgress } from '../../features/bulk.js';
 import { renderSentiment, renderVolume } from './charts.js';
@@ -19,8 +20,18 @@ function render(snapshot) {
   renderIncidents(snapshot.incidents);
 }
 
+function renderOnCall(rows) {
+  $('#on-call-table tbody').replaceChildren(...(rows.length ? rows.map((row) => el('tr', {},
+    el('td', { text: row.queue }), el('td', { text: row.agents.map((a) => a.name).join(', then ') }),
+    el('td', { text: row.in_hours ? 'in hours' : 'out of hours' })))
+    : [el('tr', {}, el('td', { colspan: 3, text: 'Nobody is on call now.' }))]));
+}
+
 async function load() {
-  try { render(await dashboard.snapshot()); } catch (error) { toast(error.message); }
+  try {
+    render(await dashboard.snapshot());
+    renderOnCall((await onCall.now()).data);
+  } catch (error) { toast(error.message); }
 }
 
 initDrilldown();
