@@ -1,13 +1,13 @@
 """Notifications, Web Push subscriptions, each agent's push settings, and on-call rotas.
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0022
+Revises: 0021
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0019'
-down_revision = '0018'
+revision = '0022'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 
