@@ -63,6 +63,8 @@ class Config:
     MODEL_RELOAD_SECONDS = _env_float("SWITCHBOARD_MODEL_RELOAD_SECONDS", 10.0)
     # Unused agent corrections that trigger a retrain job.
     RETRAIN_AFTER_CORRECTIONS = _env_int("SWITCHBOARD_RETRAIN_AFTER_CORRECTIONS", 50)
+    # Agent assist: after routing, a worker job stores suggested macros and past replies for each conversation.
+    SUGGESTIONS_ENABLED = os.environ.get("SWITCHBOARD_SUGGESTIONS", "1") == "1"
 
     # Session cookies: never readable by scripts, not sent on cross-site posts,
     # and HTTPS-only unless turned off for a plain-HTTP local run.
@@ -197,6 +199,8 @@ class TestConfig(Config):
     DISPATCHER_ENABLED = False
     DASHBOARD_PUSHER_ENABLED = False
     SWEEP_GRACE_SECONDS = 0
+    # Off unless a test is about them: training a ranker after every routed batch would slow the rest.
+    SUGGESTIONS_ENABLED = False
 
 
 class TicketingStubConfig:

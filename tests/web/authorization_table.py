@@ -87,6 +87,10 @@ ROUTES = {
     "PATCH /api/v1/authors/<int:author_id>/notes/<int:note_id>": ("uhofo", "write"),  # its writer, or an admin
     "DELETE /api/v1/authors/<int:author_id>/notes/<int:note_id>": ("uhooo", "write"),
     # Macros and bulk actions.
+    "GET /api/v1/conversations/<int:conversation_id>/suggestions": ("uhooo", "read"),
+    "POST /api/v1/conversations/<int:conversation_id>/suggestions/<int:suggestion_id>/outcome": ("uhooo", "write"),
+    "GET /api/v1/suggestions/versions": ("ufffo", "admin"),
+    "POST /api/v1/suggestions/versions": ("ufffo", "admin"),
     "GET /api/v1/macros": ("uoooo", "read"),
     "POST /api/v1/macros": ("uoooo", "write"),
     "GET /api/v1/macros/<int:macro_id>": ("uhooo", "read"),  # a team macro: its queue's agents
@@ -160,5 +164,6 @@ BODIES = {
     "POST /api/v1/conversations/<int:conversation_id>/notes": {"text": "a note"},
     "POST /api/v1/conversations/<int:conversation_id>/replies": {"text": "a reply"},
     "PATCH /api/v1/macros/<int:macro_id>": {"name": "Thanks again"},
+    "POST /api/v1/conversations/<int:conversation_id>/suggestions/<int:suggestion_id>/outcome": {"outcome": "ignored"},
     "POST /api/v1/macros/<int:macro_id>/preview": {"conversation_id": "<conversation_id>"},
 }

@@ -32,6 +32,8 @@ from workspace.models import (
     Queue,
     Rule,
     SlaPolicy,
+    Suggestion,
+    SuggestionVersion,
 )
 
 
@@ -98,8 +100,16 @@ def world(matrix_app) -> World:
         review = QaReview(message_id=reply_id, conversation_id=conversation_id, agent_id=agents["agent_in"].id,
                           reviewer_id=agents["supervisor"].id, accuracy=3, tone=3, resolution=3)
         db.session.add(review)
+        version = SuggestionVersion(watermark={"audit_id": 0, "message_id": 0}, active=True)
+        db.session.add(version)
+        db.session.flush()
+        suggestion = Suggestion(conversation_id=conversation_id, version_id=version.id, message_id=min(
+            m.id for m in conversation.messages if m.direction == "inbound"), kind="macro", macro_id=macro.id,
+            rank=1, confidence=0.9, evidence="learned")
+        db.session.add(suggestion)
         db.session.commit()
-        ids = {"conversation_id": conversation_id, "author_id": conversation.author_id, "note_id": note.id,
+        ids = {"suggestion_id": suggestion.id,
+               "conversation_id": conversation_id, "author_id": conversation.author_id, "note_id": note.id,
                "macro_id": macro.id, "rule_id": rule.id, "calendar_id": calendar.id, "incident_id": incident.id,
                "review_id": review.id, "bulk_id": bulk.id, "agent_id": agents["agent_in"].id, "token_id": spare.id,
                "level": "urgent", "version": "v-none", "filename": "css/console.css"}

@@ -30,6 +30,7 @@ from workspace.models.rule import Rule
 from workspace.models.search_index import SEARCH_OBJECTS
 from workspace.models.sla import TARGETS, BusinessCalendar, SlaOutcome, SlaPolicy
 from workspace.models.sso_identity import SsoIdentity
+from workspace.models.suggestion import OUTCOMES, SUGGESTION_KINDS, Suggestion, SuggestionVersion
 from workspace.models.supervision import (
     INCIDENT_STATUSES,
     MATCH_KINDS,
@@ -43,13 +44,14 @@ from workspace.models.two_factor import RecoveryCode
 
 __all__ = [
     "ACTIVE_STATUSES", "BULK_STATES", "INCIDENT_STATUSES", "ITEM_RESULTS", "MATCH_KINDS", "MAX_ID",
-    "NOT_DUE", "ROLES", "SCOPES", "SCORES", "SEARCH_OBJECTS", "STATUSES", "STRATEGIES", "TARGETS",
-    "TICKET_DONE_STATUSES", "TRIAGE",
+    "NOT_DUE", "OUTCOMES", "ROLES", "SCOPES", "SCORES", "SEARCH_OBJECTS", "STATUSES", "STRATEGIES",
+    "SUGGESTION_KINDS", "TARGETS", "TICKET_DONE_STATUSES", "TRIAGE",
     "ADMIN_SCOPES", "SCOPE_MEANINGS", "TOKEN_SCOPES", "Agent", "ApiToken", "Assignment", "AuditEntry", "Author",
     "AuthorNote", "BulkAction", "BulkItem",
     "BusinessCalendar", "Channel", "Conversation", "Correction", "Escalation", "Incident", "Macro", "MacroUsage",
     "Message", "ModelVersion", "OutboxEntry", "Priority", "QaReview", "Queue", "QueueCount", "RecoveryCode", "Rule",
-    "SlaOutcome", "SlaPolicy", "SsoIdentity", "UTCDateTime", "VolumeCount", "has_role", "hash_token",
+    "SlaOutcome", "SlaPolicy", "SsoIdentity", "Suggestion", "SuggestionVersion",
+    "UTCDateTime", "VolumeCount", "has_role", "hash_token",
     "incident_conversations", "is_id", "queue_members", "scopes_allowed",
     "utcnow",
 ]

@@ -1,0 +1,27 @@
+"""What the ranker proposes: one candidate with its source and confidence."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One suggestion: a macro or a past reply, how sure the ranker is, and why.
+
+    kind is "macro" or "reply"; ref is the macro id or the past reply's id;
+    evidence says where the confidence comes from ("learned": agents applied
+    this macro to similar posts; "text": the macro's own words match, the cold
+    start; "similar_post": the reply answered a post this close).
+    """
+
+    kind: str
+    ref: int
+    confidence: float
+    evidence: str
+
+
+@dataclass(frozen=True, slots=True)
+class Suggested:
+    """Everything suggested for one post: at most `top` macros and replies, each above its threshold."""
+
+    macros: list[Candidate] = field(default_factory=list)
+    replies: list[Candidate] = field(default_factory=list)
