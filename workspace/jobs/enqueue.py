@@ -102,8 +102,8 @@ JOBS: dict[Callable, JobSpec] = {
     background.retrain: JobSpec(_retrain_id, 1800, Retry(max=2, interval=[60, 300]), result_ttl=DAY,
                                 failure_ttl=7 * DAY),
     # One training at a time; it reads every applied macro and reply, minutes at millions of them.
-    background.train_suggestions: JobSpec(lambda force=False: "train-suggestions", 1800, result_ttl=DAY,
-                                          failure_ttl=7 * DAY),
+    background.train_suggestions: JobSpec(lambda force=False: f"train-suggestions-{current_app.config['RQ_QUEUE']}",
+                                          1800, result_ttl=DAY, failure_ttl=7 * DAY),
     # Repeated edits of one policy: one re-plan.
     background.resync_slas: JobSpec(lambda queue_id, priority: f"sla-resync-{queue_id}-{priority}", 600),
 }

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 # Every HOLDOUT_EVERY-th macro application is held out for the gate (when there are at least MIN_HELD_OUT).
 HOLDOUT_EVERY = 5
 MIN_HELD_OUT = 2
-# The active version's ranker, per process: (version id, ranker).
+# The active version's ranker, per process: its key (version id, trained at) and the ranker.
 _loaded: dict = {}
 
 
@@ -86,8 +86,10 @@ def train(*, force: bool = False, agent: Agent | None = None) -> SuggestionVersi
 def active_ranker() -> tuple[SuggestionVersion, Ranker]:
     """The active version and its ranker, rebuilt once per process per version (trained first if none)."""
     version = active_version() or train()
-    if _loaded.get("version_id") != version.id:
-        _loaded.update(version_id=version.id, ranker=_build(version.watermark))
+    # The training time too: a database recreated (tests, a restore) may reuse an id for another version.
+    key = (version.id, version.trained_at)
+    if _loaded.get("key") != key:
+        _loaded.update(key=key, ranker=_build(version.watermark))
     return version, _loaded["ranker"]
 
 
