@@ -104,7 +104,8 @@ def test_a_macro_nobody_applied_yet_is_suggested_by_its_own_words(app, client, d
 
 def test_outcomes_are_recorded_in_order_and_counted_per_version(app, client, deliver, history, run_jobs):
     """Inserted then sent counts as accepted, ignored as not; an outcome out of order is 409 and changes nothing."""
-    conversation_id = deliver_and_dispatch(app, deliver, make_post(text="I was charged twice for my order and want a refund"))
+    conversation_id = deliver_and_dispatch(app, deliver, make_post(
+        text="I was charged twice for my order and want a refund"))
     run_jobs()
     first, *others = suggested(client, history, conversation_id)
     base = f"/api/v1/conversations/{conversation_id}/suggestions"
