@@ -4,6 +4,7 @@ import { attempt } from '../../lib/api.js';
 import { $, toast } from '../../lib/dom.js';
 import { hasSelection, pickMacro } from '../../features/bulk.js';
 import { openPicker } from '../../features/macros.js';
+import { replySent } from '../../features/suggestions.js';
 import { typed } from '../../features/presence.js';
 import { change, refreshConversation } from './conversation.js';
 import { state } from './state.js';
@@ -15,6 +16,7 @@ async function send(resolveAfter) {
   const id = state.conversation.id;
   if (!await attempt(() => (kind === 'note' ? conversations.addNote(id, text) : conversations.reply(id, text)))) return;
   $('#reply-text').value = '';
+  if (kind === 'reply') replySent(text);
   if (resolveAfter) await change({ status: 'resolved' });
   await refreshConversation();
   toast(kind === 'note' ? 'Note added' : resolveAfter ? 'Sent and resolved' : 'Reply sent');

@@ -5,6 +5,7 @@ import { $, ago, el, fill, linkified, toast } from '../../lib/dom.js';
 import { conversationPage } from '../../lib/routes.js';
 import { canEscalate, escalate, renderEscalation } from '../../features/escalation.js';
 import { viewing } from '../../features/presence.js';
+import { showSuggestions } from '../../features/suggestions.js';
 import { showCustomer } from './customer.js';
 import { applyChanges, renderList } from './list.js';
 import { app, state } from './state.js';
@@ -73,6 +74,7 @@ export async function openConversation(id, { push = true } = {}) {
   app.dataset.view = 'conversation';
   if (push) history.pushState({ id }, '', conversationPage(id));
   viewing(id, previous);
+  showSuggestions(id);
   await showCustomer(detail.author.id);
 }
 

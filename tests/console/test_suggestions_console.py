@@ -1,0 +1,75 @@
+"""Suggestions in a real browser: shown beside the conversation with source and confidence, a digit puts one in
+the composer without sending it, sending an edited one records edited (the rest ignored); clean and phone-sized."""
+
+import sqlalchemy as sa
+
+from tests.console.factories import serious_violations
+from tests.console.test_console import post_webhook
+from tests.factories import make_post, wait_for
+from workspace.extensions import db
+from workspace.models import Agent, AuditEntry, Author, Conversation, Macro, Message, Suggestion
+
+REFUNDS = ["I was charged twice, refund please", "refund the double charge on my card",
+           "you billed me twice, I want my money back", "double charge on my order, need a refund"]
+RESETS = ["password reset link never arrives", "forgot my password, cannot log in",
+          "reset my password please", "locked out, the password reset fails"]
+
+
+def seed_history(app) -> int:
+    """A refund and a password macro, each applied by Ana to four past posts (as the audit log records it)."""
+    with app.app_context():
+        ana = db.session.scalar(sa.select(Agent).where(Agent.email == "ana@example.com"))
+        refund = Macro(name="Refund a double charge", template="Sorry! We refunded the duplicate charge.",
+                       scope="global", actions=[{"type": "reply"}])
+        reset = Macro(name="Password reset", template="Use the reset link on the sign-in page.", scope="global",
+                      actions=[{"type": "reply"}])
+        db.session.add_all([refund, reset])
+        db.session.flush()
+        for number, (text, macro) in enumerate([(t, refund) for t in REFUNDS] + [(t, reset) for t in RESETS]):
+            author = Author(channel_id=1, external_id=f"old{number}", handle=f"old{number}", name="")
+            conversation = Conversation(channel_id=1, author=author, queue_id=2, status="resolved", subject="")
+            db.session.add_all([author, conversation,
+                                Message(conversation=conversation, channel_id=1, author=author, text=text)])
+            db.session.flush()
+            db.session.add(AuditEntry(agent_id=ana.id, action="conversation.macro", target_type="conversation",
+                                      target_id=conversation.id, after={"macro_id": macro.id}))
+        db.session.commit()
+        return refund.id
+
+
+def outcomes(app, conversation_id: int) -> dict:
+    with app.app_context():
+        try:
+            return {(s.kind, s.macro_id): s.outcome for s in db.session.scalars(
+                sa.select(Suggestion).where(Suggestion.conversation_id == conversation_id))}
+        finally:
+            db.session.remove()
+
+
+def test_a_digit_inserts_a_suggestion_which_only_the_agent_sends(app, open_console, live_server):
+    """The learned macro is first with its confidence; 1 fills the composer and sends nothing; sending it edited
+    records edited for it and ignored for the others; the panel is axe-clean and fits a phone."""
+    refund_id = seed_history(app)
+    conversation_id = post_webhook(live_server, make_post(text="I was charged twice for one order, refund please"))
+    assert wait_for(lambda: outcomes(app, conversation_id), timeout=60)
+    page = open_console("ana@example.com")
+    page.goto(f"{live_server}/conversations/{conversation_id}")
+    page.wait_for_selector("#suggestions .suggestion")
+    first = page.inner_text("#suggestions li:first-child .suggestion")
+    assert "Macro: Refund a double charge" in first and "%" in first and "applied to similar posts" in first
+    assert serious_violations(page, "#suggestions") == []
+    page.click("#thread")
+    page.keyboard.press("1")
+    page.wait_for_function("() => document.querySelector('#reply-text').value.includes('refunded the duplicate')")
+    assert wait_for(lambda: outcomes(app, conversation_id)[("macro", refund_id)] == "inserted")
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(
+            Message.conversation_id == conversation_id, Message.direction == "outbound")) == 0
+    page.fill("#reply-text", "Sorry about that! We refunded the duplicate charge today.")
+    page.click("#send-reply")
+    page.wait_for_selector("#thread .message.outbound")
+    assert wait_for(lambda: outcomes(app, conversation_id)[("macro", refund_id)] == "edited")
+    assert set(outcomes(app, conversation_id).values()) <= {"edited", "ignored"}
+    for width in (360, 390):
+        page.set_viewport_size({"width": width, "height": 800})
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
