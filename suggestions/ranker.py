@@ -26,8 +26,9 @@ TOP = 3
 # the right macro stays first or in the top three for in-scope posts, most out-of-scope posts get nothing.
 MACRO_THRESHOLD = 0.15
 COMPANION_THRESHOLD = 0.001
-# Share of a post's words that must have been seen in posts agents handled: a post mostly in words never
-# seen is about something no macro covers, however the model spreads its probability.
+# Share of a post's words that must have been seen in posts agents applied macros to: a post mostly in
+# words never seen there is not the learned model's to judge, however it spreads its probability (a macro
+# nobody applied yet may still match it by its own words).
 FAMILIAR = 0.75
 # A macro's own words must match the post at least this well (cosine) to be suggested cold.
 TEXT_THRESHOLD = 0.25
@@ -90,6 +91,8 @@ class Ranker:
             self.words_ = None
             return self
         self.analyze_ = self.words_.build_analyzer()
+        # The words of the posts the learned model saw: a post mostly outside them is not its to judge.
+        self.learned_words_ = {term for text, _ in applied for term in self.analyze_(text) if " " not in term}
         self.cold_matrix_ = self.words_.transform([text for _, text in cold]) if cold else None
         self._fit_replies(replies)
         return self
@@ -124,7 +127,7 @@ class Ranker:
 
     def _familiar(self, text: str) -> bool:
         words = [term for term in self.analyze_(text) if " " not in term]
-        return bool(words) and sum(term in self.words_.vocabulary_ for term in words) >= FAMILIAR * len(words)
+        return bool(words) and sum(term in self.learned_words_ for term in words) >= FAMILIAR * len(words)
 
     def _macros(self, row: int, learned, cold) -> list[Candidate]:
         found = []
