@@ -46,9 +46,10 @@ def outcomes(app, conversation_id: int) -> dict:
             db.session.remove()
 
 
-def test_a_digit_inserts_a_suggestion_which_only_the_agent_sends(app, open_console, live_server):
+def test_a_digit_inserts_a_suggestion_which_only_the_agent_sends(app, open_console, live_server, root):
     """The learned macro is first with its confidence; 1 fills the composer and sends nothing; sending it edited
-    records edited for it and ignored for the others; the panel is axe-clean and fits a phone."""
+    records edited for it and ignored for the others; the panel is axe-clean and fits a phone; the admin page
+    shows the version's acceptance."""
     refund_id = seed_history(app)
     conversation_id = post_webhook(live_server, make_post(text="I was charged twice for one order, refund please"))
     assert wait_for(lambda: outcomes(app, conversation_id), timeout=60)
@@ -73,3 +74,9 @@ def test_a_digit_inserts_a_suggestion_which_only_the_agent_sends(app, open_conso
     for width in (360, 390):
         page.set_viewport_size({"width": width, "height": 800})
         assert page.evaluate("document.documentElement.scrollWidth") <= width
+    admin = open_console(root)
+    admin.goto(f"{live_server}/admin")
+    admin.wait_for_selector("#suggestion-versions tbody tr")
+    cells = admin.locator("#suggestion-versions tbody tr").first.locator("td").all_inner_texts()
+    assert cells[0].endswith("(active)") and cells[6] == "1" and cells[8] != "–"
+    assert serious_violations(admin, "#suggestions-admin") == []
