@@ -1,4 +1,4 @@
-"""Agent assist: suggestion versions and the suggestions shown beside conversations.
+"""Agent assist: help articles, suggestion versions and the suggestions shown beside conversations.
 
 Revision ID: 0023
 Revises: 0018
@@ -14,6 +14,23 @@ depends_on = None
 
 
 def upgrade():
+    op.create_table(
+        'articles',
+        sa.Column('id', sa.Integer(), primary_key=True),
+        sa.Column('slug', sa.String(120), nullable=False, unique=True),
+        sa.Column('title', sa.String(200), nullable=False),
+        sa.Column('body', sa.Text(), nullable=False),
+        sa.Column('tags', sa.JSON(), nullable=False),
+        sa.Column('queue_id', sa.Integer(), sa.ForeignKey('queues.id', ondelete='SET NULL'), nullable=True),
+        sa.Column('locale', sa.String(16), nullable=False),
+        sa.Column('status', sa.String(16), nullable=False),
+        sa.Column('external_url', sa.String(2048), nullable=True),
+        sa.Column('source', sa.String(16), nullable=False),
+        sa.Column('created_by_id', sa.Integer(), sa.ForeignKey('agents.id'), nullable=True),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('updated_at', sa.DateTime(), nullable=False),
+    )
+    op.create_index('ix_articles_status_updated', 'articles', ['status', 'updated_at'])
     op.create_table(
         'suggestion_versions',
         sa.Column('id', sa.Integer(), primary_key=True),
@@ -36,6 +53,7 @@ def upgrade():
         sa.Column('message_id', sa.Integer(), sa.ForeignKey('messages.id', ondelete='CASCADE'), nullable=False),
         sa.Column('kind', sa.String(8), nullable=False),
         sa.Column('macro_id', sa.Integer(), sa.ForeignKey('macros.id', ondelete='CASCADE'), nullable=True),
+        sa.Column('article_id', sa.Integer(), sa.ForeignKey('articles.id', ondelete='CASCADE'), nullable=True),
         sa.Column('source_message_id', sa.Integer(), sa.ForeignKey('messages.id', ondelete='CASCADE'),
                   nullable=True),
         sa.Column('rank', sa.Integer(), nullable=False),
@@ -57,3 +75,5 @@ def downgrade():
     op.drop_table('suggestions')
     op.drop_index('ix_suggestion_versions_active', 'suggestion_versions')
     op.drop_table('suggestion_versions')
+    op.drop_index('ix_articles_status_updated', 'articles')
+    op.drop_table('articles')

@@ -21,6 +21,7 @@ from workspace.models import (
     TOKEN_SCOPES,
     Agent,
     ApiToken,
+    Article,
     AuthorNote,
     BulkAction,
     BusinessCalendar,
@@ -106,9 +107,10 @@ def world(matrix_app) -> World:
         suggestion = Suggestion(conversation_id=conversation_id, version_id=version.id, message_id=min(
             m.id for m in conversation.messages if m.direction == "inbound"), kind="macro", macro_id=macro.id,
             rank=1, confidence=0.9, evidence="learned")
-        db.session.add(suggestion)
+        article = Article(slug="returns", title="Returns", body="Send it back.", status="published")
+        db.session.add_all([suggestion, article])
         db.session.commit()
-        ids = {"suggestion_id": suggestion.id,
+        ids = {"suggestion_id": suggestion.id, "article_id": article.id,
                "conversation_id": conversation_id, "author_id": conversation.author_id, "note_id": note.id,
                "macro_id": macro.id, "rule_id": rule.id, "calendar_id": calendar.id, "incident_id": incident.id,
                "review_id": review.id, "bulk_id": bulk.id, "agent_id": agents["agent_in"].id, "token_id": spare.id,

@@ -12,6 +12,7 @@ from workspace.models.agent import (
     queue_members,
     scopes_allowed,
 )
+from workspace.models.article import ARTICLE_STATUSES, Article
 from workspace.models.assignment import STRATEGIES, Assignment
 from workspace.models.audit import AuditEntry
 from workspace.models.author import Author, AuthorNote
@@ -43,10 +44,11 @@ from workspace.models.supervision import (
 from workspace.models.two_factor import RecoveryCode
 
 __all__ = [
-    "ACTIVE_STATUSES", "BULK_STATES", "INCIDENT_STATUSES", "ITEM_RESULTS", "MATCH_KINDS", "MAX_ID",
+    "ACTIVE_STATUSES", "ARTICLE_STATUSES", "BULK_STATES", "INCIDENT_STATUSES", "ITEM_RESULTS", "MATCH_KINDS", "MAX_ID",
     "NOT_DUE", "OUTCOMES", "ROLES", "SCOPES", "SCORES", "SEARCH_OBJECTS", "STATUSES", "STRATEGIES",
     "SUGGESTION_KINDS", "TARGETS", "TICKET_DONE_STATUSES", "TRIAGE",
-    "ADMIN_SCOPES", "SCOPE_MEANINGS", "TOKEN_SCOPES", "Agent", "ApiToken", "Assignment", "AuditEntry", "Author",
+    "ADMIN_SCOPES", "SCOPE_MEANINGS", "TOKEN_SCOPES", "Agent", "ApiToken", "Article", "Assignment", "AuditEntry",
+    "Author",
     "AuthorNote", "BulkAction", "BulkItem",
     "BusinessCalendar", "Channel", "Conversation", "Correction", "Escalation", "Incident", "Macro", "MacroUsage",
     "Message", "ModelVersion", "OutboxEntry", "Priority", "QaReview", "Queue", "QueueCount", "RecoveryCode", "Rule",

@@ -9,7 +9,7 @@ import sqlalchemy.orm as so
 from workspace.extensions import db
 from workspace.models.base import UTCDateTime, utcnow
 
-SUGGESTION_KINDS = ("macro", "reply")
+SUGGESTION_KINDS = ("macro", "reply", "article")
 # What the agent did with a suggestion: nothing yet (shown), put it in the composer, sent it as inserted,
 # sent it after editing, or passed it by (sent something else, or dismissed it).
 OUTCOMES = ("shown", "inserted", "sent", "edited", "ignored")
@@ -37,7 +37,7 @@ class SuggestionVersion(db.Model):
 
 
 class Suggestion(db.Model):
-    """A macro or past reply proposed for a conversation, with its source, confidence and what became of it."""
+    """A macro, article or past reply proposed for a conversation, with its source, confidence and what became of it."""
 
     __tablename__ = "suggestions"
     __table_args__ = (sa.Index("ix_suggestions_conversation", "conversation_id", "id"),
@@ -50,6 +50,7 @@ class Suggestion(db.Model):
     message_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("messages.id", ondelete="CASCADE"))
     kind: so.Mapped[str] = so.mapped_column(sa.String(8))
     macro_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("macros.id", ondelete="CASCADE"))
+    article_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("articles.id", ondelete="CASCADE"))
     # The past reply (kind reply), whose conversation is the source shown.
     source_message_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("messages.id",
                                                                                  ondelete="CASCADE"))
@@ -63,4 +64,5 @@ class Suggestion(db.Model):
     decided_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
 
     macro = so.relationship("Macro")
+    article = so.relationship("Article")
     source_message = so.relationship("Message", foreign_keys=[source_message_id])
