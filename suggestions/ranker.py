@@ -1,4 +1,4 @@
-"""Rank macros and past replies for a post: learned from what agents applied, text similarity to start cold.
+"""Rank macros, past replies and help articles for a post: learned from what agents applied, text similarity cold.
 
 Macros: a calibrated linear model (routing's classifier pipeline) learns which
 macro agents applied to which posts; its probability is the confidence. A
@@ -7,6 +7,7 @@ cosine similarity of the post to the macro's own words, the cold start.
 Past replies: the agents' replies whose inbound posts are nearest the post
 (TF-IDF cosine), one per distinct reply text. Anything under its threshold is
 left out, so a post unlike anything seen gets nothing: the ranker abstains.
+Help articles: the cosine similarity of the post to each article's words.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ FAMILIAR = 0.75
 TEXT_THRESHOLD = 0.25
 # A past reply is suggested when the post it answered is at least this close (cosine).
 REPLY_THRESHOLD = 0.5
+# A help article is suggested when its title and body match the post at least this well (cosine).
+ARTICLE_THRESHOLD = 0.2
 
 
 def _vectorizer() -> TfidfVectorizer:
@@ -62,13 +65,14 @@ class Ranker:
         self.seed = seed
 
     def fit(self, macros: Sequence[tuple[int, str]], applied: Sequence[tuple[str, int]],
-            replies: Sequence[tuple[str, int, str]] = ()) -> Ranker:
+            replies: Sequence[tuple[str, int, str]] = (), articles: Sequence[tuple[int, str]] = ()) -> Ranker:
         """Learn from the macros' words, the macros agents applied and the replies they wrote.
 
         Args:
             macros: (macro id, its name, description and template as one text) for every usable macro.
             applied: (post text, macro id) for each time an agent applied a macro to a post.
             replies: (post text, reply id, reply text) for each agent reply and the post it answered.
+            articles: (article id, its title, tags and body as one text) for every published help article.
 
         Returns:
             self.
@@ -86,7 +90,7 @@ class Ranker:
         self.cold_ids_ = np.array([macro_id for macro_id, _ in cold], dtype=np.int64)
         try:
             self.words_ = _vectorizer().fit([text for _, text in cold] + [text for text, _ in applied]
-                                            + [post for post, _, _ in replies])
+                                            + [post for post, _, _ in replies] + [text for _, text in articles])
         except ValueError:  # no words at all (nothing to learn from yet): suggest nothing
             self.words_ = None
             return self
@@ -95,6 +99,9 @@ class Ranker:
         self.learned_words_ = {term for text, _ in applied for term in self.analyze_(text) if " " not in term}
         self.cold_matrix_ = self.words_.transform([text for _, text in cold]) if cold else None
         self._fit_replies(replies)
+        articles = [(article_id, text) for article_id, text in articles if text.strip()]
+        self.article_ids_ = np.array([article_id for article_id, _ in articles], dtype=np.int64)
+        self.article_matrix_ = self.words_.transform([text for _, text in articles]) if articles else None
         return self
 
     def _fit_replies(self, replies: Sequence[tuple[str, int, str]]) -> None:
@@ -122,8 +129,15 @@ class Ranker:
         queries = self.words_.transform(texts)
         learned = self.learned_.predict_proba(texts) if self.learned_ is not None else None
         cold = (queries @ self.cold_matrix_.T).toarray() if self.cold_matrix_ is not None else None
+        articles = (queries @ self.article_matrix_.T).toarray() if self.article_matrix_ is not None else None
         return [Suggested(self._macros(i, learned if self._familiar(texts[i]) else None, cold),
-                          self._replies(queries[i])) for i in range(len(texts))]
+                          self._replies(queries[i]), self._articles(i, articles)) for i in range(len(texts))]
+
+    def _articles(self, row: int, scores) -> list[Candidate]:
+        if scores is None:
+            return []
+        return [Candidate("article", int(self.article_ids_[j]), float(scores[row, j]), "text")
+                for j in np.argsort(-scores[row], kind="stable")[:self.top] if scores[row, j] >= ARTICLE_THRESHOLD]
 
     def _familiar(self, text: str) -> bool:
         words = [term for term in self.analyze_(text) if " " not in term]

@@ -7,7 +7,7 @@ from tests.console.factories import serious_violations
 from tests.console.test_console import post_webhook
 from tests.factories import make_post, wait_for
 from workspace.extensions import db
-from workspace.models import Agent, AuditEntry, Author, Conversation, Macro, Message, Suggestion
+from workspace.models import Agent, Article, AuditEntry, Author, Conversation, Macro, Message, Suggestion
 
 REFUNDS = ["I was charged twice, refund please", "refund the double charge on my card",
            "you billed me twice, I want my money back", "double charge on my order, need a refund"]
@@ -23,7 +23,10 @@ def seed_history(app) -> int:
                        scope="global", actions=[{"type": "reply"}])
         reset = Macro(name="Password reset", template="Use the reset link on the sign-in page.", scope="global",
                       actions=[{"type": "reply"}])
-        db.session.add_all([refund, reset])
+        article = Article(slug="double-charges", title="Charged twice for one order? The refund", status="published",
+                          body="If you were charged twice for one order, we refund the duplicate.",
+                          external_url="https://help.example.com/double-charges")
+        db.session.add_all([refund, reset, article])
         db.session.flush()
         for number, (text, macro) in enumerate([(t, refund) for t in REFUNDS] + [(t, reset) for t in RESETS]):
             author = Author(channel_id=1, external_id=f"old{number}", handle=f"old{number}", name="")
@@ -48,8 +51,9 @@ def outcomes(app, conversation_id: int) -> dict:
 
 def test_a_digit_inserts_a_suggestion_which_only_the_agent_sends(app, open_console, live_server, root):
     """The learned macro is first with its confidence; 1 fills the composer and sends nothing; sending it edited
-    records edited for it and ignored for the others; the panel is axe-clean and fits a phone; the admin page
-    shows the version's acceptance."""
+    records edited for it and ignored for the others; a help article is suggested and found by search, its link
+    inserted; the panel is axe-clean and fits a phone; the admin page shows the version's acceptance and adds an
+    article."""
     refund_id = seed_history(app)
     conversation_id = post_webhook(live_server, make_post(text="I was charged twice for one order, refund please"))
     assert wait_for(lambda: outcomes(app, conversation_id), timeout=60)
@@ -58,6 +62,13 @@ def test_a_digit_inserts_a_suggestion_which_only_the_agent_sends(app, open_conso
     page.wait_for_selector("#suggestions .suggestion")
     first = page.inner_text("#suggestions li:first-child .suggestion")
     assert "Macro: Refund a double charge" in first and "%" in first and "applied to similar posts" in first
+    assert "Article: Charged twice for one order? The refund" in page.inner_text("#suggestion-list")
+    page.click("#suggestions summary")
+    page.fill("#article-query", "refund twice")
+    page.click("#article-search button")
+    page.click("#article-results >> text=Insert link")
+    assert page.input_value("#reply-text") == "https://help.example.com/double-charges"
+    page.fill("#reply-text", "")
     assert serious_violations(page, "#suggestions") == []
     page.click("#thread")
     page.keyboard.press("1")
@@ -80,3 +91,9 @@ def test_a_digit_inserts_a_suggestion_which_only_the_agent_sends(app, open_conso
     cells = admin.locator("#suggestion-versions tbody tr").first.locator("td").all_inner_texts()
     assert cells[0].endswith("(active)") and cells[6] == "1" and cells[8] != "–"
     assert serious_violations(admin, "#suggestions-admin") == []
+    admin.fill("#article-form [name=title]", "Card delivery times")
+    admin.fill("#article-form [name=body]", "Cards arrive in **five** days.")
+    admin.select_option("#article-form [name=status]", "published")
+    admin.click("#article-form button[type=submit]")
+    admin.wait_for_selector("#articles tbody tr >> text=card-delivery-times")
+    assert serious_violations(admin, "#articles-admin") == []

@@ -1,6 +1,8 @@
-// Suggestions beside the open conversation: macros and past replies, each with its source and confidence.
-// A digit key (or a click) puts one in the composer; nothing is ever sent from here. What the agent did
+// Suggestions beside the open conversation: macros, past replies and help articles, each with its source and
+// confidence, and a search of the knowledge base. A digit key (or a click) puts one in the composer (an
+// article as its link, or its excerpt when it has none); nothing is ever sent from here. What the agent did
 // with each is recorded: inserted, then sent as is or edited, and the rest ignored when a reply goes out.
+import * as articles from '../clients/articles.js';
 import * as macros from '../clients/macros.js';
 import * as suggestions from '../clients/suggestions.js';
 import { attempt } from '../lib/api.js';
@@ -14,6 +16,10 @@ function describe(s) {
     const why = s.evidence === 'learned' ? 'applied to similar posts' : 'its words match';
     return [el('strong', { text: `Macro: ${s.source.name}` }), ` · ${percent} · ${why}`];
   }
+  if (s.kind === 'article') {
+    return [el('strong', { text: `Article: ${s.source.title}` }), ` · ${percent} · its words match`,
+      el('span', { class: 'suggestion-text', text: s.source.excerpt })];
+  }
   return [el('strong', { text: `Past reply (conversation #${s.source.conversation_id})` }),
     ` · ${percent} similar post`, el('span', { class: 'suggestion-text', text: s.source.text })];
 }
@@ -23,8 +29,35 @@ function render() {
     el('button', { type: 'button', class: 'suggestion', dataset: { id: s.id },
                    title: `Insert into the reply (${index + 1})`, onclick: () => insertSuggestion(index + 1) },
       el('kbd', { text: String(index + 1) }), ' ', ...describe(s))));
-  fill($('#suggestions'), el('h2', { text: 'Suggested' }),
+  fill($('#suggestion-list'),
     items.length ? el('ol', {}, items) : el('p', { class: 'meta', text: 'Nothing to suggest for this post.' }));
+}
+
+// Put text in the composer as the reply: in place of nothing, or after what is already written.
+function putInComposer(text) {
+  document.querySelector('input[name="kind"][value="reply"]').click();
+  const box = $('#reply-text');
+  box.value = box.value.trim() ? `${box.value.trimEnd()}\n\n${text}` : text;
+  box.focus();
+}
+
+function articleResult(article) {
+  return el('li', {}, el('span', { class: 'article-title', text: article.title }),
+    article.external_url && el('button', { type: 'button', text: 'Insert link',
+                                           onclick: () => putInComposer(article.external_url) }),
+    el('button', { type: 'button', text: 'Insert excerpt', onclick: () => putInComposer(article.excerpt) }));
+}
+
+async function searchArticles(event) {
+  event.preventDefault();
+  const answer = await attempt(() => articles.search($('#article-query').value));
+  if (!answer) return;
+  fill($('#article-results'), answer.data.length ? answer.data.map(articleResult)
+    : el('li', { class: 'meta', text: 'No article has those words.' }));
+}
+
+export function initSuggestions() {
+  $('#article-search').addEventListener('submit', searchArticles);
 }
 
 // Show the suggestions for a conversation just opened.
@@ -42,17 +75,15 @@ export async function showSuggestions(conversationId) {
 export async function insertSuggestion(number) {
   const s = shown.items[number - 1];
   if (!s) return;
-  let text = s.kind === 'reply' ? s.source.text : null;
+  let text = s.kind === 'reply' ? s.source.text : s.kind === 'article' ? (s.source.url || s.source.excerpt) : null;
   if (s.kind === 'macro') {
     const result = await attempt(() => macros.preview(s.source.macro_id, shown.conversationId));
     text = result && result.reply;
   }
   if (!text) { toast('That macro has no reply text'); return; }
-  document.querySelector('input[name="kind"][value="reply"]').click();
-  $('#reply-text').value = text;
-  $('#reply-text').focus();
+  putInComposer(text);
   shown.inserted = s;
-  shown.text = text;
+  shown.text = $('#reply-text').value;
   if (s.outcome === 'shown') {
     const answer = await attempt(() => suggestions.record(shown.conversationId, s.id, 'inserted'));
     if (answer) s.outcome = answer.outcome;

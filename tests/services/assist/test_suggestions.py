@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from tests.factories import deliver_and_dispatch, make_post
 from workspace.extensions import db
-from workspace.models import Agent, ApiToken, Author, Conversation, Macro, Message, Suggestion, SuggestionVersion
+from workspace.models import Agent, ApiToken, Article, Author, Conversation, Macro, Message, Suggestion, SuggestionVersion
 from workspace.services.assist import training
 
 REFUND_POSTS = ["I was charged twice for my order, I want a refund", "please refund the duplicate charge on my card",
@@ -30,7 +30,11 @@ def world(app, channel):
                        actions=[{"type": "add_tags", "tags": ["refund"]}])
         password = Macro(name="Password reset", template="Use the reset link on the sign-in page.",
                          scope="global", actions=[{"type": "add_tags", "tags": ["password"]}])
-        db.session.add_all([ada, row, refund, password])
+        article = Article(slug="refund-policy", title="Charged twice? How a refund works", status="published",
+                          body="If you were charged twice for an order, the duplicate is refunded within five days.",
+                          tags=["refund"])
+        draft = Article(slug="refund-draft", title="Refund draft", status="draft", body="charged twice refund")
+        db.session.add_all([ada, row, refund, password, article, draft])
         db.session.flush()
         past = []
         for number, text in enumerate(REFUND_POSTS + PASSWORD_POSTS):
@@ -78,6 +82,9 @@ def test_a_routed_post_gets_the_learned_macro_first_and_a_past_reply_with_its_so
     replies = [s for s in found if s["kind"] == "reply"]
     assert replies and replies[0]["source"]["text"] == REFUND_REPLY
     assert replies[0]["source"]["conversation_id"] == history["past"][0]
+    articles = [s for s in found if s["kind"] == "article"]
+    assert [a["source"]["slug"] for a in articles] == ["refund-policy"]
+    assert articles[0]["source"]["excerpt"].startswith("If you were charged twice")
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(
             Message.conversation_id == conversation_id, Message.direction != "inbound")) == 0

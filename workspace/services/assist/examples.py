@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 
 from workspace.extensions import db
-from workspace.models import AuditEntry, Conversation, Macro, Message
+from workspace.models import Article, AuditEntry, Conversation, Macro, Message
 
 # How much of a reply the ranker keeps to tell identical canned answers apart.
 REPLY_KEY_CHARS = 2000
@@ -27,6 +27,13 @@ def macro_texts() -> list[tuple[int, str]]:
     return [(macro_id, f"{name}\n{description}\n{template}") for macro_id, name, description, template
             in db.session.execute(sa.select(Macro.id, Macro.name, Macro.description, Macro.template)
                                   .order_by(Macro.id))]
+
+
+def article_texts() -> list[tuple[int, str]]:
+    """Every published help article as (id, its title, tags and body as one text)."""
+    return [(article_id, f"{title}\n{' '.join(tags or [])}\n{body}") for article_id, title, tags, body
+            in db.session.execute(sa.select(Article.id, Article.title, Article.tags, Article.body)
+                                  .where(Article.status == "published").order_by(Article.id))]
 
 
 def _first_posts():

@@ -11,6 +11,7 @@ from workspace.extensions import db
 from workspace.models import OUTCOMES, Agent, Conversation, Message, Suggestion, SuggestionVersion, utcnow
 from workspace.serializers import timestamp
 from workspace.services import audit
+from workspace.services.knowledge.markdown import excerpt
 from workspace.services.responses.library import can_use
 
 # Where each outcome may go next: shown → inserted → sent or edited; shown or inserted → ignored.
@@ -18,6 +19,17 @@ NEXT = {"shown": ("inserted", "ignored"), "inserted": ("sent", "edited", "ignore
 RECORDABLE = ("inserted", "sent", "edited", "ignored")
 # How much of a past reply a suggestion carries (the composer takes the whole of it).
 REPLY_PREVIEW_CHARS = 2000
+
+
+# Macros first, then past replies, then articles.
+KIND_ORDER = sa.case({"macro": 0, "reply": 1}, value=Suggestion.kind, else_=2)
+
+
+def _may_see(suggestion: Suggestion, agent: Agent) -> bool:
+    """Macros the agent may use; articles still published (one unpublished since is not offered)."""
+    if suggestion.kind == "macro":
+        return can_use(agent, suggestion.macro)
+    return suggestion.kind != "article" or suggestion.article.status == "published"
 
 
 def current(conversation: Conversation, agent: Agent) -> list[Suggestion]:
@@ -32,7 +44,7 @@ def current(conversation: Conversation, agent: Agent) -> list[Suggestion]:
         sa.select(Suggestion).where(Suggestion.conversation_id == conversation.id,
                                     Suggestion.message_id == latest.message_id,
                                     Suggestion.version_id == latest.version_id)
-        .order_by(Suggestion.kind, Suggestion.rank)) if s.kind != "macro" or can_use(agent, s.macro)]
+        .order_by(KIND_ORDER, Suggestion.rank)) if _may_see(s, agent)]
     unseen = [s for s in found if s.shown_at is None]
     if unseen:
         now = utcnow()
@@ -69,10 +81,14 @@ def record(suggestion: Suggestion, outcome: str, agent: Agent) -> Suggestion:
 
 
 def serialize_suggestion(suggestion: Suggestion) -> dict:
-    """A suggestion with its source: the macro (id, name), or the past reply (text, its conversation)."""
-    source = None
+    """A suggestion with its source: the macro (id, name), the article (slug, title, url, excerpt), or the past
+    reply (text, its conversation)."""
     if suggestion.kind == "macro":
         source = {"macro_id": suggestion.macro_id, "name": suggestion.macro.name}
+    elif suggestion.kind == "article":
+        article = suggestion.article
+        source = {"article_id": article.id, "slug": article.slug, "title": article.title,
+                  "url": article.external_url, "excerpt": excerpt(article.body)}
     else:
         reply: Message = suggestion.source_message
         source = {"message_id": reply.id, "conversation_id": reply.conversation_id,

@@ -31,7 +31,7 @@ def _build(mark: dict, *, leave_out: frozenset = frozenset()) -> Ranker:
     from suggestions.ranker import Ranker  # lazy: scikit-learn, which the web process never loads
     applied = [(text, macro_id) for conversation_id, text, macro_id in examples.applied_macros(mark)
                if conversation_id not in leave_out]
-    return Ranker().fit(examples.macro_texts(), applied, examples.past_replies(mark))
+    return Ranker().fit(examples.macro_texts(), applied, examples.past_replies(mark), examples.article_texts())
 
 
 def measure(ranker: Ranker, held_out: list[tuple[int, str, int]]) -> dict:
@@ -108,11 +108,12 @@ def suggest_conversations(conversation_ids: list[int]) -> int:
             if message_id not in done]
     for (conversation_id, message_id, _), suggested in zip(
             todo, ranker.suggest_many([text for _, _, text in todo]), strict=True):
-        for candidates in (suggested.macros, suggested.replies):
+        for candidates in (suggested.macros, suggested.replies, suggested.articles):
             db.session.add_all(Suggestion(
                 conversation_id=conversation_id, version_id=version.id, message_id=message_id,
                 kind=candidate.kind, rank=rank, confidence=round(candidate.confidence, 4),
                 evidence=candidate.evidence, macro_id=candidate.ref if candidate.kind == "macro" else None,
+                article_id=candidate.ref if candidate.kind == "article" else None,
                 source_message_id=candidate.ref if candidate.kind == "reply" else None)
                 for rank, candidate in enumerate(candidates, 1))
     db.session.commit()

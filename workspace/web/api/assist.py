@@ -61,7 +61,7 @@ _MEASURE = {"type": ["object", "null"], "properties": {"n": {"type": "integer"},
 SCHEMAS["Suggestion"] = {
     "type": "object", "required": ["id", "kind", "rank", "confidence", "evidence", "outcome", "version_id", "source"],
     "properties": {
-        "id": {"type": "integer"}, "kind": {"enum": ["macro", "reply"]}, "rank": {"type": "integer"},
+        "id": {"type": "integer"}, "kind": {"enum": ["macro", "reply", "article"]}, "rank": {"type": "integer"},
         "confidence": {"type": "number", "description": "the macro's probability, or the cosine similarity "
                                                         "of the posts"},
         "evidence": {"enum": ["learned", "text", "similar_post"],
@@ -69,7 +69,8 @@ SCHEMAS["Suggestion"] = {
                                     "similar post's reply"},
         "outcome": {"enum": ["shown", "inserted", "sent", "edited", "ignored"]},
         "version_id": {"type": "integer"}, "message_id": {"type": "integer"},
-        "source": {"type": "object", "description": "the macro (macro_id, name) or the past reply (message_id, "
+        "source": {"type": "object", "description": "the macro (macro_id, name), the article (article_id, slug, "
+                                                    "title, url, excerpt) or the past reply (message_id, "
                                                     "conversation_id, text)"}}}
 SCHEMAS["SuggestionVersion"] = {
     "type": "object", "required": ["id", "active", "decision", "outcomes", "shown"],
@@ -84,10 +85,12 @@ _FAIL = {"400": ERROR, "401": ERROR, "404": ERROR}
 _ADMIN_FAIL = {"400": ERROR, "401": ERROR, "403": ERROR}
 PATHS["/api/v1/conversations/{conversation_id}/suggestions"] = {"get": {
     "operationId": "list_suggestions",
-    "summary": "Suggested macros and past replies for the conversation's newest post (never sent by themselves).",
+    "summary": "Suggested macros, past replies and articles for the conversation's newest post.",
+    "description": "Never sent by themselves: an agent inserts one into a reply and sends that.",
     "parameters": [_CONVERSATION],
     "responses": {"200": json_body({"type": "object", "required": ["data"], "properties": {
-        "data": {"type": "array", "items": ref("Suggestion")}}}, "The suggestions, macros then replies."),
+        "data": {"type": "array", "items": ref("Suggestion")}}},
+        "The suggestions: macros, then replies, then articles."),
         **_FAIL}}}
 PATHS["/api/v1/conversations/{conversation_id}/suggestions/{suggestion_id}/outcome"] = {"post": {
     "operationId": "record_suggestion_outcome",
