@@ -6,7 +6,17 @@ import sqlalchemy as sa
 
 from tests.factories import deliver_and_dispatch, make_post
 from workspace.extensions import db
-from workspace.models import Agent, ApiToken, Article, Author, Conversation, Macro, Message, Suggestion, SuggestionVersion
+from workspace.models import (
+    Agent,
+    ApiToken,
+    Article,
+    Author,
+    Conversation,
+    Macro,
+    Message,
+    Suggestion,
+    SuggestionVersion,
+)
 from workspace.services.assist import training
 
 REFUND_POSTS = ["I was charged twice for my order, I want a refund", "please refund the duplicate charge on my card",
