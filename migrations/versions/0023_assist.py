@@ -1,4 +1,5 @@
-"""Agent assist: help articles, suggestion versions and the suggestions shown beside conversations.
+"""Agent assist: help articles, suggestion versions, the suggestions shown beside conversations, and the macro
+answering an incident.
 
 Revision ID: 0023
 Revises: 0018
@@ -67,9 +68,16 @@ def upgrade():
     )
     op.create_index('ix_suggestions_conversation', 'suggestions', ['conversation_id', 'id'])
     op.create_index('ix_suggestions_version_outcome', 'suggestions', ['version_id', 'outcome'])
+    with op.batch_alter_table('incidents') as batch:
+        batch.add_column(sa.Column('answer_macro_id', sa.Integer(), nullable=True))
+        batch.create_foreign_key('fk_incidents_answer_macro', 'macros', ['answer_macro_id'], ['id'],
+                                 ondelete='SET NULL')
 
 
 def downgrade():
+    with op.batch_alter_table('incidents') as batch:
+        batch.drop_constraint('fk_incidents_answer_macro', type_='foreignkey')
+        batch.drop_column('answer_macro_id')
     op.drop_index('ix_suggestions_version_outcome', 'suggestions')
     op.drop_index('ix_suggestions_conversation', 'suggestions')
     op.drop_table('suggestions')

@@ -7,7 +7,7 @@ from tests.console.factories import serious_violations
 from tests.console.test_console import post_webhook
 from tests.factories import make_post, wait_for
 from workspace.extensions import db
-from workspace.models import Agent, Article, AuditEntry, Author, Conversation, Macro, Message, Suggestion
+from workspace.models import Agent, Article, AuditEntry, Incident, Author, Conversation, Macro, Message, Suggestion
 
 REFUNDS = ["I was charged twice, refund please", "refund the double charge on my card",
            "you billed me twice, I want my money back", "double charge on my order, need a refund"]
@@ -26,7 +26,9 @@ def seed_history(app) -> int:
         article = Article(slug="double-charges", title="Charged twice for one order? The refund", status="published",
                           body="If you were charged twice for one order, we refund the duplicate.",
                           external_url="https://help.example.com/double-charges")
-        db.session.add_all([refund, reset, article])
+        outage = Incident(title="Double charges after the billing update", match_kind="phrase",
+                          match_value="charged twice", answer_macro=refund)
+        db.session.add_all([refund, reset, article, outage])
         db.session.flush()
         for number, (text, macro) in enumerate([(t, refund) for t in REFUNDS] + [(t, reset) for t in RESETS]):
             author = Author(channel_id=1, external_id=f"old{number}", handle=f"old{number}", name="")
@@ -52,7 +54,7 @@ def outcomes(app, conversation_id: int) -> dict:
 def test_a_digit_inserts_a_suggestion_which_only_the_agent_sends(app, open_console, live_server, root):
     """The learned macro is first with its confidence; 1 fills the composer and sends nothing; sending it edited
     records edited for it and ignored for the others; a help article is suggested and found by search, its link
-    inserted; the panel is axe-clean and fits a phone; the admin page shows the version's acceptance and adds an
+    inserted; the known issue shows with its answer, put in the composer by u; the panel is axe-clean and fits a phone; the admin page shows the version's acceptance and adds an
     article."""
     refund_id = seed_history(app)
     conversation_id = post_webhook(live_server, make_post(text="I was charged twice for one order, refund please"))
@@ -69,7 +71,12 @@ def test_a_digit_inserts_a_suggestion_which_only_the_agent_sends(app, open_conso
     page.click("#article-results >> text=Insert link")
     assert page.input_value("#reply-text") == "https://help.example.com/double-charges"
     page.fill("#reply-text", "")
-    assert serious_violations(page, "#suggestions") == []
+    assert "Known issue: Double charges after the billing update" in page.inner_text("#known-issues")
+    page.click("#thread")
+    page.keyboard.press("u")
+    page.wait_for_function("() => document.querySelector('#reply-text').value.includes('refunded the duplicate')")
+    page.fill("#reply-text", "")
+    assert serious_violations(page, "#suggestions") == [] and serious_violations(page, "#known-issues") == []
     page.click("#thread")
     page.keyboard.press("1")
     page.wait_for_function("() => document.querySelector('#reply-text').value.includes('refunded the duplicate')")

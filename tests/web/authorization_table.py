@@ -88,6 +88,7 @@ ROUTES = {
     "DELETE /api/v1/authors/<int:author_id>/notes/<int:note_id>": ("uhooo", "write"),
     # Macros and bulk actions.
     "GET /api/v1/conversations/<int:conversation_id>/suggestions": ("uhooo", "read"),
+    "GET /api/v1/conversations/<int:conversation_id>/known-issues": ("uhooo", "read"),
     "POST /api/v1/conversations/<int:conversation_id>/suggestions/<int:suggestion_id>/outcome": ("uhooo", "write"),
     "GET /api/v1/suggestions/versions": ("ufffo", "admin"),
     "POST /api/v1/suggestions/versions": ("ufffo", "admin"),

@@ -1,6 +1,7 @@
 // /conversations/:id/suggestions: what the ranker suggests beside a conversation, and what the agent did with it.
 import { api } from '../lib/api.js';
 
+export const knownIssues = (conversationId) => api('GET', `/conversations/${conversationId}/known-issues`);
 export const list = (conversationId) => api('GET', `/conversations/${conversationId}/suggestions`);
 export const record = (conversationId, id, outcome) =>
   api('POST', `/conversations/${conversationId}/suggestions/${id}/outcome`, { outcome });

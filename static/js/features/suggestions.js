@@ -8,7 +8,7 @@ import * as suggestions from '../clients/suggestions.js';
 import { attempt } from '../lib/api.js';
 import { $, el, fill, toast } from '../lib/dom.js';
 
-const shown = { conversationId: null, items: [], inserted: null, text: '' };
+const shown = { conversationId: null, items: [], inserted: null, text: '', issues: [] };
 
 function describe(s) {
   const percent = `${Math.round(s.confidence * 100)}%`;
@@ -60,28 +60,54 @@ export function initSuggestions() {
   $('#article-search').addEventListener('submit', searchArticles);
 }
 
-// Show the suggestions for a conversation just opened.
+// Known issues (open incidents) of the conversation, each with its answer macro.
+function renderIssues() {
+  const box = $('#known-issues');
+  box.hidden = !shown.issues.length;
+  fill(box, ...shown.issues.map((issue, index) => el('p', {},
+    el('strong', { text: `Known issue: ${issue.title}` }), issue.member ? '' : ' (its phrase matches this post)',
+    issue.answer_macro && el('button', { type: 'button', title: index === 0 ? 'Use its answer (u)' : 'Use its answer',
+                                         onclick: () => useKnownAnswer(index) },
+      index === 0 && el('kbd', { text: 'u' }), ` Use “${issue.answer_macro.name}”`))));
+}
+
+// Show the suggestions and known issues for a conversation just opened.
 export async function showSuggestions(conversationId) {
   shown.conversationId = conversationId;
   shown.items = [];
+  shown.issues = [];
   shown.inserted = null;
-  const answer = await attempt(() => suggestions.list(conversationId));
-  if (!answer || shown.conversationId !== conversationId) return;
-  shown.items = answer.data;
+  const [answer, issues] = await Promise.all([attempt(() => suggestions.list(conversationId)),
+    attempt(() => suggestions.knownIssues(conversationId))]);
+  if (shown.conversationId !== conversationId) return;
+  shown.items = answer ? answer.data : [];
+  shown.issues = issues ? issues.data : [];
   render();
+  renderIssues();
+}
+
+async function insertMacro(macroId) {
+  const result = await attempt(() => macros.preview(macroId, shown.conversationId));
+  if (!result || !result.reply) { toast('That macro has no reply text'); return false; }
+  putInComposer(result.reply);
+  return true;
+}
+
+// Put a known issue's answer macro (the first issue's by default) in the composer; the agent still sends it.
+export async function useKnownAnswer(index = 0) {
+  const issue = shown.issues[index];
+  if (issue && issue.answer_macro) await insertMacro(issue.answer_macro.id);
 }
 
 // Put suggestion `number` (1-based) into the composer as the reply text; the agent still sends it.
 export async function insertSuggestion(number) {
   const s = shown.items[number - 1];
   if (!s) return;
-  let text = s.kind === 'reply' ? s.source.text : s.kind === 'article' ? (s.source.url || s.source.excerpt) : null;
   if (s.kind === 'macro') {
-    const result = await attempt(() => macros.preview(s.source.macro_id, shown.conversationId));
-    text = result && result.reply;
+    if (!await insertMacro(s.source.macro_id)) return;
+  } else {
+    putInComposer(s.kind === 'reply' ? s.source.text : (s.source.url || s.source.excerpt));
   }
-  if (!text) { toast('That macro has no reply text'); return; }
-  putInComposer(text);
   shown.inserted = s;
   shown.text = $('#reply-text').value;
   if (s.outcome === 'shown') {

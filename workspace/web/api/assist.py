@@ -1,4 +1,5 @@
-"""Agent assist over the API: a conversation's suggestions, what the agent did with each, versions and acceptance."""
+"""Agent assist over the API: a conversation's suggestions and known issues, what the agent did with each
+suggestion, versions and acceptance."""
 
 from flask import g, jsonify, request
 
@@ -7,6 +8,7 @@ from workspace.jobs.enqueue import enqueue_suggestion_training
 from workspace.models import Conversation
 from workspace.services import audit
 from workspace.services.assist import suggestions
+from workspace.services.assist.known_issues import known_issues
 from workspace.services.conversations.actions import ensure_visible
 from workspace.web.api import bp
 from workspace.web.api.openapi import ERROR, ID, PATHS, SCHEMAS, closed, json_body, ref
@@ -25,6 +27,13 @@ def list_suggestions(conversation_id: int):
     ranker abstained or has not run yet."""
     found = suggestions.current(_conversation(conversation_id), g.agent)
     return jsonify(data=[suggestions.serialize_suggestion(s) for s in found])
+
+
+@bp.get("/conversations/<int:conversation_id>/known-issues")
+@agent_required
+def list_known_issues(conversation_id: int):
+    """Open incidents the conversation belongs to (or whose phrase its newest post matches), with answer macros."""
+    return jsonify(data=known_issues(_conversation(conversation_id), g.agent))
 
 
 @bp.post("/conversations/<int:conversation_id>/suggestions/<int:suggestion_id>/outcome")
@@ -92,6 +101,17 @@ PATHS["/api/v1/conversations/{conversation_id}/suggestions"] = {"get": {
         "data": {"type": "array", "items": ref("Suggestion")}}},
         "The suggestions: macros, then replies, then articles."),
         **_FAIL}}}
+PATHS["/api/v1/conversations/{conversation_id}/known-issues"] = {"get": {
+    "operationId": "list_known_issues",
+    "summary": "Open incidents (known issues) of the conversation, each with the macro that answers it.",
+    "parameters": [_CONVERSATION],
+    "responses": {"200": json_body({"type": "object", "required": ["data"], "properties": {"data": {
+        "type": "array", "items": {"type": "object", "required": ["id", "title", "member", "answer_macro"],
+                                   "properties": {"id": {"type": "integer"}, "title": {"type": "string"},
+                                                  "member": {"type": "boolean",
+                                                             "description": "false: only its phrase matches"},
+                                                  "answer_macro": {"type": ["object", "null"]}}}}}},
+        "The known issues, newest first."), **_FAIL}}}
 PATHS["/api/v1/conversations/{conversation_id}/suggestions/{suggestion_id}/outcome"] = {"post": {
     "operationId": "record_suggestion_outcome",
     "summary": "Record what the agent did with a suggestion.",
