@@ -7,7 +7,7 @@ from tests.console.factories import serious_violations
 from tests.console.test_console import post_webhook
 from tests.factories import make_post, wait_for
 from workspace.extensions import db
-from workspace.models import Agent, Article, AuditEntry, Incident, Author, Conversation, Macro, Message, Suggestion
+from workspace.models import Agent, Article, AuditEntry, Author, Conversation, Incident, Macro, Message, Suggestion
 
 REFUNDS = ["I was charged twice, refund please", "refund the double charge on my card",
            "you billed me twice, I want my money back", "double charge on my order, need a refund"]
@@ -54,8 +54,8 @@ def outcomes(app, conversation_id: int) -> dict:
 def test_a_digit_inserts_a_suggestion_which_only_the_agent_sends(app, open_console, live_server, root):
     """The learned macro is first with its confidence; 1 fills the composer and sends nothing; sending it edited
     records edited for it and ignored for the others; a help article is suggested and found by search, its link
-    inserted; the known issue shows with its answer, put in the composer by u; the panel is axe-clean and fits a phone; the admin page shows the version's acceptance and adds an
-    article."""
+    inserted; the known issue shows with its answer, put in the composer by u; the panel is axe-clean and fits a
+    phone; the admin page shows the version's acceptance and adds an article."""
     refund_id = seed_history(app)
     conversation_id = post_webhook(live_server, make_post(text="I was charged twice for one order, refund please"))
     assert wait_for(lambda: outcomes(app, conversation_id), timeout=60)
