@@ -55,7 +55,7 @@ class Suggestion(db.Model):
     source_message_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("messages.id",
                                                                                  ondelete="CASCADE"))
     rank: so.Mapped[int] = so.mapped_column()
-    confidence: so.Mapped[float] = so.mapped_column()
+    confidence: so.Mapped[float] = so.mapped_column(sa.Float)
     evidence: so.Mapped[str] = so.mapped_column(sa.String(16))
     outcome: so.Mapped[str] = so.mapped_column(sa.String(8), default="shown")
     agent_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("agents.id"))

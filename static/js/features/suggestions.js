@@ -71,15 +71,28 @@ function renderIssues() {
       index === 0 && el('kbd', { text: 'u' }), ` Use “${issue.answer_macro.name}”`))));
 }
 
-// Show the suggestions and known issues for a conversation just opened.
+// A thread this long or longer opens with its summary on top.
+const SUMMARY_FROM_MESSAGES = 3;
+
+function renderSummary(summary) {
+  const box = $('#summary');
+  box.hidden = !summary || !summary.problem || summary.messages < SUMMARY_FROM_MESSAGES;
+  if (box.hidden) return;
+  fill($('#summary-body'), el('p', {}, el('strong', { text: 'Problem: ' }), summary.problem),
+    ...summary.tried.map((item) => el('p', {}, el('strong', { text: 'Tried: ' }), item)),
+    summary.last && el('p', {}, el('strong', { text: 'Last: ' }), summary.last));
+}
+
+// Show the summary, suggestions and known issues for a conversation just opened.
 export async function showSuggestions(conversationId) {
   shown.conversationId = conversationId;
   shown.items = [];
   shown.issues = [];
   shown.inserted = null;
-  const [answer, issues] = await Promise.all([attempt(() => suggestions.list(conversationId)),
-    attempt(() => suggestions.knownIssues(conversationId))]);
+  const [answer, issues, summary] = await Promise.all([attempt(() => suggestions.list(conversationId)),
+    attempt(() => suggestions.knownIssues(conversationId)), attempt(() => suggestions.summary(conversationId))]);
   if (shown.conversationId !== conversationId) return;
+  renderSummary(summary);
   shown.items = answer ? answer.data : [];
   shown.issues = issues ? issues.data : [];
   render();

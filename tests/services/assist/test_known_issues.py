@@ -1,10 +1,12 @@
-"""Known issues beside a conversation: open incidents it belongs to or whose phrase its post matches, with the
-macro that answers each; resolved ones and unrelated posts show none."""
+"""Known issues and summaries beside a conversation: open incidents it belongs to or whose phrase its post matches,
+with the macro that answers each (resolved ones and unrelated posts show none); the thread's summary, also first
+in an escalated ticket."""
 
 import pytest
 
 from workspace.extensions import db
 from workspace.models import Agent, ApiToken, Author, Channel, Conversation, Macro, Message
+from workspace.services.escalation.tickets import ticket_for
 
 
 @pytest.fixture
@@ -54,3 +56,19 @@ def test_an_incident_shows_on_matching_and_member_conversations_with_its_answer(
                         json={"answer_macro": 99999}).status_code == 404
     client.post(f"/api/v1/incidents/{incident['id']}/resolve", headers=world["headers"], json={})
     assert issues(client, world, world["login"]) == []
+
+
+def test_the_summary_states_the_problem_and_escalation_puts_it_first(app, client, world):
+    """The API's summary of a thread, and the ticket's first comment opening with it."""
+    with app.app_context():
+        conversation = db.session.get(Conversation, world["login"])
+        db.session.add(Message(conversation=conversation, channel_id=conversation.channel_id, direction="note",
+                               text="I already reset their password."))
+        db.session.commit()
+        body = ticket_for(conversation)["comment"]["body"]
+    summary = client.get(f"/api/v1/conversations/{world['login']}/summary", headers=world["headers"]).get_json()
+    assert summary == {"problem": "cannot log in, is there a login outage?",
+                       "tried": ["Note: I already reset their password."],
+                       "last": "Note: I already reset their password.", "messages": 2}
+    assert "Summary (sentences from the thread):\nProblem: cannot log in" in body
+    assert body.index("Summary") < body.index("--- ")

@@ -9,6 +9,7 @@ from workspace.models import Conversation
 from workspace.services import audit
 from workspace.services.assist import suggestions
 from workspace.services.assist.known_issues import known_issues
+from workspace.services.assist.summaries import serialize_summary, summary_of
 from workspace.services.conversations.actions import ensure_visible
 from workspace.web.api import bp
 from workspace.web.api.openapi import ERROR, ID, PATHS, SCHEMAS, closed, json_body, ref
@@ -27,6 +28,13 @@ def list_suggestions(conversation_id: int):
     ranker abstained or has not run yet."""
     found = suggestions.current(_conversation(conversation_id), g.agent)
     return jsonify(data=[suggestions.serialize_suggestion(s) for s in found])
+
+
+@bp.get("/conversations/<int:conversation_id>/summary")
+@agent_required
+def summarize_conversation(conversation_id: int):
+    """An extractive summary of the thread: the customer's problem, what was tried, the last message."""
+    return jsonify(serialize_summary(*summary_of(_conversation(conversation_id))))
 
 
 @bp.get("/conversations/<int:conversation_id>/known-issues")
@@ -101,6 +109,16 @@ PATHS["/api/v1/conversations/{conversation_id}/suggestions"] = {"get": {
         "data": {"type": "array", "items": ref("Suggestion")}}},
         "The suggestions: macros, then replies, then articles."),
         **_FAIL}}}
+PATHS["/api/v1/conversations/{conversation_id}/summary"] = {"get": {
+    "operationId": "summarize_conversation",
+    "summary": "An extractive summary of the thread (sentences picked from it, the same every time, offline).",
+    "parameters": [_CONVERSATION],
+    "responses": {"200": json_body({"type": "object", "required": ["problem", "tried", "last", "messages"],
+                                    "properties": {"problem": {"type": ["string", "null"]},
+                                                   "tried": {"type": "array", "items": {"type": "string"}},
+                                                   "last": {"type": ["string", "null"]},
+                                                   "messages": {"type": "integer"}}}, "The summary."),
+                  **_FAIL}}}
 PATHS["/api/v1/conversations/{conversation_id}/known-issues"] = {"get": {
     "operationId": "list_known_issues",
     "summary": "Open incidents (known issues) of the conversation, each with the macro that answers it.",
