@@ -1,11 +1,13 @@
 """Suggestions in a real browser: shown beside the conversation with source and confidence, a digit puts one in
 the composer without sending it, sending an edited one records edited (the rest ignored); clean and phone-sized."""
 
+import pytest
 import sqlalchemy as sa
 
 from tests.console.factories import serious_violations
 from tests.console.test_console import post_webhook
-from tests.factories import make_post, wait_for
+from tests.factories import make_post, running, wait_for
+from tests.services.assist.test_drafts import ChatStub
 from workspace.extensions import db
 from workspace.models import Agent, Article, AuditEntry, Author, Conversation, Incident, Macro, Message, Suggestion
 
@@ -13,6 +15,17 @@ REFUNDS = ["I was charged twice, refund please", "refund the double charge on my
            "you billed me twice, I want my money back", "double charge on my order, need a refund"]
 RESETS = ["password reset link never arrives", "forgot my password, cannot log in",
           "reset my password please", "locked out, the password reset fails"]
+
+
+@pytest.fixture
+def live_server(app, people, redis_url, tmp_path):
+    """Web and worker as the Procfile runs them, with drafts from a local chat-completions stub."""
+    stub = ChatStub()
+    stub.answer = "Sorry! We refunded the duplicate charge [1]."
+    with running(app, redis_url, tmp_path, SWITCHBOARD_DISPATCH_POLL_SECONDS="0.5",
+                 SWITCHBOARD_GENERATOR_URL=f"http://127.0.0.1:{stub.port}/v1") as base:
+        yield base
+    stub.server.shutdown()
 
 
 def seed_history(app) -> int:
@@ -54,8 +67,8 @@ def outcomes(app, conversation_id: int) -> dict:
 def test_a_digit_inserts_a_suggestion_which_only_the_agent_sends(app, open_console, live_server, root):
     """The learned macro is first with its confidence; 1 fills the composer and sends nothing; sending it edited
     records edited for it and ignored for the others; a help article is suggested and found by search, its link
-    inserted; the known issue shows with its answer, put in the composer by u; the panel is axe-clean and fits a
-    phone; the admin page shows the version's acceptance and adds an article."""
+    inserted; the known issue shows with its answer, put in the composer by u; a generated draft is marked; the
+    panel is axe-clean and fits a phone; the admin page shows the version's acceptance and adds an article."""
     refund_id = seed_history(app)
     conversation_id = post_webhook(live_server, make_post(text="I was charged twice for one order, refund please"))
     assert wait_for(lambda: outcomes(app, conversation_id), timeout=60)
@@ -76,7 +89,12 @@ def test_a_digit_inserts_a_suggestion_which_only_the_agent_sends(app, open_conso
     page.keyboard.press("u")
     page.wait_for_function("() => document.querySelector('#reply-text').value.includes('refunded the duplicate')")
     page.fill("#reply-text", "")
+    page.click("#generate-draft")
+    page.wait_for_function("() => document.querySelector('#reply-text').value.includes('[1]')")
+    assert page.is_visible("#draft-mark")
     assert serious_violations(page, "#suggestions") == [] and serious_violations(page, "#known-issues") == []
+    assert serious_violations(page, "#composer") == []
+    page.fill("#reply-text", "")
     page.click("#thread")
     page.keyboard.press("1")
     page.wait_for_function("() => document.querySelector('#reply-text').value.includes('refunded the duplicate')")

@@ -3,6 +3,7 @@ import { api } from '../lib/api.js';
 
 export const knownIssues = (conversationId) => api('GET', `/conversations/${conversationId}/known-issues`);
 export const summary = (conversationId) => api('GET', `/conversations/${conversationId}/summary`);
+export const draft = (conversationId) => api('POST', `/conversations/${conversationId}/draft`);
 export const list = (conversationId) => api('GET', `/conversations/${conversationId}/suggestions`);
 export const record = (conversationId, id, outcome) =>
   api('POST', `/conversations/${conversationId}/suggestions/${id}/outcome`, { outcome });

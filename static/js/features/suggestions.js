@@ -56,8 +56,21 @@ async function searchArticles(event) {
     : el('li', { class: 'meta', text: 'No article has those words.' }));
 }
 
+// Ask the generator for a draft; it goes in the composer marked as generated, for the agent to check and send.
+async function generateDraft() {
+  const conversationId = shown.conversationId;
+  const result = await attempt(() => suggestions.draft(conversationId));
+  if (!result || shown.conversationId !== conversationId) return;
+  if (result.abstained) { toast(`No draft: ${result.reason}`); return; }
+  putInComposer(result.draft);
+  $('#draft-mark').hidden = false;
+}
+
 export function initSuggestions() {
   $('#article-search').addEventListener('submit', searchArticles);
+  $('#generate-draft').addEventListener('click', generateDraft);
+  // The mark stays while the composer holds text: a generated draft is labelled until it is sent or cleared.
+  $('#reply-text').addEventListener('input', () => { if (!$('#reply-text').value.trim()) $('#draft-mark').hidden = true; });
 }
 
 // Known issues (open incidents) of the conversation, each with its answer macro.
@@ -89,6 +102,7 @@ export async function showSuggestions(conversationId) {
   shown.items = [];
   shown.issues = [];
   shown.inserted = null;
+  $('#draft-mark').hidden = true;
   const [answer, issues, summary] = await Promise.all([attempt(() => suggestions.list(conversationId)),
     attempt(() => suggestions.knownIssues(conversationId)), attempt(() => suggestions.summary(conversationId))]);
   if (shown.conversationId !== conversationId) return;
@@ -132,6 +146,7 @@ export async function insertSuggestion(number) {
 // A reply went out: the inserted suggestion was sent (as is or edited), the others were passed by.
 export async function replySent(text) {
   const conversationId = shown.conversationId;
+  $('#draft-mark').hidden = true;
   const settled = shown.items.map((s) => {
     if (s === shown.inserted && s.outcome === 'inserted') return [s, text.trim() === shown.text.trim() ? 'sent' : 'edited'];
     return ['shown', 'inserted'].includes(s.outcome) ? [s, 'ignored'] : null;

@@ -8,6 +8,7 @@ from workspace.jobs.enqueue import enqueue_suggestion_training
 from workspace.models import Conversation
 from workspace.services import audit
 from workspace.services.assist import suggestions
+from workspace.services.assist.drafts import draft_reply
 from workspace.services.assist.known_issues import known_issues
 from workspace.services.assist.summaries import serialize_summary, summary_of
 from workspace.services.conversations.actions import ensure_visible
@@ -28,6 +29,13 @@ def list_suggestions(conversation_id: int):
     ranker abstained or has not run yet."""
     found = suggestions.current(_conversation(conversation_id), g.agent)
     return jsonify(data=[suggestions.serialize_suggestion(s) for s in found])
+
+
+@bp.post("/conversations/<int:conversation_id>/draft")
+@agent_required
+def draft_conversation_reply(conversation_id: int):
+    """A generated draft grounded in the conversation's suggestions, citing them, or an abstention; never sent."""
+    return jsonify(draft_reply(_conversation(conversation_id), g.agent))
 
 
 @bp.get("/conversations/<int:conversation_id>/summary")
@@ -109,6 +117,20 @@ PATHS["/api/v1/conversations/{conversation_id}/suggestions"] = {"get": {
         "data": {"type": "array", "items": ref("Suggestion")}}},
         "The suggestions: macros, then replies, then articles."),
         **_FAIL}}}
+PATHS["/api/v1/conversations/{conversation_id}/draft"] = {"post": {
+    "operationId": "draft_conversation_reply",
+    "summary": "A generated draft reply grounded in the suggested macros, articles and past replies, or none.",
+    "description": ("Off (404 generator_off) unless SWITCHBOARD_GENERATOR_URL names an OpenAI-compatible endpoint; "
+                    "503 generator_unavailable when it cannot be reached. The draft is returned, never sent."),
+    "parameters": [_CONVERSATION],
+    "responses": {"200": json_body({"type": "object", "required": ["draft", "abstained", "generated", "sources"],
+                                    "properties": {"draft": {"type": ["string", "null"]},
+                                                   "abstained": {"type": "boolean"},
+                                                   "reason": {"type": ["string", "null"]},
+                                                   "generated": {"const": True},
+                                                   "sources": {"type": "array", "items": {"type": "object"}}}},
+                                   "The draft (cites its sources as [n]) or why there is none."),
+                  "503": ERROR, **_FAIL}}}
 PATHS["/api/v1/conversations/{conversation_id}/summary"] = {"get": {
     "operationId": "summarize_conversation",
     "summary": "An extractive summary of the thread (sentences picked from it, the same every time, offline).",
