@@ -18,6 +18,8 @@ MAX_TAGS = 20
 MAX_TAG_CHARS = 40
 MAX_URL_CHARS = 2048
 MAX_LOCALE_CHARS = 16
+# Blank as the API document's patterns mean it (JavaScript's \s, which Python's str.strip() exceeds).
+_BLANK = re.compile("^[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]*$")
 FIELDS = ("slug", "title", "body", "tags", "queue", "locale", "status", "external_url")
 SEARCH_LIMIT = 20
 MAX_QUERY_WORDS = 8
@@ -30,10 +32,10 @@ def slugify(title: str) -> str:
 
 def _text(data: dict, field: str, limit: int, *, blank: bool = False) -> str:
     value = data[field]
-    if not isinstance(value, str) or "\x00" in value or len(value) > limit or (not blank and not value.strip()):
+    if not isinstance(value, str) or "\x00" in value or len(value) > limit or (not blank and _BLANK.match(value)):
         raise ValidationError(f"{field}: text of at most {limit} characters{'' if blank else ', not blank'}",
                               code="invalid_field")
-    return value if blank else value.strip()
+    return value if blank else (value.strip() or value)
 
 
 def _clean(data, article: Article) -> None:
@@ -54,10 +56,10 @@ def _clean(data, article: Article) -> None:
     if "tags" in data:
         tags = data["tags"]
         if not isinstance(tags, list) or len(tags) > MAX_TAGS or not all(
-                isinstance(t, str) and 0 < len(t.strip()) <= MAX_TAG_CHARS and "\x00" not in t for t in tags):
+                isinstance(t, str) and len(t) <= MAX_TAG_CHARS and "\x00" not in t for t in tags):
             raise ValidationError(f"tags: at most {MAX_TAGS} words of at most {MAX_TAG_CHARS} characters",
                                   code="invalid_field")
-        article.tags = sorted({t.strip().lower() for t in tags})
+        article.tags = sorted({t.strip().lower() for t in tags if t.strip()})  # blank ones are dropped
     if "queue" in data:
         article.queue_id = None
         if data["queue"] is not None:
