@@ -6,7 +6,7 @@ this library only renders and validates, on plain data.
 
 from macros.actions import PARSERS, SENDING, Action, describe, parse_actions, parse_time
 from macros.errors import ActionError, MacroError, TemplateError
-from macros.rendering import check_template, render
+from macros.rendering import check_template, referenced_articles, render
 
 __all__ = [
     "PARSERS",
@@ -19,5 +19,6 @@ __all__ = [
     "describe",
     "parse_actions",
     "parse_time",
+    "referenced_articles",
     "render",
 ]

@@ -14,7 +14,10 @@ loops a billion steps deep. This environment goes further:
   before they allocate; `*`, `+`, `**` and `%` checked the same way (`%` on
   text refused: no format strings);
 - every loop draws on one budget of steps per render, and the output stops
-  at MAX_OUTPUT_CHARS.
+  at MAX_OUTPUT_CHARS;
+- one function, `article('slug')`, reads a help article's fields (title,
+  url, excerpt) from the `articles` the caller passes (the ones the template
+  names, found by referenced_articles), never from anywhere else.
 
 Any breach is a TemplateError with a sentence saying what went wrong.
 """
@@ -22,6 +25,7 @@ Any breach is a TemplateError with a sentence saying what went wrong.
 import contextvars
 import functools
 import operator
+import re
 from collections.abc import Iterable, Mapping
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, UndefinedError, nodes
@@ -245,12 +249,31 @@ def _blank_missing(value):
     return value
 
 
+# `article('refund-policy')`: the slug a template names (in single or double quotes).
+ARTICLE_CALL = re.compile(r"""\barticle\(\s*['"]([a-z0-9][a-z0-9-]*)['"]\s*\)""")
+
+
+def referenced_articles(text: str) -> set[str]:
+    """The slugs of the help articles a template calls `article(...)` on (what the caller must pass)."""
+    return set(ARTICLE_CALL.findall(text or ""))
+
+
+def _article_lookup(articles: Mapping[str, Mapping]):
+    """The `article(slug)` function of one render: a passed article's fields, or undefined naming the slug."""
+    def article(slug):
+        if isinstance(slug, str) and slug in articles:
+            return _blank_missing(articles[slug])
+        return _ENVIRONMENT.undefined(f"no published help article {slug!r}")
+    return article
+
+
 def render(text: str, variables: Mapping[str, Mapping]) -> str:
     """Render a template with only these variables, bounded in steps and output.
 
     Args:
         text: the template source.
-        variables: name -> plain mapping (author, agent, conversation, queue, channel...).
+        variables: name -> plain mapping (author, agent, conversation, queue, channel...); `articles`, if
+            given, maps slugs to the fields `article(slug)` returns.
 
     Returns:
         The rendered text.
@@ -263,7 +286,9 @@ def render(text: str, variables: Mapping[str, Mapping]) -> str:
     token = _budget.set([MAX_LOOP_STEPS])
     parts, size = [], 0
     try:
-        for chunk in template.generate({name: _blank_missing(value) for name, value in variables.items()}):
+        context = {name: _blank_missing(value) for name, value in variables.items() if name != "articles"}
+        context["article"] = _article_lookup(variables.get("articles") or {})
+        for chunk in template.generate(context):
             size += len(chunk)
             if size > MAX_OUTPUT_CHARS:
                 raise TemplateError(f"template: renders more than {MAX_OUTPUT_CHARS} characters")
@@ -292,10 +317,14 @@ SAMPLE_VARIABLES = {
 }
 
 
+SAMPLE_ARTICLE = {"slug": "refund-policy", "title": "Refund policy", "url": "https://help.example.com/refunds",
+                  "excerpt": "Refunds reach your card within 5 working days."}
+
+
 def check_template(text: str) -> None:
     """Refuse a template that does not compile or fails on sample data (an unknown field, a forbidden reach).
 
     Raises:
         TemplateError: saying why.
     """
-    render(text, SAMPLE_VARIABLES)
+    render(text, {**SAMPLE_VARIABLES, "articles": {slug: SAMPLE_ARTICLE for slug in referenced_articles(text)}})

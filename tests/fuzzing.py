@@ -41,6 +41,9 @@ STATE_DEPENDENT = {
     "update_conversation": [(400, "not_routed", ""), (400, "not_a_member", ""),
                             (400, "invalid_field", "assignee: no active agent")],
     "reply_to_conversation": [(400, "reply_too_long", "")],
+    # A slug (given, or made from the title) that an earlier case took.
+    "create_article": [(400, "duplicate_slug", "")],
+    "update_article": [(400, "duplicate_slug", "")],
     "set_member_capacity": [(400, "not_a_member", "")],
     # Which settings exist, and what a URL must be, depend on the channel's kind.
     "create_channel": [(400, "invalid_field", "settings.")],

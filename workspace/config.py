@@ -74,6 +74,14 @@ class Config:
     MODEL_RELOAD_SECONDS = _env_float("SWITCHBOARD_MODEL_RELOAD_SECONDS", 10.0)
     # Unused agent corrections that trigger a retrain job.
     RETRAIN_AFTER_CORRECTIONS = _env_int("SWITCHBOARD_RETRAIN_AFTER_CORRECTIONS", 50)
+    # Agent assist: after routing, a worker job stores suggested macros and past replies for each conversation.
+    SUGGESTIONS_ENABLED = os.environ.get("SWITCHBOARD_SUGGESTIONS", "1") == "1"
+    # Drafts from an OpenAI-compatible chat-completions endpoint (a self-hosted model server or a vendor), e.g.
+    # http://127.0.0.1:8000/v1; off while unset. Its key is sent as a bearer token.
+    GENERATOR_URL = (os.environ.get("SWITCHBOARD_GENERATOR_URL") or "").rstrip("/") or None
+    GENERATOR_KEY = os.environ.get("SWITCHBOARD_GENERATOR_KEY")
+    GENERATOR_MODEL = os.environ.get("SWITCHBOARD_GENERATOR_MODEL", "default")
+    GENERATOR_TIMEOUT_SECONDS = _env_float("SWITCHBOARD_GENERATOR_TIMEOUT_SECONDS", 20.0)
 
     # Session cookies: never readable by scripts, not sent on cross-site posts,
     # and HTTPS-only unless turned off for a plain-HTTP local run.
@@ -229,6 +237,8 @@ class TestConfig(Config):
     DASHBOARD_PUSHER_ENABLED = False
     SWEEP_GRACE_SECONDS = 0
     PUSH_ALLOW_LOCAL_ENDPOINTS = True
+    # Off unless a test is about them: training a ranker after every routed batch would slow the rest.
+    SUGGESTIONS_ENABLED = False
 
 
 class TicketingStubConfig:

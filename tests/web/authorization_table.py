@@ -124,6 +124,18 @@ ROUTES = {
     "POST /api/v1/retention": ("ufffo", "admin"),
     "GET /api/v1/retention/<job_id>": ("ufffh", "admin"),  # no such job
     # Macros and bulk actions.
+    "GET /api/v1/conversations/<int:conversation_id>/suggestions": ("uhooo", "read"),
+    "GET /api/v1/conversations/<int:conversation_id>/known-issues": ("uhooo", "read"),
+    "GET /api/v1/conversations/<int:conversation_id>/summary": ("uhooo", "read"),
+    "POST /api/v1/conversations/<int:conversation_id>/draft": ("uhhhh", "write"),  # 404 generator_off: none set here
+    "POST /api/v1/conversations/<int:conversation_id>/suggestions/<int:suggestion_id>/outcome": ("uhooo", "write"),
+    "GET /api/v1/suggestions/versions": ("ufffo", "admin"),
+    "POST /api/v1/suggestions/versions": ("ufffo", "admin"),
+    "GET /api/v1/articles": ("uoooo", "read"),
+    "POST /api/v1/articles": ("ufffo", "admin"),
+    "GET /api/v1/articles/<int:article_id>": ("uoooo", "read"),
+    "PATCH /api/v1/articles/<int:article_id>": ("ufffo", "admin"),
+    "DELETE /api/v1/articles/<int:article_id>": ("ufffo", "admin"),
     "GET /api/v1/macros": ("uoooo", "read"),
     "POST /api/v1/macros": ("uoooo", "write"),
     "GET /api/v1/macros/<int:macro_id>": ("uhooo", "read"),  # a team macro: its queue's agents
@@ -206,5 +218,8 @@ BODIES = {
     "POST /api/v1/conversations/<int:conversation_id>/notes": {"text": "a note"},
     "POST /api/v1/conversations/<int:conversation_id>/replies": {"text": "a reply"},
     "PATCH /api/v1/macros/<int:macro_id>": {"name": "Thanks again"},
+    "POST /api/v1/articles": {"title": "Refund policy"},
+    "PATCH /api/v1/articles/<int:article_id>": {"title": "Refunds"},
+    "POST /api/v1/conversations/<int:conversation_id>/suggestions/<int:suggestion_id>/outcome": {"outcome": "ignored"},
     "POST /api/v1/macros/<int:macro_id>/preview": {"conversation_id": "<conversation_id>"},
 }

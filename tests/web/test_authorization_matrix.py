@@ -21,6 +21,7 @@ from workspace.models import (
     TOKEN_SCOPES,
     Agent,
     ApiToken,
+    Article,
     AuthorNote,
     BulkAction,
     BusinessCalendar,
@@ -35,6 +36,8 @@ from workspace.models import (
     Queue,
     Rule,
     SlaPolicy,
+    Suggestion,
+    SuggestionVersion,
 )
 from workspace.services.conversations import merging
 
@@ -113,8 +116,17 @@ def world(matrix_app) -> World:
         attachment = EmailAttachment(message_id=reply_id, filename="a.png", declared_type="image/png",
                                      content_type="image/png", size=8, data=b"\x89PNG\r\n\x1a\n")
         db.session.add_all([review, attachment, device])
+        version = SuggestionVersion(watermark={"audit_id": 0, "message_id": 0}, active=True)
+        db.session.add(version)
+        db.session.flush()
+        suggestion = Suggestion(conversation_id=conversation_id, version_id=version.id, message_id=min(
+            m.id for m in conversation.messages if m.direction == "inbound"), kind="macro", macro_id=macro.id,
+            rank=1, confidence=0.9, evidence="learned")
+        article = Article(slug="returns", title="Returns", body="Send it back.", status="published")
+        db.session.add_all([suggestion, article])
         db.session.commit()
-        ids = {"conversation_id": conversation_id, "author_id": conversation.author_id, "note_id": note.id,
+        ids = {"suggestion_id": suggestion.id, "article_id": article.id,
+               "conversation_id": conversation_id, "author_id": conversation.author_id, "note_id": note.id,
                "macro_id": macro.id, "rule_id": rule.id, "calendar_id": calendar.id, "incident_id": incident.id,
                "review_id": review.id, "bulk_id": bulk.id, "agent_id": agents["agent_in"].id, "token_id": spare.id,
                "attachment_id": attachment.id, "suspended_id": 999_999,

@@ -93,6 +93,9 @@ JOBS: dict[Callable, JobSpec] = {
     # Routing a batch takes well under a second; the timeout bounds a stuck job.
     conversations.route_conversations: JobSpec(route_job_id, 300, Retry(max=3, interval=[1, 5, 30]),
                                                result_ttl=600, failure_ttl=7 * DAY),
+    # Suggesting for a batch costs milliseconds a conversation, once the worker holds the active ranker.
+    conversations.suggest_for_conversations: JobSpec(lambda ids: "suggest-" + route_job_id(ids)[6:], 300,
+                                                     Retry(max=3, interval=[5, 30, 120]), result_ttl=600),
     conversations.deliver_reply: JobSpec(lambda message_id: f"deliver-{message_id}", DELIVERY_JOB_TIMEOUT,
                                          DELIVERY_RETRY, failure_ttl=30 * DAY),
     conversations.deliver_replies: JobSpec(lambda ids: f"deliver-{ids[0]}-{ids[-1]}",
@@ -113,6 +116,9 @@ JOBS: dict[Callable, JobSpec] = {
     # One job per uploaded file (named by its digest) and options: uploading it twice trains once.
     background.train_upload: JobSpec(train_upload_id, 1800, Retry(max=2, interval=[60, 300]), result_ttl=DAY,
                                      failure_ttl=7 * DAY),
+    # One training at a time; it reads every applied macro and reply, minutes at millions of them.
+    background.train_suggestions: JobSpec(lambda force=False: f"train-suggestions-{current_app.config['RQ_QUEUE']}",
+                                          1800, result_ttl=DAY, failure_ttl=7 * DAY),
     # Repeated edits of one policy: one re-plan.
     background.resync_slas: JobSpec(lambda queue_id, priority: f"sla-resync-{queue_id}-{priority}", 600),
     # One run per policy at a time; an hour covers millions of closed conversations in batches.
@@ -149,20 +155,29 @@ def enqueue_many(function: Callable, calls: list[tuple]) -> list[Job]:
                                for args in calls])
 
 
-def enqueue_retrain(force: bool = False) -> str:
-    """Enqueue the retrain job unless one is already waiting or running; returns its job id."""
-    queue, job_id = job_queue(), _retrain_id(force)
-    existing = queue.fetch_job(job_id)
+def _enqueue_once(function: Callable, force: bool) -> str:
+    """Enqueue a training job unless one is already waiting or running; returns its job id."""
+    queue, options = job_queue(), JOBS[function].options(force)
+    existing = queue.fetch_job(options["job_id"])
     if existing is not None:
         if existing.get_status() in PENDING:
-            return job_id
+            return options["job_id"]
         existing.delete()  # a finished or failed run: make way for a new one
     try:
-        job_queue().enqueue_call(background.retrain, kwargs={"force": force}, unique=True,
-                                 **JOBS[background.retrain].options(force))
+        queue.enqueue_call(function, kwargs={"force": force}, unique=True, **options)
     except DuplicateJobError:
         pass  # another process enqueued it between our look and our enqueue: still one job
-    return job_id
+    return options["job_id"]
+
+
+def enqueue_retrain(force: bool = False) -> str:
+    """Enqueue the classifier's retrain job unless one is already waiting or running; returns its job id."""
+    return _enqueue_once(background.retrain, force)
+
+
+def enqueue_suggestion_training(force: bool = False) -> str:
+    """Enqueue the suggestion ranker's training unless one is already waiting or running; returns its job id."""
+    return _enqueue_once(background.train_suggestions, force)
 
 
 def retrain_if_due() -> str | None:
@@ -261,28 +276,38 @@ def _push(sender, ids: list[int]) -> None:
         enqueue_many(notifications.push_notifications, [(agent_id,) for agent_id in sorted(set(ids))])
     except Exception:  # noqa: BLE001 - see the docstring
         log.warning("could not queue pushes for agents %s; the periodic run will", ids[:10], exc_info=True)
+def _suggest(sender, ids: list[int], **extra) -> None:
+    """Routed conversations: suggest for them in a worker (best effort: the console shows none until then)."""
+    if not current_app.config["SUGGESTIONS_ENABLED"]:
+        return
+    try:
+        enqueue(conversations.suggest_for_conversations, sorted(set(ids)))
+    except Exception:  # noqa: BLE001 - suggestions are a help, never a reason to fail routing
+        log.warning("could not queue suggestions for %d conversations", len(ids))
 
 
-RECEIVERS = {
-    signals.replies_queued: _deliver,
-    signals.escalations_requested: _escalate,
-    signals.assignment_requested: _assign,
-    signals.corrections_added: _retrain,
-    signals.bulk_started: _run_bulk,
-    signals.bulk_undo_requested: _undo_bulk,
-    signals.sla_resync_requested: _resync,
-    signals.conversations_assigned: _notifier("assigned"),
-    signals.notes_added: _notifier("note"),
-    signals.conversations_routed: _notifier("routed"),
-    signals.sla_at_risk: _notifier("sla"),
-    signals.incidents_opened: _notifier("incident"),
-    signals.notifications_created: _push,
-}
+# (signal, receiver) pairs: a signal may have several (routed conversations: notifications and suggestions).
+RECEIVERS = (
+    (signals.replies_queued, _deliver),
+    (signals.escalations_requested, _escalate),
+    (signals.assignment_requested, _assign),
+    (signals.corrections_added, _retrain),
+    (signals.bulk_started, _run_bulk),
+    (signals.bulk_undo_requested, _undo_bulk),
+    (signals.sla_resync_requested, _resync),
+    (signals.conversations_assigned, _notifier("assigned")),
+    (signals.notes_added, _notifier("note")),
+    (signals.conversations_routed, _notifier("routed")),
+    (signals.sla_at_risk, _notifier("sla")),
+    (signals.incidents_opened, _notifier("incident")),
+    (signals.notifications_created, _push),
+    (signals.conversations_routed, _suggest),
+)
 
 
 def init_app(app: Flask) -> None:
     """Connect the receivers that turn the services' asks into jobs (once per process; connecting is idempotent)."""
-    for signal, receiver in RECEIVERS.items():
+    for signal, receiver in RECEIVERS:
         signal.connect(receiver)
 
 

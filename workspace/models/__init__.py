@@ -12,6 +12,7 @@ from workspace.models.agent import (
     queue_members,
     scopes_allowed,
 )
+from workspace.models.article import ARTICLE_STATUSES, Article
 from workspace.models.assignment import STRATEGIES, Assignment
 from workspace.models.audit import AuditEntry
 from workspace.models.author import Author, AuthorNote
@@ -40,6 +41,7 @@ from workspace.models.rule import Rule
 from workspace.models.search_index import SEARCH_OBJECTS
 from workspace.models.sla import TARGETS, BusinessCalendar, SlaOutcome, SlaPolicy
 from workspace.models.sso_identity import SsoIdentity
+from workspace.models.suggestion import OUTCOMES, SUGGESTION_KINDS, Suggestion, SuggestionVersion
 from workspace.models.supervision import (
     INCIDENT_STATUSES,
     MATCH_KINDS,
@@ -52,18 +54,15 @@ from workspace.models.supervision import (
 from workspace.models.two_factor import RecoveryCode
 
 __all__ = [
-    "ACTIVE_STATUSES", "BULK_STATES", "INCIDENT_STATUSES", "ITEM_RESULTS", "MATCH_KINDS", "MAX_ID",
-    "NOT_DUE", "NOTIFICATION_KINDS", "ROLES", "SCOPES", "SCORES", "SEARCH_OBJECTS", "STATUSES", "STRATEGIES", "TARGETS",
-    "TICKET_DONE_STATUSES", "TRIAGE",
-    "ADMIN_SCOPES", "SCOPE_MEANINGS", "TOKEN_SCOPES", "Agent", "ApiToken", "Assignment", "AuditEntry", "Author",
-    "AuthorNote", "BulkAction", "BulkItem", "EmailAttachment", "EmailSuppression", "SuspendedEmail",
-    "BusinessCalendar", "Channel", "Conversation", "ConversationMerge", "Correction", "MERGE_KINDS",
-    "EVIDENCE_KINDS", "Escalation", "Incident",
-    "LINK_STATUSES", "Macro", "MacroUsage", "Message", "ModelVersion",
-    "Notification", "NotificationSettings", "OnCallShift",
-    "OutboxEntry", "Person", "PersonLink",
-    "Priority", "PushSubscription", "QaReview", "Queue", "QueueCount", "RecoveryCode", "Rule",
-    "SlaOutcome", "SlaPolicy", "SsoIdentity", "UTCDateTime", "VolumeCount", "has_role", "hash_token",
-    "incident_conversations", "is_id", "queue_members", "scopes_allowed",
-    "utcnow",
+    "ACTIVE_STATUSES", "ADMIN_SCOPES", "ARTICLE_STATUSES", "BULK_STATES", "EVIDENCE_KINDS", "INCIDENT_STATUSES",
+    "ITEM_RESULTS", "LINK_STATUSES", "MATCH_KINDS", "MAX_ID", "MERGE_KINDS", "NOTIFICATION_KINDS", "NOT_DUE",
+    "OUTCOMES", "ROLES", "SCOPES", "SCOPE_MEANINGS", "SCORES", "SEARCH_OBJECTS", "STATUSES", "STRATEGIES",
+    "SUGGESTION_KINDS", "TARGETS", "TICKET_DONE_STATUSES", "TOKEN_SCOPES", "TRIAGE", "Agent", "ApiToken", "Article",
+    "Assignment", "AuditEntry", "Author", "AuthorNote", "BulkAction", "BulkItem", "BusinessCalendar", "Channel",
+    "Conversation", "ConversationMerge", "Correction", "EmailAttachment", "EmailSuppression", "Escalation",
+    "Incident", "Macro", "MacroUsage", "Message", "ModelVersion", "Notification", "NotificationSettings",
+    "OnCallShift", "OutboxEntry", "Person", "PersonLink", "Priority", "PushSubscription", "QaReview", "Queue",
+    "QueueCount", "RecoveryCode", "Rule", "SlaOutcome", "SlaPolicy", "SsoIdentity", "Suggestion", "SuggestionVersion",
+    "SuspendedEmail", "UTCDateTime", "VolumeCount", "has_role", "hash_token", "incident_conversations", "is_id",
+    "queue_members", "scopes_allowed", "utcnow",
 ]

@@ -66,6 +66,10 @@ class Incident(db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     resolved_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
+    # The macro that answers it: offered on every conversation the incident holds or whose post matches it.
+    answer_macro_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("macros.id", ondelete="SET NULL"))
+
+    answer_macro = so.relationship("Macro")
 
 
 SCORES = ("accuracy", "tone", "resolution")

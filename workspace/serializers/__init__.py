@@ -219,6 +219,8 @@ def serialize_incident(incident, counts: dict | None = None) -> dict:
         "spike": incident.spike, "created_by_id": incident.created_by_id,
         "created_at": timestamp(incident.created_at), "updated_at": timestamp(incident.updated_at),
         "resolved_at": timestamp(incident.resolved_at),
+        "answer_macro": {"id": incident.answer_macro.id, "name": incident.answer_macro.name}
+        if incident.answer_macro else None,
     }
     if counts is not None:
         data["counts"] = counts

@@ -2,6 +2,7 @@
 
 from rq import get_current_job
 
+from workspace.services.assist import training
 from workspace.services.people import privacy
 from workspace.services.responses import bulk
 from workspace.services.service_levels import clocks
@@ -28,6 +29,10 @@ def train_upload(upload: str, mapping: dict, create_queues: bool, fit_all: bool,
     """Train from a training file an admin uploaded (checked when it was accepted) through the promotion gate."""
     return classifier.train_upload(upload, mapping=mapping, create_queues=create_queues, fit_all=fit_all,
                                    force=force, agent_id=agent_id)
+def train_suggestions(force: bool = False) -> dict:
+    """Train a suggestion version from what agents did and promote it if it passes the gate."""
+    version = training.train(force=force)
+    return {"version_id": version.id, "active": version.active, "decision": version.decision}
 
 
 def resync_slas(queue_id: int, priority: int | None = None) -> int:

@@ -1,7 +1,8 @@
-"""Jobs on conversations: route a batch, deliver replies, create tickets, assign waiting work."""
+"""Jobs on conversations: route a batch, suggest for it, deliver replies, create tickets, assign waiting work."""
 
 from workspace.observability import instruments
 from workspace.services import assignment
+from workspace.services.assist import training
 from workspace.services.conversations import delivery
 from workspace.services.escalation import tickets
 from workspace.services.triage import decisions
@@ -10,6 +11,11 @@ from workspace.services.triage import decisions
 def route_conversations(conversation_ids: list[int]) -> dict:
     """Route a batch of conversations (idempotent: re-running is harmless)."""
     return instruments.timed_routing(decisions.route_conversations, conversation_ids)
+
+
+def suggest_for_conversations(conversation_ids: list[int]) -> int:
+    """Store suggested macros and past replies for routed conversations (idempotent)."""
+    return training.suggest_conversations(conversation_ids)
 
 
 def deliver_reply(message_id: int) -> str:

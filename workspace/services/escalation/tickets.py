@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from suggestions.summary import as_text, summarize
 from workspace.errors import NotFound, ValidationError
 from workspace.extensions import db
 from workspace.live import signals
@@ -165,14 +166,18 @@ def _open_ticket(client: TicketingClient, escalation: Escalation) -> dict:
     return client.update_ticket(int(ticket["id"]), {"status": "open", "comment": {"body": body, "public": False}})
 
 
-def _comment(conversation: Conversation, messages: list[Message], heading: str) -> str:
-    """A private comment: a heading with the link back to the console, who the customer is, then messages."""
+def _comment(conversation: Conversation, messages: list[Message], heading: str, *, summarized: bool = False) -> str:
+    """A private comment: a heading with the link back to the console, who the customer is, the thread's
+    extractive summary when `summarized` (the first comment), then the messages."""
     author = conversation.author
     who = _customer(conversation)
     link = f"{current_app.config['PUBLIC_URL']}/conversations/{conversation.id}"
     lines = [f"{heading}: {link}",
              f"Customer: {who}{f' (@{author.handle})' if author.handle and author.name else ''}"
              f" on {conversation.channel.name}; queue: {conversation.queue.name if conversation.queue else '-'}", ""]
+    summary = summarize([(message.direction, message.text) for message in messages]) if summarized else None
+    if summary is not None:
+        lines += ["Summary (sentences from the thread):", as_text(summary), ""]
     for message in messages:
         if message.direction == "inbound":
             speaker = who
@@ -197,7 +202,7 @@ def ticket_for(conversation: Conversation) -> dict:
     as requester, the priority, tags, external_id and a link back to the console."""
     author = conversation.author
     who = _customer(conversation)
-    body = _comment(conversation, list(conversation.messages), "Escalated from Switchboard")
+    body = _comment(conversation, list(conversation.messages), "Escalated from Switchboard", summarized=True)
     subject = conversation.subject or next(
         (m.text for m in conversation.messages if m.direction == "inbound"), f"Conversation {conversation.id}")
     requester = {"name": who[:255]}

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from macros import Action, TemplateError, describe, parse_time, render
+from macros import Action, TemplateError, describe, parse_time, referenced_articles, render
 from workspace.channels.registry import reply_fits, reply_limit
 from workspace.errors import NotFound, ValidationError
 from workspace.extensions import db
@@ -35,6 +35,7 @@ from workspace.services.conversations.actions import (
 )
 from workspace.services.conversations.replies import store_note, store_reply
 from workspace.services.escalation.tickets import request_escalation
+from workspace.services.knowledge.articles import template_fields
 from workspace.services.service_levels import clocks
 
 # Fields an undo can put back (replies and notes stay: they were sent or written); the customer's tags
@@ -113,7 +114,8 @@ def _ticket(escalation) -> dict:
 def render_text(text: str, conversation: Conversation, agent: Agent, what: str = "template") -> str:
     """Render a template for this conversation; a template that fails is a ValidationError saying why."""
     try:
-        return render(text, template_variables(conversation, agent))
+        return render(text, {**template_variables(conversation, agent),
+                             "articles": template_fields(referenced_articles(text))})
     except TemplateError as error:
         raise ValidationError(f"{what}: {str(error).removeprefix('template: ')}", code="invalid_template")
 

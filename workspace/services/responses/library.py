@@ -14,6 +14,7 @@ from workspace.models import SCOPES, Agent, Conversation, Macro, MacroUsage, Que
 from workspace.services import audit
 from workspace.services.conversations.actions import commit_change
 from workspace.services.conversations.queues import visible_queue_ids
+from workspace.services.knowledge.articles import published_by_slug
 from workspace.services.responses.actions import apply_actions, render_text
 
 MAX_NAME_CHARS = 120
@@ -141,6 +142,10 @@ def _clean(data, *, current: Macro | None = None) -> dict:
         queue = db.session.scalar(sa.select(Queue).where(Queue.slug == merged["queue"]))
         if queue is None:
             raise NotFound(f"queue: no queue named {merged['queue']!r}")
+    named = library.referenced_articles(merged["template"])
+    missing = sorted(named - set(published_by_slug(named)))
+    if missing:
+        raise ValidationError(f"template: no published help article {missing[0]!r}", code="invalid_macro")
     try:
         library.check_template(merged["template"])
         actions = library.parse_actions(merged["actions"], template=merged["template"])

@@ -20,6 +20,7 @@ from workspace.models import (
     Agent,
     Conversation,
     Incident,
+    Macro,
     Queue,
     incident_conversations,
     is_id,
@@ -95,6 +96,7 @@ def create_incident(data, agent: Agent) -> Incident:
     incident = Incident(title=_title(data["title"]), status="open", created_by_id=agent.id, created_at=utcnow(),
                         updated_at=utcnow())
     _set_match(incident, data)
+    _set_answer(incident, data)
     db.session.add(incident)
     db.session.flush()
     added = _add(incident, _ids(data.get("add_conversations", [])))
@@ -113,6 +115,7 @@ def update_incident(incident: Incident, data, agent: Agent) -> Incident:
         incident.title = _title(data["title"])
     if "match" in data:
         _set_match(incident, data)
+    _set_answer(incident, data)
     if "status" in data:
         if data["status"] != "open":
             raise ValidationError("status: only \"open\" here (resolve with POST .../resolve)", code="invalid_field")
@@ -304,6 +307,16 @@ def _set_match(incident: Incident, data: dict) -> None:
     incident.match_kind, incident.match_value = match["kind"], value
 
 
+def _set_answer(incident: Incident, data: dict) -> None:
+    """Set the macro answering the incident (`answer_macro`: a macro id, or null for none) when given."""
+    if "answer_macro" not in data:
+        return
+    macro_id = data["answer_macro"]
+    if macro_id is not None and (not is_id(macro_id) or db.session.get(Macro, macro_id) is None):
+        raise NotFound(f"answer_macro: no macro {macro_id!r}")
+    incident.answer_macro_id = macro_id
+
+
 def _body(data) -> dict:
     if not isinstance(data, dict):
         raise ValidationError("body: must be a JSON object", code="invalid_body")
@@ -326,7 +339,7 @@ def _ids(ids) -> list[int]:
 
 def _state(incident: Incident, **extra) -> dict:
     return {"title": incident.title, "status": incident.status, "match_kind": incident.match_kind,
-            "match_value": incident.match_value, **extra}
+            "match_value": incident.match_value, "answer_macro_id": incident.answer_macro_id, **extra}
 
 
 def spike_settings() -> SpikeSettings:

@@ -15,3 +15,4 @@ from workspace.web.api import two_factor  # noqa: E402,F401
 from workspace.web.api import attachments, suspended_mail  # noqa: E402,F401
 from workspace.web.api import merges, people, privacy  # noqa: E402,F401
 from workspace.web.api import notifications  # noqa: E402,F401
+from workspace.web.api import articles, assist  # noqa: E402,F401

@@ -68,6 +68,8 @@ SCHEMAS["Incident"] = {
         "updated_at": {"type": "string"}, "resolved_at": {"type": ["string", "null"]},
         "counts": {"type": "object", "properties": {"conversations": {"type": "integer"},
                                                     "active": {"type": "integer"}}},
+        "answer_macro": {"type": ["object", "null"], "properties": {"id": {"type": "integer"},
+                                                                    "name": {"type": "string"}}},
         "bulk": {"oneOf": [ref("Bulk"), {"type": "null"}],
                  "description": "after resolve with resolve_conversations: the bulk action resolving them"}}}
 _IDS = {"type": "array", "items": ID, "maxItems": incidents.MAX_IDS_PER_REQUEST,
@@ -78,7 +80,9 @@ _FIELDS = {
                        required=("kind", "value")), "type": ["object", "null"],
               "description": "what new posts it takes in, or null; a queue match names a queue (404 if none)"},
     "status": {"const": "open", "description": "re-open (resolve with POST .../resolve)"},
-    "add_conversations": _IDS, "remove_conversations": _IDS}
+    "add_conversations": _IDS, "remove_conversations": _IDS,
+    "answer_macro": {"oneOf": [ID, {"type": "null"}],
+                     "description": "the macro that answers it, offered beside its conversations (404 if none)"}}
 
 
 def _body(required: tuple = ()) -> dict:

@@ -4,6 +4,7 @@ import { attempt } from '../../lib/api.js';
 import { $, toast } from '../../lib/dom.js';
 import { hasSelection, pickMacro } from '../../features/bulk.js';
 import { openPicker } from '../../features/macros.js';
+import { replySent } from '../../features/suggestions.js';
 import { typed } from '../../features/presence.js';
 import { change, refreshConversation } from './conversation.js';
 import { state } from './state.js';
@@ -22,6 +23,7 @@ async function send(resolveAfter) {
   const id = state.conversation.id;
   if (!await attempt(() => (kind === 'note' ? conversations.addNote(id, text) : conversations.reply(id, text)))) return;
   $('#reply-text').value = '';
+  if (kind === 'reply') replySent(text);
   setKind('reply', { focus: false });  // a note is one note: the next message is a reply again
   await refreshConversation();
   if (resolveAfter) {

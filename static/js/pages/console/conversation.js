@@ -8,6 +8,7 @@ import { canEscalate, escalate, renderEscalation } from '../../features/escalati
 import { confidenceWords } from '../../features/confidence.js';
 import { seen } from '../../features/notifications.js';
 import { viewing } from '../../features/presence.js';
+import { showSuggestions } from '../../features/suggestions.js';
 import { showCustomer } from './customer.js';
 import { applyChanges, include, neighbour, reveal, selectQueue } from './list.js';
 import { renderMerge, splitButton } from './merging.js';
@@ -112,6 +113,7 @@ export async function openConversation(id, { push = true, reveal: showInQueue = 
   if (push) history.pushState({ id }, '', conversationPage(id));
   viewing(id, previous);
   seen(id);
+  showSuggestions(id);
   await showCustomer(detail.author.id);
 }
 

@@ -1,6 +1,7 @@
 // The console's keyboard: one key per common action (the help dialog lists them).
 import { $ } from '../../lib/dom.js';
 import { toggleCurrent } from '../../features/bulk.js';
+import { insertSuggestion, useKnownAnswer } from '../../features/suggestions.js';
 import { openMacros, setKind } from './composer.js';
 import { change, escalateOpen, getNext, openConversation } from './conversation.js';
 import { neighbour, reveal } from './list.js';
@@ -22,7 +23,9 @@ const KEYS = {
   a: () => state.conversation && change({ assignee: 'me' }),
   t: escalateOpen,
   m: () => $('#conv-queue').focus(), '/': () => $('#search').focus(), '?': () => $('#help').showModal(),
-  x: toggleCurrent, ';': openMacros,
+  x: toggleCurrent, ';': openMacros, u: () => state.conversation && useKnownAnswer(),
+  // Suggestions beside the conversation: a digit puts that one in the composer (never sends it).
+  ...Object.fromEntries([1, 2, 3, 4, 5, 6].map((n) => [String(n), () => state.conversation && insertSuggestion(n)])),
 };
 
 export function initKeyboard() {
