@@ -142,6 +142,8 @@ class Config:
     SPIKE_MIN_COUNT = _env_int("SWITCHBOARD_SPIKE_MIN_COUNT", 20)
     SPIKE_Z_THRESHOLD = _env_float("SWITCHBOARD_SPIKE_Z_THRESHOLD", 4.0)
     SPIKE_MIN_RATIO = _env_float("SWITCHBOARD_SPIKE_MIN_RATIO", 3.0)
+    # How often the scheduler runs the automations (workspace/services/automations/).
+    AUTOMATION_INTERVAL_SECONDS = _env_int("SWITCHBOARD_AUTOMATION_INTERVAL_SECONDS", 60)
 
     # "json": every process logs JSON lines, web processes one per request, workers one per job (each with its
     # request and job ids); "text": plain lines for a terminal (gunicorn's access log is the per-request line,

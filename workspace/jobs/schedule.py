@@ -24,6 +24,7 @@ SCHEDULE = {
     periodic.check_slas: "SLA_CHECK_INTERVAL_SECONDS",
     periodic.assignment_tick: "ASSIGNMENT_INTERVAL_SECONDS",
     periodic.detect_spikes: "SPIKE_INTERVAL_SECONDS",
+    periodic.run_automations: "AUTOMATION_INTERVAL_SECONDS",
 }
 # A claim lives this share of the interval: long enough that a second scheduler's next look finds it,
 # short enough that the claimer's own next run (one interval later) never does.

@@ -30,3 +30,5 @@ bulk_undo_requested = _signals.signal("bulk-undo-requested")
 sla_resync_requested = _signals.signal("sla-resync-requested")
 # Conversations were routed (ids: conversation ids; stored_at: when each one's routed post was stored).
 conversations_routed = _signals.signal("conversations-routed")
+# Automations fired on conversations (ids: automation firing ids).
+automations_fired = _signals.signal("automations-fired")

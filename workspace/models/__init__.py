@@ -15,6 +15,7 @@ from workspace.models.agent import (
 from workspace.models.assignment import STRATEGIES, Assignment
 from workspace.models.audit import AuditEntry
 from workspace.models.author import Author, AuthorNote
+from workspace.models.automation import FIRING_RESULTS, Automation, AutomationFiring
 from workspace.models.base import MAX_ID, UTCDateTime, is_id, utcnow
 from workspace.models.bulk import BULK_STATES, ITEM_RESULTS, BulkAction, BulkItem
 from workspace.models.channel import Channel
@@ -42,10 +43,11 @@ from workspace.models.supervision import (
 from workspace.models.two_factor import RecoveryCode
 
 __all__ = [
-    "ACTIVE_STATUSES", "BULK_STATES", "INCIDENT_STATUSES", "ITEM_RESULTS", "MATCH_KINDS", "MAX_ID",
+    "ACTIVE_STATUSES", "BULK_STATES", "FIRING_RESULTS", "INCIDENT_STATUSES", "ITEM_RESULTS", "MATCH_KINDS", "MAX_ID",
     "NOT_DUE", "ROLES", "SCOPES", "SCORES", "SEARCH_OBJECTS", "STATUSES", "STRATEGIES", "TARGETS",
     "TICKET_DONE_STATUSES", "TRIAGE",
     "ADMIN_SCOPES", "SCOPE_MEANINGS", "TOKEN_SCOPES", "Agent", "ApiToken", "Assignment", "AuditEntry", "Author",
+    "Automation", "AutomationFiring",
     "AuthorNote", "BulkAction", "BulkItem",
     "BusinessCalendar", "Channel", "Conversation", "Correction", "Escalation", "Incident", "Macro", "MacroUsage",
     "Message", "ModelVersion", "OutboxEntry", "Priority", "QaReview", "Queue", "QueueCount", "RecoveryCode", "Rule",

@@ -9,7 +9,7 @@ from workspace.channels.registry import KINDS, clean_settings
 from workspace.channels.settings import visible_settings
 from workspace.errors import NotFound, SwitchboardError, ValidationError
 from workspace.extensions import db
-from workspace.models import ROLES, STRATEGIES, Agent, Channel, Queue
+from workspace.models import ROLES, STRATEGIES, Agent, Channel, Queue, is_id
 from workspace.models.channel import new_secret
 from workspace.services import audit
 
@@ -123,7 +123,7 @@ def save_agent(agent: Agent | None, data, admin: Agent) -> Agent:
     return agent
 
 
-QUEUE_FIELDS = ("slug", "name", "description", "sla_minutes", "routing_threshold", "assignment")
+QUEUE_FIELDS = ("slug", "name", "description", "sla_minutes", "routing_threshold", "assignment", "lead_id")
 
 
 def save_queue(queue: Queue | None, data, admin: Agent) -> Queue:
@@ -158,6 +158,8 @@ def save_queue(queue: Queue | None, data, admin: Agent) -> Queue:
         if data["assignment"] not in STRATEGIES:
             raise ValidationError(f"assignment: one of {', '.join(STRATEGIES)}", code="invalid_field")
         queue.assignment = data["assignment"]
+    if "lead_id" in data:
+        queue.lead_id = _lead(data["lead_id"])
     db.session.flush()
     audit.record(admin, "queue.create" if creating else "queue.update", "queue", queue.id,
                  before=before, after=_queue_state(queue))
@@ -165,10 +167,20 @@ def save_queue(queue: Queue | None, data, admin: Agent) -> Queue:
     return queue
 
 
+def _lead(agent_id) -> int | None:
+    """A queue's lead: an active supervisor or admin (automations hand breached work to them), or None."""
+    if agent_id is None:
+        return None
+    lead = db.session.get(Agent, agent_id) if is_id(agent_id) else None
+    if lead is None or not lead.active or lead.role == "agent":
+        raise ValidationError("lead_id: an active supervisor's or admin's id, or null", code="invalid_field")
+    return lead.id
+
+
 def _queue_state(queue: Queue) -> dict:
     return {"slug": queue.slug, "name": queue.name, "description": queue.description,
             "sla_minutes": queue.sla_minutes, "routing_threshold": queue.routing_threshold,
-            "assignment": queue.assignment}
+            "assignment": queue.assignment, "lead_id": queue.lead_id}
 
 
 CHANNEL_FIELDS = ("slug", "name", "kind", "enabled", "rotate_secret", "settings")

@@ -4,6 +4,7 @@ from flask import current_app
 
 from workspace.jobs import dispatch
 from workspace.services import assignment
+from workspace.services.automations import engine, library
 from workspace.services.responses import actions
 from workspace.services.service_levels import clocks
 from workspace.services.supervision import incidents
@@ -33,3 +34,9 @@ def wake_snoozed() -> int:
 def detect_spikes() -> list[int]:
     """Look for volume spikes and open an incident for each new one; returns their ids."""
     return [incident.id for incident in incidents.detect_spikes()]
+
+
+def run_automations() -> dict:
+    """Install the shipped automations if missing, then fire the enabled ones on what meets their conditions."""
+    library.install_defaults()
+    return engine.run_automations()

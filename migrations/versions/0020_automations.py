@@ -1,0 +1,57 @@
+"""Automations and their firings; a queue's lead (whom automations can hand a conversation to).
+
+Revision ID: 0020
+Revises: 0018
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0020'
+down_revision = '0018'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table('automations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('conditions', sa.JSON(), nullable=False),
+    sa.Column('actions', sa.JSON(), nullable=False),
+    sa.Column('key', sa.String(length=64), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('key')
+    )
+    op.create_table('automation_firings',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('automation_id', sa.Integer(), nullable=False),
+    sa.Column('conversation_id', sa.Integer(), nullable=False),
+    sa.Column('state', sa.String(length=40), nullable=False),
+    sa.Column('result', sa.String(length=16), nullable=False),
+    sa.Column('changes', sa.JSON(), nullable=False),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('fired_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['automation_id'], ['automations.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('automation_id', 'conversation_id', 'state', name='uq_automation_firings_state')
+    )
+    op.create_index('ix_automation_firings_conversation', 'automation_firings', ['conversation_id', 'id'],
+                    unique=False)
+    with op.batch_alter_table('queues', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('lead_id', sa.Integer(), nullable=True))
+        batch_op.create_foreign_key('fk_queues_lead_id_agents', 'agents', ['lead_id'], ['id'], ondelete='SET NULL')
+
+
+def downgrade():
+    with op.batch_alter_table('queues', schema=None) as batch_op:
+        batch_op.drop_constraint('fk_queues_lead_id_agents', type_='foreignkey')
+        batch_op.drop_column('lead_id')
+    op.drop_index('ix_automation_firings_conversation', table_name='automation_firings')
+    op.drop_table('automation_firings')
+    op.drop_table('automations')
