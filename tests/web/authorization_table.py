@@ -133,6 +133,15 @@ ROUTES = {
     "POST /api/v1/qa/reviews": ("uffoo", "write"),
     "PATCH /api/v1/qa/reviews/<int:review_id>": ("uffoo", "write"),
     "GET /api/v1/qa/sample": ("uffoo", "read"),
+    # Automations (admins); a conversation's firings, as the conversation.
+    "GET /api/v1/automations": ("ufffo", "admin"),
+    "POST /api/v1/automations": ("ufffo", "admin"),
+    "POST /api/v1/automations/dry-run": ("ufffo", "admin"),
+    "GET /api/v1/automations/<int:automation_id>": ("ufffo", "admin"),
+    "PATCH /api/v1/automations/<int:automation_id>": ("ufffo", "admin"),
+    "DELETE /api/v1/automations/<int:automation_id>": ("ufffo", "admin"),
+    "GET /api/v1/automations/<int:automation_id>/firings": ("ufffo", "admin"),
+    "GET /api/v1/conversations/<int:conversation_id>/automations": ("uhooo", "read"),
 }
 
 # Socket events: outcome per actor (u: connection refused; f: answered {"ok": false}; o: answered, not refused).

@@ -22,6 +22,7 @@ from workspace.models import (
     Agent,
     ApiToken,
     AuthorNote,
+    Automation,
     BulkAction,
     BusinessCalendar,
     Channel,
@@ -93,7 +94,9 @@ def world(matrix_app) -> World:
         incident = Incident(title="Outage")
         bulk = BulkAction(agent_id=agents["agent_in"].id, kind="reply", template="hi", selection={"ids": []})
         policy = SlaPolicy(queue_id=queues["billing"].id, priority=0, first_reply_minutes=60)  # urgent
-        db.session.add_all([note, macro, rule, calendar, incident, bulk, policy])
+        automation = Automation(name="Remind", conditions=[{"field": "status", "op": "in", "value": ["pending"]}],
+                                actions=[{"type": "add_tags", "tags": ["waiting"]}])
+        db.session.add_all([note, macro, rule, calendar, incident, bulk, policy, automation])
         db.session.flush()
         review = QaReview(message_id=reply_id, conversation_id=conversation_id, agent_id=agents["agent_in"].id,
                           reviewer_id=agents["supervisor"].id, accuracy=3, tone=3, resolution=3)
@@ -102,7 +105,7 @@ def world(matrix_app) -> World:
         ids = {"conversation_id": conversation_id, "author_id": conversation.author_id, "note_id": note.id,
                "macro_id": macro.id, "rule_id": rule.id, "calendar_id": calendar.id, "incident_id": incident.id,
                "review_id": review.id, "bulk_id": bulk.id, "agent_id": agents["agent_in"].id, "token_id": spare.id,
-               "level": "urgent", "version": "v-none", "filename": "css/console.css"}
+               "automation_id": automation.id, "level": "urgent", "version": "v-none", "filename": "css/console.css"}
         agent_ids = {name: agent.get_id() for name, agent in agents.items()}
         db.session.remove()
     return World(ids=ids, tokens=tokens, agents=agent_ids)

@@ -144,10 +144,12 @@ def save_queue(queue: Queue | None, data, admin: Agent) -> Queue:
         queue.description = description
     if "sla_minutes" in data:
         targets = data["sla_minutes"]
+        # JSON has one number type: 60.0 is the whole number 60 (as the API document's "integer" accepts it).
         if targets is not None and (not isinstance(targets, dict) or set(targets) - set(LEVELS) or not all(
-                isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 525_600 for v in targets.values())):
+                isinstance(v, (int, float)) and not isinstance(v, bool) and v == int(v) and 1 <= v <= 525_600
+                for v in targets.values())):
             raise ValidationError("sla_minutes: {level: minutes} for urgent/high/normal/low", code="invalid_field")
-        queue.sla_minutes = targets or None
+        queue.sla_minutes = {level: int(v) for level, v in targets.items()} if targets else None
     if "routing_threshold" in data:
         threshold = data["routing_threshold"]
         if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))
@@ -172,7 +174,9 @@ def _lead(agent_id) -> int | None:
     if agent_id is None:
         return None
     lead = db.session.get(Agent, agent_id) if is_id(agent_id) else None
-    if lead is None or not lead.active or lead.role == "agent":
+    if lead is None:
+        raise NotFound(f"lead_id: no agent {agent_id}")
+    if not lead.active or lead.role == "agent":
         raise ValidationError("lead_id: an active supervisor's or admin's id, or null", code="invalid_field")
     return lead.id
 

@@ -64,12 +64,14 @@ def _clean(data, current: Automation | None) -> dict:
     if not isinstance(merged["enabled"], bool):
         raise ValidationError("enabled: true or false", code="invalid_field")
     position = merged["position"]
-    if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position <= MAX_POSITION:
+    # JSON has one number type: 3.0 is the whole number 3.
+    if (isinstance(position, bool) or not isinstance(position, (int, float)) or position != int(position)
+            or not 0 <= position <= MAX_POSITION):
         raise ValidationError(f"position: a whole number from 0 to {MAX_POSITION}", code="invalid_field")
     conditions = parse_conditions(merged.get("conditions"))
     actions = parse_automation_actions(merged.get("actions"))
     _check_queues(conditions, actions)
-    return {"name": name.strip(), "description": description, "enabled": merged["enabled"], "position": position,
+    return {"name": name.strip(), "description": description, "enabled": merged["enabled"], "position": int(position),
             "conditions": [condition.as_json() for condition in conditions],
             "actions": [action.as_json() for action in actions]}
 

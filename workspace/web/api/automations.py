@@ -112,7 +112,7 @@ _CONDITION = closed({
     "value": {"oneOf": [
         {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_HOURS, "description": f"hours ({HOURS_FIELDS})"},
         {"type": "boolean", "description": "assigned"},
-        {"type": "array", "minItems": 1, "maxItems": 50, "items": text(64),
+        {"type": "array", "minItems": 1, "maxItems": 50, "items": {"type": "string", "minLength": 1, "maxLength": 64},
          "description": "statuses, queue slugs, priorities, SLA states (ok, at_risk, breached) or tags"}]}},
     required=("field", "op", "value"))
 _ACTION = {"type": "object", "required": ["type"], "properties": {
