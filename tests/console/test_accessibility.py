@@ -6,6 +6,7 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from tests.console.factories import PASSWORD, serious_violations, submit
+from tests.console.test_admin_automations_page import build_automation
 from tests.console.test_console import post_webhook
 from tests.factories import make_post
 from workspace.extensions import db
@@ -20,7 +21,7 @@ SCREENS = [
     ("dashboard", "sam@example.com", "/dashboard", "#incident-table tbody tr"),
     ("quality review", "sam@example.com", "/qa", "#samples .sample form"),
     ("weekly report", "sam@example.com", "/reports/weekly", "#report-volume"),
-    ("admin", "root@example.com", "/admin", "#macros-admin tbody tr"),
+    ("admin", "root@example.com", "/admin", ("#macros-admin tbody tr", "#automations-admin tbody tr")),
 ]
 PHONES_AND_TABLETS = (360, 390, 768)
 
@@ -51,14 +52,17 @@ def replied(app, root, open_console, live_server):
 
 
 def fill_every_admin_section(page) -> None:
-    """From the admin page, add a calendar, an SLA policy on business hours and a macro, so every section has
-    rows to check."""
+    """From the admin page, add a calendar, an SLA policy on business hours, a macro and an automation, so every
+    section has rows to check."""
     page.click("text=Admin")
     submit(page, "#new-calendar", {"name": "Paris office", "time_zone": "Europe/Paris"}, "#calendars tbody tr")
     page.wait_for_selector("#new-policy select[name=calendar] option:has-text('Paris office')", state="attached")
     submit(page, "#new-policy", {"first_reply_minutes": "30", "calendar": "Paris office"}, "#policies tbody tr")
     submit(page, "#macro-form", {"name": "Refund sent", "template": "Your refund is on its way."},
            "#macros-admin tbody tr")
+    build_automation(page)
+    page.click("#automation-form button[type=submit]")
+    page.wait_for_selector("#automations-admin tbody tr")
     page.context.close()
 
 
@@ -75,7 +79,8 @@ def screens(open_console, browser, live_server, conversation_id, viewport):
             page.click("text=Draw a sample")
         else:
             page.goto(f"{live_server}{path.format(id=conversation_id)}")
-        page.wait_for_selector(ready, state="attached")
+        for selector in (ready,) if isinstance(ready, str) else ready:
+            page.wait_for_selector(selector, state="attached")
         yield name, page
     context = browser.new_context(viewport=viewport)
     try:
