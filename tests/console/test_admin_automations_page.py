@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 
 from workspace.extensions import db
-from workspace.models import Automation
+from workspace.models import Automation, Queue
 
 
 def build_automation(page) -> None:
@@ -22,7 +22,7 @@ def build_automation(page) -> None:
 
 def test_admin_builds_dry_runs_saves_and_enables_an_automation(app, admin_page):
     """No JSON to write: the rows become the automation's conditions and actions; the dry run reports what
-    would fire; saved, it lists disabled until its switch turns it on."""
+    would fire; saved, it lists disabled until its switch turns it on; the billing queue gets a lead to hand work to."""
     page = admin_page
     page.wait_for_selector("#automation-conditions li")
     build_automation(page)
@@ -33,11 +33,14 @@ def test_admin_builds_dry_runs_saves_and_enables_an_automation(app, admin_page):
     assert "Hours since an agent's last reply at least 72" in row.inner_text()
     page.get_by_label("Enable Nudge waiting customers").check()
     page.wait_for_function("() => document.querySelector('#toast').textContent === 'Automation enabled'")
+    page.locator('#queues-admin tr[data-slug="billing"] select').select_option(index=1)
+    page.wait_for_function("() => document.querySelector('#toast').textContent === 'Lead saved'")
     with app.app_context():
         automation = db.session.scalar(sa.select(Automation).where(Automation.name == "Nudge waiting customers"))
         assert automation.enabled
         assert automation.conditions == [{"field": "status", "op": "in", "value": ["pending"]},
                                          {"field": "hours_since_agent", "op": "gte", "value": 72}]
+        assert db.session.scalar(sa.select(Queue).where(Queue.slug == "billing")).lead.role != "agent"
         assert automation.actions == [{"type": "add_tags", "tags": ["reminded", "waiting"]},
                                       {"type": "notify", "target": "queue"}]
     assert page.errors == []

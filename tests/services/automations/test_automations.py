@@ -7,6 +7,8 @@ import pytest
 import sqlalchemy as sa
 
 from workspace.extensions import db
+from workspace.infra.broker import job_queue
+from workspace.jobs.tasks import periodic
 from workspace.models import (
     Agent,
     AuditEntry,
@@ -224,3 +226,15 @@ def test_dry_run_lists_matches_without_writing_and_marks_those_already_fired(flo
     again = engine.dry_run(automation.conditions, automation.actions, automation.id)
     assert again["matches"] == [{"id": stale, "subject": "Refund", "status": "pending", "queue": "billing",
                                  "priority": "normal", "already_fired": True}]
+
+
+def test_the_periodic_job_installs_the_defaults_and_fires_through_a_real_worker(floor, app, run_jobs):
+    """The scheduler's job, run by a real RQ worker, installs the shipped automations and fires the enabled ones."""
+    library.install_defaults()
+    enable("resolve-pending")
+    target = conversation(floor, agent_reply_ago=8 * DAY)
+    db.session.remove()
+    job_queue().enqueue(periodic.run_automations)
+    run_jobs()
+    assert db.session.get(Conversation, target).status == "resolved"
+    assert len(library.list_automations()) == 3
