@@ -55,6 +55,8 @@ STATE_DEPENDENT = {
     "create_bulk": _BULK, "dry_run_bulk": _BULK,
     "create_automation": _INVALID_AUTOMATION, "update_automation": _INVALID_AUTOMATION,
     "dry_run_automation": _INVALID_AUTOMATION,
+    # A URL's host may name a private address (refused), and is checked beyond what a schema can say.
+    "create_subscription": [(400, "invalid_url", "")], "update_subscription": [(400, "invalid_url", "")],
     "create_calendar": _CALENDAR, "update_calendar": _CALENDAR,
     "import_calendar_holidays": [(400, "invalid_ical", "")],
     # An expiry of the documented form may still name no real date, or one past, or over 5 years on.

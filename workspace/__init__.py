@@ -14,6 +14,7 @@ from workspace.extensions import db, migrate, socketio
 from workspace.infra import broker
 from workspace.jobs import dispatch
 from workspace.services.intake import group_commit
+from workspace.services.subscriptions import events as outbound_events
 from workspace.services.supervision import push as dashboard_push
 from workspace.web import (  # noqa: F401  (sockets: handlers before init_app)
     api,
@@ -71,6 +72,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     dispatch.init_app(app)
     group_commit.init_app(app)
     dashboard_push.init_app(app)
+    outbound_events.init_app(app)
     jobs.init_app(app)
     observability.init_app(app)
 

@@ -1,4 +1,5 @@
-"""Automations and their firings; a queue's lead (whom automations can hand a conversation to).
+"""Automations and their firings; a queue's lead (whom automations can hand a conversation to); outbound
+event subscriptions and their deliveries.
 
 Revision ID: 0020
 Revises: 0018
@@ -43,6 +44,33 @@ def upgrade():
     )
     op.create_index('ix_automation_firings_conversation', 'automation_firings', ['conversation_id', 'id'],
                     unique=False)
+    op.create_table('subscriptions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('url', sa.String(length=2048), nullable=False),
+    sa.Column('events', sa.JSON(), nullable=False),
+    sa.Column('secret', sa.String(length=64), nullable=False),
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('consecutive_failures', sa.Integer(), nullable=False),
+    sa.Column('disabled_reason', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_table('event_deliveries',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('subscription_id', sa.Integer(), nullable=False),
+    sa.Column('event', sa.String(length=64), nullable=False),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('response_status', sa.Integer(), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('delivered_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['subscription_id'], ['subscriptions.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index('ix_event_deliveries_subscription', 'event_deliveries', ['subscription_id', 'id'], unique=False)
     with op.batch_alter_table('queues', schema=None) as batch_op:
         batch_op.add_column(sa.Column('lead_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key('fk_queues_lead_id_agents', 'agents', ['lead_id'], ['id'], ondelete='SET NULL')
@@ -52,6 +80,9 @@ def downgrade():
     with op.batch_alter_table('queues', schema=None) as batch_op:
         batch_op.drop_constraint('fk_queues_lead_id_agents', type_='foreignkey')
         batch_op.drop_column('lead_id')
+    op.drop_index('ix_event_deliveries_subscription', table_name='event_deliveries')
+    op.drop_table('event_deliveries')
+    op.drop_table('subscriptions')
     op.drop_index('ix_automation_firings_conversation', table_name='automation_firings')
     op.drop_table('automation_firings')
     op.drop_table('automations')

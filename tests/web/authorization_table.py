@@ -142,6 +142,14 @@ ROUTES = {
     "DELETE /api/v1/automations/<int:automation_id>": ("ufffo", "admin"),
     "GET /api/v1/automations/<int:automation_id>/firings": ("ufffo", "admin"),
     "GET /api/v1/conversations/<int:conversation_id>/automations": ("uhooo", "read"),
+    # Outbound event subscriptions (admins).
+    "GET /api/v1/subscriptions": ("ufffo", "admin"),
+    "POST /api/v1/subscriptions": ("ufffo", "admin"),
+    "GET /api/v1/subscriptions/<int:subscription_id>": ("ufffo", "admin"),
+    "PATCH /api/v1/subscriptions/<int:subscription_id>": ("ufffo", "admin"),
+    "DELETE /api/v1/subscriptions/<int:subscription_id>": ("ufffo", "admin"),
+    "POST /api/v1/subscriptions/<int:subscription_id>/test": ("ufffo", "admin"),
+    "GET /api/v1/subscriptions/<int:subscription_id>/deliveries": ("ufffo", "admin"),
 }
 
 # Socket events: outcome per actor (u: connection refused; f: answered {"ok": false}; o: answered, not refused).

@@ -33,6 +33,7 @@ from workspace.models import (
     Queue,
     Rule,
     SlaPolicy,
+    Subscription,
 )
 
 
@@ -96,7 +97,8 @@ def world(matrix_app) -> World:
         policy = SlaPolicy(queue_id=queues["billing"].id, priority=0, first_reply_minutes=60)  # urgent
         automation = Automation(name="Remind", conditions=[{"field": "status", "op": "in", "value": ["pending"]}],
                                 actions=[{"type": "add_tags", "tags": ["waiting"]}])
-        db.session.add_all([note, macro, rule, calendar, incident, bulk, policy, automation])
+        subscription = Subscription(url="http://127.0.0.1:9/events", events=["ping"], secret="s")
+        db.session.add_all([note, macro, rule, calendar, incident, bulk, policy, automation, subscription])
         db.session.flush()
         review = QaReview(message_id=reply_id, conversation_id=conversation_id, agent_id=agents["agent_in"].id,
                           reviewer_id=agents["supervisor"].id, accuracy=3, tone=3, resolution=3)
@@ -105,7 +107,8 @@ def world(matrix_app) -> World:
         ids = {"conversation_id": conversation_id, "author_id": conversation.author_id, "note_id": note.id,
                "macro_id": macro.id, "rule_id": rule.id, "calendar_id": calendar.id, "incident_id": incident.id,
                "review_id": review.id, "bulk_id": bulk.id, "agent_id": agents["agent_in"].id, "token_id": spare.id,
-               "automation_id": automation.id, "level": "urgent", "version": "v-none", "filename": "css/console.css"}
+               "automation_id": automation.id, "subscription_id": subscription.id,
+               "level": "urgent", "version": "v-none", "filename": "css/console.css"}
         agent_ids = {name: agent.get_id() for name, agent in agents.items()}
         db.session.remove()
     return World(ids=ids, tokens=tokens, agents=agent_ids)

@@ -22,7 +22,7 @@ from rq.job import Job, JobStatus
 
 from workspace.extensions import db
 from workspace.infra.broker import job_queue
-from workspace.jobs.tasks import background, conversations
+from workspace.jobs.tasks import background, conversations, events
 from workspace.live import signals, trace
 from workspace.models import Correction
 from workspace.services.conversations.replies import DELIVERY_JOB_TIMEOUT
@@ -100,6 +100,10 @@ JOBS: dict[Callable, JobSpec] = {
                                 failure_ttl=7 * DAY),
     # Repeated edits of one policy: one re-plan.
     background.resync_slas: JobSpec(lambda queue_id, priority: f"sla-resync-{queue_id}-{priority}", 600),
+    # One attempt is one POST (10 s at most); then 10 s, 1 min, 5 min, 30 min and 2 h before the next ones.
+    events.deliver_event: JobSpec(lambda delivery_id: f"event-{delivery_id}", 60,
+                                  Retry(max=5, interval=[10, 60, 300, 1800, 7200]), result_ttl=600,
+                                  failure_ttl=7 * DAY),
 }
 
 
@@ -219,6 +223,14 @@ def _resync(sender, ids: list[tuple[int, int]]) -> None:
         log.warning("could not queue an SLA re-plan; clocks follow the change as conversations move")
 
 
+def _deliver_events(sender, ids: list[int]) -> None:
+    """Queue the delivery of outbound events (best effort: Redis down leaves them pending in the log)."""
+    try:
+        enqueue_many(events.deliver_event, [(delivery_id,) for delivery_id in sorted(set(ids))])
+    except Exception:  # noqa: BLE001 - see the docstring
+        log.warning("could not enqueue event deliveries %s", ids, exc_info=True)
+
+
 RECEIVERS = {
     signals.replies_queued: _deliver,
     signals.escalations_requested: _escalate,
@@ -227,6 +239,7 @@ RECEIVERS = {
     signals.bulk_started: _run_bulk,
     signals.bulk_undo_requested: _undo_bulk,
     signals.sla_resync_requested: _resync,
+    signals.events_recorded: _deliver_events,
 }
 
 

@@ -32,3 +32,7 @@ sla_resync_requested = _signals.signal("sla-resync-requested")
 conversations_routed = _signals.signal("conversations-routed")
 # Automations fired on conversations (ids: automation firing ids).
 automations_fired = _signals.signal("automations-fired")
+# Outbound event deliveries were stored and wait for their job (ids: event delivery ids).
+events_recorded = _signals.signal("events-recorded")
+# Conversations were created or changed, after the commit (ids: conversation ids; kind: "created" or "updated").
+conversations_changed = _signals.signal("conversations-changed")

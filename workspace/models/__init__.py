@@ -31,6 +31,7 @@ from workspace.models.rule import Rule
 from workspace.models.search_index import SEARCH_OBJECTS
 from workspace.models.sla import TARGETS, BusinessCalendar, SlaOutcome, SlaPolicy
 from workspace.models.sso_identity import SsoIdentity
+from workspace.models.subscription import DELIVERY_STATES, EVENTS, EventDelivery, Subscription
 from workspace.models.supervision import (
     INCIDENT_STATUSES,
     MATCH_KINDS,
@@ -43,11 +44,12 @@ from workspace.models.supervision import (
 from workspace.models.two_factor import RecoveryCode
 
 __all__ = [
-    "ACTIVE_STATUSES", "BULK_STATES", "FIRING_RESULTS", "INCIDENT_STATUSES", "ITEM_RESULTS", "MATCH_KINDS", "MAX_ID",
+    "ACTIVE_STATUSES", "BULK_STATES", "DELIVERY_STATES", "EVENTS", "FIRING_RESULTS",
+    "INCIDENT_STATUSES", "ITEM_RESULTS", "MATCH_KINDS", "MAX_ID",
     "NOT_DUE", "ROLES", "SCOPES", "SCORES", "SEARCH_OBJECTS", "STATUSES", "STRATEGIES", "TARGETS",
     "TICKET_DONE_STATUSES", "TRIAGE",
     "ADMIN_SCOPES", "SCOPE_MEANINGS", "TOKEN_SCOPES", "Agent", "ApiToken", "Assignment", "AuditEntry", "Author",
-    "Automation", "AutomationFiring",
+    "Automation", "AutomationFiring", "EventDelivery", "Subscription",
     "AuthorNote", "BulkAction", "BulkItem",
     "BusinessCalendar", "Channel", "Conversation", "Correction", "Escalation", "Incident", "Macro", "MacroUsage",
     "Message", "ModelVersion", "OutboxEntry", "Priority", "QaReview", "Queue", "QueueCount", "RecoveryCode", "Rule",
