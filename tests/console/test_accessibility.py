@@ -52,8 +52,8 @@ def replied(app, root, open_console, live_server):
 
 
 def fill_every_admin_section(page) -> None:
-    """From the admin page, add a calendar, an SLA policy on business hours, a macro and an automation, so every
-    section has rows to check."""
+    """From the admin page, add a calendar, an SLA policy on business hours, a macro, an automation and an event
+    subscription, so every section has rows to check."""
     page.click("text=Admin")
     submit(page, "#new-calendar", {"name": "Paris office", "time_zone": "Europe/Paris"}, "#calendars tbody tr")
     page.wait_for_selector("#new-policy select[name=calendar] option:has-text('Paris office')", state="attached")
@@ -63,6 +63,10 @@ def fill_every_admin_section(page) -> None:
     build_automation(page)
     page.click("#automation-form button[type=submit]")
     page.wait_for_selector("#automations-admin tbody tr")
+    page.fill("#new-subscription input[name=url]", "http://127.0.0.1:9/hooks")
+    page.check("#new-subscription input[value=ping]")
+    page.click("#new-subscription button[type=submit]")
+    page.wait_for_selector("#subscriptions-admin tbody tr")
     page.context.close()
 
 

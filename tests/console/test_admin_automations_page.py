@@ -1,9 +1,9 @@
-"""The admin page's automations in a real browser: built from form rows, dry-run, saved, enabled."""
+"""The admin page's automations and outbound events in a real browser: forms, dry run, enable, test event, log."""
 
 import sqlalchemy as sa
 
 from workspace.extensions import db
-from workspace.models import Automation, Queue
+from workspace.models import Automation, Queue, Subscription
 
 
 def build_automation(page) -> None:
@@ -43,4 +43,22 @@ def test_admin_builds_dry_runs_saves_and_enables_an_automation(app, admin_page):
         assert db.session.scalar(sa.select(Queue).where(Queue.slug == "billing")).lead.role != "agent"
         assert automation.actions == [{"type": "add_tags", "tags": ["reminded", "waiting"]},
                                       {"type": "notify", "target": "queue"}]
+    assert page.errors == []
+
+
+def test_admin_subscribes_a_url_sends_a_test_and_reads_the_log(app, admin_page):
+    """Subscribe a URL to two events, send a test event, and read it in the delivery log."""
+    page = admin_page
+    page.fill("#new-subscription input[name=url]", "http://127.0.0.1:9/hooks")
+    page.check("#new-subscription input[value='conversation.resolved']")
+    page.check("#new-subscription input[value='automation.fired']")
+    page.click("#new-subscription button[type=submit]")
+    row = page.wait_for_selector('#subscriptions-admin tr:has-text("127.0.0.1:9")')
+    assert "automation.fired, conversation.resolved" in row.inner_text()
+    page.get_by_label("Send a test event to http://127.0.0.1:9/hooks").click()
+    page.wait_for_function("() => document.querySelector('#toast').textContent === 'Test event queued'")
+    page.get_by_label("Delivery log of http://127.0.0.1:9/hooks").click()
+    page.wait_for_selector("#subscription-log td:text-is('ping')")
+    with app.app_context():
+        assert db.session.scalar(sa.select(Subscription.events)) == ["automation.fired", "conversation.resolved"]
     assert page.errors == []
