@@ -1,5 +1,5 @@
 """Automations and their firings; a queue's lead (whom automations can hand a conversation to); outbound
-event subscriptions and their deliveries.
+event subscriptions and their deliveries; satisfaction ratings.
 
 Revision ID: 0020
 Revises: 0018
@@ -71,15 +71,38 @@ def upgrade():
     sa.PrimaryKeyConstraint('id')
     )
     op.create_index('ix_event_deliveries_subscription', 'event_deliveries', ['subscription_id', 'id'], unique=False)
-    with op.batch_alter_table('queues', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('lead_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key('fk_queues_lead_id_agents', 'agents', ['lead_id'], ['id'], ondelete='SET NULL')
+    op.create_table('satisfaction_ratings',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('conversation_id', sa.Integer(), nullable=False),
+    sa.Column('score', sa.SmallInteger(), nullable=False),
+    sa.Column('comment', sa.Text(), nullable=False),
+    sa.Column('agent_id', sa.Integer(), nullable=True),
+    sa.Column('queue_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['agent_id'], ['agents.id'], ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['queue_id'], ['queues.id'], ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('conversation_id')
+    )
+    op.create_index('ix_satisfaction_ratings_created', 'satisfaction_ratings', ['created_at'], unique=False)
+    if op.get_bind().dialect.name == 'sqlite':
+        # A batch would rebuild queues, which conversations reference: SQLite adds a column with its
+        # reference in place (allowed for a nullable one).
+        op.execute('ALTER TABLE queues ADD COLUMN lead_id INTEGER REFERENCES agents (id)')
+    else:
+        op.add_column('queues', sa.Column('lead_id', sa.Integer(), nullable=True))
+        op.create_foreign_key('fk_queues_lead_id_agents', 'queues', 'agents', ['lead_id'], ['id'])
 
 
 def downgrade():
-    with op.batch_alter_table('queues', schema=None) as batch_op:
-        batch_op.drop_constraint('fk_queues_lead_id_agents', type_='foreignkey')
-        batch_op.drop_column('lead_id')
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute('ALTER TABLE queues DROP COLUMN lead_id')
+    else:
+        op.drop_constraint('fk_queues_lead_id_agents', 'queues', type_='foreignkey')
+        op.drop_column('queues', 'lead_id')
+    op.drop_index('ix_satisfaction_ratings_created', table_name='satisfaction_ratings')
+    op.drop_table('satisfaction_ratings')
     op.drop_index('ix_event_deliveries_subscription', table_name='event_deliveries')
     op.drop_table('event_deliveries')
     op.drop_table('subscriptions')

@@ -142,6 +142,12 @@ ROUTES = {
     "DELETE /api/v1/automations/<int:automation_id>": ("ufffo", "admin"),
     "GET /api/v1/automations/<int:automation_id>/firings": ("ufffo", "admin"),
     "GET /api/v1/conversations/<int:conversation_id>/automations": ("uhooo", "read"),
+    # Satisfaction: a conversation's answer (as the conversation), the figures (supervisors); the public survey
+    # (a link that names nothing is a 404 to anyone).
+    "GET /api/v1/conversations/<int:conversation_id>/satisfaction": ("uhooo", "read"),
+    "GET /api/v1/satisfaction": ("uffoo", "read"),
+    "GET /survey/<token>": ("hhhhh", None),
+    "POST /survey/<token>": ("hhhhh", None),
     # Outbound event subscriptions (admins).
     "GET /api/v1/subscriptions": ("ufffo", "admin"),
     "POST /api/v1/subscriptions": ("ufffo", "admin"),

@@ -108,7 +108,7 @@ def world(matrix_app) -> World:
                "macro_id": macro.id, "rule_id": rule.id, "calendar_id": calendar.id, "incident_id": incident.id,
                "review_id": review.id, "bulk_id": bulk.id, "agent_id": agents["agent_in"].id, "token_id": spare.id,
                "automation_id": automation.id, "subscription_id": subscription.id,
-               "level": "urgent", "version": "v-none", "filename": "css/console.css"}
+               "token": "not-a-survey-link", "level": "urgent", "version": "v-none", "filename": "css/console.css"}
         agent_ids = {name: agent.get_id() for name, agent in agents.items()}
         db.session.remove()
     return World(ids=ids, tokens=tokens, agents=agent_ids)

@@ -28,6 +28,7 @@ from workspace.models.outbox import OutboxEntry
 from workspace.models.queue import TRIAGE, Queue
 from workspace.models.queue_count import QueueCount
 from workspace.models.rule import Rule
+from workspace.models.satisfaction import SatisfactionRating
 from workspace.models.search_index import SEARCH_OBJECTS
 from workspace.models.sla import TARGETS, BusinessCalendar, SlaOutcome, SlaPolicy
 from workspace.models.sso_identity import SsoIdentity
@@ -49,7 +50,7 @@ __all__ = [
     "NOT_DUE", "ROLES", "SCOPES", "SCORES", "SEARCH_OBJECTS", "STATUSES", "STRATEGIES", "TARGETS",
     "TICKET_DONE_STATUSES", "TRIAGE",
     "ADMIN_SCOPES", "SCOPE_MEANINGS", "TOKEN_SCOPES", "Agent", "ApiToken", "Assignment", "AuditEntry", "Author",
-    "Automation", "AutomationFiring", "EventDelivery", "Subscription",
+    "Automation", "AutomationFiring", "EventDelivery", "SatisfactionRating", "Subscription",
     "AuthorNote", "BulkAction", "BulkItem",
     "BusinessCalendar", "Channel", "Conversation", "Correction", "Escalation", "Incident", "Macro", "MacroUsage",
     "Message", "ModelVersion", "OutboxEntry", "Priority", "QaReview", "Queue", "QueueCount", "RecoveryCode", "Rule",

@@ -28,7 +28,7 @@ class Queue(db.Model):
     # Automatic assignment: "off", "round_robin" or "least_loaded" (models/assignment.py).
     assignment: so.Mapped[str] = so.mapped_column(sa.String(16), default="off", server_default="off")
     # Who answers for the queue: automations can hand a conversation to them ("assign" to "lead").
-    lead_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("agents.id", ondelete="SET NULL"))
+    lead_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("agents.id"))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     lead = so.relationship("Agent", foreign_keys=[lead_id])

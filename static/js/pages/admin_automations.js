@@ -20,6 +20,7 @@ const FIELDS = {
   age_hours: ['Hours since created', { gte: 'at least', lt: 'less than' }, 'hours'],
   hours_since_customer: ["Hours since the customer's last message", { gte: 'at least', lt: 'less than' }, 'hours'],
   hours_since_agent: ["Hours since an agent's last reply", { gte: 'at least', lt: 'less than' }, 'hours'],
+  satisfaction: ['Satisfaction score (1-5)', { gte: 'at least', lt: 'less than' }, 'score'],
 };
 // type -> [label, parameter name, kind of input]
 const ACTIONS = {
@@ -49,6 +50,7 @@ function conditionValue(field, value, n) {
   const label = `Condition ${n} value`;
   if (kind === 'choice') return selectOf(label, choices(field), value || [], { multiple: true, class: 'value' });
   if (kind === 'yesno') return selectOf(label, [['true', 'yes'], ['false', 'no']], String(value ?? true), { class: 'value' });
+  if (kind === 'score') return selectOf(label, [1, 2, 3, 4, 5].map((n) => [n, n]), value ?? 3, { class: 'value' });
   if (kind === 'hours') return el('input', { type: 'number', min: '0.1', step: 'any', value: value ?? 24, 'aria-label': label, class: 'value' });
   return el('input', { value: (value || []).join(', '), placeholder: 'vip, refund', 'aria-label': label, class: 'value' });
 }
@@ -100,7 +102,8 @@ function readCondition(item) {
   const input = item.querySelector('.value');
   const kind = FIELDS[field][2];
   const value = kind === 'choice' ? [...input.selectedOptions].map((o) => o.value)
-    : kind === 'yesno' ? input.value === 'true' : kind === 'hours' ? Number(input.value) : words(input.value);
+    : kind === 'yesno' ? input.value === 'true' : kind === 'hours' || kind === 'score' ? Number(input.value)
+      : words(input.value);
   return { field, op: item.querySelector('.op').value, value };
 }
 

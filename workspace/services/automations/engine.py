@@ -24,7 +24,17 @@ from workspace.live import signals
 from workspace.live.changes import Changes
 from workspace.live.publish import publish
 from workspace.live.rooms import agent_room, queue_room
-from workspace.models import Automation, AutomationFiring, Conversation, Macro, Message, Priority, Queue, utcnow
+from workspace.models import (
+    Automation,
+    AutomationFiring,
+    Conversation,
+    Macro,
+    Message,
+    Priority,
+    Queue,
+    SatisfactionRating,
+    utcnow,
+)
 from workspace.serializers import timestamp
 from workspace.services import audit
 from workspace.services.automations.rules import (
@@ -92,16 +102,19 @@ def _candidates(conditions: list[Condition], now: datetime, after_id: int, limit
 
 
 def facts_of(conversation_ids: list[int]) -> dict[int, Facts]:
-    """What conditions read beyond the columns, for a batch: when an agent last replied (not the system)."""
+    """What conditions read beyond the columns, for a batch: when an agent last replied (not the system), and
+    the customer's satisfaction score."""
     if not conversation_ids:
         return {}
-    rows = db.session.execute(
+    replied = dict(db.session.execute(
         sa.select(Message.conversation_id, sa.func.max(Message.created_at))
         .where(Message.conversation_id.in_(conversation_ids), Message.direction == "outbound",
                Message.agent_id.is_not(None))
-        .group_by(Message.conversation_id)).all()
-    found = {conversation_id: Facts(last_agent_at=at) for conversation_id, at in rows}
-    return {conversation_id: found.get(conversation_id, Facts()) for conversation_id in conversation_ids}
+        .group_by(Message.conversation_id)).all())
+    scores = dict(db.session.execute(sa.select(SatisfactionRating.conversation_id, SatisfactionRating.score).where(
+        SatisfactionRating.conversation_id.in_(conversation_ids))).all())
+    return {conversation_id: Facts(last_agent_at=replied.get(conversation_id), satisfaction=scores.get(conversation_id))
+            for conversation_id in conversation_ids}
 
 
 def _fired_states(automation_id: int, conversation_ids: list[int]) -> set[tuple[int, str]]:

@@ -33,9 +33,9 @@ CHOICE_FIELDS = {
 # last message).
 HOURS_FIELDS = ("age_hours", "hours_since_customer", "hours_since_agent")
 MAX_HOURS = 24 * 365
-FIELDS = (*CHOICE_FIELDS, "tags", "assigned", *HOURS_FIELDS)
+FIELDS = (*CHOICE_FIELDS, "tags", "assigned", *HOURS_FIELDS, "satisfaction")
 OPS = {**{field: ("in", "not_in") for field in CHOICE_FIELDS}, "tags": ("has_any", "has_none"),
-       "assigned": ("is",), **{field: ("gte", "lt") for field in HOURS_FIELDS}}
+       "assigned": ("is",), **{field: ("gte", "lt") for field in HOURS_FIELDS}, "satisfaction": ("gte", "lt")}
 MAX_CONDITIONS = 20
 MAX_CHOICES = 50
 # Actions of automations beyond the macros' (whose "reply" and "assign" are replaced by these).
@@ -59,9 +59,11 @@ class Condition:
 
 @dataclass(frozen=True)
 class Facts:
-    """What conditions read of a conversation besides its columns: when an agent last wrote to the customer."""
+    """What conditions read of a conversation besides its columns: when an agent last wrote to the customer, and
+    the customer's satisfaction score (None until they answer the survey)."""
 
     last_agent_at: datetime | None = None
+    satisfaction: int | None = None
 
 
 def _fail(message: str) -> None:
@@ -87,6 +89,10 @@ def parse_conditions(raw) -> list[Condition]:
 
 
 def _value(field: str, value, path: str):
+    if field == "satisfaction":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value not in (1, 2, 3, 4, 5):
+            _fail(f"{path}.value: a score from 1 to 5")
+        return int(value)
     if field in HOURS_FIELDS:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= MAX_HOURS:
             _fail(f"{path}.value: a number of hours above 0, at most {MAX_HOURS}")
@@ -205,6 +211,8 @@ def reading(condition: Condition, conversation, facts: Facts, now: datetime):
         return _hours_since(conversation.created_at, now)
     if field == "hours_since_customer":
         return _hours_since(conversation.last_message_at, now)
+    if field == "satisfaction":
+        return facts.satisfaction
     # hours_since_agent: since the last reply an agent wrote, or since the conversation began if none did.
     return _hours_since(facts.last_agent_at or conversation.created_at, now)
 

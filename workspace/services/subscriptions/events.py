@@ -15,7 +15,7 @@ from flask import Flask
 
 from workspace.extensions import db
 from workspace.live import signals
-from workspace.models import AutomationFiring, Conversation, Message, Subscription
+from workspace.models import AutomationFiring, Conversation, Message, SatisfactionRating, Subscription
 from workspace.serializers import serialize_conversation, serialize_message, timestamp
 from workspace.services.subscriptions.delivery import record
 
@@ -82,10 +82,20 @@ def _firings(ids: list[int]) -> None:
         "result": f.result, "changes": f.changes, "error": f.error, "fired_at": timestamp(f.fired_at)} for f in rows])
 
 
+def _ratings(ids: list[int]) -> None:
+    """csat.received: a customer's survey answer."""
+    if "csat.received" not in wanted():
+        return
+    rows = db.session.scalars(sa.select(SatisfactionRating).where(SatisfactionRating.id.in_(ids))).all()
+    record("csat.received", [{"conversation_id": r.conversation_id, "score": r.score, "comment": r.comment,
+                              "agent_id": r.agent_id, "created_at": timestamp(r.created_at)} for r in rows])
+
+
 RECEIVERS = {
     signals.conversations_changed: _safely(lambda ids, kind: _conversations(ids, kind)),
     signals.replies_queued: _safely(lambda ids: _messages(ids)),
     signals.automations_fired: _safely(lambda ids: _firings(ids)),
+    signals.ratings_received: _safely(lambda ids: _ratings(ids)),
 }
 
 

@@ -14,3 +14,4 @@ from workspace.web.api import dashboard, incidents, quality  # noqa: E402,F401  
 from workspace.web.api import two_factor  # noqa: E402,F401
 from workspace.web.api import automations  # noqa: E402,F401
 from workspace.web.api import subscriptions  # noqa: E402,F401
+from workspace.web.api import satisfaction  # noqa: E402,F401
