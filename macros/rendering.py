@@ -310,7 +310,7 @@ SAMPLE_VARIABLES = {
                "email": "maya@example.com", "tags": ["vip"]},
     "agent": {"name": "Ana Agent", "first_name": "Ana", "email": "ana@example.com"},
     "conversation": {"id": 1, "subject": "Cannot log in", "status": "open", "priority": "normal",
-                     "tags": ["login"]},
+                     "tags": ["login"], "survey_url": "https://support.example.com/survey/sample-token"},
     "queue": {"slug": "tech", "name": "Tech"},
     "channel": {"slug": "forum", "name": "Forum", "kind": "native", "reply_limit": 20_000},
     "ticket": {"id": 123, "url": "https://tickets.example.com/agent/tickets/123", "status": "open"},

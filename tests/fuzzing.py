@@ -24,6 +24,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 _INVALID_RULE = [(400, "invalid_rule", "")]  # the rule language: compiled, not a schema
 _INVALID_MACRO = [(400, "invalid_macro", "")]  # a Jinja template and actions: compiled, not a schema
 _CALENDAR = [(400, "invalid_calendar", "")]  # a time zone that exists, windows that do not overlap
+_INVALID_AUTOMATION = [(400, "invalid_automation", "")]  # conditions and actions: checked as a whole, not a schema
 _BULK = [*_INVALID_MACRO, (400, "nothing_selected", ""), (400, "too_many", "")]
 STATE_DEPENDENT = {
     "search_conversations": [(400, "invalid_cursor", "cursor:")],
@@ -45,6 +46,8 @@ STATE_DEPENDENT = {
     "create_article": [(400, "duplicate_slug", "")],
     "update_article": [(400, "duplicate_slug", "")],
     "set_member_capacity": [(400, "not_a_member", "")],
+    # A queue's lead must be an active supervisor or admin.
+    "create_queue": [(400, "invalid_field", "lead_id:")], "update_queue": [(400, "invalid_field", "lead_id:")],
     # Which settings exist, and what a URL must be, depend on the channel's kind.
     "create_channel": [(400, "invalid_field", "settings.")],
     "update_channel": [(400, "invalid_field", "settings.")],
@@ -53,6 +56,10 @@ STATE_DEPENDENT = {
     "replay_routing": _INVALID_RULE,
     "create_macro": _INVALID_MACRO, "update_macro": _INVALID_MACRO, "import_macros": _INVALID_MACRO,
     "create_bulk": _BULK, "dry_run_bulk": _BULK,
+    "create_automation": _INVALID_AUTOMATION, "update_automation": _INVALID_AUTOMATION,
+    "dry_run_automation": _INVALID_AUTOMATION,
+    # A URL's host may name a private address (refused), and is checked beyond what a schema can say.
+    "create_subscription": [(400, "invalid_url", "")], "update_subscription": [(400, "invalid_url", "")],
     "create_calendar": _CALENDAR, "update_calendar": _CALENDAR,
     "import_calendar_holidays": [(400, "invalid_ical", "")],
     # An expiry of the documented form may still name no real date, or one past, or over 5 years on.

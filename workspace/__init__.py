@@ -14,6 +14,7 @@ from workspace.extensions import db, migrate, socketio
 from workspace.infra import broker
 from workspace.jobs import dispatch
 from workspace.services.intake import group_commit
+from workspace.services.subscriptions import events as outbound_events
 from workspace.services.supervision import push as dashboard_push
 from workspace.web import (  # noqa: F401  (sockets: handlers before init_app)
     api,
@@ -28,6 +29,7 @@ from workspace.web import (  # noqa: F401  (sockets: handlers before init_app)
 from workspace.web.pages.console import bp as console_bp
 from workspace.web.pages.security import bp as security_bp
 from workspace.web.pages.supervisor import bp as dashboard_bp
+from workspace.web.pages.survey import bp as survey_bp
 from workspace.web.webhooks import limits as webhook_limits
 from workspace.web.webhooks.channels import bp as ingest_bp
 from workspace.web.webhooks.tickets import bp as ticketing_bp
@@ -71,6 +73,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     dispatch.init_app(app)
     group_commit.init_app(app)
     dashboard_push.init_app(app)
+    outbound_events.init_app(app)
     jobs.init_app(app)
     observability.init_app(app)
 
@@ -93,6 +96,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(ticketing_bp)
     app.register_blueprint(security_bp)
+    app.register_blueprint(survey_bp)
     cli.init_app(app)
     return app
 

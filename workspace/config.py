@@ -163,6 +163,12 @@ class Config:
     PEOPLE_INTERVAL_SECONDS = _env_int("SWITCHBOARD_PEOPLE_INTERVAL_SECONDS", 60)
     SPIKE_Z_THRESHOLD = _env_float("SWITCHBOARD_SPIKE_Z_THRESHOLD", 4.0)
     SPIKE_MIN_RATIO = _env_float("SWITCHBOARD_SPIKE_MIN_RATIO", 3.0)
+    # How often the scheduler runs the automations (workspace/services/automations/).
+    AUTOMATION_INTERVAL_SECONDS = _env_int("SWITCHBOARD_AUTOMATION_INTERVAL_SECONDS", 60)
+    # Outbound events (workspace/services/subscriptions/): a subscription is disabled after this many failed
+    # attempts in a row; URLs on private, loopback or link-local addresses are refused unless allowed (tests).
+    SUBSCRIPTION_DISABLE_AFTER = _env_int("SWITCHBOARD_SUBSCRIPTION_DISABLE_AFTER", 15)
+    SUBSCRIPTION_ALLOW_PRIVATE = os.environ.get("SWITCHBOARD_SUBSCRIPTION_ALLOW_PRIVATE", "0") == "1"
 
     # "json": every process logs JSON lines, web processes one per request, workers one per job (each with its
     # request and job ids); "text": plain lines for a terminal (gunicorn's access log is the per-request line,
@@ -239,6 +245,8 @@ class TestConfig(Config):
     PUSH_ALLOW_LOCAL_ENDPOINTS = True
     # Off unless a test is about them: training a ranker after every routed batch would slow the rest.
     SUGGESTIONS_ENABLED = False
+    # Tests' receivers listen on 127.0.0.1 (the refusal itself is tested with this off).
+    SUBSCRIPTION_ALLOW_PRIVATE = True
 
 
 class TicketingStubConfig:

@@ -1,11 +1,14 @@
 """Every page in a real browser, as the role that uses it: axe-core finds no serious or critical violation
 (WCAG 2.1 AA), and on a phone or tablet no page is wider than the screen and its key controls are reachable."""
 
+from urllib.parse import urlsplit
+
 import pyotp
 import pytest
 from werkzeug.security import generate_password_hash
 
 from tests.console.factories import PASSWORD, serious_violations, submit
+from tests.console.test_admin_automations_page import build_automation
 from tests.console.test_console import post_webhook
 from tests.factories import make_post
 from workspace.extensions import db
@@ -21,7 +24,7 @@ SCREENS = [
     ("dashboard", "sam@example.com", "/dashboard", "#incident-table tbody tr"),
     ("quality review", "sam@example.com", "/qa", "#samples .sample form"),
     ("weekly report", "sam@example.com", "/reports/weekly", "#report-volume"),
-    ("admin", "root@example.com", "/admin", "#macros-admin tbody tr"),
+    ("admin", "root@example.com", "/admin", ("#macros-admin tbody tr", "#automations-admin tbody tr")),
 ]
 PHONES_AND_TABLETS = (360, 390, 768)
 
@@ -52,22 +55,31 @@ def replied(app, root, open_console, live_server):
 
 
 def fill_every_admin_section(page) -> None:
-    """From the admin page, add a calendar, an SLA policy on business hours and a macro, so every section has
-    rows to check."""
+    """From the admin page, add a calendar, an SLA policy on business hours, a macro, an automation and an event
+    subscription, so every section has rows to check."""
     page.click("text=Admin")
     # The forms' handlers come with the page's module scripts: a submit before they ran would post natively.
     page.wait_for_load_state("load")
+    # The page's last script has run (so every form's handler is attached) once the automation editor has a row.
+    page.wait_for_selector("#automation-conditions li")
     submit(page, "#new-calendar", {"name": "Paris office", "time_zone": "Europe/Paris"}, "#calendars tbody tr")
     page.wait_for_selector("#new-policy select[name=calendar] option:has-text('Paris office')", state="attached")
     submit(page, "#new-policy", {"first_reply_minutes": "30", "calendar": "Paris office"}, "#policies tbody tr")
     submit(page, "#macro-form", {"name": "Refund sent", "template": "Your refund is on its way."},
            "#macros-admin tbody tr")
+    build_automation(page)
+    page.click("#automation-form button[type=submit]")
+    page.wait_for_selector("#automations-admin tbody tr")
+    page.fill("#new-subscription input[name=url]", "http://127.0.0.1:9/hooks")
+    page.check("#new-subscription input[value=ping]")
+    page.click("#new-subscription button[type=submit]")
+    page.wait_for_selector("#subscriptions-admin tbody tr")
     page.context.close()
 
 
 def screens(open_console, browser, live_server, conversation_id, viewport):
     """Each page as it is once loaded: yields (name, page), signed in as the role that uses it, then the sign-in
-    page and the two-factor code step signed out."""
+    page, the two-factor code step and the customer's satisfaction survey signed out."""
     signed_in = {}
     for name, email, path, ready in SCREENS:
         if email not in signed_in:
@@ -78,7 +90,8 @@ def screens(open_console, browser, live_server, conversation_id, viewport):
             page.click("text=Draw a sample")
         else:
             page.goto(f"{live_server}{path.format(id=conversation_id)}")
-        page.wait_for_selector(ready, state="attached")
+        for selector in (ready,) if isinstance(ready, str) else ready:
+            page.wait_for_selector(selector, state="attached")
         yield name, page
     context = browser.new_context(viewport=viewport)
     try:
@@ -90,6 +103,13 @@ def screens(open_console, browser, live_server, conversation_id, viewport):
         page.press("input[name=password]", "Enter")
         page.wait_for_url(f"{live_server}/login/code")
         yield "two-factor code", page
+        # The survey link as the console's API gives it (the server signs it with its own key).
+        link = signed_in["ana@example.com"].evaluate(
+            f"fetch('/api/v1/conversations/{conversation_id}/satisfaction').then((r) => r.json())")["survey_url"]
+        page = context.new_page()
+        page.goto(f"{live_server}{urlsplit(link).path}")
+        page.wait_for_selector("input[name=score]")
+        yield "satisfaction survey", page
     finally:
         context.close()
 
@@ -100,7 +120,7 @@ def test_no_page_has_a_serious_or_critical_axe_violation(open_console, browser, 
     serious or critical on any of them."""
     found = {name: serious_violations(page)
              for name, page in screens(open_console, browser, live_server, replied, {"width": 1400, "height": 900})}
-    assert set(found) == {name for name, *_ in SCREENS} | {"sign-in", "two-factor code"}
+    assert set(found) == {name for name, *_ in SCREENS} | {"sign-in", "two-factor code", "satisfaction survey"}
     assert {name: problems for name, problems in found.items() if problems} == {}
 
 

@@ -183,6 +183,29 @@ ROUTES = {
     "POST /api/v1/qa/reviews": ("uffoo", "write"),
     "PATCH /api/v1/qa/reviews/<int:review_id>": ("uffoo", "write"),
     "GET /api/v1/qa/sample": ("uffoo", "read"),
+    # Automations (admins); a conversation's firings, as the conversation.
+    "GET /api/v1/automations": ("ufffo", "admin"),
+    "POST /api/v1/automations": ("ufffo", "admin"),
+    "POST /api/v1/automations/dry-run": ("ufffo", "admin"),
+    "GET /api/v1/automations/<int:automation_id>": ("ufffo", "admin"),
+    "PATCH /api/v1/automations/<int:automation_id>": ("ufffo", "admin"),
+    "DELETE /api/v1/automations/<int:automation_id>": ("ufffo", "admin"),
+    "GET /api/v1/automations/<int:automation_id>/firings": ("ufffo", "admin"),
+    "GET /api/v1/conversations/<int:conversation_id>/automations": ("uhooo", "read"),
+    # Satisfaction: a conversation's answer (as the conversation), the figures (supervisors); the public survey
+    # (a link that names nothing is a 404 to anyone).
+    "GET /api/v1/conversations/<int:conversation_id>/satisfaction": ("uhooo", "read"),
+    "GET /api/v1/satisfaction": ("uffoo", "read"),
+    "GET /survey/<token>": ("hhhhh", None),
+    "POST /survey/<token>": ("hhhhh", None),
+    # Outbound event subscriptions (admins).
+    "GET /api/v1/subscriptions": ("ufffo", "admin"),
+    "POST /api/v1/subscriptions": ("ufffo", "admin"),
+    "GET /api/v1/subscriptions/<int:subscription_id>": ("ufffo", "admin"),
+    "PATCH /api/v1/subscriptions/<int:subscription_id>": ("ufffo", "admin"),
+    "DELETE /api/v1/subscriptions/<int:subscription_id>": ("ufffo", "admin"),
+    "POST /api/v1/subscriptions/<int:subscription_id>/test": ("ufffo", "admin"),
+    "GET /api/v1/subscriptions/<int:subscription_id>/deliveries": ("ufffo", "admin"),
 }
 
 # Socket events: outcome per actor (u: connection refused; f: answered {"ok": false}; o: answered, not refused).

@@ -23,6 +23,7 @@ from workspace.models import (
     ApiToken,
     Article,
     AuthorNote,
+    Automation,
     BulkAction,
     BusinessCalendar,
     Channel,
@@ -36,6 +37,7 @@ from workspace.models import (
     Queue,
     Rule,
     SlaPolicy,
+    Subscription,
     Suggestion,
     SuggestionVersion,
 )
@@ -106,7 +108,10 @@ def world(matrix_app) -> World:
         incident = Incident(title="Outage")
         bulk = BulkAction(agent_id=agents["agent_in"].id, kind="reply", template="hi", selection={"ids": []})
         policy = SlaPolicy(queue_id=queues["billing"].id, priority=0, first_reply_minutes=60)  # urgent
-        db.session.add_all([note, link, macro, rule, calendar, incident, bulk, policy])
+        automation = Automation(name="Remind", conditions=[{"field": "status", "op": "in", "value": ["pending"]}],
+                                actions=[{"type": "add_tags", "tags": ["waiting"]}])
+        subscription = Subscription(url="http://127.0.0.1:9/events", events=["ping"], secret="s")
+        db.session.add_all([note, link, macro, rule, calendar, incident, bulk, policy, automation, subscription])
         db.session.flush()
         review = QaReview(message_id=reply_id, conversation_id=conversation_id, agent_id=agents["agent_in"].id,
                           reviewer_id=agents["supervisor"].id, accuracy=3, tone=3, resolution=3)
@@ -134,7 +139,8 @@ def world(matrix_app) -> World:
                "other_author_id": other_author_id, "other_conversation_id": other_conversation_id,
                "reply_id": reply_id, "merge_id": merge_id, "job_id": "retention-none",
                "device_id": device.id,
-               "level": "urgent", "version": "v-none", "filename": "css/console.css"}
+               "automation_id": automation.id, "subscription_id": subscription.id,
+               "token": "not-a-survey-link", "level": "urgent", "version": "v-none", "filename": "css/console.css"}
         agent_ids = {name: agent.get_id() for name, agent in agents.items()}
         db.session.remove()
     return World(ids=ids, tokens=tokens, agents=agent_ids)

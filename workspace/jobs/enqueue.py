@@ -22,7 +22,7 @@ from rq.job import Job, JobStatus
 
 from workspace.extensions import db
 from workspace.infra.broker import job_queue
-from workspace.jobs.tasks import background, conversations, notifications
+from workspace.jobs.tasks import background, conversations, events, notifications
 from workspace.live import signals, trace
 from workspace.models import Correction
 from workspace.services.conversations.replies import DELIVERY_JOB_TIMEOUT
@@ -131,6 +131,10 @@ JOBS: dict[Callable, JobSpec] = {
     # Each device's request times out in PUSH_TIMEOUT_SECONDS; the job's timeout bounds the lot.
     notifications.push_notifications: JobSpec(lambda agent_id: f"push-{agent_id}", 120, result_ttl=60,
                                               failure_ttl=DAY),
+    # One attempt is one POST (10 s at most); then 10 s, 1 min, 5 min, 30 min and 2 h before the next ones.
+    events.deliver_event: JobSpec(lambda delivery_id: f"event-{delivery_id}", 60,
+                                  Retry(max=5, interval=[10, 60, 300, 1800, 7200]), result_ttl=600,
+                                  failure_ttl=7 * DAY),
 }
 
 
@@ -276,6 +280,8 @@ def _push(sender, ids: list[int]) -> None:
         enqueue_many(notifications.push_notifications, [(agent_id,) for agent_id in sorted(set(ids))])
     except Exception:  # noqa: BLE001 - see the docstring
         log.warning("could not queue pushes for agents %s; the periodic run will", ids[:10], exc_info=True)
+
+
 def _suggest(sender, ids: list[int], **extra) -> None:
     """Routed conversations: suggest for them in a worker (best effort: the console shows none until then)."""
     if not current_app.config["SUGGESTIONS_ENABLED"]:
@@ -284,6 +290,15 @@ def _suggest(sender, ids: list[int], **extra) -> None:
         enqueue(conversations.suggest_for_conversations, sorted(set(ids)))
     except Exception:  # noqa: BLE001 - suggestions are a help, never a reason to fail routing
         log.warning("could not queue suggestions for %d conversations", len(ids))
+
+
+
+def _deliver_events(sender, ids: list[int]) -> None:
+    """Queue the delivery of outbound events (best effort: Redis down leaves them pending in the log)."""
+    try:
+        enqueue_many(events.deliver_event, [(delivery_id,) for delivery_id in sorted(set(ids))])
+    except Exception:  # noqa: BLE001 - see the docstring
+        log.warning("could not enqueue event deliveries %s", ids, exc_info=True)
 
 
 # (signal, receiver) pairs: a signal may have several (routed conversations: notifications and suggestions).
@@ -302,6 +317,7 @@ RECEIVERS = (
     (signals.incidents_opened, _notifier("incident")),
     (signals.notifications_created, _push),
     (signals.conversations_routed, _suggest),
+    (signals.events_recorded, _deliver_events),
 )
 
 

@@ -72,6 +72,10 @@ class Changes:
                 publish("queue.counts", {"queue_id": queue_id, "counts": counts[queue_id]}, queue_room(queue_id))
         if self.by_queue:
             signals.queues_changed.send(None, ids=sorted(self.by_queue))
+            for kind in ("created", "updated"):
+                ids = sorted({payload["id"] for kinds in self.by_queue.values() for payload in kinds[kind]})
+                if ids:
+                    signals.conversations_changed.send(None, ids=ids, kind=kind)
         for signal, ids in self.effects.items():
             if ids:
                 signal.send(None, ids=ids)

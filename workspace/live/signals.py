@@ -40,3 +40,11 @@ sla_at_risk = _signals.signal("sla-at-risk")
 incidents_opened = _signals.signal("incidents-opened")
 # New notifications wait for their push to be decided (ids: agent ids).
 notifications_created = _signals.signal("notifications-created")
+# Automations fired on conversations (ids: automation firing ids).
+automations_fired = _signals.signal("automations-fired")
+# Outbound event deliveries were stored and wait for their job (ids: event delivery ids).
+events_recorded = _signals.signal("events-recorded")
+# Conversations were created or changed, after the commit (ids: conversation ids; kind: "created" or "updated").
+conversations_changed = _signals.signal("conversations-changed")
+# Customers answered satisfaction surveys (ids: satisfaction rating ids).
+ratings_received = _signals.signal("ratings-received")

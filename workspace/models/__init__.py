@@ -16,6 +16,7 @@ from workspace.models.article import ARTICLE_STATUSES, Article
 from workspace.models.assignment import STRATEGIES, Assignment
 from workspace.models.audit import AuditEntry
 from workspace.models.author import Author, AuthorNote
+from workspace.models.automation import FIRING_RESULTS, Automation, AutomationFiring
 from workspace.models.base import MAX_ID, UTCDateTime, is_id, utcnow
 from workspace.models.bulk import BULK_STATES, ITEM_RESULTS, BulkAction, BulkItem
 from workspace.models.channel import Channel
@@ -38,9 +39,11 @@ from workspace.models.person import EVIDENCE_KINDS, LINK_STATUSES, Person, Perso
 from workspace.models.queue import TRIAGE, Queue
 from workspace.models.queue_count import QueueCount
 from workspace.models.rule import Rule
+from workspace.models.satisfaction import SatisfactionRating
 from workspace.models.search_index import SEARCH_OBJECTS
 from workspace.models.sla import TARGETS, BusinessCalendar, SlaOutcome, SlaPolicy
 from workspace.models.sso_identity import SsoIdentity
+from workspace.models.subscription import DELIVERY_STATES, EVENTS, EventDelivery, Subscription
 from workspace.models.suggestion import OUTCOMES, SUGGESTION_KINDS, Suggestion, SuggestionVersion
 from workspace.models.supervision import (
     INCIDENT_STATUSES,
@@ -54,15 +57,16 @@ from workspace.models.supervision import (
 from workspace.models.two_factor import RecoveryCode
 
 __all__ = [
-    "ACTIVE_STATUSES", "ADMIN_SCOPES", "ARTICLE_STATUSES", "BULK_STATES", "EVIDENCE_KINDS", "INCIDENT_STATUSES",
-    "ITEM_RESULTS", "LINK_STATUSES", "MATCH_KINDS", "MAX_ID", "MERGE_KINDS", "NOTIFICATION_KINDS", "NOT_DUE",
-    "OUTCOMES", "ROLES", "SCOPES", "SCOPE_MEANINGS", "SCORES", "SEARCH_OBJECTS", "STATUSES", "STRATEGIES",
-    "SUGGESTION_KINDS", "TARGETS", "TICKET_DONE_STATUSES", "TOKEN_SCOPES", "TRIAGE", "Agent", "ApiToken", "Article",
-    "Assignment", "AuditEntry", "Author", "AuthorNote", "BulkAction", "BulkItem", "BusinessCalendar", "Channel",
-    "Conversation", "ConversationMerge", "Correction", "EmailAttachment", "EmailSuppression", "Escalation",
-    "Incident", "Macro", "MacroUsage", "Message", "ModelVersion", "Notification", "NotificationSettings",
-    "OnCallShift", "OutboxEntry", "Person", "PersonLink", "Priority", "PushSubscription", "QaReview", "Queue",
-    "QueueCount", "RecoveryCode", "Rule", "SlaOutcome", "SlaPolicy", "SsoIdentity", "Suggestion", "SuggestionVersion",
+    "ACTIVE_STATUSES", "ADMIN_SCOPES", "ARTICLE_STATUSES", "BULK_STATES", "DELIVERY_STATES", "EVENTS",
+    "EVIDENCE_KINDS", "FIRING_RESULTS", "INCIDENT_STATUSES", "ITEM_RESULTS", "LINK_STATUSES", "MATCH_KINDS", "MAX_ID",
+    "MERGE_KINDS", "NOTIFICATION_KINDS", "NOT_DUE", "OUTCOMES", "ROLES", "SCOPES", "SCOPE_MEANINGS", "SCORES",
+    "SEARCH_OBJECTS", "STATUSES", "STRATEGIES", "SUGGESTION_KINDS", "TARGETS", "TICKET_DONE_STATUSES", "TOKEN_SCOPES",
+    "TRIAGE", "Agent", "ApiToken", "Article", "Assignment", "AuditEntry", "Author", "AuthorNote", "Automation",
+    "AutomationFiring", "BulkAction", "BulkItem", "BusinessCalendar", "Channel", "Conversation", "ConversationMerge",
+    "Correction", "EmailAttachment", "EmailSuppression", "Escalation", "EventDelivery", "Incident", "Macro",
+    "MacroUsage", "Message", "ModelVersion", "Notification", "NotificationSettings", "OnCallShift", "OutboxEntry",
+    "Person", "PersonLink", "Priority", "PushSubscription", "QaReview", "Queue", "QueueCount", "RecoveryCode", "Rule",
+    "SatisfactionRating", "SlaOutcome", "SlaPolicy", "SsoIdentity", "Subscription", "Suggestion", "SuggestionVersion",
     "SuspendedEmail", "UTCDateTime", "VolumeCount", "has_role", "hash_token", "incident_conversations", "is_id",
     "queue_members", "scopes_allowed", "utcnow",
 ]

@@ -27,7 +27,10 @@ class Queue(db.Model):
     routing_threshold: so.Mapped[Optional[float]] = so.mapped_column()
     # Automatic assignment: "off", "round_robin" or "least_loaded" (models/assignment.py).
     assignment: so.Mapped[str] = so.mapped_column(sa.String(16), default="off", server_default="off")
+    # Who answers for the queue: automations can hand a conversation to them ("assign" to "lead").
+    lead_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("agents.id"))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
+    lead = so.relationship("Agent", foreign_keys=[lead_id])
     members: so.Mapped[list["Agent"]] = so.relationship(  # noqa: F821
         secondary="queue_members", back_populates="queues", order_by="Agent.name")

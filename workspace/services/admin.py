@@ -9,7 +9,7 @@ from workspace.channels.registry import KINDS, clean_settings
 from workspace.channels.settings import visible_settings
 from workspace.errors import NotFound, SwitchboardError, ValidationError
 from workspace.extensions import db
-from workspace.models import ROLES, STRATEGIES, Agent, Channel, Queue
+from workspace.models import ROLES, STRATEGIES, Agent, Channel, Queue, is_id
 from workspace.models.channel import new_secret
 from workspace.services import audit
 
@@ -123,7 +123,7 @@ def save_agent(agent: Agent | None, data, admin: Agent) -> Agent:
     return agent
 
 
-QUEUE_FIELDS = ("slug", "name", "description", "sla_minutes", "routing_threshold", "assignment")
+QUEUE_FIELDS = ("slug", "name", "description", "sla_minutes", "routing_threshold", "assignment", "lead_id")
 
 
 def save_queue(queue: Queue | None, data, admin: Agent) -> Queue:
@@ -144,10 +144,12 @@ def save_queue(queue: Queue | None, data, admin: Agent) -> Queue:
         queue.description = description
     if "sla_minutes" in data:
         targets = data["sla_minutes"]
+        # JSON has one number type: 60.0 is the whole number 60 (as the API document's "integer" accepts it).
         if targets is not None and (not isinstance(targets, dict) or set(targets) - set(LEVELS) or not all(
-                isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 525_600 for v in targets.values())):
+                isinstance(v, (int, float)) and not isinstance(v, bool) and v == int(v) and 1 <= v <= 525_600
+                for v in targets.values())):
             raise ValidationError("sla_minutes: {level: minutes} for urgent/high/normal/low", code="invalid_field")
-        queue.sla_minutes = targets or None
+        queue.sla_minutes = {level: int(v) for level, v in targets.items()} if targets else None
     if "routing_threshold" in data:
         threshold = data["routing_threshold"]
         if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))
@@ -158,6 +160,8 @@ def save_queue(queue: Queue | None, data, admin: Agent) -> Queue:
         if data["assignment"] not in STRATEGIES:
             raise ValidationError(f"assignment: one of {', '.join(STRATEGIES)}", code="invalid_field")
         queue.assignment = data["assignment"]
+    if "lead_id" in data:
+        queue.lead_id = _lead(data["lead_id"])
     db.session.flush()
     audit.record(admin, "queue.create" if creating else "queue.update", "queue", queue.id,
                  before=before, after=_queue_state(queue))
@@ -165,10 +169,22 @@ def save_queue(queue: Queue | None, data, admin: Agent) -> Queue:
     return queue
 
 
+def _lead(agent_id) -> int | None:
+    """A queue's lead: an active supervisor or admin (automations hand breached work to them), or None."""
+    if agent_id is None:
+        return None
+    lead = db.session.get(Agent, agent_id) if is_id(agent_id) else None
+    if lead is None:
+        raise NotFound(f"lead_id: no agent {agent_id}")
+    if not lead.active or lead.role == "agent":
+        raise ValidationError("lead_id: an active supervisor's or admin's id, or null", code="invalid_field")
+    return lead.id
+
+
 def _queue_state(queue: Queue) -> dict:
     return {"slug": queue.slug, "name": queue.name, "description": queue.description,
             "sla_minutes": queue.sla_minutes, "routing_threshold": queue.routing_threshold,
-            "assignment": queue.assignment}
+            "assignment": queue.assignment, "lead_id": queue.lead_id}
 
 
 CHANNEL_FIELDS = ("slug", "name", "kind", "enabled", "rotate_secret", "settings")

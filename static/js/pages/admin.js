@@ -39,7 +39,7 @@ function agentRow(agent) {
     el('td', { class: 'two-factor' }, twoFactor));
 }
 
-function queueRow(queue) {
+function queueRow(queue, leads) {
   const sla = el('input', { value: PRIORITIES.map((l) => (queue.sla_minutes || {})[l] ?? '').join('/'),
     placeholder: 'defaults', 'aria-label': `SLA minutes of ${queue.name} (urgent/high/normal/low)`,
     title: 'minutes to first reply, urgent/high/normal/low; blank keeps the default',
@@ -51,8 +51,13 @@ function queueRow(queue) {
   const threshold = el('input', { type: 'number', min: 0, max: 1, step: 0.05, value: queue.routing_threshold ?? '',
     placeholder: 'default', 'aria-label': `Routing threshold of ${queue.name}`, onchange: (e) => save(() => queueAdmin.update(queue.slug,
       { routing_threshold: e.target.value === '' ? null : Number(e.target.value) }), 'Threshold saved') });
+  // Whom automations hand the queue's conversations to ("assign to the queue's lead").
+  const lead = el('select', { 'aria-label': `Lead of ${queue.name}`, onchange: (e) => save(() => queueAdmin.update(queue.slug,
+    { lead_id: e.target.value === '' ? null : Number(e.target.value) }), 'Lead saved') },
+  el('option', { value: '', text: '(none)' }),
+  ...leads.map((a) => el('option', { value: a.id, text: a.name, selected: a.id === queue.lead_id })));
   return el('tr', { dataset: { slug: queue.slug } }, el('td', { text: queue.slug }), el('td', { text: queue.name }),
-    el('td', {}, sla), el('td', {}, threshold));
+    el('td', {}, sla), el('td', {}, threshold), el('td', {}, lead));
 }
 
 function channelRow(channel) {
@@ -93,7 +98,8 @@ async function load() {
     suspendedMail.list()]);
   queues = queueList.data;
   $('#agents tbody').replaceChildren(...agentList.data.map(agentRow));
-  $('#queues-admin tbody').replaceChildren(...queues.map(queueRow));
+  const leads = agentList.data.filter((a) => a.active && a.role !== 'agent');
+  $('#queues-admin tbody').replaceChildren(...queues.map((q) => queueRow(q, leads)));
   $('#channels tbody').replaceChildren(...channelList.data.map(channelRow));
   $('#suspended-mail tbody').replaceChildren(...held.data.map(suspendedRow));
 }

@@ -8,6 +8,7 @@ from workspace.infra.broker import redis_client
 from workspace.jobs import dispatch
 from workspace.models import Author
 from workspace.services import assignment
+from workspace.services.automations import engine, library
 from workspace.services.notifications import triggers, webpush
 from workspace.services.people import links
 from workspace.services.responses import actions
@@ -66,3 +67,9 @@ def notifications_tick() -> dict:
     escalated = triggers.escalate()
     pushed = [webpush.push_pending(agent_id) for agent_id in webpush.waiting_agents()]
     return {"escalated": escalated, "agents_pushed": len(pushed)}
+
+
+def run_automations() -> dict:
+    """Install the shipped automations if missing, then fire the enabled ones on what meets their conditions."""
+    library.install_defaults()
+    return engine.run_automations()

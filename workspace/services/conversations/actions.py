@@ -120,7 +120,7 @@ def change_queue(conversation: Conversation, queue_slug, agent: Agent) -> tuple[
     old_slug = conversation.queue.slug if conversation.queue else None
     conversation.queue = queue
     clocks.sync(conversation, utcnow())
-    if conversation.routed_at is not None:
+    if conversation.routed_at is not None and agent.id is not None:  # an automation's move teaches nothing
         db.session.add(Correction(conversation_id=conversation.id, from_queue_id=old_queue_id, to_queue_id=queue.id,
                                   agent_id=agent.id, text=_model_input(conversation)))
     return {"queue": old_slug}, {"queue": queue.slug}

@@ -24,7 +24,7 @@ from workspace.live import signals
 from workspace.live.changes import Changes
 from workspace.models import Agent, Conversation, Priority, Queue, utcnow
 from workspace.serializers import timestamp
-from workspace.services import audit
+from workspace.services import audit, satisfaction
 from workspace.services.conversations.actions import (
     change_assignee,
     change_priority,
@@ -95,6 +95,7 @@ def template_variables(conversation: Conversation, agent: Agent) -> dict:
         "agent": {"name": agent.name, "first_name": agent.name.split()[0] if agent.name.strip() else None,
                   "email": agent.email},
         "conversation": {"id": conversation.id, "subject": conversation.subject or None,
+                         "survey_url": satisfaction.survey_url(conversation.id),
                          "status": conversation.status, "priority": Priority(conversation.priority).label,
                          "tags": list(conversation.tags or [])},
         "queue": {"slug": queue.slug if queue else None, "name": queue.name if queue else None},

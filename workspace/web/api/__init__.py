@@ -16,3 +16,6 @@ from workspace.web.api import attachments, suspended_mail  # noqa: E402,F401
 from workspace.web.api import merges, people, privacy  # noqa: E402,F401
 from workspace.web.api import notifications  # noqa: E402,F401
 from workspace.web.api import articles, assist  # noqa: E402,F401
+from workspace.web.api import automations  # noqa: E402,F401
+from workspace.web.api import subscriptions  # noqa: E402,F401
+from workspace.web.api import satisfaction  # noqa: E402,F401

@@ -126,7 +126,9 @@ _QUEUE_FIELDS = {
     "sla_minutes": {"type": ["object", "null"], "additionalProperties": False, "properties": {
         level: {"type": "integer", "minimum": 1, "maximum": 525_600} for level in admin.LEVELS}},
     "routing_threshold": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
-    "assignment": {"enum": list(STRATEGIES)}}
+    "assignment": {"enum": list(STRATEGIES)},
+    "lead_id": {**ID, "type": ["integer", "null"],
+                "description": "the queue's lead (a supervisor or admin), whom automations can assign to"}}
 _SETTING = {"type": ["string", "integer", "boolean", "null"], "maxLength": MAX_URL, "minimum": 1, "maximum": MAX_RATE,
             "description": "a setting of the channel's kind (setting_names), a number for rate_limit; null or "
                            "empty removes it"}
