@@ -1,14 +1,14 @@
 """Automations and their firings; a queue's lead (whom automations can hand a conversation to); outbound
 event subscriptions and their deliveries; satisfaction ratings.
 
-Revision ID: 0020
-Revises: 0018
+Revision ID: 0024
+Revises: 0023
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0020'
-down_revision = '0018'
+revision = '0024'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 
