@@ -6,16 +6,16 @@ from 10 connections, then mail over SMTP from 10 concurrent senders (each on
 one connection, many messages), then one message carrying a 10 MB attachment.
 Every message answered 250 is counted in the database afterwards (zero lost).
 
-Usage: .venv/bin/python bench/email.py [--seconds 8]
+Usage: .venv/bin/python bench/mail.py [--seconds 8]
 """
 
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# Run as a script, this file's folder comes first on the path, and its name would hide the standard library's
-# `email` package: the project's root replaces it.
-sys.path[0] = str(ROOT)
+# The project's root first on the path, for its packages (named mail.py, not email.py: a script's folder comes
+# first on the path, and a bench/email.py would hide the standard library's `email` from every bench script).
+sys.path.insert(0, str(ROOT))
 
 import argparse  # noqa: E402
 import json  # noqa: E402
