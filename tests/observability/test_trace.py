@@ -45,8 +45,8 @@ def test_a_webhooks_request_id_reaches_the_routing_jobs_meta_line_and_event(app,
     assert meta["request_ids"] == {str(conversation_id): "forum-delivery-0001",
                                    str(other.json["conversation_id"]): other.headers["X-Request-Id"]}
     run_jobs()
-    (line,) = [record for record in caplog.records if record.name == "switchboard.job"]
-    assert line.job_id == job_id and line.status == "finished"
+    (line,) = [record for record in caplog.records if record.name == "switchboard.job" and record.job_id == job_id]
+    assert line.status == "finished"
     assert line.request_ids == sorted(["forum-delivery-0001", other.headers["X-Request-Id"]])
     assert json.loads(logs.JsonFormatter().format(line))["request_ids"] == line.request_ids
     events = [data for name, _, data in emitted if name == "conversation.created"]
