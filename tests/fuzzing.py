@@ -54,7 +54,10 @@ STATE_DEPENDENT = {
     "create_rule": [*_INVALID_RULE, (400, "invalid_field", "position: must be a whole number from 0 to")],
     "update_rule": [*_INVALID_RULE, (400, "invalid_field", "position: must be a whole number from 0 to")],
     "replay_routing": _INVALID_RULE,
-    "create_macro": _INVALID_MACRO, "update_macro": _INVALID_MACRO, "import_macros": _INVALID_MACRO,
+    "create_macro": _INVALID_MACRO,
+    # A change that leaves a team macro (or one made team) without a queue: the stored macro decides.
+    "update_macro": [*_INVALID_MACRO, (400, "invalid_field", "queue: a team macro names its team's queue")],
+    "import_macros": _INVALID_MACRO,
     "create_bulk": _BULK, "dry_run_bulk": _BULK,
     "create_automation": _INVALID_AUTOMATION, "update_automation": _INVALID_AUTOMATION,
     "dry_run_automation": _INVALID_AUTOMATION,

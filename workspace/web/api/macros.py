@@ -119,7 +119,10 @@ _MACRO_FIELDS = {
 # A team macro names its team's queue.
 _TEAM_QUEUE = {"if": {"required": ["scope"], "properties": {"scope": {"const": "team"}}},
                "then": {"required": ["queue"], "properties": {"queue": {"type": "string"}}}}
-SCHEMAS["MacroInput"] = closed(_MACRO_FIELDS, minProperties=1)
+# A change that makes a macro a team macro names the queue too (when the change leaves it to the stored queue,
+# the merged macro is checked: 400 if it has none).
+SCHEMAS["MacroInput"] = closed(_MACRO_FIELDS, minProperties=1, **{
+    "if": _TEAM_QUEUE["if"], "then": {"properties": {"queue": {"type": "string"}}}})
 SCHEMAS["NewMacro"] = closed(_MACRO_FIELDS, required=("name",), **_TEAM_QUEUE)
 SCHEMAS["MacroExport"] = closed({**_MACRO_FIELDS, "scope": {"enum": ["team", "global"]}},
                                 required=("name", "scope"), **_TEAM_QUEUE)
