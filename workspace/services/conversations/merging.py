@@ -147,12 +147,13 @@ def _split_off(conversation: Conversation, moved: list[int], agent: Agent, field
                               code="invalid_field")
     messages = db.session.scalars(sa.select(Message).where(Message.id.in_(moved)).order_by(Message.id)).all()
     first = messages[0]
-    # The customer waits since the first of their messages after the last agent message moved (none: not waiting).
+    # The customer waits since the first of their messages after the last reply moved (none: not waiting); an
+    # internal note answers nobody.
     waiting = None
     for message in messages:
-        if message.direction != "inbound":
+        if message.direction == "outbound":
             waiting = None
-        elif waiting is None:
+        elif message.direction == "inbound" and waiting is None:
             waiting = message.created_at
     now = utcnow()
     new = Conversation(channel_id=conversation.channel_id, author_id=conversation.author_id,
