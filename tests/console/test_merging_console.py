@@ -7,7 +7,7 @@ from tests.factories import make_post
 
 def test_an_agent_merges_a_duplicate_undoes_it_and_splits_a_thread(open_console, live_server):
     """Merge opens the target with both posts and an undo; the duplicate says where it went; split makes a new
-    conversation from a later post."""
+    conversation from a later post, and so does a selection of ticked posts; each undoes."""
     target = post_webhook(live_server, make_post(text="@billing invoice wrong", thread_id="t1"))
     duplicate = post_webhook(live_server, make_post(text="@billing invoice still wrong", thread_id="t2"))
     post_webhook(live_server, make_post(text="and my login fails", thread_id="t2"))
@@ -25,6 +25,14 @@ def test_an_agent_merges_a_duplicate_undoes_it_and_splits_a_thread(open_console,
     page.wait_for_selector("#thread .message.inbound >> nth=2", state="detached")
     page.click("#thread .message.inbound .split")
     page.wait_for_selector(f"#conv-meta:text-matches('^#{duplicate + 1} ')")
+    assert page.inner_text("#thread").count("and my login fails") == 1
+    page.click("#undo-merge")
+    page.wait_for_selector(f"#conv-meta:text-matches('^#{duplicate} ')")
+    page.wait_for_selector("#thread .message.inbound >> nth=1")
+    assert page.is_hidden("#split-selected")
+    page.check("#thread .message.inbound >> nth=1 >> .split-pick")  # a selection: split off together
+    page.click("#split-selected")
+    page.wait_for_selector(f"#conv-meta:text-matches('^#{duplicate + 2} ')")
     assert page.inner_text("#thread").count("and my login fails") == 1
     page.click("#undo-merge")
     page.wait_for_selector(f"#conv-meta:text-matches('^#{duplicate} ')")

@@ -4,13 +4,15 @@ import json
 from pathlib import Path
 
 import requests
+import sqlalchemy as sa
 
 from tests.console.factories import serious_violations
+from tests.console.test_console import row
 from tests.factories import SECRET, make_post
 from workspace.channels.signature import sign
 from workspace.extensions import db
 from workspace.jobs.tasks import periodic
-from workspace.models import Channel
+from workspace.models import Author, Channel
 
 
 def post_to(base: str, slug: str, payload: dict) -> int:
@@ -24,7 +26,8 @@ def post_to(base: str, slug: str, payload: dict) -> int:
 def test_an_agent_confirms_a_proposed_person_sets_a_field_and_undoes_the_link(app, redis, open_console,
                                                                               live_server):
     """Two channels, one email: the panel proposes the other profile with its evidence; confirming shows both
-    channels' history; a field is set and removed; undo takes the link back. The panel stays axe-clean."""
+    channels' history and the list shows the forum post VIP (VIP on social); a field is set and removed; undo takes
+    the link back. The panel stays axe-clean."""
     with app.app_context():
         db.session.add(Channel(slug="social", name="Social", kind="native", secret=SECRET))
         db.session.commit()
@@ -35,6 +38,8 @@ def test_an_agent_confirms_a_proposed_person_sets_a_field_and_undoes_the_link(ap
     redis.delete(periodic.PEOPLE_SCANNED_KEY)
     with app.app_context():
         assert periodic.propose_person_links()["proposed"] == 1
+        db.session.scalar(sa.select(Author).where(Author.handle == "maya_x")).tags = ["vip"]  # VIP on social only
+        db.session.commit()
         db.session.remove()
     page = open_console("ana@example.com")
     page.goto(f"{live_server}/conversations/{forum}")
@@ -44,6 +49,8 @@ def test_an_agent_confirms_a_proposed_person_sets_a_field_and_undoes_the_link(ap
     page.wait_for_selector("#cust-links li .link-undo")
     page.wait_for_selector("#cust-history li >> nth=1")
     assert "@maya_x on social" in page.inner_text("#cust-person")
+    page.click('#queues li[data-queue="billing"]')
+    row(page, forum).locator(".chip.vip").wait_for()  # VIP anywhere is VIP in the list too
     page.fill("#cust-field-name", "plan")
     page.fill("#cust-field-value", "enterprise")
     page.click("#cust-field-form button")

@@ -110,6 +110,7 @@ ROUTES = {
     "POST /api/v1/conversations/<int:conversation_id>/merge": ("uhooo", "write"),
     "POST /api/v1/conversations/merge": ("uhooo", "write"),
     "POST /api/v1/conversations/<int:conversation_id>/split": ("uhooo", "write"),
+    "POST /api/v1/conversations/<int:conversation_id>/split-messages": ("uhooo", "write"),
     "POST /api/v1/conversation-merges/<int:merge_id>/undo": ("uhooo", "write"),
     # People: links between authors the caller may both see; custom fields; imports by supervisors and admins.
     "PATCH /api/v1/authors/<int:author_id>/fields": ("uhooo", "write"),
@@ -234,6 +235,7 @@ BODIES = {
     "POST /api/v1/conversations/<int:conversation_id>/merge": {"into": "<other_conversation_id>"},
     "POST /api/v1/conversations/merge": {"ids": ["<other_conversation_id>"], "into": "<conversation_id>"},
     "POST /api/v1/conversations/<int:conversation_id>/split": {"message_id": "<reply_id>"},
+    "POST /api/v1/conversations/<int:conversation_id>/split-messages": {"message_ids": ["<reply_id>"]},
     "POST /api/v1/authors/<int:author_id>/links": {"other_author_id": "<other_author_id>"},
     "POST /api/v1/retention": {"days": 3650},
     "POST /api/v1/people/import": {"people": [{"email": "nobody@example.com", "fields": {"plan": "pro"}}]},

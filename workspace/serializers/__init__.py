@@ -18,6 +18,7 @@ from workspace.models import (
     Conversation,
     Escalation,
     Message,
+    Person,
     Priority,
     Queue,
     SlaPolicy,
@@ -25,9 +26,11 @@ from workspace.models import (
 from workspace.models.counts import AT_RISK_CAP
 from workspace.serializers.email import serialize_email
 
-# Loader options for conversations about to be serialized (no query per row).
+# Loader options for conversations about to be serialized (no query per row; one more for the authors of
+# the page's people, whose tags the author summary unites).
 SERIALIZED = (so.joinedload(Conversation.queue), so.joinedload(Conversation.channel),
-              so.joinedload(Conversation.author), so.joinedload(Conversation.assignee))
+              so.joinedload(Conversation.author).joinedload(Author.person).selectinload(Person.authors),
+              so.joinedload(Conversation.assignee))
 
 
 def timestamp(moment: datetime | None) -> str | None:
@@ -66,6 +69,13 @@ def serialize_author(author: Author) -> dict:
         "created_at": timestamp(author.created_at), "trust_level": author.trust_level,
         "profile_url": author.profile_url, "avatar_url": author.avatar_url, "person_id": author.person_id,
     }
+
+
+def person_tags(author: Author) -> list[str]:
+    """The union of the tags of every author of the author's person (VIP anywhere is VIP everywhere); the
+    author's own without a person. Load the authors with SERIALIZED to list many without a query each."""
+    members = author.person.authors if author.person_id is not None and author.person is not None else [author]
+    return sorted({tag for member in members for tag in (member.tags or ())})
 
 
 def serialize_person(person, authors: list[Author], facts) -> dict:
@@ -130,7 +140,8 @@ def serialize_conversation(conversation: Conversation, *, preview: str | None = 
         "assignee": serialize_agent(conversation.assignee),
         "author": {"id": conversation.author.id, "handle": conversation.author.handle,
                    "name": conversation.author.name, "followers": conversation.author.followers,
-                   "verified": conversation.author.verified, "tags": conversation.author.tags or []},
+                   "verified": conversation.author.verified, "tags": conversation.author.tags or [],
+                   "person_tags": person_tags(conversation.author)},
         "sla_due_at": timestamp(conversation.sla_due_at) if conversation.sla_due_at != NOT_DUE else None,
         "sla_status": conversation.sla_status,
         "created_at": timestamp(conversation.created_at),
@@ -150,7 +161,7 @@ def serialize_conversation(conversation: Conversation, *, preview: str | None = 
     if preview is not None:
         data["preview"] = preview
     if thread is not None:
-        data["author"] = serialize_author(conversation.author)
+        data["author"] = serialize_author(conversation.author) | {"person_tags": data["author"]["person_tags"]}
         shown, earlier = thread
         data["messages"] = [serialize_message(m) for m in shown]
         data["earlier_messages"] = earlier

@@ -17,5 +17,7 @@ export function search(text, { cursor, limit, signal } = {}) {
 // Merging a duplicate into another conversation, splitting one, and undoing either.
 export const merge = (id, into) => api('POST', `/conversations/${id}/merge`, { into });
 export const split = (id, messageId) => api('POST', `/conversations/${id}/split`, { message_id: messageId });
+export const splitMessages = (id, messageIds) => api('POST', `/conversations/${id}/split-messages`,
+  { message_ids: messageIds });
 export const undoMerge = (mergeId) => api('POST', `/conversation-merges/${mergeId}/undo`);
 export const mergeMany = (ids, into) => api('POST', '/conversations/merge', { ids, into });

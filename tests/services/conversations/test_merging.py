@@ -112,6 +112,36 @@ def test_split_moves_a_message_and_what_follows_into_a_new_conversation(app, adm
     assert admin("get", f"/conversations/{new}").get_json()["merged_into"] == conversation
 
 
+def test_a_selection_of_messages_splits_together_into_one_new_conversation(app, admin, deliver, route):
+    """Ticking the second and fourth posts moves exactly those (the third stays) into one new conversation, audited;
+    a foreign, missing or every message is a 400 that moves nothing; one undo puts both back in place."""
+    conversation = post(deliver, "t1", "@billing login broken")
+    for text in ("refund my order", "login: still broken", "order 1234"):
+        post(deliver, "t1", text)
+    other = post(deliver, "t9", "@billing another thread", author="a2")
+    route()
+    ids = [m["id"] for m in admin("get", f"/conversations/{conversation}").get_json()["messages"]]
+    foreign = admin("get", f"/conversations/{other}").get_json()["messages"][0]["id"]
+    for chosen in ([ids[1], foreign], ids, [ids[1], 10**9]):
+        bad = admin("post", f"/conversations/{conversation}/split-messages", json={"message_ids": chosen})
+        assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "invalid_field", bad.get_json()
+    assert len(texts(app, conversation)) == 4
+    split = admin("post", f"/conversations/{conversation}/split-messages", json={"message_ids": [ids[3], ids[1]]})
+    assert split.status_code == 201 and split.get_json()["kind"] == "split", split.get_json()
+    new = split.get_json()["target_id"]
+    assert texts(app, conversation) == ["@billing login broken", "login: still broken"]
+    assert texts(app, new) == ["refund my order", "order 1234"]
+    shown = admin("get", f"/conversations/{new}").get_json()
+    assert shown["status"] == "open" and shown["queue"] == admin("get", f"/conversations/{conversation}").get_json()[
+        "queue"]
+    with app.app_context():
+        entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "conversation.split"))
+        assert entry.after == {"source": conversation, "target": new, "messages": 2}
+    assert admin("post", f"/conversation-merges/{split.get_json()['id']}/undo").status_code == 200
+    assert texts(app, conversation) == ["@billing login broken", "refund my order", "login: still broken", "order 1234"]
+    assert admin("get", f"/conversations/{new}").get_json()["merged_into"] == conversation
+
+
 def test_a_private_conversation_never_merges_with_a_public_one(app, admin, deliver, route):
     """A direct message and a public post of the same customer stay apart (400), and nothing moves."""
     public = post(deliver, "t1", "@billing public question")

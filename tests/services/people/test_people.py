@@ -197,3 +197,58 @@ def test_routing_reads_the_person_vip_anywhere_and_custom_fields_in_rules(app, c
     kinds = {part["factor"] for part in routed["priority_reasons"]}
     assert routed["queue"] == "billing" and {"vip", "rule"} <= kinds
     assert routed["priority"] in ("high", "urgent")
+
+
+def route_all(app, run_jobs) -> None:
+    """Dispatch every delivered post and run the jobs, so conversations land in their queues."""
+    with app.app_context():
+        while dispatch_once(100):
+            pass
+    run_jobs()
+
+
+def statements_for(app, call, path: str) -> tuple[dict, int]:
+    """GET path, and how many SQL statements answering it took."""
+    seen = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda *args: seen.append(args[2])  # noqa: E731
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        answer = call("get", path)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+    assert answer.status_code == 200, answer.get_json()
+    return answer.get_json(), len(seen)
+
+
+def test_lists_show_the_person_tags_vip_anywhere_with_no_query_per_row(app, call, post_as, run_jobs):
+    """A forum conversation by someone VIP on social lists with the person's tags, in the queue, in search and
+    in full; one more linked customer on the page costs no more statements."""
+    forum = post_as("forum", {"id": "f1", "handle": "maya"})
+    social = post_as("social", {"id": "s1", "handle": "maya_x"})
+    call("patch", f"/authors/{social}", json={"tags": ["vip"]})
+    call("patch", f"/authors/{forum}", json={"tags": ["problem"]})
+    call("post", f"/authors/{forum}/links", json={"other_author_id": social, "confirm": True})
+    route_all(app, run_jobs)
+    conversation = call("get", f"/authors/{forum}").get_json()["conversations"]
+    mine = next(c for c in conversation if c["channel"] == "forum")
+    assert mine["author"]["tags"] == ["problem"] and mine["author"]["person_tags"] == ["problem", "vip"]
+    full = call("get", f"/conversations/{mine['id']}").get_json()
+    assert full["author"]["tags"] == ["problem"] and full["author"]["person_tags"] == ["problem", "vip"]
+    queue = full["queue"]
+    listed, before = statements_for(app, call, f"/queues/{queue}/conversations")
+    assert {c["author"]["handle"]: c["author"]["person_tags"] for c in listed["data"]}["maya"] == ["problem", "vip"]
+    found, _ = statements_for(app, call, "/search?q=invoice")
+    assert [c["author"]["person_tags"] for c in found["data"] if c["id"] == mine["id"]] == [["problem", "vip"]]
+    lone = post_as("forum", {"id": "f2", "handle": "kim"})  # not linked: its own tags
+    call("patch", f"/authors/{lone}", json={"tags": ["employee"]})
+    for n in (3, 4):
+        one = post_as("forum", {"id": f"f{n}", "handle": f"a{n}"})
+        other = post_as("social", {"id": f"s{n}", "handle": f"b{n}"})
+        call("post", f"/authors/{one}/links", json={"other_author_id": other, "confirm": True})
+    route_all(app, run_jobs)
+    listed, after = statements_for(app, call, f"/queues/{queue}/conversations")
+    tags = {c["author"]["handle"]: c["author"]["person_tags"] for c in listed["data"]}
+    assert tags["kim"] == ["employee"] and tags["maya"] == ["problem", "vip"] and len(listed["data"]) >= 4
+    assert after == before

@@ -7,8 +7,9 @@ resolves the source with `merged_into_id` pointing at the target. Posts that thr
 into the duplicate later are moved on by routing (`follow_merges`), so they follow,
 and the merge record lists them too: an undo moves every one of them back.
 
-A split moves a message and every later one into a new conversation (same
-customer, channel, queue and tags), which routing then scores as any new one.
+A split moves a message and every later one (or exactly a selection of messages)
+into a new conversation (same customer, channel, queue and tags), which routing
+then scores as any new one.
 """
 
 from datetime import datetime
@@ -123,19 +124,43 @@ def split(conversation: Conversation, message_id, agent: Agent) -> ConversationM
     message = db.session.get(Message, message_id) if is_id(message_id) else None
     if message is None or message.conversation_id != conversation.id:
         raise ValidationError("message_id: not a message of this conversation", code="invalid_field")
+    return _split_off(conversation, _message_ids(conversation.id, message.id), agent, "message_id")
+
+
+def split_messages(conversation: Conversation, message_ids: list, agent: Agent) -> ConversationMerge:
+    """Move exactly the chosen messages (a selection in the thread, in any order) together into one new
+    conversation; one record, so one undo takes them all back."""
+    _lock([conversation.id])
+    chosen = sorted({i for i in message_ids if is_id(i)})
+    found = _message_ids(conversation.id) if chosen else []
+    if not chosen or len(chosen) != len(set(message_ids)) or not set(chosen) <= set(found):
+        raise ValidationError("message_ids: not all messages of this conversation", code="invalid_field")
+    return _split_off(conversation, chosen, agent, "message_ids")
+
+
+def _split_off(conversation: Conversation, moved: list[int], agent: Agent, field: str) -> ConversationMerge:
+    """Move the messages (ids in order, all the conversation's) into a new conversation: audited, undoable."""
     if conversation.merged_into_id is not None:
         raise MergeConflict(f"conversation {conversation.id} is merged into {conversation.merged_into_id}")
-    moved = _message_ids(conversation.id, message.id)
     if len(moved) == len(_message_ids(conversation.id)):
-        raise ValidationError("message_id: splitting at the first message would leave nothing behind",
+        raise ValidationError(f"{field}: splitting off every message would leave nothing behind",
                               code="invalid_field")
+    messages = db.session.scalars(sa.select(Message).where(Message.id.in_(moved)).order_by(Message.id)).all()
+    first = messages[0]
+    # The customer waits since the first of their messages after the last reply moved (none: not waiting); an
+    # internal note answers nobody.
+    waiting = None
+    for message in messages:
+        if message.direction == "outbound":
+            waiting = None
+        elif message.direction == "inbound" and waiting is None:
+            waiting = message.created_at
     now = utcnow()
     new = Conversation(channel_id=conversation.channel_id, author_id=conversation.author_id,
                        queue_id=conversation.queue_id, routed_queue_id=conversation.routed_queue_id,
                        status="open", priority=conversation.priority, private=conversation.private,
-                       subject=message.subject or conversation.subject, tags=list(conversation.tags or []),
-                       created_at=now, updated_at=now, last_message_at=message.created_at,
-                       waiting_since=message.created_at if message.direction == "inbound" else None)
+                       subject=first.subject or conversation.subject, tags=list(conversation.tags or []),
+                       created_at=now, updated_at=now, last_message_at=first.created_at, waiting_since=waiting)
     db.session.add(new)
     db.session.flush()
     record = ConversationMerge(kind="split", source_id=conversation.id, target_id=new.id, agent_id=agent.id,

@@ -5,11 +5,11 @@ import json
 from datetime import datetime
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 
 from workspace.errors import ValidationError
 from workspace.extensions import db
 from workspace.models import STATUSES, Agent, Conversation, Message, Queue, queue_members
+from workspace.serializers import SERIALIZED
 
 # List rows show this much of the latest post.
 PREVIEW_CHARS = 160
@@ -82,8 +82,7 @@ def list_conversations(queue: Queue, *, status: str, limit: int, cursor: str | N
     query = (
         sa.select(Conversation)
         .where(*queue_filter(queue, status=status, assignee_id=assignee_id, tag=tag, channel=channel))
-        .options(so.joinedload(Conversation.author), so.joinedload(Conversation.assignee),
-                 so.joinedload(Conversation.channel), so.joinedload(Conversation.queue))
+        .options(*SERIALIZED)
         .order_by(*ORDER)
         .limit(limit + 1)
     )

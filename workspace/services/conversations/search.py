@@ -34,12 +34,12 @@ import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 
 from workspace.errors import ValidationError
 from workspace.extensions import db
 from workspace.models import Agent, Author, Channel, Conversation, Message, Queue
 from workspace.models.search_index import AUTHORS_FTS, MESSAGES_FTS, VECTOR_COLUMN
+from workspace.serializers import SERIALIZED
 from workspace.services.conversations.queues import previews, visible_queue_ids
 from workspace.services.conversations.search_query import TOKEN, SearchQuery, parse
 from workspace.services.conversations.snippets import as_html, snippet_parts, term_pattern
@@ -319,8 +319,7 @@ def _load(page: list[_Hit], query: SearchQuery) -> list[Found]:
     ids = [hit.conversation_id for hit in page]
     conversations = {c.id: c for c in db.session.scalars(
         sa.select(Conversation).where(Conversation.id.in_(ids))
-        .options(so.joinedload(Conversation.author), so.joinedload(Conversation.assignee),
-                 so.joinedload(Conversation.channel), so.joinedload(Conversation.queue))).unique()}
+        .options(*SERIALIZED)).unique()}
     message_ids = [hit.message_id for hit in page if hit.message_id is not None]
     texts = {row.id: (row.subject, row.text) for row in db.session.execute(
         sa.select(Message.id, Message.subject, Message.text).where(Message.id.in_(message_ids)))}

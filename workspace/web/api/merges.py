@@ -12,7 +12,7 @@ from workspace.web.api.openapi import ERROR, ID, PATHS, SCHEMAS, closed, json_bo
 from workspace.web.auth import agent_required
 from workspace.web.validation import json_object
 
-# Conversations one bulk merge takes.
+# Conversations one bulk merge takes, and messages one split of a selection takes.
 MAX_SELECTION = 100
 
 
@@ -54,6 +54,14 @@ def split_conversation(conversation_id: int):
     return jsonify(serialize_merge(record)), 201
 
 
+@bp.post("/conversations/<int:conversation_id>/split-messages")
+@agent_required
+def split_conversation_messages(conversation_id: int):
+    """Move exactly the selected `message_ids` together into one new conversation (one undoable split)."""
+    record = merging.split_messages(_visible(conversation_id), json_object()["message_ids"], g.agent)
+    return jsonify(serialize_merge(record)), 201
+
+
 @bp.post("/conversation-merges/<int:merge_id>/undo")
 @agent_required
 def undo_conversation_merge(merge_id: int):
@@ -92,6 +100,17 @@ PATHS["/api/v1/conversations/{conversation_id}/split"] = {"post": {
     "operationId": "split_conversation", "summary": "Split a message and what follows into a new conversation.",
     "parameters": _ID, "requestBody": {"required": True, "content": {"application/json": {"schema": closed(
         {"message_id": ID}, required=("message_id",))}}},
+    "responses": {"201": json_body(ref("ConversationMerge"), "The split; target_id is the new conversation."),
+                  **_FAIL}}}
+PATHS["/api/v1/conversations/{conversation_id}/split-messages"] = {"post": {
+    "operationId": "split_conversation_messages",
+    "summary": "Split a selection of messages together into one new conversation.",
+    "description": "Exactly the messages named move (the others stay, in place); every one must be a message of "
+                   "this conversation and at least one must stay (else 400). One split record: one undo "
+                   "takes them all back.",
+    "parameters": _ID, "requestBody": {"required": True, "content": {"application/json": {"schema": closed(
+        {"message_ids": {"type": "array", "items": ID, "minItems": 1, "maxItems": MAX_SELECTION}},
+        required=("message_ids",))}}},
     "responses": {"201": json_body(ref("ConversationMerge"), "The split; target_id is the new conversation."),
                   **_FAIL}}}
 PATHS["/api/v1/conversation-merges/{merge_id}/undo"] = {"post": {

@@ -12,6 +12,8 @@ from workspace.web.api import bp
 from workspace.web.validation import DocumentedRequests
 
 NULLABLE_STRING = {"type": ["string", "null"]}
+PERSON_TAGS = {"type": "array", "items": {"type": "string"},
+               "description": "the union of the tags of all their person's authors (VIP anywhere is VIP everywhere)"}
 # A database id: ids out of this range name no row (a 404 in a path, a 400 in a body).
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 # A queue's or channel's slug, as services.admin.SLUG checks it.
@@ -91,7 +93,7 @@ SCHEMAS = {
         "type": "object", "required": ["id", "handle", "name", "followers", "verified", "tags"],
         "properties": {"id": {"type": "integer"}, "handle": {"type": "string"}, "name": {"type": "string"},
                        "followers": {"type": "integer"}, "verified": {"type": "boolean"},
-                       "tags": {"type": "array", "items": {"type": "string"}}},
+                       "tags": {"type": "array", "items": {"type": "string"}}, "person_tags": PERSON_TAGS},
     },
     "Author": {
         "type": "object",
@@ -103,7 +105,8 @@ SCHEMAS = {
                        "verified": {"type": "boolean"}, "tags": {"type": "array", "items": {"type": "string"}},
                        "created_at": TIME, "trust_level": {"type": ["integer", "null"]},
                        "profile_url": NULLABLE_STRING, "avatar_url": NULLABLE_STRING,
-                       "person_id": {"type": ["integer", "null"], "description": "their person, once linked"}},
+                       "person_id": {"type": ["integer", "null"], "description": "their person, once linked"},
+                       "person_tags": PERSON_TAGS},
     },
     "Conversation": {
         "type": "object",

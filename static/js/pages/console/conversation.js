@@ -11,7 +11,7 @@ import { viewing } from '../../features/presence.js';
 import { showSuggestions } from '../../features/suggestions.js';
 import { showCustomer } from './customer.js';
 import { applyChanges, include, neighbour, reveal, selectQueue } from './list.js';
-import { renderMerge, splitButton } from './merging.js';
+import { renderMerge, splitButton, splitPick } from './merging.js';
 import { app, state } from './state.js';
 
 const STATUS_FILTERS = ['open', 'pending', 'resolved', 'spam', 'escalated'];
@@ -19,8 +19,9 @@ const STATUS_FILTERS = ['open', 'pending', 'resolved', 'spam', 'escalated'];
 function renderMessage(m, index) {
   const who = m.direction === 'inbound' ? (state.conversation.author.name || `@${state.conversation.author.handle}`)
     : `${m.agent ? m.agent.name : m.direction === 'note' ? 'Switchboard' : 'agent'}${m.direction === 'note' ? ' (internal note)' : ''}`;
+  const c = state.conversation;
   return el('li', { class: `message ${m.direction}`, dataset: { id: m.id } },
-    el('div', { class: 'by' }, who, ' · ', el('time', { datetime: m.created_at, title: exactTime(m.created_at), text: ago(m.created_at) }),
+    el('div', { class: 'by' }, c.messages.length > 1 && !c.merged_into && splitPick(c, m), who, ' · ', el('time', { datetime: m.created_at, title: exactTime(m.created_at), text: ago(m.created_at) }),
       m.delivery_status && el('span', { class: `delivery ${m.delivery_status}`, title: m.delivery_error || '',
                                         text: m.delivery_status }),
       m.url && /^https?:\/\//i.test(m.url) && el('a', { class: 'permalink', href: m.url, target: '_blank',

@@ -81,7 +81,7 @@ const CELLS = {
 const cell = (column, c) => shows(column) && CELLS[column](c);
 
 function badges(c) {
-  return [c.author.tags.includes('vip') && el('span', { class: 'chip vip', text: 'VIP' }),
+  return [c.author.person_tags.includes('vip') && el('span', { class: 'chip vip', text: 'VIP' }),
           c.private && el('span', { class: 'chip private', text: 'private', title: 'a private message on its platform' })];
 }
 
