@@ -23,9 +23,8 @@ from workspace.infra.broker import redis_client
 from workspace.live import presence
 from workspace.models import Agent, Conversation, Message, Notification, PushSubscription, utcnow
 from workspace.services.conversations.actions import can_see
-from workspace.services.notifications import mail
+from workspace.services.notifications import mail, vapid
 from workspace.services.notifications import settings as preferences
-from workspace.services.notifications import vapid
 from workspace.services.notifications.subscriptions import UnsafeEndpoint, check_endpoint
 
 log = logging.getLogger(__name__)
