@@ -84,12 +84,14 @@ def test_an_agent_who_opts_in_is_mailed_and_one_who_opts_out_is_not(app, client,
 
 
 @pytest.mark.parametrize("address", ["not an address", "bo@example.com\r\nBcc: eve@example.net",
-                                     "<bo@example.com>", "bo@example.com\n", "a" * 250 + "@example.com", 42])
+                                     "<bo@example.com>", "bo@example..com", "a" * 250 + "@example.com", 42])
 def test_an_address_that_is_not_one_mailbox_is_refused(client, team, address):
     response = call(client, team, "bo", "patch", "/notifications/settings",
                     json={"email_enabled": True, "email_address": address})
     assert response.status_code == 400 and response.get_json()["error"]
     assert call(client, team, "bo", "get", "/notifications/settings").get_json()["email_enabled"] is False
+    trimmed = call(client, team, "bo", "patch", "/notifications/settings", json={"email_address": "bo@example.com\n"})
+    assert trimmed.status_code == 200 and trimmed.get_json()["email_address"] == "bo@example.com"
 
 
 def test_quiet_hours_hold_the_mail_back(app, client, team, relay, run_jobs):

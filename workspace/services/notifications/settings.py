@@ -26,9 +26,11 @@ CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 PRIORITIES = tuple(level.label for level in Priority)
 FIELDS = ("kinds", "priorities", "muted_queues", "time_zone", "quiet_start", "quiet_end", "only_when_away",
           "include_text", "webhook_url", "email_enabled", "email_address")
-# An address for notification mail: one mailbox, no spaces, quotes, angle brackets or line breaks.
-EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
-                   r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*\Z")
+# An address for notification mail: one mailbox, no spaces, quotes, angle brackets or line breaks (the
+# OpenAPI document's pattern for email_address; checked here after trimming, so on the stripped value).
+EMAIL_PATTERN = (r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
+                 r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*$")
+EMAIL = re.compile(EMAIL_PATTERN.removesuffix("$") + r"\Z")
 MAX_EMAIL = 254
 
 
@@ -79,7 +81,7 @@ def update_settings(agent: Agent, data: dict) -> NotificationSettings:
                 raise ValidationError(f"webhook_url: {unsafe}", code="unsafe_endpoint") from None
         row.webhook_url = data["webhook_url"]
     if "email_address" in data:
-        address = data["email_address"]
+        address = data["email_address"].strip() if isinstance(data["email_address"], str) else data["email_address"]
         if address is not None and (not isinstance(address, str) or len(address) > MAX_EMAIL
                                     or not EMAIL.match(address)):
             raise ValidationError("email_address: one address (name@example.com), or null for your own",

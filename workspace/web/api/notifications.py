@@ -188,7 +188,8 @@ PATHS["/api/v1/notifications/settings"] = {
                                             {"type": "null"}],
                                   "description": "a Slack-compatible incoming webhook (https, public) or null"},
                   "email_enabled": {"type": "boolean", "description": "mail these notifications too"},
-                  "email_address": {"oneOf": [{"type": "string", "minLength": 3, "maxLength": settings.MAX_EMAIL},
+                  "email_address": {"oneOf": [{"type": "string", "maxLength": settings.MAX_EMAIL,
+                                               "pattern": settings.EMAIL_PATTERN},
                                               {"type": "null"}],
                                     "description": "where the mail goes; null: your own address"}})}}},
               "responses": {"200": json_body(ref("NotificationSettings"), "Changed."), "400": ERROR, **_DENIED}}}
