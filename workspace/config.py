@@ -233,6 +233,14 @@ class Config:
     # opened it within this many minutes.
     ON_CALL_ESCALATE_MINUTES = _env_int("SWITCHBOARD_ON_CALL_ESCALATE_MINUTES", 10)
     PUSH_CHECK_INTERVAL_SECONDS = _env_int("SWITCHBOARD_PUSH_CHECK_INTERVAL_SECONDS", 60)
+    # Notifications by email (services/notifications/mail): the relay the worker sends them through (None: no
+    # notification mail is sent) and the sender they come from. Not SWITCHBOARD_SMTP_HOST: that is the listener.
+    NOTIFY_SMTP_HOST = os.environ.get("SWITCHBOARD_NOTIFY_SMTP_HOST") or None
+    NOTIFY_SMTP_PORT = _env_int("SWITCHBOARD_NOTIFY_SMTP_PORT", 25)
+    NOTIFY_SMTP_STARTTLS = os.environ.get("SWITCHBOARD_NOTIFY_SMTP_STARTTLS", "0") == "1"
+    NOTIFY_SMTP_USERNAME = os.environ.get("SWITCHBOARD_NOTIFY_SMTP_USERNAME") or None
+    NOTIFY_SMTP_PASSWORD = os.environ.get("SWITCHBOARD_NOTIFY_SMTP_PASSWORD", "")
+    NOTIFY_MAIL_FROM = os.environ.get("SWITCHBOARD_NOTIFY_MAIL_FROM", "switchboard@localhost")
 
 class TestConfig(Config):
     """Settings for the test suite: no background threads, fast sweeps."""

@@ -90,4 +90,7 @@ class NotificationSettings(db.Model):
     include_text: so.Mapped[bool] = so.mapped_column(default=False)
     # A Slack-compatible incoming webhook that gets the same notifications as the devices (https, public).
     webhook_url: so.Mapped[Optional[str]] = so.mapped_column(sa.String(2048))
+    # Mail the same notifications too (off by default), to `email_address` or, when that is None, the agent's own.
+    email_enabled: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    email_address: so.Mapped[Optional[str]] = so.mapped_column(sa.String(320))
     updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)

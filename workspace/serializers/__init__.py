@@ -272,7 +272,8 @@ def serialize_notification_settings(settings) -> dict:
     return {"kinds": list(settings.kinds), "priorities": list(settings.priorities), "muted_queues": sorted(slugs),
             "time_zone": settings.time_zone, "quiet_start": settings.quiet_start, "quiet_end": settings.quiet_end,
             "only_when_away": settings.only_when_away, "include_text": settings.include_text,
-            "webhook_url": settings.webhook_url}
+            "webhook_url": settings.webhook_url, "email_enabled": bool(settings.email_enabled),
+            "email_address": settings.email_address}
 
 
 def serialize_on_call_shift(shift) -> dict:

@@ -45,6 +45,8 @@ async function loadSettings() {
   form.only_when_away.checked = s.only_when_away;
   form.include_text.checked = s.include_text;
   form.webhook_url.value = s.webhook_url || '';
+  form.email_enabled.checked = s.email_enabled;
+  form.email_address.value = s.email_address || '';
 }
 
 $('#push-settings').addEventListener('submit', async (event) => {
@@ -56,6 +58,7 @@ $('#push-settings').addEventListener('submit', async (event) => {
     quiet_start: form.quiet_start.value || null, quiet_end: form.quiet_end.value || null,
     only_when_away: form.only_when_away.checked, include_text: form.include_text.checked,
     webhook_url: form.webhook_url.value || null,
+    email_enabled: form.email_enabled.checked, email_address: form.email_address.value.trim() || null,
   }), 'Saved');
 });
 $('#enable-push').addEventListener('click', enablePush);

@@ -1,5 +1,6 @@
 """What each agent wants pushed to their devices: kinds, priorities, muted queues, quiet hours, and only while
-away from the console. The in-console list always has everything; these only decide the pushes."""
+away from the console, and whether they are mailed too. The in-console list always has everything; these only
+decide the pushes (and the mails)."""
 
 import re
 from datetime import datetime, time
@@ -24,7 +25,13 @@ from workspace.services.notifications.subscriptions import UnsafeEndpoint, check
 CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 PRIORITIES = tuple(level.label for level in Priority)
 FIELDS = ("kinds", "priorities", "muted_queues", "time_zone", "quiet_start", "quiet_end", "only_when_away",
-          "include_text", "webhook_url")
+          "include_text", "webhook_url", "email_enabled", "email_address")
+# An address for notification mail: one mailbox, no spaces, quotes, angle brackets or line breaks (the
+# OpenAPI document's pattern for email_address; checked here after trimming, so on the stripped value).
+EMAIL_PATTERN = (r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
+                 r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*$")
+EMAIL = re.compile(EMAIL_PATTERN.removesuffix("$") + r"\Z")
+MAX_EMAIL = 254
 
 
 def settings_for(agent_id: int) -> NotificationSettings:
@@ -33,7 +40,8 @@ def settings_for(agent_id: int) -> NotificationSettings:
     if row is None:
         row = NotificationSettings(agent_id=agent_id, kinds=list(NOTIFICATION_KINDS), priorities=list(PRIORITIES),
                                    muted_queue_ids=[], time_zone="UTC", quiet_start=None, quiet_end=None,
-                                   only_when_away=False, include_text=False)
+                                   only_when_away=False, include_text=False, email_enabled=False,
+                                   email_address=None)
     return row
 
 
@@ -72,7 +80,14 @@ def update_settings(agent: Agent, data: dict) -> NotificationSettings:
             except UnsafeEndpoint as unsafe:
                 raise ValidationError(f"webhook_url: {unsafe}", code="unsafe_endpoint") from None
         row.webhook_url = data["webhook_url"]
-    for key in ("only_when_away", "include_text"):
+    if "email_address" in data:
+        address = data["email_address"].strip() if isinstance(data["email_address"], str) else data["email_address"]
+        if address is not None and (not isinstance(address, str) or len(address) > MAX_EMAIL
+                                    or not EMAIL.match(address)):
+            raise ValidationError("email_address: one address (name@example.com), or null for your own",
+                                  code="invalid_field")
+        row.email_address = address
+    for key in ("only_when_away", "include_text", "email_enabled"):
         if key in data:
             setattr(row, key, bool(data[key]))
     row.updated_at = utcnow()

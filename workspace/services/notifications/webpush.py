@@ -1,7 +1,8 @@
 """Pushing an agent's new notifications to their devices (RFC 8030, encrypted per RFC 8291, VAPID per 8292).
 
 Runs in the worker only. Each run claims the agent's notifications not yet pushed, keeps those the agent's
-settings allow (and whose conversation they may still see), and sends one push: a single conversation's
+settings allow (and whose conversation they may still see), and sends one push (also to the agent's
+Slack-compatible webhook and, when they opted in, by mail): a single conversation's
 notification (tagged with the conversation, so a newer one replaces it on the phone), or, when several
 wait, one summary of the agent's unread ones, tagged so the next summary replaces it. A burst of 500
 urgent posts therefore shows as one notification that says 500, and never more than PUSH_PER_MINUTE pushes
@@ -22,8 +23,8 @@ from workspace.infra.broker import redis_client
 from workspace.live import presence
 from workspace.models import Agent, Conversation, Message, Notification, PushSubscription, utcnow
 from workspace.services.conversations.actions import can_see
+from workspace.services.notifications import mail, vapid
 from workspace.services.notifications import settings as preferences
-from workspace.services.notifications import vapid
 from workspace.services.notifications.subscriptions import UnsafeEndpoint, check_endpoint
 
 log = logging.getLogger(__name__)
@@ -52,8 +53,10 @@ def push_pending(agent_id: int) -> dict:
     result = {"claimed": len(claimed), "sent": 0, "removed": 0, "failed": 0}
     agent = db.session.get(Agent, agent_id)
     devices = db.session.scalars(sa.select(PushSubscription).where(PushSubscription.agent_id == agent_id)).all()
-    webhook = preferences.settings_for(agent_id).webhook_url
-    wanted = _wanted(agent, claimed) if (devices or webhook) and agent is not None and agent.active else []
+    row = preferences.settings_for(agent_id)
+    webhook = row.webhook_url
+    mail_to = mail.recipient(row, agent) if agent is not None else None
+    wanted = _wanted(agent, claimed) if (devices or webhook or mail_to) and agent is not None and agent.active else []
     if not wanted:
         return result
     with redis.pipeline() as pipe:
@@ -64,6 +67,8 @@ def push_pending(agent_id: int) -> dict:
         result[outcome] += 1
     if webhook:
         result["sent" if post_to_webhook(webhook, message) else "failed"] += 1
+    if mail_to:
+        result["sent" if mail.send(message, mail_to) else "failed"] += 1
     db.session.commit()
     return result
 

@@ -133,7 +133,7 @@ SCHEMAS["NotificationSettings"] = {
         "muted_queues": {"type": "array", "items": {"type": "string"}},
         "time_zone": {"type": "string"}, "quiet_start": NULLABLE_STRING, "quiet_end": NULLABLE_STRING,
         "only_when_away": {"type": "boolean"}, "include_text": {"type": "boolean"},
-        "webhook_url": NULLABLE_STRING}}
+        "webhook_url": NULLABLE_STRING, "email_enabled": {"type": "boolean"}, "email_address": NULLABLE_STRING}}
 SCHEMAS["PushDevice"] = {
     "type": "object", "required": ["id", "label", "push_service", "created_at", "last_sent_at", "last_error"],
     "properties": {"id": {"type": "integer"}, "label": {"type": "string"}, "push_service": {"type": "string"},
@@ -186,7 +186,12 @@ PATHS["/api/v1/notifications/settings"] = {
                   "only_when_away": {"type": "boolean"}, "include_text": {"type": "boolean"},
                   "webhook_url": {"oneOf": [{"type": "string", "format": "uri", "minLength": 10, "maxLength": 2048},
                                             {"type": "null"}],
-                                  "description": "a Slack-compatible incoming webhook (https, public) or null"}})}}},
+                                  "description": "a Slack-compatible incoming webhook (https, public) or null"},
+                  "email_enabled": {"type": "boolean", "description": "mail these notifications too"},
+                  "email_address": {"oneOf": [{"type": "string", "maxLength": settings.MAX_EMAIL,
+                                               "pattern": settings.EMAIL_PATTERN},
+                                              {"type": "null"}],
+                                    "description": "where the mail goes; null: your own address"}})}}},
               "responses": {"200": json_body(ref("NotificationSettings"), "Changed."), "400": ERROR, **_DENIED}}}
 PATHS["/api/v1/push/key"] = {"get": {
     "operationId": "get_push_key", "summary": "The VAPID public key (base64url), for pushManager.subscribe.",
