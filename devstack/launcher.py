@@ -126,6 +126,7 @@ def _processes() -> Iterator[tuple[int, list[str]]]:
 
 def wait_healthy(base: str, timeout: float = 60.0) -> bool:
     """Poll GET /healthz until it answers 200 or the time runs out; tell which."""
+    from http.client import HTTPException
     from urllib.error import URLError
     from urllib.request import urlopen
 
@@ -135,7 +136,7 @@ def wait_healthy(base: str, timeout: float = 60.0) -> bool:
             with urlopen(f"{base}/healthz", timeout=2) as response:
                 if response.status == 200:
                     return True
-        except (URLError, OSError):
+        except (URLError, OSError, HTTPException):  # not listening yet, or a half-started server's garbled answer
             pass
         time.sleep(0.1)
     return False

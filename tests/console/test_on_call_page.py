@@ -20,8 +20,10 @@ def test_an_admin_sets_the_rota_the_dashboard_shows_it_and_an_agent_sets_quiet_h
     page.fill("#on-call-rota", "\n".join(lines))
     page.click("#on-call-form button")
     page.wait_for_function("() => document.querySelector('#toast').textContent === 'Rota saved'")
-    assert page.input_value("#on-call-rota").splitlines() == sorted(lines, key=lambda line: (
-        DAYS.index(line.split()[1]), line.split()[0] != "bob@example.com"))
+    # The saved rota is read back (by day, first on call first) once the save has answered.
+    expected = sorted(lines, key=lambda line: (DAYS.index(line.split()[1]), line.split()[0] != "bob@example.com"))
+    page.wait_for_function("(text) => document.querySelector('#on-call-rota').value === text", arg="\n".join(expected))
+    assert page.input_value("#on-call-rota").splitlines() == expected
 
     dashboard = open_console("sam@example.com")
     dashboard.goto(f"{live_server}/dashboard")

@@ -29,10 +29,13 @@ function parse(text) {
   });
 }
 
+let shown = 0;  // the latest reading asked for: an earlier one answering late must not overwrite it
+
 async function show() {
   const slug = $('#on-call-queue').value;
+  const asked = ++shown;
   const found = slug && await attempt(() => onCall.rota(slug));
-  $('#on-call-rota').value = found ? asText(found.data) : '';
+  if (asked === shown) $('#on-call-rota').value = found ? asText(found.data) : '';
 }
 
 async function init() {
@@ -45,8 +48,7 @@ async function init() {
     event.preventDefault();
     let shifts;
     try { shifts = parse($('#on-call-rota').value); } catch (error) { toast(error.message); return; }
-    await attempt(() => onCall.replace($('#on-call-queue').value, shifts), 'Rota saved');
-    show();
+    if (await attempt(() => onCall.replace($('#on-call-queue').value, shifts), 'Rota saved')) await show();
   });
   show();
 }
