@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT))
 import sqlalchemy as sa  # noqa: E402
 
 from bench.http_load import CONNECTIONS, build_request, run_load  # noqa: E402
+from bench.stack import bench_stack  # noqa: E402
 from devstack.launcher import start_process, stop_process, wait_healthy  # noqa: E402
-from devstack.localredis import free_port, start_redis  # noqa: E402
 from workspace.channels.signature import sign  # noqa: E402
 
 SECRET = "bench-secret"
@@ -71,16 +71,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="alternating hello/single rounds")
     args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="switchboard-bench-")
-    redis_process = None
-    redis_url = os.environ.get("REDIS_URL")
-    if not redis_url:
-        redis_process, redis_url = start_redis(os.path.join(workdir, "redis"))
-    port = free_port()
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{workdir}/bench.db", REDIS_URL=redis_url, PORT=str(port),
-               SWITCHBOARD_RQ_QUEUE=f"bench-{uuid.uuid4().hex[:6]}", SWITCHBOARD_SECRET_KEY=uuid.uuid4().hex,
-               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-               # As ./bin/run deploys it: every counter update writes to a shared memory-mapped file.
-               PROMETHEUS_MULTIPROC_DIR=os.path.join(workdir, "prometheus"))
+    redis_process, env = bench_stack(workdir)
+    redis_url, port = env["REDIS_URL"], int(env["PORT"])
     from workspace import create_app
     from workspace.extensions import db
     from workspace.models import Channel, Conversation, Message, Queue

@@ -31,8 +31,9 @@ from email.policy import SMTP  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
 from bench.http_load import build_request, run_load  # noqa: E402
+from bench.stack import bench_stack  # noqa: E402
 from devstack.launcher import start_process, stop_process, wait_healthy  # noqa: E402
-from devstack.localredis import free_port, start_redis  # noqa: E402
+from devstack.localredis import free_port  # noqa: E402
 from workspace import create_app  # noqa: E402
 from workspace.channels.signature import sign  # noqa: E402
 from workspace.extensions import db  # noqa: E402
@@ -98,16 +99,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each measured phase")
     args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="switchboard-bench-email-")
-    redis_process = None
-    redis_url = os.environ.get("REDIS_URL")
-    if not redis_url:
-        redis_process, redis_url = start_redis(os.path.join(workdir, "redis"))
-    port, smtp_port = free_port(), free_port()
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{workdir}/bench.db", REDIS_URL=redis_url, PORT=str(port),
-               SWITCHBOARD_SMTP_PORT=str(smtp_port), SWITCHBOARD_RQ_QUEUE=f"bench-{uuid.uuid4().hex[:6]}",
-               SWITCHBOARD_SECRET_KEY=uuid.uuid4().hex, SWITCHBOARD_EMAIL_FLOOD_MESSAGES="1000000",
-               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-               PROMETHEUS_MULTIPROC_DIR=os.path.join(workdir, "prometheus"))
+    smtp_port = free_port()
+    redis_process, env = bench_stack(workdir, SWITCHBOARD_SMTP_PORT=str(smtp_port),
+                                     SWITCHBOARD_EMAIL_FLOOD_MESSAGES="1000000")
+    redis_url, port = env["REDIS_URL"], int(env["PORT"])
     app = create_app({"SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"], "REDIS_URL": redis_url,
                       "RQ_QUEUE": env["SWITCHBOARD_RQ_QUEUE"], "DISPATCHER_ENABLED": False})
     with app.app_context():
