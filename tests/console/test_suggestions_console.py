@@ -11,7 +11,7 @@ from tests.services.assist.test_drafts import ChatStub
 from workspace.extensions import db
 from workspace.models import Agent, Article, AuditEntry, Author, Conversation, Incident, Macro, Message, Suggestion
 
-REFUNDS = ["I was charged twice, refund please", "refund the double charge on my card",
+REFUNDS = ["I was charged twice for my order, refund please", "refund the double charge on my card",
            "you billed me twice, I want my money back", "double charge on my order, need a refund"]
 RESETS = ["password reset link never arrives", "forgot my password, cannot log in",
           "reset my password please", "locked out, the password reset fails"]
