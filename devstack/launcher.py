@@ -59,29 +59,35 @@ def stop_process(child: subprocess.Popen, timeout: float = 10) -> None:
     stop_all([child], timeout)
 
 
-def stop_all(children: list[subprocess.Popen], timeout: float = 10) -> None:
-    """Ask every process (and its children) to stop at once, then kill what is left after `timeout`."""
+def stop_all(children: list[subprocess.Popen], timeout: float = 10) -> list[float | None]:
+    """Ask every process (and its children) to stop at once, then kill what is left after `timeout`.
+
+    Returns:
+        For each child, in order, the seconds its whole process group took to go, or None when it was killed.
+    """
+    started = time.monotonic()
     for child in children:
         if child.poll() is None:
             try:
                 os.killpg(child.pid, signal.SIGTERM)
             except (ProcessLookupError, PermissionError):
                 child.terminate()
-    deadline = time.monotonic() + timeout
-    for child in children:
-        try:
-            child.wait(timeout=max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            pass
-        # Each child leads its own process group: wait for the whole group (gunicorn's workers, say).
-        while group_alive(child.pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if group_alive(child.pid):
+    took: dict[int, float] = {}
+    # Each child leads its own process group: it is gone when the whole group is (gunicorn's workers, say).
+    while len(took) < len(children) and time.monotonic() < started + timeout:
+        groups = live_groups()
+        for number, child in enumerate(children):
+            if number not in took and child.poll() is not None and child.pid not in groups:
+                took[number] = time.monotonic() - started
+        time.sleep(0.05)
+    for number, child in enumerate(children):
+        if number not in took:
             try:
                 os.killpg(child.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 child.kill()
         child.wait()
+    return [took.get(number) for number in range(len(children))]
 
 
 def alive(pid: int) -> bool:
@@ -90,9 +96,9 @@ def alive(pid: int) -> bool:
     return fields is not None and fields[0] != "Z"
 
 
-def group_alive(group: int) -> bool:
-    """Whether any process of a process group is still alive (not a zombie)."""
-    return any(int(fields[2]) == group and fields[0] != "Z" for _, fields in _processes())
+def live_groups() -> set[int]:
+    """The process groups with a process alive now (zombies aside)."""
+    return {int(fields[2]) for _, fields in _processes() if fields[0] != "Z"}
 
 
 def descendants(root: int) -> set[int]:
@@ -250,9 +256,11 @@ class Supervised:
 
 def stop_supervised(supervised: list[Supervised]) -> None:
     """Stop every process at once, Redis last (the others may still talk to it on their way out)."""
-    first = [process.child for process in supervised if process.name != "redis"]
-    stop_all(first, STOP_SECONDS)
-    stop_all([process.child for process in supervised if process.name == "redis"], STOP_SECONDS)
+    for group in ([process for process in supervised if process.name != "redis"],
+                  [process for process in supervised if process.name == "redis"]):
+        for process, took in zip(group, stop_all([process.child for process in group], STOP_SECONDS), strict=True):
+            say(process.name, f"stopped in {took:.1f} s" if took is not None else
+                f"still there {STOP_SECONDS:.1f} s after SIGTERM: killed")
 
 
 def relayed(name: str, env: dict, kind: str | None = None) -> Callable[[], subprocess.Popen]:

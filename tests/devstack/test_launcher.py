@@ -6,7 +6,7 @@ import subprocess
 import sys
 import threading
 
-from devstack.launcher import Supervised, announce_when_up, metrics_folder
+from devstack.launcher import Supervised, announce_when_up, live_groups, metrics_folder, stop_all
 from devstack.localredis import free_port
 from tests.factories import wait_for
 
@@ -33,6 +33,22 @@ def test_a_dead_process_is_started_again_with_a_growing_wait():
     finally:
         process.stop()
     assert process.child.poll() is not None
+
+
+def test_stop_all_says_how_long_each_took_and_kills_what_stays():
+    """A child that leaves on SIGTERM reports its seconds; one that ignores it, and its own child, are killed
+    at the deadline and reported as None; no process of either group is left."""
+    polite = sleeper()
+    stubborn = subprocess.Popen([sys.executable, "-c", "import signal, subprocess, sys, time; "
+                                 "signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+                                 "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+                                 "print('ready', flush=True); time.sleep(60)"],
+                                start_new_session=True, stdout=subprocess.PIPE, text=True)
+    assert stubborn.stdout.readline() == "ready\n"
+    took = stop_all([polite, stubborn], timeout=1.5)
+    stubborn.stdout.close()
+    assert took[0] is not None and took[0] < 1.5 and took[1] is None
+    assert not {polite.pid, stubborn.pid} & live_groups()
 
 
 def test_a_live_process_is_left_alone():
