@@ -16,6 +16,7 @@ from workspace.cli.smtp import start_listener
 from workspace.extensions import db
 from workspace.models import Message
 from workspace.services.intake import mail as intake_mail
+from workspace.services.intake.group_commit import _Waiting
 
 
 @pytest.fixture
@@ -136,8 +137,6 @@ def test_a_group_whose_commit_fails_acknowledges_none_of_its_messages(app, contr
 def run_group(committer, works: list) -> list:
     """Stage and commit these works as one group directly (as the committer's thread does); each result or
     error."""
-    from workspace.services.intake.group_commit import _Waiting
-
     waiting = [_Waiting(work) for work in works]
     with committer.app.app_context():
         committer._commit(waiting)
