@@ -86,6 +86,9 @@ default_login_user = dovenull
 default_internal_user = dovecot
 first_valid_uid = {owner.pw_uid}
 mail_location = maildir:{root}/mail/%u
+# IDLE learns of new mail through inotify, and looks anyway this often (30 s by default) should inotify be
+# out of watches on a busy machine.
+mailbox_idle_check_interval = 1 secs
 passdb {{
   driver = static
   args = password={PASSWORD}
@@ -203,7 +206,7 @@ def test_idle_stores_a_new_message_as_it_arrives_without_waiting_for_a_poll(app,
         assert wait_for(lambda: stored(app) == ["m1@customer.example"], timeout=30)
         append(dovecot.port, plain(message_id="<m2@customer.example>", subject="Second"))
         assert wait_for(lambda: stored(app) == ["m1@customer.example", "m2@customer.example"], timeout=30)
-        assert watcher.connections == 1 and [len(r.stored) for r in reports] == [0, 1, 1]
+        assert watcher.connections == 1 and [len(r.stored) for r in reports if r.stored] == [1, 1]
     finally:
         watcher.stop()
     assert not watcher.alive()

@@ -31,8 +31,8 @@ TIMEOUT_SECONDS = 30
 _UID = re.compile(rb"UID (\d+)")
 # RFC 2177: re-issue IDLE at least every 29 minutes; a minute early, for clocks and slow networks.
 IDLE_SECONDS = 28 * 60
-# What a server says in IDLE when a message arrives (EXISTS; RECENT from older servers).
-_NEWS = re.compile(rb"^\* \d+ (EXISTS|RECENT)\b", re.IGNORECASE)
+# What a server says in IDLE when a message arrives (RFC 3501: EXISTS with the new count).
+_NEWS = re.compile(rb"^\* \d+ EXISTS\b", re.IGNORECASE)
 _IDLE_TAGS = itertools.count(1)
 
 
