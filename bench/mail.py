@@ -3,10 +3,15 @@
 Starts Redis (unless REDIS_URL is set), a fresh SQLite database, and the
 Procfile's web and smtp processes; measures signed single-post native webhooks
 from 10 connections, then mail over SMTP from 10 concurrent senders (each on
-one connection, many messages), then one message carrying a 10 MB attachment.
+one connection, many messages), then one message carrying a 10 MB attachment,
+then mail at a steady 50 messages/s with the Procfile's worker routing it:
+each message's SMTP send started -> its conversation read back routed (open,
+in a queue) from the console's API (GET /api/v1/conversations/<id>, the id
+taken from the 250 answer), p50/p99/max. The machine's load average is
+printed: the figures are only comparable within one run.
 Every message answered 250 is counted in the database afterwards (zero lost).
 
-Usage: .venv/bin/python bench/mail.py [--seconds 8]
+Usage: .venv/bin/python bench/mail.py [--seconds 8] [--rate 50]
 """
 
 import sys
@@ -28,6 +33,7 @@ import uuid  # noqa: E402
 from email.message import EmailMessage  # noqa: E402
 from email.policy import SMTP  # noqa: E402
 
+import requests  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
 from bench.http_load import build_request, run_load  # noqa: E402
@@ -37,7 +43,7 @@ from devstack.localredis import free_port  # noqa: E402
 from workspace import create_app  # noqa: E402
 from workspace.channels.signature import sign  # noqa: E402
 from workspace.extensions import db  # noqa: E402
-from workspace.models import Channel, Message, Queue  # noqa: E402
+from workspace.models import Agent, ApiToken, Channel, Conversation, Message, Queue  # noqa: E402
 
 SECRET = "bench-secret"
 SENDERS = 10
@@ -94,9 +100,64 @@ def smtp_load(port: int, run: str, seconds: float) -> tuple[int, int, float]:
     return counts["ok"], counts["refused"], time.monotonic() - started
 
 
+def paced_visibility(smtp_port: int, web_port: int, token: str, run: str, rate: float,
+                     seconds: float) -> tuple[list[float], int]:
+    """Send `rate` messages/s for `seconds` from 5 connections; return each one's send -> visible-in-console
+    latency and how many never became visible within 30 s."""
+    sent: dict[int, float] = {}  # conversation id -> send started
+    seen: dict[int, float] = {}
+    lock, done = threading.Lock(), threading.Event()
+    connections = 5
+
+    def sender(offset: int) -> None:
+        started = time.monotonic()
+        with smtplib.SMTP("127.0.0.1", smtp_port, timeout=60) as client:
+            client.ehlo()
+            for index in range(offset, int(rate * seconds), connections):
+                time.sleep(max(0.0, started + index / rate - time.monotonic()))
+                began = time.monotonic()
+                client.mail(f"customer{index}@mail.example")
+                client.rcpt(ADDRESS)
+                code, answer = client.data(mail(index, run))
+                if code == 250 and answer.split()[-1].isdigit():
+                    with lock:
+                        sent[int(answer.split()[-1])] = began
+
+    def watcher() -> None:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {token}"
+        while not done.is_set() or (len(seen) < len(sent) and time.monotonic() < deadline[0]):
+            with lock:
+                waiting = sorted(set(sent) - set(seen))[:20]
+            for conversation_id in waiting:
+                body = session.get(f"http://127.0.0.1:{web_port}/api/v1/conversations/{conversation_id}").json()
+                if body.get("status") == "open" and body.get("queue"):
+                    seen[conversation_id] = time.monotonic()
+            if not waiting:
+                time.sleep(0.01)
+
+    deadline = [float("inf")]
+    threads = [threading.Thread(target=sender, args=(offset,)) for offset in range(connections)]
+    poller = threading.Thread(target=watcher)
+    for thread in [*threads, poller]:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    deadline[0] = time.monotonic() + 30
+    done.set()
+    poller.join()
+    return sorted(seen[c] - sent[c] for c in seen), len(sent) - len(seen)
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The value below which `share` of the sorted values lie."""
+    return values[min(len(values) - 1, int(share * len(values)))] if values else float("nan")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each measured phase")
+    parser.add_argument("--rate", type=float, default=50.0, help="messages/s of the visibility phase")
     args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="switchboard-bench-email-")
     smtp_port = free_port()
@@ -111,6 +172,9 @@ def main() -> None:
                             Channel(slug="mail", name="Mail", kind="email", secret=SECRET,
                                     settings={"address": ADDRESS}),
                             Queue(slug="triage", name="Triage")])
+        agent = Agent(email="bench@example.com", name="Bench", role="admin")
+        row, token = ApiToken.issue(agent, "bench")
+        db.session.add_all([agent, row])
         db.session.commit()
     logs = {name: open(os.path.join(workdir, f"{name}.log"), "w") for name in ("web", "smtp")}
     processes = [start_process(name, env, stdout=log, stderr=log) for name, log in logs.items()]
@@ -134,6 +198,17 @@ def main() -> None:
             started = time.perf_counter()
             client.sendmail("big@mail.example", [ADDRESS], big)
             big_seconds = time.perf_counter() - started
+        logs["worker"] = open(os.path.join(workdir, "worker.log"), "w")
+        processes.append(start_process("worker", env, stdout=logs["worker"], stderr=logs["worker"]))
+        with app.app_context():  # the earlier phases' conversations routed first: the phase starts clean
+            for _ in range(3000):
+                if not db.session.scalar(sa.select(sa.func.count()).select_from(Conversation)
+                                         .where(Conversation.status == "new")):
+                    break
+                db.session.rollback()
+                time.sleep(0.1)
+        latencies, invisible = paced_visibility(smtp_port, port, token, run + "v", args.rate, args.seconds)
+        load = os.getloadavg()[0]
         with app.app_context():
             stored = db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(
                 Message.external_id.like(f"{run}-%@mail.example")))
@@ -150,6 +225,11 @@ def main() -> None:
     print(f"  ratio smtp/webhook        {smtp_rate / webhook_rate:9.2f}            (goal >= 0.30)")
     print(f"answered 250 / stored       {accepted:9d} / {stored}   lost: {accepted - stored}")
     print(f"one message with a 10 MB attachment: 250 after {big_seconds:.2f} s (goal < 1 s)")
+    print(f"received -> visible in the console API at {args.rate:.0f} messages/s: p50 "
+          f"{percentile(latencies, 0.5) * 1000:.0f} ms  p99 {percentile(latencies, 0.99) * 1000:.0f} ms  "
+          f"max {max(latencies, default=float('nan')) * 1000:.0f} ms  ({len(latencies)} messages, "
+          f"{invisible} not visible within 30 s; goal p99 <= 1000 ms)")
+    print(f"load average (1 min) at the end: {load:.1f} on {os.cpu_count()} cores (the machine is shared)")
 
 
 if __name__ == "__main__":

@@ -35,6 +35,9 @@ class InboundPost:
     created_at: datetime | None = None
     # Visible only to its participants on the platform (a Discourse personal message).
     private: bool = False
+    # Sent by a machine (an out-of-office, an auto-responder, a bounce): stored in the conversation it joins, but
+    # it never re-opens or re-routes that conversation, so nobody is asked to answer it.
+    automatic: bool = False
     # The sender's payload for this post, unknown fields included.
     raw: dict = field(default_factory=dict)
 

@@ -1,7 +1,11 @@
 """`flask smtp`: the SMTP listener a brand's MTA delivers or relays mail to; `flask imap`: mailbox polling.
 
 Each message is stored (services.intake.mail) before the listener answers
-250, so a sender that heard 250 can forget the message; anything that goes
+250, so a sender that heard 250 can forget the message. Messages arriving
+together from concurrent sessions are committed in one transaction (group
+commit), each answered 250 only once that transaction committed; if the group
+fails, each message is stored on its own, so one bad message fails only its
+own session, and a crash before the commit has acknowledged none. Anything that goes
 wrong while storing is a 451 (try again), which every MTA retries. A message
 over EMAIL_MAX_BYTES is answered 552 by aiosmtpd itself, and a recipient no
 email channel takes is refused at RCPT (550) before any data is sent.
@@ -12,6 +16,7 @@ import logging
 import signal
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import click
 from aiosmtpd.controller import Controller
@@ -21,8 +26,8 @@ from flask.cli import with_appcontext
 from workspace.errors import ValidationError
 from workspace.extensions import db
 from workspace.jobs import dispatch
-from workspace.services.intake.imap import poll_mailbox, polled_channels
-from workspace.services.intake.mail import MessageTooLarge, channel_for_address, receive_mail
+from workspace.services.intake.imap import MailboxWatcher, poll_mailbox, polled_channels
+from workspace.services.intake.mail import MailCommitter, MessageTooLarge, channel_for_address, read_mail
 
 log = logging.getLogger(__name__)
 # Which channel takes an address is looked up at most this often (as webhooks' channel cache): a new or
@@ -30,6 +35,10 @@ log = logging.getLogger(__name__)
 CHANNEL_CACHE_SECONDS = 2.0
 # Addresses remembered at most: RCPT to endless made-up addresses must not grow the cache without end.
 CHANNEL_CACHE_SIZE = 10_000
+# Messages being read or waiting for their group's commit at once; more sessions than this wait their turn.
+SESSION_THREADS = 64
+# How often `flask imap` looks for channels given a mailbox since it started.
+CHANNELS_REFRESH_SECONDS = 30.0
 
 
 class MailHandler:
@@ -38,6 +47,10 @@ class MailHandler:
     def __init__(self, app: Flask):
         self.app = app
         self.channels: dict[str, tuple[float, object]] = {}
+        # Messages of concurrent sessions are committed together (each answered once its group committed).
+        self.committer = MailCommitter(app)
+        # Enough threads for every session to wait on the committer at once, so they can share its groups.
+        self.threads = ThreadPoolExecutor(SESSION_THREADS, thread_name_prefix="smtp-store")
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's name
         """Take a recipient only if an email channel receives its mail."""
@@ -49,7 +62,7 @@ class MailHandler:
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
         """Store the message for each channel it is addressed to; 250 only once all are committed."""
-        return await asyncio.get_running_loop().run_in_executor(None, self._store, envelope)
+        return await asyncio.get_running_loop().run_in_executor(self.threads, self._store, envelope)
 
     def _channel(self, address: str):
         """The channel taking mail to this address (cached briefly), from any thread."""
@@ -81,17 +94,20 @@ class MailHandler:
                 db.session.remove()
 
     def _store_each(self, envelope) -> str:
+        """Read the message for each channel it is addressed to, then wait for the group it is committed in."""
         by_channel: dict[int, tuple] = {}
         for address in envelope.rcpt_tos:
             channel = self._channel(address)
             if channel is not None:
                 by_channel.setdefault(channel.id, (channel, []))[1].append(address)
-        stored = []
-        for channel, recipients in by_channel.values():
-            outcome = receive_mail(channel, envelope.original_content or envelope.content, recipients)
-            if outcome.conversation_id is not None and outcome.status == "stored":
-                dispatch.notify([outcome.conversation_id])
-            stored.append(f"{outcome.status} {outcome.conversation_id or ''}".strip())
+        raw = envelope.original_content or envelope.content
+        messages = [read_mail(channel, raw, recipients) for channel, recipients in by_channel.values()]
+        db.session.remove()  # nothing held while waiting for the group
+        outcomes = self.committer.submit(messages) if messages else []
+        new = [o.conversation_id for o in outcomes if o.conversation_id is not None and o.status == "stored"]
+        if new:
+            dispatch.notify(new)
+        stored = [f"{outcome.status} {outcome.conversation_id or ''}".strip() for outcome in outcomes]
         return f"250 2.0.0 OK: {', '.join(stored) or 'nothing to store'}"
 
 
@@ -124,23 +140,38 @@ def smtp(host: str | None, port: int | None):
 
 
 @click.command("imap")
-@click.option("--every", default=30.0, show_default=True, help="Seconds between polls of each mailbox.")
-@click.option("--once", is_flag=True, help="Poll every mailbox once and stop.")
+@click.option("--every", default=30.0, show_default=True,
+              help="Seconds between polls of a mailbox whose server has no IDLE (with IDLE, new mail is read "
+                   "as the server announces it).")
+@click.option("--once", is_flag=True, help="Read every mailbox once and stop.")
 @with_appcontext
 def imap(every: float, once: bool):
-    """Poll the email channels' IMAP mailboxes (imap_host settings) and store their new mail."""
+    """Read the email channels' IMAP mailboxes (imap_host settings) and store their new mail."""
+    if once:
+        for channel in polled_channels():
+            _report(channel, poll_mailbox(channel))
+        return
+    app = current_app._get_current_object()
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
+    watchers: dict[int, MailboxWatcher] = {}
     while not stop.is_set():
+        # A channel given a mailbox since is picked up here; a watcher ends itself when its channel loses one.
         for channel in polled_channels():
-            report = poll_mailbox(channel)
-            if report.stored:
-                dispatch.notify(sorted(set(report.stored)))
-            click.echo(f"{channel.slug}: {len(report.stored)} stored, {report.duplicates} duplicates, "
-                       f"{report.suspended} suspended, {report.refused} refused, {report.failed} failed"
-                       + (f"; {report.error}" if report.error else ""))
+            if channel.id not in watchers or not watchers[channel.id].alive():
+                watchers[channel.id] = MailboxWatcher(app, channel.id, every, on_report=_report).start()
         db.session.remove()
-        if once:
-            return
-        stop.wait(every)
+        stop.wait(CHANNELS_REFRESH_SECONDS)
+    for watcher in watchers.values():
+        watcher.stop()
+
+
+def _report(channel, report) -> None:
+    """Route what a read of a mailbox stored, and say what it did (quietly when it did nothing)."""
+    if report.stored:
+        dispatch.notify(sorted(set(report.stored)))
+    if report.stored or report.duplicates or report.suspended or report.refused or report.failed or report.error:
+        click.echo(f"{channel.slug}: {len(report.stored)} stored, {report.duplicates} duplicates, "
+                   f"{report.suspended} suspended, {report.refused} refused, {report.failed} failed"
+                   + (f"; {report.error}" if report.error else ""))

@@ -156,3 +156,60 @@ def test_an_auto_responder_mailing_us_in_a_loop_is_never_answered_and_is_suspend
         db.session.commit()
         assert delivery.deliver_reply(automatic.id) == "skipped"
     assert relay.received == []
+
+
+def test_automatic_mail_leaves_a_resolved_conversation_resolved_and_a_person_reopens_it(
+        app, client, token, listener, relay, run_jobs):
+    """An out-of-office answer to our reply is stored in the resolved conversation, which stays resolved, is not
+    routed again and gets no reply; the customer's own answer afterwards re-opens it as before."""
+    send(listener, plain(subject="Charged twice", text="I was charged twice."))
+    with app.app_context():
+        assert dispatch_once(100)
+    run_jobs()
+    conversation_id = conversation_of(app, "m1@customer.example")
+    auth = {"Authorization": f"Bearer {token}"}
+    assert client.post(f"/api/v1/conversations/{conversation_id}/replies", json={"text": "Refunded."},
+                       headers=auth).status_code == 201
+    run_jobs()
+    ours = message_from_bytes(relay.received[0][2], policy=policy.default)["Message-ID"]
+    resolved = client.patch(f"/api/v1/conversations/{conversation_id}", json={"status": "resolved"}, headers=auth)
+    assert resolved.status_code == 200, resolved.get_json()
+    with app.app_context():
+        routed_before = db.session.get(Conversation, conversation_id).routed_message_id
+
+    for number, headers in enumerate(({"Auto-Submitted": "auto-replied"}, {"X-Autoreply": "yes"},
+                                      {"Precedence": "auto_reply"})):
+        send(listener, plain(subject="Automatic reply: Re: Charged twice", message_id=f"<ooo{number}@customer.example>",
+                             text="I am out of the office until Monday.", headers={"In-Reply-To": ours, **headers}))
+        assert conversation_of(app, f"ooo{number}@customer.example") == conversation_id
+    with app.app_context():
+        dispatch_once(100)
+    run_jobs()
+    with app.app_context():
+        conversation = db.session.get(Conversation, conversation_id)
+        assert conversation.status == "resolved" and conversation.resolved_at is not None
+        assert conversation.routed_message_id == routed_before  # not routed again
+    assert len(relay.received) == 1  # nothing answered the out-of-office
+
+    send(listener, plain(subject="Re: Charged twice", message_id="<m2@customer.example>",
+                         text="It was charged a third time!", headers={"In-Reply-To": ours}))
+    assert conversation_of(app, "m2@customer.example") == conversation_id
+    with app.app_context():
+        assert dispatch_once(100)
+    run_jobs()
+    with app.app_context():
+        conversation = db.session.get(Conversation, conversation_id)
+        assert conversation.status == "open" and conversation.resolved_at is None
+        assert conversation.routed_message_id != routed_before
+
+
+def test_automatic_mail_starting_a_conversation_is_routed(app, listener, run_jobs):
+    """Automatic mail that joins nothing still opens its own conversation and is routed to a queue."""
+    send(listener, plain(sender="robot@vendor.example", message_id="<robot@vendor.example>",
+                         headers={"Auto-Submitted": "auto-generated"}), sender="robot@vendor.example")
+    with app.app_context():
+        assert dispatch_once(100)
+    run_jobs()
+    with app.app_context():
+        conversation = db.session.get(Conversation, conversation_of(app, "robot@vendor.example"))
+        assert conversation.status == "open" and conversation.queue is not None

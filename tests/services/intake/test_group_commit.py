@@ -8,7 +8,7 @@ from tests.factories import make_post
 from workspace.channels.native import parse_post
 from workspace.extensions import db
 from workspace.models import Channel, Message
-from workspace.services.intake.group_commit import GroupCommitter
+from workspace.services.intake.group_commit import PostCommitter
 
 
 def channel_id(app) -> int:
@@ -38,7 +38,7 @@ def run_together(committer, deliveries):
 
 def test_concurrent_deliveries_are_all_stored_and_answered(app, channel):
     """Twenty parallel single-post deliveries each get their own committed outcome."""
-    committer = GroupCommitter(app)
+    committer = PostCommitter(app)
     cid = channel_id(app)
     posts = [parse_post(make_post(author={"id": f"a{n}", "handle": f"h{n}"})) for n in range(20)]
     results = run_together(committer, [(cid, [post], 3600) for post in posts])
@@ -51,7 +51,7 @@ def test_concurrent_deliveries_are_all_stored_and_answered(app, channel):
 
 def test_the_same_post_in_two_concurrent_deliveries_is_stored_once(app, channel):
     """One delivery stores it; the other is told it is a duplicate of the same message."""
-    committer = GroupCommitter(app)
+    committer = PostCommitter(app)
     post = parse_post(make_post())
     first, second = run_together(committer, [(channel_id(app), [post], 3600)] * 2)
     assert sorted([first[0].status, second[0].status]) == ["duplicate", "stored"]
@@ -75,7 +75,7 @@ def test_a_failing_delivery_does_not_sink_its_group(app, channel, monkeypatch):
         _raise() if any(p.text == "poison" for p in posts) else _store(ch, posts, window_seconds)))
     cid = channel_id(app)
     good = [parse_post(make_post(author={"id": f"g{n}", "handle": "g"})) for n in range(5)]
-    results = run_together(GroupCommitter(app), [(cid, [poisoned], 3600)] + [(cid, [p], 3600) for p in good])
+    results = run_together(PostCommitter(app), [(cid, [poisoned], 3600)] + [(cid, [p], 3600) for p in good])
     assert isinstance(results[0], ValueError)
     assert all(r[0].status == "stored" for r in results[1:])
     with app.app_context():

@@ -65,6 +65,7 @@ def post_for(channel, mail: Mail, envelope: list[str]) -> InboundPost:
         thread_id=thread_key_for(channel, mail, recipients),
         in_reply_to=mail.in_reply_to,
         created_at=date,
+        automatic=reason is not None,
         raw={"email": {
             "message_id": mail.message_id, "from": mail.sender.as_dict(),
             "to": [a.as_dict() for a in mail.to], "cc": [a.as_dict() for a in mail.cc],

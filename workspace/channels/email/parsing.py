@@ -3,16 +3,18 @@
 Real mail lies about its charsets, nests parts without end, leaves boundaries
 out and carries headers of any size; none of it may stop the message being
 read or make us store half of it. The parser is the standard library's with
-`policy.default`; everything read from the message is bounded here (header
+`policy.default` (remembering parsed headers); everything read from the message is bounded here (header
 size, nesting depth, recipients kept, attachment sizes) before it is stored.
 """
 
 import hashlib
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
-from email import message_from_bytes, policy
+from email import message_from_bytes
 from email.header import decode_header, make_header
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from email.utils import getaddresses, parsedate_to_datetime
 
 from workspace.channels.email import automatic, content
@@ -76,6 +78,30 @@ def header_block_size(raw: bytes) -> int:
     return end.start() if end else len(raw)
 
 
+class _RememberingPolicy(EmailPolicy):
+    """policy.default, remembering the headers it parsed: the email package parses a header again on every
+    read (a part's Content-Type some six times per message), and most Content-Type and MIME-Version values
+    repeat from message to message. Header objects are immutable, so sharing them is safe."""
+
+    def header_fetch_parse(self, name, value):
+        """The parsed header, from the cache when this name and value were parsed before."""
+        key = (name.lower(), value)
+        found = _PARSED.get(key)
+        if found is None:
+            found = super().header_fetch_parse(name, value)
+            if len(value) <= 200:  # long values are rarely repeated; keep the cache small
+                _PARSED[key] = found
+                if len(_PARSED) > PARSED_HEADERS_KEPT:
+                    _PARSED.popitem(last=False)
+        return found
+
+
+# Parsed headers remembered (by name and raw value), the oldest forgotten first.
+PARSED_HEADERS_KEPT = 2000
+_PARSED: OrderedDict = OrderedDict()
+READING = _RememberingPolicy()
+
+
 def parse_message(raw: bytes) -> Mail:
     """Read a raw message into a Mail.
 
@@ -95,7 +121,7 @@ def parse_message(raw: bytes) -> Mail:
         raise ValidationError(f"the message's headers are over {MAX_HEADER_BYTES // 1024} KiB",
                               code="headers_too_large")
     try:
-        message = message_from_bytes(raw, policy=policy.default)
+        message = message_from_bytes(raw, policy=READING)
     except RecursionError:
         raise ValidationError("the message's parts are nested too deeply to read", code="invalid_message")
     if not message.keys():

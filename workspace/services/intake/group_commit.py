@@ -24,39 +24,56 @@ MAX_GROUP_POSTS = 1000
 
 
 @dataclass
-class _Delivery:
-    channel_id: int
-    posts: list[InboundPost]
-    window_seconds: int
+class _Waiting:
+    """One caller's work, and what became of it once its group committed."""
+
+    work: object
     done: threading.Event = field(default_factory=threading.Event)
-    outcomes: list[Outcome] | None = None
+    result: object = None
     error: BaseException | None = None
 
 
 class GroupCommitter:
-    """Commits the deliveries of concurrent requests together."""
+    """Commits the work of concurrent callers together; subclasses say how work is staged and stored.
+
+    stage_group(works) writes every work into the current transaction and returns
+    their results in order; store_alone(work) stores one work in a transaction of
+    its own (committed); weight(work) is how much of MAX_GROUP_POSTS it takes.
+    """
 
     def __init__(self, app: Flask):
         self.app = app
-        self.pending: collections.deque[_Delivery] = collections.deque()
+        self.pending: collections.deque[_Waiting] = collections.deque()
         self.lock = threading.Lock()
         self.running = False
 
-    def store(self, channel_id: int, posts: list[InboundPost], window_seconds: int) -> list[Outcome]:
-        """Store one delivery; returns its outcomes once they are committed, or raises its error."""
-        delivery = _Delivery(channel_id, posts, window_seconds)
+    def stage_group(self, works: list) -> list:
+        """Stage every work of a group in the current transaction, without committing; results in order."""
+        raise NotImplementedError
+
+    def store_alone(self, work):
+        """Store one work in a transaction of its own; its result once committed."""
+        raise NotImplementedError
+
+    def weight(self, work) -> int:
+        """How many posts the work stores (a group holds up to MAX_GROUP_POSTS)."""
+        return 1
+
+    def submit(self, work):
+        """Hand over one work; returns its result once it is committed, or raises its error."""
+        waiting = _Waiting(work)
         with self.lock:
-            self.pending.append(delivery)
+            self.pending.append(waiting)
             if not self.running:
                 self.running = True
                 threading.Thread(target=self._run, name="group-commit", daemon=True).start()
-        delivery.done.wait()
-        if delivery.error is not None:
-            raise delivery.error
-        return delivery.outcomes
+        waiting.done.wait()
+        if waiting.error is not None:
+            raise waiting.error
+        return waiting.result
 
     def _run(self) -> None:
-        """Commit groups until nothing is pending, then stop (the next delivery starts a new run)."""
+        """Commit groups until nothing is pending, then stop (the next work starts a new run)."""
         with self.app.app_context():
             while True:
                 # Yield once per round so requests already read off their sockets
@@ -68,61 +85,83 @@ class GroupCommitter:
                 self._commit(group)
                 db.session.remove()
 
-    def _take_group(self) -> list[_Delivery]:
+    def _take_group(self) -> list[_Waiting]:
         with self.lock:
             group, size = [], 0
-            while self.pending and (not group or size + len(self.pending[0].posts) <= MAX_GROUP_POSTS):
-                delivery = self.pending.popleft()
-                group.append(delivery)
-                size += len(delivery.posts)
+            while self.pending and (not group or size + self.weight(self.pending[0].work) <= MAX_GROUP_POSTS):
+                waiting = self.pending.popleft()
+                group.append(waiting)
+                size += self.weight(waiting.work)
             if not group:
                 self.running = False
             return group
 
-    def _commit(self, group: list[_Delivery]) -> None:
+    def _commit(self, group: list[_Waiting]) -> None:
         if len(group) == 1:
             return self._commit_alone(group[0])
         try:
-            staged = _stage_together(group)
+            results = self.stage_group([waiting.work for waiting in group])
             db.session.commit()
         except Exception:
+            # Nothing of the group was committed: each is stored on its own, so one bad work fails only itself.
             db.session.rollback()
-            for delivery in group:
-                self._commit_alone(delivery)
+            for waiting in group:
+                self._commit_alone(waiting)
             return
-        for delivery in group:
-            delivery.outcomes = staged[id(delivery)]
-            delivery.done.set()
+        for waiting, result in zip(group, results, strict=True):
+            waiting.result = result
+            waiting.done.set()
 
-    def _commit_alone(self, delivery: _Delivery) -> None:
+    def _commit_alone(self, waiting: _Waiting) -> None:
         try:
-            delivery.outcomes = store_posts(delivery.channel_id, delivery.posts,
-                                            window_seconds=delivery.window_seconds)
-        except BaseException as error:  # handed to the waiting request, which raises it
+            waiting.result = self.store_alone(waiting.work)
+        except BaseException as error:  # handed to the waiting caller, which raises it
             db.session.rollback()
-            delivery.error = error
+            waiting.error = error
         finally:
-            delivery.done.set()
+            waiting.done.set()
 
 
-def _stage_together(group: list[_Delivery]) -> dict[int, list[Outcome]]:
-    """Stage each channel's posts of the group in one call (a handful of statements in all),
-    then hand every delivery its own outcomes; a post repeated across deliveries is stored
-    once and reported as a duplicate to the later one."""
-    by_channel: dict[tuple[int, int], list[_Delivery]] = {}
-    for delivery in group:
-        by_channel.setdefault((delivery.channel_id, delivery.window_seconds), []).append(delivery)
-    results = {}
-    for (channel_id, window_seconds), deliveries in by_channel.items():
-        outcomes = iter(stage_posts(channel_id, [p for d in deliveries for p in d.posts], window_seconds))
-        for delivery in deliveries:
-            results[id(delivery)] = [next(outcomes) for _ in delivery.posts]
-    return results
+@dataclass(frozen=True, slots=True)
+class _Delivery:
+    channel_id: int
+    posts: list[InboundPost]
+    window_seconds: int
+
+
+class PostCommitter(GroupCommitter):
+    """Commits concurrent webhook deliveries together."""
+
+    def store(self, channel_id: int, posts: list[InboundPost], window_seconds: int) -> list[Outcome]:
+        """Store one delivery; returns its outcomes once they are committed, or raises its error."""
+        return self.submit(_Delivery(channel_id, posts, window_seconds))
+
+    def weight(self, work: _Delivery) -> int:
+        """A delivery weighs its posts."""
+        return len(work.posts)
+
+    def store_alone(self, work: _Delivery) -> list[Outcome]:
+        """Store one delivery in its own transaction."""
+        return store_posts(work.channel_id, work.posts, window_seconds=work.window_seconds)
+
+    def stage_group(self, works: list[_Delivery]) -> list[list[Outcome]]:
+        """Stage each channel's posts of the group in one call (a handful of statements in all),
+        then hand every delivery its own outcomes; a post repeated across deliveries is stored
+        once and reported as a duplicate to the later one."""
+        by_channel: dict[tuple[int, int], list[_Delivery]] = {}
+        for delivery in works:
+            by_channel.setdefault((delivery.channel_id, delivery.window_seconds), []).append(delivery)
+        results = {}
+        for (channel_id, window_seconds), deliveries in by_channel.items():
+            outcomes = iter(stage_posts(channel_id, [p for d in deliveries for p in d.posts], window_seconds))
+            for delivery in deliveries:
+                results[id(delivery)] = [next(outcomes) for _ in delivery.posts]
+        return [results[id(delivery)] for delivery in works]
 
 
 def init_app(app: Flask) -> None:
     """Give the app its committer."""
-    app.extensions["group_commit"] = GroupCommitter(app)
+    app.extensions["group_commit"] = PostCommitter(app)
 
 
 def store_delivery(app: Flask, channel_id: int, posts: list[InboundPost], window_seconds: int) -> list[Outcome]:

@@ -15,10 +15,12 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from workspace.channels import email
-from workspace.channels.email.parsing import parse_message
+from workspace.channels.email.parsing import Mail, parse_message
+from workspace.channels.post import InboundPost
 from workspace.errors import SwitchboardError
 from workspace.extensions import db
 from workspace.models import Author, Channel, EmailAttachment, EmailSuppression, Message, SuspendedEmail, utcnow
+from workspace.services.intake.group_commit import GroupCommitter
 from workspace.services.intake.store import ATTEMPTS, stage_posts
 
 MESSAGES, AUTHORS, CHANNELS = Message.__table__, Author.__table__, Channel.__table__
@@ -44,6 +46,28 @@ class MailOutcome:
     message_id: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ReadMail:
+    """A received message read for one channel and ready to store."""
+
+    channel: object
+    mail: Mail
+    post: InboundPost
+    raw: bytes
+
+
+def read_mail(channel, raw: bytes, envelope: list[str] | tuple = ()) -> ReadMail:
+    """Parse a raw message received on an email channel (its SMTP envelope recipients, if any).
+
+    Raises MessageTooLarge past EMAIL_MAX_BYTES and ValidationError for a message that cannot be read.
+    """
+    limit = current_app.config["EMAIL_MAX_BYTES"]
+    if len(raw) > limit:
+        raise MessageTooLarge(f"the message is over {limit} bytes", code="message_too_large")
+    mail = parse_message(raw)
+    return ReadMail(channel, mail, email.post_for(channel, mail, list(envelope)), raw)
+
+
 def receive_mail(channel, raw: bytes, envelope: list[str] | tuple = (), *, flood_check: bool = True) -> MailOutcome:
     """Store one raw message received on an email channel; committed before this returns.
 
@@ -57,15 +81,20 @@ def receive_mail(channel, raw: bytes, envelope: list[str] | tuple = (), *, flood
         The outcome; raises ValidationError for a message that cannot be read and
         MessageTooLarge past the limit, having stored nothing.
     """
-    limit = current_app.config["EMAIL_MAX_BYTES"]
-    if len(raw) > limit:
-        raise MessageTooLarge(f"the message is over {limit} bytes", code="message_too_large")
-    mail = parse_message(raw)
+    (outcome,) = store_mail([read_mail(channel, raw, envelope)], flood_check=flood_check)
+    return outcome
+
+
+def store_mail(messages: list[ReadMail], *, flood_check: bool = True) -> list[MailOutcome]:
+    """Store read messages in one transaction, committed before this returns (all or none of them).
+
+    A message stored before (its Message-ID on its channel, in this call too) is a duplicate.
+    """
     for attempt in range(ATTEMPTS):
         try:
-            outcome = _stage(channel, mail, list(envelope), raw, flood_check)
+            outcomes = [_stage(message, flood_check) for message in messages]
             db.session.commit()
-            return outcome
+            return outcomes
         except IntegrityError:
             db.session.rollback()
             if attempt == ATTEMPTS - 1:
@@ -73,8 +102,26 @@ def receive_mail(channel, raw: bytes, envelope: list[str] | tuple = (), *, flood
     raise AssertionError("unreachable")
 
 
-def _stage(channel, mail, envelope: list[str], raw: bytes, flood_check: bool) -> MailOutcome:
-    post = email.post_for(channel, mail, envelope)
+class MailCommitter(GroupCommitter):
+    """Commits the mail of concurrent SMTP sessions together: each work is one envelope's read messages
+    (one per channel it is addressed to), answered with their outcomes only once committed."""
+
+    def weight(self, work: list[ReadMail]) -> int:
+        """An envelope weighs its messages."""
+        return len(work)
+
+    def store_alone(self, work: list[ReadMail]) -> list[MailOutcome]:
+        """Store one envelope's messages in their own transaction."""
+        return store_mail(work)
+
+    def stage_group(self, works: list[list[ReadMail]]) -> list[list[MailOutcome]]:
+        """Stage every envelope's messages in the current transaction (an IntegrityError fails the group,
+        whose envelopes are then stored one by one)."""
+        return [[_stage(message, True) for message in work] for work in works]
+
+
+def _stage(message: ReadMail, flood_check: bool) -> MailOutcome:
+    channel, mail, post, raw = message.channel, message.mail, message.post, message.raw
     run = db.session.connection().execute
     if flood_check and not post.raw["email"]["bounced"] and _flooding(channel, post.author.external_id):
         known = run(sa.select(SuspendedEmail.id).where(SuspendedEmail.channel_id == channel.id,

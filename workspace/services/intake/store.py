@@ -162,6 +162,7 @@ def _insert(channel_id: int, posts: list[InboundPost], window: timedelta, now: d
         placed.append((post, thread, posted_at))
 
     new_threads = list({id(t): t for _, t, _ in placed if t.id is None}.values())
+    created: set[int] = set()
     if new_threads:
         first_posts = {}
         for post, thread, posted_at in placed:
@@ -170,6 +171,7 @@ def _insert(channel_id: int, posts: list[InboundPost], window: timedelta, now: d
         ids = _run(INSERT_CONVERSATIONS, rows).scalars()
         for thread, conversation_id in zip(new_threads, ids, strict=True):
             thread.id = conversation_id
+            created.add(conversation_id)
     changed = list({id(t): t for _, t, _ in placed if t.changed}.values())
     if changed:
         _run(UPDATE_THREADS, [{"b_id": t.id, "b_status": t.status, "b_subject": t.subject,
@@ -179,7 +181,8 @@ def _insert(channel_id: int, posts: list[InboundPost], window: timedelta, now: d
         [_message_row(channel_id, post, thread, authors[post.author.external_id], posted_at, now)
          for post, thread, posted_at in placed],
     ).all())
-    routable = {t.id for _, t, _ in placed if t.status != "spam"}
+    # Automatic mail joining a conversation leaves it as it was: nothing new for routing to decide.
+    routable = {t.id for post, t, _ in placed if t.status != "spam" and (t.id in created or not post.automatic)}
     if routable:
         _run(OUTBOX.insert(), [{"conversation_id": cid, "created_at": now} for cid in sorted(routable)])
     return {post.external_id: (message_ids[post.external_id], thread.id) for post, thread, _ in placed}
@@ -199,8 +202,8 @@ def _message_row(channel_id: int, post: InboundPost, thread: _Thread, author_id:
 
 
 def _absorb(thread: _Thread, post: InboundPost, posted_at: datetime) -> None:
-    """Fold a follow-up post into its conversation (a resolved one re-opens)."""
-    if thread.status == "resolved":
+    """Fold a follow-up post into its conversation (a resolved one re-opens, unless a machine sent the post)."""
+    if thread.status == "resolved" and not post.automatic:
         thread.status = "open"
     if not thread.subject and post.subject:
         thread.subject = post.subject
