@@ -32,7 +32,7 @@ import requests  # noqa: E402
 from pywebpush import WebPusher  # noqa: E402
 
 from bench.live import paced, percentile  # noqa: E402
-from bench.stack import stack_environment  # noqa: E402
+from bench.stack import bench_stack  # noqa: E402
 from devstack.launcher import start_process, stop_all, wait_healthy  # noqa: E402
 from tests.push_service import PushService  # noqa: E402
 from workspace.channels.signature import sign  # noqa: E402
@@ -136,10 +136,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
-        redis_process, redis_url, port, env = stack_environment(workdir, "push")
         key_file = f"{workdir}/vapid.pem"
-        env.update(SWITCHBOARD_PUSH_ALLOW_LOCAL_ENDPOINTS="1", SWITCHBOARD_PUSH_PER_MINUTE="1000000",
-                   SWITCHBOARD_VAPID_KEY_FILE=key_file)
+        redis_process, env = bench_stack(workdir, SWITCHBOARD_PUSH_ALLOW_LOCAL_ENDPOINTS="1",
+                                         SWITCHBOARD_PUSH_PER_MINUTE="1000000", SWITCHBOARD_VAPID_KEY_FILE=key_file)
+        redis_url, port = env["REDIS_URL"], env["PORT"]
         service = PushService()
         phone = service.device("phone")
         populate(env["DATABASE_URL"], redis_url, phone, key_file)
