@@ -44,6 +44,9 @@ class JobSpec:
     retry: Retry | Callable[[], Retry] | None = None
     result_ttl: int | None = None  # None: RQ's default
     failure_ttl: int | None = None
+    # Jump the queue: for the few short jobs someone is waiting on (a push to a phone), which would otherwise
+    # wait behind the routing and suggestion batches of a burst.
+    at_front: bool = False
 
     def options(self, *args, **kwargs) -> dict:
         """The keyword arguments of `enqueue_call` for a call with these arguments."""
@@ -54,6 +57,8 @@ class JobSpec:
             options["result_ttl"] = self.result_ttl
         if self.failure_ttl is not None:
             options["failure_ttl"] = self.failure_ttl
+        if self.at_front:
+            options["at_front"] = True
         return options
 
 
@@ -125,12 +130,14 @@ JOBS: dict[Callable, JobSpec] = {
     background.apply_retention: JobSpec(lambda days, mode: f"retention-{days}-{mode}", 3600, result_ttl=7 * DAY),
     # Keyed per event, so a retry records nothing twice; a batch of 200 routed conversations takes well under
     # a second.
+    # At the front of the queue: an urgent post's push should not wait for the batches routed after it.
     notifications.notify: JobSpec(lambda kind, ids: f"notify-{kind}-{_digest(ids)}", 120,
-                                  Retry(max=3, interval=[1, 5, 30]), result_ttl=60, failure_ttl=7 * DAY),
+                                  Retry(max=3, interval=[1, 5, 30]), result_ttl=60, failure_ttl=7 * DAY,
+                                  at_front=True),
     # One waiting push job per agent: asking again while it waits adds nothing, so a burst is one push.
     # Each device's request times out in PUSH_TIMEOUT_SECONDS; the job's timeout bounds the lot.
     notifications.push_notifications: JobSpec(lambda agent_id: f"push-{agent_id}", 120, result_ttl=60,
-                                              failure_ttl=DAY),
+                                              failure_ttl=DAY, at_front=True),
     # One attempt is one POST (10 s at most); then 10 s, 1 min, 5 min, 30 min and 2 h before the next ones.
     events.deliver_event: JobSpec(lambda delivery_id: f"event-{delivery_id}", 60,
                                   Retry(max=5, interval=[10, 60, 300, 1800, 7200]), result_ttl=600,

@@ -12,6 +12,7 @@ a minute reach one agent: past that, the rest wait for the periodic run.
 import json
 import logging
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import requests
 import sqlalchemy as sa
@@ -32,12 +33,19 @@ log = logging.getLogger(__name__)
 # A push service answering these has forgotten the subscription: it is removed.
 GONE = (404, 410)
 MAX_BODY = 120
+# Devices of one agent pushed to at once (each request waits on a push service, not on this machine).
+PARALLEL_DEVICES = 8
 NOUNS = {"assigned": "assigned to you", "mention": "mentions", "reply": "customer replies", "sla": "SLAs at risk",
          "urgent": "urgent", "incident": "incidents", "mention_refused": "notes not delivered"}
 
 
 def _cap_key(agent_id: int) -> str:
     return f"switchboard:push:cap:{agent_id}"
+
+
+# One pooled HTTP session per process: a push service's TLS connection is kept alive between pushes instead of
+# being set up again for each (pywebpush otherwise posts through a new connection every time).
+_http = requests.Session()
 
 
 def push_pending(agent_id: int) -> dict:
@@ -56,14 +64,14 @@ def push_pending(agent_id: int) -> dict:
     row = preferences.settings_for(agent_id)
     webhook = row.webhook_url
     mail_to = mail.recipient(row, agent) if agent is not None else None
-    wanted = _wanted(agent, claimed) if (devices or webhook or mail_to) and agent is not None and agent.active else []
+    wanted = _wanted(agent, row, claimed) if (devices or webhook or mail_to) and agent is not None and agent.active \
+        else []
     if not wanted:
         return result
     with redis.pipeline() as pipe:
         pipe.set(_cap_key(agent_id), 0, ex=60, nx=True).incr(_cap_key(agent_id)).execute()
-    message = _message(agent, wanted)
-    for device in devices:
-        outcome = send(device, message)
+    message = _message(agent, row, wanted)
+    for outcome in send_all(devices, message):
         result[outcome] += 1
     if webhook:
         result["sent" if post_to_webhook(webhook, message) else "failed"] += 1
@@ -104,10 +112,9 @@ def _claim(agent_id: int) -> list[Notification]:
     return list(db.session.scalars(sa.select(Notification).where(Notification.id.in_(ids)).order_by(Notification.id)))
 
 
-def _wanted(agent: Agent, claimed: list[Notification]) -> list[Notification]:
-    """The claimed notifications the agent's settings let through now, about conversations they may still see
-    (an agent just removed from a queue gets no more pushes for it) and that are still unread."""
-    row = preferences.settings_for(agent.id)
+def _wanted(agent: Agent, row, claimed: list[Notification]) -> list[Notification]:
+    """The claimed notifications the agent's settings (`row`) let through now, about conversations they may
+    still see (an agent just removed from a queue gets no more pushes for it) and that are still unread."""
     conversations = {c.id: c for c in db.session.scalars(sa.select(Conversation).where(
         Conversation.id.in_({n.conversation_id for n in claimed if n.conversation_id})))}
     state = presence.agent_states().get(agent.id)
@@ -125,7 +132,7 @@ def _wanted(agent: Agent, claimed: list[Notification]) -> list[Notification]:
     return wanted
 
 
-def _message(agent: Agent, wanted: list[Notification]) -> dict:
+def _message(agent: Agent, row, wanted: list[Notification]) -> dict:
     """The payload: the least a phone needs to show and open it (no customer words unless asked for)."""
     subjects = {(n.conversation_id, n.incident_id) for n in wanted}
     if len(subjects) == 1:
@@ -134,7 +141,7 @@ def _message(agent: Agent, wanted: list[Notification]) -> dict:
             tag, url = f"conversation-{latest.conversation_id}", f"/conversations/{latest.conversation_id}"
         else:
             tag, url = f"incident-{latest.incident_id}", "/dashboard"
-        return {"title": latest.title, "body": _body(agent, latest), "tag": tag, "url": url, "count": 1,
+        return {"title": latest.title, "body": _body(row, latest), "tag": tag, "url": url, "count": 1,
                 "kind": latest.kind}
     unread = Counter(dict(db.session.execute(
         sa.select(Notification.kind, sa.func.count()).where(Notification.agent_id == agent.id,
@@ -146,9 +153,9 @@ def _message(agent: Agent, wanted: list[Notification]) -> dict:
     return {"title": title, "body": parts, "tag": "summary", "url": "/", "count": total, "kind": "summary"}
 
 
-def _body(agent: Agent, notification: Notification) -> str:
-    """The customer's latest words, only for an agent who opted in."""
-    if notification.conversation_id is None or not preferences.settings_for(agent.id).include_text:
+def _body(row, notification: Notification) -> str:
+    """The customer's latest words, only for an agent who opted in (their settings, `row`)."""
+    if notification.conversation_id is None or not row.include_text:
         return ""
     text = db.session.scalar(sa.select(Message.text).where(
         Message.conversation_id == notification.conversation_id, Message.direction == "inbound")
@@ -156,29 +163,57 @@ def _body(agent: Agent, notification: Notification) -> str:
     return text[:MAX_BODY]
 
 
-def send(device: PushSubscription, message: dict) -> str:
-    """Send one push to one device; a device the push service forgot is removed, a failure is noted on it.
+def send_all(devices: list[PushSubscription], message: dict) -> list[str]:
+    """Send one push to each device, at once (a slow push service delays only its own device); a device the
+    push service forgot is removed, a failure is noted on it.
 
     Returns:
-        "sent", "removed" or "failed" (the worker goes on to the next device either way).
+        Each device's outcome: "sent", "removed" or "failed" (the worker goes on either way).
     """
+    config = current_app.config
+    outgoing = [_request(device, message) for device in devices]  # signed here: VAPID needs the app's config
+    if len(outgoing) > 1:
+        with ThreadPoolExecutor(min(PARALLEL_DEVICES, len(outgoing))) as pool:
+            answers = list(pool.map(lambda request: _post(request, config), outgoing))
+    else:
+        answers = [_post(request, config) for request in outgoing]
+    return [_outcome(device, answer) for device, answer in zip(devices, answers, strict=True)]
+
+
+def _request(device: PushSubscription, message: dict) -> dict | Exception:
+    """What to post to one device's push service, or why nothing may be posted there."""
     try:
         check_endpoint(device.endpoint)  # again: a host's address may have changed since it subscribed
-        response = WebPusher({"endpoint": device.endpoint, "keys": {"p256dh": device.p256dh, "auth": device.auth}}
-                             ).send(data=json.dumps({**message, "renotify": True}),
-                                    headers={**vapid.authorization(device.endpoint), "Urgency": "high",
-                                             "Topic": message["tag"][:32]},
-                                    ttl=current_app.config["PUSH_TTL_SECONDS"],
-                                    timeout=current_app.config["PUSH_TIMEOUT_SECONDS"])
-    except (requests.RequestException, UnsafeEndpoint) as error:
-        log.warning("push to device %s failed: %s", device.id, error)
-        device.last_error = f"{type(error).__name__}: {error}"[:300]
+    except UnsafeEndpoint as error:
+        return error
+    return {"subscription": {"endpoint": device.endpoint, "keys": {"p256dh": device.p256dh, "auth": device.auth}},
+            "headers": {**vapid.authorization(device.endpoint), "Urgency": "high", "Topic": message["tag"][:32]},
+            "data": json.dumps({**message, "renotify": True})}
+
+
+def _post(request: dict | Exception, config) -> requests.Response | Exception:
+    """Encrypt and post one push (no database or app context: it may run on a pool's thread)."""
+    if isinstance(request, Exception):
+        return request
+    try:
+        return WebPusher(request["subscription"], requests_session=_http).send(
+            data=request["data"], headers=request["headers"], ttl=config["PUSH_TTL_SECONDS"],
+            timeout=config["PUSH_TIMEOUT_SECONDS"])
+    except requests.RequestException as error:
+        return error
+
+
+def _outcome(device: PushSubscription, answer: requests.Response | Exception) -> str:
+    """Note on the device how its push went; remove it when its push service has forgotten it."""
+    if isinstance(answer, Exception):
+        log.warning("push to device %s failed: %s", device.id, answer)
+        device.last_error = f"{type(answer).__name__}: {answer}"[:300]
         return "failed"
-    if response.status_code in GONE:
+    if answer.status_code in GONE:
         db.session.delete(device)
         return "removed"
-    if response.status_code >= 300:
-        device.last_error = f"HTTP {response.status_code}: {response.text[:200]}"
+    if answer.status_code >= 300:
+        device.last_error = f"HTTP {answer.status_code}: {answer.text[:200]}"
         return "failed"
     device.last_sent_at, device.last_error = utcnow(), None
     return "sent"
