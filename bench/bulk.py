@@ -27,7 +27,7 @@ import requests  # noqa: E402
 import socketio  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
-from bench.stack import stack_environment  # noqa: E402
+from bench.stack import bench_stack  # noqa: E402
 from devstack.launcher import start_process, stop_process, wait_healthy  # noqa: E402
 
 MACRO = {"name": "Outage", "scope": "global",
@@ -88,7 +88,8 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=10_000)
     args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="switchboard-bulk-")
-    redis_process, redis_url, port, env = stack_environment(workdir, "bulk")
+    redis_process, env = bench_stack(workdir)
+    redis_url, port = env["REDIS_URL"], int(env["PORT"])
     from workspace import create_app
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"], "REDIS_URL": redis_url,

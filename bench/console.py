@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 
 from bench.live import paced, percentile  # noqa: E402
-from bench.stack import stack_environment  # noqa: E402
+from bench.stack import bench_stack  # noqa: E402
 from devstack.launcher import start_process, stop_all, wait_healthy  # noqa: E402
 from workspace.channels.signature import sign  # noqa: E402
 
@@ -235,7 +235,8 @@ def main() -> None:
     from workspace import create_app
 
     workdir = tempfile.mkdtemp(prefix="switchboard-console-")
-    redis_process, redis_url, port, env = stack_environment(workdir, "console")
+    redis_process, env = bench_stack(workdir)
+    redis_url, port = env["REDIS_URL"], int(env["PORT"])
     app = create_app({"SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"], "REDIS_URL": redis_url,
                       "DISPATCHER_ENABLED": False})
     generate(app, args.rows, random.Random(1))

@@ -19,8 +19,8 @@ def redis_for(workdir: str) -> tuple[subprocess.Popen | None, str]:
 
 def process_environment(workdir: str, name: str, database_url: str, redis_url: str,
                         **settings: str) -> tuple[int, dict]:
-    """The web and worker processes' environment: a free PORT, an RQ queue and a secret of this run only, and
-    a Prometheus folder (every counter update writes to a shared memory-mapped file, as in production);
+    """The web and worker processes' environment: a free PORT, an RQ queue, a secret and a model folder of this
+    run only, and a Prometheus folder (every counter update writes to a shared memory-mapped file, as in production);
     `settings` add or override variables.
 
     Returns:
@@ -29,6 +29,7 @@ def process_environment(workdir: str, name: str, database_url: str, redis_url: s
     port = free_port()
     env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url, PORT=str(port),
                SWITCHBOARD_RQ_QUEUE=f"{name}-{uuid.uuid4().hex[:6]}", SWITCHBOARD_SECRET_KEY=uuid.uuid4().hex,
+               SWITCHBOARD_MODEL_DIR=os.path.join(workdir, "models"),
                PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
                PROMETHEUS_MULTIPROC_DIR=os.path.join(workdir, "prometheus"), **settings)
     return port, env
