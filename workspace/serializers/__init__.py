@@ -131,7 +131,7 @@ def serialize_conversation(conversation: Conversation, *, preview: str | None = 
         "id": conversation.id,
         "status": conversation.status,
         "queue": conversation.queue.slug if conversation.queue else None,
-        "channel": conversation.channel.slug,
+        "channel": conversation.channel.slug, "channel_kind": conversation.channel.kind,
         "priority": Priority(conversation.priority).label,
         "priority_score": round(conversation.priority_score, 3),
         "subject": conversation.subject,

@@ -19,19 +19,25 @@ from workspace.services.conversations.replies import store_reply
 MAX_SUBJECT = 400
 
 
+def email_channel_slugs() -> list[str]:
+    """The enabled email channels a new mail can be sent from, by slug."""
+    return list(db.session.scalars(sa.select(Channel.slug).where(
+        Channel.kind == "email", Channel.enabled.is_(True)).order_by(Channel.slug)))
+
+
 def start_conversation(fields: dict, agent: Agent) -> Conversation:
     """Start a conversation by sending a new email: channel and queue (slugs), to, cc, bcc, subject, text, files.
 
     The conversation waits on the customer (pending) in the chosen queue, assigned to the agent; its first
     message is the mail. The customer's answer joins it by our Message-ID or reply+token address.
     """
+    queue = db.session.scalar(sa.select(Queue).where(Queue.slug == fields.get("queue")))
+    if queue is None or (agent.role == "agent" and queue.id not in visible_queue_ids(agent)):
+        raise NotFound(f"queue: no queue named {fields.get('queue')!r} that you work")
     channel = db.session.scalar(sa.select(Channel).where(Channel.slug == fields.get("channel")))
     if channel is None:
         raise NotFound(f"channel: no channel named {fields.get('channel')!r}")
     email.require_email(channel)
-    queue = db.session.scalar(sa.select(Queue).where(Queue.slug == fields.get("queue")))
-    if queue is None or (agent.role == "agent" and queue.id not in visible_queue_ids(agent)):
-        raise NotFound(f"queue: no queue named {fields.get('queue')!r} that you work")
     (to,) = drafts.addresses([fields.get("to")], "to", required=True)
     cc = drafts.addresses(fields.get("cc"), "cc")
     bcc = drafts.addresses(fields.get("bcc"), "bcc")

@@ -117,6 +117,7 @@ SCHEMAS = {
             "id": {"type": "integer"},
             "status": {"enum": ["new", "open", "pending", "resolved", "escalated", "spam"]},
             "queue": NULLABLE_STRING, "channel": {"type": "string"},
+            "channel_kind": {"type": "string", "description": "native, discourse, x, khoros or email"},
             "priority": {"enum": ["urgent", "high", "normal", "low"]},
             "priority_score": {"type": "number"}, "subject": {"type": "string"},
             "tags": {"type": "array", "items": {"type": "string"}}, "assignee": ref("Agent"),
