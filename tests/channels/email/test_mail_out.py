@@ -13,7 +13,8 @@ from tests.channels.email.mail import plain
 from workspace.channels.email import drafts
 from workspace.extensions import db
 from workspace.jobs.dispatch import dispatch_once
-from workspace.models import Author, Channel, Conversation, EmailAttachment, Message, Queue
+from workspace.models import Agent, Author, Channel, Conversation, EmailAttachment, Message, Queue
+from workspace.services.conversations.replies import store_reply
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -266,3 +267,30 @@ def test_composing_is_refused_for_a_queue_or_channel_that_does_not_fit(app, post
     assert post("/conversations", {**body, "channel": other}).get_json()["error"]["code"] == "not_email"
     assert post("/conversations", {**body, "subject": " "}).status_code == 400
     assert post("/conversations", {**body, "to": "a@b.org\r\nBcc: c@d.org"}).status_code == 400
+
+
+def test_a_reply_from_a_macro_or_bulk_action_gets_the_copies_and_the_signature(app, token, received):
+    """store_reply without email fields (as macros and bulk replies call it) copies the customer's Cc and signs."""
+    conversation_id = received()
+    with app.app_context():
+        conversation = db.session.get(Conversation, conversation_id)
+        conversation.queue.signature = "The team"
+        agent = db.session.scalar(sa.select(Agent))
+        message = store_reply(conversation, "Thanks!", agent)
+        db.session.flush()
+        details = message.raw["email"]
+        assert details["kind"] == "reply" and details["signature"] == "The team"
+        assert [a["address"] for a in details["cc"]] == ["bob@customer.example"] and details["bcc"] == []
+        db.session.rollback()
+
+
+@pytest.mark.parametrize(("name", "data", "expected"), [
+    ("../../x.png", PNG, ("x.png", "image/png")),
+    ("C:\\Users\\eve\\evil\r\nX: y.pdf", b"%PDF-1.4", ("evil X: y.pdf", "application/pdf")),
+    ("..", b"\xff\xfe\x00bin", ("attachment", "application/octet-stream")),
+    ("a.html", "<script>é</script>".encode(), ("a.html", "text/plain")),
+])
+def test_an_agent_file_is_named_on_one_line_and_typed_by_its_bytes(name, data, expected):
+    """Folders, CR LF and a declared type never reach the mail; the bytes decide the type."""
+    (found,) = drafts.files([{"filename": name, "content_base64": base64.b64encode(data).decode()}])
+    assert (found.filename, found.sniffed_type) == expected and found.data == data
