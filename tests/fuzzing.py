@@ -41,7 +41,14 @@ STATE_DEPENDENT = {
     "answer_challenge": [(405, "method_not_allowed", "")],
     "update_conversation": [(400, "not_routed", ""), (400, "not_a_member", ""),
                             (400, "invalid_field", "assignee: no active agent")],
-    "reply_to_conversation": [(400, "reply_too_long", "")],
+    "reply_to_conversation": [(400, "reply_too_long", ""), (400, "not_email", ""),
+                              (400, "invalid_field", "cc:"), (400, "invalid_field", "bcc:"),
+                              (400, "invalid_field", "attachments:")],
+    # The test channel is a native one: only email conversations are forwarded or started by mail.
+    "forward_conversation": [(400, "not_email", ""), (400, "invalid_field", "to:"), (400, "invalid_field", "cc:")],
+    "start_email_conversation": [(400, "not_email", ""), (400, "invalid_field", "to:"),
+                                 (400, "invalid_field", "cc:"), (400, "invalid_field", "bcc:"),
+                                 (400, "invalid_field", "attachments:"), (400, "invalid_field", "subject:")],
     # A slug (given, or made from the title) that an earlier case took.
     "create_article": [(400, "duplicate_slug", "")],
     "update_article": [(400, "duplicate_slug", "")],

@@ -29,3 +29,16 @@ def test_the_admin_page_is_for_admins_only(open_console, live_server):
     page = open_console("ana@example.com")
     response = page.goto(f"{live_server}/admin")
     assert response.status == 403
+
+
+def test_admin_sets_a_queue_email_signature(app, admin_page):
+    """The signature typed in the queue's row is saved on the queue (and shown again after a reload)."""
+    page = admin_page
+    box = page.locator('#queues-admin tr[data-slug="billing"] textarea.signature')
+    box.fill("Billing team\nexample.com/help")
+    box.dispatch_event("change")
+    page.wait_for_function("() => document.querySelector('#toast').textContent === 'Signature saved'")
+    page.reload()
+    page.wait_for_selector('#queues-admin tr[data-slug="billing"]')
+    assert page.input_value('#queues-admin tr[data-slug="billing"] textarea.signature') == \
+        "Billing team\nexample.com/help"

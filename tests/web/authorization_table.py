@@ -99,6 +99,10 @@ ROUTES = {
     "POST /api/v1/conversations/<int:conversation_id>/macros/<int:macro_id>": ("uhooo", "write"),
     "POST /api/v1/conversations/<int:conversation_id>/notes": ("uhooo", "write"),
     "POST /api/v1/conversations/<int:conversation_id>/replies": ("uhooo", "write"),
+    # Email: forwarding (the matrix's channel is not email: 400 to whoever may see it) and composing a new mail
+    # into a queue (404 to an agent who does not work it).
+    "POST /api/v1/conversations/<int:conversation_id>/forwards": ("uhooo", "write"),
+    "POST /api/v1/conversations": ("uhooo", "write"),
     "GET /api/v1/attachments/<int:attachment_id>": ("uhooo", "read"),
     "GET /api/v1/authors/<int:author_id>": ("uhooo", "read"),
     "GET /api/v1/authors/<int:author_id>/conversations": ("uhooo", "read"),
@@ -242,6 +246,9 @@ BODIES = {
     "PATCH /api/v1/conversations/<int:conversation_id>": {"priority": "high"},
     "POST /api/v1/conversations/<int:conversation_id>/notes": {"text": "a note"},
     "POST /api/v1/conversations/<int:conversation_id>/replies": {"text": "a reply"},
+    "POST /api/v1/conversations/<int:conversation_id>/forwards": {"to": ["courier@partner.example"]},
+    "POST /api/v1/conversations": {"channel": "forum", "queue": "billing", "to": "dan@customer.example",
+                                   "subject": "Hello", "text": "A new mail"},
     "PATCH /api/v1/macros/<int:macro_id>": {"name": "Thanks again"},
     "POST /api/v1/articles": {"title": "Refund policy"},
     "PATCH /api/v1/articles/<int:article_id>": {"title": "Refunds"},

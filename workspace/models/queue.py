@@ -21,6 +21,8 @@ class Queue(db.Model):
     slug: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(120))
     description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    # Appended to email replies sent from this queue (plain text; the HTML part gets it escaped).
+    signature: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
     # {"urgent": 30, "high": 120, ...}; missing levels use the app default.
     sla_minutes: so.Mapped[Optional[dict]] = so.mapped_column(sa.JSON)
     # The classifier's confidence needed to route here; None uses the default.

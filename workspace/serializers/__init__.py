@@ -47,7 +47,7 @@ def serialize_channel(channel: Channel) -> dict:
 def serialize_queue(queue: Queue, counts: dict | None = None) -> dict:
     """A queue, with its live counts (and the cap at which at-risk counting stops) when given."""
     data = {"id": queue.id, "slug": queue.slug, "name": queue.name, "description": queue.description,
-            "assignment": queue.assignment, "lead_id": queue.lead_id}
+            "assignment": queue.assignment, "lead_id": queue.lead_id, "signature": queue.signature or ""}
     if counts is not None:
         data["counts"], data["at_risk_cap"] = counts, AT_RISK_CAP
     return data
@@ -131,7 +131,7 @@ def serialize_conversation(conversation: Conversation, *, preview: str | None = 
         "id": conversation.id,
         "status": conversation.status,
         "queue": conversation.queue.slug if conversation.queue else None,
-        "channel": conversation.channel.slug,
+        "channel": conversation.channel.slug, "channel_kind": conversation.channel.kind,
         "priority": Priority(conversation.priority).label,
         "priority_score": round(conversation.priority_score, 3),
         "subject": conversation.subject,

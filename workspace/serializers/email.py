@@ -1,4 +1,5 @@
-"""The email part of a received message: addresses, quoted history, sanitised HTML and attachments."""
+"""The email part of a message: addresses, quoted history, sanitised HTML and attachments (received mail), or
+what an outbound one was sent as (kind, To, Cc, Bcc, signature, files)."""
 
 import re
 
@@ -29,7 +30,10 @@ def serialize_email(message: Message) -> dict | None:
         return f'src="{attachment_url(found)}"' if found else 'src=""'
 
     return {
+        "kind": email.get("kind") or "received",
         "from": email.get("from"), "to": email.get("to") or [], "cc": email.get("cc") or [],
+        "bcc": email.get("bcc") or [], "copies": email.get("copies") or [],
+        "forwarded": email.get("forwarded") or [],
         "reply_to": email.get("reply_to") or [], "recipients_dropped": email.get("recipients_dropped") or 0,
         "quoted": email.get("quoted") or "", "signature": email.get("signature") or "",
         "html": _CID_SOURCE.sub(image, email.get("html") or ""), "remote_images": email.get("remote_images") or 0,

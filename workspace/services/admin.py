@@ -123,11 +123,14 @@ def save_agent(agent: Agent | None, data, admin: Agent) -> Agent:
     return agent
 
 
-QUEUE_FIELDS = ("slug", "name", "description", "sla_minutes", "routing_threshold", "assignment", "lead_id")
+QUEUE_FIELDS = ("slug", "name", "description", "sla_minutes", "routing_threshold", "assignment", "lead_id",
+                "signature")
+# An email signature's length: a few lines of name, team and links.
+MAX_SIGNATURE = 2000
 
 
 def save_queue(queue: Queue | None, data, admin: Agent) -> Queue:
-    """Create (queue None) or change a queue: name, description, SLA targets, routing threshold."""
+    """Create (queue None) or change a queue: name, description, SLA targets, routing threshold, signature."""
     data = only_fields(data, QUEUE_FIELDS if queue is None else QUEUE_FIELDS[1:])
     creating = queue is None
     before = None if creating else _queue_state(queue)
@@ -142,6 +145,11 @@ def save_queue(queue: Queue | None, data, admin: Agent) -> Queue:
         if not isinstance(description, str) or len(description) > 2000:
             raise ValidationError("description: a string of at most 2000 characters", code="invalid_field")
         queue.description = description
+    if "signature" in data:
+        signature = data["signature"]
+        if not isinstance(signature, str) or len(signature) > MAX_SIGNATURE or "\x00" in signature:
+            raise ValidationError(f"signature: a string of at most {MAX_SIGNATURE} characters", code="invalid_field")
+        queue.signature = signature.replace("\r\n", "\n").strip()
     if "sla_minutes" in data:
         targets = data["sla_minutes"]
         # JSON has one number type: 60.0 is the whole number 60 (as the API document's "integer" accepts it).
@@ -184,7 +192,7 @@ def _lead(agent_id) -> int | None:
 def _queue_state(queue: Queue) -> dict:
     return {"slug": queue.slug, "name": queue.name, "description": queue.description,
             "sla_minutes": queue.sla_minutes, "routing_threshold": queue.routing_threshold,
-            "assignment": queue.assignment, "lead_id": queue.lead_id}
+            "assignment": queue.assignment, "lead_id": queue.lead_id, "signature": queue.signature}
 
 
 CHANNEL_FIELDS = ("slug", "name", "kind", "enabled", "rotate_secret", "settings")

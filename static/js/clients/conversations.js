@@ -3,7 +3,11 @@ import { api } from '../lib/api.js';
 
 export const get = (id) => api('GET', `/conversations/${id}`);
 export const update = (id, fields) => api('PATCH', `/conversations/${id}`, fields);
-export const reply = (id, text) => api('POST', `/conversations/${id}/replies`, { text });
+// `email` (email conversations only): { cc, bcc, attachments: [{ filename, content_base64 }] }.
+export const reply = (id, text, email = {}) => api('POST', `/conversations/${id}/replies`, { text, ...email });
+export const forward = (id, fields) => api('POST', `/conversations/${id}/forwards`, fields);
+// Start a conversation by sending a new email: { channel, queue, to, cc, bcc, subject, text, attachments }.
+export const startByEmail = (fields) => api('POST', '/conversations', fields);
 export const addNote = (id, text) => api('POST', `/conversations/${id}/notes`, { text });
 // Hand the agent the next conversation to work on (assigning it to them).
 export const next = () => api('POST', '/conversations/next', {});

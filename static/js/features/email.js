@@ -59,6 +59,8 @@ export function renderEmail(m) {
       addressLine('From', e.from ? [e.from] : []),
       addressLine('To', e.to, e.recipients_dropped),
       addressLine('Cc', e.cc),
+      addressLine('Bcc', e.bcc),
+      e.kind === 'forward' && el('div', { class: 'email-flag', text: 'Forwarded (with the thread below the note)' }),
       m.subject && el('div', { class: 'email-line' }, el('span', { class: 'email-label', text: 'Subject: ' }), m.subject),
       e.automatic && el('div', { class: 'email-flag', text: `Sent by a machine (${e.automatic}): never answered automatically` }),
       e.bounced.length > 0 && el('div', { class: 'email-flag', text: `Bounce: mail to ${e.bounced.join(', ')} is stopped` })),

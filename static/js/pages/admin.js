@@ -56,8 +56,12 @@ function queueRow(queue, leads) {
     { lead_id: e.target.value === '' ? null : Number(e.target.value) }), 'Lead saved') },
   el('option', { value: '', text: '(none)' }),
   ...leads.map((a) => el('option', { value: a.id, text: a.name, selected: a.id === queue.lead_id })));
+  // Appended to email replies sent from the queue (as text, and escaped in their HTML part).
+  const signature = el('textarea', { rows: 2, maxlength: 2000, text: queue.signature || '', class: 'signature',
+    'aria-label': `Email signature of ${queue.name}`, onchange: (e) => save(() => queueAdmin.update(queue.slug,
+      { signature: e.target.value }), 'Signature saved') });
   return el('tr', { dataset: { slug: queue.slug } }, el('td', { text: queue.slug }), el('td', { text: queue.name }),
-    el('td', {}, sla), el('td', {}, threshold), el('td', {}, lead));
+    el('td', {}, sla), el('td', {}, threshold), el('td', {}, lead), el('td', {}, signature));
 }
 
 function channelRow(channel) {

@@ -13,7 +13,7 @@ native deliveries are (`X-Switchboard-Signature` over the raw body).
 from datetime import UTC
 
 from workspace.channels import settings
-from workspace.channels.email import outgoing
+from workspace.channels.email import drafts, outgoing
 from workspace.channels.email.addresses import channel_address, channel_domain, recipient_mailboxes
 from workspace.channels.email.automatic import automatic_reason
 from workspace.channels.email.parsing import Mail
@@ -56,6 +56,11 @@ def post_for(channel, mail: Mail, envelope: list[str]) -> InboundPost:
     reason = automatic_reason(mail.headers, sender, {channel_domain(channel)})
     if sender == channel_address(channel):
         reason = "our own mail"
+    # Whom the customer copied besides us: a reply copies them too unless the agent changes it.
+    ours = channel_address(channel)
+    copies = [a.address for a in mail.to + mail.cc
+              if a.address.lower() != sender and recipient_mailboxes([a.address]) != [ours]
+              and drafts.is_address(a.address)]
     date = mail.date.astimezone(UTC) if mail.date and EARLIEST_YEAR <= mail.date.year <= LATEST_YEAR else None
     return InboundPost(
         external_id=mail.message_id,
@@ -70,6 +75,7 @@ def post_for(channel, mail: Mail, envelope: list[str]) -> InboundPost:
             "message_id": mail.message_id, "from": mail.sender.as_dict(),
             "to": [a.as_dict() for a in mail.to], "cc": [a.as_dict() for a in mail.cc],
             "reply_to": [a.as_dict() for a in mail.reply_to], "recipients_dropped": mail.recipients_dropped,
+            "copies": copies[:drafts.MAX_ADDRESSES],
             "mailboxes": recipient_mailboxes(recipients)[:100],
             "in_reply_to": mail.in_reply_to, "references": mail.references,
             "quoted": mail.quoted, "signature": mail.signature, "html": mail.html,

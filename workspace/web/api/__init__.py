@@ -12,7 +12,7 @@ from workspace.web.api import sla  # noqa: E402,F401
 from workspace.web.api import tokens  # noqa: E402,F401
 from workspace.web.api import dashboard, incidents, quality  # noqa: E402,F401  (supervision routes register on bp)
 from workspace.web.api import two_factor  # noqa: E402,F401
-from workspace.web.api import attachments, suspended_mail  # noqa: E402,F401
+from workspace.web.api import attachments, email, suspended_mail  # noqa: E402,F401
 from workspace.web.api import merges, people, privacy  # noqa: E402,F401
 from workspace.web.api import notifications  # noqa: E402,F401
 from workspace.web.api import articles, assist  # noqa: E402,F401

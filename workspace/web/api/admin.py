@@ -123,6 +123,8 @@ _AGENT_FIELDS = {
     "capacity": {"type": "integer", "minimum": 0, "maximum": admin.MAX_CAPACITY}}
 _QUEUE_FIELDS = {
     "slug": SLUG, "name": text(120), "description": text(2000, blank=True),
+    "signature": {**text(admin.MAX_SIGNATURE, blank=True),
+                  "description": "appended to email replies sent from the queue (text; escaped in their HTML)"},
     "sla_minutes": {"type": ["object", "null"], "additionalProperties": False, "properties": {
         level: {"type": "integer", "minimum": 1, "maximum": 525_600} for level in admin.LEVELS}},
     "routing_threshold": {"type": ["number", "null"], "minimum": 0, "maximum": 1},

@@ -13,6 +13,7 @@ from workspace.services.conversations.claims import get_next
 from workspace.services.conversations.replies import add_note, reply
 from workspace.services.conversations.threads import thread_page
 from workspace.web.api import bp
+from workspace.web.api.email import EMAIL_FIELDS, EMAIL_REPLY_FIELDS
 from workspace.web.api.openapi import ERROR, ID, PATHS, closed, ref, text
 from workspace.web.auth import agent_required
 from workspace.web.validation import json_object, page_size, whole_number
@@ -61,7 +62,9 @@ def update_conversation(conversation_id: int):
 def reply_to_conversation(conversation_id: int):
     """Reply to the customer; delivery is queued and its state shows on the message."""
     conversation = _load(conversation_id)
-    return jsonify(serialize_message(reply(conversation, request.get_json()["text"], g.agent))), 201
+    body = request.get_json()
+    fields = {name: body[name] for name in EMAIL_FIELDS if name in body}
+    return jsonify(serialize_message(reply(conversation, body["text"], g.agent, email_fields=fields))), 201
 
 
 @bp.post("/conversations/<int:conversation_id>/notes")
@@ -121,8 +124,14 @@ PATHS["/api/v1/conversations/{conversation_id}"]["patch"] = {
 }
 PATHS["/api/v1/conversations/{conversation_id}/replies"] = {"post": {
     "operationId": "reply_to_conversation", "summary": "Reply to the customer (delivery is queued).",
-    "description": "A reply longer than its channel allows (280 on X, links counted as 23) is 400 reply_too_long.",
-    "parameters": _ID, "requestBody": _TEXT, "responses": {"201": _MESSAGE, **_FAIL}}}
+    "description": ("A reply longer than its channel allows (280 on X, links counted as 23) is 400 reply_too_long. "
+                    "On an email conversation the reply may set cc (absent: whom the customer's latest mail "
+                    "copied), bcc (envelope only) and attachments (base64; over the size limit 400 "
+                    "attachments_too_large); on any other channel those are 400 not_email. The queue's signature "
+                    "is appended to the mail."),
+    "parameters": _ID, "requestBody": {"required": True, "content": {"application/json": {"schema": closed(
+        {"text": text(MAX_REPLY_CHARS), **EMAIL_REPLY_FIELDS}, required=("text",))}}},
+    "responses": {"201": _MESSAGE, "413": ERROR, **_FAIL}}}
 PATHS["/api/v1/conversations/{conversation_id}/notes"] = {"post": {
     "operationId": "note_conversation", "summary": "Add an internal note.", "parameters": _ID, "requestBody": _TEXT,
     "responses": {"201": _MESSAGE, **_FAIL}}}

@@ -87,6 +87,7 @@ SCHEMAS = {
         "type": "object", "required": ["id", "slug", "name", "description", "counts"],
         "properties": {"id": {"type": "integer"}, "slug": {"type": "string"}, "name": {"type": "string"},
                        "description": {"type": "string"}, "counts": ref("QueueCounts"),
+                       "signature": {"type": "string", "description": "appended to email replies from the queue"},
                        "at_risk_cap": {"type": "integer", "description": "at_risk at or above this shows as cap-1+"}},
     },
     "AuthorSummary": {
@@ -116,6 +117,7 @@ SCHEMAS = {
             "id": {"type": "integer"},
             "status": {"enum": ["new", "open", "pending", "resolved", "escalated", "spam"]},
             "queue": NULLABLE_STRING, "channel": {"type": "string"},
+            "channel_kind": {"type": "string", "description": "native, discourse, x, khoros or email"},
             "priority": {"enum": ["urgent", "high", "normal", "low"]},
             "priority_score": {"type": "number"}, "subject": {"type": "string"},
             "tags": {"type": "array", "items": {"type": "string"}}, "assignee": ref("Agent"),
@@ -223,10 +225,17 @@ SCHEMAS = {
 ADDRESS = {"type": "object", "required": ["address", "name"],
            "properties": {"address": {"type": "string"}, "name": {"type": "string"}}}
 SCHEMAS["EmailDetails"] = {
-    "type": "object", "description": "Received email only: its addresses, the parts split from its text, and files.",
+    "type": "object", "description": ("Email: a received message's addresses, the parts split from its text and "
+                                      "files; or how an outbound one was sent (kind, To, Cc, Bcc, signature, files)."),
     "required": ["from", "to", "cc", "quoted", "signature", "html", "attachments"],
     "properties": {
+        "kind": {"enum": ["received", "reply", "forward", "new"]},
         "from": ADDRESS, "to": {"type": "array", "items": ADDRESS}, "cc": {"type": "array", "items": ADDRESS},
+        "bcc": {"type": "array", "items": ADDRESS, "description": "outbound only: in the envelope, never a header"},
+        "copies": {"type": "array", "items": {"type": "string"},
+                   "description": "received only: whom the customer copied besides us (a reply's default Cc)"},
+        "forwarded": {"type": "array", "items": {"type": "integer"},
+                      "description": "a forward: the messages it carried"},
         "reply_to": {"type": "array", "items": ADDRESS},
         "recipients_dropped": {"type": "integer", "description": "recipients past the 100 kept"},
         "quoted": {"type": "string", "description": "the quoted history, split from the new text"},

@@ -17,6 +17,7 @@ from workspace.errors import SwitchboardError
 from workspace.extensions import csrf, db
 from workspace.models import NOTIFICATION_KINDS, SCOPE_MEANINGS, scopes_allowed
 from workspace.services import audit
+from workspace.services.conversations.new_email import email_channel_slugs
 from workspace.services.notifications.settings import PRIORITIES
 from workspace.services.signin import two_factor
 from workspace.services.signin.passwords import check_password
@@ -69,7 +70,7 @@ def logout():
 @login_required
 def console(conversation_id: int | None = None):
     """The console shell; the script renders queues and conversations from the API."""
-    return render_template("console.html", agent=current_user)
+    return render_template("console.html", agent=current_user, email_channels=email_channel_slugs())
 
 
 @bp.get("/admin")

@@ -3,6 +3,7 @@ import * as conversations from '../../clients/conversations.js';
 import { attempt } from '../../lib/api.js';
 import { $, toast } from '../../lib/dom.js';
 import { hasSelection, pickMacro } from '../../features/bulk.js';
+import { emailFields, emailSent } from '../../features/mail_out.js';
 import { openPicker } from '../../features/macros.js';
 import { replySent } from '../../features/suggestions.js';
 import { typed } from '../../features/presence.js';
@@ -21,8 +22,11 @@ async function send(resolveAfter) {
   if (!text.trim() || !state.conversation) return;
   const kind = document.querySelector('input[name="kind"]:checked').value;
   const id = state.conversation.id;
-  if (!await attempt(() => (kind === 'note' ? conversations.addNote(id, text) : conversations.reply(id, text)))) return;
+  const conversation = state.conversation;
+  if (!await attempt(async () => (kind === 'note' ? conversations.addNote(id, text)
+    : conversations.reply(id, text, await emailFields(conversation))))) return;
   $('#reply-text').value = '';
+  if (kind === 'reply') emailSent();
   if (kind === 'reply') replySent(text);
   setKind('reply', { focus: false });  // a note is one note: the next message is a reply again
   await refreshConversation();
@@ -37,6 +41,7 @@ async function send(resolveAfter) {
 export function setKind(kind, { focus = true } = {}) {
   document.querySelector(`input[name="kind"][value="${kind}"]`).checked = true;
   $('#composer').classList.toggle('note-mode', kind === 'note');
+  $('#email-fields').classList.toggle('note-mode', kind === 'note');  // a note is never mailed
   const mode = MODES[kind];
   $('#reply-text').placeholder = mode.placeholder;
   $('#reply-text').setAttribute('aria-label', mode.label);

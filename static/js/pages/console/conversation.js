@@ -4,6 +4,7 @@ import { attempt } from '../../lib/api.js';
 import { $, ago, el, exactTime, fill, linkified, toast } from '../../lib/dom.js';
 import { conversationPage } from '../../lib/routes.js';
 import { renderEmail } from '../../features/email.js';
+import { showEmailFields } from '../../features/mail_out.js';
 import { canEscalate, escalate, renderEscalation } from '../../features/escalation.js';
 import { confidenceWords } from '../../features/confidence.js';
 import { seen } from '../../features/notifications.js';
@@ -64,6 +65,7 @@ function renderConversation() {
   renderEscalation(c);
   renderMerge(c);
   $('#reply-private').hidden = !c.private;
+  showEmailFields(c);
   $('#reply-text').placeholder = c.private ? 'Write a private reply…  (Ctrl+Enter sends)'
     : 'Write a reply…  (Ctrl+Enter sends)';
 }

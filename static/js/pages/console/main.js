@@ -7,6 +7,7 @@ import { initBulk, showProgress } from '../../features/bulk.js';
 import * as bell from '../../features/notifications.js';
 import { initPresence, renderPresence, viewing } from '../../features/presence.js';
 import { initComposer, setKind } from './composer.js';
+import { initMailOut } from '../../features/mail_out.js';
 import { initSuggestions } from '../../features/suggestions.js';
 import { change, escalateOpen, getNext, openConversation, refreshConversation } from './conversation.js';
 import { initCustomer } from './customer.js';
@@ -56,6 +57,8 @@ initList({ open: openConversation, changed: refreshConversation });
 initCustomer({ openConversation });
 initMerging({ openConversation });
 initComposer();
+initMailOut({ current: () => state.conversation, refresh: refreshConversation, open: (id) => openConversation(id),
+              queues: () => state.queues });
 initSuggestions();
 initKeyboard();
 initSearch({ open: openConversation, list: runSearch });
