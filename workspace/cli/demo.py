@@ -1,6 +1,8 @@
 """Demo data: a small brand's support floor with a few hundred realistic posts."""
 
 import random
+import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import click
@@ -11,6 +13,7 @@ from werkzeug.security import generate_password_hash
 
 from routing import Post
 from routing.text import model_text
+from workspace.channels import registry
 from workspace.channels.post import InboundAuthor, InboundPost
 from workspace.extensions import db
 from workspace.jobs.dispatch import dispatch_once
@@ -47,7 +50,14 @@ QUEUES = [
     ("accounts", "Accounts & security", "Hacked accounts, verification, closures.", {"urgent": 15}),
     ("feedback", "Feedback", "Praise, suggestions, feature requests.", None),
 ]
-CHANNELS = [("forum", "Community forum"), ("x", "X mentions"), ("app", "In-app feedback")]
+# (slug, name, kind): one channel of each real kind, so replies travel each kind's own way out.
+CHANNELS = [("forum", "Community forum", "discourse"), ("x", "X mentions", "x"), ("app", "In-app feedback", "native"),
+            ("community", "Khoros community", "khoros")]
+# The X account the demo's mentions are addressed to, and the forum user replies are posted as.
+DEMO_X_USER_ID = "1000000001"
+DEMO_FORUM_USER = "switchboard"
+# Forum posts each open their own topic, numbered from here.
+FIRST_TOPIC = 5000
 # (slug, name, address): the demo's email channel; mail to any address on its domain reaches it (billing@…).
 DEMO_MAIL = ("mail", "Support mailbox", "support@switchboard.localhost")
 
@@ -88,11 +98,46 @@ FIRST_NAMES = ["Maya", "Liam", "Zara", "Noah", "Ivy", "Omar", "Lena", "Kai", "In
                "Priya", "Jonas", "Amara", "Mateo", "Yuki", "Sofia", "Ravi", "Elif", "Chen", "Aisha"]
 
 
-def seed_demo(post_count: int = 300, seed: int = 7) -> str:
+@dataclass(frozen=True)
+class Relay:
+    """Where the demo channels' replies go: the local relay (devstack.relay) the launcher starts."""
+
+    url: str  # its HTTP base: Discourse's API under /discourse, reply callbacks under /callback/<channel>
+    api_key: str  # the Discourse Api-Key it accepts
+    smtp_port: int | None = None  # its SMTP port, for the mailbox's replies
+
+
+def relay_settings(kind: str, slug: str, relay: Relay) -> dict:
+    """A demo channel's settings that send its replies to the relay, in the kind's own protocol."""
+    if kind == "discourse":
+        return {"base_url": f"{relay.url}/discourse", "api_key": relay.api_key, "api_username": DEMO_FORUM_USER}
+    if kind == "email":
+        return {"smtp_host": "127.0.0.1", "smtp_port": relay.smtp_port} if relay.smtp_port else {}
+    return {"callback_url": f"{relay.url}/callback/{slug}"}
+
+
+def _demo_channel(slug: str, name: str, kind: str, settings: dict, relay: Relay | None) -> Channel:
+    """The demo channel with this slug, created or brought to its kind (an older demo made them all native), its
+    replies pointed at the relay when there is one."""
+    channel = db.session.scalar(sa.select(Channel).where(Channel.slug == slug))
+    if channel is None:
+        channel = Channel(slug=slug, name=name, kind=kind, settings={})
+        db.session.add(channel)
+    current = (channel.settings or {}) if channel.kind == kind else {}  # another kind's settings mean nothing here
+    channel.kind = kind
+    wanted = {**settings, **(relay_settings(kind, slug, relay) if relay else {})}
+    if kind == "x" and not current.get("consumer_secret"):
+        wanted["consumer_secret"] = secrets.token_hex(24)  # signs the CRC answer and webhook checks
+    channel.settings = registry.clean_settings(kind, wanted, current)
+    return channel
+
+
+def seed_demo(post_count: int = 300, seed: int = 7, relay: Relay | None = None) -> str:
     """Create demo agents, queues, channels and posts; returns what to tell the user.
 
     Running it again adds nothing that exists (agents, queues and channels are
-    matched by email and slug; posts by their external ids).
+    matched by email and slug; posts by their external ids), brings the earlier
+    posts up to now, and points the channels' replies at `relay` when given.
     """
     rng = random.Random(seed)
     for email, name, role in PEOPLE:
@@ -102,17 +147,9 @@ def seed_demo(post_count: int = 300, seed: int = 7) -> str:
     for slug, name, description, sla in QUEUES:
         if not db.session.scalar(sa.select(Queue).where(Queue.slug == slug)):
             db.session.add(Queue(slug=slug, name=name, description=description, sla_minutes=sla))
-    channels = []
-    for slug, name in CHANNELS:
-        channel = db.session.scalar(sa.select(Channel).where(Channel.slug == slug))
-        if channel is None:
-            channel = Channel(slug=slug, name=name, kind="native")
-            db.session.add(channel)
-        channels.append(channel)
-    mail = db.session.scalar(sa.select(Channel).where(Channel.slug == DEMO_MAIL[0]))
-    if mail is None:
-        mail = Channel(slug=DEMO_MAIL[0], name=DEMO_MAIL[1], kind="email", settings={"address": DEMO_MAIL[2]})
-        db.session.add(mail)
+    channels = [_demo_channel(slug, name, kind, {"user_id": DEMO_X_USER_ID} if kind == "x" else {}, relay)
+                for slug, name, kind in CHANNELS]
+    mail = _demo_channel(DEMO_MAIL[0], DEMO_MAIL[1], "email", {"address": DEMO_MAIL[2]}, relay)
     db.session.flush()
     for email, slugs in MEMBERSHIPS.items():
         agent = db.session.scalar(sa.select(Agent).where(Agent.email == email))
@@ -144,6 +181,8 @@ def seed_demo(post_count: int = 300, seed: int = 7) -> str:
             text=text.format(product=rng.choice(PRODUCTS), amount=f"${rng.randint(5, 400)}.{rng.randint(0, 99):02}"),
             subject=subject,
             created_at=arrivals[number],
+            # A forum post opens its own topic (Discourse replies go into it); elsewhere posts join by author.
+            **({"thread_id": str(FIRST_TOPIC + number), "raw": {"post_number": 1}} if channel.kind == "discourse" else {}),
         )
         by_channel.setdefault(channel.id, []).append(post)
     stored = 0
@@ -214,7 +253,7 @@ def _train_classifier(rng: random.Random) -> None:
         text, subject, queue = rng.choice(POSTS)
         text = text.format(product=rng.choice(PRODUCTS), amount=f"${rng.randint(5, 400)}.{rng.randint(0, 99):02}")
         post = Post(text=f"{rng.choice(OPENINGS)}{text}{rng.choice(CLOSINGS)}",
-                    subject=subject if rng.random() < 0.7 else "", channel=rng.choice(CHANNELS)[0])
+                    subject=subject if rng.random() < 0.7 else "", channel=rng.choice(CHANNELS[:3])[0])
         texts.append(model_text(post))
         labels.append(queue)
     train_from_examples(texts, labels, source="demo")
@@ -262,8 +301,12 @@ def _add_macros(owner: Agent) -> None:
 @click.command("seed")
 @with_appcontext
 @click.option("--posts", default=300, show_default=True, help="How many demo posts to deliver.")
-def seed(posts: int):
+@click.option("--relay", "relay_url", metavar="URL", help="Send the demo channels' replies to this devstack relay.")
+@click.option("--relay-key", default="", help="The Discourse Api-Key the relay accepts.")
+@click.option("--relay-smtp-port", type=int, help="The relay's SMTP port, for the mailbox's replies.")
+def seed(posts: int, relay_url: str | None, relay_key: str, relay_smtp_port: int | None):
     """Load demo data: agents, queues, channels and realistic posts (routed by the worker)."""
-    click.echo(seed_demo(posts))
+    relay = Relay(relay_url.rstrip("/"), relay_key, relay_smtp_port) if relay_url else None
+    click.echo(seed_demo(posts, relay=relay))
     while dispatch_once(current_app.config["DISPATCH_BATCH"]):
         pass  # hand the demo posts to the worker now rather than at the next sweep

@@ -32,7 +32,7 @@ export function macroActions(list, options) {
 
   function input(kind, value, n) {
     const [, , field, how] = KINDS[kind];
-    const label = `Action ${n}: ${field}`;
+    const label = `Macro action ${n}: ${field}`;
     const { queues, agents } = options();
     switch (how) {
       case 'template': return el('textarea', { class: 'value', rows: 2, text: value || '', required: true, 'aria-label': label });
@@ -52,13 +52,13 @@ export function macroActions(list, options) {
     const item = el('li', { class: 'macro-action' });
     const draw = (kind, value) => {
       const n = [...list.children].indexOf(item) + 1 || list.children.length + 1;
-      fill(item, select(`Action ${n}`, Object.entries(KINDS).map(([k, [label]]) => [k, label]), kind, 'kind'),
+      fill(item, select(`Macro action ${n}`, Object.entries(KINDS).map(([k, [label]]) => [k, label]), kind, 'kind'),
         input(kind, value, n),
-        el('button', { type: 'button', text: 'up', 'aria-label': `Move action ${n} up`, onclick: () => {
+        el('button', { type: 'button', text: 'up', 'aria-label': `Move macro action ${n} up`, onclick: () => {
           if (item.previousElementSibling) item.previousElementSibling.before(item);
           item.querySelector('.kind').focus();
         } }),
-        el('button', { type: 'button', text: 'remove', 'aria-label': `Remove action ${n}`, onclick: () => {
+        el('button', { type: 'button', text: 'remove', 'aria-label': `Remove macro action ${n}`, onclick: () => {
           const next = item.nextElementSibling || item.previousElementSibling;
           item.remove();
           if (next) next.querySelector('.kind').focus();
