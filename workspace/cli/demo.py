@@ -25,12 +25,14 @@ from workspace.models import (
     Conversation,
     Macro,
     Message,
+    Priority,
     Queue,
     SlaPolicy,
     utcnow,
 )
 from workspace.services.intake.store import store_posts
 from workspace.services.service_levels import clocks
+from workspace.services.triage import decisions
 from workspace.services.triage.classifier import train_from_examples
 
 DEMO_PASSWORD = "switchboard-demo"
@@ -43,12 +45,15 @@ PEOPLE = [
 ]
 # Which queues the demo agents work (supervisors and admins see every queue).
 MEMBERSHIPS = {"ana@example.com": ("triage", "billing", "tech"), "kofi@example.com": ("triage", "accounts", "feedback")}
+# Plain first-reply targets (minutes) short enough that the demo's older posts (one to five hours) show some
+# at risk and a few past it, while most, within the hour, are running.
 QUEUES = [
-    ("triage", "Triage", "Needs a human to route it.", None),
+    ("triage", "Triage", "Needs a human to route it.", {"normal": 180, "low": 360}),
     ("billing", "Billing", "Charges, refunds, invoices.", {"urgent": 30, "high": 90}),
-    ("tech", "Technical support", "Login, outages, bugs.", {"urgent": 15, "high": 60}),
-    ("accounts", "Accounts & security", "Hacked accounts, verification, closures.", {"urgent": 15}),
-    ("feedback", "Feedback", "Praise, suggestions, feature requests.", None),
+    ("tech", "Technical support", "Login, outages, bugs.", {"urgent": 15, "high": 60, "normal": 180, "low": 360}),
+    ("accounts", "Accounts & security", "Hacked accounts, verification, closures.",
+     {"urgent": 15, "normal": 180, "low": 360}),
+    ("feedback", "Feedback", "Praise, suggestions, feature requests.", {"normal": 180, "low": 360}),
 ]
 # (slug, name, kind): one channel of each real kind, so replies travel each kind's own way out.
 CHANNELS = [("forum", "Community forum", "discourse"), ("x", "X mentions", "x"), ("app", "In-app feedback", "native"),
@@ -185,12 +190,18 @@ def seed_demo(post_count: int = 300, seed: int = 7, relay: Relay | None = None) 
             **({"thread_id": str(FIRST_TOPIC + number), "raw": {"post_number": 1}} if channel.kind == "discourse" else {}),
         )
         by_channel.setdefault(channel.id, []).append(post)
-    stored = 0
+    stored, new_ids = 0, set()
     for channel in channels:
         posts = by_channel.get(channel.id, [])
         for begin in range(0, len(posts), 200):
             outcomes = store_posts(channel.id, posts[begin:begin + 200], window_seconds=3600)
             stored += sum(o.status == "stored" for o in outcomes)
+            new_ids |= {o.conversation_id for o in outcomes if o.status == "stored"}
+    # Routed here rather than by the worker, so each conversation's reply target is known to place it by.
+    for begin in range(0, len(new_ids), 200):
+        decisions.route_conversations(sorted(new_ids)[begin:begin + 200])
+    place_on_timeline(utcnow())
+    clocks.check(utcnow())  # the states as of now (the scheduler's watcher would, within its minute)
     secrets_text = "\n".join(f"  channel {c.slug:6} secret {c.secret}" for c in channels)
     secrets_text += f"\n  channel {mail.slug:6} address {DEMO_MAIL[2]} (mail it at the smtp:// listener above)"
     return (
@@ -227,20 +238,45 @@ def refresh_timeline(now: datetime) -> None:
     if shift < timedelta(minutes=5):
         return
     conversation_ids = sa.select(Message.conversation_id).where(Message.external_id.like("demo-%")).distinct()
-    # In Python, not SQL: SQLite keeps these times as text, where adding an interval means nothing.
-    for message in db.session.scalars(sa.select(Message).where(Message.conversation_id.in_(conversation_ids))):
-        message.created_at += shift
-        if message.received_at is not None:
-            message.received_at += shift
     policies = clocks.Policies()
     for conversation in db.session.scalars(sa.select(Conversation).where(Conversation.id.in_(conversation_ids))):
-        for column in ("created_at", "updated_at", "last_message_at", "waiting_since", "routed_at", "first_reply_at"):
-            if getattr(conversation, column) is not None:
-                setattr(conversation, column, getattr(conversation, column) + shift)
+        _shift_conversation(conversation, shift)
         if conversation.status in clocks.RUNNING_STATUSES:
             conversation.sla_clock, conversation.sla_paused_at = None, None
             clocks.sync(conversation, now, policies)
     db.session.commit()
+
+
+def place_on_timeline(now: datetime) -> None:
+    """Date each waiting demo conversation by its own reply target, so the floor reads as a live one whatever the
+    routing made of it: most well inside their target, some at risk, a few past it (the spike stays where it is).
+    Each conversation's share of its target comes from its id, so a later start places it alike."""
+    spike = sa.select(Message.conversation_id).where(Message.external_id.in_([f"demo-{n}" for n in range(SPIKE)]))
+    demo = sa.select(Message.conversation_id).where(Message.external_id.like("demo-%"))
+    policies = clocks.Policies()
+    rows = db.session.scalars(sa.select(Conversation).where(
+        Conversation.id.in_(demo), Conversation.id.not_in(spike), Conversation.status == "open",
+        Conversation.first_reply_at.is_(None), Conversation.waiting_since.is_not(None)))
+    for conversation in rows:
+        target = policies.reply_minutes(conversation.queue, Priority(conversation.priority))
+        draw = (conversation.id * 7919) % 100 / 100
+        share = 0.05 + draw / 0.8 * 0.55 if draw < 0.8 else 0.8 + (draw - 0.8) * 0.9 if draw < 0.95 else 1.2
+        shift = now - timedelta(minutes=target * share) - conversation.waiting_since.replace(tzinfo=now.tzinfo)
+        _shift_conversation(conversation, shift)
+        conversation.sla_clock, conversation.sla_paused_at = None, None
+        clocks.sync(conversation, now, policies)
+    db.session.commit()
+
+
+def _shift_conversation(conversation: Conversation, shift: timedelta) -> None:
+    """Move a conversation and its messages in time by `shift` (in Python: SQLite keeps times as text)."""
+    for message in conversation.messages:
+        message.created_at += shift
+        if message.received_at is not None:
+            message.received_at += shift
+    for column in ("created_at", "updated_at", "last_message_at", "waiting_since", "routed_at", "first_reply_at"):
+        if getattr(conversation, column) is not None:
+            setattr(conversation, column, getattr(conversation, column) + shift)
 
 
 def _train_classifier(rng: random.Random) -> None:
