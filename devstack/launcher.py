@@ -381,7 +381,7 @@ def main(argv: list[str] | None = None) -> None:
                   f"Escalations go to {tickets}\n"
                   f"Mail in: smtp://{env.get('SWITCHBOARD_SMTP_HOST', '127.0.0.1')}:"
                   f"{env.get('SWITCHBOARD_SMTP_PORT', '2525')}\n"
-                  + (f"Replies go to the demo relay at {relay_options[1]}/ (what it received)\n" if relay_options else "")
+                  + (f"Replies go to the demo relay at {relay_options[1]}/ (what it got)\n" if relay_options else "")
                   + f"Processes: {', '.join(name for name, _ in processes)}\n"
                   f"{demo}")
         print(f"\n{banner}", flush=True)

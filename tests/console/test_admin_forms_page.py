@@ -32,7 +32,8 @@ def test_sla_targets_have_one_editor_which_the_queue_table_links_to(app, admin_p
     assert page.eval_on_selector("#new-policy input[name=first_reply_minutes]", "i => i.value") == "120"
     page.fill("#new-policy input[name=first_reply_minutes]", "45")
     page.click("#new-policy button[type=submit]")
-    page.wait_for_selector('#policies tr[data-queue="billing"][data-level="high"][data-policy="yes"]:has-text("45 min")')
+    high = '#policies tr[data-queue="billing"][data-level="high"]'
+    page.wait_for_selector(f'{high}[data-policy="yes"]:has-text("45 min")')
     with app.app_context():
         policy = db.session.scalar(sa.select(SlaPolicy))
         assert (policy.queue.slug, policy.priority, policy.first_reply_minutes) == ("billing", 1, 45)

@@ -187,7 +187,8 @@ def seed_demo(post_count: int = 300, seed: int = 7, relay: Relay | None = None) 
             subject=subject,
             created_at=arrivals[number],
             # A forum post opens its own topic (Discourse replies go into it); elsewhere posts join by author.
-            **({"thread_id": str(FIRST_TOPIC + number), "raw": {"post_number": 1}} if channel.kind == "discourse" else {}),
+            **({"thread_id": str(FIRST_TOPIC + number), "raw": {"post_number": 1}}
+               if channel.kind == "discourse" else {}),
         )
         by_channel.setdefault(channel.id, []).append(post)
     stored, new_ids = 0, set()
