@@ -203,10 +203,10 @@ def seed_demo(post_count: int = 300, seed: int = 7, relay: Relay | None = None) 
         decisions.route_conversations(sorted(new_ids)[begin:begin + 200])
     place_on_timeline(utcnow())
     clocks.check(utcnow())  # the states as of now (the scheduler's watcher would, within its minute)
-    secrets_text = "\n".join(f"  channel {c.slug:6} secret {c.secret}" for c in channels)
-    secrets_text += f"\n  channel {mail.slug:6} address {DEMO_MAIL[2]} (mail it at the smtp:// listener above)"
+    secrets_text = "\n".join(f"  channel {c.slug:9} secret {c.secret}" for c in channels)
+    secrets_text += f"\n  channel {mail.slug:9} address {DEMO_MAIL[2]} (mail it at the smtp:// listener above)"
     return (
-        f"demo data: {stored} new posts (routed by the worker shortly)\n"
+        f"demo data: {stored} new posts, routed\n"
         f"console sign-in: {PEOPLE[0][0]} / {DEMO_PASSWORD} (also ana@example.com, sam@example.com)\n"
         f"API token for {PEOPLE[0][0]}: {secret}\n{secrets_text}"
     )
