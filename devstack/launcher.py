@@ -14,6 +14,7 @@ import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -321,6 +322,25 @@ def private_redis(env: dict) -> Callable[[], subprocess.Popen]:
     return start
 
 
+def free_port() -> int:
+    """A TCP port nothing listens on now (the kernel's choice)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def demo_relay(env: dict) -> tuple[list[str], Callable[[], subprocess.Popen]]:
+    """The demo's outbound relay (devstack.relay) on ports chosen once, so its restarts keep them: returns the
+    seed's options that point the demo channels' replies at it, and its starter."""
+    port, smtp_port, key = free_port(), free_port(), secrets.token_urlsafe(18)
+    log = ROOT / "instance" / "relay.jsonl"
+    command = [sys.executable, "-m", "devstack.relay", "--port", str(port), "--smtp-port", str(smtp_port),
+               "--log", str(log), "--api-key", key]
+    start = relaying("relay", lambda **popen: subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True,
+                                                               **popen))
+    return ["--relay", f"http://127.0.0.1:{port}", "--relay-key", key, "--relay-smtp-port", str(smtp_port)], start
+
+
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     """Parse the launcher's options."""
     parser = argparse.ArgumentParser(prog="bin/run", description=__doc__.splitlines()[0])
@@ -350,7 +370,11 @@ def main(argv: list[str] | None = None) -> None:
     try:
         flask(env, "db", "upgrade")
         flask(env, "push", "keys")  # the VAPID key pair, made once in instance/
-        demo = "" if options.no_demo else flask(env, "seed")
+        relay_options: list[str] = []
+        if not options.no_demo:
+            relay_options, start_relay = demo_relay(env)
+            supervised.append(Supervised("relay", start_relay))
+        demo = "" if options.no_demo else flask(env, "seed", *relay_options)
         if options.scale:
             processes = scaled_processes(env, options.scale)
         else:
@@ -365,7 +389,8 @@ def main(argv: list[str] | None = None) -> None:
                   f"Escalations go to {tickets}\n"
                   f"Mail in: smtp://{env.get('SWITCHBOARD_SMTP_HOST', '127.0.0.1')}:"
                   f"{env.get('SWITCHBOARD_SMTP_PORT', '2525')}\n"
-                  f"Processes: {', '.join(name for name, _ in processes)}\n"
+                  + (f"Replies go to the demo relay at {relay_options[1]}/ (what it got)\n" if relay_options else "")
+                  + f"Processes: {', '.join(name for name, _ in processes)}\n"
                   f"{demo}")
         print(f"\n{banner}", flush=True)
         threading.Thread(target=announce_when_up, args=(f"http://127.0.0.1:{env['PORT']}", banner),

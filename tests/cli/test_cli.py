@@ -68,8 +68,9 @@ def test_seed_loads_demo_data_and_queues_its_routing(app, runner, run_jobs):
 
 
 def test_the_demo_floor_is_live_at_every_start(app, runner, run_jobs):
-    """Seeded, most open conversations still have their SLA running, a few are at risk or past it, and a spike
-    of outage reports arrived together; a later start (hours on) brings the same posts up to the present."""
+    """Seeded, most open conversations still have their SLA running (as the watcher finds them), a few are at
+    risk or past it, and a spike of outage reports arrived together; a later start (hours on) brings the same
+    posts up to the present."""
     assert runner.invoke(args=["seed", "--posts", "120"]).exit_code == 0
     run_jobs()
 
@@ -81,7 +82,8 @@ def test_the_demo_floor_is_live_at_every_start(app, runner, run_jobs):
         return [status for status, _ in rows], max(when for _, when in rows)
 
     statuses, newest = floor()
-    assert statuses.count("ok") > len(statuses) / 2
+    print("SLA states", {state: statuses.count(state) for state in set(statuses)})
+    assert statuses.count("ok") > len(statuses) / 2 and 0 < statuses.count("at_risk") < len(statuses) / 4
     assert utcnow() - newest < timedelta(minutes=5)
     with app.app_context():  # the spike: many posts within five minutes, twenty minutes ago
         spike = db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(

@@ -12,8 +12,8 @@ def test_admin_sets_up_business_hours_sla_and_assignment(app, admin_page, tmp_pa
     page = admin_page
     page.wait_for_selector("#assignment tbody tr")
     page.fill("#new-calendar input[name=name]", "Paris office")
-    page.fill("#new-calendar input[name=time_zone]", "Europe/Paris")
-    page.click("#new-calendar button")
+    page.select_option("#new-calendar select[name=time_zone]", "Europe/Paris")
+    page.click("#calendar-save")
     calendar_row = page.wait_for_selector('#calendars tr:has-text("Paris office")')
     assert "mon 09:00-17:00" in calendar_row.inner_text()
     feed = tmp_path / "holidays.ics"

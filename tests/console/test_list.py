@@ -148,3 +148,32 @@ def test_a_live_update_keeps_the_order_and_the_preview(app, open_console, live_s
     row(page, ids[1]).wait_for()
     assert shown_order(page)[0] == ids[1] and shown_order(page) == server_order(page)
     assert page.errors == []
+
+
+def test_j_shows_the_next_conversation_fetched_ahead_unless_it_changed_since(app, open_console, live_server):
+    """While one conversation is read the next is fetched, so j shows it even if the network fails by then (the
+    copy is read again after); a copy older than the list's row (the next one changed meanwhile) is not shown:
+    j fetches it anew and shows the change."""
+    post_billing(live_server, 3)
+    page = open_console("ana@example.com")
+    page.click('#queues li[data-queue="billing"]')
+    page.wait_for_function("() => document.querySelectorAll('#rows .row').length === 3")
+    first, second, third = shown_order(page)
+    with page.expect_response(lambda response: response.url.endswith(f"/api/v1/conversations/{second}")):
+        page.click(f'#rows .row[data-id="{first}"]')
+        opened(page, first)
+    page.route(f"**/api/v1/conversations/{second}", lambda route: route.abort())
+    page.keyboard.press("j")
+    opened(page, second)
+    assert page.inner_text("#conv-subject") != "" and page.errors == []
+    page.unroute(f"**/api/v1/conversations/{second}")
+    # The third was fetched ahead too; it is changed (a live event brings the list's row up to date) before j.
+    page.wait_for_function(f"() => performance.getEntriesByType('resource')"
+                           f".some((entry) => entry.name.endsWith('/api/v1/conversations/{third}'))")
+    page.evaluate(f"fetch('/api/v1/conversations/{third}', {{method: 'PATCH', headers: {{'Content-Type': "
+                  f"'application/json', 'X-CSRFToken': document.querySelector('meta[name=csrf-token]').content}}, "
+                  f"body: JSON.stringify({{priority: 'low'}})}})")  # low: it stays last in the list
+    page.wait_for_selector(f'#rows .row[data-id="{third}"] .prio-low', state="attached")
+    page.keyboard.press("j")
+    opened(page, third)
+    page.wait_for_function("() => document.querySelector('#conv-priority').value === 'low'")

@@ -99,6 +99,8 @@ def test_policies_are_set_per_level_and_validated(app, call, office):  # noqa: F
     validate(response.get_json(), "SlaPolicy")
     shown = call("get", "/queues/billing/sla").get_json()
     assert shown["policies"] == [{"priority": "urgent", **policy}] and shown["assignment"] == "off"
+    # What applies where no policy does: the queue's plain first-reply targets (the app's defaults here).
+    assert shown["plain_minutes"] == {"urgent": 30, "high": 120, "normal": 480, "low": 1440}
     assert call("delete", f"/calendars/{office['id']}").status_code == 409
     assert call("delete", "/queues/billing/sla/urgent").status_code == 204
     assert call("delete", f"/calendars/{office['id']}").status_code == 204

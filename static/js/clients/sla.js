@@ -3,6 +3,7 @@ import { api } from '../lib/api.js';
 
 export const calendars = () => api('GET', '/calendars');
 export const createCalendar = (body) => api('POST', '/calendars', body);
+export const updateCalendar = (id, body) => api('PATCH', `/calendars/${id}`, body);
 export const importHolidays = (id, ical) => api('POST', `/calendars/${id}/import`, { ical });
 export const deleteCalendar = (id) => api('DELETE', `/calendars/${id}`);
 

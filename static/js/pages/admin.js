@@ -3,7 +3,7 @@ import * as agents from '../clients/admin/agents.js';
 import * as channels from '../clients/admin/channels.js';
 import * as queueAdmin from '../clients/admin/queues.js';
 import * as suspendedMail from '../clients/admin/suspended_mail.js';
-import { PRIORITIES, list as listQueues } from '../clients/queues.js';
+import { list as listQueues } from '../clients/queues.js';
 import { attempt } from '../lib/api.js';
 import { $, el } from '../lib/dom.js';
 
@@ -40,14 +40,9 @@ function agentRow(agent) {
 }
 
 function queueRow(queue, leads) {
-  const sla = el('input', { value: PRIORITIES.map((l) => (queue.sla_minutes || {})[l] ?? '').join('/'),
-    placeholder: 'defaults', 'aria-label': `SLA minutes of ${queue.name} (urgent/high/normal/low)`,
-    title: 'minutes to first reply, urgent/high/normal/low; blank keeps the default',
-    onchange: (e) => {
-      const parts = e.target.value.split('/').map((p) => p.trim());
-      const targets = Object.fromEntries(PRIORITIES.map((l, i) => [l, Number(parts[i])]).filter(([, v]) => v > 0));
-      save(() => queueAdmin.update(queue.slug, { sla_minutes: targets }), 'SLA saved');
-    } });
+  // Reply targets are set in one place, the SLA policies section; this links there with the queue chosen.
+  const sla = el('a', { href: '#sla-policies', text: 'SLA targets', 'aria-label': `SLA targets of ${queue.name}`,
+    dataset: { slaQueue: queue.slug } });
   const threshold = el('input', { type: 'number', min: 0, max: 1, step: 0.05, value: queue.routing_threshold ?? '',
     placeholder: 'default', 'aria-label': `Routing threshold of ${queue.name}`, onchange: (e) => save(() => queueAdmin.update(queue.slug,
       { routing_threshold: e.target.value === '' ? null : Number(e.target.value) }), 'Threshold saved') });

@@ -1,12 +1,17 @@
 // The admin page's macros: list, create and edit (template and actions checked by the server), delete,
 // export to a JSON file and import one back.
 import * as macroLibrary from '../clients/macros.js';
+import * as agentAdmin from '../clients/admin/agents.js';
 import { list as listQueues } from '../clients/queues.js';
+import { macroActions } from '../features/macro_actions.js';
 import { attempt } from '../lib/api.js';
 import { $, el, toast } from '../lib/dom.js';
 
 const form = $('#macro-form');
 let macros = [];
+let choices = { queues: [], agents: [] };
+const actions = macroActions($('#macro-actions'), () => choices);
+actions.show([{ type: 'reply' }, { type: 'status', status: 'resolved' }]);
 
 function edit(macro) {
   form.elements.id.value = macro ? macro.id : '';
@@ -15,7 +20,7 @@ function edit(macro) {
   form.elements.scope.value = macro ? macro.scope : 'global';
   form.elements.queue.value = macro && macro.queue ? macro.queue : '';
   form.elements.template.value = macro ? macro.template : '';
-  form.elements.actions.value = JSON.stringify(macro ? macro.actions : [{ type: 'reply' }], null, 1);
+  actions.show(macro ? macro.actions : [{ type: 'reply' }]);
   form.elements.name.focus();
 }
 
@@ -28,8 +33,10 @@ function macroRow(macro) {
 }
 
 async function load() {
-  const [list, queues] = await Promise.all([macroLibrary.manageList(), listQueues()]);
+  const [list, queues, agents] = await Promise.all([macroLibrary.manageList(), listQueues(), agentAdmin.list()]);
   macros = list.data;
+  choices = { queues: queues.data.map((q) => [q.slug, q.name]),
+              agents: agents.data.filter((a) => a.active).map((a) => [a.id, a.name]) };
   $('#macros-admin tbody').replaceChildren(...macros.map(macroRow));
   const chosen = form.elements.queue.value;
   form.elements.queue.replaceChildren(el('option', { value: '', text: '(team macros only)' }),
@@ -44,13 +51,9 @@ async function remove(macro) {
 
 form.addEventListener('submit', async (event) => {
   event.preventDefault();
-  let actions;
-  try { actions = JSON.parse(form.elements.actions.value || '[]'); } catch {
-    toast('Actions: not valid JSON'); return;
-  }
   const body = { name: form.elements.name.value, description: form.elements.description.value,
                  scope: form.elements.scope.value, queue: form.elements.queue.value || null,
-                 template: form.elements.template.value, actions };
+                 template: form.elements.template.value, actions: actions.read() };
   const id = form.elements.id.value;
   try {
     const saved = await (id ? macroLibrary.update(id, body) : macroLibrary.create(body));
@@ -61,6 +64,7 @@ form.addEventListener('submit', async (event) => {
 });
 
 $('#macro-new').addEventListener('click', () => edit(null));
+$('#macro-add-action').addEventListener('click', () => actions.add());
 $('#macro-export').addEventListener('click', async () => {
   const data = await macroLibrary.exportAll();
   const link = el('a', { href: URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' })),

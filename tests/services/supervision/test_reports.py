@@ -106,6 +106,21 @@ def test_the_default_week_is_the_last_complete_one():
     assert reports.parse_week("2026-W48") == datetime(2026, 11, 23, tzinfo=UTC)
 
 
+def test_the_report_opens_on_this_week_when_the_last_had_no_posts(app):
+    """A new floor (a fresh demo) has posts only this week: the report opens there, not on an empty week; once the
+    last week has posts, it opens on the last complete week again."""
+    now = MONDAY + timedelta(weeks=1, days=2, hours=9)
+    with app.app_context():
+        db.session.add(VolumeCount(kind="queue", key="billing", bucket_start=now - timedelta(hours=2), posts=3,
+                                   sentiment_sum=0.0, negative=0))
+        db.session.commit()
+        assert reports.default_week(now) == MONDAY + timedelta(weeks=1)
+        db.session.add(VolumeCount(kind="queue", key="billing", bucket_start=MONDAY + timedelta(days=6), posts=1,
+                                   sentiment_sum=0.0, negative=0))
+        db.session.commit()
+        assert reports.default_week(now) == MONDAY
+
+
 def test_a_finished_week_is_computed_once_and_the_current_week_every_time(app, monkeypatch):
     """A finished week's report is kept (its figures no longer change); the week under way is read afresh."""
     computed = []

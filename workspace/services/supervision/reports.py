@@ -36,6 +36,16 @@ def parse_week(value: str | None, now: datetime | None = None) -> datetime:
         raise ValidationError("week: an ISO week such as 2026-W48", code="invalid_field")
 
 
+def default_week(now: datetime | None = None) -> datetime:
+    """The week the report opens on: the last complete one, or the week under way when the last saw no posts
+    (a new install, a freshly loaded demo), so the first look at the report is never an empty page."""
+    now = now or utcnow()
+    last = parse_week(None, now)
+    had_posts = db.session.scalar(sa.select(VolumeCount.bucket_start).where(
+        VolumeCount.bucket_start >= last, VolumeCount.bucket_start < last + timedelta(weeks=1)).limit(1))
+    return last if had_posts is not None else last + timedelta(weeks=1)
+
+
 def week_label(start: datetime) -> str:
     """The ISO name of the week starting at `start`, e.g. 2026-W48."""
     year, week, _ = start.isocalendar()

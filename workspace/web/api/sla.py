@@ -6,11 +6,11 @@ from flask import g, jsonify, request
 from sla.calendar import DAYS, MAX_HOLIDAYS, MAX_WINDOWS_PER_DAY
 from workspace.errors import ValidationError
 from workspace.extensions import db
-from workspace.models import Agent, Assignment, BusinessCalendar, Conversation, Queue, SlaPolicy
+from workspace.models import Agent, Assignment, BusinessCalendar, Conversation, Priority, Queue, SlaPolicy
 from workspace.serializers import serialize_assignment, serialize_calendar, serialize_sla_policy
 from workspace.services.admin import MAX_CAPACITY, find
 from workspace.services.conversations.actions import ensure_visible
-from workspace.services.service_levels import admin
+from workspace.services.service_levels import admin, clocks
 from workspace.services.service_levels.admin import MAX_TARGET_MINUTES, TARGETS
 from workspace.web.api import bp
 from workspace.web.api.openapi import (
@@ -97,8 +97,10 @@ def get_queue_sla(slug: str):
     queue = find(Queue, slug=slug)
     policies = db.session.scalars(sa.select(SlaPolicy).where(SlaPolicy.queue_id == queue.id)
                                   .order_by(SlaPolicy.priority)).all()
+    # plain_minutes: the first-reply target of each level without a policy, so an editor shows what applies.
+    plain = {level.label: clocks.sla_minutes(queue, level) for level in Priority}
     return jsonify(queue=queue.slug, assignment=queue.assignment, sla_minutes=queue.sla_minutes,
-                   policies=[serialize_sla_policy(policy) for policy in policies])
+                   plain_minutes=plain, policies=[serialize_sla_policy(policy) for policy in policies])
 
 
 @bp.put("/queues/<slug>/sla/<level>")
@@ -245,6 +247,8 @@ PATHS["/api/v1/queues/{slug}/sla"] = {"get": {
     "parameters": [_SLUG],
     "responses": {"200": json_body({"type": "object", "required": ["queue", "assignment", "policies"], "properties": {
         "queue": {"type": "string"}, "assignment": {"type": "string"}, "sla_minutes": {"type": ["object", "null"]},
+        "plain_minutes": {"type": "object", "additionalProperties": {"type": "integer"},
+                          "description": "Each level's first-reply target where it has no policy (minutes)."},
         "policies": {"type": "array", "items": ref("SlaPolicy")}}}, "The queue's SLA."),
         "401": ERROR, "403": ERROR, "404": ERROR}}}
 PATHS["/api/v1/queues/{slug}/sla/{level}"] = {

@@ -42,7 +42,9 @@ def my_reviews():
 @bp.get("/reports/weekly")
 @login_required
 def weekly_report():
-    """The printable weekly report for `week=YYYY-Www` (by default the last complete week)."""
+    """The printable weekly report for `week=YYYY-Www` (by default the last complete week, or this one if the
+    last had no posts)."""
     _supervisors_only()
-    start = reports.parse_week(request.args.get("week"))
+    week = request.args.get("week")
+    start = reports.parse_week(week) if week else reports.default_week()
     return render_template("report_weekly.html", agent=current_user, report=reports.weekly_report(start))

@@ -13,6 +13,7 @@ import { showSuggestions } from '../../features/suggestions.js';
 import { showCustomer } from './customer.js';
 import { applyChanges, include, neighbour, reveal, selectQueue } from './list.js';
 import { renderMerge, splitButton, splitPick } from './merging.js';
+import { prefetch, take } from './prefetch.js';
 import { app, state } from './state.js';
 
 const STATUS_FILTERS = ['open', 'pending', 'resolved', 'spam', 'escalated'];
@@ -102,7 +103,8 @@ function slaAndAssignment(c) {
 export async function openConversation(id, { push = true, reveal: showInQueue = false, loaded = null } = {}) {
   const previous = state.conversation && state.conversation.id;
   state.opening = id;
-  const detail = loaded || await attempt(() => conversations.get(id));
+  const kept = loaded ? null : await take(id);
+  const detail = loaded || kept || await attempt(() => conversations.get(id));
   if (!detail || state.opening !== id) return;  // another was asked for meanwhile: that one is shown
   if (showInQueue) await showQueueOf(detail);
   state.conversation = detail;
@@ -117,6 +119,9 @@ export async function openConversation(id, { push = true, reveal: showInQueue = 
   viewing(id, previous);
   seen(id);
   showSuggestions(id);
+  // A copy fetched ahead is shown at once, then read again: a note or a viewer need not change the list's row.
+  if (kept) refreshConversation();
+  prefetch(neighbour(id, 1));  // j, the way agents work down the list (one request: the server is shared)
   await showCustomer(detail.author.id);
 }
 
