@@ -1,0 +1,77 @@
+"""Priority weights admins set: stored overrides of the defaults, validated, previewed, read by routing."""
+
+import pytest
+import sqlalchemy as sa
+
+from tests.factories import make_post
+from tests.services.triage.test_replay import routed  # noqa: F401  (fixture)
+from tests.web.test_api_rules import admin  # noqa: F401  (fixture)
+from workspace.extensions import db
+from workspace.jobs.dispatch import dispatch_once
+from workspace.models import AuditEntry, Author, Conversation, PriorityWeightSetting
+from workspace.services.triage.weights import DEFAULTS, current_weights
+
+
+def test_the_weights_start_as_the_defaults_with_their_ranges(admin):  # noqa: F811
+    """GET shows the defaults in force, with each weight's range and meaning."""
+    doc = admin("get", "/routing/priority-weights").get_json()
+    assert doc["values"] == doc["defaults"] and doc["values"]["vip_points"] == DEFAULTS.vip_points
+    assert doc["fields"]["urgency_max_terms"] == {"min": 0, "max": 10, "integer": True,
+                                                 "meaning": "urgency terms counted at most"}
+    assert doc["updated_at"] is None
+
+
+def test_saved_weights_are_stored_audited_and_used_by_routing(app, admin, deliver, run_jobs):  # noqa: F811
+    """Only the changed weights are stored; the next routing batch scores with them: a VIP worth 70 points is
+    urgent where the default 25 made it high."""
+    doc = admin("put", "/routing/priority-weights", json={"vip_points": 70, "high_at": 25}).get_json()
+    assert doc["values"]["vip_points"] == 70 and doc["updated_at"]
+    with app.app_context():
+        assert db.session.scalar(sa.select(PriorityWeightSetting.values)) == {"vip_points": 70.0}
+        assert current_weights().vip_points == 70
+        assert db.session.scalar(sa.select(AuditEntry.action).where(
+            AuditEntry.action == "priority_weights.update")) is not None
+    conversation_id = deliver(make_post(text="where is my parcel", author={"id": "v1", "handle": "v1"})) \
+        .get_json()["conversation_id"]
+    with app.app_context():
+        dispatch_once(100)
+        db.session.scalar(sa.select(Author).where(Author.external_id == "v1")).tags = ["vip"]
+        db.session.commit()
+    run_jobs()
+    with app.app_context():
+        conversation = db.session.get(Conversation, conversation_id)
+        vip = [c for c in conversation.explanation["priority"]["contributions"] if c["factor"] == "vip"]
+        assert vip == [{"factor": "vip", "detail": "author tag vip", "points": 70.0}]
+        assert conversation.explanation["priority"]["level"] == "urgent"
+    assert admin("put", "/routing/priority-weights", json={}).get_json()["values"] == \
+        admin("get", "/routing/priority-weights").get_json()["defaults"]
+
+
+@pytest.mark.parametrize("body,message", [
+    ({"vip_points": -1}, "vip_points:"), ({"vip_points": "high"}, "vip_points:"),
+    ({"urgency_max_terms": 1.5}, "urgency_max_terms:"), ({"loudness": 3}, "loudness"),
+    ({"urgent_at": 10, "high_at": 20}, "urgent_at: must be at least high_at"), ([1, 2], "body"),
+])
+def test_bad_weights_are_400_naming_the_weight_and_change_nothing(app, admin, body, message):  # noqa: F811
+    """Every refusal names the weight (the document's checks at the edge, the thresholds' order in the
+    service); nothing is stored."""
+    for method, path in (("put", "/routing/priority-weights"), ("post", "/routing/priority-weights/preview")):
+        response = admin(method, path, json=body)
+        assert response.status_code == 400, response.get_json()
+        assert response.get_json()["error"]["message"].startswith(message), response.get_json()
+    with app.app_context():
+        assert db.session.scalar(sa.select(PriorityWeightSetting)) is None
+
+
+def test_preview_counts_the_open_conversations_whose_level_would_change(app, admin, routed):  # noqa: F811
+    """Raising every level's threshold past any score lowers the open conversations, with examples; nothing is
+    saved, and the weights in force preview no change."""
+    report = admin("post", "/routing/priority-weights/preview",
+                   json={"urgent_at": 1000, "high_at": 1000, "normal_at": 1000}).get_json()
+    assert report["conversations"] == 4
+    assert report["would_change"] == 4 and report["lowered"] == 4 and report["raised"] == 0
+    assert {change["to"] for change in report["changes"]} == {"low"}
+    assert {e["conversation_id"] for c in report["changes"] for e in c["examples"]} <= set(routed)
+    assert admin("post", "/routing/priority-weights/preview", json={}).get_json()["would_change"] == 0
+    with app.app_context():
+        assert db.session.scalar(sa.select(PriorityWeightSetting)) is None
