@@ -6,10 +6,11 @@ import sqlalchemy as sa
 from tests.factories import make_post
 from tests.services.triage.test_replay import routed  # noqa: F401  (fixture)
 from tests.web.test_api_rules import admin  # noqa: F401  (fixture)
+from workspace.errors import ValidationError
 from workspace.extensions import db
 from workspace.jobs.dispatch import dispatch_once
 from workspace.models import AuditEntry, Author, Conversation, PriorityWeightSetting
-from workspace.services.triage.weights import DEFAULTS, current_weights
+from workspace.services.triage.weights import DEFAULTS, current_weights, parse_weights
 
 
 def test_the_weights_start_as_the_defaults_with_their_ranges(admin):  # noqa: F811
@@ -75,3 +76,23 @@ def test_preview_counts_the_open_conversations_whose_level_would_change(app, adm
     assert admin("post", "/routing/priority-weights/preview", json={}).get_json()["would_change"] == 0
     with app.app_context():
         assert db.session.scalar(sa.select(PriorityWeightSetting)) is None
+
+
+@pytest.mark.parametrize("values,message", [
+    ({"vip_points": -1}, "vip_points: must be from 0 to 1000"),
+    ({"vip_points": True}, "vip_points: must be a number"),
+    ({"vip_points": float("nan")}, "vip_points: must be a number"),
+    ({"urgency_max_terms": 1.5}, "urgency_max_terms: must be a whole number"),
+    ({"loudness": 3}, "loudness: not a priority weight"),
+    ({"normal_at": 30}, "urgent_at: must be at least high_at"),
+    ("loud", "body: must be a JSON object"),
+])
+def test_the_service_names_each_bad_weight(values, message):
+    """Called directly (the CLI, a job), the service checks what the API document checks at the edge."""
+    with pytest.raises(ValidationError, match=f"^{message}"):
+        parse_weights(values)
+
+
+def test_whole_number_weights_stay_whole():
+    """A whole-number weight sent as 3.0 is stored and used as 3."""
+    assert parse_weights({"urgency_max_terms": 3.0}).urgency_max_terms == 3
