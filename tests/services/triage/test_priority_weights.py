@@ -96,3 +96,11 @@ def test_the_service_names_each_bad_weight(values, message):
 def test_whole_number_weights_stay_whole():
     """A whole-number weight sent as 3.0 is stored and used as 3."""
     assert parse_weights({"urgency_max_terms": 3.0}).urgency_max_terms == 3
+
+
+def test_stored_weights_no_longer_valid_fall_back_to_the_defaults(app):
+    """Weights stored before a range narrowed do not stop routing: the defaults are used."""
+    with app.app_context():
+        db.session.add(PriorityWeightSetting(values={"vip_points": 99_999}))
+        db.session.commit()
+        assert current_weights() == DEFAULTS

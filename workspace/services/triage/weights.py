@@ -1,6 +1,7 @@
 """The priority weights admins set: stored overrides of routing's defaults, validated, audited, read each batch."""
 
 import dataclasses
+import logging
 import math
 
 import sqlalchemy as sa
@@ -11,6 +12,7 @@ from workspace.extensions import db
 from workspace.models import Agent, PriorityWeightSetting, utcnow
 from workspace.services import audit
 
+log = logging.getLogger(__name__)
 DEFAULTS = PriorityWeights()
 POINTS = (0, 1_000)  # a factor's points: 0 turns it off; past 1,000 one factor would drown every other
 THRESHOLD = (-1_000, 1_000)
@@ -41,7 +43,13 @@ def _row() -> PriorityWeightSetting | None:
 def current_weights() -> PriorityWeights:
     """Return the weights in force: routing's defaults with the admins' stored overrides."""
     row = _row()
-    return parse_weights(row.values) if row is not None and row.values else DEFAULTS
+    if row is None or not row.values:
+        return DEFAULTS
+    try:
+        return parse_weights(row.values)
+    except ValidationError as error:  # stored before a range narrowed: routing must go on, with the defaults
+        log.warning("stored priority weights ignored (%s): routing with the defaults", error)
+        return DEFAULTS
 
 
 def parse_weights(values: object) -> PriorityWeights:
