@@ -57,15 +57,18 @@ def test_an_admin_builds_a_rule_sees_its_replay_then_saves_it_and_reorders(app, 
     refund posts would move to billing), the second saves; the API's refusal of a bad pattern shows beside the
     conditions; the Move buttons (by keyboard) and a drag change the order, saved in one request."""
     page = routing_page
-    page.fill("#rule-form input[name=name]", "Refunds to billing")
     page.get_by_label("Condition 1 value").fill("refund")
+    page.click("#rule-save")  # no name yet: the API's word on it shows beside the name
+    page.wait_for_selector("#rule-name-error:not(:empty)")
+    assert page.inner_text("#rule-name-error") == "name: at least 1 characters"
+    assert page.get_attribute("#rule-form input[name=name]", "aria-invalid") == "true"
+    page.fill("#rule-form input[name=name]", "Refunds to billing")
     page.select_option("#rule-form select[name=queue]", "billing")
     page.click("#rule-save")
-    page.wait_for_selector("#rule-replay .summary")
+    page.wait_for_selector("#rule-save:text-is('Confirm: save rule')")  # the draft as it is now was replayed
     summary = page.inner_text("#rule-replay .summary")
     assert "4 conversations replayed" in summary and "3 would change queue" in summary
     assert "triage → billing: 3" in page.inner_text("#rule-replay")
-    assert page.inner_text("#rule-save") == "Confirm: save rule"
     assert rule_names(app) == []  # nothing saved by the preview
     page.click("#rule-save")
     page.wait_for_selector("#rules-list li:has-text('Refunds to billing')")
@@ -126,7 +129,7 @@ def test_an_admin_previews_and_saves_priority_weights(app, traffic, routing_page
     for name in ("urgent_at", "high_at", "normal_at"):
         page.fill(f"#weights-form input[name={name}]", "1000")
     page.click("#weights-save")
-    page.wait_for_selector("#weights-preview .summary")
+    page.wait_for_selector("#weights-save:text-is('Confirm: save weights')")
     assert "Of 4 unresolved conversations, 4 would change priority level (0 raised, 4 lowered)" in \
         page.inner_text("#weights-preview .summary")
     assert "→ low" in page.inner_text("#weights-preview")

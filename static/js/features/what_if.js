@@ -7,12 +7,15 @@ const PAUSE_MS = 700;
 export function previewBeforeSave({ form, button, draft, preview, save, labels }) {
   let previewed = null; // the draft (as JSON) whose what-if is on screen
   let timer;
+  let queue = Promise.resolve();
   const ask = (text) => { button.textContent = text; };
-  const run = async () => {
+  const once = async () => {
     const shown = JSON.stringify(draft());
     previewed = (await preview()) ? shown : null;
     ask(previewed === JSON.stringify(draft()) ? labels.confirm : labels.save);
   };
+  // One preview at a time, in the order asked: a slow earlier one never paints over a later draft's.
+  const run = () => { queue = queue.then(once); return queue; };
   const changed = () => {
     previewed = null;
     ask(labels.save);

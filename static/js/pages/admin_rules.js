@@ -128,7 +128,8 @@ function clearErrors() {
 }
 
 function showError(message) {
-  const text = message.replace(/^rule (['"]).*?\1: /, '');
+  // "rule 'Refunds': regex …" from the rule compiler, "rules[2].name: …" from the replay's request checks.
+  const text = message.replace(/^rule (['"]).*?\1: /, '').replace(/^rules\[\d+\]\./, '');
   const where = /^name\b/.test(text) ? 'name'
     : /^(actions|unknown action|queue|priority|score|tags|at most \d+ tags|assign|spam|stop)\b/.test(text) ? 'actions' : 'conditions';
   $(`#rule-${where}-error`).textContent = text;
