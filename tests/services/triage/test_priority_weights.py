@@ -9,7 +9,7 @@ from tests.web.test_api_rules import admin  # noqa: F401  (fixture)
 from workspace.errors import ValidationError
 from workspace.extensions import db
 from workspace.jobs.dispatch import dispatch_once
-from workspace.models import AuditEntry, Author, Conversation, PriorityWeightSetting
+from workspace.models import AuditEntry, Author, Conversation, PriorityWeightSetting, Rule
 from workspace.services.triage.weights import DEFAULTS, current_weights, parse_weights
 
 
@@ -104,3 +104,15 @@ def test_stored_weights_no_longer_valid_fall_back_to_the_defaults(app):
         db.session.add(PriorityWeightSetting(values={"vip_points": 99_999}))
         db.session.commit()
         assert current_weights() == DEFAULTS
+
+
+def test_a_stored_rule_that_does_not_compile_is_a_400_naming_it(app, admin):  # noqa: F811
+    """A rule written to the database by hand that does not compile makes the preview a clear 400, not a 500."""
+    with app.app_context():
+        db.session.add(Rule(position=0, name="Hand-made", conditions={"all": [{"field": "status"}]},
+                            actions={"queue": "billing"}))
+        db.session.commit()
+    response = admin("post", "/routing/priority-weights/preview", json={})
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_rule"
+    assert "Hand-made" in response.get_json()["error"]["message"]

@@ -116,8 +116,12 @@ def preview_weights(values: object) -> dict:
 
 
 def _rules_in_force() -> list:
-    """The stored rules compiled (they compiled when saved; a queue deleted since is tolerated)."""
-    return routing.compile_rules([rule.spec() for rule in rules_in_order()])
+    """The stored rules compiled (a queue deleted since is tolerated); one that does not compile (written to
+    the database by hand) is refused as a draft would be, naming it."""
+    try:
+        return routing.compile_rules([rule.spec() for rule in rules_in_order()])
+    except RuleError as error:
+        raise ValidationError(f"a rule in force does not compile: {error}", code="invalid_rule")
 
 
 def _batches(query, queues: dict, now):
