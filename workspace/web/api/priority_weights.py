@@ -57,9 +57,9 @@ SCHEMAS["PriorityPreview"] = {
     },
 }
 _BODY = {"required": True, "content": {"application/json": {"schema": ref("PriorityWeightValues")}}}
-_ERRORS = {"400": json_body(ref("Error"), "A weight unknown, not a number, out of its range, or thresholds "
-                                          "out of order (invalid_field, naming it); for a "
-                                          "preview, invalid_rule if a stored rule does not compile."), "401": ERROR, "403": ERROR}
+_REFUSED = ("A weight unknown, not a number, out of its range, or thresholds out of order (invalid_field, naming "
+            "it); for a preview, invalid_rule if a stored rule does not compile.")
+_ERRORS = {"400": json_body(ref("Error"), _REFUSED), "401": ERROR, "403": ERROR}
 PATHS["/api/v1/routing/priority-weights"] = {
     "get": {"operationId": "get_priority_weights", "summary": "The priority weights in force (supervisors).",
             "responses": {"200": json_body(ref("PriorityWeights"), "The weights."), "401": ERROR, "403": ERROR}},
