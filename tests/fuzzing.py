@@ -61,6 +61,9 @@ STATE_DEPENDENT = {
     "create_rule": [*_INVALID_RULE, (400, "invalid_field", "position: must be a whole number from 0 to")],
     "update_rule": [*_INVALID_RULE, (400, "invalid_field", "position: must be a whole number from 0 to")],
     "replay_routing": _INVALID_RULE,
+    # Level thresholds in order (urgent_at >= high_at >= normal_at): across fields, which the document cannot say.
+    "update_priority_weights": [(400, "invalid_field", "urgent_at: must be at least high_at")],
+    "preview_priority_weights": [(400, "invalid_field", "urgent_at: must be at least high_at"), *_INVALID_RULE],
     "create_macro": _INVALID_MACRO,
     # A change that leaves a team macro (or one made team) without a queue: the stored macro decides.
     "update_macro": [*_INVALID_MACRO, (400, "invalid_field", "queue: a team macro names its team's queue")],

@@ -25,6 +25,8 @@ SCREENS = [
     ("quality review", "sam@example.com", "/qa", "#samples .sample form"),
     ("weekly report", "sam@example.com", "/reports/weekly", "#report-volume"),
     ("admin", "root@example.com", "/admin", ("#macros-admin tbody tr", "#automations-admin tbody tr")),
+    ("admin routing", "root@example.com", "/admin/routing", ("#weights-fields input", "#model-table tbody tr",
+                                                             "#rule-conditions li")),
 ]
 PHONES_AND_TABLETS = (360, 390, 768)
 

@@ -17,6 +17,7 @@ ROUTES = {
     "GET /": ("uoooo", None),
     "GET /conversations/<int:conversation_id>": ("uoooo", None),  # the console shell; its data comes from the API
     "GET /admin": ("ufffo", None),
+    "GET /admin/routing": ("ufffo", None),
     "GET /dashboard": ("uffoo", None),
     "GET /qa": ("uffoo", None),
     "GET /reviews": ("uoooo", None),
@@ -166,6 +167,9 @@ ROUTES = {
     "GET /api/v1/routing/models": ("uffoo", "read"),
     "POST /api/v1/routing/models/<version>/promote": ("ufffh", "admin"),  # no such version
     "POST /api/v1/routing/replay": ("uffoo", "write"),
+    "GET /api/v1/routing/priority-weights": ("uffoo", "read"),
+    "PUT /api/v1/routing/priority-weights": ("ufffo", "admin"),
+    "POST /api/v1/routing/priority-weights/preview": ("uffoo", "write"),
     "POST /api/v1/routing/retrain": ("ufffo", "admin"),
     "POST /api/v1/routing/train": ("ufffo", "admin"),
     "POST /api/v1/routing/rollback": ("ufffo", "admin"),

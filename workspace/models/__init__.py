@@ -36,6 +36,7 @@ from workspace.models.notification import (
 from workspace.models.on_call import OnCallShift
 from workspace.models.outbox import OutboxEntry
 from workspace.models.person import EVIDENCE_KINDS, LINK_STATUSES, Person, PersonLink
+from workspace.models.priority_weights import PriorityWeightSetting
 from workspace.models.queue import TRIAGE, Queue
 from workspace.models.queue_count import QueueCount
 from workspace.models.rule import Rule
@@ -65,8 +66,9 @@ __all__ = [
     "AutomationFiring", "BulkAction", "BulkItem", "BusinessCalendar", "Channel", "Conversation", "ConversationMerge",
     "Correction", "EmailAttachment", "EmailSuppression", "Escalation", "EventDelivery", "Incident", "Macro",
     "MacroUsage", "Message", "ModelVersion", "Notification", "NotificationSettings", "OnCallShift", "OutboxEntry",
-    "Person", "PersonLink", "Priority", "PushSubscription", "QaReview", "Queue", "QueueCount", "RecoveryCode", "Rule",
-    "SatisfactionRating", "SlaOutcome", "SlaPolicy", "SsoIdentity", "Subscription", "Suggestion", "SuggestionVersion",
+    "Person", "PersonLink", "Priority", "PriorityWeightSetting", "PushSubscription", "QaReview", "Queue", "QueueCount",
+    "RecoveryCode", "Rule", "SatisfactionRating", "SlaOutcome", "SlaPolicy", "SsoIdentity", "Subscription",
+    "Suggestion", "SuggestionVersion",
     "SuspendedEmail", "UTCDateTime", "VolumeCount", "has_role", "hash_token", "incident_conversations", "is_id",
     "queue_members", "scopes_allowed", "utcnow",
 ]

@@ -76,3 +76,14 @@ def test_replay_command_reads_a_rules_file(app, routed, tmp_path):
     bad.write_text("{not json")
     failed = app.test_cli_runner().invoke(replay_command, ["--rules", str(bad)])
     assert failed.exit_code != 0 and "not JSON" in failed.output
+
+
+def test_replay_counts_the_priority_levels_draft_rules_would_change(admin, routed):  # noqa: F811
+    """A draft rule forcing urgent on refund posts changes three conversations' level, against the rules in force
+    scored at the same moment; the same rules as in force change none."""
+    draft = [{"name": "Refunds are urgent", "conditions": {"keywords": ["refund"]}, "actions": {"priority": "urgent"}}]
+    report = admin("post", "/routing/replay", json={"since": "1d", "rules": draft}).get_json()
+    assert report["priority_would_change"] == 3
+    assert {change["to"] for change in report["priority_changes"]} == {"urgent"}
+    assert {e["conversation_id"] for c in report["priority_changes"] for e in c["examples"]} <= set(routed)
+    assert admin("post", "/routing/replay", json={"since": "1d"}).get_json()["priority_would_change"] == 0

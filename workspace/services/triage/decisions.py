@@ -22,6 +22,7 @@ from workspace.services.service_levels import clocks
 from workspace.services.supervision import incidents, volume
 from workspace.services.triage.classifier import current_model
 from workspace.services.triage.rules import compiled_rules
+from workspace.services.triage.weights import current_weights
 
 # A conversation another worker routes between this job's read and its claim is read again,
 # at most this many times (each time means yet another post came in meanwhile).
@@ -169,10 +170,12 @@ def ensure_triage(queues: dict[str, Queue]) -> dict[str, Queue]:
 
 
 def routing_settings(queues) -> RoutingSettings:
-    """Routing settings with each queue's own confidence threshold, where it set one."""
+    """Routing settings with each queue's own confidence threshold, where it set one, and the priority
+    weights in force (read again for every batch, so an admin's change applies from the next one)."""
     return RoutingSettings(
         threshold=current_app.config["ROUTING_THRESHOLD"],
         queue_thresholds={q.slug: q.routing_threshold for q in queues if q.routing_threshold is not None},
+        weights=current_weights(),
     )
 
 

@@ -9,6 +9,7 @@ from workspace.extensions import db
 from workspace.live.changes import Changes
 from workspace.models import Author, Conversation, Priority
 from workspace.services.service_levels import clocks
+from workspace.services.triage.weights import current_weights
 
 # Statuses whose priority still orders work.
 UNRESOLVED = ("open", "pending", "escalated")
@@ -25,13 +26,13 @@ def rescore_author(author: Author, changes: Changes, now: datetime) -> list[int]
         The ids of the conversations whose priority changed.
     """
     changed = []
-    policies = clocks.Policies()
+    policies, weights = clocks.Policies(), current_weights()
     for conversation in db.session.scalars(sa.select(Conversation).where(
             Conversation.author_id == author.id, Conversation.status.in_(UNRESOLVED))):
         stored = (conversation.explanation or {}).get("priority")
         if not stored or Priority(conversation.priority).label != stored.get("level"):
             continue
-        new = rescore(stored, frozenset(author.tags or ()))
+        new = rescore(stored, frozenset(author.tags or ()), weights)
         if new.level == stored["level"] and new.score == stored.get("score"):
             continue
         conversation.priority = Priority.parse(new.level)

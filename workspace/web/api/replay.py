@@ -20,10 +20,17 @@ def replay_routing():
 
 
 SCHEMAS["ReplayReport"] = {
-    "type": "object", "required": ["since", "conversations", "would_move", "vip_would_move", "moves"],
+    "type": "object", "required": ["since", "conversations", "would_move", "vip_would_move",
+                                   "priority_would_change", "moves", "priority_changes"],
     "properties": {
         "since": {"type": "string"}, "conversations": {"type": "integer"}, "would_move": {"type": "integer"},
         "vip_would_move": {"type": "integer"}, "model_version": {"type": ["string", "null"]},
+        "priority_would_change": {"type": "integer", "description": "Conversations whose priority level the "
+                                  "draft rules would change against the rules in force, both scored now."},
+        "priority_changes": {"type": "array", "items": {
+            "type": "object", "required": ["from", "to", "count", "examples"],
+            "properties": {"from": {"type": "string"}, "to": {"type": "string"}, "count": {"type": "integer"},
+                           "examples": {"type": "array", "items": {"type": "object"}}}}},
         "moves": {"type": "array", "items": {
             "type": "object", "required": ["from", "to", "count", "vip", "examples"],
             "properties": {"from": {"type": "string"}, "to": {"type": "string"}, "count": {"type": "integer"},

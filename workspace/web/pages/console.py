@@ -82,6 +82,15 @@ def admin_page():
     return render_template("admin.html", agent=current_user)
 
 
+@bp.get("/admin/routing")
+@login_required
+def admin_routing_page():
+    """Admins edit routing here: the rules with a what-if replay, the priority weights, the model's versions."""
+    if current_user.role != "admin":
+        abort(403)
+    return render_template("admin_routing.html", agent=current_user)
+
+
 @bp.get("/tokens")
 @login_required
 def tokens_page():
