@@ -209,6 +209,9 @@ ROUTES = {
     "GET /api/v1/subscriptions/<int:subscription_id>/deliveries": ("ufffo", "admin"),
     # The audit log (admins).
     "GET /api/v1/audit": ("ufffo", "admin"),
+    # Telling engineering: the incident webhook, incident tickets, the weekly report's mail (admins).
+    "GET /api/v1/alerts/settings": ("ufffo", "admin"),
+    "PATCH /api/v1/alerts/settings": ("ufffo", "admin"),
 }
 
 # Socket events: outcome per actor (u: connection refused; f: answered {"ok": false}; o: answered, not refused).
