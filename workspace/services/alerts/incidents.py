@@ -47,7 +47,6 @@ def next_post_at(posted_size: int, posts: int) -> int:
 def due_incidents() -> list[int]:
     """Open incidents with a post (opened or grown) or a ticket due, for the periodic check."""
     settings = current()
-    db.session.commit()  # the settings row, if this made it
     if not settings.slack_webhook_url and not settings.incident_tickets:
         return []
     rows = db.session.execute(

@@ -1,5 +1,5 @@
 """The admins' alert settings: the incident webhook, tickets for incidents, the weekly report's recipients and
-hour (one row, made on first read)."""
+hour (one row, stored on the first change)."""
 
 from urllib.parse import urlsplit
 
@@ -19,14 +19,10 @@ MAX_RECIPIENTS = 50
 
 
 def current() -> AlertSettings:
-    """The settings row, added to the session with its defaults (nothing sent) when it does not exist yet."""
-    row = db.session.get(AlertSettings, ALERT_SETTINGS_ID)
-    if row is None:
-        row = AlertSettings(id=ALERT_SETTINGS_ID, incident_tickets=False, report_enabled=False,
-                            report_recipients=[], report_weekday=0, report_hour=8, updated_at=utcnow())
-        db.session.add(row)
-        db.session.flush()
-    return row
+    """The settings row, or (not stored until an admin changes something) the defaults: nothing sent."""
+    return db.session.get(AlertSettings, ALERT_SETTINGS_ID) or AlertSettings(
+        id=ALERT_SETTINGS_ID, incident_tickets=False, report_enabled=False, report_recipients=[], report_weekday=0,
+        report_hour=8)
 
 
 def check_webhook(url) -> str:
@@ -68,6 +64,7 @@ def update(data, agent: Agent) -> AlertSettings:
         raise ValidationError(f"{unknown[0]}: not a setting", code="invalid_field")
     row = current()
     before = serialize(row)
+    db.session.add(row)
     if "slack_webhook_url" in data:
         row.slack_webhook_url = None if data["slack_webhook_url"] in (None, "") else check_webhook(
             data["slack_webhook_url"])
