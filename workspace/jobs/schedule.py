@@ -28,8 +28,7 @@ SCHEDULE = {
     periodic.notifications_tick: "PUSH_CHECK_INTERVAL_SECONDS",
     periodic.run_automations: "AUTOMATION_INTERVAL_SECONDS",
     periodic.alert_incidents: "SPIKE_INTERVAL_SECONDS",
-    # The report goes at its hour; looking every five minutes sends it within five minutes of it.
-    periodic.send_weekly_report: 300,
+    periodic.send_weekly_report: "REPORT_CHECK_INTERVAL_SECONDS",
 }
 # A claim lives this share of the interval: long enough that a second scheduler's next look finds it,
 # short enough that the claimer's own next run (one interval later) never does.
