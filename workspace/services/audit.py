@@ -59,11 +59,11 @@ def parse_filter(args) -> AuditFilter:
     """
     agent = _blank_none(args.get("agent"))
     if agent is not None and agent != "system":
-        agent = _as_id(agent)
-        if agent is None:
+        if not (agent.isascii() and agent.isdigit()):
             raise ValidationError("agent: an agent's id, or \"system\"", code="invalid_field")
-        if db.session.get(Agent, agent) is None:
-            raise ValidationError(f"agent: no agent has the id {agent}", code="invalid_field")
+        if _as_id(agent) is None or db.session.get(Agent, _as_id(agent)) is None:
+            raise ValidationError(f"agent: no agent has the id {agent[:20]}", code="invalid_field")
+        agent = _as_id(agent)
     target_id = _blank_none(args.get("target_id"))
     if target_id is not None:
         target_id = _as_id(target_id)
@@ -90,8 +90,8 @@ def _blank_none(value: str | None) -> str | None:
 
 def _word(args, name: str, limit: int) -> str | None:
     value = _blank_none(args.get(name))
-    if value is not None and (len(value) > limit or not value.isprintable()):
-        raise ValidationError(f"{name}: at most {limit} printable characters", code="invalid_field")
+    if value is not None and (len(value) > limit or "\x00" in value):
+        raise ValidationError(f"{name}: at most {limit} characters, without NUL", code="invalid_field")
     return value
 
 
@@ -101,7 +101,7 @@ def _moment(args, name: str) -> datetime | None:
     if value is None:
         return None
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
     except ValueError:
         raise ValidationError(f"{name}: an ISO 8601 date or time, e.g. 2026-12-01 or 2026-12-01T09:30:00Z",
                               code="invalid_field") from None

@@ -113,7 +113,7 @@ def test_each_incident_opens_one_ticket_in_the_ticketing_system(app, admin, slac
     ("http://hooks.example.com/services/x", "slack_webhook_url: must be an https:// URL"),
     ("https://10.1.2.3/services/x", "url: 10.1.2.3 is a private"),
     ("https://127.0.0.1:8443/services/x", "url: 127.0.0.1 is a private"),
-    ("ftp://example.com/x", "url: an http:// or https:// URL"),
+    ("ftp://example.com/x", "slack_webhook_url: not in the expected form"),
     ("https://[::1/x", "url: an http:// or https:// URL"),
 ])
 def test_outside_tests_the_webhook_must_be_https_on_a_public_address(app, admin, url, message):

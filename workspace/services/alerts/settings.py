@@ -50,6 +50,8 @@ def _recipients(value) -> list[str]:
 
 def _whole(data: dict, name: str, high: int) -> int:
     value = data[name]
+    if isinstance(value, float) and value.is_integer():  # 5.0 is JSON's 5
+        value = int(value)
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= high:
         raise ValidationError(f"{name}: a whole number from 0 to {high}", code="invalid_field")
     return value

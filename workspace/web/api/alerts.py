@@ -40,6 +40,7 @@ SCHEMAS["AlertSettings"] = {
         "report_last_sent_at": {"type": ["string", "null"]}, "updated_at": {"type": ["string", "null"]}}}
 _BODY = closed({
     "slack_webhook_url": {"type": ["string", "null"], "maxLength": MAX_URL_CHARS,
+                          "pattern": "^(|[Hh][Tt][Tt][Pp][Ss]?://[^\\s\\x00]+)$",
                           "description": "a Slack-compatible incoming webhook: https on a public address; "
                                          "null or empty to stop posting"},
     "incident_tickets": {"type": "boolean"}, "report_enabled": {"type": "boolean"},

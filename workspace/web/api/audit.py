@@ -10,7 +10,7 @@ from workspace.errors import ValidationError
 from workspace.services import audit
 from workspace.web.api import bp
 from workspace.web.api.dashboard import csv_cell
-from workspace.web.api.openapi import ERROR, PAGE_LIMIT, PATHS, SCHEMAS, ref
+from workspace.web.api.openapi import ERROR, PAGE_LIMIT, PATHS, SCHEMAS, ref, text, whole_number_query
 from workspace.web.auth import role_required
 from workspace.web.validation import page_size
 
@@ -81,15 +81,15 @@ PATHS["/api/v1/audit"] = {"get": {
                    "apply), streamed; a cell that a spreadsheet could read as a formula starts with a quote.",
     "parameters": [
         _query("agent", "an agent's id, or `system` for what Switchboard did by itself (400 for an unknown id)",
-               pattern="^([0-9]{1,15}|system)$"),
+               pattern="^([1-9][0-9]{0,9}|system)$"),
         _query("action", "an action (rule.update), or a prefix ending in a dot (rule.)",
-               maxLength=audit.MAX_ACTION_CHARS),
+               **text(audit.MAX_ACTION_CHARS, blank=True)),
         _query("target_type", "the kind of thing changed (rule, conversation, …)",
-               maxLength=audit.MAX_TARGET_TYPE_CHARS),
-        _query("target_id", "its id", pattern="^[0-9]{1,15}$"),
+               **text(audit.MAX_TARGET_TYPE_CHARS, blank=True)),
+        whole_number_query("target_id", low=1, description="its id"),
         _query("from", "entries at or after: an ISO 8601 date or time (UTC unless it says)", maxLength=40),
         _query("to", "entries at or before (a bare date: to its end)", maxLength=40),
-        _query("cursor", "`next_cursor` of the previous page", pattern="^[0-9]{1,15}$"),
+        _query("cursor", "`next_cursor` of the previous page", pattern="^[1-9][0-9]{0,9}$"),
         {"name": "format", "in": "query", "allowEmptyValue": True, "schema": {"enum": ["json", "csv"]}},
         PAGE_LIMIT],
     "responses": {
