@@ -73,6 +73,13 @@ STATE_DEPENDENT = {
     "dry_run_automation": _INVALID_AUTOMATION,
     # A URL's host may name a private address (refused), and is checked beyond what a schema can say.
     "create_subscription": [(400, "invalid_url", "")], "update_subscription": [(400, "invalid_url", "")],
+    # The same for the incident webhook; the weekly report needs a recipient once on.
+    "update_alert_settings": [(400, "invalid_url", ""),
+                              (400, "invalid_field", "report_recipients: the weekly report needs")],
+    # An agent id that names nobody, from after to, dates of the documented length that are no dates, and
+    # cursors this API did not return.
+    "list_audit": [(400, "invalid_field", "agent: no agent"), (400, "invalid_field", "from:"),
+                   (400, "invalid_field", "to:"), (400, "invalid_cursor", "cursor:")],
     "create_calendar": _CALENDAR, "update_calendar": _CALENDAR,
     "import_calendar_holidays": [(400, "invalid_ical", "")],
     # An expiry of the documented form may still name no real date, or one past, or over 5 years on.

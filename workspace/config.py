@@ -165,6 +165,8 @@ class Config:
     SPIKE_MIN_RATIO = _env_float("SWITCHBOARD_SPIKE_MIN_RATIO", 3.0)
     # How often the scheduler runs the automations (workspace/services/automations/).
     AUTOMATION_INTERVAL_SECONDS = _env_int("SWITCHBOARD_AUTOMATION_INTERVAL_SECONDS", 60)
+    # How often the scheduler looks whether the weekly report's mail is due (services/alerts/weekly.py).
+    REPORT_CHECK_INTERVAL_SECONDS = _env_int("SWITCHBOARD_REPORT_CHECK_INTERVAL_SECONDS", 300)
     # Outbound events (workspace/services/subscriptions/): a subscription is disabled after this many failed
     # attempts in a row; URLs on private, loopback or link-local addresses are refused unless allowed (tests).
     SUBSCRIPTION_DISABLE_AFTER = _env_int("SWITCHBOARD_SUBSCRIPTION_DISABLE_AFTER", 15)

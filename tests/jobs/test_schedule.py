@@ -32,7 +32,7 @@ def test_two_schedulers_enqueue_each_periodic_job_once_per_period(app, redis, re
         "SWEEP_INTERVAL_SECONDS", "SLA_CHECK_INTERVAL_SECONDS", "ASSIGNMENT_INTERVAL_SECONDS",
         "SPIKE_INTERVAL_SECONDS", "PEOPLE_INTERVAL_SECONDS",
         "PUSH_CHECK_INTERVAL_SECONDS",
-        "AUTOMATION_INTERVAL_SECONDS")})
+        "AUTOMATION_INTERVAL_SECONDS", "REPORT_CHECK_INTERVAL_SECONDS")})
     queue_name = app.config["RQ_QUEUE"]
     logs = [open(tmp_path / f"scheduler{n}.log", "w") for n in (1, 2)]
     schedulers = [start_process("scheduler", env, stdout=log, stderr=log) for log in logs]

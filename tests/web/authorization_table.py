@@ -215,6 +215,11 @@ ROUTES = {
     "DELETE /api/v1/subscriptions/<int:subscription_id>": ("ufffo", "admin"),
     "POST /api/v1/subscriptions/<int:subscription_id>/test": ("ufffo", "admin"),
     "GET /api/v1/subscriptions/<int:subscription_id>/deliveries": ("ufffo", "admin"),
+    # The audit log (admins).
+    "GET /api/v1/audit": ("ufffo", "admin"),
+    # Telling engineering: the incident webhook, incident tickets, the weekly report's mail (admins).
+    "GET /api/v1/alerts/settings": ("ufffo", "admin"),
+    "PATCH /api/v1/alerts/settings": ("ufffo", "admin"),
 }
 
 # Socket events: outcome per actor (u: connection refused; f: answered {"ok": false}; o: answered, not refused).

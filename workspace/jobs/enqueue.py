@@ -22,7 +22,7 @@ from rq.job import Job, JobStatus
 
 from workspace.extensions import db
 from workspace.infra.broker import job_queue
-from workspace.jobs.tasks import background, conversations, events, notifications
+from workspace.jobs.tasks import alerts, background, conversations, events, notifications
 from workspace.live import signals, trace
 from workspace.models import Correction
 from workspace.services.conversations.replies import DELIVERY_JOB_TIMEOUT
@@ -142,6 +142,10 @@ JOBS: dict[Callable, JobSpec] = {
     events.deliver_event: JobSpec(lambda delivery_id: f"event-{delivery_id}", 60,
                                   Retry(max=5, interval=[10, 60, 300, 1800, 7200]), result_ttl=600,
                                   failure_ttl=7 * DAY),
+    # One attempt is one POST and at most two ticketing calls (10 s each); retried over about two hours.
+    alerts.alert_incident: JobSpec(lambda incident_id: f"incident-alert-{incident_id}", 60,
+                                   Retry(max=5, interval=[10, 60, 300, 1800, 3600]), result_ttl=600,
+                                   failure_ttl=7 * DAY),
 }
 
 
@@ -300,6 +304,14 @@ def _suggest(sender, ids: list[int], **extra) -> None:
 
 
 
+def _alert_incidents(sender, ids: list[int]) -> None:
+    """Tell engineering of opened incidents (best effort: the periodic check posts what is still due)."""
+    try:
+        enqueue_many(alerts.alert_incident, [(incident_id,) for incident_id in sorted(set(ids))])
+    except Exception:  # noqa: BLE001 - see the docstring
+        log.warning("could not enqueue incident alerts %s", ids, exc_info=True)
+
+
 def _deliver_events(sender, ids: list[int]) -> None:
     """Queue the delivery of outbound events (best effort: Redis down leaves them pending in the log)."""
     try:
@@ -322,6 +334,7 @@ RECEIVERS = (
     (signals.conversations_routed, _notifier("routed")),
     (signals.sla_at_risk, _notifier("sla")),
     (signals.incidents_opened, _notifier("incident")),
+    (signals.incidents_opened, _alert_incidents),
     (signals.notifications_created, _push),
     (signals.conversations_routed, _suggest),
     (signals.events_recorded, _deliver_events),

@@ -27,6 +27,8 @@ SCHEDULE = {
     periodic.propose_person_links: "PEOPLE_INTERVAL_SECONDS",
     periodic.notifications_tick: "PUSH_CHECK_INTERVAL_SECONDS",
     periodic.run_automations: "AUTOMATION_INTERVAL_SECONDS",
+    periodic.alert_incidents: "SPIKE_INTERVAL_SECONDS",
+    periodic.send_weekly_report: "REPORT_CHECK_INTERVAL_SECONDS",
 }
 # A claim lives this share of the interval: long enough that a second scheduler's next look finds it,
 # short enough that the claimer's own next run (one interval later) never does.

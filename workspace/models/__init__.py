@@ -12,6 +12,7 @@ from workspace.models.agent import (
     queue_members,
     scopes_allowed,
 )
+from workspace.models.alerts import ALERT_SETTINGS_ID, AlertSettings, IncidentAlert
 from workspace.models.article import ARTICLE_STATUSES, Article
 from workspace.models.assignment import STRATEGIES, Assignment
 from workspace.models.audit import AuditEntry
@@ -71,4 +72,5 @@ __all__ = [
     "Suggestion", "SuggestionVersion",
     "SuspendedEmail", "UTCDateTime", "VolumeCount", "has_role", "hash_token", "incident_conversations", "is_id",
     "queue_members", "scopes_allowed", "utcnow",
+    "ALERT_SETTINGS_ID", "AlertSettings", "IncidentAlert",
 ]

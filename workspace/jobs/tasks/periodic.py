@@ -6,8 +6,12 @@ from flask import current_app
 from workspace.extensions import db
 from workspace.infra.broker import redis_client
 from workspace.jobs import dispatch
+from workspace.jobs.enqueue import enqueue_many
+from workspace.jobs.tasks import alerts
 from workspace.models import Author
 from workspace.services import assignment
+from workspace.services.alerts import incidents as incident_alerts
+from workspace.services.alerts import weekly
 from workspace.services.automations import engine, library
 from workspace.services.notifications import triggers, webpush
 from workspace.services.people import links
@@ -40,6 +44,19 @@ def wake_snoozed() -> int:
 def detect_spikes() -> list[int]:
     """Look for volume spikes and open an incident for each new one; returns their ids."""
     return [incident.id for incident in incidents.detect_spikes()]
+
+
+def alert_incidents() -> list[int]:
+    """Ask for the Slack post of each open incident that opened or grew, and its ticket; returns their ids."""
+    due = incident_alerts.due_incidents()
+    enqueue_many(alerts.alert_incident, [(incident_id,) for incident_id in due])
+    return due
+
+
+def send_weekly_report() -> dict:
+    """Mail the weekly report if its weekday and hour came and this week's was not sent (raises if the relay
+    refused it: the next run tries again)."""
+    return weekly.send_if_due()
 
 
 # Where the search for people stopped: the highest author id looked at (lost with Redis: it starts again,

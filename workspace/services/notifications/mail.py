@@ -62,20 +62,28 @@ def send(message: dict, to: str) -> bool:
     Returns:
         Whether the relay took it (no relay configured, or a failure, is logged; the pushes stand).
     """
-    config = current_app.config
-    if not config["NOTIFY_SMTP_HOST"]:
+    if not current_app.config["NOTIFY_SMTP_HOST"]:
         log.warning("notification mail not sent: SWITCHBOARD_NOTIFY_SMTP_HOST is not set")
         return False
     try:
-        mail = compose(message, to)
-        with smtplib.SMTP(config["NOTIFY_SMTP_HOST"], config["NOTIFY_SMTP_PORT"],
-                          timeout=config["PUSH_TIMEOUT_SECONDS"]) as relay:
-            if config["NOTIFY_SMTP_STARTTLS"]:
-                relay.starttls()
-            if config["NOTIFY_SMTP_USERNAME"]:
-                relay.login(config["NOTIFY_SMTP_USERNAME"], config["NOTIFY_SMTP_PASSWORD"])
-            relay.send_message(mail, from_addr=parseaddr(config["NOTIFY_MAIL_FROM"])[1], to_addrs=[to])
+        relay(compose(message, to), [to])
     except (smtplib.SMTPException, OSError, ValueError) as error:
         log.warning("notification mail to agent failed: %s", error)
         return False
     return True
+
+
+def relay(mail: EmailMessage, to: list[str]) -> None:
+    """Hand one mail to the configured relay (SWITCHBOARD_NOTIFY_SMTP_*) for these envelope recipients.
+
+    Raises:
+        smtplib.SMTPException, OSError or ValueError: the relay refused it or could not be reached.
+    """
+    config = current_app.config
+    with smtplib.SMTP(config["NOTIFY_SMTP_HOST"], config["NOTIFY_SMTP_PORT"],
+                      timeout=config["PUSH_TIMEOUT_SECONDS"]) as server:
+        if config["NOTIFY_SMTP_STARTTLS"]:
+            server.starttls()
+        if config["NOTIFY_SMTP_USERNAME"]:
+            server.login(config["NOTIFY_SMTP_USERNAME"], config["NOTIFY_SMTP_PASSWORD"])
+        server.send_message(mail, from_addr=parseaddr(config["NOTIFY_MAIL_FROM"])[1], to_addrs=to)

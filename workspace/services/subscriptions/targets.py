@@ -27,7 +27,10 @@ def check_target(url: str) -> None:
     database next door) are refused unless SUBSCRIPTION_ALLOW_PRIVATE is on, as in tests. Checked when a
     subscription is saved and again before each attempt, since a name can be pointed elsewhere later.
     """
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed IPv6 bracket
+        raise Refused("url: an http:// or https:// URL with a host") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise Refused("url: an http:// or https:// URL with a host")
     if current_app.config["SUBSCRIPTION_ALLOW_PRIVATE"]:
