@@ -21,8 +21,9 @@ ROWS = [(f"refund charged twice on my card {n}", "billing") for n in range(6)] +
 
 @pytest.fixture
 def without_extra(monkeypatch):
-    """This process behaves as if the optional packages were not installed."""
+    """This process behaves as if the optional packages were not installed (and no encoder were loaded yet)."""
     monkeypatch.setattr("routing.features._EXTRA_MODULES", ("switchboard_no_such_package",))
+    monkeypatch.setattr("routing.embeddings._ENCODERS", {})
 
 
 def test_the_default_feature_set_needs_no_extra_and_adds_nothing(without_extra):
