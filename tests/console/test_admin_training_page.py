@@ -4,6 +4,7 @@ Then the console explains a routed post with its language and the model's confid
 
 import re
 
+from routing.features import available
 from tests.console.factories import serious_violations
 from tests.console.test_console import post_webhook
 from tests.factories import make_post
@@ -22,7 +23,8 @@ def test_an_admin_uploads_a_history_and_sees_the_trained_version(admin_page, liv
     page.fill("#train-upload textarea[name=mapping]", "Billing issue = billing")
     page.check("#train-upload input[name=create_queues]")
     page.click("#train-upload button[type=submit]")
-    page.wait_for_selector("#train-status:has-text('Training on 170 rows (billing 80, shipping 10, tech 80)')")
+    page.wait_for_selector("#train-status:has-text('Training on 170 rows (billing 80, shipping 10, tech 80) "
+                           "with tfidf features')")
     assert "new queues: shipping" in page.text_content("#train-status")
     for _ in range(120):  # the real worker trains it: ask again until the version is listed
         page.click("#refresh-versions")
@@ -31,8 +33,12 @@ def test_an_admin_uploads_a_history_and_sees_the_trained_version(admin_page, liv
         page.wait_for_timeout(500)
     cells = page.eval_on_selector_all("#model-versions tbody tr:first-child td",
                                       "cells => cells.map(c => c.textContent)")
-    assert cells[1] == "active" and cells[2] == "file" and cells[6] == "none"
-    assert float(cells[4]) > 0.9 and 0 <= float(cells[5]) <= 1
+    assert cells[1] == "active" and cells[2] == "file" and cells[4] == "tfidf" and cells[7] == "none"
+    assert float(cells[5]) > 0.9 and 0 <= float(cells[6]) <= 1
+    # The features list offers embeddings only where their optional packages are installed.
+    embeddings = page.query_selector("#train-upload select[name=features] option[value=embeddings]")
+    assert embeddings.is_disabled() == (not available("embeddings"))
+    assert page.input_value("#train-upload select[name=features]") == "tfidf"
     assert serious_violations(page, "#training-admin") == []
 
     conversation_id = post_webhook(live_server, make_post(text="Mi factura tiene un cargo doble del plan, ayuda"))

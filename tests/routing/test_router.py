@@ -174,7 +174,7 @@ def test_the_explanation_is_json_and_complete():
     )
     explanation = json.loads(json.dumps(d.explanation))
     assert set(explanation) == {"rules", "mention", "model", "queue_reason", "priority", "sentiment",
-                                "language"}
+                                "sentiment_scope", "language"}
     assert explanation["priority"]["level"] == d.priority
     assert {c["factor"] for c in explanation["priority"]["contributions"]} >= {"urgency_words", "vip"}
     assert -1 <= explanation["sentiment"] <= 1

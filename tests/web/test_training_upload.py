@@ -2,9 +2,11 @@
 
 import sqlalchemy as sa
 
+from tests.routing.test_embeddings import EXTRA
 from tests.services.triage.test_classifier_service import isolated_models, labelled_rows  # noqa: F401
 from workspace.extensions import db
 from workspace.models import ModelVersion, Queue
+from workspace.services.triage.classifier import versions
 
 
 def csv_text(rows) -> str:
@@ -49,3 +51,39 @@ def test_a_bad_upload_is_refused_at_once_naming_the_problem(app, client, token, 
         assert message in response.get_json()["error"]["message"]
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ModelVersion)) == 0
+
+
+def test_features_the_installation_cannot_train_are_refused_at_once(app, client, token, channel, monkeypatch):
+    """Embeddings without the optional packages: 400 features_unavailable naming what to install; the listing
+    marks them unavailable; an unknown feature set is refused by the document."""
+    monkeypatch.setattr("routing.features._EXTRA_MODULES", ("switchboard_no_such_package",))
+    body = {"file_name": "h.csv", "content": csv_text(labelled_rows(40)), "features": "embeddings"}
+    response = post(client, token, body)
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["code"] == "features_unavailable" and "requirements-embeddings.txt" in error["message"]
+    assert post(client, token, {**body, "features": "bert"}).status_code == 400
+    listed = client.get("/api/v1/routing/models", headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert listed["features"]["embeddings"]["available"] is False and listed["features"]["tfidf"]["available"]
+
+
+def test_a_version_says_which_features_it_was_trained_with(app, client, token, channel, run_jobs):
+    """The default is TF-IDF, echoed by the upload and shown on the version."""
+    response = post(client, token, {"file_name": "h.csv", "content": csv_text(labelled_rows(160))})
+    assert response.status_code == 202 and response.get_json()["features"] == "tfidf"
+    run_jobs()
+    listed = client.get("/api/v1/routing/models", headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert [version["features"] for version in listed["data"]] == ["tfidf"]
+
+
+@EXTRA
+def test_an_upload_trained_with_embeddings_keeps_them_for_retraining(app, client, token, channel, run_jobs):
+    """features=embeddings trains such a version, and a retrain keeps the active version's features."""
+    response = post(client, token, {"file_name": "h.csv", "content": csv_text(labelled_rows(160)),
+                                    "features": "embeddings"})
+    assert response.status_code == 202, response.get_json()
+    run_jobs()
+    with app.app_context():
+        version = db.session.scalar(sa.select(ModelVersion).where(ModelVersion.active.is_(True)))
+        assert version.metrics["features"] == "embeddings"
+        assert versions.active_features() == "embeddings"

@@ -6,6 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from routing import ModelError
+from routing.features import DEFAULT_FEATURES, FEATURES
 from workspace.errors import SwitchboardError
 from workspace.services.triage import classifier
 
@@ -35,7 +36,8 @@ def _echo_outcome(outcome: dict) -> None:
     state = "unchanged" if outcome["skipped"] else "active" if outcome["active"] else "not promoted"
     metrics = outcome["metrics"] or {}
     click.echo(f"version {outcome['version']} ({state}): {outcome['decision']}")
-    click.echo(f"  trained on {outcome['training_size']} rows; held-out accuracy {_figure(metrics.get('accuracy'))}, "
+    click.echo(f"  trained on {outcome['training_size']} rows with {metrics.get('features') or DEFAULT_FEATURES} "
+               f"features; held-out accuracy {_figure(metrics.get('accuracy'))}, "
                f"macro-F1 {_figure(metrics.get('macro_f1'))} on {metrics.get('n', 0)} rows")
 
 
@@ -60,20 +62,24 @@ def _label_pair(_ctx, _param, values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--all", "fit_all", is_flag=True,
               help="After the gate, train the saved model on every row (the gate's model is kept to compare with).")
 @click.option("--force", is_flag=True, help="Make the new version active even if it scores worse.")
+@click.option("--features", type=click.Choice(list(FEATURES)), default=None,
+              help=f"Features to train with: {'; '.join(f'{k}: {v}' for k, v in FEATURES.items())} (needs "
+                   f"requirements-embeddings.txt). Default: {DEFAULT_FEATURES} for --file, the active version's "
+                   "for --from-conversations.")
 @_friendly_errors
 def train(path: str | None, from_conversations: bool, pairs: dict[str, str], mapping_path: str | None,
-          create_queues: bool, fit_all: bool, force: bool):
+          create_queues: bool, fit_all: bool, force: bool, features: str | None):
     """Train a new version; it becomes active only if it is at least as accurate and as well calibrated (or --force)."""
     if bool(path) == from_conversations:
         raise click.UsageError("give exactly one of --file PATH or --from-conversations")
     if path:
         mapping = {**(classifier.read_mapping(mapping_path) if mapping_path else {}), **pairs}
         outcome = classifier.train_from_file(path, mapping=mapping, create_queues=create_queues, fit_all=fit_all,
-                                             force=force)
+                                             force=force, features=features or DEFAULT_FEATURES)
     elif pairs or mapping_path or create_queues:
         raise click.UsageError("--map, --mapping and --create-queues apply to --file")
     else:
-        outcome = classifier.train_from_conversations(force=force, fit_all=fit_all)
+        outcome = classifier.train_from_conversations(force=force, fit_all=fit_all, features=features)
     _echo_outcome(outcome)
     _echo_recall(outcome["metrics"] or {})
 

@@ -20,6 +20,7 @@ from rq import Retry
 from rq.exceptions import DuplicateJobError
 from rq.job import Job, JobStatus
 
+from routing.features import DEFAULT_FEATURES
 from workspace.extensions import db
 from workspace.infra.broker import job_queue
 from workspace.jobs.tasks import alerts, background, conversations, events, notifications
@@ -86,9 +87,9 @@ def _retrain_id(force: bool = False) -> str:
 
 
 def train_upload_id(upload: str, mapping: dict, create_queues: bool, fit_all: bool, force: bool,
-                    agent_id: int | None) -> str:
+                    agent_id: int | None, features: str = DEFAULT_FEATURES) -> str:
     """One training job per uploaded file (named by its digest) and options: uploading it twice trains once."""
-    options = repr((sorted(mapping.items()), create_queues, fit_all, force)).encode()
+    options = repr((sorted(mapping.items()), create_queues, fit_all, force, features)).encode()
     return f"train-{upload.partition('.')[0]}-{hashlib.sha1(options).hexdigest()[:8]}"
 
 

@@ -2,6 +2,7 @@
 
 from rq import get_current_job
 
+from routing.features import DEFAULT_FEATURES
 from workspace.services.assist import training
 from workspace.services.people import privacy
 from workspace.services.responses import bulk
@@ -25,10 +26,10 @@ def retrain(force: bool = False) -> dict:
 
 
 def train_upload(upload: str, mapping: dict, create_queues: bool, fit_all: bool, force: bool,
-                 agent_id: int | None) -> dict:
+                 agent_id: int | None, features: str = DEFAULT_FEATURES) -> dict:
     """Train from a training file an admin uploaded (checked when it was accepted) through the promotion gate."""
     return classifier.train_upload(upload, mapping=mapping, create_queues=create_queues, fit_all=fit_all,
-                                   force=force, agent_id=agent_id)
+                                   force=force, agent_id=agent_id, features=features)
 def train_suggestions(force: bool = False) -> dict:
     """Train a suggestion version from what agents did and promote it if it passes the gate."""
     version = training.train(force=force)

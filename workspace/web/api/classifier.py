@@ -2,6 +2,7 @@
 
 from flask import g, jsonify
 
+from routing.features import DEFAULT_FEATURES, FEATURES, available
 from workspace.errors import ValidationError
 from workspace.jobs.enqueue import enqueue, enqueue_retrain
 from workspace.jobs.tasks import background
@@ -32,6 +33,7 @@ def serialize_model_version(row: ModelVersion) -> dict:
         "labels": row.labels, "training_size": row.training_size, "library_versions": row.library_versions,
         "decision": row.decision, "trained_at": row.trained_at.isoformat(),
         "promoted_at": row.promoted_at.isoformat() if row.promoted_at else None,
+        "features": classifier.version_features(row),
     }
 
 
@@ -58,11 +60,12 @@ def train_classifier():
     """Accept a labelled history file (checked now) and enqueue its training through the promotion gate."""
     body = json_object()
     mapping, create_queues = body.get("mapping") or {}, body.get("create_queues", False)
+    features = body.get("features", DEFAULT_FEATURES)
     accepted = classifier.accept_upload(body["file_name"], body["content"], mapping=mapping,
-                                        create_queues=create_queues)
+                                        create_queues=create_queues, features=features)
     job = enqueue(background.train_upload, accepted["upload"], mapping, create_queues, body.get("all", False),
-                  body.get("force", False), g.agent.id)
-    return jsonify(job_id=job.id, **accepted), 202
+                  body.get("force", False), g.agent.id, features)
+    return jsonify(job_id=job.id, features=features, **accepted), 202
 
 
 @bp.get("/routing/models")
@@ -71,7 +74,9 @@ def list_model_versions():
     """List trained versions, newest first, with their metrics and which one is active."""
     rows = classifier.list_versions()
     active = next((row.version for row in rows if row.active), None)
-    return jsonify(data=[serialize_model_version(row) for row in rows], active=active)
+    return jsonify(data=[serialize_model_version(row) for row in rows], active=active,
+                   features={name: {"description": text, "available": available(name)}
+                             for name, text in FEATURES.items()})
 
 
 @bp.post("/routing/models/<version>/promote")
@@ -104,7 +109,7 @@ SCHEMAS.update({
     "ModelVersion": {
         "type": "object",
         "required": ["version", "active", "source", "metrics", "labels", "training_size", "library_versions",
-                     "decision", "trained_at", "promoted_at"],
+                     "decision", "trained_at", "promoted_at", "features"],
         "properties": {
             "version": {"type": "string"}, "active": {"type": "boolean"},
             "source": {"type": "string", "description": "file, demo, conversations or retrain"},
@@ -115,6 +120,8 @@ SCHEMAS.update({
             "library_versions": {"type": "object", "additionalProperties": {"type": "string"}},
             "decision": {"type": "string", "description": "Why it was, or was not, made active."},
             "trained_at": TIME, "promoted_at": NULLABLE_TIME,
+            "features": {"type": "string", "enum": list(FEATURES),
+                         "description": "The features it was trained with, which it predicts with too."},
         },
     },
     "QueueAccuracy": {
@@ -152,6 +159,9 @@ TRAIN_BODY = {"required": True, "content": {"application/json": {"schema": {
         "all": {"type": "boolean", "default": False,
                 "description": "After the gate, route with a model trained on every row (the gate's is kept)."},
         "force": {"type": "boolean", "default": False},
+        "features": {"type": "string", "enum": list(FEATURES), "default": DEFAULT_FEATURES,
+                     "description": "tfidf (word and character TF-IDF) or embeddings (adds sentence embeddings; "
+                                    "needs the optional packages, else 400 features_unavailable)."},
     }}}}}
 
 PATHS.update({
@@ -160,14 +170,16 @@ PATHS.update({
         "summary": "Upload a labelled history (admin): checked at once, trained by a job through the promotion gate.",
         "requestBody": TRAIN_BODY,
         "responses": {"202": json_body({"type": "object", "required": ["job_id", "upload", "rows", "labels",
-                                                                        "new_queues"], "properties": {
+                                                                        "new_queues", "features"], "properties": {
             "job_id": {"type": "string"}, "upload": {"type": "string"}, "rows": {"type": "integer"},
+            "features": {"type": "string", "enum": list(FEATURES)},
             "labels": {"type": "object", "additionalProperties": {"type": "integer"},
                        "description": "Rows per queue, after the mapping."},
             "new_queues": {"type": "array", "items": {"type": "string"}}}}, "Accepted; training is enqueued."),
             **ADMIN_ERRORS, "400": json_body(ref("Error"), "A body the document refuses, or (invalid_training_file) "
                                                           "a file whose rows or labels cannot train: the message "
-                                                          "names the row or label.")},
+                                                          "names the row or label; (features_unavailable) features "
+                                                          "whose optional packages are not installed.")},
     }},
     "/api/v1/routing/retrain": {"post": {
         "operationId": "retrain_classifier",
@@ -179,9 +191,14 @@ PATHS.update({
     }},
     "/api/v1/routing/models": {"get": {
         "operationId": "list_model_versions", "summary": "Trained classifier versions, newest first (supervisor).",
-        "responses": {"200": json_body({"type": "object", "required": ["data", "active"], "properties": {
+        "responses": {"200": json_body({"type": "object", "required": ["data", "active", "features"], "properties": {
             "data": {"type": "array", "items": ref("ModelVersion")},
-            "active": {"type": ["string", "null"]}}}, "The versions."), "401": ERROR, "403": ERROR},
+            "active": {"type": ["string", "null"]},
+            "features": {"type": "object", "description": "The feature sets training offers, and whether "
+                         "this installation can train each.", "additionalProperties": {
+                             "type": "object", "required": ["description", "available"], "properties": {
+                                 "description": {"type": "string"}, "available": {"type": "boolean"}}}}}},
+            "The versions."), "401": ERROR, "403": ERROR},
     }},
     "/api/v1/routing/models/{version}/promote": {"post": {
         "operationId": "promote_model_version",

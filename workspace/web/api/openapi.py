@@ -123,7 +123,8 @@ SCHEMAS = {
             "tags": {"type": "array", "items": {"type": "string"}}, "assignee": ref("Agent"),
             "author": ref("AuthorSummary"), "sla_due_at": NULLABLE_TIME, "created_at": TIME,
             "updated_at": TIME, "last_message_at": TIME,
-            "sentiment": {"type": ["number", "null"]},
+            "sentiment": {"type": ["number", "null"], "description": "VADER compound in [-1, 1] of the newest routed "
+                          "post; outside English from its emoticons and emoji only (words count as neutral)"},
             "language": {**NULLABLE_STRING, "description": "ISO 639-1 code of the newest routed post"},
             "snoozed_until": {**NULLABLE_TIME, "description": "pending until then (a macro's snooze)"},
             "priority_reasons": {"type": "array", "items": {"type": "object"}},

@@ -29,6 +29,7 @@ from workspace.services.triage.classifier.loading import (
 )
 from workspace.services.triage.classifier.uploads import accept_upload, train_upload
 from workspace.services.triage.classifier.versions import (
+    check_features,
     evaluate_version,
     get_version,
     list_versions,
@@ -38,12 +39,14 @@ from workspace.services.triage.classifier.versions import (
     train_from_conversations,
     train_from_examples,
     train_from_file,
+    version_features,
 )
 
 __all__ = [
     "ModelUnusable",
     "accept_upload",
     "artifact_key",
+    "check_features",
     "conversation_examples",
     "current_model",
     "evaluate_version",
@@ -64,4 +67,5 @@ __all__ = [
     "train_from_examples",
     "train_from_file",
     "train_upload",
+    "version_features",
 ]

@@ -15,19 +15,21 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from routing.features import DEFAULT_FEATURES
 from workspace.errors import ValidationError
 from workspace.extensions import db
 from workspace.models import Agent
 from workspace.services.triage.classifier.data import check_labels, creatable_queues, map_labels, read_labelled_file
 from workspace.services.triage.classifier.loading import model_dir
-from workspace.services.triage.classifier.versions import train_from_file
+from workspace.services.triage.classifier.versions import check_features, train_from_file
 
 SUFFIXES = (".csv", ".jsonl")
 UPLOADS = "uploads"
 SAFE_NAME = re.compile(r"[^\w.-]+")
 
 
-def accept_upload(file_name: str, content: str, *, mapping: Mapping[str, str], create_queues: bool) -> dict:
+def accept_upload(file_name: str, content: str, *, mapping: Mapping[str, str], create_queues: bool,
+                  features: str = DEFAULT_FEATURES) -> dict:
     """Check an uploaded training file and keep it for the training job.
 
     Args:
@@ -35,14 +37,16 @@ def accept_upload(file_name: str, content: str, *, mapping: Mapping[str, str], c
         content: its text.
         mapping: label -> queue slug.
         create_queues: whether training may create the queues that the labels name.
+        features: the feature set to train with; refused now if this machine cannot train it.
 
     Returns:
         {"upload": the kept file's name, "rows", "labels": {queue: rows}, "new_queues": [slugs]}.
 
     Raises:
-        ValidationError: naming what is wrong (the suffix; or, with code invalid_training_file, a row or a
-            label); nothing is kept then.
+        ValidationError: naming what is wrong (the suffix; features whose packages are missing, code
+            features_unavailable; or, with code invalid_training_file, a row or a label); nothing is kept then.
     """
+    check_features(features)
     suffix = Path(file_name).suffix.lower()
     if suffix not in SUFFIXES:
         raise ValidationError("file_name: a .csv or .jsonl file", code="invalid_field")
@@ -74,7 +78,7 @@ def accept_upload(file_name: str, content: str, *, mapping: Mapping[str, str], c
 
 
 def train_upload(upload: str, *, mapping: Mapping[str, str], create_queues: bool, fit_all: bool, force: bool,
-                 agent_id: int | None) -> dict:
+                 agent_id: int | None, features: str = DEFAULT_FEATURES) -> dict:
     """Train from a kept upload through the promotion gate (the job's body), then delete the file.
 
     Returns:
@@ -83,6 +87,6 @@ def train_upload(upload: str, *, mapping: Mapping[str, str], create_queues: bool
     path = model_dir() / UPLOADS / Path(upload).name
     agent = db.session.get(Agent, agent_id) if agent_id is not None else None
     outcome = train_from_file(path, mapping=mapping, create_queues=create_queues, fit_all=fit_all, force=force,
-                              agent=agent)
+                              agent=agent, features=features)
     path.unlink(missing_ok=True)
     return outcome

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from routing import ModelError
+from routing.features import DEFAULT_FEATURES, require
 from workspace.errors import NotFound, SwitchboardError, ValidationError
 from workspace.extensions import db
 from workspace.models import Agent, Correction, ModelVersion, utcnow
@@ -45,7 +46,8 @@ def gate_artifact(row: ModelVersion) -> str:
 
 
 def train_from_file(path: str | Path, *, mapping: Mapping[str, str] | None = None, create_queues: bool = False,
-                    fit_all: bool = False, force: bool = False, agent: Agent | None = None) -> dict:
+                    fit_all: bool = False, force: bool = False, agent: Agent | None = None,
+                    features: str = DEFAULT_FEATURES) -> dict:
     """Train a version from a CSV or JSONL file of `text,label` rows and put it through the promotion gate.
 
     Args:
@@ -55,29 +57,63 @@ def train_from_file(path: str | Path, *, mapping: Mapping[str, str] | None = Non
         fit_all: after the gate, train the saved model on every row (see train_from_examples).
         force: make it active even if it scores worse than the active version.
         agent: who asked, for the audit log.
+        features: the feature set (routing.features.FEATURES), stored with the version.
     """
+    check_features(features)
     texts, labels = read_labelled_file(path)
     labels = map_labels(labels, mapping or {})
     if create_queues:
         create_missing_queues(labels, agent)
-    return train_from_examples(texts, labels, source="file", fit_all=fit_all, force=force, agent=agent)
+    return train_from_examples(texts, labels, source="file", fit_all=fit_all, force=force, agent=agent,
+                               features=features)
 
 
 def train_from_conversations(*, force: bool = False, agent: Agent | None = None,
-                             source: str = "conversations", fit_all: bool = False) -> dict:
-    """Train a version from handled conversations and corrections, gate it, and mark the corrections used."""
+                             source: str = "conversations", fit_all: bool = False,
+                             features: str | None = None) -> dict:
+    """Train a version from handled conversations and corrections, gate it, and mark the corrections used.
+
+    With features None, the active version's feature set is kept (the default set when none is active),
+    so a retrain never silently drops the embeddings an admin chose.
+    """
+    features = features or active_features()
+    check_features(features)
     texts, labels, unused = conversation_examples()
     return train_from_examples(texts, labels, source=source, force=force, agent=agent, corrections=unused,
-                               fit_all=fit_all)
+                               fit_all=fit_all, features=features)
 
 
 def retrain(force: bool = False) -> dict:
-    """Retrain from conversations and corrections (the retrain job); a no-op when nothing changed."""
+    """Retrain from conversations and corrections (the retrain job) with the active version's features."""
     return train_from_conversations(force=force, source="retrain")
 
 
+def check_features(features: str) -> None:
+    """Refuse, as a 400 naming what to install, a feature set this machine cannot train.
+
+    Raises:
+        ValidationError: unknown, or its optional packages are not installed (code features_unavailable).
+    """
+    try:
+        require(features)
+    except ModelError as exc:
+        raise ValidationError(f"features: {exc}", code="features_unavailable") from exc
+
+
+def version_features(row: ModelVersion) -> str:
+    """Return the feature set a version was trained with (versions from before the choice: the default)."""
+    return (row.metrics or {}).get("features") or DEFAULT_FEATURES
+
+
+def active_features() -> str:
+    """Return the active version's feature set, or the default when no version is active."""
+    active = db.session.scalar(sa.select(ModelVersion).where(ModelVersion.active.is_(True)))
+    return version_features(active) if active is not None else DEFAULT_FEATURES
+
+
 def train_from_examples(texts: Sequence[str], labels: Sequence[str], *, source: str, force: bool = False,
-                        agent: Agent | None = None, corrections: Sequence[int] = (), fit_all: bool = False) -> dict:
+                        agent: Agent | None = None, corrections: Sequence[int] = (), fit_all: bool = False,
+                        features: str = DEFAULT_FEATURES) -> dict:
     """Train, save and record one version from model inputs and queue slugs, promoting it if it passes the gate.
 
     The gate measures a model trained without the held-out rows. With fit_all, the
@@ -94,6 +130,7 @@ def train_from_examples(texts: Sequence[str], labels: Sequence[str], *, source: 
         agent: who asked, for the audit log (None for the system).
         corrections: ids of the corrections among the rows, marked as used by this run.
         fit_all: save a model trained on every row (measured by its gate twin).
+        features: the feature set; the same data with other features trains another version.
 
     Returns:
         {"version", "active", "skipped", "decision", "metrics", "training_size"}; skipped means the
@@ -103,9 +140,12 @@ def train_from_examples(texts: Sequence[str], labels: Sequence[str], *, source: 
     from routing.classifier import fingerprint, train
 
     check_labels(labels)
+    check_features(features)
     data_fp = fingerprint(texts, labels)
     same = db.session.scalars(sa.select(ModelVersion).order_by(ModelVersion.id.desc())).all()
-    same = next((row for row in same if (row.metrics or {}).get("data_fingerprint") == data_fp), None)
+    # The same rows with other features train another model.
+    same = next((row for row in same if (row.metrics or {}).get("data_fingerprint") == data_fp
+                 and version_features(row) == features), None)
     if same is not None:
         # Identical data trains an identical model: say so instead of storing a twin.
         decision = f"no new training data since version {same.version}" + ("" if same.active else " (not active)")
@@ -117,17 +157,17 @@ def train_from_examples(texts: Sequence[str], labels: Sequence[str], *, source: 
 
     train_texts, train_labels, held_texts, held_labels = split_held_out(texts, labels)
     try:
-        model = train(train_texts, train_labels, holdout=0, seed=SEED)
+        model = train(train_texts, train_labels, holdout=0, seed=SEED, features=features)
     except ModelError as exc:
         raise ValidationError(f"cannot train: {exc}") from exc
     model.version = f"{datetime.fromisoformat(model.trained_at):%Y%m%dT%H%M%SZ}-{data_fp[:8]}"
     promote, reason = _gate(model, held_texts, held_labels, force)
-    metrics = {**model.metrics, "data_fingerprint": data_fp}
+    metrics = {**model.metrics, "data_fingerprint": data_fp, "features": features}
     if fit_all and held_texts:
         twin = model
         twin.version = f"{model.version}{GATE_TWIN}"
         metrics["gate_artifact"] = save_model(twin, model_dir(), artifact_key()).name
-        model = train(texts, labels, holdout=0, seed=SEED)
+        model = train(texts, labels, holdout=0, seed=SEED, features=features)
         model.version = twin.version.removesuffix(GATE_TWIN)
     model.metrics = metrics
     path = save_model(model, model_dir(), artifact_key())
