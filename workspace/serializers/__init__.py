@@ -109,6 +109,7 @@ def serialize_message(message: Message) -> dict:
         "received_at": timestamp(message.received_at), "delivery_status": message.delivery_status,
         "delivery_error": message.delivery_error, "language": message.language,
         "hidden": message.hidden_at is not None, "edits": message.edits or [],
+        "automatic": message.automatic,
     }
     email = serialize_email(message) if message.raw and "email" in message.raw else None
     if email is not None:

@@ -16,11 +16,15 @@ import { app, state } from './state.js';
 
 const STATUS_FILTERS = ['open', 'pending', 'resolved', 'spam', 'escalated'];
 
+// What a machine wrote is named as such, so nobody takes it for a colleague's reply.
+const AUTOMATIC = { acknowledgement: 'Switchboard (automatic reply)' };
+
 function renderMessage(m, index) {
   const who = m.direction === 'inbound' ? (state.conversation.author.name || `@${state.conversation.author.handle}`)
-    : `${m.agent ? m.agent.name : m.direction === 'note' ? 'Switchboard' : 'agent'}${m.direction === 'note' ? ' (internal note)' : ''}`;
+    : AUTOMATIC[m.automatic]
+      || `${m.agent ? m.agent.name : m.direction === 'note' ? 'Switchboard' : 'agent'}${m.direction === 'note' ? ' (internal note)' : ''}`;
   const c = state.conversation;
-  return el('li', { class: `message ${m.direction}`, dataset: { id: m.id } },
+  return el('li', { class: `message ${m.direction}${m.automatic ? ' automatic' : ''}`, dataset: { id: m.id } },
     el('div', { class: 'by' }, c.messages.length > 1 && !c.merged_into && splitPick(c, m), who, ' · ', el('time', { datetime: m.created_at, title: exactTime(m.created_at), text: ago(m.created_at) }),
       m.delivery_status && el('span', { class: `delivery ${m.delivery_status}`, title: m.delivery_error || '',
                                         text: m.delivery_status }),
