@@ -59,7 +59,8 @@ from workspace.models.two_factor import RecoveryCode
 __all__ = [
     "ACTIVE_STATUSES", "ADMIN_SCOPES", "ARTICLE_STATUSES", "BULK_STATES", "DELIVERY_STATES", "EVENTS",
     "EVIDENCE_KINDS", "FIRING_RESULTS", "INCIDENT_STATUSES", "ITEM_RESULTS", "LINK_STATUSES", "MATCH_KINDS", "MAX_ID",
-    "MERGE_KINDS", "NOTIFICATION_KINDS", "NOT_DUE", "OUTCOMES", "RESOLVING", "ROLES", "SCOPES", "SCOPE_MEANINGS", "SCORES",
+    "MERGE_KINDS", "NOTIFICATION_KINDS", "NOT_DUE", "OUTCOMES", "RESOLVING", "ROLES", "SCOPES", "SCOPE_MEANINGS",
+    "SCORES",
     "SEARCH_OBJECTS", "STATUSES", "STRATEGIES", "SUGGESTION_KINDS", "TARGETS", "TICKET_DONE_STATUSES", "TOKEN_SCOPES",
     "TRIAGE", "Agent", "ApiToken", "Article", "Assignment", "AuditEntry", "Author", "AuthorNote", "Automation",
     "AutomationFiring", "BulkAction", "BulkItem", "BusinessCalendar", "Channel", "Conversation", "ConversationMerge",
