@@ -117,6 +117,14 @@ def serialize_message(message: Message) -> dict:
     return data
 
 
+def serialize_rating(rating) -> dict | None:
+    """A customer's survey answer: score, comment, the agent who had the conversation, when (None: no answer)."""
+    if rating is None:
+        return None
+    return {"score": rating.score, "comment": rating.comment, "agent_id": rating.agent_id,
+            "created_at": timestamp(rating.created_at)}
+
+
 def sort_key(conversation: Conversation) -> str:
     """The conversation's place in its queue as one string: sorted by code unit, it gives the server's order
     (priority, SLA due time with no clock last, age, id), so the console never re-derives it."""

@@ -174,7 +174,8 @@ SCHEMAS = {
                            "earlier_messages": {"type": ["integer", "null"], "description":
                                                 "`before` for GET .../messages: the earlier ones (null: none)"},
                            "explanation": {"type": ["object", "null"]}, "routed_at": NULLABLE_TIME,
-                           "author": ref("Author"), "escalation": ref("Escalation")},
+                           "author": ref("Author"), "escalation": ref("Escalation"),
+                           "satisfaction": ref("SatisfactionRating")},
         }],
     },
     "AuthorDetail": {

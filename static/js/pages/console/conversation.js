@@ -53,12 +53,22 @@ function body(m) {
   return [text, unfold];
 }
 
+// The customer's survey answer, once they gave one: the score of 5 and their comment.
+function renderSatisfaction(rating) {
+  const box = $('#conv-csat');
+  box.hidden = !rating;
+  if (!rating) return;
+  fill(box, el('strong', { text: `Satisfaction: ${rating.score} of 5` }),
+    rating.comment ? ` · “${rating.comment}”` : '', ` · answered ${ago(rating.created_at)}`);
+}
+
 function renderConversation() {
   const c = state.conversation;
   $('#conversation').hidden = false;
   $('#conv-subject').textContent = c.subject || `Conversation ${c.id}`;
   $('#conv-meta').textContent = `#${c.id} · ${c.channel}${c.private ? ' · private message' : ''} · ${c.status} · ${c.assignee ? `assigned to ${c.assignee.name}` : 'unassigned'}`
     + (c.snoozed_until ? ` · snoozed until ${new Date(c.snoozed_until).toLocaleString()}` : '');
+  renderSatisfaction(c.satisfaction);
   $('#conv-status').value = c.status;
   $('#conv-queue').value = c.queue;
   $('#conv-priority').value = c.priority;
