@@ -207,6 +207,14 @@ ROUTES = {
     "DELETE /api/v1/subscriptions/<int:subscription_id>": ("ufffo", "admin"),
     "POST /api/v1/subscriptions/<int:subscription_id>/test": ("ufffo", "admin"),
     "GET /api/v1/subscriptions/<int:subscription_id>/deliveries": ("ufffo", "admin"),
+    # Saved views: each agent's own and their teams'; the world's is agent_in's, shared with billing (whose
+    # agents see it; supervisors and admins not in billing do not); only its owner changes or deletes it.
+    "GET /api/v1/views": ("uoooo", "read"),
+    "POST /api/v1/views": ("uoooo", "write"),
+    "GET /api/v1/views/<int:view_id>": ("uhohh", "read"),
+    "PATCH /api/v1/views/<int:view_id>": ("uhohh", "write"),
+    "DELETE /api/v1/views/<int:view_id>": ("uhohh", "write"),
+    "GET /api/v1/views/<int:view_id>/conversations": ("uhohh", "read"),
 }
 
 # Socket events: outcome per actor (u: connection refused; f: answered {"ok": false}; o: answered, not refused).

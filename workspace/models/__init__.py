@@ -55,6 +55,7 @@ from workspace.models.supervision import (
     incident_conversations,
 )
 from workspace.models.two_factor import RecoveryCode
+from workspace.models.view import SavedView
 
 __all__ = [
     "ACTIVE_STATUSES", "ADMIN_SCOPES", "ARTICLE_STATUSES", "BULK_STATES", "DELIVERY_STATES", "EVENTS",
@@ -67,7 +68,8 @@ __all__ = [
     "Correction", "EmailAttachment", "EmailSuppression", "Escalation", "EventDelivery", "Incident", "Macro",
     "MacroUsage", "Message", "ModelVersion", "Notification", "NotificationSettings", "OnCallShift", "OutboxEntry",
     "Person", "PersonLink", "Priority", "PushSubscription", "QaReview", "Queue", "QueueCount", "RecoveryCode", "Rule",
-    "SatisfactionRating", "SlaOutcome", "SlaPolicy", "SsoIdentity", "Subscription", "Suggestion", "SuggestionVersion",
+    "SatisfactionRating", "SavedView", "SlaOutcome", "SlaPolicy", "SsoIdentity", "Subscription", "Suggestion",
+    "SuggestionVersion",
     "SuspendedEmail", "UTCDateTime", "VolumeCount", "has_role", "hash_token", "incident_conversations", "is_id",
     "queue_members", "scopes_allowed", "utcnow",
 ]

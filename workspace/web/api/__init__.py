@@ -19,3 +19,4 @@ from workspace.web.api import articles, assist  # noqa: E402,F401
 from workspace.web.api import automations  # noqa: E402,F401
 from workspace.web.api import subscriptions  # noqa: E402,F401
 from workspace.web.api import satisfaction  # noqa: E402,F401
+from workspace.web.api import views  # noqa: E402,F401
