@@ -19,7 +19,8 @@ def test_save_a_view_see_its_count_and_open_it(open_console, live_server):
     view = page.locator('#views li:has-text("Billing to pick up")')
     view.wait_for()
     page.wait_for_function("() => document.querySelector('#views .view-count')?.textContent === '2'")
-    third = post_webhook(live_server, make_post(text="@billing where is my invoice", author={"id": "u3", "handle": "kim"}))
+    third = post_webhook(live_server, make_post(text="@billing where is my invoice",
+                                                author={"id": "u3", "handle": "kim"}))
     page.wait_for_function("() => document.querySelector('#views .view-count')?.textContent === '3'",
                            timeout=20000)
     view.locator("button").click()
