@@ -6,10 +6,10 @@ reasons about explicitly, so tests freeze time by passing it.
 """
 
 from .calendar import Calendar, CalendarError, Closure, parse_calendar
-from .clock import add_business_time, business_minutes_between, open_intervals
+from .clock import add_business_time, business_minutes_between, is_open, open_intervals
 from .ical import ICalError, ICalResult, parse_ical
 
 __all__ = [
     "Calendar", "CalendarError", "Closure", "ICalError", "ICalResult", "add_business_time", "business_minutes_between",
-    "open_intervals", "parse_calendar", "parse_ical",
+    "is_open", "open_intervals", "parse_calendar", "parse_ical",
 ]

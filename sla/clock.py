@@ -137,3 +137,23 @@ def business_minutes_between(a: datetime, b: datetime, calendar: Calendar | None
         if overlap > timedelta():
             total += overlap
     return total.total_seconds() / 60
+
+
+def is_open(moment: datetime, calendar: Calendar | None) -> bool:
+    """Return whether the team works at `moment` (always, without a calendar).
+
+    Args:
+        moment: the instant asked about (aware).
+        calendar: business hours, or None for calendar time.
+
+    Returns:
+        True inside an open period (its start included, its end not).
+    """
+    if calendar is None:
+        return True
+    moment = moment.astimezone(UTC)
+    try:
+        opened, _ = next(open_intervals(calendar, moment, until=moment + timedelta(seconds=1)))
+    except (StopIteration, CalendarError):
+        return False
+    return opened <= moment

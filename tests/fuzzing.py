@@ -55,9 +55,12 @@ STATE_DEPENDENT = {
     "set_member_capacity": [(400, "not_a_member", "")],
     # A queue's lead must be an active supervisor or admin.
     "create_queue": [(400, "invalid_field", "lead_id:")], "update_queue": [(400, "invalid_field", "lead_id:")],
-    # Which settings exist, and what a URL must be, depend on the channel's kind.
-    "create_channel": [(400, "invalid_field", "settings.")],
-    "update_channel": [(400, "invalid_field", "settings.")],
+    # Which settings exist, and what a URL must be, depend on the channel's kind; so does how long an
+    # acknowledgement may be (X counts 280 characters, every link 23); an enabled one needs its text.
+    "create_channel": [(400, "invalid_field", "settings."), (400, "reply_too_long", ""),
+                       (400, "invalid_field", "acknowledgement.in_hours: the reply to send")],
+    "update_channel": [(400, "invalid_field", "settings."), (400, "reply_too_long", ""),
+                       (400, "invalid_field", "acknowledgement.in_hours: the reply to send")],
     "create_rule": [*_INVALID_RULE, (400, "invalid_field", "position: must be a whole number from 0 to")],
     "update_rule": [*_INVALID_RULE, (400, "invalid_field", "position: must be a whole number from 0 to")],
     "replay_routing": _INVALID_RULE,

@@ -2,14 +2,16 @@
 figures per agent and queue, an automation on a low score, and the csat.received event."""
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
 from tests.services.test_admin import call  # noqa: F401  (fixture)
 from tests.supervision import make_conversation
 from workspace.extensions import db
-from workspace.models import Agent, Conversation, EventDelivery, Macro, Message, SatisfactionRating
+from workspace.models import Agent, Conversation, EventDelivery, Macro, Message, SatisfactionRating, utcnow
 from workspace.services.automations import engine
+from workspace.services.supervision import dashboard, reports
 
 
 def csrf(response) -> str:
@@ -74,3 +76,62 @@ def test_figures_per_agent_and_queue_and_a_low_score_automation(app, client, cal
     with app.app_context():
         assert engine.run_automations()["applied"] == 1
         assert db.session.get(Conversation, conversation_id).tags == ["unhappy"]
+
+
+def _rate(app, queue: str, score: int, *, agent_id: int | None, at=None) -> int:
+    """A conversation of `queue` answered with `score` at `at` (now by default); returns its id."""
+    with app.app_context():
+        conversation_id = make_conversation(queue, status="resolved", assignee_id=agent_id)
+        conversation = db.session.get(Conversation, conversation_id)
+        db.session.add(SatisfactionRating(conversation_id=conversation_id, score=score, comment="ok",
+                                          agent_id=agent_id, queue_id=conversation.queue_id,
+                                          created_at=at or utcnow()))
+        db.session.commit()
+        return conversation_id
+
+
+def test_the_answer_shows_on_the_conversation(app, call):  # noqa: F811
+    """The conversation in full carries the customer's answer (null until there is one)."""
+    with app.app_context():
+        unanswered = make_conversation("billing")
+    answered = _rate(app, "billing", 4, agent_id=None)
+    assert call("get", f"/conversations/{unanswered}").get_json()["satisfaction"] is None
+    shown = call("get", f"/conversations/{answered}").get_json()["satisfaction"]
+    assert (shown["score"], shown["comment"]) == (4, "ok")
+
+
+def test_dashboard_figures_per_agent_and_queue(app, call):  # noqa: F811
+    """The dashboard's queue and agent rows carry the last 7 days' average and number of answers; an older
+    answer is left out, and a queue or agent without answers shows none."""
+    with app.app_context():
+        ada = db.session.scalar(sa.select(Agent.id).where(Agent.email == "ada@example.com"))
+    _rate(app, "billing", 5, agent_id=ada)
+    _rate(app, "billing", 2, agent_id=ada)
+    _rate(app, "billing", 1, agent_id=ada, at=utcnow() - timedelta(days=10))
+    with app.app_context():
+        app.extensions.pop("dashboard_slow", None)
+        figures = dashboard.snapshot()
+    queues = {row["queue"]: row for row in figures["queues"]}
+    assert (queues["billing"]["csat_average"], queues["billing"]["csat_answers"]) == (3.5, 2)
+    assert (queues["tech"]["csat_average"], queues["tech"]["csat_answers"]) == (None, 0)
+    [agent] = [row for row in figures["agents"] if row["id"] == ada]
+    assert (agent["csat_average"], agent["csat_answers"]) == (3.5, 2)
+    assert figures["csat"] == {"days": 7, "csat_average": 3.5, "csat_answers": 2}
+
+
+def test_weekly_report_counts_the_weeks_answers(app, call, client, token):  # noqa: F811
+    """The weekly report shows the week's average and number of answers, per queue and agent; the next week's
+    answers are not in it."""
+    start = datetime(2026, 11, 16, tzinfo=UTC)
+    with app.app_context():
+        ada = db.session.scalar(sa.select(Agent.id).where(Agent.email == "ada@example.com"))
+    _rate(app, "billing", 5, agent_id=ada, at=start + timedelta(days=1))
+    _rate(app, "tech", 2, agent_id=None, at=start + timedelta(days=3))
+    _rate(app, "tech", 1, agent_id=None, at=start + timedelta(days=8))
+    with app.app_context():
+        report = reports.weekly_report(start, now=start + timedelta(days=20))
+    figures = report["satisfaction"]
+    assert (figures["answers"], figures["average"], figures["satisfied"]) == (2, 3.5, 0.5)
+    assert [(q["name"], q["average"], q["answers"]) for q in figures["queues"]] == [("billing", 5.0, 1),
+                                                                                   ("tech", 2.0, 1)]
+    assert [(a["name"], a["answers"]) for a in figures["agents"]] == [("Ada", 1)]

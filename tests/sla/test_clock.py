@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import sla
-from sla import CalendarError, add_business_time, business_minutes_between, parse_calendar
+from sla import CalendarError, add_business_time, business_minutes_between, is_open, parse_calendar
 
 WEEKDAYS_9_17 = {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
 PARIS = ZoneInfo("Europe/Paris")
@@ -177,3 +177,15 @@ def test_the_sla_library_does_not_import_flask():
     root = Path(sla.__file__).resolve().parent.parent
     result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def test_is_open_inside_a_window_and_not_outside_nor_on_a_holiday():
+    """is_open: inside a weekday window yes (its start included, its end not); at night, on a closed day or a
+    holiday no; without a calendar always."""
+    calendar = parse_calendar("UTC", {"mon": [["09:00", "17:00"]]}, [{"name": "Closed", "start": "2026-12-14"}])
+    monday = datetime(2026, 12, 7, tzinfo=UTC)
+    assert is_open(monday.replace(hour=9), calendar) and is_open(monday.replace(hour=16, minute=59), calendar)
+    assert not is_open(monday.replace(hour=17), calendar) and not is_open(monday.replace(hour=3), calendar)
+    assert not is_open(monday.replace(day=8, hour=10), calendar)  # Tuesday: no window
+    assert not is_open(monday.replace(day=14, hour=10), calendar)  # a Monday holiday
+    assert is_open(monday.replace(hour=3), None)

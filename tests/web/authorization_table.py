@@ -220,6 +220,14 @@ ROUTES = {
     # Telling engineering: the incident webhook, incident tickets, the weekly report's mail (admins).
     "GET /api/v1/alerts/settings": ("ufffo", "admin"),
     "PATCH /api/v1/alerts/settings": ("ufffo", "admin"),
+    # Saved views: each agent's own and their teams'; the world's is agent_in's, shared with billing (whose
+    # agents see it; supervisors and admins not in billing do not); only its owner changes or deletes it.
+    "GET /api/v1/views": ("uoooo", "read"),
+    "POST /api/v1/views": ("uoooo", "write"),
+    "GET /api/v1/views/<int:view_id>": ("uhohh", "read"),
+    "PATCH /api/v1/views/<int:view_id>": ("uhohh", "write"),
+    "DELETE /api/v1/views/<int:view_id>": ("uhohh", "write"),
+    "GET /api/v1/views/<int:view_id>/conversations": ("uhohh", "read"),
 }
 
 # Socket events: outcome per actor (u: connection refused; f: answered {"ok": false}; o: answered, not refused).

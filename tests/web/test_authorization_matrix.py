@@ -36,6 +36,7 @@ from workspace.models import (
     QaReview,
     Queue,
     Rule,
+    SavedView,
     SlaPolicy,
     Subscription,
     Suggestion,
@@ -128,7 +129,9 @@ def world(matrix_app) -> World:
             m.id for m in conversation.messages if m.direction == "inbound"), kind="macro", macro_id=macro.id,
             rank=1, confidence=0.9, evidence="learned")
         article = Article(slug="returns", title="Returns", body="Send it back.", status="published")
-        db.session.add_all([suggestion, article])
+        view = SavedView(name="Billing unassigned", owner_id=agents["agent_in"].id, team_queue_id=queues["billing"].id,
+                         filters={"status": "open", "assignee": "none"})
+        db.session.add_all([suggestion, article, view])
         db.session.commit()
         ids = {"suggestion_id": suggestion.id, "article_id": article.id,
                "conversation_id": conversation_id, "author_id": conversation.author_id, "note_id": note.id,
@@ -139,7 +142,7 @@ def world(matrix_app) -> World:
                "other_author_id": other_author_id, "other_conversation_id": other_conversation_id,
                "reply_id": reply_id, "merge_id": merge_id, "job_id": "retention-none",
                "device_id": device.id,
-               "automation_id": automation.id, "subscription_id": subscription.id,
+               "automation_id": automation.id, "subscription_id": subscription.id, "view_id": view.id,
                "token": "not-a-survey-link", "level": "urgent", "version": "v-none", "filename": "css/console.css"}
         agent_ids = {name: agent.get_id() for name, agent in agents.items()}
         db.session.remove()

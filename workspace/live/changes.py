@@ -14,12 +14,13 @@ corrections to learn from, assignment), and `publish` sends those as signals
 
 from collections import defaultdict
 
+import sqlalchemy.orm as so
 from blinker import Signal
 
 from workspace.live import signals, trace
 from workspace.live.publish import publish
 from workspace.live.rooms import conversation_room, queue_room
-from workspace.models import Conversation
+from workspace.models import RESOLVING, Conversation
 from workspace.models.counts import queue_counts
 from workspace.serializers import serialize_conversation
 
@@ -31,6 +32,8 @@ class Changes:
         self.by_queue: dict[int, dict[str, list[dict]]] = defaultdict(lambda: {"created": [], "updated": []})
         self.viewed: list[dict] = []
         self.queue_ids: set[int] = set()
+        # Conversations that became resolved in this transaction (not updates of resolved ones).
+        self.resolved: set[int] = set()
         self.effects: dict[Signal, list[int]] = defaultdict(list)
         # Bulk changes skip the per-conversation rooms: one emit per conversation
         # (a Redis PUBLISH each) was half a bulk batch's time, and the console
@@ -41,6 +44,9 @@ class Changes:
             preview: str | None = None) -> None:
         """Record a created or updated conversation (and the queue it left, if it moved)."""
         payload = serialize_conversation(conversation, preview=preview)
+        session = so.object_session(conversation)
+        if session is not None and conversation.id in session.info.get(RESOLVING, ()):
+            self.resolved.add(conversation.id)
         if conversation.queue_id is not None:
             self.by_queue[conversation.queue_id][kind].append(payload)
             self.queue_ids.add(conversation.queue_id)
@@ -76,6 +82,8 @@ class Changes:
                 ids = sorted({payload["id"] for kinds in self.by_queue.values() for payload in kinds[kind]})
                 if ids:
                     signals.conversations_changed.send(None, ids=ids, kind=kind)
+        if self.resolved:
+            signals.conversations_resolved.send(None, ids=sorted(self.resolved))
         for signal, ids in self.effects.items():
             if ids:
                 signal.send(None, ids=ids)

@@ -46,5 +46,7 @@ automations_fired = _signals.signal("automations-fired")
 events_recorded = _signals.signal("events-recorded")
 # Conversations were created or changed, after the commit (ids: conversation ids; kind: "created" or "updated").
 conversations_changed = _signals.signal("conversations-changed")
+# Conversations became resolved, after the commit (ids: conversation ids; not updates of resolved ones).
+conversations_resolved = _signals.signal("conversations-resolved")
 # Customers answered satisfaction surveys (ids: satisfaction rating ids).
 ratings_received = _signals.signal("ratings-received")

@@ -21,7 +21,7 @@ from workspace.models.automation import FIRING_RESULTS, Automation, AutomationFi
 from workspace.models.base import MAX_ID, UTCDateTime, is_id, utcnow
 from workspace.models.bulk import BULK_STATES, ITEM_RESULTS, BulkAction, BulkItem
 from workspace.models.channel import Channel
-from workspace.models.conversation import ACTIVE_STATUSES, NOT_DUE, STATUSES, Conversation, Priority
+from workspace.models.conversation import ACTIVE_STATUSES, NOT_DUE, RESOLVING, STATUSES, Conversation, Priority
 from workspace.models.conversation_merge import MERGE_KINDS, ConversationMerge
 from workspace.models.email import EmailAttachment, EmailSuppression, SuspendedEmail
 from workspace.models.escalation import TICKET_DONE_STATUSES, Escalation
@@ -57,19 +57,21 @@ from workspace.models.supervision import (
     incident_conversations,
 )
 from workspace.models.two_factor import RecoveryCode
+from workspace.models.view import SavedView
 
 __all__ = [
     "ACTIVE_STATUSES", "ADMIN_SCOPES", "ARTICLE_STATUSES", "BULK_STATES", "DELIVERY_STATES", "EVENTS",
     "EVIDENCE_KINDS", "FIRING_RESULTS", "INCIDENT_STATUSES", "ITEM_RESULTS", "LINK_STATUSES", "MATCH_KINDS", "MAX_ID",
-    "MERGE_KINDS", "NOTIFICATION_KINDS", "NOT_DUE", "OUTCOMES", "ROLES", "SCOPES", "SCOPE_MEANINGS", "SCORES",
+    "MERGE_KINDS", "NOTIFICATION_KINDS", "NOT_DUE", "OUTCOMES", "RESOLVING", "ROLES", "SCOPES", "SCOPE_MEANINGS",
+    "SCORES",
     "SEARCH_OBJECTS", "STATUSES", "STRATEGIES", "SUGGESTION_KINDS", "TARGETS", "TICKET_DONE_STATUSES", "TOKEN_SCOPES",
     "TRIAGE", "Agent", "ApiToken", "Article", "Assignment", "AuditEntry", "Author", "AuthorNote", "Automation",
     "AutomationFiring", "BulkAction", "BulkItem", "BusinessCalendar", "Channel", "Conversation", "ConversationMerge",
     "Correction", "EmailAttachment", "EmailSuppression", "Escalation", "EventDelivery", "Incident", "Macro",
     "MacroUsage", "Message", "ModelVersion", "Notification", "NotificationSettings", "OnCallShift", "OutboxEntry",
     "Person", "PersonLink", "Priority", "PriorityWeightSetting", "PushSubscription", "QaReview", "Queue", "QueueCount",
-    "RecoveryCode", "Rule", "SatisfactionRating", "SlaOutcome", "SlaPolicy", "SsoIdentity", "Subscription",
-    "Suggestion", "SuggestionVersion",
+    "RecoveryCode", "Rule", "SatisfactionRating", "SavedView", "SlaOutcome", "SlaPolicy", "SsoIdentity",
+    "Subscription", "Suggestion", "SuggestionVersion",
     "SuspendedEmail", "UTCDateTime", "VolumeCount", "has_role", "hash_token", "incident_conversations", "is_id",
     "queue_members", "scopes_allowed", "utcnow",
     "ALERT_SETTINGS_ID", "AlertSettings", "IncidentAlert",

@@ -2,6 +2,7 @@
 
 import secrets
 from datetime import datetime
+from typing import Optional
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -29,4 +30,7 @@ class Channel(db.Model):
     # Per-kind settings (each kind's SETTINGS in workspace/channels/): a Discourse site and API
     # key, an X consumer secret and account id, a callback URL for replies.
     settings: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
+    # The automatic first reply to each new conversation (services/acknowledgements.py):
+    # {"enabled", "in_hours", "out_of_hours"}; None: never sent.
+    acknowledgement: so.Mapped[Optional[dict]] = so.mapped_column(sa.JSON)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)

@@ -134,3 +134,22 @@ class Conversation(db.Model):
     messages: so.Mapped[list["Message"]] = so.relationship(  # noqa: F821
         back_populates="conversation", order_by="Message.id"
     )
+
+
+# Session.info key: ids of conversations whose status became "resolved" in the current transaction.
+RESOLVING = "resolving_conversations"
+
+
+@sa.event.listens_for(Conversation.status, "set", active_history=True)
+def _note_resolving(conversation: Conversation, value, old, initiator) -> None:
+    """Remember a conversation that becomes resolved (not one already resolved), for the transaction's events."""
+    session = so.object_session(conversation)
+    if value == "resolved" and old != "resolved" and session is not None and conversation.id is not None:
+        session.info.setdefault(RESOLVING, set()).add(conversation.id)
+
+
+@sa.event.listens_for(so.Session, "after_commit")
+@sa.event.listens_for(so.Session, "after_rollback")
+def _forget_resolving(session: so.Session) -> None:
+    """A finished transaction's resolutions were told (or undone): the next one starts with none."""
+    session.info.pop(RESOLVING, None)

@@ -43,6 +43,8 @@ class Message(db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     received_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     # Outbound replies only: queued, sent or failed, with the last error and tries.
+    # Outbound only: set when a machine wrote it without an agent ("acknowledgement": a channel's first reply).
+    automatic: so.Mapped[Optional[str]] = so.mapped_column(sa.String(32))
     delivery_status: so.Mapped[Optional[str]] = so.mapped_column(sa.String(16))
     delivery_error: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
     delivery_attempts: so.Mapped[int] = so.mapped_column(default=0)

@@ -11,7 +11,7 @@ from workspace.models.base import UTCDateTime, utcnow
 
 # The events a URL can subscribe to ("ping" is what the test button sends).
 EVENTS = ("conversation.created", "conversation.updated", "conversation.resolved", "message.created",
-          "automation.fired", "csat.received", "ping")
+          "automation.fired", "csat.received", "incident.opened", "ping")
 DELIVERY_STATES = ("pending", "delivered", "failed")
 
 

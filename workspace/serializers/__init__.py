@@ -109,11 +109,20 @@ def serialize_message(message: Message) -> dict:
         "received_at": timestamp(message.received_at), "delivery_status": message.delivery_status,
         "delivery_error": message.delivery_error, "language": message.language,
         "hidden": message.hidden_at is not None, "edits": message.edits or [],
+        "automatic": message.automatic,
     }
     email = serialize_email(message) if message.raw and "email" in message.raw else None
     if email is not None:
         data["email"] = email
     return data
+
+
+def serialize_rating(rating) -> dict | None:
+    """A customer's survey answer: score, comment, the agent who had the conversation, when (None: no answer)."""
+    if rating is None:
+        return None
+    return {"score": rating.score, "comment": rating.comment, "agent_id": rating.agent_id,
+            "created_at": timestamp(rating.created_at)}
 
 
 def sort_key(conversation: Conversation) -> str:

@@ -11,7 +11,7 @@ from workspace.errors import NotFound, SwitchboardError, ValidationError
 from workspace.extensions import db
 from workspace.models import ROLES, STRATEGIES, Agent, Channel, Queue, is_id
 from workspace.models.channel import new_secret
-from workspace.services import audit
+from workspace.services import acknowledgements, audit
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -195,9 +195,9 @@ def _queue_state(queue: Queue) -> dict:
             "assignment": queue.assignment, "lead_id": queue.lead_id, "signature": queue.signature}
 
 
-CHANNEL_FIELDS = ("slug", "name", "kind", "enabled", "rotate_secret", "settings")
+CHANNEL_FIELDS = ("slug", "name", "kind", "enabled", "rotate_secret", "settings", "acknowledgement")
 # A channel's slug and kind are fixed once senders are pointed at it.
-CHANNEL_CHANGES = ("name", "enabled", "rotate_secret", "settings")
+CHANNEL_CHANGES = ("name", "enabled", "rotate_secret", "settings", "acknowledgement")
 
 
 def save_channel(channel: Channel | None, data, admin: Agent) -> Channel:
@@ -220,6 +220,8 @@ def save_channel(channel: Channel | None, data, admin: Agent) -> Channel:
         channel.enabled = data["enabled"]
     if "settings" in data:
         channel.settings = clean_settings(channel.kind, data["settings"], channel.settings)
+    if "acknowledgement" in data:
+        channel.acknowledgement = acknowledgements.parse_settings(channel.kind, data["acknowledgement"])
     if data.get("rotate_secret") is True:
         channel.secret = new_secret()
     db.session.flush()
@@ -236,7 +238,7 @@ def save_channel(channel: Channel | None, data, admin: Agent) -> Channel:
 
 def _channel_state(channel: Channel) -> dict:
     return {"slug": channel.slug, "name": channel.name, "kind": channel.kind, "enabled": channel.enabled,
-            "settings": visible_settings(channel.settings)}
+            "settings": visible_settings(channel.settings), "acknowledgement": acknowledgements.describe(channel)}
 
 
 def find(model, **key):

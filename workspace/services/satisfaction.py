@@ -80,11 +80,14 @@ def answer(token: str, score, comment) -> SatisfactionRating:
     return rating
 
 
-def summary(since: datetime) -> dict:
-    """Answers since `since`: count, average and share of 4s and 5s, overall, per agent and per queue."""
+def summary(since: datetime, until: datetime | None = None) -> dict:
+    """Answers since `since` (and before `until`): count, average and share of 4s and 5s, overall, per agent and
+    per queue (read by the created_at index: a period's answers only)."""
     satisfied = sa.func.sum(sa.case((SatisfactionRating.score >= 4, 1), else_=0))
     columns = (sa.func.count(), sa.func.avg(SatisfactionRating.score), satisfied)
     recent = SatisfactionRating.created_at >= since
+    if until is not None:
+        recent = sa.and_(recent, SatisfactionRating.created_at < until)
 
     def figures(count, average, happy) -> dict:
         return {"answers": count, "average": round(float(average), 2) if count else None,

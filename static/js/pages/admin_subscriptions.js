@@ -5,7 +5,7 @@ import { attempt } from '../lib/api.js';
 import { $, el, fill } from '../lib/dom.js';
 
 const EVENTS = ['conversation.created', 'conversation.updated', 'conversation.resolved', 'message.created',
-  'automation.fired', 'csat.received', 'ping'];
+  'automation.fired', 'csat.received', 'incident.opened', 'ping'];
 
 async function save(action, success) {
   await attempt(action, success);

@@ -160,3 +160,30 @@ def test_changes_become_events_and_a_real_worker_delivers_them(app, call, receiv
     sent = sorted((json.loads(body)["event"], json.loads(body)["data"]["conversation"]["status"])
                   for _, body in receiver.received)
     assert sent == [("conversation.resolved", "resolved"), ("conversation.updated", "resolved")]
+
+
+def test_resolved_is_sent_when_a_conversation_becomes_resolved_only(app, call, receiver):  # noqa: F811
+    """conversation.resolved follows the change into resolved: not a tag change on a resolved conversation,
+    not resolving it again; reopened and resolved once more, it is sent again."""
+    subscribe(call, receiver.url, ["conversation.resolved"])
+    with app.app_context():
+        conversation_id = make_conversation("billing")
+    path = f"/conversations/{conversation_id}"
+    assert call("patch", path, json={"status": "resolved"}).status_code == 200
+    assert call("patch", path, json={"tags": ["refund"]}).status_code == 200
+    assert call("patch", path, json={"status": "resolved"}).status_code == 200
+    assert [d.event for d in deliveries(app)] == ["conversation.resolved"]
+    assert call("patch", path, json={"status": "open"}).status_code == 200
+    assert call("patch", path, json={"status": "resolved"}).status_code == 200
+    assert [d.event for d in deliveries(app)] == ["conversation.resolved"] * 2
+
+
+def test_an_opened_incident_is_an_event(app, call, receiver):  # noqa: F811
+    """incident.opened carries the incident as the API shows it."""
+    subscribe(call, receiver.url, ["incident.opened"])
+    created = call("post", "/incidents", json={"title": "Checkout is down"})
+    assert created.status_code == 201, created.get_json()
+    [opened] = deliveries(app)
+    assert opened.event == "incident.opened"
+    assert opened.payload["incident"]["title"] == "Checkout is down"
+    assert opened.payload["incident"]["id"] == created.get_json()["id"]

@@ -107,7 +107,8 @@ def test_agents_load_handled_today_and_median_handle_time(app, client, floor):
     assert agents["Ana"]["median_handle_seconds"] == pytest.approx(30 * 60, abs=2)
     assert agents["Sam"] == {"id": floor["sam"], "name": "Sam", "role": "supervisor", "status": "offline",
                              "status_since": None, "open": 0, "pending": 0, "capacity": 10, "queues": [],
-                             "handled_today": 0, "median_handle_seconds": None}
+                             "handled_today": 0, "median_handle_seconds": None, "csat_average": None,
+                             "csat_answers": 0}
     for metric, expected in (("agent_handled", {"resolved"}), ("agent_open", {"open"}), ("agent_pending", {"pending"})):
         found = get(client, f"/dashboard/conversations?metric={metric}&agent_id={floor['ana']}",
                     floor["sam_token"]).get_json()["data"]

@@ -6,7 +6,7 @@ import pytest
 
 from tests.supervision import make_agent, make_conversation, sign_in
 from workspace.extensions import db
-from workspace.models import Conversation, SlaOutcome, VolumeCount
+from workspace.models import Conversation, SatisfactionRating, SlaOutcome, VolumeCount
 from workspace.services.supervision import reports
 
 MONDAY = datetime(2026, 11, 16, tzinfo=UTC)  # 2026-W47
@@ -134,3 +134,17 @@ def test_a_finished_week_is_computed_once_and_the_current_week_every_time(app, m
         reports.weekly_report(current, now=now)
         reports.weekly_report(current, now=now)
     assert computed == [MONDAY, current, current]
+
+
+def test_the_report_page_shows_the_weeks_satisfaction(app, week):
+    """The page's satisfaction section: the week's average and answers, and the queue they came from."""
+    with app.app_context():
+        conversation_id = make_conversation("billing", status="resolved")
+        db.session.add(SatisfactionRating(conversation_id=conversation_id, score=4, queue_id=db.session.get(
+            Conversation, conversation_id).queue_id, created_at=MONDAY + timedelta(days=2)))
+        db.session.commit()
+    client = app.test_client()
+    sign_in(client, "sam@example.com")
+    html = client.get("/reports/weekly?week=2026-W47").get_data(as_text=True)
+    assert "Average 4.00 of 5 from 1\n    answer;" in html and 'id="report-csat-queues"' in html
+    assert "No survey answers" in client.get("/reports/weekly?week=2026-W46").get_data(as_text=True)

@@ -79,13 +79,20 @@ def list_conversations(queue: Queue, *, status: str, limit: int, cursor: str | N
     Returns:
         (conversations, next_cursor or None)
     """
-    query = (
-        sa.select(Conversation)
-        .where(*queue_filter(queue, status=status, assignee_id=assignee_id, tag=tag, channel=channel))
-        .options(*SERIALIZED)
-        .order_by(*ORDER)
-        .limit(limit + 1)
-    )
+    return page_in_order(
+        sa.select(Conversation).where(*queue_filter(queue, status=status, assignee_id=assignee_id, tag=tag,
+                                                    channel=channel)), limit=limit, cursor=cursor)
+
+
+def page_in_order(query, *, limit: int, cursor: str | None):
+    """Return one page of a query of conversations in work order, and the next cursor (or None).
+
+    Args:
+        query: a select of Conversation with its conditions.
+        limit: page size.
+        cursor: the opaque cursor a previous page returned, or None.
+    """
+    query = query.options(*SERIALIZED).order_by(*ORDER).limit(limit + 1)
     if cursor:
         values = _decode_cursor(cursor)
         after = [sa.literal(value, type_=column.type) for column, value in zip(ORDER, values, strict=True)]

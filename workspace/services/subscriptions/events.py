@@ -15,8 +15,8 @@ from flask import Flask
 
 from workspace.extensions import db
 from workspace.live import signals
-from workspace.models import AutomationFiring, Conversation, Message, SatisfactionRating, Subscription
-from workspace.serializers import serialize_conversation, serialize_message, timestamp
+from workspace.models import AutomationFiring, Conversation, Incident, Message, SatisfactionRating, Subscription
+from workspace.serializers import serialize_conversation, serialize_incident, serialize_message, timestamp
 from workspace.services.subscriptions.delivery import record
 
 log = logging.getLogger(__name__)
@@ -51,17 +51,14 @@ def _safely(receiver):
     return run
 
 
-def _conversations(ids: list[int], kind: str) -> None:
-    """conversation.created / .updated, and .resolved for updates that leave a conversation resolved."""
-    events = wanted()
-    if not events & {"conversation.created", "conversation.updated", "conversation.resolved"}:
+def _conversations(ids: list[int], event: str) -> None:
+    """conversation.created / .updated, and .resolved when one becomes resolved (not again for an update of a
+    resolved one, nor for resolving it twice)."""
+    if event not in wanted():
         return
     rows = db.session.scalars(sa.select(Conversation).where(Conversation.id.in_(ids)).order_by(Conversation.id)
                               .options(so.joinedload(Conversation.queue), so.joinedload(Conversation.author))).all()
-    payloads = [serialize_conversation(row) for row in rows]
-    record(f"conversation.{kind}", [{"conversation": p} for p in payloads])
-    if kind == "updated":
-        record("conversation.resolved", [{"conversation": p} for p in payloads if p["status"] == "resolved"])
+    record(event, [{"conversation": serialize_conversation(row)} for row in rows])
 
 
 def _messages(ids: list[int]) -> None:
@@ -82,6 +79,14 @@ def _firings(ids: list[int]) -> None:
         "result": f.result, "changes": f.changes, "error": f.error, "fired_at": timestamp(f.fired_at)} for f in rows])
 
 
+def _incidents(ids: list[int]) -> None:
+    """incident.opened: an incident opened by hand or by spike detection."""
+    if "incident.opened" not in wanted():
+        return
+    rows = db.session.scalars(sa.select(Incident).where(Incident.id.in_(ids)).order_by(Incident.id)).all()
+    record("incident.opened", [{"incident": serialize_incident(row)} for row in rows])
+
+
 def _ratings(ids: list[int]) -> None:
     """csat.received: a customer's survey answer."""
     if "csat.received" not in wanted():
@@ -92,7 +97,9 @@ def _ratings(ids: list[int]) -> None:
 
 
 RECEIVERS = {
-    signals.conversations_changed: _safely(lambda ids, kind: _conversations(ids, kind)),
+    signals.conversations_changed: _safely(lambda ids, kind: _conversations(ids, f"conversation.{kind}")),
+    signals.conversations_resolved: _safely(lambda ids: _conversations(ids, "conversation.resolved")),
+    signals.incidents_opened: _safely(lambda ids: _incidents(ids)),
     signals.replies_queued: _safely(lambda ids: _messages(ids)),
     signals.automations_fired: _safely(lambda ids: _firings(ids)),
     signals.ratings_received: _safely(lambda ids: _ratings(ids)),

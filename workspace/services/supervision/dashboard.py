@@ -34,6 +34,7 @@ from workspace.models import (
 )
 from workspace.models.counts import AT_RISK_STATES, kept_counts
 from workspace.serializers import SERIALIZED, serialize_incident, timestamp
+from workspace.services import satisfaction
 from workspace.services.conversations.queues import ORDER, first_in_order
 from workspace.services.supervision import incidents as incident_service
 from workspace.services.supervision.volume import NEGATIVE_BELOW, bucket_of
@@ -43,6 +44,8 @@ log = logging.getLogger(__name__)
 # The conversations behind a number: at most this many per request.
 DRILLDOWN_LIMIT = 200
 QUEUE_METRICS = ("depth", "open", "pending", "unassigned", "at_risk", "breached", "oldest")
+# Satisfaction figures on the dashboard cover the survey answers of this many days.
+CSAT_DAYS = 7
 METRICS = QUEUE_METRICS + ("volume", "negative", "first_reply", "agent_open", "agent_pending", "agent_handled",
                            "incident")
 
@@ -69,23 +72,36 @@ def snapshot(now: datetime | None = None) -> dict:
     cache = current_app.extensions.setdefault("dashboard_slow", {"at": 0.0, "data": None})
     if cache["data"] is None or time.monotonic() - cache["at"] >= current_app.config["DASHBOARD_SLOW_SECONDS"]:
         cache["data"] = {"first_reply": first_reply_times(now), "handling": handling_today(now),
-                         "oldest": oldest_waiting()}
+                         "oldest": oldest_waiting(), "csat": satisfaction.summary(now - timedelta(days=CSAT_DAYS))}
         cache["at"] = time.monotonic()
     slow = cache["data"]
     volume, sentiment = charts(now)
     return {
         "generated_at": timestamp(now),
-        "queues": queue_table(slow["oldest"]),
+        "queues": queue_table(slow["oldest"], csat_by(slow["csat"], "queues")),
         "volume": volume,
         "sentiment": sentiment,
         "first_reply": slow["first_reply"],
-        "agents": agent_table(slow["handling"], now),
+        "agents": agent_table(slow["handling"], now, csat_by(slow["csat"], "agents")),
+        "csat": {"days": CSAT_DAYS, **csat_figures(slow["csat"])},
         "incidents": incident_list(),
     }
 
 
-def queue_table(oldest: dict[int, datetime | None]) -> list[dict]:
-    """Per queue: depth (open + pending), open, pending, unassigned, at risk, breached and the oldest wait.
+def csat_figures(figures: dict | None) -> dict:
+    """The satisfaction columns of a row: average score and number of answers (None and 0 without any)."""
+    figures = figures or {}
+    return {"csat_average": figures.get("average"), "csat_answers": figures.get("answers", 0)}
+
+
+def csat_by(summary: dict, key: str) -> dict[int, dict]:
+    """satisfaction.summary's figures per agent or queue ("agents" or "queues"), by id."""
+    return {row["id"]: row for row in summary[key]}
+
+
+def queue_table(oldest: dict[int, datetime | None], csat: dict[int, dict] | None = None) -> list[dict]:
+    """Per queue: depth (open + pending), open, pending, unassigned, at risk, breached, the oldest wait, and the
+    satisfaction answers of the last CSAT_DAYS days (average and count).
 
     At risk and breached are the SLA engine's own `sla_status` of the open
     conversations (set by the watcher at each policy's at-risk fraction and
@@ -97,7 +113,8 @@ def queue_table(oldest: dict[int, datetime | None]) -> list[dict]:
     queues = db.session.scalars(sa.select(Queue).order_by(Queue.name)).all()
     rows = {queue.id: {"queue": queue.slug, "name": queue.name, "depth": 0, "open": 0, "pending": 0,
                        "unassigned": 0, "at_risk": 0, "breached": 0,
-                       "oldest_waiting_since": timestamp(oldest.get(queue.id))} for queue in queues}
+                       "oldest_waiting_since": timestamp(oldest.get(queue.id)),
+                       **csat_figures((csat or {}).get(queue.id))} for queue in queues}
     # The kept counts (models/counts.py): a few rows per queue, however large the backlog.
     for queue_id, kept in kept_counts(list(rows)).items():
         rows[queue_id].update(kept, depth=kept["open"] + kept["pending"])
@@ -187,8 +204,10 @@ def handling_today(now: datetime) -> dict[int, dict]:
             for agent_id, values in durations.items()}
 
 
-def agent_table(handling: dict[int, dict], now: datetime | None = None) -> list[dict]:
-    """Per active agent: presence status and since when, open load against capacity, handled today, handle time.
+def agent_table(handling: dict[int, dict], now: datetime | None = None, csat: dict[int, dict] | None = None
+                ) -> list[dict]:
+    """Per active agent: presence status and since when, open load against capacity, handled today, handle time,
+    and the satisfaction answers of the last CSAT_DAYS days on conversations they had (average and count).
 
     Status is the presence heartbeat's (online, away, offline), the one
     automatic assignment trusts. `open` counts what capacity limits (open
@@ -225,7 +244,8 @@ def agent_table(handling: dict[int, dict], now: datetime | None = None) -> list[
             "open": totals.get((agent.id, "open"), 0), "pending": totals.get((agent.id, "pending"), 0),
             "capacity": agent.capacity,
             "queues": sorted(memberships.get(agent.id, []), key=lambda m: m["queue"]),
-            **handling.get(agent.id, {"handled_today": 0, "median_handle_seconds": None})})
+            **handling.get(agent.id, {"handled_today": 0, "median_handle_seconds": None}),
+            **csat_figures((csat or {}).get(agent.id))})
     return rows
 
 

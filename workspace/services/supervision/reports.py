@@ -9,7 +9,8 @@ from flask import current_app
 
 from workspace.errors import ValidationError
 from workspace.extensions import db
-from workspace.models import TARGETS, Conversation, Queue, SlaOutcome, VolumeCount, utcnow
+from workspace.models import TARGETS, Agent, Conversation, Queue, SlaOutcome, VolumeCount, utcnow
+from workspace.services import satisfaction
 from workspace.services.supervision.dashboard import percentile
 
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -81,7 +82,19 @@ def _compute(start: datetime, now: datetime) -> dict:
         "volume": _daily_volume(start, end),
         "sla": _sla(start, min(end, now)),
         "topics": {kind: _top(kind, start, end) for kind in ("queue", "tag", "label")},
+        "satisfaction": _satisfaction(start, end),
     }
+
+
+def _satisfaction(start: datetime, end: datetime) -> dict:
+    """The week's survey answers: average, count and share of 4s and 5s, overall and per queue and agent (by name,
+    best average first)."""
+    figures = satisfaction.summary(start, end)
+    names = {"queues": dict(db.session.execute(sa.select(Queue.id, Queue.slug)).all()),
+             "agents": dict(db.session.execute(sa.select(Agent.id, Agent.name)).all())}
+    by = {key: sorted(({**row, "name": names[key].get(row["id"], "?")} for row in figures[key]),
+                      key=lambda row: (-row["average"], row["name"])) for key in ("queues", "agents")}
+    return {"answers": figures["answers"], "average": figures["average"], "satisfied": figures["satisfied"], **by}
 
 
 def _daily_volume(start: datetime, end: datetime) -> dict:

@@ -13,7 +13,7 @@ from workspace.live import signals
 from workspace.live.changes import Changes
 from workspace.models import TRIAGE, Conversation, Message, Priority, Queue, utcnow
 from workspace.models.counts import fold_counts
-from workspace.services import assignment
+from workspace.services import acknowledgements, assignment
 from workspace.services.conversations.merging import follow_merges
 from workspace.services.conversations.queues import PREVIEW_CHARS
 from workspace.services.conversations.threads import latest_inbound, mail_recipients, message_texts, stored_times
@@ -134,6 +134,8 @@ def _route_round(conversation_ids: list[int]) -> tuple[int, list[int]]:
     volume.record(pending, routed_texts)
     incidents.join_open_incidents(pending, routed_texts)
     changes = Changes()
+    placed = [c for c, kind in zip(pending, kinds, strict=True) if kind == "created" and c.status == "open"]
+    acknowledgements.acknowledge(placed, latest, now, policies, changes)
     for conversation, kind in zip(pending, kinds, strict=True):
         changes.add(conversation, kind, preview=texts[latest[conversation.id]][:PREVIEW_CHARS])
     routed = [(c.id, latest[c.id]) for c in pending]  # read before the commit expires them

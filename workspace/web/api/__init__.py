@@ -21,3 +21,4 @@ from workspace.web.api import subscriptions  # noqa: E402,F401
 from workspace.web.api import satisfaction  # noqa: E402,F401
 from workspace.web.api import priority_weights  # noqa: E402,F401
 from workspace.web.api import alerts, audit  # noqa: E402,F401
+from workspace.web.api import views  # noqa: E402,F401

@@ -3,13 +3,14 @@
 import sqlalchemy as sa
 from flask import g, jsonify, request
 
+from workspace.channels.registry import DEFAULT_REPLY_LIMIT as MAX_REPLY_CHARS
 from workspace.channels.registry import KINDS, setting_names
 from workspace.channels.settings import MAX_RATE, MAX_URL, WRITE_ONLY, visible_settings
 from workspace.extensions import db
 from workspace.models import ROLES, STRATEGIES, Agent, Channel, Queue
 from workspace.models.counts import queue_counts
 from workspace.serializers import serialize_agent, serialize_channel, serialize_queue
-from workspace.services import admin
+from workspace.services import acknowledgements, admin
 from workspace.web.api import bp
 from workspace.web.api.openapi import ERROR, ID, PATHS, SCHEMAS, SLUG, closed, json_body, list_of, ref, text
 from workspace.web.auth import role_required
@@ -24,6 +25,7 @@ def agent_view(agent: Agent) -> dict:
 def channel_view(channel: Channel) -> dict:
     """A channel as admins see it, with the secret senders sign with and its settings (write-only ones hidden)."""
     return {**serialize_channel(channel), "secret": channel.secret, "webhook_path": f"/webhooks/{channel.slug}",
+            "acknowledgement": acknowledgements.describe(channel),
             "settings": visible_settings(channel.settings), "setting_names": setting_names(channel.kind),
             "write_only_settings": sorted(WRITE_ONLY & set(setting_names(channel.kind)))}
 
@@ -96,6 +98,14 @@ def update_channel(slug: str):
     return jsonify(channel_view(admin.save_channel(channel, request.get_json(silent=True), g.agent)))
 
 
+_ACKNOWLEDGEMENT = {
+    "type": ["object", "null"], "additionalProperties": False,
+    "description": "the automatic first reply to each new conversation (off by default); null turns it off",
+    "properties": {"enabled": {"type": "boolean"},
+                   "in_hours": {"type": "string", "maxLength": MAX_REPLY_CHARS,
+                                "description": "sent while the queue's calendar is open (required when enabled)"},
+                   "out_of_hours": {"type": "string", "maxLength": MAX_REPLY_CHARS,
+                                    "description": "sent outside business hours (empty: the in-hours text)"}}}
 SCHEMAS["AgentAdmin"] = {"allOf": [ref("Agent"), {"type": "object", "required": ["active", "queues"], "properties": {
     "active": {"type": "boolean"}, "queues": {"type": "array", "items": {"type": "string"}},
     "capacity": {"type": "integer"},
@@ -111,6 +121,7 @@ SCHEMAS["ChannelAdmin"] = {"type": "object", "required": ["id", "slug", "name", 
                                               "signed deliveries a second, default 300). Write-only ones show "
                                               "as <name>_set")},
                                           "setting_names": {"type": "array", "items": {"type": "string"}},
+                                          "acknowledgement": _ACKNOWLEDGEMENT,
                                           "write_only_settings": {"type": "array", "items": {"type": "string"}}}}
 _ADMIN = {"400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR, "409": ERROR}
 _AGENT_FIELDS = {
@@ -136,7 +147,7 @@ _SETTING = {"type": ["string", "integer", "boolean", "null"], "maxLength": MAX_U
                            "empty removes it"}
 _CHANNEL_FIELDS = {
     "slug": SLUG, "name": text(120), "kind": {"enum": list(KINDS)}, "enabled": {"type": "boolean"},
-    "rotate_secret": {"type": "boolean"},
+    "rotate_secret": {"type": "boolean"}, "acknowledgement": _ACKNOWLEDGEMENT,
     "settings": {"type": "object", "maxProperties": 20, "additionalProperties": _SETTING, "description": (
         "every kind: rate_limit (signed deliveries a second); per kind: callback_url; Discourse base_url, "
         "api_username, api_key; X user_id, consumer_secret; email address, smtp_host, smtp_port, smtp_username, "

@@ -6,7 +6,8 @@ from workspace.channels.registry import DEFAULT_REPLY_LIMIT as MAX_REPLY_CHARS
 from workspace.errors import NotFound
 from workspace.extensions import db
 from workspace.models import Conversation
-from workspace.serializers import serialize_conversation, serialize_message
+from workspace.serializers import serialize_conversation, serialize_message, serialize_rating
+from workspace.services import satisfaction
 from workspace.services.conversations import actions as service
 from workspace.services.conversations.actions import MAX_TAG_CHARS, MAX_TAGS, SETTABLE_STATUSES
 from workspace.services.conversations.claims import get_next
@@ -40,9 +41,11 @@ def list_conversation_messages(conversation_id: int):
 
 
 def conversation_detail(conversation: Conversation) -> dict:
-    """A conversation in full, with its newest THREAD_PAGE_SIZE messages and the cursor to the earlier ones."""
+    """A conversation in full, with its newest THREAD_PAGE_SIZE messages, the cursor to the earlier ones and the
+    customer's survey answer (null until they give one)."""
     page = thread_page(conversation.id, limit=current_app.config["THREAD_PAGE_SIZE"])
-    return serialize_conversation(conversation, thread=page)
+    return {**serialize_conversation(conversation, thread=page),
+            "satisfaction": serialize_rating(satisfaction.rating_of(conversation.id))}
 
 
 @bp.patch("/conversations/<int:conversation_id>")

@@ -83,11 +83,11 @@ def _rows(table: str) -> tuple[list[str], list[list]]:
     data = dashboard.snapshot()
     if table == "queues":
         columns = ["queue", "name", "depth", "open", "pending", "unassigned", "at_risk", "breached",
-                   "oldest_waiting_since"]
+                   "oldest_waiting_since", "csat_average", "csat_answers"]
         return columns, [[row[c] for c in columns] for row in data["queues"]]
     if table == "agents":
         columns = ["id", "name", "role", "status", "status_since", "open", "pending", "capacity", "handled_today",
-                   "median_handle_seconds"]
+                   "median_handle_seconds", "csat_average", "csat_answers"]
         return columns + ["queue_capacity"], [[row[c] for c in columns] + [_queue_capacities(row["queues"])]
                                               for row in data["agents"]]
     if table == "volume":

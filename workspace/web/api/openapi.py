@@ -149,6 +149,8 @@ SCHEMAS = {
             "language": {**NULLABLE_STRING, "description": "ISO 639-1 code detected when routed"},
             "email": ref("EmailDetails"),
             "hidden": {"type": "boolean", "description": "deleted where it was posted (its text is gone)"},
+            "automatic": {"enum": [None, "acknowledgement"],
+                          "description": "a reply a machine wrote: a channel's automatic first reply"},
             "edits": {"type": "array", "description": "versions an edit at the source replaced, oldest first",
                       "items": {"type": "object", "properties": {"text": {"type": "string"},
                                                                  "subject": {"type": "string"},
@@ -175,7 +177,8 @@ SCHEMAS = {
                            "earlier_messages": {"type": ["integer", "null"], "description":
                                                 "`before` for GET .../messages: the earlier ones (null: none)"},
                            "explanation": {"type": ["object", "null"]}, "routed_at": NULLABLE_TIME,
-                           "author": ref("Author"), "escalation": ref("Escalation")},
+                           "author": ref("Author"), "escalation": ref("Escalation"),
+                           "satisfaction": ref("SatisfactionRating")},
         }],
     },
     "AuthorDetail": {

@@ -6,7 +6,7 @@ from flask import g, jsonify
 
 from workspace.extensions import db
 from workspace.models import Conversation, utcnow
-from workspace.serializers import timestamp
+from workspace.serializers import serialize_rating, timestamp
 from workspace.services import satisfaction
 from workspace.services.conversations.actions import ensure_visible
 from workspace.web.api import bp
@@ -15,14 +15,6 @@ from workspace.web.auth import agent_required, role_required
 from workspace.web.validation import whole_number
 
 MAX_DAYS = 366
-
-
-def serialize_rating(rating) -> dict | None:
-    """A customer's answer: score, comment, when."""
-    if rating is None:
-        return None
-    return {"score": rating.score, "comment": rating.comment, "agent_id": rating.agent_id,
-            "created_at": timestamp(rating.created_at)}
 
 
 @bp.get("/conversations/<int:conversation_id>/satisfaction")

@@ -18,11 +18,15 @@ import { app, state } from './state.js';
 
 const STATUS_FILTERS = ['open', 'pending', 'resolved', 'spam', 'escalated'];
 
+// What a machine wrote is named as such, so nobody takes it for a colleague's reply.
+const AUTOMATIC = { acknowledgement: 'Switchboard (automatic reply)' };
+
 function renderMessage(m, index) {
   const who = m.direction === 'inbound' ? (state.conversation.author.name || `@${state.conversation.author.handle}`)
-    : `${m.agent ? m.agent.name : m.direction === 'note' ? 'Switchboard' : 'agent'}${m.direction === 'note' ? ' (internal note)' : ''}`;
+    : AUTOMATIC[m.automatic]
+      || `${m.agent ? m.agent.name : m.direction === 'note' ? 'Switchboard' : 'agent'}${m.direction === 'note' ? ' (internal note)' : ''}`;
   const c = state.conversation;
-  return el('li', { class: `message ${m.direction}`, dataset: { id: m.id } },
+  return el('li', { class: `message ${m.direction}${m.automatic ? ' automatic' : ''}`, dataset: { id: m.id } },
     el('div', { class: 'by' }, c.messages.length > 1 && !c.merged_into && splitPick(c, m), who, ' · ', el('time', { datetime: m.created_at, title: exactTime(m.created_at), text: ago(m.created_at) }),
       m.delivery_status && el('span', { class: `delivery ${m.delivery_status}`, title: m.delivery_error || '',
                                         text: m.delivery_status }),
@@ -51,12 +55,22 @@ function body(m) {
   return [text, unfold];
 }
 
+// The customer's survey answer, once they gave one: the score of 5 and their comment.
+function renderSatisfaction(rating) {
+  const box = $('#conv-csat');
+  box.hidden = !rating;
+  if (!rating) return;
+  fill(box, el('strong', { text: `Satisfaction: ${rating.score} of 5` }),
+    rating.comment ? ` · “${rating.comment}”` : '', ` · answered ${ago(rating.created_at)}`);
+}
+
 function renderConversation() {
   const c = state.conversation;
   $('#conversation').hidden = false;
   $('#conv-subject').textContent = c.subject || `Conversation ${c.id}`;
   $('#conv-meta').textContent = `#${c.id} · ${c.channel}${c.private ? ' · private message' : ''} · ${c.status} · ${c.assignee ? `assigned to ${c.assignee.name}` : 'unassigned'}`
     + (c.snoozed_until ? ` · snoozed until ${new Date(c.snoozed_until).toLocaleString()}` : '');
+  renderSatisfaction(c.satisfaction);
   $('#conv-status').value = c.status;
   $('#conv-queue').value = c.queue;
   $('#conv-priority').value = c.priority;

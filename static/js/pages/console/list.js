@@ -3,6 +3,7 @@
 // event changes the rows it names and the list is drawn once per frame, however many events came in it.
 import * as conversations from '../../clients/conversations.js';
 import * as queues from '../../clients/queues.js';
+import * as savedViews from '../../clients/views.js';
 import { attempt } from '../../lib/api.js';
 import { $ } from '../../lib/dom.js';
 import { renderQueues } from './queues.js';
@@ -96,7 +97,8 @@ function paint() {
   $('#empty').textContent = emptyText();
   $('#more').hidden = !state.cursor;
   const queue = state.queues.find((q) => q.slug === state.queue);
-  $('#list-title').textContent = state.search ? `Search: ${state.search}`
+  $('#list-title').textContent = state.view ? `View: ${state.view.name} · ${ids.length}${state.cursor ? '+' : ''}`
+    : state.search ? `Search: ${state.search}`
     : queue ? `${queue.name} · ${ids.length}${state.cursor ? '+' : ''} ${filters().status}` : '';
   for (const [id, since] of fresh) if (now - since > FRESH_MS) fresh.delete(id);
   fetchPreviews(nodes.map((node) => state.rows.get(Number(node.dataset.id))).filter((c) => c && c.preview === undefined));
@@ -143,6 +145,7 @@ function rowAt(ids, index, height, now) {
 }
 
 function emptyText() {
+  if (state.view) return `No conversation in the view "${state.view.name}".`;
   if (state.search) return `No conversation matches "${state.search}".`;
   if (!state.queue) return 'You are in no queue yet: ask an admin to add you to one.';
   const f = filters();
@@ -213,6 +216,7 @@ export function selectQueue(slug) {
   state.queue = slug;
   app.dataset.view = 'list';
   state.search = null;
+  state.view = null;
   $('#search').value = '';
   $('#list').scrollTop = 0;
   renderQueues();
@@ -224,6 +228,7 @@ export async function runSearch(text) {
   const found = await attempt(() => conversations.search(text));
   if (!found) return;
   state.search = text;
+  state.view = null;
   state.rows = new Map();
   order = null;
   for (const c of found.data) keep(c);
@@ -231,6 +236,23 @@ export async function runSearch(text) {
   $('#list').scrollTop = 0;
   renderQueues();
   renderList();
+}
+
+// Show a saved view's conversations (its first page, in work order); like a search's results, not patched live.
+export async function openView(v) {
+  const found = await attempt(() => savedViews.conversations(v.id, new URLSearchParams({ limit: 200 })));
+  if (!found) return;
+  state.view = v;
+  state.search = `view:${v.id}`;
+  state.rows = new Map();
+  order = null;
+  for (const c of found.data) keep(c);
+  state.cursor = null;
+  app.dataset.view = 'list';
+  $('#list').scrollTop = 0;
+  renderQueues();
+  renderList();
+  document.dispatchEvent(new CustomEvent('view-opened'));
 }
 
 // Show this conversation (just opened) in the list when it belongs there, keeping what the list knew.

@@ -15,6 +15,7 @@ import { initMerging } from './merging.js';
 import { initKeyboard } from './keyboard.js';
 import { applyChanges, initList, loadList, ordered, restyle, runSearch, selectQueue } from './list.js';
 import { initQueues, loadQueues, updateCounts } from './queues.js';
+import { initViews, loadViews, renderViews, viewsChanged } from './views.js';
 import { COLUMNS, SORTS, saveView, view } from './rows.js';
 import { initSearch } from './search.js';
 import { app, filters, me, state } from './state.js';
@@ -27,6 +28,7 @@ function startLive() {
     catchUp: () => {
       bell.catchUp();
       loadQueues();
+      loadViews();
       if (!state.search) loadList(true);
       refreshConversation();
       if (state.conversation) viewing(state.conversation.id);
@@ -37,7 +39,7 @@ function startLive() {
       connect: beat,
       'conversation.created': (data) => applyChanges(data.conversations, true),
       'conversation.updated': (data) => applyChanges(data.conversations, false),
-      'queue.counts': updateCounts,
+      'queue.counts': (data) => { updateCounts(data); viewsChanged(); },
       presence: renderPresence,
       'sla.breached': ({ items }) => toast(`${items.length} conversation${items.length > 1 ? 's' : ''} breached SLA`),
       'bulk.progress': showProgress,
@@ -51,7 +53,7 @@ function startLive() {
   }
 }
 
-initQueues({ select: selectQueue });
+initQueues({ select: (slug) => { const shown = selectQueue(slug); renderViews(); return shown; } });
 bell.initNotifications({ open: openConversation });
 initList({ open: openConversation, changed: refreshConversation });
 initCustomer({ openConversation });
@@ -61,6 +63,8 @@ initMailOut({ current: () => state.conversation, refresh: refreshConversation, o
               queues: () => state.queues });
 initSuggestions();
 initKeyboard();
+initViews();
+document.addEventListener('view-opened', renderViews);
 initSearch({ open: openConversation, list: runSearch });
 $('#conv-status').addEventListener('change', (event) => change({ status: event.target.value }));
 $('#conv-queue').addEventListener('change', (event) => change({ queue: event.target.value }));
@@ -114,6 +118,7 @@ function initListView() {
   setKind('reply', { focus: false });
   registerServiceWorker();
   await loadQueues();
+  loadViews();
   const id = conversationFromPage(location.pathname);
   // A link to one conversation opens it in its own queue's list, highlighted there.
   if (id) await openConversation(id, { push: false, reveal: true });

@@ -5,7 +5,7 @@ export const app = $('#app');
 export const me = { id: Number(app.dataset.agentId), name: app.dataset.agentName, role: app.dataset.agentRole };
 
 export const state = {
-  queues: [], queue: null, search: null, rows: new Map(), cursor: null, selected: null,
+  queues: [], queue: null, search: null, view: null, views: [], rows: new Map(), cursor: null, selected: null,
   conversation: null, author: null, socket: null,
 };
 

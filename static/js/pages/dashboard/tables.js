@@ -9,6 +9,11 @@ function duration(seconds) {
   return `${(seconds / 3600).toFixed(1)}h`;
 }
 
+// Satisfaction of the last days: "4.2 (12)" (average of 1-5 and the number of answers), "–" without any.
+function csat(row) {
+  return el('td', { class: 'num csat', text: row.csat_answers ? `${row.csat_average.toFixed(1)} (${row.csat_answers})` : '–' });
+}
+
 export function renderQueues(queues) {
   $('#queue-table tbody').replaceChildren(...queues.map((q) => {
     const cell = (metric, bad) => el('td', { class: 'num' }, drill(q[metric], `${q.name}: ${metric.replace('_', ' ')}`,
@@ -16,7 +21,7 @@ export function renderQueues(queues) {
     const oldest = q.oldest_waiting_since
       ? drill(ago(q.oldest_waiting_since), `${q.name}: longest waiting`, { metric: 'oldest', queue: q.queue }) : '–';
     return el('tr', { dataset: { queue: q.queue } }, el('td', { text: q.name }), cell('depth'), cell('open'),
-      cell('pending'), cell('unassigned'), cell('at_risk', true), cell('breached', true), el('td', {}, oldest));
+      cell('pending'), cell('unassigned'), cell('at_risk', true), cell('breached', true), el('td', {}, oldest), csat(q));
   }));
 }
 
@@ -47,5 +52,5 @@ export function renderAgents(agents) {
         `${q.queue} ${q.open}`, loadOf(q.open, q.capacity)))),
     el('td', {}, drill(a.pending, `${a.name}: pending`, { metric: 'agent_pending', agent_id: a.id })),
     el('td', {}, drill(a.handled_today, `${a.name}: handled today`, { metric: 'agent_handled', agent_id: a.id })),
-    el('td', { text: duration(a.median_handle_seconds) }))));
+    el('td', { text: duration(a.median_handle_seconds) }), csat(a))));
 }
