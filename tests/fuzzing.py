@@ -26,6 +26,8 @@ _INVALID_MACRO = [(400, "invalid_macro", "")]  # a Jinja template and actions: c
 _CALENDAR = [(400, "invalid_calendar", "")]  # a time zone that exists, windows that do not overlap
 _INVALID_AUTOMATION = [(400, "invalid_automation", "")]  # conditions and actions: checked as a whole, not a schema
 _BULK = [*_INVALID_MACRO, (400, "nothing_selected", ""), (400, "too_many", "")]
+_VIEW_SLUGS = [(400, "invalid_field", "team_queue:"), (400, "invalid_field", "filters.queue: no queue"),
+               (400, "invalid_field", "filters.channel: no channel")]
 STATE_DEPENDENT = {
     "search_conversations": [(400, "invalid_cursor", "cursor:")],
     "list_queue_conversations": [(400, "invalid_cursor", "cursor:")],
@@ -83,6 +85,8 @@ STATE_DEPENDENT = {
     # cursors this API did not return.
     "list_audit": [(400, "invalid_field", "agent: no agent"), (400, "invalid_field", "from:"),
                    (400, "invalid_field", "to:"), (400, "invalid_cursor", "cursor:")],
+    # A view's queue, channel and team name slugs that must exist (the team one a queue the agent works).
+    "create_view": _VIEW_SLUGS, "update_view": _VIEW_SLUGS,
     "create_calendar": _CALENDAR, "update_calendar": _CALENDAR,
     "import_calendar_holidays": [(400, "invalid_ical", "")],
     # An expiry of the documented form may still name no real date, or one past, or over 5 years on.

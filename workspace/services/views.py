@@ -32,15 +32,16 @@ def _fail(message: str) -> None:
     raise ValidationError(message, code="invalid_field")
 
 
-def _slug(model, value, name: str) -> int | None:
-    """The id of the queue or channel a filter names by slug (None for none)."""
+def _slug(model, value, field: str) -> int | None:
+    """The id of the queue or channel a field names by slug (None for none)."""
     if value in (None, ""):
         return None
+    kind = model.__tablename__.rstrip("s")
     if not isinstance(value, str) or len(value) > 64:
-        _fail(f"filters.{name}: a {name} slug")
+        _fail(f"{field}: a {kind} slug")
     found = db.session.scalar(sa.select(model.id).where(model.slug == value))
     if found is None:
-        _fail(f"filters.{name}: no {name} named {value!r}")
+        _fail(f"{field}: no {kind} named {value!r}")
     return found
 
 
@@ -52,7 +53,7 @@ def clean_filters(data) -> dict:
     if cleaned["status"] not in STATUSES:
         _fail(f"filters.status: one of {', '.join(STATUSES)}")
     for name, model in (("queue", Queue), ("channel", Channel)):
-        if _slug(model, data.get(name), name) is not None:
+        if _slug(model, data.get(name), f"filters.{name}") is not None:
             cleaned[name] = data[name]
     tags = data.get("tags") or []
     if not isinstance(tags, list) or len(tags) > MAX_TAGS or not all(
