@@ -21,8 +21,8 @@ from workspace.extensions import db
 from workspace.infra.broker import job_queue, redis_client
 from workspace.jobs.enqueue import JOBS, PENDING, enqueue, enqueue_many, route_job_id
 from workspace.jobs.outages import OUTAGES
-from workspace.jobs.tasks import conversations
-from workspace.models import Conversation, Escalation, Message, OutboxEntry, utcnow
+from workspace.jobs.tasks import conversations, events
+from workspace.models import Conversation, Escalation, EventDelivery, Message, OutboxEntry, utcnow
 from workspace.models.counts import fold_counts
 from workspace.services.conversations.delivery import STALE_ATTEMPT
 
@@ -121,8 +121,9 @@ def dispatch_once(batch_size: int, *, older_than: datetime | None = None) -> lis
 def sweep(grace_seconds: int, batch_size: int = 500) -> int:
     """Hand RQ whatever has waited past the grace period: outbox rows no
     dispatcher took (say, Redis was down), and conversations still unrouted
-    (say, Redis lost their job); also replies still queued and escalations
-    still pending whose job is gone; and fold the kept queue counts.
+    (say, Redis lost their job); also replies still queued, and escalations
+    and outbound event deliveries still pending whose job is gone; and fold
+    the kept queue counts.
 
     Returns:
         How many conversations were enqueued.
@@ -142,7 +143,7 @@ def sweep(grace_seconds: int, batch_size: int = 500) -> int:
         enqueue_routing(ids[start:start + batch_size])
     _resend_queued_replies(cutoff)
     fold_counts()  # count rows from agents' actions pile up even when nothing is routed
-    _resend_stale_escalations(cutoff)
+    _resend_stale_jobs(cutoff)
     return len(moved) + len(ids)
 
 
@@ -162,27 +163,36 @@ def _resend_queued_replies(cutoff: datetime) -> None:
             log.warning("could not re-enqueue the delivery of reply %d", message_id)
 
 
-def _resend_stale_escalations(cutoff: datetime) -> int:
-    """Enqueue again pending escalations older than cutoff whose job is gone (Redis lost it, or it gave up).
+def _resend_stale_jobs(cutoff: datetime) -> int:
+    """Enqueue again the escalations and outbound event deliveries pending since before cutoff whose job is gone
+    (Redis lost it, or it gave up while the database was away).
 
     Returns:
         How many were enqueued.
     """
-    ids = db.session.scalars(sa.select(Escalation.id).where(
-        Escalation.state == "pending", Escalation.requested_at <= cutoff).order_by(Escalation.id)).all()
-    db.session.rollback()
-    if not ids:
-        return 0
-    job_id = JOBS[conversations.create_ticket].job_id  # the table's id, so the sweeper finds the live job
-    jobs = Job.fetch_many([job_id(escalation_id) for escalation_id in ids], connection=redis_client())
-    stale = [escalation_id for escalation_id, job in zip(ids, jobs, strict=True)
-             if job is None or job.get_status(refresh=False) not in PENDING]
-    if stale:
-        try:
-            enqueue_many(conversations.create_ticket, [(escalation_id,) for escalation_id in stale])
-        except Exception:  # noqa: BLE001 - still pending: the next sweep tries again
-            log.warning("could not re-enqueue escalations %s", stale, exc_info=True)
-    return len(stale)
+    waiting = (
+        (conversations.create_ticket, sa.select(Escalation.id).where(
+            Escalation.state == "pending", Escalation.requested_at <= cutoff).order_by(Escalation.id)),
+        (events.deliver_event, sa.select(EventDelivery.id).where(
+            EventDelivery.state == "pending", EventDelivery.created_at <= cutoff).order_by(EventDelivery.id)),
+    )
+    enqueued = 0
+    for task, query in waiting:
+        ids = db.session.scalars(query).all()
+        db.session.rollback()
+        if not ids:
+            continue
+        job_id = JOBS[task].job_id  # the table's id, so the sweeper finds the live job
+        jobs = Job.fetch_many([job_id(row_id) for row_id in ids], connection=redis_client())
+        stale = [row_id for row_id, job in zip(ids, jobs, strict=True)
+                 if job is None or job.get_status(refresh=False) not in PENDING]
+        if stale:
+            try:
+                enqueue_many(task, [(row_id,) for row_id in stale])
+            except Exception:  # noqa: BLE001 - still pending: the next sweep tries again
+                log.warning("could not re-enqueue %s for %s", task.__name__, stale, exc_info=True)
+        enqueued += len(stale)
+    return enqueued
 
 
 def waiting_in_queue(job_id: str | None) -> bool:

@@ -36,7 +36,10 @@ class EventDelivery(db.Model):
     """One event for one subscription: its body as sent on every attempt, and how the attempts went."""
 
     __tablename__ = "event_deliveries"
-    __table_args__ = (sa.Index("ix_event_deliveries_subscription", "subscription_id", "id"),)
+    # The sweeper looks for deliveries still pending: a partial index holds only those, however long the log.
+    __table_args__ = (sa.Index("ix_event_deliveries_subscription", "subscription_id", "id"),
+                      sa.Index("ix_event_deliveries_pending", "created_at", sqlite_where=sa.text("state = 'pending'"),
+                               postgresql_where=sa.text("state = 'pending'")))
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     subscription_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("subscriptions.id", ondelete="CASCADE"))

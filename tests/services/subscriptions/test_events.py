@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from tests.services.test_admin import call  # noqa: F401  (fixture)
 from tests.supervision import make_conversation
 from workspace.extensions import db
+from workspace.infra.broker import job_queue
+from workspace.jobs.dispatch import sweep
 from workspace.models import EventDelivery, Subscription
 from workspace.services.subscriptions import delivery
 
@@ -187,3 +189,27 @@ def test_an_opened_incident_is_an_event(app, call, receiver):  # noqa: F811
     assert opened.event == "incident.opened"
     assert opened.payload["incident"]["title"] == "Checkout is down"
     assert opened.payload["incident"]["id"] == created.get_json()["id"]
+
+
+def test_the_sweeper_sends_again_a_delivery_whose_job_redis_lost(app, call, receiver, run_jobs):  # noqa: F811
+    """A recorded delivery whose job is gone (Redis emptied) is enqueued again by the sweep once past the grace
+    period, not before, and a real worker delivers it once."""
+    receiver.start()
+    subscribe(call, receiver.url, ["conversation.updated"])
+    with app.app_context():
+        conversation_id = make_conversation("billing")
+    assert call("patch", f"/conversations/{conversation_id}", json={"status": "pending"}).status_code == 200
+    [recorded] = deliveries(app)
+    with app.app_context():
+        job_queue().empty()
+        assert sweep(grace_seconds=3600) == 0
+        db.session.remove()
+    run_jobs()
+    assert [d.state for d in deliveries(app)] == ["pending"] and receiver.received == []
+    with app.app_context():
+        sweep(grace_seconds=0)
+        db.session.remove()
+    run_jobs()
+    [delivered] = deliveries(app)
+    assert (delivered.id, delivered.state, delivered.attempts) == (recorded.id, "delivered", 1)
+    assert len(receiver.received) == 1
