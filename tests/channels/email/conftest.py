@@ -1,5 +1,6 @@
 """Fixtures for the email channel: a mailbox channel, the SMTP listener on a free port, a capturing relay."""
 
+import contextlib
 import socket
 
 import pytest
@@ -32,15 +33,24 @@ class CapturingRelay:
         return "250 OK"
 
 
-@pytest.fixture
-def relay():
-    """A capturing SMTP relay on a free port: relay.received, relay.port."""
+@contextlib.contextmanager
+def capturing_relay():
+    """A capturing SMTP relay on a free port while the block runs: .received, .port."""
     capture = CapturingRelay()
     controller = Controller(capture, hostname="127.0.0.1", port=free_port())
     controller.start()
     capture.port = controller.port
-    yield capture
-    controller.stop()
+    try:
+        yield capture
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def relay():
+    """A capturing SMTP relay on a free port: relay.received, relay.port."""
+    with capturing_relay() as capture:
+        yield capture
 
 
 @pytest.fixture

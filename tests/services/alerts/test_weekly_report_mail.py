@@ -5,9 +5,8 @@ from datetime import UTC, datetime
 from email import message_from_bytes, policy
 
 import pytest
-from aiosmtpd.controller import Controller
 
-from tests.channels.email.conftest import CapturingRelay, free_port
+from tests.channels.email.conftest import capturing_relay, free_port
 from tests.supervision import make_conversation
 from tests.web.test_api import validate
 from workspace.extensions import db
@@ -23,14 +22,11 @@ MONDAY = datetime(2026, 11, 30, tzinfo=UTC)
 @pytest.fixture
 def relay(app):
     """A real SMTP server on a free port, set as the relay: relay.received."""
-    capture = CapturingRelay()
-    controller = Controller(capture, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    app.config.update(NOTIFY_SMTP_HOST="127.0.0.1", NOTIFY_SMTP_PORT=controller.port,
-                      NOTIFY_MAIL_FROM="Switchboard <switchboard@example.test>",
-                      PUBLIC_URL="https://switchboard.example")
-    yield capture
-    controller.stop()
+    with capturing_relay() as capture:
+        app.config.update(NOTIFY_SMTP_HOST="127.0.0.1", NOTIFY_SMTP_PORT=capture.port,
+                          NOTIFY_MAIL_FROM="Switchboard <switchboard@example.test>",
+                          PUBLIC_URL="https://switchboard.example")
+        yield capture
 
 
 @pytest.fixture

@@ -4,9 +4,8 @@ when asked for, quiet hours, a burst folded into one mail, and names that try to
 from email import message_from_bytes, policy
 
 import pytest
-from aiosmtpd.controller import Controller
 
-from tests.channels.email.conftest import CapturingRelay, free_port
+from tests.channels.email.conftest import capturing_relay
 from tests.factories import make_post
 from tests.services.notifications.conftest import billing_conversation, call
 from workspace.extensions import db
@@ -17,13 +16,10 @@ from workspace.models import Agent
 @pytest.fixture
 def relay(app):
     """A real SMTP server on a free port, set as the notification relay: relay.received."""
-    capture = CapturingRelay()
-    controller = Controller(capture, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    app.config.update(NOTIFY_SMTP_HOST="127.0.0.1", NOTIFY_SMTP_PORT=controller.port,
-                      NOTIFY_MAIL_FROM="Switchboard <switchboard@example.test>")
-    yield capture
-    controller.stop()
+    with capturing_relay() as capture:
+        app.config.update(NOTIFY_SMTP_HOST="127.0.0.1", NOTIFY_SMTP_PORT=capture.port,
+                          NOTIFY_MAIL_FROM="Switchboard <switchboard@example.test>")
+        yield capture
 
 
 @pytest.fixture(autouse=True)
