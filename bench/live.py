@@ -45,7 +45,8 @@ import requests  # noqa: E402
 
 from bench.consoles import run_consoles  # noqa: E402
 from bench.stack import process_environment, redis_for  # noqa: E402
-from devstack.launcher import descendants, start_process, stop_process, wait_healthy  # noqa: E402
+from devstack.launcher import start_process, stop_process, wait_healthy  # noqa: E402
+from devstack.processes import descendants  # noqa: E402
 from workspace.channels.signature import sign  # noqa: E402
 
 SECRET = "live-bench"

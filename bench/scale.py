@@ -43,8 +43,9 @@ from bench.http_load import build_request, run_load  # noqa: E402
 from bench.live import DRAIN_SECONDS, SECRET, percentile, populate, report, webhook_phase  # noqa: E402
 from bench.stack import process_environment, redis_for  # noqa: E402
 from devstack import nginx  # noqa: E402
-from devstack.launcher import alive, descendants, wait_healthy  # noqa: E402
+from devstack.launcher import wait_healthy  # noqa: E402
 from devstack.localredis import free_port_run  # noqa: E402
+from devstack.processes import alive, descendants  # noqa: E402
 from workspace.channels.signature import sign  # noqa: E402
 
 TOPOLOGIES = {"one web + one worker": [], "two + two behind nginx": ["--scale", "web=2,worker=2"]}

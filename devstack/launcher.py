@@ -14,17 +14,16 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 from devstack import nginx
-from devstack.localredis import start_redis
+from devstack.localredis import free_port, start_redis
+from devstack.processes import live_groups
 
 ROOT = Path(__file__).resolve().parent.parent
 # The processes a local run needs, by Procfile name.
@@ -89,46 +88,6 @@ def stop_all(children: list[subprocess.Popen], timeout: float = 10) -> list[floa
                 child.kill()
         child.wait()
     return [took.get(number) for number in range(len(children))]
-
-
-def alive(pid: int) -> bool:
-    """Whether a process exists and is not a zombie (Linux /proc)."""
-    fields = _stat(pid)
-    return fields is not None and fields[0] != "Z"
-
-
-def live_groups() -> set[int]:
-    """The process groups with a process alive now (zombies aside)."""
-    return {int(fields[2]) for _, fields in _processes() if fields[0] != "Z"}
-
-
-def descendants(root: int) -> set[int]:
-    """The ids of a process and of all its descendants alive now (Linux /proc)."""
-    children = defaultdict(list)
-    for pid, fields in _processes():
-        children[int(fields[1])].append(pid)
-    family, found = set(), [root]
-    while found:
-        pid = found.pop()
-        family.add(pid)
-        found += children[pid]
-    return family
-
-
-def _stat(pid: int | str) -> list[str] | None:
-    """A process's /proc/<pid>/stat fields after its name (state, parent, group, ...), or None if it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rpartition(")")[2].split()
-    except OSError:
-        return None
-
-
-def _processes() -> Iterator[tuple[int, list[str]]]:
-    """Each process alive now (zombies included), with its /proc stat fields."""
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and (fields := _stat(entry)) is not None:
-            yield int(entry), fields
 
 
 def wait_healthy(base: str, timeout: float = 60.0) -> bool:
@@ -320,13 +279,6 @@ def private_redis(env: dict) -> Callable[[], subprocess.Popen]:
         port = int(env["REDIS_URL"].rsplit(":", 1)[1].split("/")[0])
         return process
     return start
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on now (the kernel's choice)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def demo_relay(env: dict) -> tuple[list[str], Callable[[], subprocess.Popen]]:

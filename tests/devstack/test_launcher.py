@@ -6,8 +6,9 @@ import subprocess
 import sys
 import threading
 
-from devstack.launcher import Supervised, announce_when_up, live_groups, metrics_folder, stop_all
+from devstack.launcher import Supervised, announce_when_up, metrics_folder, stop_all
 from devstack.localredis import free_port
+from devstack.processes import live_groups
 from tests.factories import wait_for
 
 

@@ -7,7 +7,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from devstack.launcher import free_port
+from devstack.localredis import free_port
 from devstack.relay import serve
 from workspace.extensions import db
 from workspace.models import Channel, Conversation, Message

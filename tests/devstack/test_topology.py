@@ -19,8 +19,9 @@ import socketio
 import sqlalchemy as sa
 
 from devstack import nginx
-from devstack.launcher import alive, descendants, wait_healthy
+from devstack.launcher import wait_healthy
 from devstack.localredis import free_port_run
+from devstack.processes import alive, descendants
 from tests.conftest import POSTGRES_URL
 from tests.factories import ROOT, SECRET, drained, make_post, process_env, wait_for
 from workspace.channels.signature import sign
