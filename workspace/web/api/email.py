@@ -12,11 +12,46 @@ from workspace.services.conversations.email import forward
 from workspace.services.conversations.new_email import MAX_SUBJECT, start_conversation
 from workspace.services.conversations.threads import thread_page
 from workspace.web.api import bp
-from workspace.web.api.openapi import ERROR, ID, PATHS, SLUG, closed, ref, text
+from workspace.web.api.openapi import ERROR, ID, PATHS, SCHEMAS, SLUG, closed, ref, text
 from workspace.web.auth import agent_required
 
 ADDRESS = {"type": "string", "maxLength": 254, "pattern": drafts.ADDRESS_PATTERN, "x-pattern": "an email address"}
 ADDRESSES = {"type": "array", "maxItems": drafts.MAX_ADDRESSES, "items": ADDRESS}
+
+# A mail's addresses as stored (name and address), and a message's email details in the API's answers.
+MAILBOX = {"type": "object", "required": ["address", "name"],
+           "properties": {"address": {"type": "string"}, "name": {"type": "string"}}}
+SCHEMAS["EmailDetails"] = {
+    "type": "object", "description": ("Email: a received message's addresses, the parts split from its text and "
+                                      "files; or how an outbound one was sent (kind, To, Cc, Bcc, signature, files)."),
+    "required": ["from", "to", "cc", "quoted", "signature", "html", "attachments"],
+    "properties": {
+        "kind": {"enum": ["received", "reply", "forward", "new"]},
+        "from": MAILBOX, "to": {"type": "array", "items": MAILBOX}, "cc": {"type": "array", "items": MAILBOX},
+        "bcc": {"type": "array", "items": MAILBOX, "description": "outbound only: in the envelope, never a header"},
+        "copies": {"type": "array", "items": {"type": "string"},
+                   "description": "received only: whom the customer copied besides us (a reply's default Cc)"},
+        "forwarded": {"type": "array", "items": {"type": "integer"},
+                      "description": "a forward: the messages it carried"},
+        "reply_to": {"type": "array", "items": MAILBOX},
+        "recipients_dropped": {"type": "integer", "description": "recipients past the 100 kept"},
+        "quoted": {"type": "string", "description": "the quoted history, split from the new text"},
+        "signature": {"type": "string"},
+        "html": {"type": "string", "description": (
+            "the HTML part sanitised on receipt (no scripts, handlers, styles or remote images; inline cid: "
+            "images point at their attachment)")},
+        "remote_images": {"type": "integer", "description": "remote images removed from the HTML, never fetched"},
+        "automatic": {"type": ["string", "null"], "description": "why a machine sent it (never answered)"},
+        "bounced": {"type": "array", "items": {"type": "string"}, "description": "a bounce: the failed addresses"},
+        "attachments": {"type": "array", "items": {
+            "type": "object", "required": ["id", "filename", "content_type", "size", "inline", "stored", "url"],
+            "properties": {"id": {"type": "integer"}, "filename": {"type": "string"},
+                           "content_type": {"type": "string", "description": "what its bytes show"},
+                           "size": {"type": "integer"}, "inline": {"type": "boolean"},
+                           "stored": {"type": "boolean", "description": "false: over the size limit, not kept"},
+                           "url": {"type": "string"}}}},
+    },
+}
 FILES = {"type": "array", "maxItems": drafts.MAX_FILES, "items": closed(
     {"filename": text(drafts.MAX_FILENAME), "content_base64": {"type": "string"}},
     required=("filename", "content_base64"))}

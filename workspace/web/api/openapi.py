@@ -226,39 +226,6 @@ SCHEMAS = {
     },
 }
 
-ADDRESS = {"type": "object", "required": ["address", "name"],
-           "properties": {"address": {"type": "string"}, "name": {"type": "string"}}}
-SCHEMAS["EmailDetails"] = {
-    "type": "object", "description": ("Email: a received message's addresses, the parts split from its text and "
-                                      "files; or how an outbound one was sent (kind, To, Cc, Bcc, signature, files)."),
-    "required": ["from", "to", "cc", "quoted", "signature", "html", "attachments"],
-    "properties": {
-        "kind": {"enum": ["received", "reply", "forward", "new"]},
-        "from": ADDRESS, "to": {"type": "array", "items": ADDRESS}, "cc": {"type": "array", "items": ADDRESS},
-        "bcc": {"type": "array", "items": ADDRESS, "description": "outbound only: in the envelope, never a header"},
-        "copies": {"type": "array", "items": {"type": "string"},
-                   "description": "received only: whom the customer copied besides us (a reply's default Cc)"},
-        "forwarded": {"type": "array", "items": {"type": "integer"},
-                      "description": "a forward: the messages it carried"},
-        "reply_to": {"type": "array", "items": ADDRESS},
-        "recipients_dropped": {"type": "integer", "description": "recipients past the 100 kept"},
-        "quoted": {"type": "string", "description": "the quoted history, split from the new text"},
-        "signature": {"type": "string"},
-        "html": {"type": "string", "description": (
-            "the HTML part sanitised on receipt (no scripts, handlers, styles or remote images; inline cid: "
-            "images point at their attachment)")},
-        "remote_images": {"type": "integer", "description": "remote images removed from the HTML, never fetched"},
-        "automatic": {"type": ["string", "null"], "description": "why a machine sent it (never answered)"},
-        "bounced": {"type": "array", "items": {"type": "string"}, "description": "a bounce: the failed addresses"},
-        "attachments": {"type": "array", "items": {
-            "type": "object", "required": ["id", "filename", "content_type", "size", "inline", "stored", "url"],
-            "properties": {"id": {"type": "integer"}, "filename": {"type": "string"},
-                           "content_type": {"type": "string", "description": "what its bytes show"},
-                           "size": {"type": "integer"}, "inline": {"type": "boolean"},
-                           "stored": {"type": "boolean", "description": "false: over the size limit, not kept"},
-                           "url": {"type": "string"}}}},
-    },
-}
 SCHEMAS["SuspendedMail"] = {
     "type": "object", "required": ["status", "id"],
     "properties": {"status": {"const": "suspended"}, "id": {"type": "string", "description": "its Message-ID"}},
