@@ -193,23 +193,24 @@ def report(label: str, sent: dict, arrivals: dict, consoles: int, achieved: floa
     return figures
 
 
-def print_stages(redis_url: str, queue_name: str, accepted: dict, arrivals: dict) -> None:
-    """Split the webhook phase's latency at the routing jobs' RQ timestamps (p50 / p99 per stage)."""
+def print_stages(redis_url: str, queue_name: str, accepted: dict, arrivals: dict, start: str = "202") -> None:
+    """Split the webhook phase's latency at the routing jobs' RQ timestamps (p50 / p99 per stage); `start`
+    names the moment `accepted` holds."""
     from redis import Redis
     from rq import Queue
     from rq.job import Job
 
     connection = Redis.from_url(redis_url)
     queue = Queue(queue_name, connection=connection)
-    stages: dict[str, list[float]] = {"202 -> job enqueued": [], "enqueued -> started": [],
-                                      "started -> in console": []}
+    first = f"{start} -> job enqueued"
+    stages: dict[str, list[float]] = {first: [], "enqueued -> started": [], "started -> in console": []}
     for job in Job.fetch_many(queue.finished_job_registry.get_job_ids(), connection=connection):
         if job is None or not job.args:
             continue
         enqueued, started = job.enqueued_at.timestamp(), job.started_at.timestamp()
         for conversation_id in job.args[0]:
             if conversation_id in accepted:
-                stages["202 -> job enqueued"].append(enqueued - accepted[conversation_id])
+                stages[first].append(enqueued - accepted[conversation_id])
                 stages["enqueued -> started"].append(started - enqueued)
                 stages["started -> in console"] += [at - started for at in arrivals.get(conversation_id, ())]
     connection.close()

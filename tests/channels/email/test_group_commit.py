@@ -96,14 +96,14 @@ def test_messages_arriving_together_are_committed_in_one_group_each_answered_aft
 def test_one_bad_message_in_a_group_fails_only_its_own_session(app, controller, monkeypatch):
     """A message whose storing fails is answered 451 (the sender retries it); the others of its group are
     stored and answered 250; its retry is then stored once."""
-    real_stage = intake_mail._stage
+    real_stage = intake_mail.stage_mail
 
-    def stage(read, flood_check):
-        if read.post.external_id == "g2@customer.example":
+    def stage(messages, flood_check):
+        if any(read.post.external_id == "g2@customer.example" for read in messages):
             raise RuntimeError("this message breaks the store")
-        return real_stage(read, flood_check)
+        return real_stage(messages, flood_check)
 
-    monkeypatch.setattr(intake_mail, "_stage", stage)
+    monkeypatch.setattr(intake_mail, "stage_mail", stage)
     committer = controller.handler.committer
     with app.app_context():
         channel = intake_mail.channel_for_address(ADDRESS)
@@ -113,7 +113,7 @@ def test_one_bad_message_in_a_group_fails_only_its_own_session(app, controller, 
     assert stored_ids(app) == [f"g{n}@customer.example" for n in (0, 1, 3, 4)]
     answers = send_each(controller.port, [message(2), message(3)])
     assert [code for code, _ in answers] == [451, 250]
-    monkeypatch.setattr(intake_mail, "_stage", real_stage)
+    monkeypatch.setattr(intake_mail, "stage_mail", real_stage)
     assert [code for code, _ in send_each(controller.port, [message(2), message(3)])] == [250, 250]
     assert stored_ids(app) == [f"g{n}@customer.example" for n in range(5)]
 

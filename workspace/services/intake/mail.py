@@ -24,10 +24,12 @@ from workspace.services.intake.group_commit import GroupCommitter
 from workspace.services.intake.store import ATTEMPTS, stage_posts
 
 MESSAGES, AUTHORS, CHANNELS = Message.__table__, Author.__table__, Channel.__table__
-RECENT_FROM = sa.select(sa.func.count()).select_from(
+# Each sender's messages on a channel received since a moment (the flood check), for many senders at once.
+RECENT_FROM = sa.select(AUTHORS.c.external_id, sa.func.count()).select_from(
     MESSAGES.join(AUTHORS, MESSAGES.c.author_id == AUTHORS.c.id)).where(
-    AUTHORS.c.channel_id == sa.bindparam("channel_id"), AUTHORS.c.external_id == sa.bindparam("sender"),
-    MESSAGES.c.received_at >= sa.bindparam("since", type_=MESSAGES.c.received_at.type))
+    AUTHORS.c.channel_id == sa.bindparam("channel_id"),
+    AUTHORS.c.external_id.in_(sa.bindparam("senders", expanding=True)),
+    MESSAGES.c.received_at >= sa.bindparam("since", type_=MESSAGES.c.received_at.type)).group_by(AUTHORS.c.external_id)
 
 
 class MessageTooLarge(SwitchboardError):
@@ -92,7 +94,7 @@ def store_mail(messages: list[ReadMail], *, flood_check: bool = True) -> list[Ma
     """
     for attempt in range(ATTEMPTS):
         try:
-            outcomes = [_stage(message, flood_check) for message in messages]
+            outcomes = stage_mail(messages, flood_check)
             db.session.commit()
             return outcomes
         except IntegrityError:
@@ -117,40 +119,84 @@ class MailCommitter(GroupCommitter):
     def stage_group(self, works: list[list[ReadMail]]) -> list[list[MailOutcome]]:
         """Stage every envelope's messages in the current transaction (an IntegrityError fails the group,
         whose envelopes are then stored one by one)."""
-        return [[_stage(message, True) for message in work] for work in works]
+        outcomes = iter(stage_mail([message for work in works for message in work], True))
+        return [[next(outcomes) for _ in work] for work in works]
 
 
-def _stage(message: ReadMail, flood_check: bool) -> MailOutcome:
-    channel, mail, post, raw = message.channel, message.mail, message.post, message.raw
-    run = db.session.connection().execute
-    if flood_check and not post.raw["email"]["bounced"] and _flooding(channel, post.author.external_id):
-        known = run(sa.select(SuspendedEmail.id).where(SuspendedEmail.channel_id == channel.id,
-                                                        SuspendedEmail.message_key == post.external_id)).first()
-        if known is None:
-            db.session.add(SuspendedEmail(
-                channel_id=channel.id, message_key=post.external_id, sender=post.author.external_id,
-                subject=post.subject, raw=raw, reason=f"more than {current_app.config['EMAIL_FLOOD_MESSAGES']} "
-                f"messages in {current_app.config['EMAIL_FLOOD_SECONDS']} s from this sender"))
-            db.session.flush()
-        return MailOutcome("suspended", post.external_id)
-    (outcome,) = stage_posts(channel.id, [post], current_app.config["THREAD_WINDOW_SECONDS"])
-    if outcome.status == "stored":
-        db.session.add_all(EmailAttachment(
-            message_id=outcome.message_id, filename=a.filename, declared_type=a.declared_type,
-            content_type=a.sniffed_type, size=a.size, content_id=a.content_id, inline=a.inline, data=a.data)
-            for a in mail.attachments)
-        for address in post.raw["email"]["bounced"]:
-            _suppress(channel.id, address, f"bounced: {mail.subject[:200]}")
-        db.session.flush()
-    return MailOutcome(outcome.status, post.external_id, outcome.conversation_id, outcome.message_id)
+def stage_mail(messages: list[ReadMail], flood_check: bool) -> list[MailOutcome]:
+    """Write read messages into the current transaction without committing; one outcome each, in order.
+
+    A group costs the same handful of statements whatever its size: one flood count
+    for all its senders, one stage_posts per channel (as a webhook delivery), then
+    the stored messages' attachments and bounces.
+    """
+    suspended = _suspend_floods(messages) if flood_check else set()
+    by_channel: dict[int, list[ReadMail]] = {}
+    for index, message in enumerate(messages):
+        if index not in suspended:
+            by_channel.setdefault(message.channel.id, []).append(message)
+    staged: dict[int, object] = {}
+    for channel_id, group in by_channel.items():
+        outcomes = stage_posts(channel_id, [message.post for message in group],
+                               current_app.config["THREAD_WINDOW_SECONDS"])
+        staged.update((id(message), outcome) for message, outcome in zip(group, outcomes, strict=True))
+    results = []
+    for index, message in enumerate(messages):
+        if index in suspended:
+            results.append(MailOutcome("suspended", message.post.external_id))
+            continue
+        outcome = staged[id(message)]
+        if outcome.status == "stored":
+            db.session.add_all(EmailAttachment(
+                message_id=outcome.message_id, filename=a.filename, declared_type=a.declared_type,
+                content_type=a.sniffed_type, size=a.size, content_id=a.content_id, inline=a.inline, data=a.data)
+                for a in message.mail.attachments)
+            for address in message.post.raw["email"]["bounced"]:
+                _suppress(message.channel.id, address, f"bounced: {message.mail.subject[:200]}")
+        results.append(MailOutcome(outcome.status, message.post.external_id, outcome.conversation_id,
+                                   outcome.message_id))
+    db.session.flush()
+    return results
 
 
-def _flooding(channel, sender: str) -> bool:
-    """Whether the sender has already sent the flood limit of messages within the flood window."""
+def _suspend_floods(messages: list[ReadMail]) -> set[int]:
+    """Suspend the messages whose sender is past the flood limit (a bounce never is); their indexes.
+
+    Each sender's recent messages are counted once for the whole group, then every
+    message of theirs in the group counts too, in order, as if stored one by one.
+    """
+    limit = current_app.config["EMAIL_FLOOD_MESSAGES"]
     since = utcnow() - timedelta(seconds=current_app.config["EMAIL_FLOOD_SECONDS"])
-    count = db.session.connection().execute(RECENT_FROM, {"channel_id": channel.id, "sender": sender,
-                                                          "since": since}).scalar()
-    return count >= current_app.config["EMAIL_FLOOD_MESSAGES"]
+    counts: dict[tuple[int, str], int] = {}
+    for channel_id in {message.channel.id for message in messages}:
+        senders = {m.post.author.external_id for m in messages if m.channel.id == channel_id}
+        counts.update(((channel_id, sender), count) for sender, count in db.session.connection().execute(
+            RECENT_FROM, {"channel_id": channel_id, "senders": sorted(senders), "since": since}))
+    suspended = set()
+    for index, message in enumerate(messages):
+        post, channel = message.post, message.channel
+        if post.raw["email"]["bounced"]:
+            continue
+        key = (channel.id, post.author.external_id)
+        if counts.get(key, 0) >= limit:
+            suspended.add(index)
+            _keep_suspended(message)
+        else:
+            counts[key] = counts.get(key, 0) + 1
+    return suspended
+
+
+def _keep_suspended(message: ReadMail) -> None:
+    """Keep a flooding sender's message whole for an admin (once per Message-ID)."""
+    post, channel = message.post, message.channel
+    known = db.session.connection().execute(sa.select(SuspendedEmail.id).where(
+        SuspendedEmail.channel_id == channel.id, SuspendedEmail.message_key == post.external_id)).first()
+    if known is None:
+        db.session.add(SuspendedEmail(
+            channel_id=channel.id, message_key=post.external_id, sender=post.author.external_id,
+            subject=post.subject, raw=message.raw, reason=f"more than {current_app.config['EMAIL_FLOOD_MESSAGES']} "
+            f"messages in {current_app.config['EMAIL_FLOOD_SECONDS']} s from this sender"))
+        db.session.flush()
 
 
 def _suppress(channel_id: int, address: str, reason: str) -> None:
