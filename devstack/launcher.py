@@ -3,10 +3,10 @@ and the Procfile's processes, until Ctrl-C. A process that dies is started again
 (after a wait that grows while it keeps dying), not a reason to stop the rest.
 
 With --scale, the production topology on one machine: nginx on PORT in front
-of N web processes (on 127.0.0.1, ports PORT+2 onwards), N workers, one
-scheduler, all supervised alike.
+of N web processes (on 127.0.0.1, ports PORT+2 onwards), N workers, N SMTP
+listeners (sharing their port), one scheduler, all supervised alike.
 
-Usage: python -m devstack.launcher [--no-demo] [--database URL] [--scale web=2,worker=2]
+Usage: python -m devstack.launcher [--no-demo] [--database URL] [--scale web=2,worker=2,smtp=2]
 """
 
 import argparse
@@ -36,8 +36,9 @@ HEALTHY_SECONDS = 60.0
 # On Ctrl-C every process is asked to stop at once and killed if still there after this long
 # (gunicorn's own graceful timeout, in the Procfile, is shorter).
 STOP_SECONDS = 4.5
-# What --scale may scale; nginx, the scheduler and the ticketing stub are one each.
-SCALABLE = ("web", "worker")
+# What --scale may scale; nginx, the scheduler and the ticketing stub are one each. SMTP listeners share
+# their port (SO_REUSEPORT), so several need nothing in front.
+SCALABLE = ("web", "worker", "smtp")
 
 
 def procfile() -> dict[str, str]:
@@ -249,14 +250,15 @@ def parse_scale(text: str) -> dict[str, int]:
     for part in filter(None, text.split(",")):
         kind, _, count = part.partition("=")
         if kind.strip() not in SCALABLE or not count.strip().isdigit() or int(count) < 1:
-            raise argparse.ArgumentTypeError(f"{part!r}: expected web=N or worker=N with N >= 1")
+            raise argparse.ArgumentTypeError(f"{part!r}: expected web=N, worker=N or smtp=N with N >= 1")
         scale[kind.strip()] = int(count)
     return scale
 
 
 def scaled_processes(env: dict, scale: dict[str, int]) -> list[tuple[str, Callable[[], subprocess.Popen]]]:
     """The processes of the topology: nginx on PORT, web processes on 127.0.0.1 from PORT+2 (behind it,
-    believing its X-Forwarded-For), workers, and one scheduler; named web1, web2, worker1, ..."""
+    believing its X-Forwarded-For), workers, SMTP listeners on one port, and one scheduler; named web1,
+    web2, worker1, ..., smtp1, ..."""
     port = int(env["PORT"])
     addresses = [f"127.0.0.1:{port + 2 + n}" for n in range(scale["web"])]
     processes = [("nginx", relayed_nginx(env["PORT"], addresses))]
@@ -264,6 +266,7 @@ def scaled_processes(env: dict, scale: dict[str, int]) -> list[tuple[str, Callab
         web_env = dict(env, WEB_HOST="127.0.0.1", PORT=address.rsplit(":", 1)[1], SWITCHBOARD_PROXY_COUNT="1")
         processes.append((f"web{number}", relayed(f"web{number}", web_env, "web")))
     processes += [(f"worker{n}", relayed(f"worker{n}", env, "worker")) for n in range(1, scale["worker"] + 1)]
+    processes += [(f"smtp{n}", relayed(f"smtp{n}", env, "smtp")) for n in range(1, scale["smtp"] + 1)]
     processes.append(("scheduler", relayed("scheduler", env)))
     return processes
 
@@ -299,8 +302,8 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-demo", action="store_true", help="skip the demo data")
     parser.add_argument("--database", metavar="URL", help="the database (DATABASE_URL); default a SQLite file in "
                                                          "instance/")
-    parser.add_argument("--scale", type=parse_scale, metavar="web=N,worker=N",
-                        help="run N web processes behind nginx on PORT, and N workers")
+    parser.add_argument("--scale", type=parse_scale, metavar="web=N,worker=N,smtp=N",
+                        help="run N web processes behind nginx on PORT, N workers and N SMTP listeners")
     return parser.parse_args(argv)
 
 

@@ -37,6 +37,9 @@ CHANNEL_CACHE_SECONDS = 2.0
 CHANNEL_CACHE_SIZE = 10_000
 # Messages being read or waiting for their group's commit at once; more sessions than this wait their turn.
 SESSION_THREADS = 64
+# Connections aiosmtpd's start-up check may open before one reaches this process (the kernel spreads them
+# across the processes sharing the port; fifty misses in a row are as good as impossible).
+TRIGGER_ATTEMPTS = 50
 # How often `flask imap` looks for channels given a mailbox since it started.
 CHANNELS_REFRESH_SECONDS = 30.0
 
@@ -111,9 +114,29 @@ class MailHandler:
         return f"250 2.0.0 OK: {', '.join(stored) or 'nothing to store'}"
 
 
+class SharedPortController(Controller):
+    """aiosmtpd's threaded controller, listening with SO_REUSEPORT: several `flask smtp` processes share one
+    port and the kernel spreads the senders' connections across them (one process is bound to one core)."""
+
+    def _create_server(self):
+        return self.loop.create_server(self._factory_invoker, host=self.hostname, port=self.port,
+                                       ssl=self.ssl_context, reuse_port=True)
+
+    def _trigger_server(self):
+        # aiosmtpd opens one connection to its own port to see its protocol factory run; with the port
+        # shared, that connection may reach another process, so try again until one reaches this one.
+        for _ in range(TRIGGER_ATTEMPTS):
+            super()._trigger_server()
+            if self._factory_invoked.is_set():
+                return
+
+
 def start_listener(app: Flask, host: str, port: int) -> Controller:
-    """Start the SMTP listener on host:port in a background thread; returns its controller (call .stop())."""
-    controller = Controller(MailHandler(app), hostname=host, port=port,
+    """Start the SMTP listener on host:port in a background thread; returns its controller (call .stop()).
+
+    Other processes may listen on the same port (SO_REUSEPORT): run as many as the machine has cores to spare.
+    """
+    controller = SharedPortController(MailHandler(app), hostname=host, port=port,
                             data_size_limit=app.config["EMAIL_MAX_BYTES"], enable_SMTPUTF8=True,
                             decode_data=False, server_hostname=host)
     controller.start()

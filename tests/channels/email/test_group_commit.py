@@ -142,3 +142,32 @@ def run_group(committer, works: list) -> list:
         committer._commit(waiting)
         db.session.remove()
     return [w.error if w.error is not None else w.result for w in waiting]
+
+
+def test_listeners_share_one_port_and_each_takes_its_part_of_the_sessions(app, mailbox):
+    """Two listeners on one port (as two `flask smtp` processes run, SO_REUSEPORT): the kernel spreads the
+    sessions over both, every message is stored once, and when one stops the other takes everything."""
+    port = free_port()
+    controllers = [start_listener(app, "127.0.0.1", port) for _ in range(2)]
+    taken = [0, 0]
+    for number, listener in enumerate(controllers):
+        store = listener.handler._store_each
+
+        def counting(envelope, number=number, store=store):
+            taken[number] += 1
+            return store(envelope)
+
+        listener.handler._store_each = counting
+    try:
+        # One sender, so under the flood limit (20): 16 sessions, then 3.
+        answers = send_each(port, [message(n) for n in range(16)])
+        assert [code for code, _ in answers] == [250] * 16
+        assert sum(taken) == 16 and min(taken) > 0, f"one listener took every session: {taken}"
+        controllers[0].stop()
+        answers = send_each(port, [message(n) for n in range(16, 19)])
+        assert [code for code, _ in answers] == [250] * 3
+    finally:
+        controllers[1].stop()
+        if controllers[0]._thread is not None:
+            controllers[0].stop()
+    assert sorted(stored_ids(app)) == sorted(f"g{n}@customer.example" for n in range(19))
