@@ -1,11 +1,13 @@
-"""The production topology as `./bin/run --scale web=2,worker=2 --database ...` starts it: nginx in front of
-two web processes, two workers and one scheduler. Driven end to end through nginx: signed webhooks reach
-both web processes, a console on Socket.IO's polling transport (which works across processes only thanks
-to nginx's sticky sessions) gets every conversation.created once, counts equal messages, and a SIGTERM
-stops every process without losing an acknowledged post. Runs on PostgreSQL when TEST_DATABASE_URL is set."""
+"""The production topology as `./bin/run --scale web=2,worker=2,smtp=2 --database ...` starts it: nginx in
+front of two web processes, two workers, two SMTP listeners on one port and one scheduler. Driven end to end
+through nginx: signed webhooks reach both web processes, mail over SMTP is stored, a console on Socket.IO's
+polling transport (which works across processes only thanks to nginx's sticky sessions) gets every
+conversation.created once, counts equal messages, and a SIGTERM stops every process without losing an
+acknowledged post. Runs on PostgreSQL when TEST_DATABASE_URL is set."""
 
 import json
 import signal
+import smtplib
 import subprocess
 import sys
 import threading
@@ -20,8 +22,9 @@ import sqlalchemy as sa
 
 from devstack import nginx
 from devstack.launcher import wait_healthy
-from devstack.localredis import free_port_run
+from devstack.localredis import free_port, free_port_run
 from devstack.processes import alive, descendants
+from tests.channels.email.mail import plain
 from tests.conftest import POSTGRES_URL
 from tests.factories import ROOT, SECRET, drained, make_post, process_env, wait_for
 from workspace.channels.signature import sign
@@ -29,6 +32,7 @@ from workspace.extensions import db
 from workspace.models import Agent, ApiToken, Channel, Message, Queue, VolumeCount
 
 POSTS = 120
+MAILBOX = "support@example.test"
 SENDERS = 4
 # Generous: start-up on a busy shared machine takes a minute; the stop itself is measured by bench/scale.py.
 START_SECONDS = 240
@@ -41,6 +45,8 @@ def prepare(app) -> str:
     """After the launcher's migrations: the channel, the queues, and a supervisor's API token."""
     with app.app_context():
         db.session.add(Channel(slug="forum", name="Forum", kind="native", secret=SECRET))
+        db.session.add(Channel(slug="mail", name="Mail", kind="email", secret=SECRET,
+                               settings={"address": MAILBOX}))
         db.session.add_all([Queue(slug=slug, name=slug.title()) for slug in ("triage", "billing", "tech")])
         agent = Agent(email="sup@example.com", name="Sup", role="supervisor")
         row, token = ApiToken.issue(agent, "topology")
@@ -66,13 +72,14 @@ def test_the_scaled_topology_through_nginx(app, redis_url, tmp_path):
         db.session.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
         db.session.commit()
         db.session.remove()
-    port = free_port_run(4)
-    env = process_env(app, redis_url, tmp_path, PORT=str(port), PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
+    port, smtp_port = free_port_run(4), free_port()
+    env = process_env(app, redis_url, tmp_path, PORT=str(port), SWITCHBOARD_SMTP_PORT=str(smtp_port),
+                      PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
                       SWITCHBOARD_TICKETING_URL="http://127.0.0.1:9",  # a real one configured: no stub here
                       SWITCHBOARD_LOG_FORMAT="json")  # a line per request, prefixed by the launcher with its process
     log = open(tmp_path / "launcher.log", "w")
-    launcher = subprocess.Popen([sys.executable, "-m", "devstack.launcher", "--scale", "web=2,worker=2", "--no-demo",
-                                 "--database", app.config["SQLALCHEMY_DATABASE_URI"]],
+    launcher = subprocess.Popen([sys.executable, "-m", "devstack.launcher", "--scale", "web=2,worker=2,smtp=2",
+                                 "--no-demo", "--database", app.config["SQLALCHEMY_DATABASE_URI"]],
                                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     console = socketio.Client(reconnection=False)
@@ -99,6 +106,11 @@ def test_the_scaled_topology_through_nginx(app, redis_url, tmp_path):
         assert served["web1"] > 0 and served["web2"] > 0, f"nginx sent webhooks to one process only: {served}"
         assert sorted(announced) == sorted(sent), "a conversation.created was missed or doubled"
         assert console.connected  # still the same polling session: every poll reached its own process
+        mails = [plain(message_id=f"<topology{n}@customer.example>", sender=f"c{n}@customer.example", to=MAILBOX)
+                 for n in range(4)]
+        for mail in mails:  # each its own session: the kernel may give each to either listener
+            with smtplib.SMTP("127.0.0.1", smtp_port, timeout=30) as client:
+                assert client.sendmail(f"c{mails.index(mail)}@customer.example", [MAILBOX], mail) == {}
 
         # Stop with the console connected and posts still arriving: everything goes, nothing acknowledged is lost.
         acknowledged: list[str] = []
@@ -135,6 +147,7 @@ def test_the_scaled_topology_through_nginx(app, redis_url, tmp_path):
     with app.app_context():
         stored = set(db.session.scalars(sa.select(Message.external_id).where(Message.direction == "inbound")))
         assert set(acknowledged) <= stored, "a post acknowledged during the stop was lost"
+        assert {f"topology{n}@customer.example" for n in range(4)} <= stored, "mail answered 250 was not stored"
         inbound = len(stored)
         counted = db.session.scalar(sa.select(sa.func.sum(VolumeCount.posts)).where(VolumeCount.kind == "queue"))
         assert counted <= inbound and counted >= POSTS  # late posts may still wait for a worker, never double
