@@ -23,6 +23,7 @@ from aiosmtpd.controller import Controller
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from workspace.cli.smtp_server import SharedPortController
 from workspace.errors import ValidationError
 from workspace.extensions import db
 from workspace.jobs import dispatch
@@ -37,9 +38,6 @@ CHANNEL_CACHE_SECONDS = 2.0
 CHANNEL_CACHE_SIZE = 10_000
 # Messages being read or waiting for their group's commit at once; more sessions than this wait their turn.
 SESSION_THREADS = 64
-# Connections aiosmtpd's start-up check may open before one reaches this process (the kernel spreads them
-# across the processes sharing the port; fifty misses in a row are as good as impossible).
-TRIGGER_ATTEMPTS = 50
 # How often `flask imap` looks for channels given a mailbox since it started.
 CHANNELS_REFRESH_SECONDS = 30.0
 
@@ -112,23 +110,6 @@ class MailHandler:
             dispatch.notify(new)
         stored = [f"{outcome.status} {outcome.conversation_id or ''}".strip() for outcome in outcomes]
         return f"250 2.0.0 OK: {', '.join(stored) or 'nothing to store'}"
-
-
-class SharedPortController(Controller):
-    """aiosmtpd's threaded controller, listening with SO_REUSEPORT: several `flask smtp` processes share one
-    port and the kernel spreads the senders' connections across them (one process is bound to one core)."""
-
-    def _create_server(self):
-        return self.loop.create_server(self._factory_invoker, host=self.hostname, port=self.port,
-                                       ssl=self.ssl_context, reuse_port=True)
-
-    def _trigger_server(self):
-        # aiosmtpd opens one connection to its own port to see its protocol factory run; with the port
-        # shared, that connection may reach another process, so try again until one reaches this one.
-        for _ in range(TRIGGER_ATTEMPTS):
-            super()._trigger_server()
-            if self._factory_invoked.is_set():
-                return
 
 
 def start_listener(app: Flask, host: str, port: int) -> Controller:
