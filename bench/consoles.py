@@ -150,8 +150,11 @@ def run_consoles(url: str, token: str, count: int, pipe) -> None:
         pump(selector, on_event, 0.1)
     pipe.send("ready")
     while True:
-        while not pipe.poll():
-            pump(selector, on_event, 0.05)
+        try:
+            while not pipe.poll():
+                pump(selector, on_event, 0.05)
+        except ConnectionError:
+            return  # the server went away between phases (a benchmark stopping it with the consoles connected)
         order = pipe.recv()
         if order == "stop":
             break

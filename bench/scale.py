@@ -40,7 +40,7 @@ import sqlalchemy as sa  # noqa: E402
 
 from bench.consoles import run_consoles  # noqa: E402
 from bench.http_load import build_request, run_load  # noqa: E402
-from bench.live import DRAIN_SECONDS, SECRET, percentile, populate, report, webhook_phase  # noqa: E402
+from bench.live import DRAIN_SECONDS, SECRET, percentile, populate, print_stages, report, webhook_phase  # noqa: E402
 from bench.stack import process_environment, redis_for  # noqa: E402
 from devstack import nginx  # noqa: E402
 from devstack.launcher import wait_healthy  # noqa: E402
@@ -194,6 +194,7 @@ def run_topology(label: str, extra: list[str], args, workdir: str, redis_url: st
         parent.send(("expect", list(sent), DRAIN_SECONDS))
         arrivals = parent.recv()
         figures["live"] = report("webhooks", sent, arrivals, args.consoles, achieved, int(args.rate * args.seconds))
+        print_stages(redis_url, env["SWITCHBOARD_RQ_QUEUE"], sent, arrivals)
         figures["throughput"] = throughput(port, args.throughput_seconds)
         print(f"  throughput: {figures['throughput']:.0f} webhooks/s answered 202", flush=True)
         if extra:
