@@ -47,7 +47,8 @@ async function preview() {
   try {
     const report = await weightsApi.preview(values());
     fill($('#weights-preview'),
-      el('p', { class: 'summary', text: `Of ${report.conversations} unresolved conversations, ${report.would_change} would `
+      el('p', { class: 'summary', text: `Of ${report.conversations} unresolved conversations`
+        + `${report.limited ? ` (the newest ${report.limit}; there are more)` : ''}, ${report.would_change} would `
         + `change priority level (${report.raised} raised, ${report.lowered} lowered).` }),
       report.changes.length > 0 && el('ul', { class: 'what-if', 'aria-label': 'Priority changes' },
         ...report.changes.map((c) => el('li', {}, `${c.from} → ${c.to}: ${c.count}`, el('ul', {}, ...c.examples.map(example))))),

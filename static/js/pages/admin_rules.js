@@ -152,7 +152,8 @@ const example = (id, subject, detail) => el('li', {}, el('a', { href: `/conversa
 function renderReplay(report) {
   const days = { '1d': 'day', '7d': 'week', '30d': '30 days' }[since()];
   fill($('#rule-replay'),
-    el('p', { class: 'summary', text: `Last ${days}: ${report.conversations} conversations replayed. `
+    el('p', { class: 'summary', text: `Last ${days}: ${report.conversations} conversations replayed`
+      + `${report.limited ? ` (the newest ${report.limit}; there were more)` : ''}. `
       + `${report.would_move} would change queue (${report.vip_would_move} of them VIP); `
       + `${report.priority_would_change} would change priority.` }),
     report.moves.length > 0 && el('ul', { class: 'what-if', 'aria-label': 'Queue changes' }, ...report.moves.map((m) => el('li', {},

@@ -11,6 +11,7 @@ from workspace.cli.replay import replay_command
 from workspace.extensions import db
 from workspace.jobs.dispatch import dispatch_once
 from workspace.models import Author, Conversation
+from workspace.services.triage import replay as replay_service
 
 DRAFT = [{"name": "Refunds to billing", "conditions": {"keywords": ["refund"]}, "actions": {"queue": "billing"}}]
 
@@ -46,6 +47,18 @@ def test_replay_counts_moves_vips_and_examples_and_changes_nothing(app, admin, r
     assert {e["conversation_id"] for e in move["examples"]} <= set(routed)
     assert "Refunds to billing" in move["examples"][0]["reason"]
     assert snapshot(app) == before
+
+
+def test_a_replay_past_its_limit_routes_the_newest_and_says_so(admin, routed, monkeypatch):  # noqa: F811
+    """However long the period, a replay routes at most LIMIT conversations (the newest) and says it stopped."""
+    monkeypatch.setattr(replay_service, "LIMIT", 2)
+    report = admin("post", "/routing/replay", json={"since": "999999w", "rules": DRAFT}).get_json()
+    assert (report["conversations"], report["limited"], report["limit"]) == (2, True, 2)
+    (move,) = report["moves"]  # the newest two: "app crashes" stays, "refund please" moves
+    assert move["count"] == 1 and [e["conversation_id"] for e in move["examples"]] == [routed[3]]
+    monkeypatch.setattr(replay_service, "LIMIT", 10)
+    report = admin("post", "/routing/replay", json={"since": "1d", "rules": DRAFT}).get_json()
+    assert (report["conversations"], report["limited"]) == (4, False)
 
 
 def test_replay_without_draft_rules_uses_the_rules_in_force(admin, routed):  # noqa: F811

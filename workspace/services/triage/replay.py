@@ -23,17 +23,22 @@ from workspace.services.triage.rules import rules_in_order
 
 # Conversations are routed in batches of this many (one classifier call each).
 BATCH = 500
+# A replay or preview routes at most this many conversations, the newest: it runs in a request (a few
+# seconds at most), however long the period or the backlog. The report says when it stopped there.
+LIMIT = 10_000
 EXAMPLES_PER_MOVE = 3
 _PERIOD = re.compile(r"^([0-9]{1,6})([mhdw])$")  # 6 digits: far past any history, within timedelta
+# A longer period means all of history; a date that far back (999999w is 19,000 years) does not exist.
+LONGEST = timedelta(days=100 * 365)
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 def parse_period(text: str) -> timedelta:
-    """Turn '7d', '12h', '30m' or '2w' into a timedelta."""
+    """Turn '7d', '12h', '30m' or '2w' into a timedelta (at most LONGEST: longer is all history anyway)."""
     match = _PERIOD.match(str(text).strip())
     if not match or int(match.group(1)) == 0:
         raise ValidationError("since: use a number and a unit, like 7d, 12h, 30m or 2w", code="invalid_field")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    return min(timedelta(**{_UNITS[match.group(2)]: int(match.group(1))}), LONGEST)
 
 
 def replay(since: timedelta, rule_specs: list[dict]) -> dict:
@@ -48,7 +53,8 @@ def replay(since: timedelta, rule_specs: list[dict]) -> dict:
 
     Returns:
         {"conversations", "would_move", "moves": [{"from", "to", "count", "vip", "examples"}],
-         "priority_would_change", "priority_changes": [{"from", "to", "count", "examples"}], ...}
+         "priority_would_change", "priority_changes": [{"from", "to", "count", "examples"}], "limited", ...}
+        "limited" is true when the period held more than LIMIT conversations (the newest LIMIT were replayed).
     """
     if not isinstance(rule_specs, list):
         raise ValidationError("rules: must be a list of rules", code="invalid_field")
@@ -82,7 +88,7 @@ def replay(since: timedelta, rule_specs: list[dict]) -> dict:
         "vip_would_move": sum(move["vip"] for move in ordered),
         "priority_would_change": sum(change["count"] for change in changes),
         "model_version": model.metadata()["version"] if model else None,
-        "moves": ordered, "priority_changes": changes,
+        "moves": ordered, "priority_changes": changes, "limited": total >= LIMIT, "limit": LIMIT,
     }
 
 
@@ -94,7 +100,8 @@ def preview_weights(values: object) -> dict:
         values: the proposed weights, as the weights API takes them.
 
     Returns:
-        {"conversations", "would_change", "raised", "lowered", "changes": [{"from", "to", "count", "examples"}]}
+        {"conversations", "would_change", "raised", "lowered", "changes": [{"from", "to", "count", "examples"}],
+         "limited"}: "limited" is true when more than LIMIT were unresolved (the newest LIMIT were scored).
     """
     proposed = weights.parse_weights(values)
     queues = ensure_triage(queues_by_slug())
@@ -112,7 +119,8 @@ def preview_weights(values: object) -> dict:
     ordered = sorted(changes.values(), key=lambda change: -change["count"])
     raised = sum(c["count"] for c in ordered if level_rank(c["to"]) < level_rank(c["from"]))
     return {"conversations": total, "would_change": sum(c["count"] for c in ordered), "raised": raised,
-            "lowered": sum(c["count"] for c in ordered) - raised, "changes": ordered}
+            "lowered": sum(c["count"] for c in ordered) - raised, "changes": ordered, "limited": total >= LIMIT,
+            "limit": LIMIT}
 
 
 def _rules_in_force() -> list:
@@ -125,9 +133,12 @@ def _rules_in_force() -> list:
 
 
 def _batches(query, queues: dict, now):
-    """Yield (conversations, their posts as routing first saw them) in batches; roll back at the end."""
+    """Yield (conversations, their posts as routing first saw them) in batches, at most the newest LIMIT of
+    the query's; roll back at the end."""
     policies = clocks.Policies()
-    query = query.options(so.joinedload(Conversation.channel), so.joinedload(Conversation.author))
+    newest = query.with_only_columns(Conversation.id).order_by(Conversation.id.desc()).limit(LIMIT).subquery()
+    query = (sa.select(Conversation).where(Conversation.id.in_(sa.select(newest.c.id)))
+             .options(so.joinedload(Conversation.channel), so.joinedload(Conversation.author)))
     try:
         rows = db.session.scalars(query.order_by(Conversation.id).execution_options(yield_per=BATCH))
         for batch in rows.partitions():

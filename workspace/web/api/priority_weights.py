@@ -46,9 +46,12 @@ SCHEMAS["PriorityWeights"] = {
                    "updated_at": NULLABLE_TIME},
 }
 SCHEMAS["PriorityPreview"] = {
-    "type": "object", "required": ["conversations", "would_change", "raised", "lowered", "changes"],
+    "type": "object", "required": ["conversations", "would_change", "raised", "lowered", "changes", "limited",
+                                   "limit"],
     "properties": {
         "conversations": {"type": "integer", "description": "Unresolved conversations scored."},
+        "limited": {"type": "boolean", "description": "More than `limit` were unresolved: the newest `limit` "
+                    "were scored."}, "limit": {"type": "integer"},
         "would_change": {"type": "integer"}, "raised": {"type": "integer"}, "lowered": {"type": "integer"},
         "changes": {"type": "array", "items": {
             "type": "object", "required": ["from", "to", "count", "examples"],

@@ -21,10 +21,12 @@ def replay_routing():
 
 SCHEMAS["ReplayReport"] = {
     "type": "object", "required": ["since", "conversations", "would_move", "vip_would_move",
-                                   "priority_would_change", "moves", "priority_changes"],
+                                   "priority_would_change", "moves", "priority_changes", "limited", "limit"],
     "properties": {
         "since": {"type": "string"}, "conversations": {"type": "integer"}, "would_move": {"type": "integer"},
         "vip_would_move": {"type": "integer"}, "model_version": {"type": ["string", "null"]},
+        "limited": {"type": "boolean", "description": "The period held more than `limit` conversations: the "
+                    "newest `limit` were replayed."}, "limit": {"type": "integer"},
         "priority_would_change": {"type": "integer", "description": "Conversations whose priority level the "
                                   "draft rules would change against the rules in force, both scored now."},
         "priority_changes": {"type": "array", "items": {
