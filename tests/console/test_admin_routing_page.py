@@ -173,7 +173,8 @@ def test_the_model_page_shows_versions_and_promotes_and_rolls_back(live_server, 
     assert rows.count() == 2
     newer, older = (rows.nth(i).get_attribute("data-version") for i in range(2))
     cells = rows.nth(0).locator("td").all_inner_texts()
-    assert cells[6] == "active" and cells[3].endswith("%") and 0 <= float(cells[4]) <= 1 and 0 <= float(cells[5]) <= 1
+    # after the version: trained, source, rows, features, accuracy, macro-F1, calibration error, never predicted, status
+    assert cells[8] == "active" and cells[4].endswith("%") and 0 <= float(cells[5]) <= 1 and 0 <= float(cells[6]) <= 1
     assert page.locator("#model-coverage tbody tr").count() >= 2
     assert page.locator("#model-chart svg[role=img]").count() == 1
     assert page.locator("#model-accuracy tbody tr").count() == 4

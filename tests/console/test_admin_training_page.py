@@ -1,5 +1,6 @@
-"""Training from an admin's history on the admin page, in a real browser with the real worker: upload, map
-labels to queues, create the missing one, and see the trained version with its figures; the section is axe-clean.
+"""Training from an admin's history on the routing page's model section, in a real browser with the real worker:
+upload, map labels to queues, create the missing one, and see the trained version with its figures; the section
+is axe-clean.
 Then the console explains a routed post with its language and the model's confidence in words."""
 
 import re
@@ -15,6 +16,7 @@ def test_an_admin_uploads_a_history_and_sees_the_trained_version(admin_page, liv
     """A CSV whose labels are not queues trains once they are mapped or created; the version lists its figures;
     a Spanish post routed by it shows its language and the confidence in words."""
     page = admin_page
+    page.goto(f"{live_server}/admin/routing")
     rows = [(text, {"billing": "Billing issue", "tech": "tech"}[label]) for text, label in labelled_rows(160)]
     rows += [(f"parcel courier delivery tracking late {n}", "shipping") for n in range(10)]
     content = "text,label\n" + "".join(f"{text},{label}\n" for text, label in rows)
@@ -28,18 +30,19 @@ def test_an_admin_uploads_a_history_and_sees_the_trained_version(admin_page, liv
     assert "new queues: shipping" in page.text_content("#train-status")
     for _ in range(120):  # the real worker trains it: ask again until the version is listed
         page.click("#refresh-versions")
-        if page.query_selector("#model-versions tbody tr"):
+        if page.query_selector("#model-table tbody tr[data-version]"):
             break
         page.wait_for_timeout(500)
-    cells = page.eval_on_selector_all("#model-versions tbody tr:first-child td",
+    cells = page.eval_on_selector_all("#model-table tbody tr:first-child > *",
                                       "cells => cells.map(c => c.textContent)")
-    assert cells[1] == "active" and cells[2] == "file" and cells[4] == "tfidf" and cells[7] == "none"
-    assert float(cells[5]) > 0.9 and 0 <= float(cells[6]) <= 1
+    # Version, trained, source, rows, features, accuracy, macro-F1, calibration error, never predicted, status.
+    assert cells[2] == "file" and cells[4] == "tfidf" and cells[8] == "none" and cells[9] == "active"
+    assert float(cells[5].rstrip("%")) > 90 and 0 <= float(cells[7]) <= 1
     # The features list offers embeddings only where their optional packages are installed.
     embeddings = page.query_selector("#train-upload select[name=features] option[value=embeddings]")
     assert embeddings.is_disabled() == (not available("embeddings"))
     assert page.input_value("#train-upload select[name=features]") == "tfidf"
-    assert serious_violations(page, "#training-admin") == []
+    assert serious_violations(page, "#model-admin") == []
 
     conversation_id = post_webhook(live_server, make_post(text="Mi factura tiene un cargo doble del plan, ayuda"))
     for _ in range(60):  # the worker routes it: open it again until the explanation has its language

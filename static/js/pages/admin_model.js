@@ -1,5 +1,6 @@
 // The routing page's model: trained versions with their held-out figures, which is active, promote and roll back,
-// coverage by confidence threshold, and accuracy over time (per version, and live over recent periods).
+// training from an admin's labelled history (a .csv or .jsonl file, its labels mapped to queues) through the
+// promotion gate, coverage by confidence threshold, and accuracy over time (per version, and live over recent periods).
 import * as classifier from '../clients/admin/classifier.js';
 import { attempt } from '../lib/api.js';
 import { $, el, fill, toast } from '../lib/dom.js';
@@ -30,7 +31,9 @@ function versionRow(version) {
   return el('tr', { dataset: { version: version.version }, class: version.active ? 'active' : '' },
     el('th', { scope: 'row', text: version.version }), el('td', {}, when(version.trained_at)),
     el('td', { text: version.source }), el('td', { text: String(version.training_size) }),
+    el('td', { text: version.features }),
     el('td', { text: percent(m.accuracy) }), el('td', { text: figure(m.macro_f1) }), el('td', { text: figure(m.ece) }),
+    el('td', { text: (m.never_predicted || []).join(', ') || 'none' }),
     el('td', { text: version.active ? 'active' : version.decision }),
     el('td', {}, version.active ? '' : el('button', { type: 'button', text: 'Promote', 'aria-label': `Promote ${version.version}`,
       onclick: () => promote(version.version) })));
@@ -84,13 +87,46 @@ async function load() {
     ? `Active: ${active.version}, trained ${new Date(active.trained_at).toLocaleString()} on ${active.training_size} rows.`
     : 'No version is active: rules and @-mentions route, the rest waits in triage.';
   $('#model-table tbody').replaceChildren(...(list.data.length ? list.data.map(versionRow)
-    : [el('tr', {}, el('td', { colspan: 9, text: 'No version trained yet.' }))]));
+    : [el('tr', {}, el('td', { colspan: 11, text: 'No version trained yet.' }))]));
+  offerFeatures(list.features);
   $('#model-coverage tbody').replaceChildren(...coverageRows(active));
   fill($('#model-chart'), chart(list.data));
   const reports = await Promise.all(PERIODS.map((days) => attempt(() => classifier.accuracy(days))));
   $('#model-accuracy tbody').replaceChildren(...PERIODS.map((days, i) => reports[i] && accuracyRow(days, reports[i])).filter(Boolean));
 }
 
+// A feature set this installation cannot train stays listed, marked, and cannot be chosen.
+function offerFeatures(features) {
+  for (const option of $('#train-upload').elements.features.options) {
+    const offered = features[option.value];
+    option.disabled = !offered || !offered.available;
+    if (option.disabled && !option.textContent.endsWith('(not installed)')) option.textContent += ' (not installed)';
+  }
+}
+
+// "Billing issue = billing", one a line; blank lines are skipped.
+function mapping(text) {
+  return Object.fromEntries(text.split('\n').map((line) => line.split('=').map((part) => part.trim()))
+    .filter((parts) => parts.length === 2 && parts[0] && parts[1]));
+}
+
+$('#train-upload').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const file = form.elements.history.files[0];
+  if (!file) return;
+  const body = { file_name: file.name, content: await file.text(), mapping: mapping(form.elements.mapping.value),
+    create_queues: form.elements.create_queues.checked, all: form.elements.all.checked,
+    force: form.elements.force.checked, features: form.elements.features.value };
+  const accepted = await attempt(() => classifier.train(body));
+  if (!accepted) return;
+  const queues = Object.entries(accepted.labels).map(([queue, rows]) => `${queue} ${rows}`).join(', ');
+  $('#train-status').textContent = `Training on ${accepted.rows} rows (${queues}) with ${accepted.features} features`
+    + `${accepted.new_queues.length ? `; new queues: ${accepted.new_queues.join(', ')}` : ''}.`
+    + ' The new version appears in the table above when it is trained.';
+  form.reset();
+});
+$('#refresh-versions').addEventListener('click', load);
 $('#model-rollback').addEventListener('click', async () => {
   const now = await attempt(() => classifier.rollback());
   if (now) {
