@@ -96,13 +96,21 @@ function renderSummary(summary) {
     summary.last && el('p', {}, el('strong', { text: 'Last: ' }), summary.last));
 }
 
-// Show the summary, suggestions and known issues for a conversation just opened.
-export async function showSuggestions(conversationId) {
+// A conversation was just opened: nothing of the previous one's is shown or inserted while its own load.
+export function clearSuggestions(conversationId) {
   shown.conversationId = conversationId;
   shown.items = [];
   shown.issues = [];
   shown.inserted = null;
   $('#draft-mark').hidden = true;
+  renderSummary(null);
+  renderIssues();
+  fill($('#suggestion-list'));
+}
+
+// Show the summary, suggestions and known issues for a conversation just opened.
+export async function showSuggestions(conversationId) {
+  if (shown.conversationId !== conversationId) clearSuggestions(conversationId);
   const [answer, issues, summary] = await Promise.all([attempt(() => suggestions.list(conversationId)),
     attempt(() => suggestions.knownIssues(conversationId)), attempt(() => suggestions.summary(conversationId))]);
   if (shown.conversationId !== conversationId) return;
