@@ -13,7 +13,7 @@ import { clearSuggestions, showSuggestions } from '../../features/suggestions.js
 import { awaitCustomer, showCustomer } from './customer.js';
 import { applyChanges, include, neighbour, reveal, selectQueue } from './list.js';
 import { renderMerge, splitButton, splitPick } from './merging.js';
-import { prefetch, take } from './prefetch.js';
+import { AHEAD, prefetch, take } from './prefetch.js';
 import { app, state } from './state.js';
 
 const STATUS_FILTERS = ['open', 'pending', 'resolved', 'spam', 'escalated'];
@@ -130,8 +130,8 @@ export async function openConversation(id, { push = true, reveal: showInQueue = 
   app.classList.add('has-conversation');
   $('#conversation').scrollTop = $('#conversation').scrollHeight;  // the latest post and the composer
   if (push) history.pushState({ id }, '', conversationPage(id));
-  // j's conversation, the way agents work down the list, asked for first: ahead of the panels' requests.
-  prefetch(neighbour(id, 1));
+  // j's conversations, the way agents work down the list, asked for first: ahead of the panels' requests.
+  for (let step = 1; step <= AHEAD; step += 1) prefetch(neighbour(id, step));
   viewing(id, previous);
   seen(id);
   clearSuggestions(id);
