@@ -137,10 +137,13 @@ export async function openConversation(id, { push = true, reveal: showInQueue = 
   clearSuggestions(id);
   awaitCustomer(detail.author.id);
   if (!await settled()) return;
-  showSuggestions(id);
-  // A copy fetched ahead is shown at once, then read again: a note or a viewer need not change the list's row.
-  if (kept) refreshConversation();
+  // One request at a time, and none once the agent has moved on: each one waiting at the server would hold up
+  // the next j or n behind it.
+  const still = () => state.conversation && state.conversation.id === id;
   await showCustomer(detail.author.id);
+  if (still()) await showSuggestions(id);
+  // A copy fetched ahead is shown at once, then read again: a note or a viewer need not change the list's row.
+  if (kept && still()) await refreshConversation();
 }
 
 // The panels beside the thread (customer, suggestions, summary) are read once the agent has stayed this
