@@ -51,7 +51,7 @@ export async function showCustomer(id) {
 }
 
 // A conversation of the customer with this id is shown, theirs to load yet: another customer's panel stays
-// in view, dimmed and out of reach (no tag or note goes to the wrong customer), until theirs is shown.
+// in view but out of reach (inert: no tag or note goes to the wrong customer) until theirs is shown.
 export function awaitCustomer(id) {
   wanted = id;
   if (state.author && state.author.id === id) return;
