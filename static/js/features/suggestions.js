@@ -96,21 +96,34 @@ function renderSummary(summary) {
     summary.last && el('p', {}, el('strong', { text: 'Last: ' }), summary.last));
 }
 
-// Show the summary, suggestions and known issues for a conversation just opened.
-export async function showSuggestions(conversationId) {
+// A conversation was just opened: nothing of the previous one's is shown or inserted while its own load.
+export function clearSuggestions(conversationId) {
   shown.conversationId = conversationId;
   shown.items = [];
   shown.issues = [];
   shown.inserted = null;
   $('#draft-mark').hidden = true;
-  const [answer, issues, summary] = await Promise.all([attempt(() => suggestions.list(conversationId)),
-    attempt(() => suggestions.knownIssues(conversationId)), attempt(() => suggestions.summary(conversationId))]);
-  if (shown.conversationId !== conversationId) return;
-  renderSummary(summary);
-  shown.items = answer ? answer.data : [];
-  shown.issues = issues ? issues.data : [];
-  render();
+  renderSummary(null);
   renderIssues();
+  fill($('#suggestion-list'));
+}
+
+// Show the suggestions, known issues and summary for a conversation just opened, each as it comes. They are
+// asked for one after the other, and no more once another conversation is shown: a request waiting at the
+// server would hold up the agent's next j or n behind it.
+export async function showSuggestions(conversationId) {
+  if (shown.conversationId !== conversationId) clearSuggestions(conversationId);
+  const still = () => shown.conversationId === conversationId;
+  const answer = await attempt(() => suggestions.list(conversationId));
+  if (!still()) return;
+  shown.items = answer ? answer.data : [];
+  render();
+  const issues = await attempt(() => suggestions.knownIssues(conversationId));
+  if (!still()) return;
+  shown.issues = issues ? issues.data : [];
+  renderIssues();
+  const summary = await attempt(() => suggestions.summary(conversationId));
+  if (still()) renderSummary(summary);
 }
 
 async function insertMacro(macroId) {

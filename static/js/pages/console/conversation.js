@@ -9,11 +9,11 @@ import { canEscalate, escalate, renderEscalation } from '../../features/escalati
 import { confidenceWords } from '../../features/confidence.js';
 import { seen } from '../../features/notifications.js';
 import { viewing } from '../../features/presence.js';
-import { showSuggestions } from '../../features/suggestions.js';
-import { showCustomer } from './customer.js';
+import { clearSuggestions, showSuggestions } from '../../features/suggestions.js';
+import { awaitCustomer, showCustomer } from './customer.js';
 import { applyChanges, include, neighbour, reveal, selectQueue } from './list.js';
 import { renderMerge, splitButton, splitPick } from './merging.js';
-import { prefetch, take } from './prefetch.js';
+import { AHEAD, prefetch, take } from './prefetch.js';
 import { app, state } from './state.js';
 
 const STATUS_FILTERS = ['open', 'pending', 'resolved', 'spam', 'escalated'];
@@ -123,20 +123,40 @@ export async function openConversation(id, { push = true, reveal: showInQueue = 
   if (showInQueue) await showQueueOf(detail);
   state.conversation = detail;
   state.selected = id;
-  renderConversation();
-  $('#conversation').scrollTop = $('#conversation').scrollHeight;  // the latest post and the composer
   include(detail);
-  reveal(id);
-  app.dataset.view = 'conversation';
+  reveal(id);  // first: it reads where the list is scrolled, which is free only before the page is written to
+  renderConversation();
+  if (app.dataset.view !== 'conversation') app.dataset.view = 'conversation';
   app.classList.add('has-conversation');
+  $('#conversation').scrollTop = $('#conversation').scrollHeight;  // the latest post and the composer
   if (push) history.pushState({ id }, '', conversationPage(id));
+  // j's conversations, the way agents work down the list, asked for first: ahead of the panels' requests.
+  for (let step = 1; step <= AHEAD; step += 1) prefetch(neighbour(id, step));
   viewing(id, previous);
   seen(id);
-  showSuggestions(id);
-  // A copy fetched ahead is shown at once, then read again: a note or a viewer need not change the list's row.
-  if (kept) refreshConversation();
-  prefetch(neighbour(id, 1));  // j, the way agents work down the list (one request: the server is shared)
+  clearSuggestions(id);
+  awaitCustomer(detail.author.id);
+  if (!await settled()) return;
+  // One request at a time, and none once the agent has moved on: each one waiting at the server would hold up
+  // the next j or n behind it.
+  const still = () => state.conversation && state.conversation.id === id;
   await showCustomer(detail.author.id);
+  if (still()) await showSuggestions(id);
+  // A copy fetched ahead is shown at once, then read again: a note or a viewer need not change the list's row.
+  if (kept && still()) await refreshConversation();
+}
+
+// The panels beside the thread (customer, suggestions, summary) are read once the agent has stayed this
+// long on a conversation: moving on sooner with j or n, the conversation passed by would queue five
+// requests at the server ahead of the next one's (a web worker answers them one after the other).
+const SETTLE_MS = 150;
+let settling = { timer: null, done: () => {} };
+
+// Resolves true once SETTLE_MS have passed, or false as soon as another conversation is opened.
+function settled() {
+  clearTimeout(settling.timer);
+  settling.done(false);
+  return new Promise((done) => { settling = { done, timer: setTimeout(() => done(true), SETTLE_MS) }; });
 }
 
 // The list of the conversation's queue, filtered to its status (a deep link may name any conversation).

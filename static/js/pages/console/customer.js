@@ -6,6 +6,7 @@ import { initPerson, renderPerson } from './person.js';
 import { me, state } from './state.js';
 
 let open = () => {};
+let wanted = null;  // the customer whose conversation is open: an answer about another comes too late
 
 // The server lets a note's writer (or an admin) change it; offer the buttons only then.
 const mayChange = (note) => me.role === 'admin' || (note.agent && note.agent.id === me.id);
@@ -40,8 +41,22 @@ function renderNote(note) {
 
 // Load and show the customer with this id.
 export async function showCustomer(id) {
-  state.author = await attempt(() => authors.get(id));
-  if (state.author) renderCustomer();
+  wanted = id;
+  const author = await attempt(() => authors.get(id));
+  if (!author || wanted !== id) return;
+  state.author = author;
+  renderCustomer();
+  $('#customer').inert = false;
+  $('#customer').removeAttribute('aria-busy');
+}
+
+// A conversation of the customer with this id is shown, theirs to load yet: another customer's panel stays
+// in view but out of reach (inert: no tag or note goes to the wrong customer) until theirs is shown.
+export function awaitCustomer(id) {
+  wanted = id;
+  if (state.author && state.author.id === id) return;
+  $('#customer').inert = true;
+  $('#customer').setAttribute('aria-busy', 'true');
 }
 
 // Read the customer again after a change to their notes.

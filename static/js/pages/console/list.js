@@ -83,10 +83,12 @@ function paint() {
   const height = ROW_HEIGHT[view.density];
   const list = $('#list');
   const rows = $('#rows');
-  rows.style.height = `${ids.length * height}px`;
+  // Where the list is scrolled is read before anything is written: a read after a write would lay the page out
+  // once more, inside this frame.
   const top = list.scrollTop - rows.offsetTop;
   const first = Math.max(0, Math.floor(top / height) - OVERSCAN);
   const last = Math.min(ids.length, Math.ceil((top + list.clientHeight) / height) + OVERSCAN);
+  rows.style.height = `${ids.length * height}px`;
   const now = Date.now();
   const nodes = [];
   for (let index = first; index < last; index += 1) nodes.push(rowAt(ids, index, height, now));
@@ -101,7 +103,7 @@ function paint() {
     : state.search ? `Search: ${state.search}`
     : queue ? `${queue.name} · ${ids.length}${state.cursor ? '+' : ''} ${filters().status}` : '';
   for (const [id, since] of fresh) if (now - since > FRESH_MS) fresh.delete(id);
-  fetchPreviews(nodes.map((node) => state.rows.get(Number(node.dataset.id))).filter((c) => c && c.preview === undefined));
+  fetchPreviews(ids.slice(first, last).map((id) => state.rows.get(id)).filter((c) => c.preview === undefined));
 }
 
 // A live event names what changed, not the post's text: a row that arrives that way (moved in, reopened)
@@ -159,16 +161,21 @@ function nearTheEnd() {
   return state.cursor && !state.search && list.scrollTop + list.clientHeight > list.scrollHeight - 4 * ROW_HEIGHT[view.density];
 }
 
-// Scroll the list so the conversation's row is on screen (it may not be drawn yet).
+// Scroll the list so the conversation's row is on screen (it may not be drawn yet); the list is drawn at the
+// next frame, or at once when it had to scroll.
 export function reveal(id) {
-  const index = ordered().indexOf(id);
+  const ids = ordered();
+  const index = ids.indexOf(id);
   if (index < 0) return;
-  paint();  // the list's full height first: scrolling past what is drawn would stop short
   const height = ROW_HEIGHT[view.density];
   const list = $('#list');
   const top = $('#rows').offsetTop + index * height;
-  if (top < list.scrollTop) list.scrollTop = top - height;
-  else if (top + height > list.scrollTop + list.clientHeight) list.scrollTop = top + 2 * height - list.clientHeight;
+  const scrolled = list.scrollTop;
+  const seen = list.clientHeight;
+  const to = top < scrolled ? top - height : top + height > scrolled + seen ? top + 2 * height - seen : null;
+  if (to === null) { renderList(); return; }
+  $('#rows').style.height = `${ids.length * height}px`;  // the full height first: a scroll past it would stop short
+  list.scrollTop = to;
   paint();
 }
 
