@@ -173,7 +173,7 @@ def main() -> None:
     args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="switchboard-bench-email-")
     smtp_port = free_port()
-    redis_process, env = bench_stack(workdir, SWITCHBOARD_SMTP_PORT=str(smtp_port),
+    redis_process, env = bench_stack(workdir, SWITCHBOARD_SMTP_PORT=str(smtp_port), SWITCHBOARD_SMTP_SHARED_PORT="1",
                                      SWITCHBOARD_EMAIL_FLOOD_MESSAGES="1000000")
     redis_url, port = env["REDIS_URL"], int(env["PORT"])
     app = create_app({"SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"], "REDIS_URL": redis_url,

@@ -266,7 +266,8 @@ def scaled_processes(env: dict, scale: dict[str, int]) -> list[tuple[str, Callab
         web_env = dict(env, WEB_HOST="127.0.0.1", PORT=address.rsplit(":", 1)[1], SWITCHBOARD_PROXY_COUNT="1")
         processes.append((f"web{number}", relayed(f"web{number}", web_env, "web")))
     processes += [(f"worker{n}", relayed(f"worker{n}", env, "worker")) for n in range(1, scale["worker"] + 1)]
-    processes += [(f"smtp{n}", relayed(f"smtp{n}", env, "smtp")) for n in range(1, scale["smtp"] + 1)]
+    smtp_env = dict(env, SWITCHBOARD_SMTP_SHARED_PORT="1") if scale["smtp"] > 1 else env
+    processes += [(f"smtp{n}", relayed(f"smtp{n}", smtp_env, "smtp")) for n in range(1, scale["smtp"] + 1)]
     processes.append(("scheduler", relayed("scheduler", env)))
     return processes
 

@@ -41,6 +41,9 @@ class Config:
     EMAIL_MAX_BYTES = _env_int("SWITCHBOARD_EMAIL_MAX_BYTES", 25 * 1024 * 1024)
     SMTP_LISTEN_HOST = os.environ.get("SWITCHBOARD_SMTP_HOST", "127.0.0.1")
     SMTP_LISTEN_PORT = _env_int("SWITCHBOARD_SMTP_PORT", 2525)
+    # Listen with SO_REUSEPORT, so several `flask smtp` processes share the port (./bin/run --scale smtp=N sets
+    # it). Off by default: a stray listener left running would otherwise quietly take a share of the mail.
+    SMTP_SHARED_PORT = os.environ.get("SWITCHBOARD_SMTP_SHARED_PORT", "0") == "1"
     EMAIL_FLOOD_MESSAGES = _env_int("SWITCHBOARD_EMAIL_FLOOD_MESSAGES", 20)
     EMAIL_FLOOD_SECONDS = _env_int("SWITCHBOARD_EMAIL_FLOOD_SECONDS", 300)
 

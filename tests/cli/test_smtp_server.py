@@ -4,11 +4,14 @@ answered as aiosmtpd answers them, and nothing after the end of the data taken f
 import os
 import smtplib
 import socket
+import time
 
 import pytest
 
 from devstack.localredis import free_port
-from workspace.cli.smtp_server import SharedPortController
+from workspace.cli.smtp_server import Listener
+
+LIMIT = 1024 * 1024
 
 
 class Keeper:
@@ -26,8 +29,7 @@ class Keeper:
 def server():
     """A listener on a free port whose handler keeps what it gets; yields (port, handler)."""
     keeper = Keeper()
-    controller = SharedPortController(keeper, hostname="127.0.0.1", port=free_port(),
-                                      data_size_limit=1024 * 1024, decode_data=False)
+    controller = Listener(keeper, hostname="127.0.0.1", port=free_port(), data_size_limit=LIMIT, decode_data=False)
     controller.start()
     yield controller.port, keeper
     controller.stop()
@@ -73,6 +75,43 @@ def test_over_the_size_limit_is_552_and_the_session_goes_on(server):
         assert client.noop()[0] == 250
     assert keeper.contents == []
     assert send(port, b"Subject: after\r\n\r\nok\r\n")[0] == 250
+
+
+def test_a_message_of_exactly_the_size_limit_is_taken(server):
+    """The limit counts the message, not the lone dot that ends it (aiosmtpd's count, the SIZE advertised)."""
+    port, keeper = server
+    head = b"Subject: exact\r\n\r\n"
+    line = b"d" * 98 + b"\r\n"
+    body = head + line * ((LIMIT - len(head)) // len(line))
+    body += b"e" * (LIMIT - len(body) - 2) + b"\r\n"
+    assert len(body) == LIMIT
+    assert send(port, body)[0] == 250
+    assert keeper.contents == [body]
+    assert send(port, body + b"f\r\n")[0] == 552
+
+
+def test_the_end_of_the_data_split_across_packets_is_found(server):
+    """The lone dot's CRLF, dot and CRLF arriving in separate packets still end the data, and only there;
+    so does a lone dot right after DATA (an empty message)."""
+    port, keeper = server
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        reader = sock.makefile("rb")
+        assert reader.readline().startswith(b"220")
+        sock.sendall(b"HELO client.example\r\n")
+        assert reader.readline().startswith(b"250")
+        sock.sendall(b"MAIL FROM:<a@customer.example>\r\nRCPT TO:<support@example.test>\r\nDATA\r\n")
+        assert [reader.readline()[:3] for _ in range(3)] == [b"250", b"250", b"354"]
+        for piece in (b"Subject: split\r\n\r\nend.", b"\r", b"\n", b".", b"\r", b"\n"):
+            sock.sendall(piece)
+            time.sleep(0.05)  # each its own packet
+        assert reader.readline().startswith(b"250 OK kept")
+        # A message with no data at all: the stream after DATA starts with the lone dot.
+        sock.sendall(b"MAIL FROM:<a@customer.example>\r\nRCPT TO:<support@example.test>\r\nDATA\r\n")
+        assert [reader.readline()[:3] for _ in range(3)] == [b"250", b"250", b"354"]
+        sock.sendall(b".\r\n")
+        assert reader.readline().startswith(b"250 OK kept")
+    assert keeper.contents == [b"Subject: split\r\n\r\nend.\r\n", b""]
 
 
 def test_a_line_over_1000_octets_is_refused_with_500(server):

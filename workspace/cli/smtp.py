@@ -7,7 +7,7 @@ commit), each answered 250 only once that transaction committed; if the group
 fails, each message is stored on its own, so one bad message fails only its
 own session, and a crash before the commit has acknowledged none. Anything that goes
 wrong while storing is a 451 (try again), which every MTA retries. A message
-over EMAIL_MAX_BYTES is answered 552 by aiosmtpd itself, and a recipient no
+over EMAIL_MAX_BYTES is answered 552 while it is read, and a recipient no
 email channel takes is refused at RCPT (550) before any data is sent.
 """
 
@@ -23,7 +23,7 @@ from aiosmtpd.controller import Controller
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from workspace.cli.smtp_server import SharedPortController
+from workspace.cli.smtp_server import Listener
 from workspace.errors import ValidationError
 from workspace.extensions import db
 from workspace.jobs import dispatch
@@ -115,11 +115,12 @@ class MailHandler:
 def start_listener(app: Flask, host: str, port: int) -> Controller:
     """Start the SMTP listener on host:port in a background thread; returns its controller (call .stop()).
 
-    Other processes may listen on the same port (SO_REUSEPORT): run as many as the machine has cores to spare.
+    With SMTP_SHARED_PORT, other processes may listen on the same port (SO_REUSEPORT): run as many as the
+    machine has cores to spare.
     """
-    controller = SharedPortController(MailHandler(app), hostname=host, port=port,
-                            data_size_limit=app.config["EMAIL_MAX_BYTES"], enable_SMTPUTF8=True,
-                            decode_data=False, server_hostname=host)
+    controller = Listener(MailHandler(app), shared_port=app.config["SMTP_SHARED_PORT"], hostname=host, port=port,
+                          data_size_limit=app.config["EMAIL_MAX_BYTES"], enable_SMTPUTF8=True,
+                          decode_data=False, server_hostname=host)
     controller.start()
     return controller
 

@@ -1,24 +1,22 @@
-"""The SMTP protocol side of the listener: aiosmtpd, sharing its port, reading DATA in blocks.
+"""The SMTP protocol side of the listener: aiosmtpd, reading DATA in blocks, optionally sharing its port.
 
 aiosmtpd reads a message's DATA a line at a time, an await per line: a 10 MB
 attachment is 180,000 lines of base64 and most of a second of one core. Here
 DATA is read in blocks up to each ".\r\n" (or as much as the stream has), with
-the same limits, answers and transparency rules (RFC 5321 4.5.2) as aiosmtpd's
-own loop; nothing after the end of the data is read, so pipelined commands
-stay in the stream.
+aiosmtpd's size limit, answers and transparency rules (RFC 5321 4.5.2), and
+its 1,001-octet line limit counted between line feeds (aiosmtpd counts between
+CRLFs, so a body of bare LFs is taken here where aiosmtpd refused it); nothing
+after the end of the data is read, so pipelined commands stay in the stream.
 """
 
 import asyncio
 import logging
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import MISSING, SMTP
+from aiosmtpd.smtp import MISSING, SMTP, syntax
 
 log = logging.getLogger(__name__)
 
-# Connections aiosmtpd's start-up check may open before one reaches this process (the kernel spreads them
-# across the processes sharing the port; fifty misses in a row are as good as impossible).
-TRIGGER_ATTEMPTS = 50
 # The end of the data: a line holding a lone dot.
 END = b".\r\n"
 
@@ -26,6 +24,7 @@ END = b".\r\n"
 class BlockDataSMTP(SMTP):
     """aiosmtpd's SMTP session, with DATA read in blocks rather than lines."""
 
+    @syntax("DATA")
     async def smtp_DATA(self, arg: str) -> None:  # noqa: N802 - aiosmtpd's name
         """Take the message's data, then hand it to the handler as aiosmtpd does (its checks and answers)."""
         if self._decode_data:  # only raw bytes are read in blocks
@@ -62,20 +61,21 @@ class BlockDataSMTP(SMTP):
                 chunk = await self._reader.readexactly(error.consumed)
             size += len(chunk)
             tail = (tail + chunk)[-5:]
+            # The data ends at a lone dot: one the stream starts with, or one after a line's CRLF.
+            ends = chunk.endswith(END) and (size == len(END) or tail[:2] == b"\r\n")
             lines = chunk.split(b"\n")
             # A line's length with its CRLF, as aiosmtpd counts it; the first continues the last chunk's.
             longest = max(line + len(lines[0]), *map(len, lines[1:-1] or [b""])) + 1 if len(lines) > 1 else 0
             line = len(lines[-1]) if len(lines) > 1 else line + len(chunk)
             if refusal is None and (longest > self.line_length_limit or line > self.line_length_limit):
                 refusal = "500 Line too long (see RFC5321 4.5.3.1.6)"
-            elif refusal is None and self.data_size_limit and size > self.data_size_limit:
+            elif refusal is None and self.data_size_limit and size - (len(END) if ends else 0) > self.data_size_limit:
                 refusal = "552 Error: Too much mail data"
             if refusal is None:
                 data += chunk
             else:
                 data.clear()  # drained to the end, never kept
-            # The data ends at a lone dot: one the stream starts with, or one after a line's CRLF.
-            if chunk.endswith(END) and (size == len(END) or tail[:2] == b"\r\n"):
+            if ends:
                 break
         if refusal is not None:
             return b"", refusal
@@ -84,9 +84,14 @@ class BlockDataSMTP(SMTP):
         return bytes(b"\r\n" + data).replace(b"\r\n.", b"\r\n")[2:], None
 
 
-class SharedPortController(Controller):
-    """aiosmtpd's threaded controller, listening with SO_REUSEPORT: several `flask smtp` processes share one
-    port and the kernel spreads the senders' connections across them (one process is bound to one core)."""
+class Listener(Controller):
+    """aiosmtpd's threaded controller with block-reading sessions; with `shared_port`, listening with
+    SO_REUSEPORT, so several `flask smtp` processes share one port and the kernel spreads the senders'
+    connections across them (one process is bound to one core)."""
+
+    def __init__(self, handler, *, shared_port: bool = False, **kwargs):
+        super().__init__(handler, **kwargs)
+        self.shared_port = shared_port
 
     def factory(self) -> SMTP:
         """A session reading DATA in blocks."""
@@ -94,12 +99,9 @@ class SharedPortController(Controller):
 
     def _create_server(self):
         return self.loop.create_server(self._factory_invoker, host=self.hostname, port=self.port,
-                                       ssl=self.ssl_context, reuse_port=True)
+                                       ssl=self.ssl_context, reuse_port=self.shared_port)
 
     def _trigger_server(self):
-        # aiosmtpd opens one connection to its own port to see its protocol factory run; with the port
-        # shared, that connection may reach another process, so try again until one reaches this one.
-        for _ in range(TRIGGER_ATTEMPTS):
-            super()._trigger_server()
-            if self._factory_invoked.is_set():
-                return
+        # aiosmtpd connects to its own port to see its session factory run; with the port shared that
+        # connection may reach another process, so the factory is run once on this server's loop instead.
+        self.loop.call_soon_threadsafe(self._factory_invoker)

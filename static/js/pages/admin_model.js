@@ -79,9 +79,12 @@ function accuracyRow(days, report) {
     el('td', { text: String(report.corrected) }));
 }
 
+let loads = 0;  // an answer to an older load (a refresh clicked twice, a promote meanwhile) is dropped
+
 async function load() {
+  const mine = ++loads;
   const list = await attempt(() => classifier.versions());
-  if (!list) return;
+  if (!list || mine !== loads) return;
   const active = list.data.find((v) => v.active);
   $('#model-active').textContent = active
     ? `Active: ${active.version}, trained ${new Date(active.trained_at).toLocaleString()} on ${active.training_size} rows.`
@@ -92,6 +95,7 @@ async function load() {
   $('#model-coverage tbody').replaceChildren(...coverageRows(active));
   fill($('#model-chart'), chart(list.data));
   const reports = await Promise.all(PERIODS.map((days) => attempt(() => classifier.accuracy(days))));
+  if (mine !== loads) return;
   $('#model-accuracy tbody').replaceChildren(...PERIODS.map((days, i) => reports[i] && accuracyRow(days, reports[i])).filter(Boolean));
 }
 

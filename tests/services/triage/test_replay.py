@@ -56,7 +56,7 @@ def test_a_replay_past_its_limit_routes_the_newest_and_says_so(admin, routed, mo
     assert (report["conversations"], report["limited"], report["limit"]) == (2, True, 2)
     (move,) = report["moves"]  # the newest two: "app crashes" stays, "refund please" moves
     assert move["count"] == 1 and [e["conversation_id"] for e in move["examples"]] == [routed[3]]
-    monkeypatch.setattr(replay_service, "LIMIT", 10)
+    monkeypatch.setattr(replay_service, "LIMIT", 4)  # exactly as many as there are: all of them, not limited
     report = admin("post", "/routing/replay", json={"since": "1d", "rules": DRAFT}).get_json()
     assert (report["conversations"], report["limited"]) == (4, False)
 

@@ -21,7 +21,7 @@ from workspace.errors import SwitchboardError
 from workspace.extensions import db
 from workspace.models import Author, Channel, EmailAttachment, EmailSuppression, Message, SuspendedEmail, utcnow
 from workspace.services.intake.group_commit import GroupCommitter
-from workspace.services.intake.store import ATTEMPTS, stage_posts
+from workspace.services.intake.store import ATTEMPTS, Outcome, stage_posts
 
 MESSAGES, AUTHORS, CHANNELS = Message.__table__, Author.__table__, Channel.__table__
 # Each sender's messages on a channel received since a moment (the flood check), for many senders at once.
@@ -131,21 +131,21 @@ def stage_mail(messages: list[ReadMail], flood_check: bool) -> list[MailOutcome]
     the stored messages' attachments and bounces.
     """
     suspended = _suspend_floods(messages) if flood_check else set()
-    by_channel: dict[int, list[ReadMail]] = {}
+    by_channel: dict[int, list[int]] = {}  # the indexes of each channel's messages
     for index, message in enumerate(messages):
         if index not in suspended:
-            by_channel.setdefault(message.channel.id, []).append(message)
-    staged: dict[int, object] = {}
+            by_channel.setdefault(message.channel.id, []).append(index)
+    staged: dict[int, Outcome] = {}  # by the message's index
     for channel_id, group in by_channel.items():
-        outcomes = stage_posts(channel_id, [message.post for message in group],
+        outcomes = stage_posts(channel_id, [messages[index].post for index in group],
                                current_app.config["THREAD_WINDOW_SECONDS"])
-        staged.update((id(message), outcome) for message, outcome in zip(group, outcomes, strict=True))
+        staged.update(zip(group, outcomes, strict=True))
     results = []
     for index, message in enumerate(messages):
         if index in suspended:
             results.append(MailOutcome("suspended", message.post.external_id))
             continue
-        outcome = staged[id(message)]
+        outcome = staged[index]
         if outcome.status == "stored":
             db.session.add_all(EmailAttachment(
                 message_id=outcome.message_id, filename=a.filename, declared_type=a.declared_type,
@@ -163,7 +163,9 @@ def _suspend_floods(messages: list[ReadMail]) -> set[int]:
     """Suspend the messages whose sender is past the flood limit (a bounce never is); their indexes.
 
     Each sender's recent messages are counted once for the whole group, then every
-    message of theirs in the group counts too, in order, as if stored one by one.
+    message of theirs in the group counts too, in order. Unlike storing them one by
+    one, a repeat of a message (its Message-ID again) counts as well: a sender that
+    retries a lot within one group reaches the limit a little sooner.
     """
     limit = current_app.config["EMAIL_FLOOD_MESSAGES"]
     since = utcnow() - timedelta(seconds=current_app.config["EMAIL_FLOOD_SECONDS"])

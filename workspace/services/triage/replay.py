@@ -23,7 +23,7 @@ from workspace.services.triage.rules import rules_in_order
 
 # Conversations are routed in batches of this many (one classifier call each).
 BATCH = 500
-# A replay or preview routes at most this many conversations, the newest: it runs in a request (a few
+# A replay or preview routes at most this many conversations, the newest stored: it runs in a request (a few
 # seconds at most), however long the period or the backlog. The report says when it stopped there.
 LIMIT = 10_000
 EXAMPLES_PER_MOVE = 3
@@ -70,6 +70,7 @@ def replay(since: timedelta, rule_specs: list[dict]) -> dict:
     priorities: dict[tuple[str, str], dict] = {}
     total = 0
     query = sa.select(Conversation).where(Conversation.created_at >= now - since, Conversation.status != "new")
+    limited = _over_limit(query)
     for batch, posts in _batches(query, queues, now):
         total += len(batch)
         decisions = routing.route_many(posts, rules, model, queues=frozenset(queues), settings=settings)
@@ -88,7 +89,7 @@ def replay(since: timedelta, rule_specs: list[dict]) -> dict:
         "vip_would_move": sum(move["vip"] for move in ordered),
         "priority_would_change": sum(change["count"] for change in changes),
         "model_version": model.metadata()["version"] if model else None,
-        "moves": ordered, "priority_changes": changes, "limited": total >= LIMIT, "limit": LIMIT,
+        "moves": ordered, "priority_changes": changes, "limited": limited, "limit": LIMIT,
     }
 
 
@@ -110,6 +111,7 @@ def preview_weights(values: object) -> dict:
     changes: dict[tuple[str, str], dict] = {}
     total = 0
     query = sa.select(Conversation).where(Conversation.status.in_(UNRESOLVED))
+    limited = _over_limit(query)
     for batch, posts in _batches(query, queues, now):
         total += len(batch)
         before = routing.route_many(posts, rules, None, queues=frozenset(queues), settings=settings)
@@ -119,7 +121,7 @@ def preview_weights(values: object) -> dict:
     ordered = sorted(changes.values(), key=lambda change: -change["count"])
     raised = sum(c["count"] for c in ordered if level_rank(c["to"]) < level_rank(c["from"]))
     return {"conversations": total, "would_change": sum(c["count"] for c in ordered), "raised": raised,
-            "lowered": sum(c["count"] for c in ordered) - raised, "changes": ordered, "limited": total >= LIMIT,
+            "lowered": sum(c["count"] for c in ordered) - raised, "changes": ordered, "limited": limited,
             "limit": LIMIT}
 
 
@@ -130,6 +132,12 @@ def _rules_in_force() -> list:
         return routing.compile_rules([rule.spec() for rule in rules_in_order()])
     except RuleError as error:
         raise ValidationError(f"a rule in force does not compile: {error}", code="invalid_rule")
+
+
+def _over_limit(query) -> bool:
+    """Whether the query finds more than LIMIT conversations (one look past the LIMIT newest ids)."""
+    beyond = query.with_only_columns(Conversation.id).order_by(Conversation.id.desc()).offset(LIMIT).limit(1)
+    return db.session.scalar(beyond) is not None
 
 
 def _batches(query, queues: dict, now):
@@ -183,6 +191,8 @@ def summarize(report: dict) -> str:
     lines = [f"{report['conversations']} conversations since {report['since']}; "
              f"{report['would_move']} would move ({report['vip_would_move']} of them VIP)"
              f"; model {report['model_version'] or 'none'}"]
+    if report["limited"]:
+        lines.append(f"(the newest {report['limit']} of the period: there were more)")
     for move in report["moves"]:
         lines.append(f"  {move['from']:>16} -> {move['to']:<16} {move['count']:6}  (VIP {move['vip']})")
         lines += [f"      #{e['conversation_id']} {e['subject'][:50]!r}: {e['reason']}" for e in move["examples"]]

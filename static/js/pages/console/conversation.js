@@ -136,14 +136,19 @@ export async function openConversation(id, { push = true, reveal: showInQueue = 
   seen(id);
   clearSuggestions(id);
   awaitCustomer(detail.author.id);
+  // Not awaited: whoever opened the conversation (a deep link at start-up, a change, undo) goes on at once.
+  fillPanels(id, detail.author.id, Boolean(kept));
+}
+
+// Once the agent stays on the conversation: the fetched-ahead copy read again (a note or a viewer need not
+// change the list's row), then the customer and the suggestions. One request at a time, and none once the
+// agent has moved on: each one waiting at the server would hold up the next j or n behind it.
+async function fillPanels(id, authorId, kept) {
   if (!await settled()) return;
-  // One request at a time, and none once the agent has moved on: each one waiting at the server would hold up
-  // the next j or n behind it.
   const still = () => state.conversation && state.conversation.id === id;
-  await showCustomer(detail.author.id);
+  if (kept) await refreshConversation();
+  if (still()) await showCustomer(authorId);
   if (still()) await showSuggestions(id);
-  // A copy fetched ahead is shown at once, then read again: a note or a viewer need not change the list's row.
-  if (kept && still()) await refreshConversation();
 }
 
 // The panels beside the thread (customer, suggestions, summary) are read once the agent has stayed this

@@ -43,11 +43,13 @@ function renderNote(note) {
 export async function showCustomer(id) {
   wanted = id;
   const author = await attempt(() => authors.get(id));
-  if (!author || wanted !== id) return;
+  if (wanted !== id) return;
+  // Not read: no longer busy, but still out of reach (the panel in view may be another customer's).
+  $('#customer').removeAttribute('aria-busy');
+  if (!author) return;
   state.author = author;
   renderCustomer();
   $('#customer').inert = false;
-  $('#customer').removeAttribute('aria-busy');
 }
 
 // A conversation of the customer with this id is shown, theirs to load yet: another customer's panel stays
@@ -59,9 +61,12 @@ export function awaitCustomer(id) {
   $('#customer').setAttribute('aria-busy', 'true');
 }
 
-// Read the customer again after a change to their notes.
+// Read the customer again after a change to their notes; dropped if the agent has moved to another customer.
 async function reloadCustomer() {
-  state.author = await authors.get(state.author.id);
+  const id = state.author.id;
+  const author = await attempt(() => authors.get(id));
+  if (!author || wanted !== id) return;
+  state.author = author;
   renderCustomer();
 }
 
@@ -99,8 +104,9 @@ export function initCustomer({ openConversation }) {
   open = openConversation;
   initPerson({ reloadCustomer });
   $('#cust-tags').addEventListener('change', async (event) => {
-    const author = await attempt(() => authors.update(state.author.id, { tags: commaList(event.target.value) }));
-    if (author) { state.author = { ...state.author, ...author }; renderCustomer(); }
+    const { id } = state.author;
+    const author = await attempt(() => authors.update(id, { tags: commaList(event.target.value) }));
+    if (author && wanted === id && state.author.id === id) { state.author = { ...state.author, ...author }; renderCustomer(); }
   });
   $('#cust-note-form').addEventListener('submit', async (event) => {
     event.preventDefault();
