@@ -134,17 +134,21 @@ def _rules_in_force() -> list:
         raise ValidationError(f"a rule in force does not compile: {error}", code="invalid_rule")
 
 
+def _newest_ids(query):
+    """The query's conversation ids, the most recently stored first."""
+    return query.with_only_columns(Conversation.id).order_by(Conversation.id.desc())
+
+
 def _over_limit(query) -> bool:
     """Whether the query finds more than LIMIT conversations (one look past the LIMIT newest ids)."""
-    beyond = query.with_only_columns(Conversation.id).order_by(Conversation.id.desc()).offset(LIMIT).limit(1)
-    return db.session.scalar(beyond) is not None
+    return db.session.scalar(_newest_ids(query).offset(LIMIT).limit(1)) is not None
 
 
 def _batches(query, queues: dict, now):
     """Yield (conversations, their posts as routing first saw them) in batches, at most the newest LIMIT of
     the query's; roll back at the end."""
     policies = clocks.Policies()
-    newest = query.with_only_columns(Conversation.id).order_by(Conversation.id.desc()).limit(LIMIT).subquery()
+    newest = _newest_ids(query).limit(LIMIT).subquery()
     query = (sa.select(Conversation).where(Conversation.id.in_(sa.select(newest.c.id)))
              .options(so.joinedload(Conversation.channel), so.joinedload(Conversation.author)))
     try:
