@@ -32,6 +32,9 @@ ASSIGNED_WINDOW = 5_000
 COMMON = ["account", "order", "help", "please", "thanks", "app", "payment", "card", "login", "refund", "charged",
           "twice", "cannot", "password", "delivery", "parcel", "broken", "error", "update", "invoice"]
 WORDS = 2_000
+# A rare term, as an order number or a product recall is: in one message of every RARE_EVERY (20 among 1M). The
+# vocabulary above repeats every WORDS messages, so even its rarest word is in 1 of 2,000 messages.
+RARE_WORD, RARE_EVERY = "kettlerecall", 49_999
 PASSWORD = "bench-password"
 
 
@@ -176,7 +179,7 @@ def build(sql: Sql, messages: int) -> dict:
         f"CASE WHEN {inbound} THEN {author_of(c, conversations).replace('AUTHORS', str(authors))} END, "
         f"CASE WHEN {inbound} THEN NULL ELSE 1 + {c} % {AGENTS} END, "
         f"CASE WHEN {inbound} THEN 'inbound' ELSE 'outbound' END, CASE WHEN {inbound} THEN 'm' || n END, '', "
-        f"{words}, "
+        f"{words} || CASE WHEN n % {RARE_EVERY} = 0 THEN ' {RARE_WORD}' ELSE '' END, "
         f"{sql.minutes_ago(conversation_age(c, conversations) + ' - 5 * ((n - 1) % 4)')}, "
         f"{sql.minutes_ago(conversation_age(c, conversations) + ' - 5 * ((n - 1) % 4)')}, "
         f"0, CASE WHEN {inbound} THEN NULL ELSE 'sent' END "
