@@ -71,6 +71,8 @@ class Found:
     # The matching post around its first match: (text, matched) pieces, plain text (see snippet_parts).
     parts: list[tuple[str, bool]]
     rank: float
+    # The start of the conversation's latest inbound post, as list rows show it (queues.previews).
+    preview: str
 
     @property
     def snippet(self) -> str:
@@ -81,7 +83,8 @@ class Found:
 @dataclass
 class _Hit:
     conversation_id: int
-    message_id: int | None
+    # The matching message's (subject, text), kept for its snippet; None when the hit is the conversation.
+    post: tuple[str, str] | None
     rank: float
 
 
@@ -179,9 +182,9 @@ def _message_hits(dialect: str, query: SearchQuery, conditions: list) -> list[_H
         # every term it begins (costly for "paym", cheap for a whole common word, which fills
         # the window as a word and so is never asked as a prefix).
         rows = _newest_matches(dialect, query, where, prefix=True)
-    scores = score(query, [(subject, text) for _, _, subject, text in rows])
-    return [_Hit(conversation_id, message_id, -points)
-            for (message_id, conversation_id, _, _), points in zip(rows, scores, strict=True)]
+    posts = [(subject, text) for _, _, subject, text in rows]
+    return [_Hit(conversation_id, post, -points)
+            for (_, conversation_id, _, _), post, points in zip(rows, posts, score(query, posts), strict=True)]
 
 
 def _newest_matches(dialect: str, query: SearchQuery, where: list, *, prefix: bool) -> list:
@@ -315,24 +318,25 @@ def tsquery_text(query: SearchQuery, *, prefix: bool = True) -> str:
 
 
 def _load(page: list[_Hit], query: SearchQuery) -> list[Found]:
-    """The page's conversations, in order, each with its snippet."""
+    """The page's conversations, in order, each with its snippet and preview."""
+    if not page:
+        return []
     ids = [hit.conversation_id for hit in page]
     conversations = {c.id: c for c in db.session.scalars(
         sa.select(Conversation).where(Conversation.id.in_(ids))
         .options(*SERIALIZED)).unique()}
-    message_ids = [hit.message_id for hit in page if hit.message_id is not None]
-    texts = {row.id: (row.subject, row.text) for row in db.session.execute(
-        sa.select(Message.id, Message.subject, Message.text).where(Message.id.in_(message_ids)))}
-    latest = previews([hit.conversation_id for hit in page if hit.message_id is None])
+    latest = previews(ids)
     terms = query.terms()
     prefix = query.words[-1] if query.words and query.prefix_last else None
     pattern = term_pattern(terms, prefix)
     found = []
     for hit in page:
-        subject, text = texts.get(hit.message_id, ("", latest.get(hit.conversation_id, "")))
+        preview = latest.get(hit.conversation_id, "")
+        subject, text = hit.post or ("", preview)
         if subject and pattern and not pattern.search(text):
             text = subject  # the words matched the subject alone
-        found.append(Found(conversations[hit.conversation_id], snippet_parts(text, terms, prefix=prefix), hit.rank))
+        found.append(Found(conversations[hit.conversation_id], snippet_parts(text, terms, prefix=prefix), hit.rank,
+                           preview))
     return found
 
 

@@ -8,6 +8,7 @@ from flask import jsonify
 
 from workspace.config import Config
 from workspace.models import MAX_ID, STATUSES
+from workspace.services.conversations.search import WINDOW as SEARCH_WINDOW
 from workspace.web.api import bp
 from workspace.web.validation import DocumentedRequests
 
@@ -270,7 +271,8 @@ PATHS = {
             " `channel:forum`, `lang:es` (the language detected in its newest post),"
             " `before:2026-03-01` (posted before that day) and `after:2026-03-01` (on that day"
             " or later). A lone word also finds customers by handle or name; they rank first. Results are ranked"
-            " among the newest 500 matching posts: narrow a very common word with a filter. Each result carries"
+            f" among the newest {SEARCH_WINDOW} matching posts: narrow a very common word with a filter. Each"
+            " result carries"
             " `snippet`, escaped HTML with the matched words in `<mark>`. Filters alone list matching"
             " conversations, newest activity first."),
         "parameters": [

@@ -55,8 +55,7 @@ def search_conversations():
     if len(text.strip()) < 2:
         raise ValidationError("q: at least 2 characters", code="invalid_field")
     found, next_cursor = search(g.agent, text, limit=page_size(), cursor=request.args.get("cursor"))
-    texts = previews([item.conversation.id for item in found])
-    return jsonify(data=[{**serialize_conversation(item.conversation, preview=texts.get(item.conversation.id, "")),
+    return jsonify(data=[{**serialize_conversation(item.conversation, preview=item.preview),
                           "snippet": item.snippet,
                           "highlights": [{"text": piece, "mark": marked} for piece, marked in item.parts]}
                          for item in found],
