@@ -59,6 +59,10 @@ class GroupCommitter:
         """How many posts the work stores (a group holds up to MAX_GROUP_POSTS)."""
         return 1
 
+    def committed(self, results: list) -> None:
+        """Called by the committer's thread with a group's results once its callers were told (does nothing
+        unless a subclass has something to do after a commit)."""
+
     def submit(self, work):
         """Hand over one work; returns its result once it is committed, or raises its error."""
         waiting = _Waiting(work)
@@ -111,6 +115,7 @@ class GroupCommitter:
         for waiting, result in zip(group, results, strict=True):
             waiting.result = result
             waiting.done.set()
+        self.committed(results)
 
     def _commit_alone(self, waiting: _Waiting) -> None:
         try:
@@ -118,8 +123,10 @@ class GroupCommitter:
         except BaseException as error:  # handed to the waiting caller, which raises it
             db.session.rollback()
             waiting.error = error
+            return
         finally:
             waiting.done.set()
+        self.committed([waiting.result])
 
 
 @dataclass(frozen=True, slots=True)
