@@ -7,19 +7,13 @@ from email.policy import SMTP
 import pytest
 import sqlalchemy as sa
 
-from tests.channels.email.conftest import ADDRESS, free_port
+from tests.channels.email.conftest import ADDRESS, free_port, send
 from tests.channels.email.mail import plain, raw
 from tests.factories import SECRET
 from workspace.channels.signature import sign
 from workspace.cli.smtp import start_listener
 from workspace.extensions import db
 from workspace.models import Conversation, EmailAttachment, EmailSuppression, Message, SuspendedEmail
-
-
-def send(port: int, message: bytes, to=(ADDRESS,), sender="ann@customer.example"):
-    """Send one message over SMTP to the listener; returns smtplib's refused-recipients dict."""
-    with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
-        return client.sendmail(sender, list(to), message)
 
 
 def messages(app):

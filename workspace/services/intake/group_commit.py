@@ -60,8 +60,8 @@ class GroupCommitter:
         return 1
 
     def committed(self, results: list) -> None:
-        """Called by the committer's thread with a group's results once its callers were told (does nothing
-        unless a subclass has something to do after a commit)."""
+        """Called by the committer's thread with a group's results once committed, before its callers are
+        told (does nothing unless a subclass has something to do after a commit; must not raise)."""
 
     def submit(self, work):
         """Hand over one work; returns its result once it is committed, or raises its error."""
@@ -112,21 +112,20 @@ class GroupCommitter:
             for waiting in group:
                 self._commit_alone(waiting)
             return
+        self.committed(results)
         for waiting, result in zip(group, results, strict=True):
             waiting.result = result
             waiting.done.set()
-        self.committed(results)
 
     def _commit_alone(self, waiting: _Waiting) -> None:
         try:
             waiting.result = self.store_alone(waiting.work)
+            self.committed([waiting.result])
         except BaseException as error:  # handed to the waiting caller, which raises it
             db.session.rollback()
             waiting.error = error
-            return
         finally:
             waiting.done.set()
-        self.committed([waiting.result])
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,8 +58,10 @@ class SpoolCommitter(GroupCommitter):
     """Spools the mail of concurrent SMTP sessions in one transaction: each work is one envelope's messages
     (one per channel it is addressed to), answered with their spool ids only once committed.
 
-    `on_committed(ids)` is called with a whole group's ids after its sessions were told (the listener hands
-    them to a job there: one job per group, and a failure to enqueue never takes back a 250).
+    `on_committed(ids)` is called with a whole group's ids once committed, before its sessions are answered
+    (the listener hands them to a job there: one job per group, queued by the time the sender hears 250 while
+    Redis is up; a failure to enqueue is logged and never turns into a 451, since the mail is already
+    spooled and the sweeper hands it on).
     """
 
     def __init__(self, app: Flask, on_committed=None):
