@@ -35,7 +35,7 @@ def png() -> bytes:
 
 
 @pytest.fixture
-def mailed(app, live_server):
+def mailed(app, live_server, run_jobs):
     """A hostile but realistic email received over SMTP on channel 'mail'; returns its conversation id."""
     with app.app_context():
         db.session.add(Channel(slug="mail", name="Support", kind="email", secret=SECRET,
@@ -55,6 +55,7 @@ def mailed(app, live_server):
             client.sendmail("ann@customer.example", ["support@example.test"], message.as_bytes(policy=SMTP))
     finally:
         controller.stop()
+    run_jobs()  # a worker reads what the listener spooled
     with app.app_context():
         conversation_id = db.session.scalar(sa.select(Message.conversation_id))
         assert dispatch_once(100)  # the listener process's own dispatcher does this in a deployment

@@ -74,18 +74,13 @@ class SpoolCommitter(GroupCommitter):
 
     def store_alone(self, work: list[Received]) -> list[int]:
         """Spool one envelope's messages in their own transaction."""
-        (ids,) = self.stage_group([work])
+        (ids,) = spool_received([work])
         db.session.commit()
         return ids
 
     def stage_group(self, works: list[list[Received]]) -> list[list[int]]:
         """Insert every envelope's messages in the current transaction; their spool ids, per envelope."""
-        rows = [{"channel_id": r.channel_id, "sender": r.sender[:254], "recipients": list(r.recipients),
-                 "raw": r.raw, "received_at": utcnow(), "attempts": 0}
-                for work in works for r in work]
-        ids = iter(db.session.execute(sa.insert(SPOOL).returning(SPOOL.c.id, sort_by_parameter_order=True),
-                                      rows).scalars().all())
-        return [[next(ids) for _ in work] for work in works]
+        return spool_received(works)
 
     def committed(self, results: list[list[int]]) -> None:
         """Hand the group's ids on (see the class docstring)."""
@@ -96,6 +91,16 @@ class SpoolCommitter(GroupCommitter):
             self.on_committed(ids)
         except Exception:  # noqa: BLE001 - the mail is spooled and answered; the sweeper hands it on
             log.warning("could not hand spooled mail %s to a job; the sweeper will", ids[:10], exc_info=True)
+
+
+def spool_received(works: list[list[Received]]) -> list[list[int]]:
+    """Insert the envelopes' messages in one statement; their spool ids, per envelope."""
+    rows = [{"channel_id": r.channel_id, "sender": r.sender[:254], "recipients": list(r.recipients),
+             "raw": r.raw, "received_at": utcnow(), "attempts": 0}
+            for work in works for r in work]
+    ids = iter(db.session.execute(sa.insert(SPOOL).returning(SPOOL.c.id, sort_by_parameter_order=True),
+                                  rows).scalars().all())
+    return [[next(ids) for _ in work] for work in works]
 
 
 @dataclass
