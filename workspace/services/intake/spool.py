@@ -123,79 +123,70 @@ class SpoolReport:
 def read_spooled(spool_ids: list[int]) -> SpoolReport:
     """Read and store these spooled messages, each exactly once; committed before this returns.
 
-    Messages never tried before are read together in one transaction; if that
-    fails, and for messages that failed before, each is read in a transaction of
-    its own. Ids already read (by another job) are skipped. A message that fails
-    on its own has the failure counted on its row and stays for a later job
-    (listed in `failed`) until SPOOL_ATTEMPTS, then it is suspended.
+    Messages never tried before are stored together in one transaction; if that
+    fails, and for messages that failed before, each is stored in a transaction
+    of its own. Ids already read (by another job) are skipped. A message that
+    fails on its own has the failure counted on its row and stays for a later
+    job (listed in `failed`) until SPOOL_ATTEMPTS, then it is suspended.
     """
-    ids = sorted(set(spool_ids))
     report = SpoolReport()
-    if not ids:
-        return report
-    fresh = db.session.scalars(sa.select(SPOOL.c.id).where(SPOOL.c.id.in_(ids), SPOOL.c.attempts == 0)).all()
-    db.session.rollback()
+    rows = _load(sorted(set(spool_ids)))
+    fresh = [row for row in rows if row.attempts == 0]
     if len(fresh) > 1:
         try:
             group = SpoolReport()
-            _read(_claim(fresh), group)
+            _stage(_parse(fresh), group)
             db.session.commit()
             _merge(report, group)
-            ids = [spool_id for spool_id in ids if spool_id not in set(fresh)]
-        except Exception:  # noqa: BLE001 - nothing of the group was stored: each is read on its own below
+            rows = [row for row in rows if row.attempts > 0]
+        except Exception:  # noqa: BLE001 - nothing of the group was stored: each is stored on its own below
             db.session.rollback()
-            log.info("reading %d spooled messages together failed; reading each alone", len(fresh), exc_info=True)
-    for spool_id in ids:
-        _read_alone(spool_id, report)
+            log.info("storing %d spooled messages together failed; storing each alone", len(fresh), exc_info=True)
+    for row in rows:
+        _store_alone(row, report)
     if report.conversation_ids:
         signals.posts_stored.send(None, ids=sorted(set(report.conversation_ids)))
     return report
 
 
-def _read_alone(spool_id: int, report: SpoolReport) -> None:
-    """Read one spooled message in its own transaction (a concurrent insert's IntegrityError is retried)."""
-    for attempt in range(ATTEMPTS):
-        one = SpoolReport()
-        try:
-            _read(_claim([spool_id]), one)
-            db.session.commit()
-            _merge(report, one)
-            return
-        except IntegrityError as error:
-            db.session.rollback()
-            if attempt == ATTEMPTS - 1:
-                _failed(spool_id, error, report)
-        except Exception as error:  # noqa: BLE001 - counted on the row; suspended once it keeps failing
-            db.session.rollback()
-            log.warning("reading spooled message %d failed", spool_id, exc_info=True)
-            _failed(spool_id, error, report)
-            return
+def _load(spool_ids: list[int]) -> list:
+    """The rows of these ids still spooled (id, channel_id, sender, recipients, raw, attempts)."""
+    rows = db.session.execute(sa.select(SPOOL.c.id, SPOOL.c.channel_id, SPOOL.c.sender, SPOOL.c.recipients,
+                                        SPOOL.c.raw, SPOOL.c.attempts).where(SPOOL.c.id.in_(spool_ids))
+                              .order_by(SPOOL.c.id)).all()
+    db.session.rollback()
+    return rows
 
 
-def _claim(spool_ids: list[int]) -> list:
-    """Delete these spooled rows in the current transaction and return them (id, channel_id, sender,
-    recipients, raw, attempts): only the transaction that deletes a row reads it, so no two jobs both
-    store one. On PostgreSQL rows another job holds are skipped (SKIP LOCKED); on SQLite the delete
-    waits for the other's commit and then finds them gone."""
-    locked = sa.select(SPOOL.c.id).where(SPOOL.c.id.in_(spool_ids)).with_for_update(skip_locked=True)
-    return sorted(db.session.execute(sa.delete(SPOOL).where(SPOOL.c.id.in_(locked.scalar_subquery())).returning(
-        SPOOL.c.id, SPOOL.c.channel_id, SPOOL.c.sender, SPOOL.c.recipients, SPOOL.c.raw, SPOOL.c.attempts)).all())
-
-
-def _read(rows: list, report: SpoolReport) -> None:
-    """Read claimed rows and stage what they hold in the current transaction; an unreadable one is suspended."""
-    if not rows:
-        return
+def _parse(rows: list) -> list[tuple]:
+    """Parse spooled rows before any write (on SQLite parsing under the write lock would hold up the
+    listener); each (row, ReadMail) or (row, the SwitchboardError that makes it unreadable)."""
     channels = {channel.id: channel for channel in db.session.connection().execute(
         CHANNEL_FIELDS.where(CHANNELS.c.id.in_({row.channel_id for row in rows})))}
-    messages = []
+    db.session.rollback()
+    parsed = []
     for row in rows:
         try:
-            messages.append(read_mail(channels[row.channel_id], row.raw, row.recipients))
+            parsed.append((row, read_mail(channels[row.channel_id], row.raw, row.recipients)))
         except SwitchboardError as error:  # malformed, or over a limit lowered since: ours since the 250
+            parsed.append((row, error))
+    return parsed
+
+
+def _stage(parsed: list[tuple], report: SpoolReport) -> None:
+    """Claim the parsed rows still spooled and write what they hold into the current transaction: each read
+    message through stage_mail, each unreadable one kept as suspended mail."""
+    claimed = _claim([row.id for row, _ in parsed])
+    messages = []
+    for row, read in parsed:
+        if row.id not in claimed:
+            continue  # another job read it meanwhile
+        if isinstance(read, SwitchboardError):
             hold_mail(row.channel_id, f"spooled-{row.id}", row.sender, "", row.raw,
-                      f"could not be read: {error.message}")
+                      f"could not be read: {read.message}")
             report.unreadable += 1
+        else:
+            messages.append(read)
     for outcome in stage_mail(messages, True) if messages else ():
         if outcome.status == "stored":
             report.stored += 1
@@ -206,18 +197,47 @@ def _read(rows: list, report: SpoolReport) -> None:
             report.suspended += 1
 
 
-def _failed(spool_id: int, error: Exception, report: SpoolReport) -> None:
+def _store_alone(row, report: SpoolReport) -> None:
+    """Store one spooled message in its own transaction (a concurrent insert's IntegrityError is retried)."""
+    for attempt in range(ATTEMPTS):
+        one = SpoolReport()
+        try:
+            _stage(_parse([row]), one)
+            db.session.commit()
+            _merge(report, one)
+            return
+        except IntegrityError as error:
+            db.session.rollback()
+            if attempt == ATTEMPTS - 1:
+                _failed(row, error, report)
+        except Exception as error:  # noqa: BLE001 - counted on the row; suspended once it keeps failing
+            db.session.rollback()
+            log.warning("storing spooled message %d failed", row.id, exc_info=True)
+            _failed(row, error, report)
+            return
+
+
+def _claim(spool_ids: list[int]) -> set[int]:
+    """Delete these spooled rows in the current transaction; the ids it deleted. Only the transaction that
+    deletes a row stores its message, so no two jobs both do: on PostgreSQL rows another job holds are
+    skipped (SKIP LOCKED); on SQLite the delete waits for the other's commit and then finds them gone."""
+    locked = sa.select(SPOOL.c.id).where(SPOOL.c.id.in_(spool_ids)).with_for_update(skip_locked=True)
+    return set(db.session.scalars(sa.delete(SPOOL).where(SPOOL.c.id.in_(locked.scalar_subquery()))
+                                  .returning(SPOOL.c.id)).all())
+
+
+def _failed(row, error: Exception, report: SpoolReport) -> None:
     """Count a failed read on the row; at SPOOL_ATTEMPTS keep the message as suspended mail instead."""
     reason = f"{type(error).__name__}: {error}"[:ERROR_CHARS]
-    attempts = db.session.execute(sa.update(SPOOL).where(SPOOL.c.id == spool_id).values(
+    attempts = db.session.execute(sa.update(SPOOL).where(SPOOL.c.id == row.id).values(
         attempts=SPOOL.c.attempts + 1, last_error=reason).returning(SPOOL.c.attempts)).scalar()
     if attempts is not None and attempts >= SPOOL_ATTEMPTS:
-        for held in _claim([spool_id]):
-            hold_mail(held.channel_id, f"spooled-{held.id}", held.sender, "", held.raw,
+        if _claim([row.id]):
+            hold_mail(row.channel_id, f"spooled-{row.id}", row.sender, "", row.raw,
                       f"could not be stored after {attempts} attempts: {reason}")
             report.unreadable += 1
     elif attempts is not None:
-        report.failed.append(spool_id)
+        report.failed.append(row.id)
     db.session.commit()
 
 
