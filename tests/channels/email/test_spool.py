@@ -3,6 +3,7 @@ the conversation, exactly once; what Redis or a worker lost is found again by th
 cannot be read ends suspended for an admin, never lost and never blocking the others."""
 
 import smtplib
+import threading
 
 import pytest
 import sqlalchemy as sa
@@ -15,6 +16,7 @@ from workspace.extensions import db
 from workspace.infra.broker import job_queue
 from workspace.jobs.enqueue import enqueue
 from workspace.jobs.tasks import mail, periodic
+from workspace.live import signals
 from workspace.models import Message, OutboxEntry, SpooledEmail, SuspendedEmail
 from workspace.services.intake import spool
 
@@ -195,3 +197,45 @@ class TestRecovery:
         listener.read()
         assert stored(app) == ["s1@customer.example"]
         assert spooled(app) == {}
+
+
+def test_two_workers_reading_the_same_mail_at_once_store_it_once(app, listener):
+    """Two jobs on the same spooled ids at the same moment (two workers): the delete that claims a row lets
+    one of them store it (SKIP LOCKED on PostgreSQL, the write lock on SQLite); the other finds it gone."""
+    ids = [spool_only(listener, message(n))[0] for n in range(1, 6)]
+    with app.app_context():
+        job_queue().empty()
+    start, reports = threading.Barrier(2), []
+
+    def read() -> None:
+        with app.app_context():
+            start.wait(10)
+            reports.append(spool.read_spooled(ids))
+            db.session.remove()
+
+    threads = [threading.Thread(target=read) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(report.stored for report in reports) in ([0, 5], [1, 4], [2, 3])
+    assert [report.failed for report in reports] == [[], []]
+    assert stored(app) == [f"s{n}@customer.example" for n in range(1, 6)]
+    assert spooled(app) == {}
+
+
+def test_reading_spooled_mail_announces_the_conversations_it_stored(app, listener):
+    """The read job sends `posts_stored` with the new conversations, which wakes a worker's outbox
+    dispatcher (outside a request, nobody else would)."""
+    announced = []
+
+    def receive(sender, ids):
+        announced.extend(ids)
+
+    ids = spool_only(listener, message(1)) + spool_only(listener, message(2))
+    with app.app_context():
+        job_queue().empty()
+        with signals.posts_stored.connected_to(receive):
+            spool.read_spooled(ids)
+        conversations = sorted(db.session.scalars(sa.select(Message.conversation_id)).all())
+    assert sorted(announced) == conversations and len(conversations) == 2
