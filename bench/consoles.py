@@ -122,13 +122,14 @@ class Console:
         self.sock.setblocking(False)
 
 
-def run_consoles(url: str, token: str, count: int, pipe) -> None:
+def run_consoles(url: str, token: str, count: int, pipe, key: str = "id") -> None:
     """Connect `count` consoles, say "ready" on the pipe, then record arrivals until told to report.
 
     The parent sends ("expect", ids, seconds): the consoles keep reading until
     every console has every id, or the seconds pass, then send back
     {id: [arrival time per console that got it]} and wait for the next order,
-    or "stop".
+    or "stop". A conversation is known by its `key` field (its id, or say its subject when the sender
+    cannot know the id).
     """
     selector = selectors.DefaultSelector()
     consoles = [Console(number, url, token) for number in range(count)]
@@ -138,7 +139,7 @@ def run_consoles(url: str, token: str, count: int, pipe) -> None:
         if name == "conversation.created":
             now = time.time()
             for conversation in data["conversations"]:
-                arrivals.setdefault(conversation["id"], []).append(now)
+                arrivals.setdefault(conversation[key], []).append(now)
 
     for console in consoles:
         selector.register(console.sock, selectors.EVENT_READ, console)

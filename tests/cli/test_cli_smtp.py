@@ -1,4 +1,5 @@
-"""`flask smtp` as the Procfile runs it: a separate process that stores mail before answering 250."""
+"""`flask smtp` as the Procfile runs it: a separate process that spools mail before answering 250 and hands it
+to a worker's job."""
 
 import smtplib
 
@@ -10,7 +11,7 @@ from devstack.localredis import free_port
 from tests.channels.email.mail import plain
 from tests.factories import SECRET, process_env, wait_for
 from workspace.extensions import db
-from workspace.models import Channel, Message
+from workspace.models import Channel, Message, SpooledEmail
 
 
 def accepting(port: int) -> bool:
@@ -22,8 +23,9 @@ def accepting(port: int) -> bool:
         return False
 
 
-def test_the_smtp_process_stores_mail_and_stops_on_sigterm(app, redis_url, tmp_path):
-    """The Procfile's smtp process takes mail for the email channel; what it answered 250 is in the database."""
+def test_the_smtp_process_spools_mail_and_stops_on_sigterm(app, redis_url, tmp_path, run_jobs):
+    """The Procfile's smtp process takes mail for the email channel: what it answered 250 is in the spool, and
+    the job it enqueued stores it."""
     with app.app_context():
         db.session.add(Channel(slug="mail", name="Mail", kind="email", secret=SECRET,
                                settings={"address": "support@example.test"}))
@@ -42,4 +44,9 @@ def test_the_smtp_process_stores_mail_and_stops_on_sigterm(app, redis_url, tmp_p
         log.close()
     assert process.returncode is not None
     with app.app_context():
+        assert db.session.scalar(sa.select(SpooledEmail.raw)) == plain()
+        db.session.remove()
+    run_jobs()
+    with app.app_context():
         assert db.session.scalar(sa.select(Message.external_id)) == "m1@customer.example"
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(SpooledEmail)) == 0

@@ -12,10 +12,9 @@ import sqlalchemy as sa
 
 from tests.channels.email.conftest import free_port
 from tests.console.factories import serious_violations
-from tests.factories import SECRET, wait_for
+from tests.factories import SECRET, drained, wait_for
 from workspace.cli.smtp import start_listener
 from workspace.extensions import db
-from workspace.jobs.dispatch import dispatch_once
 from workspace.models import Channel, Message
 
 HOSTILE = ('<div onmouseover="window.pwned=1">Formatted <b>hello</b>'
@@ -55,11 +54,17 @@ def mailed(app, live_server):
             client.sendmail("ann@customer.example", ["support@example.test"], message.as_bytes(policy=SMTP))
     finally:
         controller.stop()
+    # The live server's worker reads what the listener spooled, and its dispatcher routes it.
+    assert wait_for(lambda: stored_conversation(app) is not None and drained(app), timeout=60)
+    return stored_conversation(app)
+
+
+def stored_conversation(app) -> int | None:
+    """The conversation the mail was stored in, once a worker has read it."""
     with app.app_context():
-        conversation_id = db.session.scalar(sa.select(Message.conversation_id))
-        assert dispatch_once(100)  # the listener process's own dispatcher does this in a deployment
+        found = db.session.scalar(sa.select(Message.conversation_id))
         db.session.remove()
-    return conversation_id
+        return found
 
 
 def test_an_email_shows_its_parts_and_its_html_stays_inert(open_console, live_server, mailed):

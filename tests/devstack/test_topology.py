@@ -63,6 +63,15 @@ def signed(post: dict) -> tuple[bytes, dict]:
 
 
 @pytest.mark.parametrize("database_url", ["postgresql" if POSTGRES_URL else "sqlite"], indirect=True)
+def stored_mail(app) -> list[str]:
+    """The Message-IDs of the topology's mail that a worker has read out of the spool and stored."""
+    with app.app_context():
+        found = db.session.scalars(sa.select(Message.external_id).where(
+            Message.external_id.like("topology%@customer.example"))).all()
+        db.session.remove()
+        return list(found)
+
+
 def test_the_scaled_topology_through_nginx(app, redis_url, tmp_path):
     """Webhooks through nginx reach both web processes; a polling console behind nginx gets each
     conversation.created exactly once; counts equal messages; SIGTERM stops every process, and every post
@@ -111,6 +120,7 @@ def test_the_scaled_topology_through_nginx(app, redis_url, tmp_path):
         for mail in mails:  # each its own session: the kernel may give each to either listener
             with smtplib.SMTP("127.0.0.1", smtp_port, timeout=30) as client:
                 assert client.sendmail(f"c{mails.index(mail)}@customer.example", [MAILBOX], mail) == {}
+        assert wait_for(lambda: len(stored_mail(app)) == len(mails), timeout=60), "spooled mail was not read"
 
         # Stop with the console connected and posts still arriving: everything goes, nothing acknowledged is lost.
         acknowledged: list[str] = []

@@ -8,7 +8,8 @@ from flask.cli import with_appcontext
 
 from workspace.extensions import db
 from workspace.infra.broker import job_queue, redis_client
-from workspace.jobs import dispatch, outages, schedule
+from workspace.jobs import outages, schedule
+from workspace.jobs.tasks import periodic
 from workspace.jobs.worker import AppWorker
 from workspace.observability import logs
 from workspace.services.triage.classifier import current_model
@@ -17,8 +18,8 @@ from workspace.services.triage.classifier import current_model
 @click.command("sweep")
 @with_appcontext
 def sweep():
-    """Re-enqueue routing work older than the grace period (also runs periodically)."""
-    count = dispatch.sweep(current_app.config["SWEEP_GRACE_SECONDS"])
+    """Re-enqueue spooled mail and routing work older than the grace period (also runs periodically)."""
+    count = periodic.sweep()
     click.echo(f"re-enqueued {count}")
 
 

@@ -1,14 +1,17 @@
 """`flask smtp`: the SMTP listener a brand's MTA delivers or relays mail to; `flask imap`: mailbox polling.
 
-Each message is stored (services.intake.mail) before the listener answers
-250, so a sender that heard 250 can forget the message. Messages arriving
-together from concurrent sessions are committed in one transaction (group
-commit), each answered 250 only once that transaction committed; if the group
-fails, each message is stored on its own, so one bad message fails only its
-own session, and a crash before the commit has acknowledged none. Anything that goes
-wrong while storing is a 451 (try again), which every MTA retries. A message
-over EMAIL_MAX_BYTES is answered 552 while it is read, and a recipient no
-email channel takes is refused at RCPT (550) before any data is sent.
+The listener receives now and reads later, as every MTA does: each message is
+written raw to the spool (services.intake.spool) and answered 250 only once
+that is committed, so a sender that heard 250 can forget the message; a worker
+then reads and stores it (parsing, threading, the flood check), each message
+exactly once. Messages arriving together from concurrent sessions are spooled
+in one transaction (group commit), each answered only once it committed, and
+handed to one job per group. Anything that goes wrong while spooling is a 451
+(try again), which every MTA retries; a crash before the commit has
+acknowledged nothing. A message over EMAIL_MAX_BYTES is answered 552 while it
+is read, and a recipient no email channel takes is refused at RCPT (550)
+before any data is sent. A message the worker cannot read is kept as suspended
+mail for an admin: once answered 250 it is ours.
 """
 
 import asyncio
@@ -24,11 +27,13 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from workspace.cli.smtp_server import Listener
-from workspace.errors import ValidationError
 from workspace.extensions import db
 from workspace.jobs import dispatch
+from workspace.jobs.enqueue import enqueue
+from workspace.jobs.tasks import mail
 from workspace.services.intake.imap import MailboxWatcher, poll_mailbox, polled_channels
-from workspace.services.intake.mail import MailCommitter, MessageTooLarge, channel_for_address, read_mail
+from workspace.services.intake.mail import channel_for_address
+from workspace.services.intake.spool import Received, SpoolCommitter
 
 log = logging.getLogger(__name__)
 # Which channel takes an address is looked up at most this often (as webhooks' channel cache): a new or
@@ -36,22 +41,23 @@ log = logging.getLogger(__name__)
 CHANNEL_CACHE_SECONDS = 2.0
 # Addresses remembered at most: RCPT to endless made-up addresses must not grow the cache without end.
 CHANNEL_CACHE_SIZE = 10_000
-# Messages being read or waiting for their group's commit at once; more sessions than this wait their turn.
+# Messages waiting for their group's commit at once; more sessions than this wait their turn.
 SESSION_THREADS = 64
 # How often `flask imap` looks for channels given a mailbox since it started.
 CHANNELS_REFRESH_SECONDS = 30.0
 
 
 class MailHandler:
-    """aiosmtpd's handler: recipients checked against the email channels, messages stored before 250."""
+    """aiosmtpd's handler: recipients checked against the email channels, messages spooled before 250."""
 
     def __init__(self, app: Flask):
         self.app = app
         self.channels: dict[str, tuple[float, object]] = {}
-        # Messages of concurrent sessions are committed together (each answered once its group committed).
-        self.committer = MailCommitter(app)
+        # Messages of concurrent sessions are spooled together (each answered once its group committed), and
+        # each group is handed to one job to read.
+        self.committer = SpoolCommitter(app, on_committed=lambda ids: enqueue(mail.read_spooled_mail, ids))
         # Enough threads for every session to wait on the committer at once, so they can share its groups.
-        self.threads = ThreadPoolExecutor(SESSION_THREADS, thread_name_prefix="smtp-store")
+        self.threads = ThreadPoolExecutor(SESSION_THREADS, thread_name_prefix="smtp-spool")
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's name
         """Take a recipient only if an email channel receives its mail."""
@@ -62,8 +68,8 @@ class MailHandler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
-        """Store the message for each channel it is addressed to; 250 only once all are committed."""
-        return await asyncio.get_running_loop().run_in_executor(self.threads, self._store, envelope)
+        """Spool the message for each channel it is addressed to; 250 only once all are committed."""
+        return await asyncio.get_running_loop().run_in_executor(self.threads, self._spool, envelope)
 
     def _channel(self, address: str):
         """The channel taking mail to this address (cached briefly), from any thread."""
@@ -80,36 +86,27 @@ class MailHandler:
         self.channels[address] = (time.monotonic() + CHANNEL_CACHE_SECONDS, channel)
         return channel
 
-    def _store(self, envelope) -> str:
-        with self.app.app_context():
-            try:
-                return self._store_each(envelope)
-            except MessageTooLarge as error:
-                return f"552 5.3.4 {error.message}"
-            except ValidationError as error:
-                return f"550 5.6.0 {error.message}"
-            except Exception:  # noqa: BLE001 - the sender keeps the message and retries: nothing is lost
-                log.exception("storing a received message failed; answered 451")
-                return "451 4.3.0 The message could not be stored; try again later"
-            finally:
-                db.session.remove()
-
-    def _store_each(self, envelope) -> str:
-        """Read the message for each channel it is addressed to, then wait for the group it is committed in."""
-        by_channel: dict[int, tuple] = {}
+    def _spool(self, envelope) -> str:
+        """Spool one envelope's message (one row per channel); the SMTP answer."""
+        raw = envelope.original_content or envelope.content
+        limit = self.app.config["EMAIL_MAX_BYTES"]
+        if len(raw) > limit:  # aiosmtpd answers 552 while reading; this covers a limit it was not given
+            return f"552 5.3.4 the message is over {limit} bytes"
+        by_channel: dict[int, list[str]] = {}
         for address in envelope.rcpt_tos:
             channel = self._channel(address)
             if channel is not None:
-                by_channel.setdefault(channel.id, (channel, []))[1].append(address)
-        raw = envelope.original_content or envelope.content
-        messages = [read_mail(channel, raw, recipients) for channel, recipients in by_channel.values()]
-        db.session.remove()  # nothing held while waiting for the group
-        outcomes = self.committer.submit(messages) if messages else []
-        new = [o.conversation_id for o in outcomes if o.conversation_id is not None and o.status == "stored"]
-        if new:
-            dispatch.notify(new)
-        stored = [f"{outcome.status} {outcome.conversation_id or ''}".strip() for outcome in outcomes]
-        return f"250 2.0.0 OK: {', '.join(stored) or 'nothing to store'}"
+                by_channel.setdefault(channel.id, []).append(address)
+        if not by_channel:
+            return "250 2.0.0 OK: nothing to store"
+        work = [Received(channel_id, envelope.mail_from or "", recipients, raw)
+                for channel_id, recipients in by_channel.items()]
+        try:
+            ids = self.committer.submit(work)
+        except Exception:  # noqa: BLE001 - the sender keeps the message and retries: nothing is lost
+            log.exception("spooling a received message failed; answered 451")
+            return "451 4.3.0 The message could not be stored; try again later"
+        return f"250 2.0.0 OK: queued as {' '.join(map(str, ids))}"
 
 
 def start_listener(app: Flask, host: str, port: int) -> Controller:

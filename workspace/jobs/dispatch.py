@@ -22,6 +22,7 @@ from workspace.infra.broker import job_queue, redis_client
 from workspace.jobs.enqueue import JOBS, PENDING, enqueue, enqueue_many, route_job_id
 from workspace.jobs.outages import OUTAGES
 from workspace.jobs.tasks import conversations, events
+from workspace.live import signals
 from workspace.models import Conversation, Escalation, EventDelivery, Message, OutboxEntry, utcnow
 from workspace.models.counts import fold_counts
 from workspace.services.conversations.delivery import STALE_ATTEMPT
@@ -295,8 +296,15 @@ def notify(conversation_ids: list[int] = (), request_id: str | None = None) -> N
         dispatcher.notify()
 
 
+def _posts_stored(sender, ids: list[int]) -> None:
+    """Posts stored by a job (spooled mail read by a worker): wake this process's dispatcher."""
+    notify(ids)
+
+
 def init_app(app: Flask) -> None:
-    """Attach the request origins, and a dispatcher when configured to run one."""
+    """Attach the request origins, a dispatcher when configured to run one, and wake it when a job stores
+    posts (connecting is idempotent)."""
     app.extensions["request_origins"] = RequestOrigins()
     if app.config["DISPATCHER_ENABLED"]:
         app.extensions["dispatcher"] = Dispatcher(app)
+    signals.posts_stored.connect(_posts_stored)

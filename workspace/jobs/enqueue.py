@@ -23,7 +23,7 @@ from rq.job import Job, JobStatus
 from routing.features import DEFAULT_FEATURES
 from workspace.extensions import db
 from workspace.infra.broker import job_queue
-from workspace.jobs.tasks import alerts, background, conversations, events, notifications
+from workspace.jobs.tasks import alerts, background, conversations, events, mail, notifications
 from workspace.live import signals, trace
 from workspace.models import Correction
 from workspace.services.conversations.replies import DELIVERY_JOB_TIMEOUT
@@ -99,6 +99,10 @@ JOBS: dict[Callable, JobSpec] = {
     # Routing a batch takes well under a second; the timeout bounds a stuck job.
     conversations.route_conversations: JobSpec(route_job_id, 300, Retry(max=3, interval=[1, 5, 30]),
                                                result_ttl=600, failure_ttl=7 * DAY),
+    # One job per group of mail the SMTP listener spooled (or batch the sweeper found); reading a group of a
+    # few hundred messages takes about a second. Keyed by the ids, so the sweeper finds a batch's live job.
+    mail.read_spooled_mail: JobSpec(lambda ids: "mail-" + _digest(ids), 300, Retry(max=3, interval=[5, 30, 120]),
+                                    result_ttl=600, failure_ttl=7 * DAY),
     # Suggesting for a batch costs milliseconds a conversation, once the worker holds the active ranker.
     conversations.suggest_for_conversations: JobSpec(lambda ids: "suggest-" + route_job_id(ids)[6:], 300,
                                                      Retry(max=3, interval=[5, 30, 120]), result_ttl=600),

@@ -50,3 +50,6 @@ conversations_changed = _signals.signal("conversations-changed")
 conversations_resolved = _signals.signal("conversations-resolved")
 # Customers answered satisfaction surveys (ids: satisfaction rating ids).
 ratings_received = _signals.signal("ratings-received")
+# Inbound posts were stored outside a request, their conversations waiting in the outbox for routing
+# (ids: conversation ids): wakes the process's outbox dispatcher.
+posts_stored = _signals.signal("posts-stored")

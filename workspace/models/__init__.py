@@ -23,7 +23,7 @@ from workspace.models.bulk import BULK_STATES, ITEM_RESULTS, BulkAction, BulkIte
 from workspace.models.channel import Channel
 from workspace.models.conversation import ACTIVE_STATUSES, NOT_DUE, RESOLVING, STATUSES, Conversation, Priority
 from workspace.models.conversation_merge import MERGE_KINDS, ConversationMerge
-from workspace.models.email import EmailAttachment, EmailSuppression, SuspendedEmail
+from workspace.models.email import EmailAttachment, EmailSuppression, SpooledEmail, SuspendedEmail
 from workspace.models.escalation import TICKET_DONE_STATUSES, Escalation
 from workspace.models.macro import SCOPES, Macro, MacroUsage
 from workspace.models.message import Message
@@ -72,7 +72,8 @@ __all__ = [
     "Person", "PersonLink", "Priority", "PriorityWeightSetting", "PushSubscription", "QaReview", "Queue", "QueueCount",
     "RecoveryCode", "Rule", "SatisfactionRating", "SavedView", "SlaOutcome", "SlaPolicy", "SsoIdentity",
     "Subscription", "Suggestion", "SuggestionVersion",
-    "SuspendedEmail", "UTCDateTime", "VolumeCount", "has_role", "hash_token", "incident_conversations", "is_id",
+    "SpooledEmail", "SuspendedEmail", "UTCDateTime", "VolumeCount", "has_role", "hash_token",
+    "incident_conversations", "is_id",
     "queue_members", "scopes_allowed", "utcnow",
     "ALERT_SETTINGS_ID", "AlertSettings", "IncidentAlert",
 ]

@@ -60,3 +60,25 @@ class SuspendedEmail(db.Model):
     reason: so.Mapped[str] = so.mapped_column(sa.String(500))
     raw: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+class SpooledEmail(db.Model):
+    """A message the SMTP listener accepted (answered 250) and a worker has yet to read and store.
+
+    One row per channel the envelope was addressed to. The row is deleted in the
+    transaction that stores the message, so it is read exactly once; while it
+    exists the sweeper makes sure a job is on its way (see services.intake.spool).
+    """
+
+    __tablename__ = "spooled_emails"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    channel_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("channels.id", ondelete="CASCADE"))
+    # The envelope: MAIL FROM ("" for a bounce) and the RCPT TO addresses of this channel.
+    sender: so.Mapped[str] = so.mapped_column(sa.String(254), default="")
+    recipients: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
+    raw: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary)
+    received_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, index=True)
+    # Failed reads so far and the last one's error: past SPOOL_ATTEMPTS the message is suspended for an admin.
+    attempts: so.Mapped[int] = so.mapped_column(default=0)
+    last_error: so.Mapped[Optional[str]] = so.mapped_column(sa.String(500))

@@ -1,7 +1,10 @@
 """Fixtures for the email channel: a mailbox channel, the SMTP listener on a free port, a capturing relay."""
 
 import contextlib
+import smtplib
 import socket
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -65,9 +68,27 @@ def mailbox(app, relay):
     return "mail"
 
 
+@dataclass
+class SmtpListener:
+    """The SMTP listener under test: its port, and `read()`, which runs the queued jobs with a real RQ worker
+    (the job that reads what the listener spooled among them) until none is left."""
+
+    port: int
+    read: Callable[[], None]
+
+
 @pytest.fixture
-def listener(app, mailbox):
-    """The SMTP listener on a free port, storing into the test database; yields its port."""
+def listener(app, mailbox, run_jobs):
+    """The SMTP listener on a free port, spooling into the test database; yields an SmtpListener."""
     controller = start_listener(app, "127.0.0.1", free_port())
-    yield controller.port
+    yield SmtpListener(controller.port, run_jobs)
     controller.stop()
+
+
+def send(listener: SmtpListener, message: bytes, to=(ADDRESS,), sender="ann@customer.example") -> dict:
+    """Send one message over SMTP as a mail client would, then let a worker read what the listener spooled;
+    returns smtplib's refused-recipients dict."""
+    with smtplib.SMTP("127.0.0.1", listener.port, timeout=30) as client:
+        refused = client.sendmail(sender, list(to), message)
+    listener.read()
+    return refused

@@ -1,24 +1,17 @@
 """The done-when flow: mail in over SMTP, routed; the agent's reply out over SMTP, threaded; the customer's
 answer joins; an out-of-office reply is stored but never answered. Real listener, relay, worker and Redis."""
 
-import smtplib
 from email import message_from_bytes, policy
 
 import sqlalchemy as sa
 
-from tests.channels.email.conftest import ADDRESS
+from tests.channels.email.conftest import ADDRESS, send
 from tests.channels.email.mail import plain
 from workspace.channels.email.addresses import reply_address
 from workspace.extensions import db
 from workspace.jobs.dispatch import dispatch_once
 from workspace.models import Channel, Conversation, Message, Rule, SuspendedEmail
 from workspace.services.conversations import delivery
-
-
-def send(port: int, message: bytes, to=(ADDRESS,), sender="ann@customer.example") -> None:
-    """Send one message to the listener as a mail client would."""
-    with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
-        client.sendmail(sender, list(to), message)
 
 
 def conversation_of(app, external_id: str) -> int:

@@ -1,5 +1,6 @@
-"""The SMTP listener's group commit: messages of concurrent sessions share a transaction, each answered 250
-only once it committed; one bad message fails only its own session; a failed commit acknowledges nothing."""
+"""The SMTP listener's group commit: messages of concurrent sessions are spooled in one transaction, each
+answered 250 only once it committed; one bad message fails only its own session; a failed commit acknowledges
+nothing. What was spooled is then stored once by the worker."""
 
 import smtplib
 import threading
@@ -14,9 +15,10 @@ from tests.channels.email.mail import plain
 from tests.factories import wait_for
 from workspace.cli.smtp import start_listener
 from workspace.extensions import db
-from workspace.models import Message
-from workspace.services.intake import mail as intake_mail
+from workspace.models import Message, SpooledEmail
+from workspace.services.intake import spool
 from workspace.services.intake.group_commit import _Waiting
+from workspace.services.intake.spool import Received
 
 
 @pytest.fixture
@@ -46,11 +48,20 @@ def send_each(port: int, messages: list[bytes]) -> list[tuple[int, bytes]]:
     return answers
 
 
-def stored_ids(app) -> list[str]:
+def stored_ids(app, run_jobs) -> list[str]:
+    """Let a worker read what was spooled; the Message-IDs stored, in order."""
+    run_jobs()
     with app.app_context():
         found = db.session.scalars(sa.select(Message.external_id).order_by(Message.external_id)).all()
         db.session.remove()
         return found
+
+
+def spooled_count(app) -> int:
+    with app.app_context():
+        count = db.session.scalar(sa.select(sa.func.count()).select_from(SpooledEmail))
+        db.session.remove()
+        return count
 
 
 def message(number: int) -> bytes:
@@ -58,9 +69,9 @@ def message(number: int) -> bytes:
 
 
 def test_messages_arriving_together_are_committed_in_one_group_each_answered_after_it(app, controller,
-                                                                                        monkeypatch):
-    """While one group commits, five sessions' messages wait; they are then committed together, and every
-    session hears 250 with its message stored."""
+                                                                                        monkeypatch, run_jobs):
+    """While one group commits, five sessions' messages wait; they are then spooled together, every session
+    hears 250, and the worker stores each message."""
     committer = controller.handler.committer
     release, groups = threading.Event(), []
     real_stage_group, real_alone = committer.stage_group, committer.store_alone
@@ -84,41 +95,41 @@ def test_messages_arriving_together_are_committed_in_one_group_each_answered_aft
     rest = threading.Thread(target=lambda: answers.extend(send_each(controller.port, later)))
     rest.start()
     assert wait_for(lambda: len(committer.pending) == 5, timeout=30)
-    assert stored_ids(app) == []  # nothing committed, nothing acknowledged yet
+    assert spooled_count(app) == 0  # nothing committed, nothing acknowledged yet
     release.set()
     first.join(30)
     rest.join(30)
     assert groups == [1, 5]
     assert [code for code, _ in answers] == [250] * 5
-    assert stored_ids(app) == [f"g{n}@customer.example" for n in range(6)]
+    assert spooled_count(app) == 6
+    assert stored_ids(app, run_jobs) == [f"g{n}@customer.example" for n in range(6)]
 
 
-def test_one_bad_message_in_a_group_fails_only_its_own_session(app, controller, monkeypatch):
-    """A message whose storing fails is answered 451 (the sender retries it); the others of its group are
-    stored and answered 250; its retry is then stored once."""
-    real_stage = intake_mail.stage_mail
-
-    def stage(messages, flood_check):
-        if any(read.post.external_id == "g2@customer.example" for read in messages):
-            raise RuntimeError("this message breaks the store")
-        return real_stage(messages, flood_check)
-
-    monkeypatch.setattr(intake_mail, "stage_mail", stage)
+def test_one_bad_message_in_a_group_fails_only_its_own_session(app, controller, monkeypatch, run_jobs):
+    """A message whose spooling fails is answered 451 (the sender retries it); the others of its group are
+    spooled and answered 250; its retry is then stored once."""
     committer = controller.handler.committer
+    real_spool = spool.spool_received
+
+    def spool_received(works):
+        if any(b"<g2@customer.example>" in received.raw for work in works for received in work):
+            raise RuntimeError("this message breaks the spool")
+        return real_spool(works)
+
+    monkeypatch.setattr(spool, "spool_received", spool_received)
     with app.app_context():
-        channel = intake_mail.channel_for_address(ADDRESS)
-        works = [[intake_mail.read_mail(channel, message(n), [ADDRESS])] for n in range(5)]
+        works = [[Received(1, "ann@customer.example", [ADDRESS], message(n))] for n in range(5)]
     results = run_group(committer, works)
     assert [type(result).__name__ for result in results] == ["list", "list", "RuntimeError", "list", "list"]
-    assert stored_ids(app) == [f"g{n}@customer.example" for n in (0, 1, 3, 4)]
+    assert stored_ids(app, run_jobs) == [f"g{n}@customer.example" for n in (0, 1, 3, 4)]
     answers = send_each(controller.port, [message(2), message(3)])
     assert [code for code, _ in answers] == [451, 250]
-    monkeypatch.setattr(intake_mail, "stage_mail", real_stage)
+    monkeypatch.setattr(spool, "spool_received", real_spool)
     assert [code for code, _ in send_each(controller.port, [message(2), message(3)])] == [250, 250]
-    assert stored_ids(app) == [f"g{n}@customer.example" for n in range(5)]
+    assert stored_ids(app, run_jobs) == [f"g{n}@customer.example" for n in range(5)]
 
 
-def test_a_group_whose_commit_fails_acknowledges_none_of_its_messages(app, controller, monkeypatch):
+def test_a_group_whose_commit_fails_acknowledges_none_of_its_messages(app, controller, monkeypatch, run_jobs):
     """The database fails at commit (a crash mid-group, as far as the senders can tell): every session of the
     group hears 451 and nothing is stored; sent again, each is stored once."""
     def broken_commit(self):
@@ -128,10 +139,10 @@ def test_a_group_whose_commit_fails_acknowledges_none_of_its_messages(app, contr
     answers = send_each(controller.port, [message(n) for n in range(4)])
     assert [code for code, _ in answers] == [451] * 4
     monkeypatch.undo()
-    assert stored_ids(app) == []
+    assert spooled_count(app) == 0
     answers = send_each(controller.port, [message(n) for n in range(4)] + [message(0)])
     assert [code for code, _ in answers] == [250] * 5
-    assert stored_ids(app) == [f"g{n}@customer.example" for n in range(4)]
+    assert stored_ids(app, run_jobs) == [f"g{n}@customer.example" for n in range(4)]
 
 
 def run_group(committer, works: list) -> list:
@@ -144,7 +155,7 @@ def run_group(committer, works: list) -> list:
     return [w.error if w.error is not None else w.result for w in waiting]
 
 
-def test_listeners_share_one_port_and_each_takes_its_part_of_the_sessions(app, mailbox):
+def test_listeners_share_one_port_and_each_takes_its_part_of_the_sessions(app, mailbox, run_jobs):
     """Two listeners on one port (as two `flask smtp` processes run, SO_REUSEPORT): the kernel spreads the
     sessions over both, every message is stored once, and when one stops the other takes everything."""
     port = free_port()
@@ -157,13 +168,13 @@ def test_listeners_share_one_port_and_each_takes_its_part_of_the_sessions(app, m
         raise
     taken = [0, 0]
     for number, listener in enumerate(controllers):
-        store = listener.handler._store_each
+        spool = listener.handler._spool
 
-        def counting(envelope, number=number, store=store):
+        def counting(envelope, number=number, spool=spool):
             taken[number] += 1
-            return store(envelope)
+            return spool(envelope)
 
-        listener.handler._store_each = counting
+        listener.handler._spool = counting
     try:
         # One sender, so under the flood limit (20): 16 sessions, then 3.
         answers = send_each(port, [message(n) for n in range(16)])
@@ -176,4 +187,4 @@ def test_listeners_share_one_port_and_each_takes_its_part_of_the_sessions(app, m
         controllers[1].stop()
         if controllers[0]._thread is not None:
             controllers[0].stop()
-    assert sorted(stored_ids(app)) == sorted(f"g{n}@customer.example" for n in range(19))
+    assert sorted(stored_ids(app, run_jobs)) == sorted(f"g{n}@customer.example" for n in range(19))

@@ -1,4 +1,5 @@
-"""Mail in over a real SMTP conversation and the signed raw-message webhook: stored before 250/202, once."""
+"""Mail in over a real SMTP conversation (spooled before 250, then read by a worker) and the signed raw-message
+webhook (stored before 202): each message stored once."""
 
 import smtplib
 from email.message import EmailMessage
@@ -7,19 +8,13 @@ from email.policy import SMTP
 import pytest
 import sqlalchemy as sa
 
-from tests.channels.email.conftest import ADDRESS, free_port
+from tests.channels.email.conftest import ADDRESS, SmtpListener, free_port, send
 from tests.channels.email.mail import plain, raw
 from tests.factories import SECRET
 from workspace.channels.signature import sign
 from workspace.cli.smtp import start_listener
 from workspace.extensions import db
 from workspace.models import Conversation, EmailAttachment, EmailSuppression, Message, SuspendedEmail
-
-
-def send(port: int, message: bytes, to=(ADDRESS,), sender="ann@customer.example"):
-    """Send one message over SMTP to the listener; returns smtplib's refused-recipients dict."""
-    with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
-        return client.sendmail(sender, list(to), message)
 
 
 def messages(app):
@@ -32,7 +27,8 @@ def messages(app):
 
 
 def test_mail_over_smtp_is_stored_once_by_message_id(app, listener):
-    """250 means stored; the same Message-ID again changes nothing."""
+    """Once the worker has read what 250 spooled, the message is stored; the same Message-ID again changes
+    nothing."""
     assert send(listener, plain()) == {}
     assert send(listener, plain()) == {}
     (stored,) = messages(app)
@@ -54,33 +50,37 @@ def test_unknown_recipients_are_refused_before_the_data(app, listener):
     assert messages(app) == []
 
 
-def test_a_message_over_the_limit_is_552_and_the_listener_stays_up(app, mailbox):
+def test_a_message_over_the_limit_is_552_and_the_listener_stays_up(app, mailbox, run_jobs):
     """Past EMAIL_MAX_BYTES the listener answers 552 (at MAIL with SIZE, at DATA without), then takes the next."""
     app.config["EMAIL_MAX_BYTES"] = 200_000
     controller = start_listener(app, "127.0.0.1", free_port())
+    listener = SmtpListener(controller.port, run_jobs)
     big = plain(text="x" * 300_000)
     try:
         with pytest.raises(smtplib.SMTPSenderRefused) as refused:
-            send(controller.port, big)
+            send(listener, big)
         assert refused.value.smtp_code == 552
         with smtplib.SMTP("127.0.0.1", controller.port, timeout=30) as client:
             client.ehlo()
             client.mail("ann@customer.example")  # no SIZE=: the listener only learns at DATA
             client.rcpt(ADDRESS)
             assert client.data(big)[0] == 552
-        assert send(controller.port, plain(message_id="<after@customer.example>")) == {}
+        assert send(listener, plain(message_id="<after@customer.example>")) == {}
     finally:
         controller.stop()
     assert [row[1] for row in messages(app)] == ["after@customer.example"]
 
 
-def test_an_unreadable_message_is_refused_whole_and_the_next_one_is_taken(app, listener):
-    """A message with no sender is 550 with the reason; the listener keeps working."""
-    with pytest.raises(smtplib.SMTPDataError) as refused:
-        send(listener, raw("Subject: nobody sent this\nMessage-ID: <anon@x>", "who?"))
-    assert refused.value.smtp_code == 550 and b"no From address" in refused.value.smtp_error
+def test_an_unreadable_message_is_accepted_then_suspended_and_the_next_one_is_stored(app, listener):
+    """A message with no sender is answered 250 like any other (the listener does not read it: once answered
+    it is ours); the worker keeps it as suspended mail with the reason and stores the next one."""
+    unreadable = raw("Subject: nobody sent this\nMessage-ID: <anon@x>", "who?\n")
+    assert send(listener, unreadable) == {}
     assert send(listener, plain()) == {}
     assert len(messages(app)) == 1
+    with app.app_context():
+        (held,) = db.session.scalars(sa.select(SuspendedEmail)).all()
+        assert held.raw == unreadable and "no From address" in held.reason
 
 
 def test_attachments_and_inline_images_are_stored_with_the_message(app, listener):

@@ -2,13 +2,12 @@
 forwards to a third party, new outbound mail, per-queue signatures and attachments; hostile input refused."""
 
 import base64
-import smtplib
 from email import message_from_bytes, policy
 
 import pytest
 import sqlalchemy as sa
 
-from tests.channels.email.conftest import ADDRESS
+from tests.channels.email.conftest import send
 from tests.channels.email.mail import plain
 from workspace.channels.email import drafts
 from workspace.extensions import db
@@ -18,11 +17,6 @@ from workspace.services.conversations.replies import store_reply
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
-
-def send(port: int, message: bytes, sender="ann@customer.example") -> None:
-    """Deliver one message to the listener as a mail client would."""
-    with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
-        client.sendmail(sender, [ADDRESS], message)
 
 
 @pytest.fixture

@@ -1,18 +1,22 @@
 """Periodic jobs, run by the scheduler (see jobs.schedule): each catches up on what time has changed."""
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 from flask import current_app
+from rq.job import Job
 
 from workspace.extensions import db
 from workspace.infra.broker import redis_client
 from workspace.jobs import dispatch
-from workspace.jobs.enqueue import enqueue_many
-from workspace.jobs.tasks import alerts
-from workspace.models import Author
+from workspace.jobs.enqueue import JOBS, PENDING, enqueue_many
+from workspace.jobs.tasks import alerts, mail
+from workspace.models import Author, utcnow
 from workspace.services import assignment
 from workspace.services.alerts import incidents as incident_alerts
 from workspace.services.alerts import weekly
 from workspace.services.automations import engine, library
+from workspace.services.intake import spool
 from workspace.services.notifications import triggers, webpush
 from workspace.services.people import links
 from workspace.services.responses import actions
@@ -21,8 +25,29 @@ from workspace.services.supervision import incidents
 
 
 def sweep() -> int:
-    """Re-enqueue work that waited past the grace period (routing, replies, tickets) and fold the counts."""
-    return dispatch.sweep(current_app.config["SWEEP_GRACE_SECONDS"])
+    """Re-enqueue work that waited past the grace period (spooled mail, routing, replies, tickets) and fold
+    the counts."""
+    grace = current_app.config["SWEEP_GRACE_SECONDS"]
+    return resend_spooled_mail(grace) + dispatch.sweep(grace)
+
+
+def resend_spooled_mail(grace_seconds: int) -> int:
+    """Hand to a job again the mail spooled before the grace period whose job is gone (Redis lost it, a
+    worker died, the listener could not enqueue it); a batch whose job still waits is left to it. Reading
+    is claimed per message, so a message in two jobs is still stored once.
+
+    Returns:
+        How many spooled messages were enqueued.
+    """
+    batches = spool.waiting_since(utcnow() - timedelta(seconds=grace_seconds))
+    if not batches:
+        return 0
+    job_id = JOBS[mail.read_spooled_mail].job_id
+    jobs = Job.fetch_many([job_id(ids) for ids in batches], connection=redis_client())
+    stale = [ids for ids, job in zip(batches, jobs, strict=True)
+             if job is None or job.get_status(refresh=False) not in PENDING]
+    enqueue_many(mail.read_spooled_mail, [(ids,) for ids in stale])
+    return sum(len(ids) for ids in stale)
 
 
 def check_slas() -> dict:

@@ -59,6 +59,10 @@ class GroupCommitter:
         """How many posts the work stores (a group holds up to MAX_GROUP_POSTS)."""
         return 1
 
+    def committed(self, results: list) -> None:
+        """Called by the committer's thread with a group's results once committed, before its callers are
+        told (does nothing unless a subclass has something to do after a commit; must not raise)."""
+
     def submit(self, work):
         """Hand over one work; returns its result once it is committed, or raises its error."""
         waiting = _Waiting(work)
@@ -108,6 +112,7 @@ class GroupCommitter:
             for waiting in group:
                 self._commit_alone(waiting)
             return
+        self.committed(results)
         for waiting, result in zip(group, results, strict=True):
             waiting.result = result
             waiting.done.set()
@@ -115,6 +120,7 @@ class GroupCommitter:
     def _commit_alone(self, waiting: _Waiting) -> None:
         try:
             waiting.result = self.store_alone(waiting.work)
+            self.committed([waiting.result])
         except BaseException as error:  # handed to the waiting caller, which raises it
             db.session.rollback()
             waiting.error = error

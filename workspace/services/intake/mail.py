@@ -1,8 +1,10 @@
 """Storing one received email: the post, its attachments and any bounce, in one transaction.
 
-The SMTP listener, the IMAP poller and the inbound-parse webhook all hand raw
-messages here. A message is acknowledged only after this commits; a message
-stored before (same Message-ID on the channel) changes nothing. A sender past
+The IMAP poller and the inbound-parse webhook hand raw messages here and
+acknowledge them only after this commits; mail from the SMTP listener is
+spooled raw first and comes here through a worker (services.intake.spool),
+groups of it staged in one transaction by `stage_mail`. A message stored
+before (same Message-ID on the channel) changes nothing. A sender past
 the flood limit has their mail suspended (kept whole, out of the queues) for
 an admin to look at, instead of opening conversation after conversation.
 """
@@ -20,7 +22,6 @@ from workspace.channels.post import InboundPost
 from workspace.errors import SwitchboardError
 from workspace.extensions import db
 from workspace.models import Author, Channel, EmailAttachment, EmailSuppression, Message, SuspendedEmail, utcnow
-from workspace.services.intake.group_commit import GroupCommitter
 from workspace.services.intake.store import ATTEMPTS, Outcome, stage_posts
 
 MESSAGES, AUTHORS, CHANNELS = Message.__table__, Author.__table__, Channel.__table__
@@ -104,25 +105,6 @@ def store_mail(messages: list[ReadMail], *, flood_check: bool = True) -> list[Ma
     raise AssertionError("unreachable")
 
 
-class MailCommitter(GroupCommitter):
-    """Commits the mail of concurrent SMTP sessions together: each work is one envelope's read messages
-    (one per channel it is addressed to), answered with their outcomes only once committed."""
-
-    def weight(self, work: list[ReadMail]) -> int:
-        """An envelope weighs its messages."""
-        return len(work)
-
-    def store_alone(self, work: list[ReadMail]) -> list[MailOutcome]:
-        """Store one envelope's messages in their own transaction."""
-        return store_mail(work)
-
-    def stage_group(self, works: list[list[ReadMail]]) -> list[list[MailOutcome]]:
-        """Stage every envelope's messages in the current transaction (an IntegrityError fails the group,
-        whose envelopes are then stored one by one)."""
-        outcomes = iter(stage_mail([message for work in works for message in work], True))
-        return [[next(outcomes) for _ in work] for work in works]
-
-
 def stage_mail(messages: list[ReadMail], flood_check: bool) -> list[MailOutcome]:
     """Write read messages into the current transaction without committing; one outcome each, in order.
 
@@ -191,13 +173,19 @@ def _suspend_floods(messages: list[ReadMail]) -> set[int]:
 def _keep_suspended(message: ReadMail) -> None:
     """Keep a flooding sender's message whole for an admin (once per Message-ID)."""
     post, channel = message.post, message.channel
+    hold_mail(channel.id, post.external_id, post.author.external_id, post.subject, message.raw,
+              f"more than {current_app.config['EMAIL_FLOOD_MESSAGES']} messages in "
+              f"{current_app.config['EMAIL_FLOOD_SECONDS']} s from this sender")
+
+
+def hold_mail(channel_id: int, message_key: str, sender: str, subject: str, raw: bytes, reason: str) -> None:
+    """Keep a message whole as suspended mail for an admin, with the reason (once per key on its channel);
+    written into the current transaction."""
     known = db.session.connection().execute(sa.select(SuspendedEmail.id).where(
-        SuspendedEmail.channel_id == channel.id, SuspendedEmail.message_key == post.external_id)).first()
+        SuspendedEmail.channel_id == channel_id, SuspendedEmail.message_key == message_key)).first()
     if known is None:
-        db.session.add(SuspendedEmail(
-            channel_id=channel.id, message_key=post.external_id, sender=post.author.external_id,
-            subject=post.subject, raw=message.raw, reason=f"more than {current_app.config['EMAIL_FLOOD_MESSAGES']} "
-            f"messages in {current_app.config['EMAIL_FLOOD_SECONDS']} s from this sender"))
+        db.session.add(SuspendedEmail(channel_id=channel_id, message_key=message_key[:255], sender=sender[:254],
+                                      subject=(subject or "")[:500], raw=raw, reason=reason[:500]))
         db.session.flush()
 
 
@@ -208,8 +196,10 @@ def _suppress(channel_id: int, address: str, reason: str) -> None:
         db.session.add(EmailSuppression(channel_id=channel_id, address=address, reason=reason))
 
 
-EMAIL_CHANNELS = sa.select(CHANNELS.c.id, CHANNELS.c.slug, CHANNELS.c.kind, CHANNELS.c.secret, CHANNELS.c.enabled,
-                           CHANNELS.c.settings).where(CHANNELS.c.kind == "email", CHANNELS.c.enabled.is_(True))
+# What reading a message needs of its channel (read_mail's `channel`).
+CHANNEL_FIELDS = sa.select(CHANNELS.c.id, CHANNELS.c.slug, CHANNELS.c.kind, CHANNELS.c.secret, CHANNELS.c.enabled,
+                           CHANNELS.c.settings)
+EMAIL_CHANNELS = CHANNEL_FIELDS.where(CHANNELS.c.kind == "email", CHANNELS.c.enabled.is_(True))
 
 
 def channel_for_address(address: str):
