@@ -25,6 +25,7 @@ def upgrade():
         sa.Column('last_error', sa.String(length=500), nullable=True),
         sa.ForeignKeyConstraint(['channel_id'], ['channels.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id'),
+        sqlite_autoincrement=True,
     )
     op.create_index('ix_spooled_emails_received_at', 'spooled_emails', ['received_at'])
 

@@ -43,6 +43,8 @@ CHANNEL_CACHE_SECONDS = 2.0
 CHANNEL_CACHE_SIZE = 10_000
 # Messages waiting for their group's commit at once; more sessions than this wait their turn.
 SESSION_THREADS = 64
+# The answer when we could not take a message now: the sender keeps it and tries again later.
+TRY_AGAIN = "451 4.3.0 The message could not be stored; try again later"
 # How often `flask imap` looks for channels given a mailbox since it started.
 CHANNELS_REFRESH_SECONDS = 30.0
 
@@ -92,21 +94,26 @@ class MailHandler:
         limit = self.app.config["EMAIL_MAX_BYTES"]
         if len(raw) > limit:  # aiosmtpd answers 552 while reading; this covers a limit it was not given
             return f"552 5.3.4 the message is over {limit} bytes"
-        by_channel: dict[int, list[str]] = {}
-        for address in envelope.rcpt_tos:
-            channel = self._channel(address)
-            if channel is not None:
-                by_channel.setdefault(channel.id, []).append(address)
-        if not by_channel:
-            return "250 2.0.0 OK: nothing to store"
-        work = [Received(channel_id, envelope.mail_from or "", recipients, raw)
-                for channel_id, recipients in by_channel.items()]
         try:
-            ids = self.committer.submit(work)
+            by_channel: dict[int, list[str]] = {}
+            for address in envelope.rcpt_tos:
+                channel = self._channel(address)  # may read the database: inside the 451 below
+                if channel is not None:
+                    by_channel.setdefault(channel.id, []).append(address)
+            if not by_channel:
+                return "250 2.0.0 OK: nothing to store"
+            ids = self.committer.submit([Received(channel_id, envelope.mail_from or "", recipients, raw)
+                                         for channel_id, recipients in by_channel.items()])
         except Exception:  # noqa: BLE001 - the sender keeps the message and retries: nothing is lost
             log.exception("spooling a received message failed; answered 451")
-            return "451 4.3.0 The message could not be stored; try again later"
+            return TRY_AGAIN
         return f"250 2.0.0 OK: queued as {' '.join(map(str, ids))}"
+
+    async def handle_exception(self, error: Exception) -> str:
+        """Any other failure of a session (the database not answering at RCPT, say) is a 451, which the
+        sending MTA retries, never aiosmtpd's default 500 carrying the error's text, which it would bounce."""
+        log.error("an SMTP session failed; answered 451", exc_info=error)
+        return TRY_AGAIN
 
 
 def start_listener(app: Flask, host: str, port: int) -> Controller:

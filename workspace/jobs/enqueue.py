@@ -100,7 +100,7 @@ JOBS: dict[Callable, JobSpec] = {
     conversations.route_conversations: JobSpec(route_job_id, 300, Retry(max=3, interval=[1, 5, 30]),
                                                result_ttl=600, failure_ttl=7 * DAY),
     # One job per group of mail the SMTP listener spooled (or batch the sweeper found); reading a group of a
-    # few hundred messages takes about a second. Keyed by the ids, so the sweeper finds a batch's live job.
+    # few hundred messages takes about a second. Keyed by the ids: the same batch swept twice is one job.
     mail.read_spooled_mail: JobSpec(lambda ids: "mail-" + _digest(ids), 300, Retry(max=3, interval=[5, 30, 120]),
                                     result_ttl=600, failure_ttl=7 * DAY),
     # Suggesting for a batch costs milliseconds a conversation, once the worker holds the active ranker.

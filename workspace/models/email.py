@@ -46,7 +46,8 @@ class EmailSuppression(db.Model):
 
 
 class SuspendedEmail(db.Model):
-    """Mail held back from the queues (a sender flooding), kept whole for an admin to release or drop."""
+    """Mail held back from the queues (a sender flooding, or spooled mail that could not be read), kept whole
+    for an admin to release or drop."""
 
     __tablename__ = "suspended_emails"
     __table_args__ = (sa.UniqueConstraint("channel_id", "message_key", name="uq_suspended_emails_message"),
@@ -71,6 +72,9 @@ class SpooledEmail(db.Model):
     """
 
     __tablename__ = "spooled_emails"
+    # Rows are deleted once read: without AUTOINCREMENT SQLite would hand an emptied spool's ids out again,
+    # and an id names one received message (its job, its suspended copy) for good.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     channel_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("channels.id", ondelete="CASCADE"))

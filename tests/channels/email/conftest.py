@@ -75,13 +75,14 @@ class SmtpListener:
 
     port: int
     read: Callable[[], None]
+    handler: object  # the listener's MailHandler
 
 
 @pytest.fixture
 def listener(app, mailbox, run_jobs):
     """The SMTP listener on a free port, spooling into the test database; yields an SmtpListener."""
     controller = start_listener(app, "127.0.0.1", free_port())
-    yield SmtpListener(controller.port, run_jobs)
+    yield SmtpListener(controller.port, run_jobs, controller.handler)
     controller.stop()
 
 

@@ -54,7 +54,7 @@ def test_a_message_over_the_limit_is_552_and_the_listener_stays_up(app, mailbox,
     """Past EMAIL_MAX_BYTES the listener answers 552 (at MAIL with SIZE, at DATA without), then takes the next."""
     app.config["EMAIL_MAX_BYTES"] = 200_000
     controller = start_listener(app, "127.0.0.1", free_port())
-    listener = SmtpListener(controller.port, run_jobs)
+    listener = SmtpListener(controller.port, run_jobs, controller.handler)
     big = plain(text="x" * 300_000)
     try:
         with pytest.raises(smtplib.SMTPSenderRefused) as refused:

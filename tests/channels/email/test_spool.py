@@ -2,6 +2,7 @@
 the conversation, exactly once; what Redis or a worker lost is found again by the sweeper; a message that
 cannot be read ends suspended for an admin, never lost and never blocking the others."""
 
+import hashlib
 import smtplib
 import threading
 
@@ -112,7 +113,8 @@ def test_an_unreadable_message_ends_suspended_and_the_others_of_its_group_are_st
     assert spooled(app) == {}
     with app.app_context():
         (held,) = db.session.scalars(sa.select(SuspendedEmail)).all()
-        assert (held.raw, held.sender, held.message_key) == (bad, "robot@vendor.example", f"spooled-{ids[1]}")
+        assert (held.raw, held.sender, held.message_key) == (bad, "robot@vendor.example",
+                                                                 "spooled-" + hashlib.sha256(bad).hexdigest())
         assert held.reason.startswith("could not be read:") and "From" in held.reason
     listed = client.get("/api/v1/suspended-mail", headers={"Authorization": f"Bearer {token}"}).get_json()["data"]
     assert [entry["sender"] for entry in listed] == ["robot@vendor.example"]
@@ -170,7 +172,7 @@ class TestRecovery:
         """With Redis down the listener still answers 250 (the spool needs only the database); no job could be
         enqueued, so nothing is read until the sweeper hands the rows on."""
         controller = start_listener(app, "127.0.0.1", free_port())
-        listener = SmtpListener(controller.port, run_jobs)
+        listener = SmtpListener(controller.port, run_jobs, controller.handler)
         try:
             with private_redis.down():
                 ids = spool_only(listener, message(1)) + spool_only(listener, message(2))
@@ -239,3 +241,51 @@ def test_reading_spooled_mail_announces_the_conversations_it_stored(app, listene
             spool.read_spooled(ids)
         conversations = sorted(db.session.scalars(sa.select(Message.conversation_id)).all())
     assert sorted(announced) == conversations and len(conversations) == 2
+
+
+def test_an_outage_while_reading_fails_the_job_without_counting_against_the_message(app, listener, monkeypatch):
+    """The database not answering says nothing about the message: the job fails (RQ retries it), the mail
+    stays spooled with no attempt counted, so an outage never ends in good mail suspended."""
+    def stage(messages, flood_check):
+        raise sa.exc.OperationalError("INSERT", {}, Exception("the database is not answering"))
+
+    monkeypatch.setattr(spool, "stage_mail", stage)
+    ids = [spool_only(listener, message(n))[0] for n in (1, 2)]
+    with app.app_context():
+        job_queue().empty()
+        for _ in range(spool.SPOOL_ATTEMPTS + 1):
+            with pytest.raises(sa.exc.OperationalError):
+                mail.read_spooled_mail(ids)
+            db.session.remove()
+        assert [row.attempts for row in db.session.scalars(sa.select(SpooledEmail))] == [0, 0]
+        assert db.session.scalars(sa.select(SuspendedEmail)).all() == []
+    monkeypatch.undo()
+    with app.app_context():
+        spool.read_spooled(ids)
+    assert stored(app) == ["s1@customer.example", "s2@customer.example"]
+
+
+def test_a_spool_id_names_one_message_for_good(app, listener):
+    """Read rows are deleted; a message spooled after the spool emptied never gets an id used before (SQLite
+    would reuse them without AUTOINCREMENT), so its job and its suspended copy are its own."""
+    (first,) = spool_only(listener, message(1))
+    listener.read()
+    assert spooled(app) == {}
+    (second,) = spool_only(listener, message(2))
+    assert second > first
+
+
+def test_a_database_failure_during_a_session_is_a_451_the_sender_retries(app, listener, monkeypatch):
+    """Looking up a recipient's channel fails (the database is down): the sender hears 451 (try again), never
+    a 5xx that would bounce the mail; the listener keeps serving."""
+    def down(address):
+        raise sa.exc.OperationalError("SELECT", {}, Exception("the database is not answering"))
+
+    monkeypatch.setattr(listener.handler, "_channel", down)
+    with smtplib.SMTP("127.0.0.1", listener.port, timeout=30) as client:
+        client.ehlo()
+        client.mail("ann@customer.example")
+        code, answer = client.rcpt(ADDRESS)
+        assert (code, answer.decode()) == (451, "4.3.0 The message could not be stored; try again later")
+    monkeypatch.undo()
+    assert spool_only(listener, message(1))

@@ -23,12 +23,18 @@ from workspace.services.responses import actions
 from workspace.services.service_levels import clocks
 from workspace.services.supervision import incidents
 
+# Spooled mail is swept after ten times the sweep's grace: a read job may wait behind routing in a busy
+# worker, and RQ retries a failed one after 30 s and 120 s; before that its own job is on its way, and a
+# second one would parse the same mail again (it is still stored once).
+SPOOL_GRACE_FACTOR = 10
+
 
 def sweep() -> int:
     """Re-enqueue work that waited past the grace period (spooled mail, routing, replies, tickets) and fold
     the counts."""
     grace = current_app.config["SWEEP_GRACE_SECONDS"]
-    return resend_spooled_mail(grace) + dispatch.sweep(grace)
+    swept = dispatch.sweep(grace)  # first: a failure sweeping the spool must not hold up routing and replies
+    return swept + resend_spooled_mail(grace * SPOOL_GRACE_FACTOR)
 
 
 def resend_spooled_mail(grace_seconds: int) -> int:

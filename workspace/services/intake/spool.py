@@ -13,12 +13,15 @@ kept as suspended mail for an admin with the reason. Rows whose job was lost
 (Redis down, a worker killed) are handed to a job again by the sweeper.
 """
 
+import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
 from flask import Flask
+from redis.exceptions import RedisError
+from rq.timeouts import JobTimeoutException
 from sqlalchemy.exc import IntegrityError
 
 from workspace.errors import SwitchboardError
@@ -38,6 +41,9 @@ SPOOL_ATTEMPTS = 3
 SPOOL_BATCH = 200
 # Stored in the row when a read fails: enough of the error to tell why.
 ERROR_CHARS = 500
+# Failures that say nothing about the message (the database or Redis not answering, the job's time up):
+# the job fails and RQ retries it, no attempt counted, so an outage never suspends good mail.
+NOT_THE_MESSAGE = (RedisError, sa.exc.OperationalError, sa.exc.InterfaceError, JobTimeoutException)
 
 
 class SpoolReadFailed(Exception):
@@ -139,6 +145,9 @@ def read_spooled(spool_ids: list[int]) -> SpoolReport:
             db.session.commit()
             _merge(report, group)
             rows = [row for row in rows if row.attempts > 0]
+        except NOT_THE_MESSAGE:
+            db.session.rollback()
+            raise
         except Exception:  # noqa: BLE001 - nothing of the group was stored: each is stored on its own below
             db.session.rollback()
             log.info("storing %d spooled messages together failed; storing each alone", len(fresh), exc_info=True)
@@ -182,8 +191,7 @@ def _stage(parsed: list[tuple], report: SpoolReport) -> None:
         if row.id not in claimed:
             continue  # another job read it meanwhile
         if isinstance(read, SwitchboardError):
-            hold_mail(row.channel_id, f"spooled-{row.id}", row.sender, "", row.raw,
-                      f"could not be read: {read.message}")
+            _hold(row, f"could not be read: {read.message}")
             report.unreadable += 1
         else:
             messages.append(read)
@@ -210,6 +218,9 @@ def _store_alone(row, report: SpoolReport) -> None:
             db.session.rollback()
             if attempt == ATTEMPTS - 1:
                 _failed(row, error, report)
+        except NOT_THE_MESSAGE:
+            db.session.rollback()
+            raise
         except Exception as error:  # noqa: BLE001 - counted on the row; suspended once it keeps failing
             db.session.rollback()
             log.warning("storing spooled message %d failed", row.id, exc_info=True)
@@ -233,15 +244,21 @@ def _failed(row, error: Exception, report: SpoolReport) -> None:
         attempts=SPOOL.c.attempts + 1, last_error=reason).returning(SPOOL.c.attempts)).scalar()
     if attempts is not None and attempts >= SPOOL_ATTEMPTS:
         if _claim([row.id]):
-            hold_mail(row.channel_id, f"spooled-{row.id}", row.sender, "", row.raw,
-                      f"could not be stored after {attempts} attempts: {reason}")
+            _hold(row, f"could not be stored after {attempts} attempts: {reason}")
             report.unreadable += 1
     elif attempts is not None:
         report.failed.append(row.id)
     db.session.commit()
 
 
+def _hold(row, reason: str) -> None:
+    """Keep a spooled message whole as suspended mail, keyed by its content: the same message spooled twice
+    (a sender's retry) is held once."""
+    hold_mail(row.channel_id, "spooled-" + hashlib.sha256(row.raw).hexdigest(), row.sender, "", row.raw, reason)
+
+
 def _merge(report: SpoolReport, part: SpoolReport) -> None:
+    """Add a part's counts to the report."""
     report.conversation_ids += part.conversation_ids
     report.stored += part.stored
     report.duplicates += part.duplicates

@@ -1,4 +1,5 @@
-"""Suspended mail: what a flooding sender sent, held out of the queues for an admin to release or drop."""
+"""Suspended mail: what a flooding sender sent, or received mail that could not be read, held out of the queues
+for an admin to release or drop."""
 
 import sqlalchemy as sa
 

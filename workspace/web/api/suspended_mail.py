@@ -1,4 +1,5 @@
-"""Suspended mail (admins): mail held back from a flooding sender, released into the queues or dropped."""
+"""Suspended mail (admins): mail held back (a flooding sender, mail that could not be read), released into the
+queues or dropped."""
 
 from flask import g, jsonify
 
