@@ -289,3 +289,17 @@ def test_a_database_failure_during_a_session_is_a_451_the_sender_retries(app, li
         assert (code, answer.decode()) == (451, "4.3.0 The message could not be stored; try again later")
     monkeypatch.undo()
     assert spool_only(listener, message(1))
+
+
+def test_a_read_holds_a_bounded_run_of_raw_mail_at_a_time(app, listener, monkeypatch):
+    """A job's messages are read in runs of at most READ_BYTES of raw mail (one bigger message alone), and
+    every message is stored all the same."""
+    ids = [spool_only(listener, message(n))[0] for n in (1, 2, 3)]
+    monkeypatch.setattr(spool, "READ_BYTES", len(message(1)) * 2)
+    with app.app_context():
+        job_queue().empty()
+        assert spool._chunks(ids) == [ids[:2], ids[2:]]
+        monkeypatch.setattr(spool, "READ_BYTES", 1)
+        assert spool._chunks(ids) == [[spool_id] for spool_id in ids]
+        assert spool.read_spooled(ids).stored == 3
+    assert stored(app) == [f"s{n}@customer.example" for n in (1, 2, 3)]

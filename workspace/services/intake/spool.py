@@ -15,6 +15,7 @@ kept as suspended mail for an admin with the reason. Rows whose job was lost
 
 import hashlib
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -41,6 +42,12 @@ SPOOL_ATTEMPTS = 3
 SPOOL_BATCH = 200
 # Stored in the row when a read fails: enough of the error to tell why.
 ERROR_CHARS = 500
+# Raw mail one read holds in memory at most (parsed, it takes a few times that).
+READ_BYTES = 64 * 1024 * 1024
+# After a failure to hand spooled mail to a job (Redis down), the listener stops trying for this long: each
+# try could wait seconds for Redis with every session of its group unanswered, and the sweeper hands on
+# whatever was spooled meanwhile.
+ENQUEUE_PAUSE_SECONDS = 10.0
 # Failures that say nothing about the message (the database or Redis not answering, the job's time up):
 # the job fails and RQ retries it, no attempt counted, so an outage never suspends good mail.
 NOT_THE_MESSAGE = (RedisError, sa.exc.OperationalError, sa.exc.InterfaceError, JobTimeoutException)
@@ -67,12 +74,13 @@ class SpoolCommitter(GroupCommitter):
     `on_committed(ids)` is called with a whole group's ids once committed, before its sessions are answered
     (the listener hands them to a job there: one job per group, queued by the time the sender hears 250 while
     Redis is up; a failure to enqueue is logged and never turns into a 451, since the mail is already
-    spooled and the sweeper hands it on).
+    spooled and the sweeper hands it on; after one, it stops trying for ENQUEUE_PAUSE_SECONDS).
     """
 
     def __init__(self, app: Flask, on_committed=None):
         super().__init__(app)
         self.on_committed = on_committed
+        self.paused_until = 0.0
 
     def weight(self, work: list[Received]) -> int:
         """An envelope weighs its messages."""
@@ -91,12 +99,14 @@ class SpoolCommitter(GroupCommitter):
     def committed(self, results: list[list[int]]) -> None:
         """Hand the group's ids on (see the class docstring)."""
         ids = [spool_id for result in results for spool_id in result]
-        if self.on_committed is None or not ids:
+        if self.on_committed is None or not ids or time.monotonic() < self.paused_until:
             return
         try:
             self.on_committed(ids)
         except Exception:  # noqa: BLE001 - the mail is spooled and answered; the sweeper hands it on
-            log.warning("could not hand spooled mail %s to a job; the sweeper will", ids[:10], exc_info=True)
+            self.paused_until = time.monotonic() + ENQUEUE_PAUSE_SECONDS
+            log.warning("could not hand spooled mail %s to a job; the sweeper will (not trying again for %d s)",
+                        ids[:10], ENQUEUE_PAUSE_SECONDS, exc_info=True)
 
 
 def spool_received(works: list[list[Received]]) -> list[list[int]]:
@@ -136,7 +146,32 @@ def read_spooled(spool_ids: list[int]) -> SpoolReport:
     job (listed in `failed`) until SPOOL_ATTEMPTS, then it is suspended.
     """
     report = SpoolReport()
-    rows = _load(sorted(set(spool_ids)))
+    for chunk in _chunks(sorted(set(spool_ids))):
+        _read_chunk(chunk, report)
+    if report.conversation_ids:
+        signals.posts_stored.send(None, ids=sorted(set(report.conversation_ids)))
+    return report
+
+
+def _chunks(spool_ids: list[int]) -> list[list[int]]:
+    """The ids still spooled, in runs of at most READ_BYTES of raw mail (a bigger message alone): a job of a
+    thousand 25 MB messages must not hold them all in memory at once."""
+    sizes = db.session.execute(sa.select(SPOOL.c.id, sa.func.length(SPOOL.c.raw)).where(SPOOL.c.id.in_(spool_ids))
+                               .order_by(SPOOL.c.id)).all()
+    db.session.rollback()
+    chunks, run, total = [], [], 0
+    for spool_id, size in sizes:
+        if run and total + size > READ_BYTES:
+            chunks.append(run)
+            run, total = [], 0
+        run.append(spool_id)
+        total += size
+    return chunks + [run] if run else chunks
+
+
+def _read_chunk(spool_ids: list[int], report: SpoolReport) -> None:
+    """Read one run of spooled messages into the report (see read_spooled)."""
+    rows = _load(spool_ids)
     fresh = [row for row in rows if row.attempts == 0]
     if len(fresh) > 1:
         try:
@@ -153,9 +188,6 @@ def read_spooled(spool_ids: list[int]) -> SpoolReport:
             log.info("storing %d spooled messages together failed; storing each alone", len(fresh), exc_info=True)
     for row in rows:
         _store_alone(row, report)
-    if report.conversation_ids:
-        signals.posts_stored.send(None, ids=sorted(set(report.conversation_ids)))
-    return report
 
 
 def _load(spool_ids: list[int]) -> list:
