@@ -58,6 +58,7 @@ def stored_ids(app, run_jobs) -> list[str]:
 
 
 def spooled_count(app) -> int:
+    """How many messages wait in the spool."""
     with app.app_context():
         count = db.session.scalar(sa.select(sa.func.count()).select_from(SpooledEmail))
         db.session.remove()
@@ -65,6 +66,7 @@ def spooled_count(app) -> int:
 
 
 def message(number: int) -> bytes:
+    """Plain mail number `number`: Message-ID <gN@customer.example>, subject "Order N"."""
     return plain(message_id=f"<g{number}@customer.example>", subject=f"Order {number}")
 
 

@@ -52,6 +52,7 @@ def stored(app) -> list[str]:
 
 
 def message(number: int) -> bytes:
+    """Plain mail number `number`: Message-ID <sN@customer.example>, subject "Order N"."""
     return plain(message_id=f"<s{number}@customer.example>", subject=f"Order {number}")
 
 

@@ -290,7 +290,7 @@ def _hold(row, reason: str) -> None:
 
 
 def _merge(report: SpoolReport, part: SpoolReport) -> None:
-    """Add a part's counts to the report."""
+    """Add a part's conversations and counts to the report."""
     report.conversation_ids += part.conversation_ids
     report.stored += part.stored
     report.duplicates += part.duplicates
