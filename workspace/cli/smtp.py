@@ -90,10 +90,7 @@ class MailHandler:
 
     def _spool(self, envelope) -> str:
         """Spool one envelope's message (one row per channel); the SMTP answer."""
-        raw = envelope.original_content or envelope.content
-        limit = self.app.config["EMAIL_MAX_BYTES"]
-        if len(raw) > limit:  # aiosmtpd answers 552 while reading; this covers a limit it was not given
-            return f"552 5.3.4 the message is over {limit} bytes"
+        raw = envelope.original_content or envelope.content  # within EMAIL_MAX_BYTES: the session refused more
         try:
             by_channel: dict[int, list[str]] = {}
             for address in envelope.rcpt_tos:

@@ -13,7 +13,7 @@ from workspace.extensions import db
 from workspace.models import STATUSES, Agent, Channel, Conversation, Priority, Queue, SavedView, queue_members, utcnow
 from workspace.services import audit
 from workspace.services.conversations.queues import page_in_order, visible_queue_ids
-from workspace.services.conversations.search import search
+from workspace.services.conversations.search import matching_ids
 
 FILTERS = ("queue", "status", "tags", "channel", "assignee", "priority", "text")
 FIELDS = ("name", "team_queue", "filters")
@@ -179,8 +179,7 @@ def conditions(view: SavedView, agent: Agent) -> list:
     if filters.get("priority"):
         where.append(Conversation.priority == Priority.parse(filters["priority"]))
     if filters.get("text"):
-        found, _ = search(agent, filters["text"], limit=TEXT_MATCHES)
-        where.append(Conversation.id.in_([item.conversation.id for item in found]))
+        where.append(Conversation.id.in_(matching_ids(agent, filters["text"], TEXT_MATCHES)))
     return where
 
 

@@ -106,11 +106,30 @@ def search(agent: Agent, text: str, *, limit: int = 50, cursor: str | None = Non
     """
     query = parse(text)
     after_key = _decode_cursor(cursor) if cursor else None
+    ordered = _ranked(agent, query)
+    if after_key is not None:
+        ordered = [hit for hit in ordered if _key(hit) > after_key]
+    page = ordered[:limit]
+    next_cursor = _encode_cursor(page[-1]) if len(ordered) > limit else None
+    return _load(page, query), next_cursor
+
+
+def matching_ids(agent: Agent, text: str, limit: int) -> list[int]:
+    """The ids of the first `limit` conversations `search` would list, best first, none of them loaded.
+
+    Raises:
+        ValidationError: the query is malformed.
+    """
+    return [hit.conversation_id for hit in _ranked(agent, parse(text))[:limit]]
+
+
+def _ranked(agent: Agent, query: SearchQuery) -> list[_Hit]:
+    """Every matching conversation the agent may see (its best hit), in the results' order."""
     if not (query.has_text or query.has_filter or query.person):
-        return [], None
+        return []
     conditions = _conversation_conditions(agent, query)
     if conditions is None:
-        return [], None
+        return []
     dialect = db.engine.dialect.name
     if dialect == "postgresql":
         # Starting parallel workers costs ~5 ms, more than any of these bounded queries
@@ -127,12 +146,7 @@ def search(agent: Agent, text: str, *, limit: int = 50, cursor: str | None = Non
     for hit in hits:
         if hit.conversation_id not in best or hit.rank < best[hit.conversation_id].rank:
             best[hit.conversation_id] = hit
-    ordered = sorted(best.values(), key=_key)
-    if after_key is not None:
-        ordered = [hit for hit in ordered if _key(hit) > after_key]
-    page = ordered[:limit]
-    next_cursor = _encode_cursor(page[-1]) if len(ordered) > limit else None
-    return _load(page, query), next_cursor
+    return sorted(best.values(), key=_key)
 
 
 def _conversation_conditions(agent: Agent, query: SearchQuery) -> list | None:
